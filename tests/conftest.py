@@ -1,0 +1,79 @@
+"""Shared fixtures: where the conformance data and the vectors live, oracles, and running the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+VECTORS = ROOT / "vectors"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def conformance_path() -> Path | None:
+    """The shared conformance folder, or None when it is absent."""
+    env = os.environ.get("PGPSIG_CONFORMANCE")
+    p = Path(env) if env else ROOT.parent / "shared" / "conformance"
+    return p if p.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def conformance() -> Path:
+    """The conformance data folder; the test is skipped, saying why, when it is absent."""
+    p = conformance_path()
+    if p is None:
+        pytest.skip("conformance data not found (set PGPSIG_CONFORMANCE or place it at ../shared/conformance)")
+    return p
+
+
+def require_oracle(name: str) -> str:
+    """Path of an oracle binary. Missing: skip locally, fail in CI (CI must install every oracle)."""
+    path = shutil.which(name)
+    if path is None:
+        msg = f"oracle {name!r} is not installed (Debian package gnupg/sqv/sqop)"
+        if IN_CI:
+            pytest.fail(msg + "; CI must install it")
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture
+def oracle() -> Callable[[str], str]:
+    """``oracle("sqv")`` gives the binary's path, or skips (fails in CI) when it is missing."""
+    return require_oracle
+
+
+def run_pgpsig(*args: str | os.PathLike[str], stdin: bytes | None = None,
+               env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m pgpsig ARGS`` in a real process and assert it never prints a traceback."""
+    full_env = dict(os.environ)
+    full_env.setdefault("PGPSIG_HOME", str(ROOT / ".no-such-store"))
+    if env:
+        full_env.update(env)
+    r = subprocess.run([sys.executable, "-m", "pgpsig", *map(str, args)], input=stdin,
+                       capture_output=True, timeout=timeout, env=full_env, check=False)
+    assert b"Traceback" not in r.stderr, r.stderr.decode(errors="replace")
+    assert r.returncode in (0, 1, 2), (r.returncode, r.stderr.decode(errors="replace"))
+    return r
+
+
+@pytest.fixture
+def pgpsig() -> Callable[..., subprocess.CompletedProcess[bytes]]:
+    """Run the CLI: ``pgpsig("verify", path, "--keyring", k)``."""
+    return run_pgpsig
+
+
+@pytest.fixture
+def vector() -> Callable[[str], Path]:
+    """``vector("clearsign/x.asc")`` is the path of a committed vector; missing is an error."""
+    def get(name: str) -> Path:
+        p = VECTORS / name
+        assert p.exists(), f"vector {name} missing: run python vectors/generate.py"
+        return p
+    return get
