@@ -28,7 +28,9 @@ def conformance() -> Path:
     """The conformance data folder; the test is skipped, saying why, when it is absent."""
     p = conformance_path()
     if p is None:
-        pytest.skip("conformance data not found (set PGPSIG_CONFORMANCE or place it at ../shared/conformance)")
+        pytest.skip(
+            "conformance data not found (set PGPSIG_CONFORMANCE or place it at ../shared/conformance)"
+        )
     return p
 
 
@@ -49,15 +51,25 @@ def oracle() -> Callable[[str], str]:
     return require_oracle
 
 
-def run_pgpsig(*args: str | os.PathLike[str], stdin: bytes | None = None,
-               env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+def run_pgpsig(
+    *args: str | os.PathLike[str],
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[bytes]:
     """Run ``python -m pgpsig ARGS`` in a real process and assert it never prints a traceback."""
     full_env = dict(os.environ)
     full_env.setdefault("PGPSIG_HOME", str(ROOT / ".no-such-store"))
     if env:
         full_env.update(env)
-    r = subprocess.run([sys.executable, "-m", "pgpsig", *map(str, args)], input=stdin,
-                       capture_output=True, timeout=timeout, env=full_env, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "pgpsig", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        env=full_env,
+        check=False,
+    )
     assert b"Traceback" not in r.stderr, r.stderr.decode(errors="replace")
     assert r.returncode in (0, 1, 2), (r.returncode, r.stderr.decode(errors="replace"))
     return r
@@ -72,8 +84,10 @@ def pgpsig() -> Callable[..., subprocess.CompletedProcess[bytes]]:
 @pytest.fixture
 def vector() -> Callable[[str], Path]:
     """``vector("clearsign/x.asc")`` is the path of a committed vector; missing is an error."""
+
     def get(name: str) -> Path:
         p = VECTORS / name
         assert p.exists(), f"vector {name} missing: run python vectors/generate.py"
         return p
+
     return get

@@ -1,0 +1,5 @@
+"""``python -m pgpsig``: the same as the ``pgpsig`` command."""
+
+from pgpsig.cli import main
+
+main()

@@ -1,0 +1,159 @@
+"""Public-key signature checks over a finished digest, with ``cryptography``.
+
+This module owns one question: does signature material ``S`` from key ``K`` match digest ``D``?
+It knows RSA (PKCS#1 v1.5), DSA, ECDSA (NIST P-256/384/521, brainpool) and EdDSA (legacy algorithm
+22 with Ed25519, and RFC 9580 Ed25519/Ed448). It does not decide whether the key or the signature is
+*acceptable* (validity, policy); that is :mod:`pgpsig.validity` and :mod:`pgpsig.policy`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+
+from pgpsig.errors import SignatureError, UnsupportedError
+from pgpsig.packets import PublicKey, Signature
+
+__all__ = ["check_signature"]
+
+_HASHES: dict[int, type[hashes.HashAlgorithm]] = {
+    1: hashes.MD5,
+    2: hashes.SHA1,
+    8: hashes.SHA256,
+    9: hashes.SHA384,
+    10: hashes.SHA512,
+    11: hashes.SHA224,
+    12: hashes.SHA3_256,
+    14: hashes.SHA3_512,
+}
+
+_CURVES: dict[str, type[ec.EllipticCurve]] = {
+    "P-256": ec.SECP256R1,
+    "P-384": ec.SECP384R1,
+    "P-521": ec.SECP521R1,
+    "brainpoolP256r1": ec.BrainpoolP256R1,
+    "brainpoolP384r1": ec.BrainpoolP384R1,
+    "brainpoolP512r1": ec.BrainpoolP512R1,
+}
+
+_PublicKeyObject = (
+    rsa.RSAPublicKey
+    | dsa.DSAPublicKey
+    | ec.EllipticCurvePublicKey
+    | ed25519.Ed25519PublicKey
+    | ed448.Ed448PublicKey
+)
+
+
+@lru_cache(maxsize=1024)
+def _load(key: PublicKey) -> _PublicKeyObject:
+    """Build (once per key object) the ``cryptography`` public key."""
+    try:
+        if key.algorithm in (1, 2, 3):
+            n, e = key.params
+            assert isinstance(n, int)
+            assert isinstance(e, int)
+            return rsa.RSAPublicNumbers(e, n).public_key()
+        if key.algorithm == 17:
+            p, q, g, y = key.params
+            assert isinstance(p, int)
+            assert isinstance(q, int)
+            assert isinstance(g, int)
+            assert isinstance(y, int)
+            return dsa.DSAPublicNumbers(y, dsa.DSAParameterNumbers(p, q, g)).public_key()
+        if key.algorithm == 19:
+            curve = _CURVES.get(key.curve or "")
+            if curve is None:
+                raise UnsupportedError(f"unsupported ECDSA curve {key.curve}")
+            point = key.params[1]
+            assert isinstance(point, bytes)
+            return ec.EllipticCurvePublicKey.from_encoded_point(curve(), point)
+        if key.algorithm == 22:
+            point = key.params[1]
+            assert isinstance(point, bytes)
+            if key.curve == "Ed25519" and len(point) == 33 and point[0] == 0x40:
+                return ed25519.Ed25519PublicKey.from_public_bytes(point[1:])
+            if key.curve == "Ed448" and len(point) == 58 and point[0] == 0x40:
+                return ed448.Ed448PublicKey.from_public_bytes(point[1:])
+            raise UnsupportedError(f"unsupported EdDSA key on curve {key.curve}")
+        if key.algorithm == 27:
+            raw = key.params[0]
+            assert isinstance(raw, bytes)
+            return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+        if key.algorithm == 28:
+            raw = key.params[0]
+            assert isinstance(raw, bytes)
+            return ed448.Ed448PublicKey.from_public_bytes(raw)
+    except (ValueError, UnsupportedAlgorithm) as e:
+        raise SignatureError(f"key {key.fingerprint} has invalid public parameters: {e}") from e
+    raise UnsupportedError(f"{key.algorithm_name} keys cannot make signatures")
+
+
+def check_signature(key: PublicKey, sig: Signature, digest: bytes) -> None:
+    """Raise unless ``sig`` (made by ``key``) is a correct signature over ``digest``.
+
+    ``digest`` is the finished hash of the signed data plus the signature trailer.
+
+    Raises:
+        SignatureError: the signature does not match, or the key cannot have made it.
+        UnsupportedError: an algorithm pgpsig does not implement.
+    """
+    if sig.left16 != digest[:2]:
+        raise SignatureError(
+            "digest prefix mismatch (the signed data or the signature was altered)"
+        )
+    if sig.pubkey_algorithm != key.algorithm and not (
+        sig.pubkey_algorithm in (1, 3) and key.algorithm in (1, 3)
+    ):
+        raise SignatureError(
+            f"signature algorithm {sig.pubkey_algorithm} does not match key algorithm {key.algorithm}"
+        )
+    pub = _load(key)
+    h = _HASHES.get(sig.hash_algorithm)
+    try:
+        if isinstance(pub, rsa.RSAPublicKey):
+            if h is None:
+                raise UnsupportedError(f"unsupported hash {sig.hash_name}")
+            assert isinstance(sig.material, tuple)
+            (s,) = sig.material
+            size = (pub.key_size + 7) // 8
+            if s.bit_length() > pub.key_size:
+                raise SignatureError("RSA signature value larger than the modulus")
+            pub.verify(s.to_bytes(size, "big"), digest, padding.PKCS1v15(), Prehashed(h()))
+        elif isinstance(pub, dsa.DSAPublicKey):
+            if h is None:
+                raise UnsupportedError(f"unsupported hash {sig.hash_name}")
+            assert isinstance(sig.material, tuple)
+            r, s = sig.material
+            # OpenSSL truncates the digest to the size of q (FIPS 186-4 section 4.6).
+            pub.verify(encode_dss_signature(r, s), digest, Prehashed(h()))
+        elif isinstance(pub, ec.EllipticCurvePublicKey):
+            if h is None:
+                raise UnsupportedError(f"unsupported hash {sig.hash_name}")
+            assert isinstance(sig.material, tuple)
+            r, s = sig.material
+            pub.verify(encode_dss_signature(r, s), digest, ec.ECDSA(Prehashed(h())))
+        elif isinstance(pub, ed25519.Ed25519PublicKey):
+            if isinstance(sig.material, bytes):
+                raw = sig.material
+            else:
+                r, s = sig.material
+                if r.bit_length() > 256 or s.bit_length() > 256:
+                    raise SignatureError("EdDSA signature values too large")
+                raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+            pub.verify(raw, digest)
+        else:
+            if isinstance(sig.material, bytes):
+                raw = sig.material
+            else:
+                r, s = sig.material
+                raw = r.to_bytes(57, "big") + s.to_bytes(57, "big")
+            pub.verify(raw, digest)
+    except InvalidSignature as e:
+        raise SignatureError("bad signature") from e
+    except (ValueError, OverflowError) as e:
+        raise SignatureError(f"malformed signature values: {e}") from e

@@ -1,0 +1,182 @@
+"""Keyrings: certificates loaded from files and directories, indexed for signer lookup.
+
+This module owns reading certificates from disk: a file may be armored or binary and hold one or
+many certificates (a Debian keyring, several armored blocks); a directory contributes every
+``*.asc *.gpg *.pgp *.key`` file in it (not recursive). Certificates with the same primary
+fingerprint are merged. Key IDs are only hints: lookup by key ID returns every candidate and the
+verifier tries each.
+
+A file that cannot be parsed is an error when named directly; inside a directory it is recorded in
+:attr:`Keyring.problems` and skipped, so one corrupt file does not hide the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pgpsig import armor
+from pgpsig.errors import FormatError, KeyringError, LimitError
+from pgpsig.packets import Cert, PublicKey, parse_certs
+
+__all__ = ["KEY_SUFFIXES", "MAX_KEYRING_FILE_BYTES", "Keyring", "load_keyring", "read_certs"]
+
+KEY_SUFFIXES = (".asc", ".gpg", ".pgp", ".key")
+#: Largest keyring file read (a full Debian keyring is ~ 20 MB).
+MAX_KEYRING_FILE_BYTES = 256 * 1024 * 1024
+
+
+def read_certs(data: bytes, *, source: str = "<data>") -> list[Cert]:
+    """Parse certificates from armored or binary bytes.
+
+    Raises:
+        FormatError: the data is not a certificate (armor, packet or structure errors).
+    """
+    if armor.is_armored(data):
+        certs: list[Cert] = []
+        for block in armor.decode_all(data, max_size=MAX_KEYRING_FILE_BYTES):
+            if block.label not in ("PGP PUBLIC KEY BLOCK", "PGP PRIVATE KEY BLOCK"):
+                continue
+            certs.extend(parse_certs(block.data))
+        if not certs:
+            raise FormatError(f"{source}: no public key block found")
+        return certs
+    certs = parse_certs(data)
+    if not certs:
+        raise FormatError(f"{source}: no certificate found")
+    return certs
+
+
+def _merge(into: Cert, other: Cert) -> None:
+    """Merge the components and signatures of ``other`` (same primary) into ``into``."""
+    seen = {s.raw for s in into.direct}
+    into.direct.extend(s for s in other.direct if s.raw not in seen)
+    for attr in ("uids", "uats", "subkeys"):
+        mine = getattr(into, attr)
+        index = {c.value: c for c in mine}
+        for comp in getattr(other, attr):
+            have = index.get(comp.value)
+            if have is None:
+                mine.append(comp)
+                index[comp.value] = comp
+                continue
+            raws = {s.raw for s in have.signatures}
+            have.signatures.extend(s for s in comp.signatures if s.raw not in raws)
+
+
+@dataclass(slots=True)
+class Keyring:
+    """An in-memory set of certificates with lookup by fingerprint and key ID."""
+
+    certs: dict[str, Cert] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    _by_fpr: dict[str, list[tuple[Cert, PublicKey]]] = field(default_factory=dict)
+    _by_kid: dict[str, list[tuple[Cert, PublicKey]]] = field(default_factory=dict)
+
+    def add(self, cert: Cert) -> None:
+        """Add (or merge) a certificate."""
+        have = self.certs.get(cert.fingerprint)
+        if have is None:
+            self.certs[cert.fingerprint] = cert
+        else:
+            _merge(have, cert)
+        self._reindex()
+
+    def add_all(self, certs: Iterable[Cert]) -> None:
+        """Add several certificates."""
+        for c in certs:
+            have = self.certs.get(c.fingerprint)
+            if have is None:
+                self.certs[c.fingerprint] = c
+            else:
+                _merge(have, c)
+        self._reindex()
+
+    def _reindex(self) -> None:
+        self._by_fpr = {}
+        self._by_kid = {}
+        for cert in self.certs.values():
+            for key, _ in cert.all_keys():
+                self._by_fpr.setdefault(key.fingerprint, []).append((cert, key))
+                self._by_kid.setdefault(key.key_id, []).append((cert, key))
+
+    def __len__(self) -> int:
+        return len(self.certs)
+
+    def __iter__(self) -> Iterator[Cert]:
+        return iter(self.certs.values())
+
+    def get(self, fingerprint: str) -> Cert | None:
+        """The certificate whose primary fingerprint is ``fingerprint`` (any case), or None."""
+        return self.certs.get(fingerprint.upper())
+
+    def candidates(
+        self, fingerprints: Iterable[str], key_ids: Iterable[str]
+    ) -> list[tuple[Cert, PublicKey]]:
+        """Keys (with their certificate) that may have made a signature with these issuer hints.
+
+        Fingerprints are authoritative when present; key IDs are consulted only without them.
+        """
+        out: list[tuple[Cert, PublicKey]] = []
+        fprs = [f.upper() for f in fingerprints]
+        if fprs:
+            for f in fprs:
+                out.extend(x for x in self._by_fpr.get(f, []) if x not in out)
+            return out
+        for k in key_ids:
+            out.extend(x for x in self._by_kid.get(k.upper(), []) if x not in out)
+        return out
+
+    def find(self, ref: str) -> Cert | None:
+        """A certificate by primary or subkey fingerprint, or by a unique key ID (16 hex)."""
+        ref = ref.upper().replace(" ", "").removeprefix("0X")
+        if ref in self.certs:
+            return self.certs[ref]
+        hits = self._by_fpr.get(ref) or self._by_kid.get(ref[-16:], [])
+        certs = {c.fingerprint: c for c, _ in hits}
+        return next(iter(certs.values())) if len(certs) == 1 else None
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_KEYRING_FILE_BYTES:
+            raise LimitError(f"{path}: keyring file larger than {MAX_KEYRING_FILE_BYTES} bytes")
+        return path.read_bytes()
+    except OSError as e:
+        raise KeyringError(f"cannot read keyring {path}: {e.strerror or e}") from e
+
+
+def load_keyring(paths: Iterable[Path]) -> Keyring:
+    """Load certificates from files and directories.
+
+    Raises:
+        KeyringError: a named path does not exist or cannot be read.
+        FormatError: a named *file* holds no valid certificate.
+    """
+    ring = Keyring()
+    for path in paths:
+        if path.is_dir():
+            try:
+                entries = sorted(p for p in path.iterdir() if p.suffix.lower() in KEY_SUFFIXES)
+            except OSError as e:
+                raise KeyringError(
+                    f"cannot list keyring directory {path}: {e.strerror or e}"
+                ) from e
+            for p in entries:
+                if not p.is_file():
+                    continue
+                try:
+                    ring.add_all(read_certs(_read_file(p), source=str(p)))
+                except (FormatError, KeyringError) as e:
+                    ring.problems.append(f"{p}: {e}")
+        elif path.exists():
+            data = _read_file(path)
+            try:
+                ring.add_all(read_certs(data, source=str(path)))
+            except FormatError as e:
+                raise type(e)(f"{path}: {e}") from e
+        else:
+            raise KeyringError(f"keyring {path} does not exist")
+    return ring

@@ -1,0 +1,136 @@
+"""Policy: which hash algorithms and key sizes pgpsig accepts, and when.
+
+A :class:`Policy` is frozen data: cutoff tables (Sequoia style: an algorithm is acceptable for a
+kind of signature until a date), the minimum key sizes, and the clock-skew tolerance. Two named
+profiles exist:
+
+* ``default``: MD5 and RIPEMD-160 never; SHA-1 never for data signatures and accepted in
+  self-signatures and certifications only if made before 2023-02-01; RSA, DSA and ElGamal keys under
+  2048 bits rejected.
+* ``freepbx-legacy``: like ``default`` but SHA-1 *data* signatures are accepted (every FreePBX mirror
+  signature 2014-2023 is SHA-1), each with a warning in the result.
+
+Nothing here reads the clock: every check takes the time it judges at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+
+from pgpsig.errors import PolicyError
+from pgpsig.packets import HASH_NAMES, PublicKey
+
+__all__ = ["PROFILES", "Policy", "SignatureKind", "policy_named"]
+
+_NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_FOREVER = None
+
+
+class SignatureKind(Enum):
+    """What a signature is used for; cutoffs differ by kind."""
+
+    DATA = "data"  # 0x00 / 0x01 over a document
+    SELF = "self"  # self-signatures, bindings, back-signatures, revocations by the key itself
+    CERTIFICATION = "certification"  # third-party certifications (0x10-0x13, 0x30)
+
+
+# Acceptance cutoffs: (kind, hash id) -> first instant at which the algorithm is no longer
+# accepted, or None for no cutoff. An algorithm absent from the table is never accepted.
+_DEFAULT_HASH_CUTOFFS: dict[tuple[SignatureKind, int], datetime | None] = {
+    # MD5 (1) and RIPEMD-160 (3): absent, so rejected for every kind.
+    # SHA-1 (2): never for data signatures (SHAttered, 2017; chosen-prefix, 2020).
+    (SignatureKind.DATA, 2): _NEVER,
+    # SHA-1 self-signatures and certifications: old keys are full of them; accepted only if made
+    # before 2023-02-01 (after which every maintained implementation had moved on).
+    (SignatureKind.SELF, 2): datetime(2023, 2, 1, tzinfo=timezone.utc),
+    (SignatureKind.CERTIFICATION, 2): datetime(2023, 2, 1, tzinfo=timezone.utc),
+}
+for _kind in SignatureKind:
+    for _h in (8, 9, 10, 11, 12, 14):  # SHA-2 and SHA-3 family: no cutoff
+        _DEFAULT_HASH_CUTOFFS[(_kind, _h)] = _FOREVER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """Immutable acceptance rules. Use :func:`policy_named` or ``dataclasses.replace`` for variants."""
+
+    name: str = "default"
+    hash_cutoffs: dict[tuple[SignatureKind, int], datetime | None] = field(
+        default_factory=lambda: dict(_DEFAULT_HASH_CUTOFFS)
+    )
+    #: Minimum sizes in bits for finite-field keys (RSA, DSA, ElGamal).
+    min_rsa_bits: int = 2048
+    min_dsa_bits: int = 2048
+    #: How far in the future (relative to the reference time) a signature's creation time may be.
+    clock_skew: timedelta = timedelta(minutes=5)
+    #: Hash algorithms accepted with a warning, by kind (the legacy profile fills this).
+    warn_hashes: frozenset[tuple[SignatureKind, int]] = frozenset()
+
+    def check_hash(self, algorithm: int, *, kind: SignatureKind, at: datetime) -> str | None:
+        """Raise unless ``algorithm`` is acceptable for ``kind`` at ``at``; return a warning or None.
+
+        Raises:
+            PolicyError: the algorithm is rejected.
+            ValueError: ``at`` is naive.
+        """
+        if at.tzinfo is None:
+            raise ValueError("policy times must be timezone-aware")
+        name = HASH_NAMES.get(algorithm, f"hash algorithm {algorithm}")
+        if (kind, algorithm) in self.warn_hashes:
+            return f"{name} accepted by policy {self.name}"
+        if (kind, algorithm) not in self.hash_cutoffs:
+            raise PolicyError(
+                f"{name} is not accepted for {kind.value} signatures (policy {self.name})"
+            )
+        cutoff = self.hash_cutoffs[(kind, algorithm)]
+        if cutoff is not None and at >= cutoff:
+            if cutoff == _NEVER:
+                raise PolicyError(
+                    f"{name} is not accepted for {kind.value} signatures (policy {self.name})"
+                )
+            raise PolicyError(
+                f"{name} {kind.value} signatures made after {cutoff.date().isoformat()} "
+                f"are not accepted (policy {self.name})"
+            )
+        return None
+
+    def check_key(self, key: PublicKey) -> None:
+        """Raise if ``key`` is too weak to be trusted under this policy.
+
+        Raises:
+            PolicyError: an RSA/DSA/ElGamal key under the minimum size.
+        """
+        if key.algorithm in (1, 2, 3) and key.bits < self.min_rsa_bits:
+            raise PolicyError(
+                f"{key.bits}-bit RSA key {key.fingerprint} is too short "
+                f"(policy {self.name} needs {self.min_rsa_bits})"
+            )
+        if key.algorithm in (16, 17, 20) and key.bits < self.min_dsa_bits:
+            raise PolicyError(
+                f"{key.bits}-bit {key.algorithm_name} key {key.fingerprint} is too short "
+                f"(policy {self.name} needs {self.min_dsa_bits})"
+            )
+
+
+def _legacy() -> Policy:
+    return Policy(
+        name="freepbx-legacy",
+        warn_hashes=frozenset({(SignatureKind.DATA, 2)}),
+    )
+
+
+PROFILES: dict[str, Policy] = {"default": Policy(), "freepbx-legacy": _legacy()}
+
+
+def policy_named(name: str) -> Policy:
+    """The named profile.
+
+    Raises:
+        ValueError: an unknown profile name.
+    """
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown policy {name!r} (known: {', '.join(PROFILES)})") from None

@@ -1,0 +1,139 @@
+"""Result values: what a verification found, as frozen data with a JSON form.
+
+This module owns the shapes the CLI prints and library users receive: per-signature findings
+(:class:`SignatureResult`) and the verdict over a whole input (:class:`VerifyReport`). Reports
+refuse to be used as booleans (``if report:`` raises ``TypeError``): ask ``report.ok`` or call
+``report.raise_for_status()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from pgpsig.errors import VerificationError
+
+__all__ = ["SigStatus", "SignatureResult", "VerifyReport", "iso"]
+
+
+def iso(t: datetime | None) -> str | None:
+    """``2020-08-14T07:31:58Z`` for an aware datetime, None for None."""
+    if t is None:
+        return None
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SigStatus(str, Enum):
+    """The verdict on one signature (the JSON ``status`` values)."""
+
+    GOOD = "good"
+    BAD = "bad"
+    UNKNOWN_KEY = "unknown-key"
+    INVALID_KEY = "invalid-key"
+    UNTRUSTED = "untrusted"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    POLICY = "policy"
+    MALFORMED = "malformed"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignatureResult:
+    """One signature's verdict and the evidence for it."""
+
+    status: SigStatus
+    signer: str | None = None
+    primary: str | None = None
+    created: datetime | None = None
+    hash_algorithm: str | None = None
+    reason: str | None = None
+    warnings: tuple[str, ...] = ()
+    block: int = 0
+
+    @property
+    def good(self) -> bool:
+        """True only for a good signature."""
+        return self.status is SigStatus.GOOD
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (contract: ARCHITECTURE.md, ``verify --json``)."""
+        d: dict[str, Any] = {
+            "status": self.status.value,
+            "signer": self.signer,
+            "primary": self.primary,
+            "created": iso(self.created),
+            "hash_algorithm": self.hash_algorithm,
+            "reason": self.reason,
+        }
+        if self.warnings:
+            d["warnings"] = list(self.warnings)
+        d["block"] = self.block
+        return d
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyReport:
+    """The verdict over one input: every signature, per block, against a threshold.
+
+    ``ok`` holds when every block carries at least ``min_signatures`` good signatures by distinct
+    certificates (duplicates of one key or certificate count once) and no signature is bad: a bad
+    signature is reported, never hidden by a good one.
+    """
+
+    signatures: tuple[SignatureResult, ...]
+    min_signatures: int
+    blocks: int
+    warnings: tuple[str, ...] = ()
+
+    def good_signers(self, block: int) -> tuple[str, ...]:
+        """Distinct primary fingerprints with a good signature in ``block``."""
+        seen: list[str] = []
+        for s in self.signatures:
+            if s.block == block and s.good and s.primary and s.primary not in seen:
+                seen.append(s.primary)
+        return tuple(seen)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the input verifies (see the class docstring)."""
+        if self.blocks == 0 or self.min_signatures < 1:
+            return False
+        if any(s.status is SigStatus.BAD for s in self.signatures):
+            return False
+        return all(len(self.good_signers(b)) >= self.min_signatures for b in range(self.blocks))
+
+    def raise_for_status(self) -> None:
+        """Raise unless :attr:`ok`.
+
+        Raises:
+            VerificationError: with a one-line summary of what failed.
+        """
+        if not self.ok:
+            raise VerificationError(self.summary())
+
+    def summary(self) -> str:
+        """A one-line human summary."""
+        good = sum(1 for s in self.signatures if s.good)
+        if self.ok:
+            return f"{good} good signature(s)"
+        reasons = [
+            f"{s.status.value}: {s.reason}" for s in self.signatures if not s.good and s.reason
+        ]
+        need = f"need {self.min_signatures} good signature(s) by distinct keys"
+        head = f"{good} good signature(s) of {len(self.signatures)}; {need}"
+        return head + (f" ({reasons[0]})" if reasons else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (contract: ``{"ok", "signatures", "text"}``, plus ``warnings``)."""
+        return {
+            "ok": self.ok,
+            "signatures": [s.to_dict() for s in self.signatures],
+            "text": None,
+            "warnings": list(self.warnings),
+        }
+
+    def __bool__(self) -> bool:
+        raise TypeError("use report.ok or report.raise_for_status(), not the report as a bool")

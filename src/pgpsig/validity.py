@@ -1,0 +1,445 @@
+"""Certificate validity: is this key valid, alive, unrevoked and allowed to sign at time T?
+
+This module owns the rules PGPy skips (THREATS.md): self-signatures and user-ID bindings verified,
+subkey bindings (0x18) verified with the primary and 0x19 back-signatures required for signing
+subkeys, key flags, key and signature expiry judged at the signature's own time, and revocations
+(0x20, 0x28, 0x30) verified, hard ones invalidating every signature and soft ones only signatures
+made after them (and only until a newer self-signature re-validates the key, as Sequoia does).
+
+Judgement is always "as of time T under policy P": T and P are arguments, never read from a clock.
+Cryptographic checks of certificate signatures are cached per :class:`CertValidator`, so judging the
+same certificate at many times costs each signature check once.
+
+Rules, for a signature by key K of certificate C made at time t:
+
+1. The primary key P passes the key-size policy and was created at or before t.
+2. A *binding* for P is in force at t: the newest self-signature (direct-key 0x1F, or a user-ID
+   certification 0x10-0x13 by P over a user ID not revoked at t) that verifies, has a hashed creation
+   time at or after P's creation and at or before t, is not expired at t, has no critical unknown
+   subpacket, and whose hash the policy accepts for self-signatures at its creation time.
+3. P is alive at t: no key-expiration subpacket in that binding, or P.created + expiry > t.
+4. P is not revoked at t: a verified 0x20 by P (or by a designated revoker whose certificate is in the
+   keyring) with a hard reason (none, 0, 2, or any unknown code) revokes P for all times; a soft
+   reason (1 superseded, 3 retired, 32 user ID no longer valid) revokes it from its creation time on,
+   unless the binding in force at t is newer than the revocation.
+5. If K is P: if the binding carries key flags, they include Sign (0x02).
+6. If K is a subkey S: S was created at or before t; a binding 0x18 by P over S is in force at t (rules
+   as in 2); it carries the Sign flag; it holds an embedded 0x19 back-signature by S over (P, S) that
+   verifies and whose hash the policy accepts; S is alive at t (expiry from that binding); S is not
+   revoked at t by a 0x28 from P (hard/soft as in 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pgpsig._crypto import check_signature
+from pgpsig.errors import CertificateError, PgpsigError, PolicyError
+from pgpsig.packets import Cert, Component, PublicKey, Signature
+from pgpsig.policy import Policy, SignatureKind
+
+__all__ = [
+    "HARD_REASONS",
+    "SOFT_REASONS",
+    "CertValidator",
+    "KeyExpiredError",
+    "KeyRevokedError",
+    "RevocationInfo",
+    "SigningKeyView",
+    "UnboundKeyError",
+]
+
+#: Revocation reasons that only take effect from the revocation's own creation time.
+SOFT_REASONS = frozenset({1, 3, 32})
+#: Named hard reasons (any unknown code is hard too).
+HARD_REASONS = frozenset({0, 2})
+
+_SIG_FLAG = 0x02
+_CERTIFY_FLAG = 0x01
+
+
+class KeyExpiredError(CertificateError):
+    """The key (or its binding) had expired at the time in question."""
+
+
+class KeyRevokedError(CertificateError):
+    """The key was revoked at the time in question."""
+
+
+class UnboundKeyError(CertificateError):
+    """The key has no valid binding at the time in question, or may not sign."""
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationInfo:
+    """A verified revocation: when, why, and whether it is hard."""
+
+    created: datetime
+    code: int | None
+    message: str
+    hard: bool
+
+    @property
+    def reason_name(self) -> str:
+        """A readable reason."""
+        return {
+            None: "no reason given",
+            0: "unspecified",
+            1: "superseded",
+            2: "compromised",
+            3: "retired",
+            32: "user ID no longer valid",
+        }.get(self.code, f"reason code {self.code}")
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeyView:
+    """A key judged valid for signing at a time: which key, its binding, and any warnings."""
+
+    cert: Cert
+    key: PublicKey
+    binding: Signature
+    warnings: tuple[str, ...]
+
+
+def _is_hard(sig: Signature) -> bool:
+    rr = sig.revocation_reason
+    if rr is None:
+        return True
+    return rr[0] not in SOFT_REASONS
+
+
+def _revocation_info(sig: Signature) -> RevocationInfo:
+    rr = sig.revocation_reason
+    created = sig.created
+    assert created is not None
+    return RevocationInfo(
+        created=created,
+        code=None if rr is None else rr[0],
+        message="" if rr is None else rr[1].decode("utf-8", "replace"),
+        hard=_is_hard(sig),
+    )
+
+
+def _alive(sig: Signature, at: datetime) -> bool:
+    created = sig.created
+    if created is None:
+        return False
+    exp = sig.expires_after
+    return exp is None or created + timedelta(seconds=exp) > at
+
+
+class CertValidator:
+    """Judges one certificate under one policy, at any time, caching signature checks.
+
+    ``lookup`` finds other certificates by fingerprint (for designated revokers); it may be None.
+    """
+
+    def __init__(
+        self,
+        cert: Cert,
+        policy: Policy,
+        lookup: Callable[[str], Cert | None] | None = None,
+    ) -> None:
+        self.cert = cert
+        self.policy = policy
+        self._lookup = lookup
+        self._cache: dict[tuple[int, int], bool] = {}
+
+    # -- signature checks over certificate components -----------------------------------------
+
+    def _verified(self, sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
+        """True if ``sig`` by ``signer`` verifies over ``prefix`` (cached by identity)."""
+        k = (id(sig), id(signer))
+        hit = self._cache.get(k)
+        if hit is not None:
+            return hit
+        ok = False
+        try:
+            h = sig.new_hash()
+            h.update(prefix)
+            h.update(sig.trailer())
+            check_signature(signer, sig, h.digest())
+            ok = True
+        except PgpsigError:
+            ok = False
+        self._cache[k] = ok
+        return ok
+
+    def _self_sig_ok(
+        self, sig: Signature, signer: PublicKey, prefix: bytes, not_before: datetime
+    ) -> bool:
+        """A self-signature usable at all: well formed, policy-acceptable, verifies."""
+        created = sig.created
+        if created is None or sig.created_count != 1 or created < not_before:
+            return False
+        if sig.critical_unknown() is not None:
+            return False
+        try:
+            self.policy.check_hash(sig.hash_algorithm, kind=SignatureKind.SELF, at=created)
+        except PolicyError:
+            return False
+        return self._verified(sig, signer, prefix)
+
+    def _issued_by(self, sig: Signature, key: PublicKey) -> bool:
+        """Whether ``sig``'s issuer hints allow ``key`` (no hints: allowed, the check decides)."""
+        fprs = sig.issuer_fingerprints
+        if fprs:
+            return key.fingerprint in fprs
+        kids = sig.issuer_key_ids
+        return not kids or key.key_id in kids
+
+    # -- primary key ------------------------------------------------------------------------------
+
+    def _uid_revoked_at(self, uid: Component, at: datetime) -> bool:
+        p = self.cert.primary
+        prefix = p.hash_prefix() + uid.hash_prefix()
+        for sig in uid.signatures:
+            if sig.sig_type != 0x30 or not self._issued_by(sig, p):
+                continue
+            created = sig.created
+            if created is None or created > at:
+                continue
+            if self._verified(sig, p, prefix):
+                return True
+        return False
+
+    def self_signatures(self) -> list[tuple[Signature, Component | None]]:
+        """Every usable self-signature over the primary: direct-key and user-ID bindings."""
+        p = self.cert.primary
+        out: list[tuple[Signature, Component | None]] = []
+        for sig in self.cert.direct:
+            if (
+                sig.sig_type == 0x1F
+                and self._issued_by(sig, p)
+                and self._self_sig_ok(sig, p, p.hash_prefix(), p.created)
+            ):
+                out.append((sig, None))
+        for comp in (*self.cert.uids, *self.cert.uats):
+            prefix = p.hash_prefix() + comp.hash_prefix()
+            for sig in comp.signatures:
+                if (
+                    0x10 <= sig.sig_type <= 0x13
+                    and self._issued_by(sig, p)
+                    and self._self_sig_ok(sig, p, prefix, p.created)
+                ):
+                    out.append((sig, comp))
+        return out
+
+    def primary_binding(self, at: datetime) -> Signature:
+        """The self-signature in force for the primary key at ``at``.
+
+        Raises:
+            UnboundKeyError: none is in force.
+        """
+        best: Signature | None = None
+        for sig, comp in self.self_signatures():
+            created = sig.created
+            assert created is not None
+            if created > at or not _alive(sig, at):
+                continue
+            if comp is not None and self._uid_revoked_at(comp, at):
+                continue
+            if best is None or created > (best.created or created):
+                best = sig
+        if best is None:
+            raise UnboundKeyError(
+                f"certificate {self.cert.fingerprint} has no valid self-signature "
+                f"in force at {at.isoformat()}"
+            )
+        return best
+
+    def revocations(self, target: PublicKey | None = None) -> list[RevocationInfo]:
+        """Verified revocations of the primary key (``target`` None) or of a subkey."""
+        p = self.cert.primary
+        out: list[RevocationInfo] = []
+        if target is None:
+            for sig in self.cert.direct:
+                if sig.sig_type != 0x20 or sig.created is None:
+                    continue
+                if (
+                    self._issued_by(sig, p) and self._verified(sig, p, p.hash_prefix())
+                ) or self._designated_revoker_ok(sig):
+                    out.append(_revocation_info(sig))
+            return out
+        for comp in self.cert.subkeys:
+            if comp.key is not target:
+                continue
+            prefix = p.hash_prefix() + target.hash_prefix()
+            for sig in comp.signatures:
+                if sig.sig_type != 0x28 or sig.created is None:
+                    continue
+                if self._issued_by(sig, p) and self._verified(sig, p, prefix):
+                    out.append(_revocation_info(sig))
+        return out
+
+    def _designated_revoker_ok(self, sig: Signature) -> bool:
+        if self._lookup is None:
+            return False
+        allowed: set[str] = set()
+        for s, _ in self.self_signatures():
+            allowed.update(s.revocation_keys)
+        for fpr in sig.issuer_fingerprints:
+            if fpr not in allowed:
+                continue
+            other = self._lookup(fpr)
+            if other is not None and self._verified(
+                sig, other.primary, self.cert.primary.hash_prefix()
+            ):
+                return True
+        return False
+
+    @staticmethod
+    def _revoked_at(
+        revs: list[RevocationInfo], binding: Signature, at: datetime
+    ) -> RevocationInfo | None:
+        bcreated = binding.created
+        assert bcreated is not None
+        for r in revs:
+            if r.hard:
+                return r
+        for r in revs:
+            if r.created <= at and r.created >= bcreated:
+                return r
+        return None
+
+    def check_primary(self, at: datetime) -> Signature:
+        """Rules 1-4 for the primary key at ``at``; return the binding in force.
+
+        Raises:
+            PolicyError: the primary key is too weak.
+            UnboundKeyError: not created yet, or no binding in force.
+            KeyExpiredError: expired at ``at``.
+            KeyRevokedError: revoked at ``at``.
+        """
+        p = self.cert.primary
+        self.policy.check_key(p)
+        if p.created > at:
+            raise UnboundKeyError(
+                f"key {p.fingerprint} was created {p.created.isoformat()}, after {at.isoformat()}"
+            )
+        binding = self.primary_binding(at)
+        rev = self._revoked_at(self.revocations(None), binding, at)
+        if rev is not None:
+            raise KeyRevokedError(
+                f"key {p.fingerprint} is revoked ({rev.reason_name}, {rev.created.isoformat()})"
+                + (f": {rev.message}" if rev.message else "")
+            )
+        exp = binding.key_expires_after
+        if exp is not None and p.created + timedelta(seconds=exp) <= at:
+            raise KeyExpiredError(
+                f"key {p.fingerprint} expired {(p.created + timedelta(seconds=exp)).isoformat()}"
+            )
+        return binding
+
+    # -- subkeys ------------------------------------------------------------------------------------
+
+    def subkey_binding(self, comp: Component, at: datetime) -> Signature:
+        """The subkey binding (0x18) in force for ``comp`` at ``at``.
+
+        Raises:
+            UnboundKeyError: none is in force.
+        """
+        p = self.cert.primary
+        s = comp.key
+        assert s is not None
+        prefix = p.hash_prefix() + s.hash_prefix()
+        best: Signature | None = None
+        for sig in comp.signatures:
+            if sig.sig_type != 0x18 or not self._issued_by(sig, p):
+                continue
+            if not self._self_sig_ok(sig, p, prefix, s.created):
+                continue
+            created = sig.created
+            assert created is not None
+            if created > at or not _alive(sig, at):
+                continue
+            if best is None or created > (best.created or created):
+                best = sig
+        if best is None:
+            raise UnboundKeyError(
+                f"subkey {s.fingerprint} has no valid binding signature in force at {at.isoformat()}"
+            )
+        return best
+
+    def _back_signature_ok(self, binding: Signature, comp: Component) -> bool:
+        p = self.cert.primary
+        s = comp.key
+        assert s is not None
+        prefix = p.hash_prefix() + s.hash_prefix()
+        for emb in binding.embedded_signatures:
+            if emb.sig_type != 0x19 or emb.created is None:
+                continue
+            if emb.critical_unknown() is not None:
+                continue
+            try:
+                self.policy.check_hash(emb.hash_algorithm, kind=SignatureKind.SELF, at=emb.created)
+            except PolicyError:
+                continue
+            if self._verified(emb, s, prefix):
+                return True
+        return False
+
+    def check_signing_key(self, key: PublicKey, at: datetime) -> SigningKeyView:
+        """All rules for ``key`` (the primary or one of its subkeys) making a data signature at ``at``.
+
+        Raises:
+            PolicyError: a key is too weak.
+            UnboundKeyError: no binding in force, no Sign flag, no back-signature, not created yet.
+            KeyExpiredError: the primary or the subkey had expired at ``at``.
+            KeyRevokedError: the primary or the subkey was revoked at ``at``.
+        """
+        binding = self.check_primary(at)
+        p = self.cert.primary
+        if key is p:
+            flags = binding.key_flags
+            if flags is not None and not flags & _SIG_FLAG:
+                raise UnboundKeyError(f"key {p.fingerprint} is not allowed to sign (key flags)")
+            return SigningKeyView(self.cert, p, binding, ())
+        comp = next((c for c in self.cert.subkeys if c.key is key), None)
+        if comp is None:
+            raise UnboundKeyError(f"key {key.fingerprint} is not part of {p.fingerprint}")
+        self.policy.check_key(key)
+        if key.created > at:
+            raise UnboundKeyError(
+                f"subkey {key.fingerprint} was created {key.created.isoformat()}, after {at.isoformat()}"
+            )
+        sb = self.subkey_binding(comp, at)
+        flags = sb.key_flags
+        if flags is None or not flags & _SIG_FLAG:
+            raise UnboundKeyError(f"subkey {key.fingerprint} is not bound as a signing key")
+        if not self._back_signature_ok(sb, comp):
+            raise UnboundKeyError(
+                f"signing subkey {key.fingerprint} has no valid primary-key back-signature (0x19)"
+            )
+        rev = self._revoked_at(self.revocations(key), sb, at)
+        if rev is not None:
+            raise KeyRevokedError(
+                f"subkey {key.fingerprint} is revoked ({rev.reason_name}, {rev.created.isoformat()})"
+                + (f": {rev.message}" if rev.message else "")
+            )
+        exp = sb.key_expires_after
+        if exp is not None and key.created + timedelta(seconds=exp) <= at:
+            raise KeyExpiredError(
+                f"subkey {key.fingerprint} expired {(key.created + timedelta(seconds=exp)).isoformat()}"
+            )
+        return SigningKeyView(self.cert, key, sb, ())
+
+    def can_certify(self, at: datetime) -> Signature:
+        """Rules 1-4 plus the Certify flag (when key flags are present), for a certifier at ``at``.
+
+        Raises:
+            CertificateError: the primary key may not certify at ``at`` (or any error of
+                :meth:`check_primary`).
+        """
+        binding = self.check_primary(at)
+        flags = binding.key_flags
+        if flags is not None and not flags & _CERTIFY_FLAG:
+            raise UnboundKeyError(f"key {self.cert.fingerprint} is not allowed to certify")
+        return binding
+
+    def verify_over(self, sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
+        """Check ``sig`` by ``signer`` over ``prefix`` (cached); for certifications by other keys."""
+        return self._verified(sig, signer, prefix)

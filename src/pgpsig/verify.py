@@ -1,0 +1,431 @@
+"""Verify clear-signed and detached OpenPGP signatures: the use case behind ``pgpsig verify``.
+
+Steps, for each signature found (they are judged one by one; see :func:`judge`):
+
+1. The signature is well formed: version 4 or 6, a data signature type (0x00 or 0x01; only 0x01
+   inside a clear-signed frame), exactly one hashed creation time, no critical subpacket or
+   notation pgpsig does not understand.
+2. Its creation time is not in the future (beyond the policy's clock skew) and, if it carries a
+   validity period, it has not expired at the reference time ``now``.
+3. The signer is found in the keyring by issuer fingerprint (or key ID when no fingerprint is given);
+   every candidate key is tried.
+4. The policy accepts its hash algorithm for data signatures at its creation time.
+5. The signing key is valid, alive, unrevoked and allowed to sign at the signature's creation time
+   (:mod:`pgpsig.validity`).
+6. The digest of the signed data (canonical text for 0x01) plus the signature trailer matches.
+
+The input is read as a stream: memory stays bounded whatever the size of the signed data. A
+clear-signed input is read twice only when a signature needs a digest that the ``Hash:`` header did
+not announce (v6 salted signatures).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from pgpsig import armor, clearsign
+from pgpsig._crypto import check_signature
+from pgpsig.errors import (
+    ClearsignFormatError,
+    FormatError,
+    InputError,
+    PgpsigError,
+    PolicyError,
+    SignatureError,
+    UnsupportedError,
+)
+from pgpsig.keyring import Keyring
+from pgpsig.packets import Signature, parse_signatures
+from pgpsig.policy import Policy, SignatureKind
+from pgpsig.report import SignatureResult, SigStatus, VerifyReport
+from pgpsig.validity import CertValidator, KeyExpiredError, KeyRevokedError
+
+__all__ = ["judge", "read_signature_file", "verify_clearsigned", "verify_detached"]
+
+_CHUNK = 1 << 20
+_DATA_TYPES = (0x00, 0x01)
+
+
+def _require_aware(now: datetime) -> None:
+    if now.tzinfo is None:
+        raise ValueError("now must be a timezone-aware datetime")
+
+
+class _Validators:
+    """One :class:`CertValidator` per certificate for the whole run (signature checks cached)."""
+
+    def __init__(self, keyring: Keyring, policy: Policy) -> None:
+        self._ring = keyring
+        self._policy = policy
+        self._by_fpr: dict[str, CertValidator] = {}
+
+    def get(self, fpr: str) -> CertValidator:
+        v = self._by_fpr.get(fpr)
+        if v is None:
+            cert = self._ring.get(fpr)
+            assert cert is not None
+            v = CertValidator(cert, self._policy, self._ring.get)
+            self._by_fpr[fpr] = v
+        return v
+
+
+def judge(
+    sig: Signature,
+    digest: Callable[[Signature], bytes],
+    keyring: Keyring,
+    *,
+    policy: Policy,
+    now: datetime,
+    clearsigned: bool = False,
+    block: int = 0,
+    validators: _Validators | None = None,
+) -> SignatureResult:
+    """Judge one data signature; ``digest(sig)`` gives the finished digest for it.
+
+    Returns a result whatever happens; it never raises for a bad or unacceptable signature.
+    """
+    _require_aware(now)
+    vals = validators or _Validators(keyring, policy)
+    created = sig.created
+    base = {"created": created, "hash_algorithm": sig.hash_name, "block": block}
+    hint = sig.issuer_fingerprints[0] if sig.issuer_fingerprints else None
+
+    def result(status: SigStatus, reason: str | None = None, **kw: object) -> SignatureResult:
+        fields: dict[str, object] = {"signer": hint, **base, **kw}
+        return SignatureResult(status=status, reason=reason, **fields)  # type: ignore[arg-type]
+
+    # (1) Well formed, and a data signature of the right type for its context.
+    if sig.sig_type not in _DATA_TYPES:
+        return result(SigStatus.BAD, f"signature type 0x{sig.sig_type:02x} is not a data signature")
+    if clearsigned and sig.sig_type != 0x01:
+        return result(SigStatus.BAD, "a clear-signed frame needs a text signature (type 0x01)")
+    if created is None or sig.created_count != 1:
+        return result(SigStatus.BAD, "no (or more than one) hashed signature creation time")
+    crit = sig.critical_unknown()
+    if crit is not None:
+        return result(SigStatus.BAD, f"signature has a {crit}")
+    # (2) Not from the future, not expired now.
+    if created > now + policy.clock_skew:
+        return result(SigStatus.BAD, f"signature created in the future ({created.isoformat()})")
+    if sig.expires_after is not None and created + timedelta(seconds=sig.expires_after) <= now:
+        exp_at = created + timedelta(seconds=sig.expires_after)
+        return result(SigStatus.EXPIRED, f"signature expired {exp_at.isoformat()}")
+    # (3) Find the signer.
+    cands = keyring.candidates(sig.issuer_fingerprints, sig.issuer_key_ids)
+    if not cands:
+        return result(SigStatus.UNKNOWN_KEY, f"no certificate for signer {sig.issuer_hint}")
+    # (4) Hash policy for data signatures.
+    try:
+        warning = policy.check_hash(sig.hash_algorithm, kind=SignatureKind.DATA, at=created)
+    except PolicyError as e:
+        return result(SigStatus.POLICY, str(e))
+    warnings = (warning,) if warning else ()
+    # (5) + (6) for each candidate key; the first that passes wins, else the most telling failure.
+    failures: list[SignatureResult] = []
+    try:
+        d = digest(sig)
+    except UnsupportedError as e:
+        return result(SigStatus.POLICY, str(e))
+    except FormatError as e:
+        return result(SigStatus.MALFORMED, str(e))
+    for cert, key in cands:
+        who = {"signer": key.fingerprint, "primary": cert.fingerprint}
+        try:
+            check_signature(key, sig, d)
+        except UnsupportedError as e:
+            failures.append(result(SigStatus.POLICY, str(e), **who))
+            continue
+        except SignatureError as e:
+            failures.append(result(SigStatus.BAD, str(e), **who))
+            continue
+        try:
+            vals.get(cert.fingerprint).check_signing_key(key, created)
+        except KeyRevokedError as e:
+            failures.append(result(SigStatus.REVOKED, str(e), **who))
+            continue
+        except KeyExpiredError as e:
+            failures.append(result(SigStatus.EXPIRED, str(e), **who))
+            continue
+        except PolicyError as e:
+            failures.append(result(SigStatus.POLICY, str(e), **who))
+            continue
+        except PgpsigError as e:
+            failures.append(result(SigStatus.INVALID_KEY, str(e), **who))
+            continue
+        return result(SigStatus.GOOD, None, warnings=warnings, **who)
+    # Prefer a cryptographically good signature's key problem over a mismatch with another key.
+    non_bad = [f for f in failures if f.status is not SigStatus.BAD]
+    return (non_bad or failures)[0]
+
+
+# --------------------------------------------------------------------------------------------------
+# Hash feeding
+
+
+@dataclass
+class _Feed:
+    """Hash objects fed with the same signed data, keyed by (version, hash id, salt)."""
+
+    hashers: dict[tuple[int, int, bytes], hashlib._Hash] = field(default_factory=dict)
+
+    def want(self, sig: Signature) -> None:
+        k = (sig.version, sig.hash_algorithm, sig.salt)
+        if k not in self.hashers:
+            try:
+                self.hashers[k] = sig.new_hash()
+            except FormatError:
+                return
+
+    def want_name(self, name: str) -> None:
+        algo = clearsign.HASH_ALGORITHMS.get(name)
+        if algo is None or (4, algo, b"") in self.hashers:
+            return
+        hl = {"SHA3-256": "sha3_256", "SHA3-512": "sha3_512"}.get(name, name.lower())
+        try:
+            self.hashers[(4, algo, b"")] = hashlib.new(hl)
+        except ValueError:
+            return
+
+    def update(self, chunk: bytes) -> None:
+        for h in self.hashers.values():
+            h.update(chunk)
+
+    def has(self, sig: Signature) -> bool:
+        return (sig.version, sig.hash_algorithm, sig.salt) in self.hashers
+
+    def digest(self, sig: Signature) -> bytes:
+        h = self.hashers.get((sig.version, sig.hash_algorithm, sig.salt))
+        if h is None:
+            raise UnsupportedError(f"unsupported hash algorithm {sig.hash_name}")
+        h2 = h.copy()
+        h2.update(sig.trailer())
+        return h2.digest()
+
+
+# --------------------------------------------------------------------------------------------------
+# Detached
+
+
+def read_signature_file(data: bytes) -> tuple[Signature, ...]:
+    """Signature packets from an armored or binary signature file.
+
+    Raises:
+        FormatError: not a signature file (bad armor, wrong block label, malformed packets).
+    """
+    if armor.is_armored(data):
+        blocks = armor.decode_all(data)
+        sig_blocks = [b for b in blocks if b.label == "PGP SIGNATURE"]
+        if not sig_blocks:
+            raise FormatError("no PGP SIGNATURE block in the signature file")
+        sigs: list[Signature] = []
+        for b in sig_blocks:
+            sigs.extend(parse_signatures(b.data))
+        return tuple(sigs)
+    return parse_signatures(data)
+
+
+def verify_detached(
+    data: BinaryIO | bytes | Path,
+    signature: bytes,
+    keyring: Keyring,
+    *,
+    policy: Policy,
+    now: datetime,
+    min_signatures: int = 1,
+) -> VerifyReport:
+    """Verify a detached signature file over ``data`` (a stream, bytes or a path).
+
+    Raises:
+        FormatError: the signature file is malformed.
+        InputError: the data cannot be read.
+        ValueError: ``now`` is naive.
+    """
+    _require_aware(now)
+    sigs = read_signature_file(signature)
+    binary, text = _Feed(), _Feed()
+    for s in sigs:
+        (text if s.sig_type == 0x01 else binary).want(s)
+    canon = clearsign.Canonicalizer(strip_whitespace=False)
+
+    def run(fp: BinaryIO) -> None:
+        while True:
+            chunk = fp.read(_CHUNK)
+            if not chunk:
+                break
+            if binary.hashers:
+                binary.update(chunk)
+            if text.hashers:
+                text.update(canon.feed(chunk))
+        if text.hashers:
+            text.update(canon.finish())
+
+    try:
+        if isinstance(data, Path):
+            with data.open("rb") as fp:
+                run(fp)
+        elif isinstance(data, bytes):
+            run(io.BytesIO(data))
+        else:
+            run(data)
+    except OSError as e:
+        raise InputError(f"cannot read signed data: {e.strerror or e}") from e
+    vals = _Validators(keyring, policy)
+    results = tuple(
+        judge(
+            s,
+            (text if s.sig_type == 0x01 else binary).digest,
+            keyring,
+            policy=policy,
+            now=now,
+            validators=vals,
+        )
+        for s in sigs
+    )
+    return VerifyReport(signatures=results, min_signatures=min_signatures, blocks=1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Clear-signed
+
+
+class _BlockSink:
+    def __init__(self, feed: _Feed, out: Callable[[bytes], None] | None) -> None:
+        self.feed = feed
+        self.out = out
+
+    def update(self, canonical: bytes) -> None:
+        self.feed.update(canonical)
+        if self.out is not None:
+            self.out(canonical)
+
+
+def _stream_pass(
+    fp: BinaryIO,
+    prepare: Callable[[int, tuple[str, ...]], _Feed],
+    out: Callable[[int, bytes], None] | None,
+) -> tuple[clearsign.FrameInfo, ...]:
+    counter = [0]
+
+    def start(hashes: tuple[str, ...]) -> clearsign.BlockSink:
+        i = counter[0]
+        counter[0] += 1
+        feed = prepare(i, hashes)
+        return _BlockSink(feed, (lambda c: out(i, c)) if out is not None else None)
+
+    return clearsign.decode_stream(fp, start)
+
+
+def verify_clearsigned(
+    source: BinaryIO | bytes | Path,
+    keyring: Keyring,
+    *,
+    policy: Policy,
+    now: datetime,
+    min_signatures: int = 1,
+    output: Callable[[int, bytes], None] | None = None,
+) -> VerifyReport:
+    """Verify a clear-signed input (one or several blocks), streaming.
+
+    ``output(block, chunk)``, if given, receives the canonical signed text of each block as it is
+    read (CRLF line breaks). The caller must discard it unless the report is ``ok``.
+
+    Raises:
+        ClearsignFormatError: the frame is malformed, or a signature uses a hash the ``Hash:``
+            header does not list.
+        FormatError: malformed armor or signature packets.
+        InputError: the input cannot be read.
+        ValueError: ``now`` is naive.
+    """
+    _require_aware(now)
+    feeds: list[_Feed] = []
+
+    def prepare(i: int, hashes: tuple[str, ...]) -> _Feed:
+        f = _Feed()
+        for name in hashes:
+            f.want_name(name)
+        feeds.append(f)
+        return f
+
+    opened: BinaryIO | None = None
+    try:
+        if isinstance(source, Path):
+            opened = source.open("rb")
+            fp: BinaryIO = opened
+        elif isinstance(source, bytes):
+            fp = io.BytesIO(source)
+        else:
+            fp = source
+        start_pos = fp.tell() if fp.seekable() else None
+        infos = _stream_pass(fp, prepare, output)
+        per_block: list[tuple[Signature, ...]] = []
+        for i, info in enumerate(infos):
+            sigs = parse_signatures(info.signature)
+            for s in sigs:
+                if info.hashes and s.version == 4 and s.hash_name not in info.hashes:
+                    raise ClearsignFormatError(
+                        f"block {i + 1}: the Hash header ({', '.join(info.hashes)}) does not list "
+                        f"the signature's hash {s.hash_name}",
+                        line=info.begin_line,
+                    )
+            per_block.append(sigs)
+        missing = [(i, s) for i, sigs in enumerate(per_block) for s in sigs if not feeds[i].has(s)]
+        if missing:
+            if start_pos is None:
+                raise InputError("cannot re-read a non-seekable input to compute its digests")
+            fp.seek(start_pos)
+            feeds2: list[_Feed] = []
+
+            def prepare2(i: int, hashes: tuple[str, ...]) -> _Feed:
+                f = _Feed()
+                for s in per_block[i] if i < len(per_block) else ():
+                    f.want(s)
+                feeds2.append(f)
+                return f
+
+            _stream_pass(fp, prepare2, None)
+            feeds = feeds2
+    except OSError as e:
+        raise InputError(f"cannot read clear-signed input: {e.strerror or e}") from e
+    finally:
+        if opened is not None:
+            opened.close()
+    vals = _Validators(keyring, policy)
+    results: list[SignatureResult] = []
+    for i, sigs in enumerate(per_block):
+        for s in sigs:
+            results.append(
+                judge(
+                    s,
+                    feeds[i].digest,
+                    keyring,
+                    policy=policy,
+                    now=now,
+                    clearsigned=True,
+                    block=i,
+                    validators=vals,
+                )
+            )
+    warnings = []
+    for i, info in enumerate(infos):
+        if info.leading.strip():
+            warnings.append(
+                f"{len(info.leading)}{'+' if info.leading_truncated else ''} bytes of unsigned text "
+                f"before block {i + 1} were ignored"
+            )
+        if info.trailing.strip():
+            warnings.append(
+                f"{len(info.trailing)}{'+' if info.trailing_truncated else ''} bytes of unsigned "
+                f"text after the last block were ignored"
+            )
+    return VerifyReport(
+        signatures=tuple(results),
+        min_signatures=min_signatures,
+        blocks=len(infos),
+        warnings=tuple(warnings),
+    )
