@@ -30,6 +30,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+@app.callback()
+def _root() -> None:
+    """Sign and check software modules with OpenPGP, with no gpg binary."""
+
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_ERROR = 2
@@ -286,8 +291,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI; map every error to an exit code and one line on stderr."""
     code: int
     try:
-        app(args=argv, standalone_mode=False)
-        code = EXIT_OK
+        # With standalone_mode=False, click returns the code of a typer.Exit instead of raising.
+        rv = app(args=argv, standalone_mode=False)
+        code = rv if isinstance(rv, int) else EXIT_OK
     except typer.Exit as e:
         code = e.exit_code
     except (FormatError, InputError) as e:
@@ -302,16 +308,14 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         _err("interrupted")
         code = 130
+    except typer.Abort:
+        code = EXIT_ERROR
     except Exception as e:  # noqa: BLE001 (fail closed: no traceback, never a "good")
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            code = EXIT_ERROR
-        elif isinstance(e, click.exceptions.Abort):
-            code = EXIT_ERROR
+        show = getattr(e, "show", None)
+        if callable(show) and hasattr(e, "exit_code"):  # a click usage error: typer prints it
+            show()
         else:
             _err(f"internal error ({type(e).__name__}): {e}")
-            code = EXIT_ERROR
+        code = EXIT_ERROR
     sys.stdout.flush()
     sys.exit(code)
