@@ -1,0 +1,441 @@
+"""Streaming file digests with bounded memory, parallel across files.
+
+This module owns turning file contents into digests, and nothing else: it opens files, reads them
+in bounded chunks and feeds hash objects. It never reads the clock, never prints and never looks at
+the environment. Walking a module tree (which files belong to a module, and the FreePBX rules for
+symlinks) is not here yet: the module-checking work will add it, on top of :func:`digest_files`.
+
+Public API:
+
+* :func:`feed` streams a binary file object into one or more sinks (such as ``hash.update``).
+* :func:`digest_file` hashes one file.
+* :func:`digest_files` hashes many files, in the order given, choosing a strategy per job shape;
+  a file that cannot be read yields its :class:`OSError` in its place instead of failing the job.
+
+Files are opened by path with the usual semantics (symlinks are followed). Only regular files are
+hashed: a directory gives :class:`IsADirectoryError` and any other kind of file (FIFO, device,
+socket) an :class:`OSError` with ``errno.EINVAL``, so a FIFO planted in a module cannot hang a
+check; files are opened with ``O_NONBLOCK`` for the same reason (no effect on regular files).
+
+Strategies of :func:`digest_files` (measured on 2 cores; the figures are in the commit that added
+this module): :mod:`hashlib` releases the GIL only while hashing more than 2047 bytes, so the
+per-file work (open, fstat, read, close, result objects) is serialised by the GIL. Threads help
+only when large files dominate, and lose badly against a plain loop on many small files. A pool of
+forked processes helps in both cases but costs milliseconds to start, so it is started only once
+the job is known to be big enough to repay it:
+
+* *sequential*: small jobs, or one worker;
+* *threads*: the bytes are in a few large files and the rest of the job is cheap;
+* *processes* (``fork``): much per-file work; paths go in contiguous batches of about
+  :data:`_BATCH_WEIGHT` bytes of work each.
+
+Memory is bounded: a file smaller than :data:`CHUNK` is read whole, a larger one is streamed
+through one reusable buffer of :data:`CHUNK` bytes per worker.
+"""
+
+from __future__ import annotations
+
+import errno
+import gc
+import hashlib
+import multiprocessing
+import os
+import stat
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol, cast
+
+__all__ = ["CHUNK", "FileDigest", "Sink", "digest_file", "digest_files", "feed"]
+
+CHUNK: int = 1 << 20
+"""Size in bytes of one read; also the largest file that is read whole rather than streamed."""
+
+Sink = Callable[[memoryview], object]
+"""Receives each chunk read by :func:`feed`, e.g. ``hashlib.sha256().update``.
+
+The chunk is a read-only view of a buffer that is reused for the next chunk: a sink that keeps data
+must copy it (``bytes(chunk)``).
+"""
+
+_FILE_COST = 6 << 10
+"""Fixed work per file (open, fstat, read, close, result), in bytes of hashing that take as long.
+
+Measured: about 4 microseconds per small file against about 1.4 GB/s for SHA-256 on one core.
+"""
+
+_BATCH_WEIGHT = 4 << 20
+"""Target work of one process-pool task, in bytes (file sizes plus :data:`_FILE_COST` per file)."""
+
+_PARALLEL_MIN_WEIGHT = 48 << 20
+"""Below this much work (about 35 ms on one core) a job runs sequentially: parallelism won't pay."""
+
+_BIG_FILE = CHUNK
+"""A file at least this large is hashed with the GIL released most of the time (threads help)."""
+
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0)
+
+
+class _Hash(Protocol):
+    def update(self, data: memoryview | bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
+_Result = tuple[int, str] | OSError
+
+
+@dataclass(frozen=True, slots=True)
+class FileDigest:
+    """The digest of one file's contents.
+
+    Attributes:
+        size: Number of bytes hashed (the file's size when it was read).
+        hexdigest: Lower-case hexadecimal digest.
+    """
+
+    size: int
+    hexdigest: str
+
+
+def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK) -> int:
+    """Read ``fp`` to its end in chunks and pass every chunk to every sink, in order.
+
+    Memory use is bounded by ``chunk``: a file object with ``readinto`` is read into one reused
+    buffer and each sink gets a read-only :class:`memoryview` of the bytes read, valid only during
+    the call (copy it to keep it). A file object without ``readinto`` is read with ``read(chunk)``.
+
+    Args:
+        fp: A binary file object, positioned where reading should start.
+        sinks: Callables that receive each chunk, e.g. ``[h.update for h in hashes]``.
+        chunk: Largest number of bytes read at once.
+
+    Returns:
+        The number of bytes read.
+
+    Raises:
+        ValueError: ``chunk`` is not positive.
+        BlockingIOError: ``fp`` is non-blocking and has no data available.
+        OSError: Reading failed.
+    """
+    if chunk <= 0:
+        msg = f"chunk must be positive, not {chunk}"
+        raise ValueError(msg)
+    total = 0
+    readinto = cast(Callable[[bytearray], "int | None"] | None, getattr(fp, "readinto", None))
+    if readinto is None:
+        while data := fp.read(chunk):
+            view = memoryview(data)
+            for sink in sinks:
+                sink(view)
+            total += len(data)
+        return total
+    buf = bytearray(chunk)
+    full = memoryview(buf).toreadonly()
+    while True:
+        n = readinto(buf)
+        if n is None:
+            raise BlockingIOError(errno.EAGAIN, "no data available from a non-blocking file")
+        if n == 0:
+            return total
+        view = full if n == chunk else full[:n]
+        for sink in sinks:
+            sink(view)
+        total += n
+
+
+def digest_file(path: Path, algorithm: str = "sha256") -> FileDigest:
+    """Hash one file's contents.
+
+    A file smaller than :data:`CHUNK` is read whole; a larger one is streamed through a buffer of
+    :data:`CHUNK` bytes. (``hashlib.file_digest`` was measured and is not faster: it builds a
+    buffered file object and reads 256 KiB at a time; the plain ``os`` calls here beat it on both
+    small and large files.)
+
+    Args:
+        path: The file; symlinks are followed.
+        algorithm: A :mod:`hashlib` algorithm name, e.g. ``"sha256"``.
+
+    Returns:
+        The size and hex digest of what was read.
+
+    Raises:
+        ValueError: ``algorithm`` is not supported by :mod:`hashlib`.
+        OSError: The file cannot be opened or read, or is not a regular file.
+    """
+    new = _constructor(algorithm)
+    size, hexdigest = _digest_path(os.fspath(path), new)
+    return FileDigest(size, hexdigest)
+
+
+def digest_files(
+    paths: Sequence[Path], algorithm: str = "sha256", *, workers: int | None = None
+) -> list[FileDigest | OSError]:
+    """Hash many files, choosing sequential, threaded or multi-process work by the job's shape.
+
+    One unreadable file never stops the job: its :class:`OSError` takes its place in the result.
+    The process pool is used only where ``fork`` is available, the caller runs no other thread (a
+    fork with threads running can deadlock the child) and is not itself a daemonic worker; otherwise
+    large files still go to threads and small ones are hashed sequentially.
+
+    Args:
+        paths: The files, hashed as :func:`digest_file` does.
+        algorithm: A :mod:`hashlib` algorithm name.
+        workers: Most threads or processes to use; ``None`` means ``os.cpu_count()``.
+
+    Returns:
+        One entry per path, in the same order: a :class:`FileDigest`, or the :class:`OSError` raised
+        while opening or reading that file.
+
+    Raises:
+        ValueError: ``algorithm`` is unknown, or ``workers`` is less than 1.
+    """
+    new = _constructor(algorithm)
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if workers < 1:
+        msg = f"workers must be at least 1, not {workers}"
+        raise ValueError(msg)
+    names = [os.fspath(p) for p in paths]
+    if workers == 1 or len(names) <= 1:
+        results = _digest_batch(names, algorithm)
+    else:
+        results = _digest_many(names, algorithm, new, workers, fork_ok=_fork_is_safe())
+    return [r if isinstance(r, OSError) else FileDigest(r[0], r[1]) for r in results]
+
+
+# --- strategy -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Shape:
+    """What a job looks like so far: file count and work, split into small and big files.
+
+    Work is counted in bytes: a file's size plus :data:`_FILE_COST`.
+    """
+
+    files: int = 0
+    small_weight: int = 0
+    big_weight: int = 0
+    big_files: int = 0
+
+    def add(self, size: int) -> int:
+        """Count one more file of ``size`` bytes; return its weight."""
+        weight = size + _FILE_COST
+        self.files += 1
+        if size >= _BIG_FILE:
+            self.big_weight += weight
+            self.big_files += 1
+        else:
+            self.small_weight += weight
+        return weight
+
+    def strategy(self, workers: int, *, fork_ok: bool) -> str:
+        """Pick ``"sequential"``, ``"threads"`` or ``"processes"`` for a job of this shape.
+
+        Args:
+            workers: Most workers allowed (at least 2 here).
+            fork_ok: Whether a forked process pool may be used.
+
+        Returns:
+            The strategy's name.
+        """
+        if self.big_weight + self.small_weight < _PARALLEL_MIN_WEIGHT:
+            return "sequential"
+        if self.small_weight < _PARALLEL_MIN_WEIGHT and self.big_files >= 2:
+            # The work is in large files, whose hashing releases the GIL: threads do as well as
+            # processes, without forking.
+            return "threads"
+        if fork_ok and self.files >= workers:
+            return "processes"
+        if self.big_files >= 2 and self.big_weight >= self.small_weight:
+            return "threads"
+        return "sequential"
+
+
+def _digest_many(
+    names: Sequence[str],
+    algorithm: str,
+    new: Callable[[bytes], _Hash],
+    workers: int,
+    *,
+    fork_ok: bool,
+) -> list[_Result]:
+    """Plan while stat'ing the files, and run the job with the strategy its shape calls for.
+
+    Planning needs every file's size, and stat'ing many files takes a while (about 1.6 us each), so
+    as soon as the small files seen so far are enough work to repay a process pool, the pool is
+    started and batches are submitted while the rest is still being stat'ed.
+    """
+    shape = _Shape()
+    runs: list[tuple[int, int, int]] = []  # (weight, start, stop), not yet submitted
+    run_start = 0
+    run_weight = 0
+    pool: ProcessPoolExecutor | None = None
+    futures: list[tuple[int, Future[list[_Result]]]] = []
+    early = fork_ok and len(names) >= workers
+    try:
+        for i, name in enumerate(names):
+            run_weight += shape.add(_size_hint(name))
+            if run_weight >= _BATCH_WEIGHT:
+                runs.append((run_weight, run_start, i + 1))
+                run_start = i + 1
+                run_weight = 0
+            if pool is None and early and shape.small_weight >= _PARALLEL_MIN_WEIGHT:
+                pool = _fork_pool(workers)
+            if pool is not None and runs:
+                futures.extend(_submit(pool, names, runs, algorithm))
+        if run_start < len(names):
+            runs.append((run_weight, run_start, len(names)))
+        if pool is None:
+            strategy = shape.strategy(workers, fork_ok=fork_ok)
+            if strategy == "sequential":
+                return _digest_batch(names, algorithm)
+            if strategy == "threads":
+                return _digest_threads(names, new, min(workers, len(names)))
+            runs.sort(key=lambda run: -run[0])  # heaviest first: a short tail
+            pool = _fork_pool(min(workers, len(runs)))
+        futures.extend(_submit(pool, names, runs, algorithm))
+        results: list[_Result | None] = [None] * len(names)
+        for start, future in futures:
+            batch = future.result()
+            results[start : start + len(batch)] = batch
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    assert pool is not None
+    pool.shutdown(wait=True)
+    assert all(r is not None for r in results)
+    return cast(list[_Result], results)
+
+
+def _fork_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes forked from this one (cheap: nothing to re-import)."""
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze
+    )
+
+
+def _submit(
+    pool: ProcessPoolExecutor,
+    names: Sequence[str],
+    runs: list[tuple[int, int, int]],
+    algorithm: str,
+) -> list[tuple[int, Future[list[_Result]]]]:
+    """Submit each run of ``names`` as one task and empty ``runs``; return ``(start, future)``s."""
+    submitted = [
+        (start, pool.submit(_digest_batch, list(names[start:stop]), algorithm))
+        for _, start, stop in runs
+    ]
+    runs.clear()
+    return submitted
+
+
+def _fork_is_safe() -> bool:
+    """Whether a pool of forked worker processes may be started from here."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    if threading.active_count() > 1:
+        return False
+    return not multiprocessing.current_process().daemon
+
+
+def _size_hint(name: str) -> int:
+    """Size of a file for planning, 0 when it can't be stat'ed (the worker reports the error)."""
+    try:
+        return os.stat(name).st_size  # noqa: PTH116 - a str path; Path() would cost 1 us a file
+    except OSError:
+        return 0
+
+
+def _digest_threads(
+    names: Sequence[str], new: Callable[[bytes], _Hash], workers: int
+) -> list[_Result]:
+    """Hash files on a thread pool; results in order."""
+
+    def one(name: str) -> _Result:
+        try:
+            return _digest_path(name, new)
+        except OSError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pgpsig-hash") as pool:
+        return list(pool.map(one, names))
+
+
+# --- per file -------------------------------------------------------------------------------------
+
+
+def _digest_batch(names: Sequence[str], algorithm: str) -> list[_Result]:
+    """Hash files one after the other; an :class:`OSError` takes the place of a failed file.
+
+    Module-level so that a process pool can run it.
+    """
+    new = _constructor(algorithm)
+    out: list[_Result] = []
+    for name in names:
+        try:
+            out.append(_digest_path(name, new))
+        except OSError as exc:
+            out.append(exc)
+    return out
+
+
+def _constructor(algorithm: str) -> Callable[[bytes], _Hash]:
+    """A constructor of ``algorithm``'s hash objects (taking the first data), checked once.
+
+    Raises:
+        ValueError: ``algorithm`` is not supported by :mod:`hashlib`.
+    """
+    name = algorithm.lower()
+    if name.startswith("shake_"):
+        msg = f"{algorithm} is an extendable-output function, not a fixed-size digest"
+        raise ValueError(msg)
+    named = getattr(hashlib, name, None) if name in hashlib.algorithms_guaranteed else None
+    if named is not None:
+        constructor = cast(Callable[[bytes], _Hash], named)
+    else:
+        hashlib.new(name)  # raises ValueError for an unknown name
+
+        def constructor(data: bytes) -> _Hash:
+            return hashlib.new(name, data)
+
+    return constructor
+
+
+def _digest_path(name: str, new: Callable[[bytes], _Hash]) -> tuple[int, str]:
+    """Open, check and hash one file: ``(size, hexdigest)``.
+
+    Raises:
+        OSError: The file cannot be opened or read, or is not a regular file.
+    """
+    fd = os.open(name, _OPEN_FLAGS)
+    try:
+        mode = os.fstat(fd)
+        if not stat.S_ISREG(mode.st_mode):
+            if stat.S_ISDIR(mode.st_mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+            raise OSError(errno.EINVAL, "not a regular file", name)
+        size = mode.st_size
+        if size < CHUNK:
+            # Ask for one byte more than the size: getting exactly the size means end of file.
+            data = os.read(fd, size + 1)
+            h = new(data)
+            total = len(data)
+            if total in (size, 0):
+                return total, h.hexdigest()
+        else:
+            h = new(b"")
+            total = 0
+        buf = bytearray(CHUNK)
+        view = memoryview(buf)
+        while n := os.readv(fd, [buf]):
+            h.update(view if n == CHUNK else view[:n])
+            total += n
+        return total, h.hexdigest()
+    finally:
+        os.close(fd)
