@@ -228,28 +228,40 @@ class CertValidator:
                     out.append((sig, comp))
         return out
 
-    def primary_binding(self, at: datetime) -> Signature:
-        """The self-signature in force for the primary key at ``at``.
+    def primary_binding(self, at: datetime) -> tuple[Signature, bool]:
+        """The self-signature in force for the primary key at ``at``, and whether it is backdated.
+
+        Normally that is the newest valid self-signature made at or before ``at``. When the key
+        existed at ``at`` but every valid self-signature was made later (its owner re-issued them,
+        as FreePBX's mirror key did in 2016), the oldest one is taken as in force from the key's
+        creation, as gpg does (Sequoia refuses; see the README). Subkey bindings get no such grace.
 
         Raises:
             UnboundKeyError: none is in force.
         """
         best: Signature | None = None
+        oldest_later: Signature | None = None
         for sig, comp in self.self_signatures():
             created = sig.created
             assert created is not None
-            if created > at or not _alive(sig, at):
+            if comp is not None and self._uid_revoked_at(comp, max(at, created)):
                 continue
-            if comp is not None and self._uid_revoked_at(comp, at):
+            if created > at:
+                if oldest_later is None or created < (oldest_later.created or created):
+                    oldest_later = sig
+                continue
+            if not _alive(sig, at):
                 continue
             if best is None or created > (best.created or created):
                 best = sig
-        if best is None:
-            raise UnboundKeyError(
-                f"certificate {self.cert.fingerprint} has no valid self-signature "
-                f"in force at {at.isoformat()}"
-            )
-        return best
+        if best is not None:
+            return best, False
+        if oldest_later is not None and self.cert.primary.created <= at:
+            return oldest_later, True
+        raise UnboundKeyError(
+            f"certificate {self.cert.fingerprint} has no valid self-signature "
+            f"in force at {at.isoformat()}"
+        )
 
     def revocations(self, target: PublicKey | None = None) -> list[RevocationInfo]:
         """Verified revocations of the primary key (``target`` None) or of a subkey."""
@@ -293,10 +305,9 @@ class CertValidator:
 
     @staticmethod
     def _revoked_at(
-        revs: list[RevocationInfo], binding: Signature, at: datetime
+        revs: list[RevocationInfo], bcreated: datetime, at: datetime
     ) -> RevocationInfo | None:
-        bcreated = binding.created
-        assert bcreated is not None
+        """The revocation in effect at ``at``, given the binding in force was made at ``bcreated``."""
         for r in revs:
             if r.hard:
                 return r
@@ -320,8 +331,10 @@ class CertValidator:
             raise UnboundKeyError(
                 f"key {p.fingerprint} was created {p.created.isoformat()}, after {at.isoformat()}"
             )
-        binding = self.primary_binding(at)
-        rev = self._revoked_at(self.revocations(None), binding, at)
+        binding, backdated = self.primary_binding(at)
+        bcreated = p.created if backdated else binding.created
+        assert bcreated is not None
+        rev = self._revoked_at(self.revocations(None), bcreated, at)
         if rev is not None:
             raise KeyRevokedError(
                 f"key {p.fingerprint} is revoked ({rev.reason_name}, {rev.created.isoformat()})"
@@ -414,7 +427,8 @@ class CertValidator:
             raise UnboundKeyError(
                 f"signing subkey {key.fingerprint} has no valid primary-key back-signature (0x19)"
             )
-        rev = self._revoked_at(self.revocations(key), sb, at)
+        assert sb.created is not None
+        rev = self._revoked_at(self.revocations(key), sb.created, at)
         if rev is not None:
             raise KeyRevokedError(
                 f"subkey {key.fingerprint} is revoked ({rev.reason_name}, {rev.created.isoformat()})"

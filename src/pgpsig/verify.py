@@ -124,7 +124,8 @@ def judge(
     try:
         warning = policy.check_hash(sig.hash_algorithm, kind=SignatureKind.DATA, at=created)
     except PolicyError as e:
-        return result(SigStatus.POLICY, str(e))
+        c0, k0 = cands[0]
+        return result(SigStatus.POLICY, str(e), signer=k0.fingerprint, primary=c0.fingerprint)
     warnings = (warning,) if warning else ()
     # (5) + (6) for each candidate key; the first that passes wins, else the most telling failure.
     failures: list[SignatureResult] = []
