@@ -30,6 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
 @app.callback()
 def _root() -> None:
     """Sign and check software modules with OpenPGP, with no gpg binary."""
@@ -122,13 +123,18 @@ class _AtomicOutput:
         self._pending_cr = False
         self._block = -1
 
+    def _advance(self, block: int) -> None:
+        """Close every block before ``block`` with its final LF (empty blocks send no chunks)."""
+        if block == self._block:
+            return
+        self._flush_cr()
+        count = block - self._block if self._block >= 0 else block
+        self.fp.write(b"\n" * count)
+        self._block = block
+
     def write_canonical(self, block: int, chunk: bytes) -> None:
-        """Write canonical text (CRLF) as LF text; blocks are separated by one LF."""
-        if block != self._block:
-            if self._block >= 0:
-                self._flush_cr()
-                self.fp.write(b"\n")
-            self._block = block
+        """Write canonical text (CRLF) as LF text; each block's text ends with one LF (as gpgv)."""
+        self._advance(block)
         if self._pending_cr:
             chunk = b"\r" + chunk
             self._pending_cr = False
@@ -142,8 +148,9 @@ class _AtomicOutput:
             self.fp.write(b"\r")
             self._pending_cr = False
 
-    def commit(self) -> None:
-        self._flush_cr()
+    def commit(self, blocks: int) -> None:
+        """Finish the last of ``blocks`` blocks and move the file into place."""
+        self._advance(blocks)
         self.fp.flush()
         os.fsync(self.fp.fileno())
         self.fp.close()
@@ -246,7 +253,7 @@ def verify(
         raise InputError(str(e)) from e
     if out is not None:
         if report.ok:
-            out.commit()
+            out.commit(report.blocks)
         else:
             out.discard()
     if as_json:
