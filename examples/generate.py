@@ -33,11 +33,12 @@ TEXT = b"""Hello from pgpsig.
 
 This text is clear-signed with the example key.
 - A line that starts with a dash is dash-escaped in the frame.
-Trailing spaces on this line are not signed:   
+Trailing spaces on this line are not signed:\x20\x20\x20
 """
 
 
 def main(out: Path) -> None:
+    """Write the example certificate and clear-signed text into ``out``."""
     seed = hashlib.sha256(b"pgpsig example developer key").digest()
     key = make_signing_key(ed25519.Ed25519PrivateKey.from_private_bytes(seed), created=CREATED)
     selfsig = signature_packet(
