@@ -1,0 +1,668 @@
+r"""The cleartext signature framework (RFC 9580 section 7): strict decoder, encoder, canonicaliser.
+
+This module owns the clear-signed *frame*: finding each ``-----BEGIN PGP SIGNED MESSAGE-----``
+block, its ``Hash:`` headers, the dash-escaped text, and the signature armor that ends it; and the
+canonical text form that a signature of type 0x01 covers. It is pure: bytes (or a binary stream)
+in, values out, with no filesystem, clock or global state.
+
+Canonical text of a frame (what the signature hashes):
+
+* The text is split into lines on LF; a CR before the LF belongs to the line ending.
+* Dash-escaping is undone: a line starting with ``"- "`` loses those two bytes.
+* Trailing spaces, tabs and stray CRs are removed from every line.
+* Lines are joined with CRLF. The line break just before ``-----BEGIN PGP SIGNATURE-----``
+  belongs to the frame, not to the text: frame text ``"a\n"`` hashes as ``a``, frame text
+  ``"a\n\n"`` as ``a\r\n``, and a single empty line as the empty text.
+
+Strict decoding (every violation raises :class:`~pgpsig.errors.ClearsignFormatError` with the
+1-based line number; the armor of the signature follows :mod:`pgpsig.armor`):
+
+1. A line that is exactly ``-----BEGIN PGP SIGNED MESSAGE-----`` (trailing whitespace and CR
+   on framework lines are tolerated everywhere).
+2. Only ``Hash:`` headers: comma-separated names, several lines allowed, every name one of
+   :data:`HASH_ALGORITHMS` (case-insensitive). Any other header (``NotDashEscaped:``,
+   ``Charset:``, ...) is an error. No ``Hash:`` header at all is allowed (v6 signatures).
+3. One empty line ends the headers.
+4. The text. A line starting with ``-`` must be either dash-escaped (``"- "``) or the line
+   ``-----BEGIN PGP SIGNATURE-----``, which ends the text. Lines are taken exactly as split on
+   LF: form feeds, NULs and very long lines are ordinary bytes.
+5. The signature armor up to ``-----END PGP SIGNATURE-----``: optional armor headers, base64,
+   optional CRC24. Its decoded size is bounded by ``max_signature_bytes``.
+
+Text before the first block, between blocks and after the last one is not an error: it is
+returned (bounded to 4096 bytes) in :class:`FrameInfo` so the caller can report it; it is never
+part of any canonical text. Several blocks are decoded in order and independently.
+
+Left out on purpose: the signature packets themselves (the decoder does not check that the
+signature's hash algorithm is listed in ``Hash:``; the caller knows the packets and must), hash
+policy (MD5 is a *known* name here), verification, and reading files.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import BinaryIO, Protocol
+
+from pgpsig import armor
+from pgpsig.errors import ArmorError, ClearsignFormatError, LimitError
+
+__all__ = [
+    "HASH_ALGORITHMS",
+    "BlockSink",
+    "Canonicalizer",
+    "ClearSigned",
+    "FrameInfo",
+    "canonicalize",
+    "decode",
+    "decode_all",
+    "decode_stream",
+    "encode",
+]
+
+HASH_ALGORITHMS: Mapping[str, int] = MappingProxyType(
+    {
+        "MD5": 1,
+        "SHA1": 2,
+        "RIPEMD160": 3,
+        "SHA256": 8,
+        "SHA384": 9,
+        "SHA512": 10,
+        "SHA224": 11,
+        "SHA3-256": 12,
+        "SHA3-512": 14,
+    }
+)
+"""``Hash:`` header names (RFC 9580 section 9.5 "Text Name") and their algorithm IDs."""
+
+_BEGIN_MESSAGE = b"-----BEGIN PGP SIGNED MESSAGE-----"
+_BEGIN_SIGNATURE = b"-----BEGIN PGP SIGNATURE-----"
+_END_SIGNATURE = b"-----END PGP SIGNATURE-----"
+_LINE_WS = b" \t\r"
+_LF = 0x0A
+_DASH = 0x2D
+_SPACE = 0x20
+_OUTSIDE_KEEP = 4096  # bytes of leading/trailing text kept for the report
+_TEXT_SLICE = 64 * 1024  # text is canonicalised in slices of about this size (bounds memory)
+_MAX_HEADER_BYTES = 64 * 1024  # a real frame has one short Hash: line
+_HASH_HEADER = re.compile(rb"Hash:[ \t]*(.*)", re.DOTALL)
+_UNESCAPED_DASH = re.compile(rb"\n-(?! )")
+_ESCAPED_LINE = re.compile(rb"\n- ")
+_LF_AFTER_WHITESPACE_REVERSED = re.compile(rb"\n[ \t\r]")
+
+_SEEK, _HEADERS, _TEXT, _SIGNATURE = range(4)
+
+
+class BlockSink(Protocol):
+    """Receiver of one block's canonical text, e.g. a hash object."""
+
+    def update(self, canonical: bytes, /) -> None:
+        """Take the next chunk of the block's canonical text."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameInfo:
+    """Everything about one clear-signed block except its canonical text.
+
+    Attributes:
+        hashes: Names from the ``Hash:`` headers, upper-case, in order, without duplicates;
+            ``()`` when there is no ``Hash:`` header.
+        signature: The dearmored signature packets (binary).
+        armor_headers: The headers of the signature armor (``Version:``, ``Comment:``).
+        leading: Bytes before this block's BEGIN line (for a later block: bytes between the
+            previous block's END line and this BEGIN line), at most the first 4096.
+        leading_truncated: True when ``leading`` was cut to 4096 bytes.
+        trailing: Only on the last block: bytes after its END line, at most the first 4096.
+        trailing_truncated: True when ``trailing`` was cut to 4096 bytes.
+        begin_line: 1-based line number of the ``-----BEGIN PGP SIGNED MESSAGE-----`` line.
+    """
+
+    hashes: tuple[str, ...]
+    signature: bytes
+    armor_headers: tuple[tuple[str, str], ...]
+    leading: bytes
+    leading_truncated: bool
+    trailing: bytes
+    trailing_truncated: bool
+    begin_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClearSigned:
+    """One decoded clear-signed block.
+
+    Attributes:
+        info: The frame: hash names, signature packets, text around the block.
+        canonical: Exactly the bytes the signature hashes (CRLF line breaks, trailing whitespace
+            removed, dash-escaping undone, no final line break from the frame).
+    """
+
+    info: FrameInfo
+    canonical: bytes
+
+    @property
+    def text(self) -> bytes:
+        """The signed content to show or output: ``canonical`` with CRLF turned into LF.
+
+        Trailing whitespace stays removed: it is not covered by the signature.
+        """
+        return self.canonical.replace(b"\r\n", b"\n")
+
+
+def _canonical_lines(text: bytes) -> bytes:
+    """Strip trailing spaces, tabs and CRs from every LF-separated line and join with CRLF."""
+    # Fast path for text without trailing whitespace. Searching the reversed text lets the
+    # regular expression engine skip to each LF instead of trying every space.
+    if _LF_AFTER_WHITESPACE_REVERSED.search(text[::-1]) is None and not text.endswith(
+        (b" ", b"\t", b"\r")
+    ):
+        return text.replace(b"\n", b"\r\n")
+    return b"\r\n".join([line.rstrip(_LINE_WS) for line in text.split(b"\n")])
+
+
+def _only_whitespace(data: bytes) -> bool:
+    return not data.strip(_LINE_WS)
+
+
+def _find_line(buf: bytes, needle: bytes, pos: int) -> int:
+    """Offset of the first line at or after ``pos`` that is ``needle`` plus optional whitespace.
+
+    ``pos`` must be the start of a line and ``buf`` must end with LF.
+    """
+    size = len(needle)
+    while True:
+        i = buf.find(needle, pos)
+        if i < 0:
+            return -1
+        eol = buf.find(b"\n", i)
+        if (i == pos or buf[i - 1] == _LF) and _only_whitespace(buf[i + size : eol]):
+            return i
+        pos = eol + 1
+
+
+class _Outside:
+    """Collects the bytes outside any block, keeping only the first few kilobytes."""
+
+    __slots__ = ("_kept", "_total")
+
+    def __init__(self) -> None:
+        self._kept = bytearray()
+        self._total = 0
+
+    def add(self, buf: bytes, start: int, end: int) -> None:
+        room = _OUTSIDE_KEEP - len(self._kept)
+        if room > 0 and end > start:
+            self._kept += buf[start : min(end, start + room)]
+        self._total += end - start
+
+    def drop_last(self) -> None:
+        """Forget the last byte added (the LF the parser appended to an unterminated last line)."""
+        self._total -= 1
+        del self._kept[self._total :]
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    def take(self) -> tuple[bytes, bool]:
+        """The kept bytes and whether more was seen; then start over."""
+        result = (bytes(self._kept), self._total > len(self._kept))
+        self._kept = bytearray()
+        self._total = 0
+        return result
+
+
+class _FrameParser:
+    """The state machine of the decoder. ``feed`` takes complete lines only."""
+
+    def __init__(
+        self, start_block: Callable[[tuple[str, ...]], BlockSink], max_signature_bytes: int
+    ) -> None:
+        self._start_block = start_block
+        self._max_signature_bytes = max_signature_bytes
+        self._state = _SEEK
+        self._line = 1  # number of the line at the current position
+        self._frames: list[FrameInfo] = []
+        self._outside = _Outside()
+        self._begin_line = 0
+        self._leading: tuple[bytes, bool] = (b"", False)
+        self._hashes: list[str] = []
+        self._header_bytes = 0
+        self._sink: BlockSink | None = None
+        self._text_started = False
+        self._signature_line = 0
+        self._signature_parts: list[bytes] = []
+        self._signature_size = 0
+
+    def feed(self, buf: bytes) -> None:
+        pos, size = 0, len(buf)
+        while pos < size:
+            if self._state == _SEEK:
+                pos = self._seek(buf, pos)
+            elif self._state == _HEADERS:
+                pos = self._header(buf, pos)
+            elif self._state == _TEXT:
+                pos = self._text(buf, pos)
+            else:
+                pos = self._signature(buf, pos)
+
+    def finish(self, tail: bytes) -> tuple[FrameInfo, ...]:
+        if tail:
+            # An unterminated last line is parsed as if it ended with LF; that LF is not data.
+            self.feed(tail + b"\n")
+            if self._state == _SEEK and self._outside.total:
+                self._outside.drop_last()
+        last_line = self._line - 1  # errors at the end of input point at its last line
+        if self._state == _HEADERS:
+            raise ClearsignFormatError("input ends inside the clear-signed headers", line=last_line)
+        if self._state == _TEXT:
+            raise ClearsignFormatError(
+                "input ends before the -----BEGIN PGP SIGNATURE----- line", line=last_line
+            )
+        if self._state == _SIGNATURE:
+            raise ClearsignFormatError(
+                "input ends before the -----END PGP SIGNATURE----- line", line=last_line
+            )
+        if not self._frames:
+            raise ClearsignFormatError("no -----BEGIN PGP SIGNED MESSAGE----- line found")
+        trailing, truncated = self._outside.take()
+        self._frames[-1] = replace(
+            self._frames[-1], trailing=trailing, trailing_truncated=truncated
+        )
+        return tuple(self._frames)
+
+    # (1) Outside any block: look for the BEGIN line.
+    def _seek(self, buf: bytes, pos: int) -> int:
+        begin = _find_line(buf, _BEGIN_MESSAGE, pos)
+        end = len(buf) if begin < 0 else begin
+        self._outside.add(buf, pos, end)
+        self._line += buf.count(b"\n", pos, end)
+        if begin < 0:
+            return end
+        self._leading = self._outside.take()
+        self._begin_line = self._line
+        self._line += 1
+        self._hashes = []
+        self._header_bytes = 0
+        self._state = _HEADERS
+        return buf.index(b"\n", begin) + 1
+
+    # (2), (3) Hash: headers up to the empty line.
+    def _header(self, buf: bytes, pos: int) -> int:
+        eol = buf.index(b"\n", pos)
+        self._header_bytes += eol + 1 - pos
+        if self._header_bytes > _MAX_HEADER_BYTES:
+            raise LimitError(
+                f"clear-signed headers longer than {_MAX_HEADER_BYTES} bytes", line=self._line
+            )
+        content = buf[pos:eol].rstrip(_LINE_WS)
+        if not content:
+            self._sink = self._start_block(tuple(self._hashes))
+            self._text_started = False
+            self._state = _TEXT
+        else:
+            match = _HASH_HEADER.fullmatch(content)
+            if match is None:
+                shown = content[:40].decode("ascii", "replace")
+                raise ClearsignFormatError(
+                    f"only 'Hash:' headers are allowed in a clear-signed message, got {shown!r}",
+                    line=self._line,
+                )
+            for item in match.group(1).split(b","):
+                name = item.strip(b" \t").decode("ascii", "replace").upper()
+                if name not in HASH_ALGORITHMS:
+                    raise ClearsignFormatError(
+                        f"unknown hash algorithm {name[:40]!r} in the Hash: header",
+                        line=self._line,
+                    )
+                if name not in self._hashes:
+                    self._hashes.append(name)
+        self._line += 1
+        return eol + 1
+
+    # (4) The dash-escaped text, up to the BEGIN PGP SIGNATURE line.
+    def _text(self, buf: bytes, pos: int) -> int:
+        if buf[pos] == _DASH and buf[pos + 1] != _SPACE:
+            stop = pos
+        else:
+            match = _UNESCAPED_DASH.search(buf, pos)
+            stop = len(buf) if match is None else match.start() + 1
+        while pos < stop:
+            cut = buf.rfind(b"\n", pos, min(pos + _TEXT_SLICE, stop))
+            if cut < 0:  # a line longer than the slice: take it whole
+                cut = buf.index(b"\n", pos + _TEXT_SLICE)
+            self._emit_text(buf[pos:cut])
+            pos = cut + 1
+        if stop == len(buf):
+            return stop
+        eol = buf.index(b"\n", stop)
+        if buf[stop:eol].rstrip(_LINE_WS) != _BEGIN_SIGNATURE:
+            raise ClearsignFormatError(
+                "a text line starting with '-' must be dash-escaped ('- ') "
+                "or be -----BEGIN PGP SIGNATURE-----",
+                line=self._line,
+            )
+        self._sink = None
+        self._signature_line = self._line
+        self._signature_parts = []
+        self._signature_size = 0
+        self._line += 1
+        self._state = _SIGNATURE
+        return eol + 1
+
+    def _emit_text(self, lines: bytes) -> None:
+        """Canonicalise complete text lines (the last one's LF excluded) and pass them on."""
+        self._line += lines.count(b"\n") + 1
+        if lines.startswith(b"- "):
+            lines = lines[2:]
+        # re.sub is several times faster than bytes.replace for this pattern.
+        lines = _ESCAPED_LINE.sub(b"\n", lines)
+        canonical = _canonical_lines(lines)
+        assert self._sink is not None
+        if self._text_started:
+            self._sink.update(b"\r\n")  # the line break before these lines is now known to be text
+        self._text_started = True
+        self._sink.update(canonical)
+
+    # (5) The signature armor, up to its END line.
+    def _signature(self, buf: bytes, pos: int) -> int:
+        end_line = _find_line(buf, _END_SIGNATURE, pos)
+        end = len(buf) if end_line < 0 else end_line
+        self._signature_size += end - pos
+        if self._signature_size > self._max_signature_bytes:
+            raise LimitError(
+                f"signature armor longer than {self._max_signature_bytes} bytes",
+                line=self._signature_line,
+            )
+        self._signature_parts.append(buf[pos:end])
+        self._line += buf.count(b"\n", pos, end)
+        if end_line < 0:
+            return end
+        body = b"".join(self._signature_parts)
+        self._signature_parts = []
+        try:
+            block = armor.decode(_BEGIN_SIGNATURE + b"\n" + body + _END_SIGNATURE + b"\n")
+        except ArmorError as exc:
+            line = None if exc.line is None else self._signature_line + exc.line - 1
+            reason = str(exc).removeprefix(f"line {exc.line}: ")
+            raise ClearsignFormatError(f"signature armor: {reason}", line=line) from exc
+        if not block.data:
+            raise ClearsignFormatError("the signature armor is empty", line=self._signature_line)
+        leading, leading_truncated = self._leading
+        self._frames.append(
+            FrameInfo(
+                hashes=tuple(self._hashes),
+                signature=block.data,
+                armor_headers=block.headers,
+                leading=leading,
+                leading_truncated=leading_truncated,
+                trailing=b"",
+                trailing_truncated=False,
+                begin_line=self._begin_line,
+            )
+        )
+        self._line += 1
+        self._state = _SEEK
+        return buf.index(b"\n", end_line) + 1
+
+
+def decode_stream(
+    stream: BinaryIO,
+    start_block: Callable[[tuple[str, ...]], BlockSink],
+    *,
+    chunk_size: int = 1 << 20,
+    max_signature_bytes: int = 1 << 20,
+) -> tuple[FrameInfo, ...]:
+    """Decode one or more clear-signed blocks from a binary stream, streaming their text.
+
+    For each block, ``start_block(hashes)`` is called as soon as its ``Hash:`` headers are read;
+    the returned sink then receives the block's canonical text in successive chunks. Memory is
+    bounded by about ``chunk_size`` plus the longest line, whatever the size of the text.
+
+    A sink may have received text of a block that later turns out to be malformed: only a normal
+    return means every block was well formed.
+
+    Args:
+        stream: Binary input, read with ``read(chunk_size)`` until it returns ``b""``.
+        start_block: Called once per block with its hash names; returns that block's sink.
+        chunk_size: Bytes per read.
+        max_signature_bytes: Refuse a signature armor longer than this.
+
+    Returns:
+        One :class:`FrameInfo` per block, in input order.
+
+    Raises:
+        ClearsignFormatError: The input breaks a rule of the framework (see the module
+            docstring), including the armor rules for the signature.
+        LimitError: The signature armor or the header section is too long.
+        ValueError: ``chunk_size`` is smaller than 1.
+
+    Exceptions raised by ``stream.read`` or by a sink propagate unchanged.
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    parser = _FrameParser(start_block, max_signature_bytes)
+    pending: list[bytes] = []  # pieces of a line whose LF has not been read yet
+    while True:
+        data = stream.read(chunk_size)
+        if not data:
+            break
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending.append(data)
+            continue
+        if pending:
+            pending.append(data[: cut + 1])
+            complete = b"".join(pending)
+            pending = []
+        else:
+            complete = data if cut == len(data) - 1 else data[: cut + 1]
+        if cut < len(data) - 1:
+            pending.append(data[cut + 1 :])
+        del data
+        parser.feed(complete)
+        del complete
+    return parser.finish(b"".join(pending))
+
+
+class _CollectingSink:
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def update(self, canonical: bytes, /) -> None:
+        self.parts.append(canonical)
+
+
+def decode_all(data: bytes) -> tuple[ClearSigned, ...]:
+    """Decode every clear-signed block in ``data``, with its canonical text.
+
+    Built on :func:`decode_stream`, so the rules are the same.
+
+    Args:
+        data: The whole input, e.g. the bytes of a ``module.sig`` file.
+
+    Returns:
+        One :class:`ClearSigned` per block, in input order.
+
+    Raises:
+        ClearsignFormatError: The input breaks a rule of the framework, or has no block.
+        LimitError: The signature armor or the header section is too long.
+    """
+    sinks: list[_CollectingSink] = []
+
+    def start_block(_hashes: tuple[str, ...]) -> BlockSink:
+        sink = _CollectingSink()
+        sinks.append(sink)
+        return sink
+
+    infos = decode_stream(io.BytesIO(data), start_block)
+    return tuple(
+        ClearSigned(info=info, canonical=b"".join(sink.parts))
+        for info, sink in zip(infos, sinks, strict=True)
+    )
+
+
+def decode(data: bytes) -> ClearSigned:
+    """Decode input that holds exactly one clear-signed block.
+
+    Args:
+        data: The whole input.
+
+    Returns:
+        The block with its canonical text.
+
+    Raises:
+        ClearsignFormatError: The input breaks a rule of the framework, or holds no block or
+            more than one.
+        LimitError: The signature armor or the header section is too long.
+    """
+    blocks = decode_all(data)
+    if len(blocks) != 1:
+        raise ClearsignFormatError(
+            f"expected one clear-signed message, found {len(blocks)}",
+            line=blocks[1].info.begin_line,
+        )
+    return blocks[0]
+
+
+def canonicalize(text: bytes, *, strip_whitespace: bool = True) -> bytes:
+    r"""Turn text into the canonical form that text signatures (type 0x01) hash.
+
+    With ``strip_whitespace`` (the cleartext framework's rule, RFC 9580 section 7.2): split on
+    LF, remove trailing spaces, tabs and CRs from each line, join with CRLF. A final LF is a line
+    break like any other, so ``b"a\n"`` gives ``b"a\r\n"``.
+
+    Without it (detached text-mode data): only line endings change; a lone LF becomes CRLF,
+    CRLF stays, nothing is removed, a final line ending is kept (converted).
+
+    Args:
+        text: The text.
+        strip_whitespace: Apply the trailing-whitespace rule.
+
+    Returns:
+        The canonical bytes.
+    """
+    if strip_whitespace:
+        return _canonical_lines(text)
+    if b"\n" not in text:
+        return text
+    if b"\r\n" in text:
+        text = text.replace(b"\r\n", b"\n")
+    return text.replace(b"\n", b"\r\n")
+
+
+class Canonicalizer:
+    """Streaming :func:`canonicalize`: ``feed`` chunks, then ``finish``.
+
+    The concatenation of everything returned equals ``canonicalize`` of the concatenated input.
+    Memory is bounded by the chunk size plus the longest run of trailing whitespace: the part
+    of an unfinished line up to its last non-whitespace byte is returned at once.
+
+    Args:
+        strip_whitespace: As for :func:`canonicalize`.
+    """
+
+    __slots__ = ("_held", "_strip")
+
+    def __init__(self, *, strip_whitespace: bool = True) -> None:
+        self._strip = strip_whitespace
+        self._held = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        """Take the next chunk of text.
+
+        Args:
+            chunk: Any bytes.
+
+        Returns:
+            The canonical bytes that no later input can change.
+        """
+        data = self._held + chunk if self._held else chunk
+        if not self._strip:
+            if data.endswith(b"\r"):  # might be the first half of CRLF
+                self._held, data = b"\r", data[:-1]
+            else:
+                self._held = b""
+            return canonicalize(data, strip_whitespace=False)
+        cut = data.rfind(b"\n")
+        partial = data[cut + 1 :]
+        visible = partial.rstrip(_LINE_WS)
+        self._held = partial[len(visible) :]
+        if cut < 0:
+            return visible
+        return _canonical_lines(data[:cut]) + b"\r\n" + visible
+
+    def finish(self) -> bytes:
+        """End the input.
+
+        Returns:
+            The last canonical bytes (a lone CR at the very end without whitespace stripping).
+        """
+        held, self._held = self._held, b""
+        return b"" if self._strip else held
+
+
+def _dash_escape(text: bytes) -> bytes:
+    """Prefix ``"- "`` to every line that starts with ``-`` or ``From `` (as gpg does)."""
+    if text.startswith((b"-", b"From ")):
+        text = b"- " + text
+    if b"\n-" in text:
+        text = text.replace(b"\n-", b"\n- -")
+    if b"\nFrom " in text:
+        text = text.replace(b"\nFrom ", b"\n- From ")
+    return text
+
+
+def encode(text: bytes, signature: bytes, hashes: Sequence[str]) -> bytes:
+    """Build a clear-signed message.
+
+    The frame's text is ``text`` dash-escaped, followed by exactly one LF, the frame's line break
+    before ``-----BEGIN PGP SIGNATURE-----``. So the frame always hashes as
+    ``canonicalize(text)``, with ``text``'s own final line break (if any) being signed::
+
+        decode(encode(t, sig, h)).canonical == canonicalize(t)
+
+    To reproduce ``gpg --clearsign`` of a file ending in LF (gpg does not sign that last LF),
+    drop that LF from ``text`` before canonicalising, signing and encoding. Trailing whitespace
+    in ``text`` is written as is (it is not signed either way, as with gpg). Lines starting with
+    ``-`` or ``From `` are dash-escaped.
+
+    Args:
+        text: The text that was signed (any line endings).
+        signature: The binary signature packets, armored here with a CRC24 line (old verifiers
+            need it).
+        hashes: Names for the ``Hash:`` header (from :data:`HASH_ALGORITHMS`, any case);
+            empty means no ``Hash:`` header (v6 signatures).
+
+    Returns:
+        The clear-signed message, with LF line endings in the frame.
+
+    Raises:
+        ClearsignFormatError: An unknown hash name, or an empty signature.
+    """
+    names: list[str] = []
+    for name in hashes:
+        upper = name.upper()
+        if upper not in HASH_ALGORITHMS:
+            raise ClearsignFormatError(f"unknown hash algorithm {name!r}")
+        if upper not in names:
+            names.append(upper)
+    if not signature:
+        raise ClearsignFormatError("the signature is empty")
+    header = _BEGIN_MESSAGE + b"\n"
+    if names:
+        header += b"Hash: " + ",".join(names).encode("ascii") + b"\n"
+    return b"".join(
+        [
+            header,
+            b"\n",
+            _dash_escape(text),
+            b"\n",
+            armor.encode("PGP SIGNATURE", signature),
+        ]
+    )

@@ -1,0 +1,464 @@
+"""Tests of pgpsig.armor: CRC24, strict decoding rules, encoding, real armored keys, fuzzing."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import random
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pgpsig import armor
+from pgpsig.errors import ArmorError, LimitError, PgpsigError
+
+# A small real signature (rpgp csf/msg.csf) and one made-up payload, armored by hand below.
+PAYLOAD = bytes(range(256)) * 3 + b"tail"
+
+
+def crc24_reference(data: bytes) -> int:
+    """The bitwise algorithm exactly as printed in RFC 9580 section 6.1."""
+    crc = 0xB704CE
+    for byte in data:
+        crc ^= byte << 16
+        for _ in range(8):
+            crc <<= 1
+            if crc & 0x1000000:
+                crc ^= 0x1864CFB
+    return crc & 0xFFFFFF
+
+
+def b64(data: bytes) -> bytes:
+    return base64.b64encode(data)
+
+
+def crc_line(data: bytes) -> bytes:
+    return b"=" + b64(armor.crc24(data).to_bytes(3, "big"))
+
+
+def lines64(data: bytes) -> list[bytes]:
+    text = b64(data)
+    return [text[i : i + 64] for i in range(0, len(text), 64)]
+
+
+def make(
+    body_lines: list[bytes],
+    *,
+    label: bytes = b"PGP SIGNATURE",
+    headers: list[bytes] | None = None,
+    blank: bool = True,
+    eol: bytes = b"\n",
+) -> bytes:
+    out = [b"-----BEGIN " + label + b"-----"]
+    out += headers or []
+    if blank:
+        out.append(b"")
+    out += body_lines
+    out.append(b"-----END " + label + b"-----")
+    return eol.join(out) + eol
+
+
+GOOD = make([*lines64(PAYLOAD), crc_line(PAYLOAD)], headers=[b"Version: Test 1", b"Comment: hi"])
+
+
+# --------------------------------------------------------------------------------------------
+# CRC24
+
+
+def test_crc24_of_empty_is_the_init_value() -> None:
+    assert armor.crc24(b"") == 0xB704CE
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 63, 1023, 1024, 1025, 4096, 70000])
+def test_crc24_matches_the_rfc_algorithm_around_the_fast_path_boundary(size: int) -> None:
+    data = random.Random(size).randbytes(size)
+    assert armor.crc24(data) == crc24_reference(data)
+
+
+def test_crc24_across_fold_chunks() -> None:
+    data = random.Random(7).randbytes((1 << 20) + 12345)
+    assert armor.crc24(data) == crc24_reference(data)
+
+
+@given(st.binary(max_size=3000))
+def test_crc24_property(data: bytes) -> None:
+    assert armor.crc24(data) == crc24_reference(data)
+
+
+def test_crc24_known_value_from_a_real_key_block(conformance: Path) -> None:
+    # rpgp's alice.pub.asc ends "...Aw==" / "=0812"; decoding verifies that checksum.
+    block = armor.decode((conformance / "openpgp/rpgp/csf/alice.pub.asc").read_bytes())
+    assert armor.crc24(block.data) == int.from_bytes(base64.b64decode(b"0812"), "big")
+
+
+# --------------------------------------------------------------------------------------------
+# Decoding: the good cases
+
+
+def test_decode_good_block() -> None:
+    block = armor.decode(GOOD)
+    assert block == armor.ArmorBlock(
+        "PGP SIGNATURE", (("Version", "Test 1"), ("Comment", "hi")), PAYLOAD
+    )
+
+
+def test_crc_line_is_optional() -> None:
+    assert armor.decode(make(lines64(PAYLOAD))).data == PAYLOAD
+
+
+def test_bad_crc_is_an_error_with_the_crc_line_number() -> None:
+    bad = make([*lines64(PAYLOAD), crc_line(PAYLOAD + b"x")])
+    with pytest.raises(ArmorError, match="checksum mismatch") as info:
+        armor.decode(bad)
+    assert info.value.line == bad.split(b"\n").index(crc_line(PAYLOAD + b"x")) + 1
+
+
+def test_malformed_crc_line() -> None:
+    with pytest.raises(ArmorError, match="checksum line"):
+        armor.decode(make([*lines64(PAYLOAD), b"=abc"]))
+
+
+def test_crlf_and_trailing_whitespace_are_tolerated() -> None:
+    text = GOOD.replace(b"\n", b" \t\r\n")
+    assert armor.decode(text) == armor.decode(GOOD)
+
+
+def test_crlf_only() -> None:
+    assert armor.decode(GOOD.replace(b"\n", b"\r\n")) == armor.decode(GOOD)
+
+
+def test_whitespace_around_the_block_is_allowed() -> None:
+    assert armor.decode(b"\n \r\n" + GOOD + b"\n\n  \t\n") == armor.decode(GOOD)
+
+
+def test_no_final_newline() -> None:
+    assert armor.decode(GOOD.rstrip(b"\n")) == armor.decode(GOOD)
+
+
+def test_blank_line_less_form_without_headers() -> None:
+    text = make([*lines64(PAYLOAD), crc_line(PAYLOAD)], blank=False)
+    assert armor.decode(text).data == PAYLOAD
+
+
+def test_header_with_empty_value_and_colons_in_value() -> None:
+    text = make(lines64(PAYLOAD), headers=[b"Comment:", b"Comment: a: b:c", b"Hash: SHA256"])
+    assert armor.decode(text).headers == (
+        ("Comment", ""),
+        ("Comment", "a: b:c"),
+        ("Hash", "SHA256"),
+    )
+
+
+def test_header_value_that_is_not_utf8_is_replaced_not_fatal() -> None:
+    text = make(lines64(PAYLOAD), headers=[b"Comment: caf\xe9"])
+    assert armor.decode(text).headers == (("Comment", "caf\ufffd"),)
+
+
+def test_longer_base64_lines_are_accepted() -> None:
+    assert armor.decode(make([b64(PAYLOAD)])).data == PAYLOAD
+
+
+def test_empty_payload() -> None:
+    assert armor.decode(make([crc_line(b"")])).data == b""
+    assert armor.decode(make([])).data == b""
+
+
+# --------------------------------------------------------------------------------------------
+# Decoding: every rule, with a named case and its line number
+
+BODY = [*lines64(PAYLOAD), crc_line(PAYLOAD)]
+BAD_CASES = {
+    "label-mismatch": (
+        b"-----BEGIN PGP SIGNATURE-----\n\n" + b"\n".join(BODY) + b"\n-----END PGP MESSAGE-----\n",
+        "does not match",
+        len(BODY) + 3,
+    ),
+    "missing-end": (
+        b"-----BEGIN PGP SIGNATURE-----\n\n" + b"\n".join(BODY) + b"\n",
+        "no -----END",
+        1,
+    ),
+    "malformed-end": (
+        b"-----BEGIN PGP SIGNATURE-----\n\n" + b"\n".join(BODY) + b"\n-----END PGP SIGNATURE\n",
+        "malformed armor END",
+        len(BODY) + 3,
+    ),
+    "malformed-begin": (b"-----BEGIN PGP SIGNATURE----\n\nAAAA\n-----END X-----\n", "BEGIN", 1),
+    "invalid-character": (make([b"AAAA", b"AA*A", b"AAAA"]), "invalid base64", 4),
+    "leading-space-on-data-line": (make([b"AAAA", b" AAAA"]), "invalid base64", 4),
+    "padding-in-the-middle": (make([b"AA==", b"AAAA"]), "invalid base64", 3),
+    "length-not-multiple-of-4": (make([b"AAAAA"]), "multiple of 4", 3),
+    "blank-line-inside-data": (make([b"AAAA", b"", b"AAAA"]), "blank line", 4),
+    "two-blank-lines-after-header": (make([b"", b"AAAA"]), "blank line", 3),
+    "blank-line-before-crc": (make([b"AAAA", b"", crc_line(b"\0\0\0")]), "blank line", 4),
+    "headers-without-blank-line": (
+        make([b"AAAA"], headers=[b"Version: 1"], blank=False),
+        "malformed armor header",
+        3,
+    ),
+    "header-without-space": (make([b"AAAA"], headers=[b"Version:1"]), "malformed armor header", 2),
+    "header-line-with-space-in-key": (
+        make([b"AAAA"], headers=[b"Version: 1", b"Bad Key: x"]),
+        "malformed armor header",
+        3,
+    ),
+    "only-headers": (b"-----BEGIN X-----\nVersion: 1\n-----END X-----\n", "missing blank line", 3),
+    "text-before": (b"hello\n" + GOOD, "does not start with an armor BEGIN", 1),
+    "text-after": (GOOD + b"\nmore\n", "text after", GOOD.count(b"\n") + 2),
+    "second-block": (GOOD + GOOD, "text after", GOOD.count(b"\n") + 1),
+    "indented-begin": (b"  " + GOOD, "indented", 1),
+    "empty": (b"", "no armor", None),
+    "whitespace-only": (b" \n\t\r\n", "no armor", None),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CASES, ids=list(BAD_CASES))
+def test_decode_rule(case: str) -> None:
+    data, message, line = BAD_CASES[case]
+    with pytest.raises(ArmorError, match=message) as info:
+        armor.decode(data)
+    assert info.value.line == line
+    assert isinstance(info.value, ValueError)
+
+
+def test_size_limit() -> None:
+    with pytest.raises(LimitError):
+        armor.decode(GOOD, max_size=len(GOOD) - 1)
+    with pytest.raises(LimitError):
+        armor.decode_all(GOOD, max_size=10)
+    assert armor.decode(GOOD, max_size=len(GOOD)).data == PAYLOAD
+
+
+def test_default_limit_is_64_mib() -> None:
+    assert armor.MAX_ARMOR_BYTES == 64 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------------------------
+# decode_all
+
+
+def test_decode_all_several_blocks_with_text_around() -> None:
+    other = armor.encode("PGP PUBLIC KEY BLOCK", b"key bytes", [("Comment", "k")])
+    data = b"intro text\n" + GOOD + b"between\n-- not a block\n\n" + other + b"the end"
+    blocks = armor.decode_all(data)
+    assert [b.label for b in blocks] == ["PGP SIGNATURE", "PGP PUBLIC KEY BLOCK"]
+    assert blocks[1].data == b"key bytes"
+    assert blocks[1].headers == (("Comment", "k"),)
+
+
+def test_decode_all_back_to_back() -> None:
+    assert len(armor.decode_all(GOOD + GOOD + GOOD.replace(b"\n", b"\r\n"))) == 3
+
+
+def test_decode_all_without_block() -> None:
+    with pytest.raises(ArmorError, match="no armor block"):
+        armor.decode_all(b"just text\n-----BEGINNING\n")
+
+
+def test_decode_all_bad_second_block_reports_its_line() -> None:
+    bad = make([b"AA*A"])
+    with pytest.raises(ArmorError) as info:
+        armor.decode_all(GOOD + b"x\n" + bad)
+    assert info.value.line == GOOD.count(b"\n") + 1 + 3
+
+
+# --------------------------------------------------------------------------------------------
+# is_armored
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (GOOD, True),
+        (b"\r\n \t" + GOOD, True),
+        (b"-----BEGIN PGP SIGNED MESSAGE-----\n", True),
+        (b"-----BEGIN CERTIFICATE-----\n", False),
+        (b"x" + GOOD, False),
+        (b"\x99\x01\x0d\x04", False),
+        (b"", False),
+    ],
+)
+def test_is_armored(data: bytes, expected: bool) -> None:
+    assert armor.is_armored(data) is expected
+
+
+# --------------------------------------------------------------------------------------------
+# Encoding
+
+
+def test_encode_layout() -> None:
+    out = armor.encode("PGP SIGNATURE", PAYLOAD, [("Version", "x")])
+    lines = out.split(b"\n")
+    assert lines[0] == b"-----BEGIN PGP SIGNATURE-----"
+    assert lines[1] == b"Version: x"
+    assert lines[2] == b""
+    assert all(len(line) == 64 for line in lines[3:-4])
+    assert lines[-3] == crc_line(PAYLOAD)
+    assert lines[-2] == b"-----END PGP SIGNATURE-----"
+    assert lines[-1] == b""
+    assert b"\r" not in out
+
+
+def test_encode_without_crc() -> None:
+    out = armor.encode("PGP SIGNATURE", PAYLOAD, crc=False)
+    assert b"\n=" not in out
+    assert armor.decode(out).data == PAYLOAD
+
+
+@pytest.mark.parametrize(
+    ("label", "headers"),
+    [
+        ("PGP-SIGNATURE", ()),
+        ("", ()),
+        (" PGP", ()),
+        ("PGP\n", ()),
+        ("PGP", (("Bad Key", "v"),)),
+        ("PGP", (("Key:", "v"),)),
+        ("PGP", (("", "v"),)),
+        ("PGP", (("Key", "two\nlines"),)),
+        ("PGP", (("Key", "trailing "),)),
+        ("PGP", (("Key", "\ud800"),)),
+    ],
+)
+def test_encode_refuses_what_would_not_decode_back(
+    label: str, headers: tuple[tuple[str, str], ...]
+) -> None:
+    with pytest.raises(ArmorError):
+        armor.encode(label, b"x", headers)
+
+
+labels = st.sampled_from(
+    [
+        "PGP SIGNATURE",
+        "PGP MESSAGE",
+        "PGP PUBLIC KEY BLOCK",
+        "PGP PRIVATE KEY BLOCK",
+        "PGP MESSAGE, PART 1/2",
+    ]
+)
+header_keys = st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters=":"),
+    min_size=1,
+    max_size=12,
+)
+header_values = st.text(
+    st.characters(exclude_categories=("Cs", "Cc", "Zl", "Zp")), max_size=40
+).map(lambda s: s.rstrip(" \t"))
+
+
+@given(
+    labels,
+    st.binary(max_size=2000),
+    st.lists(st.tuples(header_keys, header_values), max_size=4),
+    st.booleans(),
+)
+def test_encode_decode_round_trip(
+    label: str, data: bytes, headers: list[tuple[str, str]], crc: bool
+) -> None:
+    out = armor.encode(label, data, headers, crc=crc)
+    assert armor.decode(out) == armor.ArmorBlock(label, tuple(headers), data)
+    assert armor.decode(out.replace(b"\n", b"\r\n")) == armor.ArmorBlock(
+        label, tuple(headers), data
+    )
+    assert armor.decode_all(b"junk\n" + out + out) == (armor.decode(out),) * 2
+
+
+# --------------------------------------------------------------------------------------------
+# Real armored keys
+
+
+def armored_key_files(root: Path) -> list[Path]:
+    files = sorted((root / "freepbx" / "keys").glob("*.key"))
+    files += sorted((root / "openpgp").rglob("*.asc"))
+    files += sorted((root / "openpgp" / "rpgp" / "rfc9580-hello").rglob("tsk.asc"))
+    return [f for f in files if b"SIGNED MESSAGE" not in f.read_bytes()]
+
+
+def test_real_armored_files_decode(conformance: Path) -> None:
+    files = armored_key_files(conformance)
+    assert len(files) >= 10
+    for path in files:
+        blocks = armor.decode_all(path.read_bytes())
+        assert blocks, path.name
+        for block in blocks:
+            assert block.label.startswith("PGP "), path.name
+            assert block.data, path.name
+            # The first byte of a packet always has its top bit set.
+            assert block.data[0] & 0x80, path.name
+        # Files with a single block also decode strictly.
+        if len(blocks) == 1:
+            assert armor.decode(path.read_bytes()) == blocks[0]
+
+
+def test_freepbx_keys_have_checksums_that_match(conformance: Path) -> None:
+    for path in sorted((conformance / "freepbx" / "keys").glob("*.key")):
+        data = path.read_bytes()
+        (block,) = armor.decode_all(data)
+        assert block.label == "PGP PUBLIC KEY BLOCK"
+        reencoded = armor.encode(block.label, block.data, block.headers)
+        assert armor.decode(reencoded) == block
+
+
+# --------------------------------------------------------------------------------------------
+# Only PgpsigError on any input
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)
+@given(st.binary(max_size=600))
+def test_garbage_raises_only_pgpsig_errors(data: bytes) -> None:
+    for function in (armor.decode, armor.decode_all):
+        with contextlib.suppress(PgpsigError):
+            function(data)
+
+
+@st.composite
+def mutated_armor(draw: st.DrawFn) -> bytes:
+    data = draw(st.binary(max_size=200))
+    headers = draw(st.lists(st.tuples(header_keys, header_values), max_size=2))
+    text = bytearray(armor.encode("PGP SIGNATURE", data, headers, crc=draw(st.booleans())))
+    alphabet = b"-=:\r\n \tA/+BEGINEND\x00\xff"
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(["flip", "insert", "delete", "dup"]))
+        pos = draw(st.integers(0, len(text)))
+        if op == "flip" and pos < len(text):
+            text[pos] = draw(st.sampled_from(alphabet))
+        elif op == "insert":
+            text[pos:pos] = bytes([draw(st.sampled_from(alphabet))])
+        elif op == "delete":
+            del text[pos : pos + draw(st.integers(1, 10))]
+        else:
+            end = draw(st.integers(pos, len(text)))
+            text[pos:pos] = text[pos:end]
+    return bytes(text)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=500)
+@given(mutated_armor())
+def test_mutated_armor_raises_only_pgpsig_errors(data: bytes) -> None:
+    for function in (armor.decode, armor.decode_all):
+        try:
+            block = function(data)
+        except PgpsigError:
+            continue
+        assert block
+
+
+# --------------------------------------------------------------------------------------------
+# Speed (printed, not asserted)
+
+
+def test_speed_sanity() -> None:
+    data = os.urandom(8 << 20)
+    start = time.perf_counter()
+    text = armor.encode("PGP MESSAGE", data)
+    encoded = time.perf_counter()
+    assert armor.decode(text).data == data
+    decoded = time.perf_counter()
+    print(
+        f"\narmor: encode {len(data) / (encoded - start) / 1e6:.0f} MB/s, "
+        f"decode {len(text) / (decoded - encoded) / 1e6:.0f} MB/s (8 MiB, CRC checked)"
+    )
