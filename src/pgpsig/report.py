@@ -8,14 +8,23 @@ refuse to be used as booleans (``if report:`` raises ``TypeError``): ask ``repor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from enum import Enum
+from enum import Enum, IntFlag
 from typing import Any
 
 from pgpsig.errors import VerificationError
 
-__all__ = ["SigStatus", "SignatureResult", "VerifyReport", "iso"]
+__all__ = [
+    "FileFindings",
+    "ModuleReport",
+    "ModuleSignature",
+    "SigStatus",
+    "SignatureResult",
+    "Status",
+    "VerifyReport",
+    "iso",
+]
 
 
 def iso(t: datetime | None) -> str | None:
@@ -133,6 +142,118 @@ class VerifyReport:
             "signatures": [s.to_dict() for s in self.signatures],
             "text": None,
             "warnings": list(self.warnings),
+        }
+
+    def __bool__(self) -> bool:
+        raise TypeError("use report.ok or report.raise_for_status(), not the report as a bool")
+
+
+class Status(IntFlag):
+    """FreePBX-compatible module status bits (identical in every FreePBX version since 2014)."""
+
+    GOOD = 1
+    TAMPERED = 2
+    INVALID = 4
+    UNSIGNED = 8
+    UNSUPPORTED = 16
+    EXPIRED = 32
+    REVOKED = 64
+    TRUSTED = 128
+
+    @property
+    def names(self) -> list[str]:
+        """The names of the set bits, lowest first (``["GOOD", "TRUSTED"]``)."""
+        return [m.name for m in Status if m & self and m.name]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModuleSignature:
+    """The signature verdict of a module, with the trust decision."""
+
+    result: SignatureResult
+    trusted: bool = False
+    trust_path: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (contract: ``check --json`` ``signature``)."""
+        d = self.result.to_dict()
+        d.pop("block", None)
+        status = self.result.status
+        if status is SigStatus.GOOD and not self.trusted:
+            d["status"] = SigStatus.UNTRUSTED.value
+        d["trusted"] = self.trusted
+        d["trust_path"] = list(self.trust_path)
+        d["warnings"] = list(self.warnings)
+        return d
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileFindings:
+    """What the file comparison found (relative paths as listed in the manifest)."""
+
+    checked: int = 0
+    altered: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    unlisted: tuple[str, ...] = ()
+    symlinks: tuple[str, ...] = ()
+    escaping: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (contract: ``check --json`` ``files``)."""
+        return {
+            "checked": self.checked,
+            "altered": list(self.altered),
+            "missing": list(self.missing),
+            "unlisted": list(self.unlisted),
+            "symlinks": list(self.symlinks),
+            "escaping": list(self.escaping),
+            "skipped": list(self.skipped),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModuleReport:
+    """The verdict on one module: FreePBX status bits, details, signature and files.
+
+    ``ok`` holds only for status 129 (GOOD|TRUSTED): a good signature by a trusted signer and every
+    listed file present and unaltered.
+    """
+
+    module: str
+    path: str
+    status: Status
+    details: tuple[str, ...] = ()
+    signature: ModuleSignature | None = None
+    files: FileFindings = field(default_factory=FileFindings)
+    checked_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the module is good and trusted with every file intact."""
+        return self.status == Status.GOOD | Status.TRUSTED
+
+    def raise_for_status(self) -> None:
+        """Raise unless :attr:`ok`.
+
+        Raises:
+            VerificationError: naming the module, its status and the first detail.
+        """
+        if not self.ok:
+            first = f": {self.details[0]}" if self.details else ""
+            raise VerificationError(f"module {self.module}: status {int(self.status)}{first}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (contract: ``check --json`` ``modules[]``)."""
+        return {
+            "module": self.module,
+            "path": self.path,
+            "status": int(self.status),
+            "flags": self.status.names,
+            "details": list(self.details),
+            "signature": self.signature.to_dict() if self.signature else {"status": "missing"},
+            "files": self.files.to_dict(),
         }
 
     def __bool__(self) -> bool:

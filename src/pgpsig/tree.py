@@ -1,0 +1,196 @@
+"""Module trees: which files a module holds, and safe resolution of listed paths.
+
+This module owns the filesystem side of a module, separate from hashing file contents
+(:mod:`pgpsig.hashing`):
+
+* :func:`walk_module` lists a module's files the way FreePBX's ``sign.php`` does: a depth-first walk
+  in bytewise (C-locale) order of each directory, every name starting with ``.`` skipped at every
+  depth, ``module.sig`` at the top excluded, symbolic links followed (their *target* is hashed, as
+  PHP's ``hash_file`` does). Unlike ``sign.php`` it never follows a link out of the module root or
+  round a loop: such links are reported, not entered.
+* :func:`resolve_inside` turns a listed relative path into a file path that provably stays inside a
+  base directory once every symbolic link is resolved, or says why not (missing, escapes, not a
+  regular file).
+
+Nothing here reads the clock, prints or looks at the environment; nothing is ever written.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pgpsig.errors import InputError, LimitError
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILES",
+    "Resolved",
+    "Tree",
+    "excluded",
+    "resolve_inside",
+    "walk_module",
+]
+
+#: Deepest directory nesting walked below a module root.
+MAX_DEPTH = 64
+#: Most files one module may hold.
+MAX_FILES = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """The files of a module, in ``sign.php`` order, and the links met on the way."""
+
+    files: tuple[str, ...]
+    symlinks: tuple[str, ...] = ()
+    escaping: tuple[str, ...] = ()
+    loops: tuple[str, ...] = ()
+    dangling: tuple[str, ...] = ()
+    special: tuple[str, ...] = ()
+
+
+def excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """Whether ``rel`` (or one of its parent directories) matches a glob in ``patterns``."""
+    if not patterns:
+        return False
+    parts = rel.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    return any(fnmatch.fnmatchcase(p, pat) for pat in patterns for p in prefixes)
+
+
+@dataclass
+class _Walk:
+    root_real: str
+    exclude: Sequence[str]
+    skip_dot: bool
+    files: list[str] = field(default_factory=list)
+    symlinks: list[str] = field(default_factory=list)
+    escaping: list[str] = field(default_factory=list)
+    loops: list[str] = field(default_factory=list)
+    dangling: list[str] = field(default_factory=list)
+    special: list[str] = field(default_factory=list)
+
+
+def _inside(real: str, root_real: str) -> bool:
+    return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
+
+
+def _walk(
+    w: _Walk, directory: str, rel: str, stack: tuple[tuple[int, int], ...], depth: int
+) -> None:
+    if depth > MAX_DEPTH:
+        raise LimitError(f"module tree deeper than {MAX_DEPTH} directories at {rel or '.'}")
+    try:
+        names = sorted(os.listdir(directory), key=os.fsencode)
+    except OSError as e:
+        raise InputError(f"cannot list {directory}: {e.strerror or e}") from e
+    for name in names:
+        if w.skip_dot and name.startswith("."):
+            continue
+        r = f"{rel}/{name}" if rel else name
+        if not rel and name == "module.sig":
+            continue
+        if excluded(r, w.exclude):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            lst = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISLNK(lst.st_mode):
+            w.symlinks.append(r)
+            real = os.path.realpath(path)
+            if not _inside(real, w.root_real):
+                w.escaping.append(r)
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                w.dangling.append(r)
+                continue
+        else:
+            st = lst
+        if stat.S_ISDIR(st.st_mode):
+            ident = (st.st_dev, st.st_ino)
+            if ident in stack:
+                w.loops.append(r)
+                continue
+            _walk(w, path, r, (*stack, ident), depth + 1)
+        elif stat.S_ISREG(st.st_mode):
+            w.files.append(r)
+            if len(w.files) > MAX_FILES:
+                raise LimitError(f"module holds more than {MAX_FILES} files")
+        else:
+            w.special.append(r)
+
+
+def walk_module(root: Path, *, exclude: Sequence[str] = (), skip_dotfiles: bool = True) -> Tree:
+    """List the files of the module at ``root`` (see the module docstring for the rules).
+
+    Raises:
+        InputError: ``root`` is not a readable directory.
+        LimitError: the tree is deeper than :data:`MAX_DEPTH` or holds more than :data:`MAX_FILES`.
+    """
+    try:
+        st = os.stat(root)
+    except OSError as e:
+        raise InputError(f"{root}: {e.strerror or e}") from e
+    if not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{root} is not a directory")
+    w = _Walk(os.path.realpath(root), exclude, skip_dotfiles)
+    _walk(w, str(root), "", ((st.st_dev, st.st_ino),), 0)
+    return Tree(
+        files=tuple(w.files),
+        symlinks=tuple(w.symlinks),
+        escaping=tuple(w.escaping),
+        loops=tuple(w.loops),
+        dangling=tuple(w.dangling),
+        special=tuple(w.special),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Where a listed path leads: ``path`` to hash, or ``problem`` (missing, escapes, not-a-file)."""
+
+    path: Path | None
+    problem: str | None = None
+    via_symlink: bool = False
+
+
+def resolve_inside(base: Path, rel: str) -> Resolved:
+    """Resolve ``rel`` below ``base``, following links only while they stay inside ``base``.
+
+    ``rel`` must already be a safe relative path (see :func:`pgpsig.manifest.check_path`).
+    """
+    base_real = os.path.realpath(base)
+    path = os.path.join(base, *rel.split("/"))
+    via = False
+    # Any symbolic link on the way (the file itself or a parent directory) counts.
+    cur = str(base)
+    for part in rel.split("/"):
+        cur = os.path.join(cur, part)
+        try:
+            if stat.S_ISLNK(os.lstat(cur).st_mode):
+                via = True
+                break
+        except OSError:
+            break
+    real = os.path.realpath(path)
+    if not _inside(real, base_real):
+        return Resolved(None, "escapes", via)
+    try:
+        st = os.stat(real)
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            return Resolved(None, "missing", via)
+        return Resolved(None, "unreadable", via)
+    if not stat.S_ISREG(st.st_mode):
+        return Resolved(None, "not-a-file", via)
+    return Resolved(Path(real), None, via)

@@ -1,0 +1,87 @@
+"""Module tree walk (sign.php rules) and safe resolution of listed paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pgpsig.errors import InputError
+from pgpsig.tree import excluded, resolve_inside, walk_module
+
+
+def make(root: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+
+
+def test_sign_php_order_and_dotfiles(tmp_path: Path) -> None:
+    make(tmp_path, {"module.xml": b"", "Zeta.php": b"", "alpha.php": b"", "Api.class.php": b"",
+                    "assets/js/x.js": b"", "assets.php": b"", "foo/bar": b"", "foo.php": b"",
+                    ".htaccess": b"", "node/.hidden/x": b"", "module.sig": b"", "sub/module.sig": b"",
+                    "-lead.php": b""})
+    t = walk_module(tmp_path)
+    assert t.files == ("-lead.php", "Api.class.php", "Zeta.php", "alpha.php", "assets/js/x.js",
+                       "assets.php", "foo/bar", "foo.php", "module.xml", "sub/module.sig")
+
+
+def test_excludes(tmp_path: Path) -> None:
+    make(tmp_path, {"a.php": b"", "assets/less/cache/x.css": b"", "i18n/de/x.po": b""})
+    t = walk_module(tmp_path, exclude=["assets/less/cache/*", "i18n"])
+    assert t.files == ("a.php",)
+    assert excluded("node/node_modules/x/y.js", ["node/node_modules"])
+    assert not excluded("a.php", [])
+
+
+def test_symlinks_inside_followed_escaping_loops_dangling_reported(tmp_path: Path) -> None:
+    mod = tmp_path / "mod"
+    make(mod, {"real/f.txt": b"x", "g.txt": b"y"})
+    (tmp_path / "outside.txt").write_bytes(b"secret")
+    os.symlink("real", mod / "linkdir")
+    os.symlink("g.txt", mod / "link.txt")
+    os.symlink("../outside.txt", mod / "escape.txt")
+    os.symlink("/etc", mod / "etc")
+    os.symlink("missing", mod / "dangling")
+    os.symlink(".", mod / "real" / "loop")
+    t = walk_module(mod)
+    assert "linkdir/f.txt" in t.files
+    assert "link.txt" in t.files
+    assert set(t.escaping) == {"escape.txt", "etc"}
+    assert t.dangling == ("dangling",)
+    assert t.loops == ("real/loop",) or "linkdir/loop" in t.loops
+    assert not any(f.startswith("etc/") for f in t.files)
+
+
+def test_resolve_inside(tmp_path: Path) -> None:
+    mod = tmp_path / "mod"
+    make(mod, {"a/b.txt": b"x"})
+    (tmp_path / "outside.txt").write_bytes(b"secret")
+    os.symlink("../outside.txt", mod / "escape.txt")
+    os.symlink("a", mod / "alias")
+    assert resolve_inside(mod, "a/b.txt").path == (mod / "a" / "b.txt").resolve()
+    r = resolve_inside(mod, "alias/b.txt")
+    assert r.path is not None
+    assert r.via_symlink
+    assert resolve_inside(mod, "escape.txt").problem == "escapes"
+    assert resolve_inside(mod, "nope.txt").problem == "missing"
+    assert resolve_inside(mod, "a").problem == "not-a-file"
+    assert resolve_inside(mod, "a/b.txt/c").problem == "missing"
+
+
+def test_not_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        walk_module(tmp_path / "nope")
+    (tmp_path / "f").write_bytes(b"")
+    with pytest.raises(InputError):
+        walk_module(tmp_path / "f")
+
+
+def test_fifo_is_special_not_hashed(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "a").write_bytes(b"")
+    t = walk_module(tmp_path)
+    assert t.files == ("a",)
+    assert t.special == ("pipe",)
