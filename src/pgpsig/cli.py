@@ -291,6 +291,283 @@ def _read(path: Path) -> bytes:
 
 
 # --------------------------------------------------------------------------------------------------
+# sign
+
+
+def _passphrase(passphrase_file: Path | None, passphrase_env: str) -> bytes | None:
+    """The passphrase: from a file (first line), else from the named environment variable."""
+    if passphrase_file is not None:
+        data = _read(passphrase_file)
+        return data.split(b"\n", 1)[0].rstrip(b"\r")
+    env = os.environ.get(passphrase_env)
+    return env.encode() if env is not None else None
+
+
+@app.command()
+def sign(
+    module_dir: Annotated[Path, typer.Argument(help="The module directory to sign.")],
+    key: Annotated[Path, typer.Option("--key", help="Secret key file (armored or binary).")],
+    passphrase_file: Annotated[
+        Path | None,
+        typer.Option("--passphrase-file", help="File whose first line is the key's passphrase."),
+    ] = None,
+    passphrase_env: Annotated[
+        str,
+        typer.Option(
+            "--passphrase-env",
+            help="Environment variable holding the passphrase (used when no --passphrase-file).",
+        ),
+    ] = "PGPSIG_PASSPHRASE",  # noqa: S107 (the name of a variable, not a passphrase)
+    hash_name: Annotated[
+        str | None,
+        typer.Option("--hash", help="sha256, sha384 or sha512 (default: the key's best)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude", help="Glob of files not to sign (repeatable), e.g. 'assets/less/cache/*'."
+        ),
+    ] = None,
+    policy: Annotated[
+        str, typer.Option("--policy", help="Policy the signing key must satisfy.")
+    ] = "default",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout.")
+    ] = False,
+) -> None:
+    """Hash every file of a module into module.sig and clear-sign it (FreePBX sign.php format)."""
+    from pgpsig.report import iso
+    from pgpsig.sign import sign_module
+    from pgpsig.signing import load_signing_keys
+
+    now = _now(None)
+    pol = _policy(policy)
+    if not module_dir.is_dir():
+        raise InputError(f"{module_dir} is not a directory")
+    data = _read(key)
+    keys = load_signing_keys(data, _passphrase(passphrase_file, passphrase_env))
+    result = sign_module(
+        module_dir,
+        keys,
+        now=now,
+        secret_key_data=data,
+        policy=pol,
+        hash_name=hash_name,
+        exclude=exclude or (),
+    )
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "path": str(result.path),
+                    "signer": result.signer,
+                    "primary": result.primary,
+                    "files": result.files,
+                    "hash_algorithm": result.hash_algorithm,
+                    "created": iso(result.created),
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(
+            f"signed {result.files} files of {_safe(str(module_dir))} with {result.signer} "
+            f"({result.hash_algorithm}) -> {_safe(str(result.path))}"
+        )
+    raise typer.Exit(EXIT_OK)
+
+
+# --------------------------------------------------------------------------------------------------
+# check
+
+
+def _root_refs(refs: list[str], ring: Any) -> list[str]:
+    """Trust roots: fingerprints stay as they are; certificate files join the keyring."""
+    from pgpsig.keyring import load_keyring
+
+    out = []
+    for ref in refs:
+        p = Path(ref)
+        if p.is_file():
+            extra = load_keyring([p])
+            ring.add_all(extra)
+            out.extend(extra.certs)
+        else:
+            out.append(ref)
+    return out
+
+
+def _stored_roots() -> list[str]:
+    f = _store_dir() / "roots"
+    if not f.is_file():
+        return []
+    return [
+        ln.split("#", 1)[0].strip()
+        for ln in _read(f).decode().splitlines()
+        if ln.split("#", 1)[0].strip()
+    ]
+
+
+def _human_check(reports: list[Any], color: bool) -> None:
+    def paint(text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+    for r in reports:
+        ok = r.ok
+        head = paint("OK  " if ok else "FAIL", "32" if ok else "31;1")
+        flags = "|".join(r.status.names) or "-"
+        print(f"{head} {_safe(r.module)}  status {int(r.status)} ({flags})")
+        sig = r.signature
+        if sig is not None and sig.result.signer:
+            trust = "trusted via " + " -> ".join(sig.trust_path) if sig.trusted else "not trusted"
+            made = sig.result.created.strftime("%Y-%m-%d") if sig.result.created else "?"
+            print(f"     signer {sig.result.signer} ({sig.result.hash_algorithm}, {made}), {trust}")
+        f = r.files
+        if r.signature is not None and (f.checked or f.missing or f.altered):
+            print(
+                f"     files: {f.checked} checked, {len(f.altered)} altered, "
+                f"{len(f.missing)} missing, {len(f.unlisted)} unlisted"
+            )
+        for w in sig.warnings if sig else ():
+            print(f"     warning: {_safe(w)}")
+        for d in r.details[:20]:
+            print(f"     {_safe(d)}")
+        if len(r.details) > 20:
+            print(f"     ... and {len(r.details) - 20} more")
+    good = sum(1 for r in reports if r.ok)
+    print(f"{good} of {len(reports)} module(s) good")
+
+
+@app.command()
+def check(
+    modules: Annotated[
+        list[Path] | None, typer.Argument(help="Module directories to check.")
+    ] = None,
+    modules_dir: Annotated[
+        Path | None, typer.Option("--modules-dir", help="Check every module directory in DIR.")
+    ] = None,
+    keyring: Annotated[
+        list[Path] | None,
+        typer.Option("--keyring", "-k", help="Certificate file or directory (repeatable)."),
+    ] = None,
+    trust_root: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trust-root", help="Fingerprint in the keyring, or a certificate file (repeatable)."
+        ),
+    ] = None,
+    freepbx_webroot: Annotated[
+        Path | None,
+        typer.Option(
+            "--freepbx-webroot",
+            help="FreePBX preset: keys, roots, modules and mappings of this webroot.",
+        ),
+    ] = None,
+    freepbx_secure_dir: Annotated[
+        Path, typer.Option("--freepbx-secure-dir", help="Secure directory of local signatures.")
+    ] = Path("/etc/freepbx.secure"),
+    freepbx_path: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--freepbx-path",
+            help="NAME=DIR for the framework mapping: AMPBIN, AMPSBIN, ASTAGIDIR, ASTVARLIBDIR.",
+        ),
+    ] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option("--policy", help="default or freepbx-legacy (the FreePBX preset's default)."),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Judge as of this ISO 8601 time instead of now.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Files present but not listed fail the check.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document on stdout.")
+    ] = False,
+) -> None:
+    """Check modules: signature, signer trust, and every listed file."""
+    from pgpsig.check import (
+        FREEPBX_DEFAULT_PATHS,
+        FREEPBX_ROOTS,
+        CheckOptions,
+        FreePBXLayout,
+        check_modules,
+    )
+    from pgpsig.keyring import load_keyring
+    from pgpsig.trust import TrustRoots
+
+    now = _now(at)
+    targets: list[tuple[str, Path]] = [(p.resolve().name, p) for p in modules or []]
+    key_paths = list(keyring or [])
+    roots = list(trust_root or [])
+    layout = None
+    if freepbx_webroot is not None:
+        bmo = freepbx_webroot / "admin" / "libraries" / "BMO"
+        key_paths += [p for p in (bmo, bmo / "signatures") if p.is_dir()]
+        roots += list(FREEPBX_ROOTS)
+        paths = dict(FREEPBX_DEFAULT_PATHS)
+        for item in freepbx_path or []:
+            name, sep, value = item.partition("=")
+            if not sep or name not in paths:
+                _usage(f"--freepbx-path: expected NAME=DIR with NAME in {', '.join(paths)}")
+            paths[name] = value
+        layout = FreePBXLayout(webroot=freepbx_webroot, paths=paths, secure_dir=freepbx_secure_dir)
+        if modules_dir is None and not targets:
+            modules_dir = freepbx_webroot / "admin" / "modules"
+    if modules_dir is not None:
+        if not modules_dir.is_dir():
+            raise InputError(f"{modules_dir} is not a directory")
+        targets += [(p.name, p) for p in sorted(modules_dir.iterdir()) if p.is_dir()]
+    if not targets:
+        _usage("nothing to check: give MODULE_DIR..., --modules-dir or --freepbx-webroot")
+    for _name, p in targets:
+        if not p.is_dir():
+            raise InputError(f"{p} is not a directory")
+    pol = _policy(policy or ("freepbx-legacy" if freepbx_webroot is not None else "default"))
+    if key_paths:
+        ring = load_keyring(key_paths)
+        for prob in ring.problems:
+            _err(f"warning: skipped {prob}")
+    else:
+        ring = _keyring(None)
+    roots += _stored_roots()
+    root_fprs = _root_refs(roots, ring)
+    if freepbx_webroot is not None:
+        root_fprs = [r for r in root_fprs if ring.find(r) is not None or r not in FREEPBX_ROOTS]
+    if not root_fprs:
+        _err("warning: no trust root given (--trust-root): no signer can be trusted")
+    opts = CheckOptions(
+        keyring=ring,
+        roots=TrustRoots.resolve(root_fprs, ring),
+        policy=pol,
+        now=now,
+        strict=strict,
+        freepbx=layout,
+    )
+    reports = check_modules(targets, opts)
+    good = sum(1 for r in reports if r.ok)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "modules": [r.to_dict() for r in reports],
+                    "summary": {
+                        "modules": len(reports),
+                        "good": good,
+                        "failed": len(reports) - good,
+                    },
+                },
+                indent=2,
+            )
+        )
+    else:
+        _human_check(reports, sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    raise typer.Exit(EXIT_OK if good == len(reports) else EXIT_FAILED)
+
+
+# --------------------------------------------------------------------------------------------------
 # entry point
 
 

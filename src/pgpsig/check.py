@@ -1,0 +1,520 @@
+"""Check modules: the use case behind ``pgpsig check`` and :func:`check_module`.
+
+Steps, for each module (numbered as in the code):
+
+1. ``module.sig`` is read; absent: status UNSIGNED (8), detail ``unsigned``.
+2. Its clear-signed frame is decoded strictly and every signature judged
+   (:mod:`pgpsig.verify`): a malformed file is INVALID (4) with nothing else checked.
+3. The signature that counts is chosen: a good one by a trusted signer if any, else a good one,
+   else the most telling failure. Trust comes only from the configured roots (:mod:`pgpsig.trust`).
+   Bad signature: TAMPERED (2), plus INVALID (4) when the signer is not trusted; unknown,
+   untrusted, policy-rejected or unusable key: INVALID (4); key expired at signing time: EXPIRED
+   (32); key or its certification revoked: REVOKED (64). Soft revocation after signing: still good,
+   with a warning.
+4. The manifest is parsed from the text that the chosen *good* signature covers, never from
+   anything else; a malformed manifest is INVALID (4). ``expiresafter`` in the past is REVOKED (64).
+   A FreePBX local tag (``type=local``) is replaced by the secure copy it names, which must itself
+   be root-owned, not a symbolic link, hash as listed, and verify and be trusted the same way.
+5. Every listed file is resolved (FreePBX's framework mapping when asked), never outside its base
+   directory, and hashed (all modules' files in one parallel pass): an altered or missing file
+   sets TAMPERED and clears GOOD; a symbolic link is hashed by its target but one that leaves the
+   module fails the check. Files are checked even when the signer is untrusted; they are not
+   checked when no signature is good (the manifest is then not authentic).
+6. Files present but not listed are reported (``unlisted``); with ``strict`` they also set TAMPERED.
+
+GOOD is set only with a good, trusted signature and all files intact: 129 is the only "ok".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pgpsig.errors import FormatError, InputError, PgpsigError
+from pgpsig.hashing import FileDigest, digest_files
+from pgpsig.keyring import Keyring
+from pgpsig.manifest import Manifest, parse
+from pgpsig.packets import Cert
+from pgpsig.policy import Policy
+from pgpsig.report import (
+    FileFindings,
+    ModuleReport,
+    ModuleSignature,
+    SignatureResult,
+    SigStatus,
+    Status,
+)
+from pgpsig.tree import resolve_inside, walk_module
+from pgpsig.trust import TrustDecision, TrustRoots, decide_trust
+from pgpsig.validity import CertValidator
+from pgpsig.verify import verify_clearsigned
+
+__all__ = [
+    "FREEPBX_DEFAULT_PATHS",
+    "FREEPBX_ROOTS",
+    "CheckOptions",
+    "FreePBXLayout",
+    "check_module",
+    "check_modules",
+]
+
+#: The FreePBX master keys (v2 since 2019-12, v1 before): the preset's trust roots.
+FREEPBX_ROOTS = (
+    "0BDE0BFA09946D732091E26E1588A7366BD35B34",
+    "2016349F5BC6F49340FCCAF99F9169F4B33B4659",
+)
+#: FreePBX's default installed paths used by the framework mapping (``/etc/freepbx.conf``).
+FREEPBX_DEFAULT_PATHS = {
+    "AMPBIN": "/var/lib/asterisk/bin",
+    "AMPSBIN": "/usr/sbin",
+    "ASTAGIDIR": "/var/lib/asterisk/agi-bin",
+    "ASTVARLIBDIR": "/var/lib/asterisk",
+}
+MAX_SIG_BYTES = 64 * 1024 * 1024
+
+_Val = Callable[[Cert], CertValidator]
+
+
+@dataclass(frozen=True, slots=True)
+class FreePBXLayout:
+    """A FreePBX webroot: where the framework's files are installed, and the secure directory."""
+
+    webroot: Path
+    paths: dict[str, str] = field(default_factory=lambda: dict(FREEPBX_DEFAULT_PATHS))
+    secure_dir: Path = Path("/etc/freepbx.secure")
+    #: Owner the secure directory and files must have (FreePBX: root).
+    secure_owner: int | None = 0
+
+    def destination(self, module: str, module_dir: Path, rel: str) -> tuple[Path, str] | None:
+        """(base directory, path below it) of a listed file, or None when FreePBX skips it.
+
+        Every module maps to its own directory, except ``framework`` (FreePBX's
+        ``Installer::getDestination`` with validation on).
+        """
+        if module != "framework":
+            return module_dir, rel
+        mapping = (
+            ("amp_conf/htdocs/", self.webroot),
+            ("amp_conf/bin/", Path(self.paths["AMPBIN"])),
+            ("amp_conf/sbin/", Path(self.paths["AMPSBIN"])),
+            ("amp_conf/agi-bin/", Path(self.paths["ASTAGIDIR"])),
+            ("amp_conf/sounds/", Path(self.paths["ASTVARLIBDIR"]) / "sounds"),
+        )
+        if rel.startswith(("amp_conf/astetc/", "amp_conf/moh/", "upgrades/")):
+            return None
+        for prefix, base in mapping:
+            if rel.startswith(prefix):
+                return base, rel[len(prefix) :]
+        return module_dir, rel
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckOptions:
+    """How to check: trust roots, policy, reference time, strictness, FreePBX layout."""
+
+    keyring: Keyring
+    roots: TrustRoots
+    policy: Policy
+    now: datetime
+    strict: bool = False
+    freepbx: FreePBXLayout | None = None
+    exclude: Sequence[str] = ()
+
+
+@dataclass
+class _Pending:
+    """A module whose signature was judged, waiting for its files to be hashed."""
+
+    name: str
+    path: Path
+    status: Status
+    details: list[str]
+    signature: ModuleSignature | None
+    manifest: Manifest | None = None
+    files: list[tuple[str, Path | None, str | None, bool]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    unlisted: list[str] = field(default_factory=list)
+    symlinks: list[str] = field(default_factory=list)
+    escaping: list[str] = field(default_factory=list)
+
+
+def _fail_details(reason: str) -> list[str]:
+    return [f"module.sig check failed! {reason}"]
+
+
+def _judge_signature(
+    data: bytes, opts: CheckOptions
+) -> tuple[Status, list[str], ModuleSignature | None, bytes | None]:
+    """Steps 2-3: (status bits, details, signature verdict, signed text of the chosen signature)."""
+    texts: dict[int, list[bytes]] = {}
+
+    def collect(block: int, chunk: bytes) -> None:
+        texts.setdefault(block, []).append(chunk)
+
+    try:
+        report = verify_clearsigned(
+            data, opts.keyring, policy=opts.policy, now=opts.now, output=collect
+        )
+    except (FormatError, InputError) as e:
+        res = SignatureResult(status=SigStatus.MALFORMED, reason=str(e))
+        return (
+            Status.INVALID,
+            _fail_details(f"malformed module.sig: {e}"),
+            ModuleSignature(result=res),
+            None,
+        )
+    if report.blocks != 1:
+        res = SignatureResult(status=SigStatus.MALFORMED, reason="more than one signed block")
+        return (
+            Status.INVALID,
+            _fail_details("malformed module.sig: more than one clear-signed block"),
+            ModuleSignature(result=res),
+            None,
+        )
+    validators: dict[str, CertValidator] = {}
+
+    def val(c: Cert) -> CertValidator:
+        v = validators.get(c.fingerprint)
+        if v is None:
+            v = validators[c.fingerprint] = CertValidator(c, opts.policy, opts.keyring.get)
+        return v
+
+    best: tuple[SignatureResult, TrustDecision] | None = None
+    for s in report.signatures:
+        if not s.good or s.primary is None:
+            continue
+        cert = opts.keyring.get(s.primary)
+        assert cert is not None
+        decision = decide_trust(
+            cert,
+            roots=opts.roots,
+            keyring=opts.keyring,
+            policy=opts.policy,
+            now=opts.now,
+            validator=val,
+        )
+        if best is None or (decision.trusted and not best[1].trusted):
+            best = (s, decision)
+    text = b"".join(texts.get(0, [])).replace(b"\r\n", b"\n")
+    if best is None:
+        failures = [s for s in report.signatures if not s.good]
+        first = _most_telling(failures)
+        status = {
+            SigStatus.BAD: Status.TAMPERED | Status.INVALID,
+            SigStatus.EXPIRED: Status.EXPIRED,
+            SigStatus.REVOKED: Status.REVOKED,
+        }.get(first.status, Status.INVALID)
+        if (
+            first.status is SigStatus.BAD
+            and first.primary
+            and _signer_trusted(first.primary, opts, val)
+        ):
+            status = Status.TAMPERED
+        return (
+            status,
+            _fail_details(first.reason or first.status.value),
+            ModuleSignature(result=first),
+            None,
+        )
+    s, decision = best
+    warnings = list(s.warnings) + list(decision.warnings) + _soft_revocation_warnings(s, opts, val)
+    sig = ModuleSignature(
+        result=s, trusted=decision.trusted, trust_path=decision.path, warnings=tuple(warnings)
+    )
+    if decision.trusted:
+        return Status.GOOD | Status.TRUSTED, [], sig, text
+    if decision.revoked:
+        return Status.REVOKED, _fail_details(decision.reason or "revoked"), sig, text
+    return Status.INVALID, _fail_details(decision.reason or "untrusted signer"), sig, text
+
+
+def _most_telling(failures: list[SignatureResult]) -> SignatureResult:
+    order = [
+        SigStatus.BAD,
+        SigStatus.REVOKED,
+        SigStatus.EXPIRED,
+        SigStatus.INVALID_KEY,
+        SigStatus.POLICY,
+        SigStatus.UNKNOWN_KEY,
+        SigStatus.MALFORMED,
+    ]
+    return sorted(failures, key=lambda f: order.index(f.status) if f.status in order else 99)[0]
+
+
+def _signer_trusted(primary: str, opts: CheckOptions, val: _Val) -> bool:
+    cert = opts.keyring.get(primary)
+    if cert is None:
+        return False
+    return decide_trust(
+        cert,
+        roots=opts.roots,
+        keyring=opts.keyring,
+        policy=opts.policy,
+        now=opts.now,
+        validator=val,
+    ).trusted
+
+
+def _soft_revocation_warnings(s: SignatureResult, opts: CheckOptions, val: _Val) -> list[str]:
+    """A soft revocation made after the signature: the signature stays good, with a warning."""
+    if s.primary is None:
+        return []
+    cert = opts.keyring.get(s.primary)
+    if cert is None:
+        return []
+    v = val(cert)
+    out = []
+    for key, _ in cert.all_keys():
+        if key.fingerprint not in (s.signer, cert.fingerprint):
+            continue
+        for r in v.revocations(None if key is cert.primary else key):
+            if not r.hard and r.created <= opts.now:
+                out.append(
+                    f"key {key.fingerprint} was revoked ({r.reason_name}) on "
+                    f"{r.created.isoformat()}, after this signature was made"
+                )
+    return out
+
+
+def _local_manifest(
+    name: str, tag: Manifest, opts: CheckOptions
+) -> tuple[Manifest | None, str | None]:
+    """Step 4 for FreePBX local tags: the secure copy's manifest, or why it cannot be used."""
+    lay = opts.freepbx
+    if lay is None:
+        return None, "local signature (type=local) needs the FreePBX preset's secure directory"
+    if len(tag.entries) != 1:
+        return None, "local signature tag must list exactly one file"
+    entry = tag.entries[0]
+    d = lay.secure_dir
+    f = d / entry.path
+    try:
+        dst = os.lstat(d)
+        fst = os.lstat(f)
+    except OSError as e:
+        return None, f"secure signature {f} unavailable: {e.strerror or e}"
+    if stat.S_ISLNK(dst.st_mode) or stat.S_ISLNK(fst.st_mode) or not stat.S_ISREG(fst.st_mode):
+        return None, f"secure signature {f} or its directory is a symbolic link or not a file"
+    if lay.secure_owner is not None and (
+        dst.st_uid != lay.secure_owner or fst.st_uid != lay.secure_owner
+    ):
+        return None, f"secure signature {f} or its directory is not owned by uid {lay.secure_owner}"
+    try:
+        data = f.read_bytes()
+    except OSError as e:
+        return None, f"cannot read {f}: {e.strerror or e}"
+    if hashlib.sha256(data).hexdigest() != entry.sha256:
+        return None, f"secure signature {f} does not match its tag"
+    status, details, _sig, text = _judge_signature(data, opts)
+    if status != Status.GOOD | Status.TRUSTED or text is None:
+        return None, f"secure signature {f}: " + (details[0] if details else "not trusted")
+    try:
+        return parse(text), None
+    except FormatError as e:
+        return None, f"secure signature {f}: malformed manifest: {e}"
+
+
+def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
+    """Steps 1-5 up to hashing: judge the signature, parse the manifest, resolve every file."""
+    path = module_dir
+    sig_path = module_dir / "module.sig"
+    # (1)
+    try:
+        if not sig_path.exists():
+            return _Pending(name, path, Status.UNSIGNED, ["unsigned"], None)
+        if sig_path.stat().st_size > MAX_SIG_BYTES:
+            res = SignatureResult(status=SigStatus.MALFORMED, reason="module.sig too large")
+            return _Pending(
+                name,
+                path,
+                Status.INVALID,
+                _fail_details("module.sig too large"),
+                ModuleSignature(result=res),
+            )
+        data = sig_path.read_bytes()
+    except OSError as e:
+        res = SignatureResult(status=SigStatus.MALFORMED, reason=str(e))
+        return _Pending(
+            name,
+            path,
+            Status.INVALID,
+            _fail_details(f"cannot read module.sig: {e}"),
+            ModuleSignature(result=res),
+        )
+    # (2), (3)
+    status, details, sig, text = _judge_signature(data, opts)
+    pending = _Pending(name, path, status, details, sig)
+    if text is None:
+        return pending
+    # (4)
+    try:
+        manifest = parse(text)
+    except FormatError as e:
+        pending.status = (pending.status & ~Status.GOOD) | Status.INVALID
+        pending.details = _fail_details(f"malformed manifest: {e}")
+        return pending
+    if manifest.type == "local" and manifest.version is not None and manifest.version > 1:
+        local, why = _local_manifest(name, manifest, opts)
+        if local is None:
+            pending.status = (pending.status & ~Status.GOOD) | Status.INVALID
+            pending.details = _fail_details(why or "local signature unusable")
+            return pending
+        manifest = local
+    if manifest.expiresafter is not None and opts.now.timestamp() > manifest.expiresafter:
+        pending.status = Status.REVOKED
+        pending.details = _fail_details("Module signature expired")
+        return pending
+    pending.manifest = manifest
+    # (5) resolve files
+    listed: set[str] = set()
+    for entry in manifest.entries:
+        listed.add(entry.path)
+        if opts.freepbx is not None:
+            dest = opts.freepbx.destination(name, module_dir, entry.path)
+        else:
+            dest = (module_dir, entry.path)
+        if dest is None:
+            pending.skipped.append(entry.path)
+            continue
+        base, rel = dest
+        r = resolve_inside(base, rel)
+        if r.via_symlink:
+            pending.symlinks.append(entry.path)
+        if r.problem == "escapes":
+            pending.escaping.append(entry.path)
+        pending.files.append((entry.path, r.path, r.problem, r.via_symlink))
+    # (6) unlisted files (FreePBX's walk rules; dot-names are never signed by sign.php)
+    try:
+        tree = walk_module(module_dir, exclude=opts.exclude)
+        pending.unlisted = [f for f in tree.files if f not in listed]
+        pending.symlinks.extend(s for s in tree.escaping if s not in pending.symlinks)
+        pending.escaping.extend(s for s in tree.escaping if s not in pending.escaping)
+    except PgpsigError as e:
+        pending.details.append(f"{module_dir}: cannot walk module: {e}")
+    return pending
+
+
+def _finish(
+    p: _Pending, digests: dict[Path, FileDigest | OSError], opts: CheckOptions
+) -> ModuleReport:
+    """Steps 5-6 after hashing: compare, set the bits, write the details."""
+    status = p.status
+    details = list(p.details)
+    altered: list[str] = []
+    missing: list[str] = []
+    checked = 0
+    assert p.manifest is not None
+    want = {e.path: e.sha256 for e in p.manifest.entries}
+    for rel, real, problem, _via in p.files:
+        shown = str(real) if real is not None else str(p.path / rel)
+        if problem == "escapes":
+            altered.append(rel)
+            details.append(f"{p.path / rel} symlink leaves the module")
+            continue
+        if problem is not None or real is None:
+            missing.append(rel)
+            details.append(f"{p.path / rel} missing")
+            continue
+        d = digests.get(real)
+        checked += 1
+        if isinstance(d, OSError) or d is None:
+            missing.append(rel)
+            details.append(f"{shown} missing")
+        elif d.hexdigest != want[rel]:
+            altered.append(rel)
+            details.append(f"{shown} altered")
+    for rel in p.escaping:
+        if rel not in altered:
+            altered.append(rel)
+            details.append(f"{p.path / rel} symlink leaves the module")
+    if altered or missing:
+        status = (status | Status.TAMPERED) & ~Status.GOOD
+    if opts.strict and p.unlisted:
+        status = (status | Status.TAMPERED) & ~Status.GOOD
+        details.extend(f"{p.path / u} unlisted" for u in p.unlisted)
+    return ModuleReport(
+        module=p.name,
+        path=str(p.path),
+        status=Status(status),
+        details=tuple(details),
+        signature=p.signature,
+        files=FileFindings(
+            checked=checked,
+            altered=tuple(altered),
+            missing=tuple(missing),
+            unlisted=tuple(p.unlisted),
+            symlinks=tuple(p.symlinks),
+            escaping=tuple(p.escaping),
+            skipped=tuple(p.skipped),
+        ),
+        checked_at=opts.now,
+    )
+
+
+def _report_without_files(p: _Pending, opts: CheckOptions) -> ModuleReport:
+    return ModuleReport(
+        module=p.name,
+        path=str(p.path),
+        status=Status(p.status),
+        details=tuple(p.details),
+        signature=p.signature,
+        checked_at=opts.now,
+    )
+
+
+def check_modules(modules: Sequence[tuple[str, Path]], opts: CheckOptions) -> list[ModuleReport]:
+    """Check several modules (name, directory) in one pass; files of all modules hashed together.
+
+    Raises:
+        ValueError: ``opts.now`` is naive.
+    """
+    if opts.now.tzinfo is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    pending = [_prepare(name, Path(d).absolute(), opts) for name, d in modules]
+    paths: list[Path] = []
+    seen: set[Path] = set()
+    for p in pending:
+        for _rel, real, problem, _via in p.files:
+            if real is not None and problem is None and real not in seen:
+                seen.add(real)
+                paths.append(real)
+    results = digest_files(paths) if paths else []
+    digests: dict[Path, FileDigest | OSError] = dict(zip(paths, results, strict=True))
+    return [
+        _finish(p, digests, opts) if p.manifest is not None else _report_without_files(p, opts)
+        for p in pending
+    ]
+
+
+def check_module(
+    module_dir: Path,
+    *,
+    keyring: Keyring,
+    roots: TrustRoots,
+    policy: Policy,
+    now: datetime,
+    strict: bool = False,
+    name: str | None = None,
+    exclude: Sequence[str] = (),
+) -> ModuleReport:
+    """Check one module directory; see the module docstring for the steps.
+
+    Example::
+
+        report = check_module(Path("modules/core"), keyring=load_keyring([Path("keys")]),
+                              roots=TrustRoots(frozenset({MASTER_FPR})),
+                              policy=policy_named("default"), now=datetime.now(timezone.utc))
+        report.raise_for_status()
+
+    Raises:
+        ValueError: ``now`` is naive.
+    """
+    opts = CheckOptions(
+        keyring=keyring, roots=roots, policy=policy, now=now, strict=strict, exclude=exclude
+    )
+    return check_modules([(name or Path(module_dir).resolve().name, module_dir)], opts)[0]

@@ -1,0 +1,179 @@
+"""Sign a module: the use case behind ``pgpsig sign`` and :func:`sign_module`.
+
+Steps:
+
+1. Choose the signing key: the newest subkey flagged for signing whose binding is valid now, else
+   the primary; the key must be valid, alive, unrevoked and allowed to sign at ``now`` under the
+   policy (:mod:`pgpsig.validity`), so pgpsig never makes a signature it would itself refuse.
+2. Walk the module the way FreePBX's ``sign.php`` does (:func:`pgpsig.tree.walk_module`), minus
+   ``exclude`` globs (generated files, the cause of FreePBX's false tamper alarms). A symbolic link
+   leaving the module, a loop, a dangling link or a special file stops the signing.
+3. Hash every file (SHA-256, streaming, parallel).
+4. Render the manifest byte-for-byte as ``sign.php`` v2 does (:func:`pgpsig.manifest.render`).
+5. Clear-sign it with the key's best hash (SHA-256 or stronger), signature type 0x01.
+6. Write ``module.sig`` atomically (a temporary file in the module directory, fsync, rename).
+
+Example::
+
+    keys = load_signing_keys(Path("dev.sec.asc").read_bytes(), passphrase=b"...")
+    result = sign_module(Path("modules/mymodule"), keys, now=datetime.now(timezone.utc))
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pgpsig.errors import CertificateError, InputError, PolicyError
+from pgpsig.hashing import digest_files
+from pgpsig.keyring import read_certs
+from pgpsig.manifest import render
+from pgpsig.packets import Cert
+from pgpsig.policy import Policy, policy_named
+from pgpsig.signing import SigningKey, best_hash, sign_cleartext
+from pgpsig.tree import walk_module
+from pgpsig.validity import CertValidator
+
+__all__ = ["SignResult", "choose_signing_key", "sign_module"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignResult:
+    """What was signed: where, by which key, how many files, with which hash."""
+
+    path: Path
+    signer: str
+    primary: str
+    files: int
+    hash_algorithm: str
+    created: datetime
+
+
+def choose_signing_key(
+    keys: Sequence[SigningKey], cert: Cert, *, policy: Policy, now: datetime
+) -> SigningKey:
+    """Step 1: the key that should sign now.
+
+    Raises:
+        CertificateError: no key of the certificate may sign at ``now``.
+        PolicyError: the usable keys are too weak for the policy.
+    """
+    v = CertValidator(cert, policy)
+    by_fpr = {k.fingerprint: k for k in keys}
+    ordered = sorted(
+        (k for k, _ in cert.all_keys() if k.fingerprint in by_fpr and k is not cert.primary),
+        key=lambda k: k.created,
+        reverse=True,
+    )
+    ordered.append(cert.primary)
+    errors: list[str] = []
+    for key in ordered:
+        if key.fingerprint not in by_fpr:
+            continue
+        try:
+            v.check_signing_key(key, now)
+        except (CertificateError, PolicyError) as e:
+            errors.append(str(e))
+            continue
+        return by_fpr[key.fingerprint]
+    raise CertificateError(
+        "no secret key may sign now" + (f": {'; '.join(errors)}" if errors else "")
+    )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {e.strerror or e}") from e
+    tmp_path = Path(tmp)
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            fp.write(data)
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.chmod(tmp_path, 0o644)  # noqa: PTH101 (mkstemp makes 0600; module.sig is public)
+        tmp_path.replace(path)
+    except OSError as e:
+        tmp_path.unlink(missing_ok=True)
+        raise InputError(f"cannot write {path}: {e.strerror or e}") from e
+
+
+def sign_module(
+    module_dir: Path,
+    keys: Sequence[SigningKey],
+    *,
+    now: datetime,
+    secret_key_data: bytes | None = None,
+    cert: Cert | None = None,
+    policy: Policy | None = None,
+    hash_name: str | None = None,
+    exclude: Sequence[str] = (),
+    signedwith: str | None = None,
+) -> SignResult:
+    """Sign the module at ``module_dir``; see the module docstring for the steps.
+
+    The certificate of ``keys`` is ``cert``, or read from ``secret_key_data`` (the secret key file
+    the keys came from).
+
+    Raises:
+        InputError: the module cannot be read or ``module.sig`` cannot be written, or it holds a
+            link that leaves it, a loop, a dangling link or a special file.
+        CertificateError: no key may sign now.
+        PolicyError: the key is too weak for the policy.
+        ValueError: ``now`` is naive, or ``hash_name`` is weaker than SHA-256.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    policy = policy or policy_named("default")
+    if cert is None:
+        if secret_key_data is None:
+            raise ValueError("give the certificate or the secret key data")
+        certs = read_certs(secret_key_data, source="secret key")
+        if len(certs) != 1:
+            raise InputError("the secret key file must hold exactly one key")
+        cert = certs[0]
+    # (1)
+    key = choose_signing_key(keys, cert, policy=policy, now=now)
+    algo = (hash_name or best_hash(key)).upper().replace("-", "")
+    if algo not in ("SHA256", "SHA384", "SHA512"):
+        raise ValueError(f"--hash must be SHA256, SHA384 or SHA512, not {hash_name}")
+    # (2)
+    tree = walk_module(module_dir, exclude=exclude)
+    problems = [
+        *(f"{p}: symbolic link leaves the module" for p in tree.escaping),
+        *(f"{p}: symbolic link loop" for p in tree.loops),
+        *(f"{p}: dangling symbolic link" for p in tree.dangling),
+        *(f"{p}: not a regular file" for p in tree.special),
+    ]
+    if problems:
+        raise InputError(
+            f"refusing to sign {module_dir}: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
+    # (3)
+    digests = digest_files([module_dir / f for f in tree.files])
+    entries: list[tuple[str, str]] = []
+    for rel, d in zip(tree.files, digests, strict=True):
+        if isinstance(d, OSError):
+            raise InputError(f"cannot read {module_dir / rel}: {d.strerror or d}")
+        entries.append((rel, d.hexdigest))
+    # (4)
+    body = render(entries, signedwith=signedwith or cert.primary.key_id)
+    # (5)
+    signed = sign_cleartext(body, key, created=now, hash_name=algo)
+    # (6)
+    out = module_dir / "module.sig"
+    _write_atomically(out, signed)
+    return SignResult(
+        path=out,
+        signer=key.fingerprint,
+        primary=cert.fingerprint,
+        files=len(entries),
+        hash_algorithm=algo,
+        created=now,
+    )
