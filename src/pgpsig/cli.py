@@ -385,7 +385,7 @@ def _root_refs(refs: list[str], ring: Any) -> list[str]:
     """Trust roots: fingerprints stay as they are; certificate files join the keyring."""
     from pgpsig.keyring import load_keyring
 
-    out = []
+    out: list[str] = []
     for ref in refs:
         p = Path(ref)
         if p.is_file():
