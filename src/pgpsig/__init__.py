@@ -1,5 +1,67 @@
-"""pgpsig: sign and check software modules with OpenPGP, in pure Python, with no gpg binary."""
+"""pgpsig: sign and check software modules with OpenPGP, in pure Python, with no gpg binary.
+
+Entry points (imported lazily, so ``import pgpsig`` stays cheap and never imports typer):
+
+* :func:`check_module` / :func:`check_modules` (``pgpsig check``): a :class:`ModuleReport` with
+  FreePBX status flags (:class:`Status`); 129 (GOOD|TRUSTED) is the only "ok".
+* :func:`sign_module` (``pgpsig sign``): write a FreePBX-compatible, clear-signed ``module.sig``.
+* :func:`verify_clearsigned` / :func:`verify_detached` (``pgpsig verify``): a :class:`VerifyReport`.
+* :class:`Keyring` / :func:`load_keyring`, :class:`TrustRoots`, :class:`Policy` /
+  :func:`policy_named`.
+
+Every error is a :class:`PgpsigError`; reports refuse to be used as booleans (ask ``.ok``).
+Time is always an argument (``now=``): nothing in the library reads the clock.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "check_module": "pgpsig.check",
+    "check_modules": "pgpsig.check",
+    "CheckOptions": "pgpsig.check",
+    "sign_module": "pgpsig.sign",
+    "verify_clearsigned": "pgpsig.verify",
+    "verify_detached": "pgpsig.verify",
+    "Keyring": "pgpsig.keyring",
+    "load_keyring": "pgpsig.keyring",
+    "TrustRoots": "pgpsig.trust",
+    "Policy": "pgpsig.policy",
+    "policy_named": "pgpsig.policy",
+    "ModuleReport": "pgpsig.report",
+    "VerifyReport": "pgpsig.report",
+    "Status": "pgpsig.report",
+    "SigStatus": "pgpsig.report",
+    "PgpsigError": "pgpsig.errors",
+    "load_signing_keys": "pgpsig.signing",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+if TYPE_CHECKING:
+    from pgpsig.check import CheckOptions, check_module, check_modules
+    from pgpsig.errors import PgpsigError
+    from pgpsig.keyring import Keyring, load_keyring
+    from pgpsig.policy import Policy, policy_named
+    from pgpsig.report import ModuleReport, SigStatus, Status, VerifyReport
+    from pgpsig.sign import sign_module
+    from pgpsig.signing import load_signing_keys
+    from pgpsig.trust import TrustRoots
+    from pgpsig.verify import verify_clearsigned, verify_detached
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pgpsig' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -182,6 +182,8 @@ class ModuleSignature:
         status = self.result.status
         if status is SigStatus.GOOD and not self.trusted:
             d["status"] = SigStatus.UNTRUSTED.value
+        if d["hash_algorithm"] is None:
+            d["hash_algorithm"] = ""  # no signature packet was read (malformed module.sig)
         d["trusted"] = self.trusted
         d["trust_path"] = list(self.trust_path)
         d["warnings"] = list(self.warnings)
