@@ -40,7 +40,26 @@ _EXPORTS = {
     "load_signing_keys": "pgpsig.signing",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "__version__",
+    "CheckOptions",
+    "Keyring",
+    "ModuleReport",
+    "PgpsigError",
+    "Policy",
+    "SigStatus",
+    "Status",
+    "TrustRoots",
+    "VerifyReport",
+    "check_module",
+    "check_modules",
+    "load_keyring",
+    "load_signing_keys",
+    "policy_named",
+    "sign_module",
+    "verify_clearsigned",
+    "verify_detached",
+]
 
 if TYPE_CHECKING:
     from pgpsig.check import CheckOptions, check_module, check_modules
