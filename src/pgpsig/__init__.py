@@ -41,7 +41,6 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "__version__",
     "CheckOptions",
     "Keyring",
     "ModuleReport",
@@ -51,6 +50,7 @@ __all__ = [
     "Status",
     "TrustRoots",
     "VerifyReport",
+    "__version__",
     "check_module",
     "check_modules",
     "load_keyring",
