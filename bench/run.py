@@ -5,7 +5,7 @@
 Builds its inputs deterministically under the work directory (``bench/out/``, git-ignored), makes
 fresh test keys with gpg in a temporary GNUPGHOME, signs the inputs with gpg, then runs every tool
 on the same input, interleaved, N times, measuring each child's wall time, CPU time and peak RSS
-(``os.wait4``). Prints a table with pgpsig/peer ratios and writes JSON. Each tool is also run once
+(through GNU time when installed, else ``os.wait4``). Prints a table with pgpsig/peer ratios and writes JSON. Each tool is also run once
 on a bad input (a signature over other data, or a tampered text) to catch wrong answers.
 
 A tool that fails is reported as such ("failed: <first stderr line>", "timeout", "wrong answer",
@@ -75,6 +75,7 @@ class Tool:
     env: dict[str, str] | None = None
     timeout: float = 600.0
     note: str = ""
+    rejects_with: int | None = None  # the exit code meaning "does not verify", if the tool has one
 
 
 def gnu_time() -> str | None:
@@ -280,6 +281,7 @@ class Context:
             [sys.executable, "-m", "pgpsig", *args],
             env={"PGPSIG_HOME": str(self.empty_home)},
             timeout=self.timeout,
+            rejects_with=1,
         )
 
     def gpgv(self, *args: str) -> Tool | str:
@@ -287,14 +289,21 @@ class Context:
         if exe is None:
             return "missing: gpgv not installed"
         return Tool(
-            "gpgv", [exe, *args], env={"GNUPGHOME": str(self.empty_home)}, timeout=self.timeout
+            "gpgv",
+            [exe, *args],
+            env={"GNUPGHOME": str(self.empty_home)},
+            timeout=self.timeout,
+            rejects_with=1,
         )
 
     def pgpy(self, *args: str) -> Tool | str:
         if importlib.util.find_spec("pgpy") is None:
             return "missing: PGPy not importable"
         return Tool(
-            "pgpy", [sys.executable, str(HERE / "pgpy_verify.py"), *args], timeout=self.pgpy_timeout
+            "pgpy",
+            [sys.executable, str(HERE / "pgpy_verify.py"), *args],
+            timeout=self.pgpy_timeout,
+            rejects_with=1,
         )
 
 
@@ -554,15 +563,11 @@ def run_case(ctx: Context, prepared: Prepared, reps: int, negative: bool) -> dic
         if last.timed_out:
             row["status"] = f"timeout (> {t.timeout:g} s)"
         elif last.exit != 0:
-            said_bad = t.name == "pgpy" and last.exit == 1
-            first = _first_line(last.stderr)
-            row["status"] = (
-                "wrong answer: rejected a good signature"
-                if said_bad
-                else f"failed: {first}"
-                if first
-                else f"failed: exit {last.exit}"
-            )
+            first = _first_line(last.stderr) or f"exit {last.exit}"
+            if t.rejects_with is not None and last.exit == t.rejects_with:
+                row["status"] = f"wrong answer: rejected a good signature ({first})"
+            else:
+                row["status"] = f"failed: {first}"
         else:
             row["status"] = "ok"
             row["wall_s"] = statistics.median(r.wall_s for r in rs)
