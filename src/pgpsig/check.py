@@ -467,15 +467,26 @@ def _report_without_files(p: _Pending, opts: CheckOptions) -> ModuleReport:
     )
 
 
-def check_modules(modules: Sequence[tuple[str, Path]], opts: CheckOptions) -> list[ModuleReport]:
+def check_modules(
+    modules: Sequence[tuple[str, Path]],
+    opts: CheckOptions,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[ModuleReport]:
     """Check several modules (name, directory) in one pass; files of all modules hashed together.
+
+    ``progress(stage, done, total)``, if given, is called as modules are judged ("signatures") and
+    before and after the files are hashed ("files").
 
     Raises:
         ValueError: ``opts.now`` is naive.
     """
     if opts.now.tzinfo is None:
         raise ValueError("now must be a timezone-aware datetime")
-    pending = [_prepare(name, Path(d).absolute(), opts) for name, d in modules]
+    pending = []
+    for i, (name, d) in enumerate(modules):
+        pending.append(_prepare(name, Path(d).absolute(), opts))
+        if progress is not None:
+            progress("signatures", i + 1, len(modules))
     paths: list[Path] = []
     seen: set[Path] = set()
     for p in pending:
@@ -483,7 +494,11 @@ def check_modules(modules: Sequence[tuple[str, Path]], opts: CheckOptions) -> li
             if real is not None and problem is None and real not in seen:
                 seen.add(real)
                 paths.append(real)
+    if progress is not None:
+        progress("files", 0, len(paths))
     results = digest_files(paths) if paths else []
+    if progress is not None:
+        progress("files", len(paths), len(paths))
     digests: dict[Path, FileDigest | OSError] = dict(zip(paths, results, strict=True))
     return [
         _finish(p, digests, opts) if p.manifest is not None else _report_without_files(p, opts)

@@ -10,10 +10,12 @@ unexpected exception (fail closed: exit 2, never a "good").
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -381,6 +383,32 @@ def sign(
 # check
 
 
+@contextlib.contextmanager
+def _progress(n_modules: int) -> Iterator[Any]:
+    """A progress bar on stderr for long runs, only on a terminal (rich, if installed)."""
+    if n_modules < 2 or not sys.stderr.isatty():
+        yield None
+        return
+    try:
+        from rich.console import Console
+        from rich.progress import Progress
+    except ImportError:
+        yield None
+        return
+    with Progress(transient=True, console=Console(stderr=True), redirect_stdout=False) as bar:
+        task = bar.add_task("checking signatures", total=n_modules)
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage == "signatures":
+                bar.update(task, completed=done, total=total)
+            elif done == 0:
+                bar.update(task, description=f"hashing {total} files", completed=0, total=None)
+            else:
+                bar.update(task, completed=total, total=total)
+
+        yield update
+
+
 def _root_refs(refs: list[str], ring: Any) -> list[str]:
     """Trust roots: fingerprints stay as they are; certificate files join the keyring."""
     from pgpsig.keyring import load_keyring
@@ -546,7 +574,8 @@ def check(
         strict=strict,
         freepbx=layout,
     )
-    reports = check_modules(targets, opts)
+    with _progress(len(targets)) as progress:
+        reports = check_modules(targets, opts, progress)
     good = sum(1 for r in reports if r.ok)
     if as_json:
         print(
