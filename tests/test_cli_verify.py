@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, run_pgpsig
 
 EX = ROOT / "examples"
-KEY = EX / "example-key.asc"
+KEY = EX / "example-dev.asc"
 SIGNED = EX / "hello.txt.asc"
 
 
@@ -20,7 +20,7 @@ def test_example_is_reproducible(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, str(EX / "generate.py"), str(tmp_path)], check=True, capture_output=True
     )
-    for name in ("example-key.asc", "hello.txt.asc"):
+    for name in ("example-master.asc", "example-dev.asc", "example-dev.sec.asc", "hello.txt.asc"):
         assert (tmp_path / name).read_bytes() == (EX / name).read_bytes(), name
 
 

@@ -43,7 +43,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from pgpsig import _pgpy, clearsign, packets
 from pgpsig._pgpy import PassphraseError, PrivateKey
@@ -653,6 +658,32 @@ def _check_key(key: SigningKey) -> None:
         raise ValueError(
             f"a {type(private).__name__} cannot make algorithm {key.algorithm} signatures"
         )
+
+
+def secret_key_body(key: SigningKey) -> bytes:
+    """An *unprotected* v4 secret-key packet body for ``key`` (RFC 9580 section 5.5.3).
+
+    Only for keys meant to be unprotected (examples, tests, keys kept in a secure store);
+    passphrase protection is the key-management work's job.
+
+    Raises:
+        UnsupportedError: an algorithm other than RSA or Ed25519 (legacy or RFC 9580).
+    """
+    pk = key.private_key
+    if isinstance(pk, rsa.RSAPrivateKey):
+        n = pk.private_numbers()
+        p, q = sorted((n.p, n.q))
+        secret = _mpi(n.d) + _mpi(p) + _mpi(q) + _mpi(pow(p, -1, q))
+    elif isinstance(pk, ed25519.Ed25519PrivateKey) and key.algorithm == 22:
+        seed = pk.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        secret = _mpi(int.from_bytes(seed, "big"))
+    elif isinstance(pk, ed25519.Ed25519PrivateKey) and key.algorithm == 27:
+        secret = pk.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        return key.public_packet_body + b"\x00" + secret
+    else:
+        raise UnsupportedError(f"cannot export algorithm {key.algorithm} secret keys")
+    checksum = sum(secret) & 0xFFFF
+    return key.public_packet_body + b"\x00" + secret + struct.pack(">H", checksum)
 
 
 def _mpi(value: int) -> bytes:
