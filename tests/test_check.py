@@ -383,14 +383,9 @@ def test_unsafe_manifest_paths_are_malformed(pgpsig: Run, kf: Factory, case: str
         assert canary.stat().st_atime == 1, "the canary outside the module was read"
     assert not m["status"] & GOOD, m
     assert m["status"] & INVALID, m
-    assert m["status"] & ~TRUSTED == INVALID, m  # exactly 4: test_malformed_manifest_status
+    assert m["status"] == INVALID, m
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pgpsig bug: a malformed manifest signed by a trusted key is 132 (INVALID|TRUSTED), "
-    "the contract (ARCHITECTURE.md, check.py step 4) says INVALID (4)",
-)
 def test_malformed_manifest_status_is_exactly_invalid(pgpsig: Run, kf: Factory) -> None:
     mod = module(kf)
     entries = [*signphp_hashes(mod).items(), ("../escape.php", "0" * 64)]

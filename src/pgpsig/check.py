@@ -181,7 +181,9 @@ def _judge_signature(
     def val(c: Cert) -> CertValidator:
         v = validators.get(c.fingerprint)
         if v is None:
-            v = validators[c.fingerprint] = CertValidator(c, opts.policy, opts.keyring.get)
+            v = validators[c.fingerprint] = CertValidator(
+                c, opts.policy, opts.keyring.get, reference_time=opts.now
+            )
         return v
 
     best: tuple[SignatureResult, TrustDecision] | None = None
@@ -355,13 +357,13 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
     try:
         manifest = parse(text)
     except FormatError as e:
-        pending.status = (pending.status & ~Status.GOOD) | Status.INVALID
+        pending.status = Status.INVALID
         pending.details = _fail_details(f"malformed manifest: {e}")
         return pending
     if manifest.type == "local" and manifest.version is not None and manifest.version > 1:
         local, why = _local_manifest(name, manifest, opts)
         if local is None:
-            pending.status = (pending.status & ~Status.GOOD) | Status.INVALID
+            pending.status = Status.INVALID
             pending.details = _fail_details(why or "local signature unusable")
             return pending
         manifest = local

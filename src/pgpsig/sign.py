@@ -62,7 +62,7 @@ def choose_signing_key(
         CertificateError: no key of the certificate may sign at ``now``.
         PolicyError: the usable keys are too weak for the policy.
     """
-    v = CertValidator(cert, policy)
+    v = CertValidator(cert, policy, reference_time=now)
     by_fpr = {k.fingerprint: k for k in keys}
     ordered = sorted(
         (k for k, _ in cert.all_keys() if k.fingerprint in by_fpr and k is not cert.primary),

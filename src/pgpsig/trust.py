@@ -137,7 +137,11 @@ def decide_trust(
         raise ValueError("now must be a timezone-aware datetime")
 
     def val(c: Cert) -> CertValidator:
-        return validator(c) if validator is not None else CertValidator(c, policy, keyring.get)
+        return (
+            validator(c)
+            if validator is not None
+            else CertValidator(c, policy, keyring.get, reference_time=now)
+        )
 
     signer_v = val(signer)
     warnings: list[str] = []
@@ -202,12 +206,15 @@ def decide_trust(
                     f" ({uid.uid!r}) on {rev.created.isoformat() if rev.created else '?'}"
                 )
                 continue
-            return TrustDecision(True, (root.fingerprint, signer.fingerprint), None, False,
-                                 tuple(warnings))
+            return TrustDecision(
+                True, (root.fingerprint, signer.fingerprint), None, False, tuple(warnings)
+            )
     if revoked_cert:
         return TrustDecision(False, (), reasons[-1], True)
-    reason = reasons[0] if reasons else (
-        f"{signer.fingerprint} is not a trust root and no trust root certified it"
+    reason = (
+        reasons[0]
+        if reasons
+        else (f"{signer.fingerprint} is not a trust root and no trust root certified it")
     )
     return TrustDecision(False, (), reason)
 

@@ -135,6 +135,8 @@ class CertValidator:
     """Judges one certificate under one policy, at any time, caching signature checks.
 
     ``lookup`` finds other certificates by fingerprint (for designated revokers); it may be None.
+    ``reference_time``, when given, hides revocations made after it: judging "as of" a past time
+    ignores what happened later.
     """
 
     def __init__(
@@ -142,10 +144,14 @@ class CertValidator:
         cert: Cert,
         policy: Policy,
         lookup: Callable[[str], Cert | None] | None = None,
+        *,
+        reference_time: datetime | None = None,
     ) -> None:
         self.cert = cert
         self.policy = policy
         self._lookup = lookup
+        #: Revocations made after this time are not yet known (``--at`` replays an old check).
+        self.reference_time = reference_time
         self._cache: dict[tuple[int, int], bool] = {}
 
     # -- signature checks over certificate components -----------------------------------------
@@ -269,7 +275,7 @@ class CertValidator:
         out: list[RevocationInfo] = []
         if target is None:
             for sig in self.cert.direct:
-                if sig.sig_type != 0x20 or sig.created is None:
+                if sig.sig_type != 0x20 or sig.created is None or self._after_reference(sig):
                     continue
                 if (
                     self._issued_by(sig, p) and self._verified(sig, p, p.hash_prefix())
@@ -281,11 +287,19 @@ class CertValidator:
                 continue
             prefix = p.hash_prefix() + target.hash_prefix()
             for sig in comp.signatures:
-                if sig.sig_type != 0x28 or sig.created is None:
+                if sig.sig_type != 0x28 or sig.created is None or self._after_reference(sig):
                     continue
                 if self._issued_by(sig, p) and self._verified(sig, p, prefix):
                     out.append(_revocation_info(sig))
         return out
+
+    def _after_reference(self, sig: Signature) -> bool:
+        created = sig.created
+        return (
+            self.reference_time is not None
+            and created is not None
+            and created > self.reference_time + self.policy.clock_skew
+        )
 
     def _designated_revoker_ok(self, sig: Signature) -> bool:
         if self._lookup is None:

@@ -60,9 +60,10 @@ def _require_aware(now: datetime) -> None:
 class _Validators:
     """One :class:`CertValidator` per certificate for the whole run (signature checks cached)."""
 
-    def __init__(self, keyring: Keyring, policy: Policy) -> None:
+    def __init__(self, keyring: Keyring, policy: Policy, now: datetime | None = None) -> None:
         self._ring = keyring
         self._policy = policy
+        self._now = now
         self._by_fpr: dict[str, CertValidator] = {}
 
     def get(self, fpr: str) -> CertValidator:
@@ -70,7 +71,7 @@ class _Validators:
         if v is None:
             cert = self._ring.get(fpr)
             assert cert is not None
-            v = CertValidator(cert, self._policy, self._ring.get)
+            v = CertValidator(cert, self._policy, self._ring.get, reference_time=self._now)
             self._by_fpr[fpr] = v
         return v
 
@@ -91,7 +92,7 @@ def judge(
     Returns a result whatever happens; it never raises for a bad or unacceptable signature.
     """
     _require_aware(now)
-    vals = validators or _Validators(keyring, policy)
+    vals = validators or _Validators(keyring, policy, now)
     created = sig.created
     base = {"created": created, "hash_algorithm": sig.hash_name, "block": block}
     hint = sig.issuer_fingerprints[0] if sig.issuer_fingerprints else None
@@ -276,7 +277,7 @@ def verify_detached(
             run(data)
     except OSError as e:
         raise InputError(f"cannot read signed data: {e.strerror or e}") from e
-    vals = _Validators(keyring, policy)
+    vals = _Validators(keyring, policy, now)
     results = tuple(
         judge(
             s,
@@ -396,7 +397,7 @@ def verify_clearsigned(
     finally:
         if opened is not None:
             opened.close()
-    vals = _Validators(keyring, policy)
+    vals = _Validators(keyring, policy, now)
     results: list[SignatureResult] = []
     for i, sigs in enumerate(per_block):
         for s in sigs:
