@@ -76,3 +76,18 @@ def test_table_is_complete(conformance: Path) -> None:
     """The table holds what the issue promises: 104 revocation cases among the rest."""
     assert sum(1 for v, _ in ROWS if "revoked-key/" in v) == 104
     assert len(ROWS) >= 130
+
+
+@pytest.mark.parametrize(
+    ("at", "code"),
+    [("2018-06-01T00:00:00Z", 0), ("2019-01-02T00:00:00Z", 1), (None, 1)],
+)
+def test_hard_revocation_is_known_only_from_its_creation(
+    conformance: Path, at: str | None, code: int
+) -> None:
+    """--at replays a past check: a hard revocation made 2019-01-01 is unknown in mid-2018."""
+    d = conformance / "openpgp" / "interop-suite" / "revoked-key"
+    args = ["verify", str(d / "message.txt"), "--signature", str(d / "revoked-key-sig-t1-t2.pgp"),
+            "--keyring", str(d / "revoked-key-cert-revoked-compromised.pgp")]
+    r = run_pgpsig(*args, *(["--at", at] if at else []))
+    assert r.returncode == code, r.stdout
