@@ -18,9 +18,18 @@ from pathlib import Path
 
 from pgpsig import armor
 from pgpsig.errors import FormatError, KeyringError, LimitError
-from pgpsig.packets import Cert, PublicKey, parse_certs
+from pgpsig.packets import Cert, Component, PublicKey, Signature, packet_header, parse_certs
 
-__all__ = ["KEY_SUFFIXES", "MAX_KEYRING_FILE_BYTES", "Keyring", "load_keyring", "read_certs"]
+__all__ = [
+    "KEY_SUFFIXES",
+    "MAX_KEYRING_FILE_BYTES",
+    "Keyring",
+    "cert_to_bytes",
+    "load_keyring",
+    "merge_cert",
+    "read_certs",
+    "signature_identity",
+]
 
 KEY_SUFFIXES = (".asc", ".gpg", ".pgp", ".key")
 #: Largest keyring file read (a full Debian keyring is ~ 20 MB).
@@ -63,6 +72,104 @@ def _merge(into: Cert, other: Cert) -> None:
                 continue
             raws = {s.raw for s in have.signatures}
             have.signatures.extend(s for s in comp.signatures if s.raw not in raws)
+
+
+# Packet tags written by :func:`cert_to_bytes` (RFC 9580 section 5).
+_TAG_SIGNATURE = 2
+_TAG_PUBLIC_KEY = 6
+_TAG_USER_ID = 13
+_TAG_PUBLIC_SUBKEY = 14
+_TAG_USER_ATTRIBUTE = 17
+
+
+def _packet(tag: int, body: bytes) -> bytes:
+    return packet_header(tag, len(body)) + body
+
+
+def cert_to_bytes(cert: Cert) -> bytes:
+    """Serialise a certificate as a binary transferable public key (RFC 9580 section 10.1).
+
+    Every packet the :class:`~pgpsig.packets.Cert` holds is written, in the order it holds them:
+    the primary key, its direct signatures, each user ID and user attribute with its signatures,
+    each subkey with its signatures. Secret key material is never written (a ``Cert`` holds
+    public parts only); packets :func:`~pgpsig.packets.parse_certs` dropped (unparseable
+    signatures, unknown packets) are not there to write. Headers are new-format.
+
+    Args:
+        cert: The certificate.
+
+    Returns:
+        The binary packets; :func:`read_certs` reads them back to an equal certificate.
+    """
+    out = [_packet(_TAG_PUBLIC_KEY, cert.primary.body)]
+    out.extend(_packet(_TAG_SIGNATURE, s.raw) for s in cert.direct)
+    for tag, comps in ((_TAG_USER_ID, cert.uids), (_TAG_USER_ATTRIBUTE, cert.uats)):
+        for comp in comps:
+            out.append(_packet(tag, comp.value))
+            out.extend(_packet(_TAG_SIGNATURE, s.raw) for s in comp.signatures)
+    for comp in cert.subkeys:
+        assert comp.key is not None
+        out.append(_packet(_TAG_PUBLIC_SUBKEY, comp.key.body))
+        out.extend(_packet(_TAG_SIGNATURE, s.raw) for s in comp.signatures)
+    return b"".join(out)
+
+
+def signature_identity(sig: Signature) -> bytes:
+    """What makes two signature packets the same signature: everything but the unhashed area.
+
+    The unhashed area is not signed (a keyserver may add or strip an issuer hint there), so two
+    packets that differ only in it are copies of one signature.
+    """
+    start = (6 if sig.version == 4 else 8) + len(sig.hashed_area)
+    width = 2 if sig.version == 4 else 4
+    ulen = int.from_bytes(sig.raw[start : start + width], "big")
+    return sig.raw[:start] + sig.raw[start + width + ulen :]
+
+
+def merge_cert(into: Cert, other: Cert) -> int:
+    """Merge ``other`` into ``into`` (same primary key); nothing is duplicated.
+
+    New direct signatures, user IDs, user attributes, subkeys and component signatures of
+    ``other`` are appended to ``into``; a signature already present (by
+    :func:`signature_identity`) is skipped. Nothing is checked here: validate the result (see
+    :mod:`pgpsig.keys`) before trusting or storing it.
+
+    Args:
+        into: The certificate to extend (modified in place).
+        other: The certificate whose packets join it.
+
+    Returns:
+        How many packets (signatures and components) were added.
+
+    Raises:
+        ValueError: The primary keys differ.
+    """
+    if into.fingerprint != other.fingerprint:
+        raise ValueError(f"cannot merge {other.fingerprint} into {into.fingerprint}")
+    added = 0
+    seen = {signature_identity(s) for s in into.direct}
+    for s in other.direct:
+        if signature_identity(s) not in seen:
+            seen.add(signature_identity(s))
+            into.direct.append(s)
+            added += 1
+    for attr in ("uids", "uats", "subkeys"):
+        mine: list[Component] = getattr(into, attr)
+        index = {c.value: c for c in mine}
+        for comp in getattr(other, attr):
+            have = index.get(comp.value)
+            if have is None:
+                have = Component(comp.kind, comp.value, key=comp.key)
+                mine.append(have)
+                index[comp.value] = have
+                added += 1
+            ids = {signature_identity(s) for s in have.signatures}
+            for s in comp.signatures:
+                if signature_identity(s) not in ids:
+                    ids.add(signature_identity(s))
+                    have.signatures.append(s)
+                    added += 1
+    return added
 
 
 @dataclass(slots=True)

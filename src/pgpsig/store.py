@@ -1,0 +1,352 @@
+"""The on-disk certificate store: files a person can read, back up and diff.
+
+This module owns the layout of the user's store and every write into it::
+
+    <home>/certs/<FINGERPRINT>.asc   one armored certificate per primary key (upper-case hex)
+    <home>/roots                     trust roots: one fingerprint per line, "# comment" allowed
+    <home>/.lock                     advisory lock file (fcntl.flock), never holds data
+
+``pgpsig check`` and ``pgpsig verify`` read ``certs/`` as an ordinary keyring directory and
+``roots`` as trust roots; nothing else is needed to use a store, so a copy of the directory is a
+complete backup. A plain keyring directory (``--keyring DIR``) is a store without ``roots``: its
+certificates are ``DIR/<FINGERPRINT>.asc`` and its lock is ``DIR/.pgpsig.lock``.
+
+Rules:
+
+* **Atomic writes.** A file is written to a temporary file in the same directory (``.<name>.*.tmp``,
+  a suffix no keyring reader loads), flushed, fsync'ed and renamed over the target, then the
+  directory is fsync'ed. A reader sees the old file or the new one, never half of one; a process
+  killed mid-write leaves at most a stray temporary file, which the next writer removes.
+* **One writer at a time.** Writers hold an exclusive ``flock`` on the lock file for the whole
+  read-merge-write cycle (:meth:`Store.locked`), so two processes importing at once lose nothing:
+  the second one merges into what the first one wrote. Readers take no lock.
+* **Corruption is local.** A file that cannot be parsed, or whose name does not match the
+  certificate it holds, is reported in :attr:`~pgpsig.keyring.Keyring.problems` and skipped; the
+  rest of the store loads. A writer that replaces an unreadable file first moves it aside to
+  ``<name>.corrupt`` so that nothing is silently lost.
+
+What is *in* a certificate (which signatures are valid enough to store) is decided by
+:mod:`pgpsig.keys`; this module only stores, loads and locks. It does not read the clock or the
+environment: the CLI says where the store is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pgpsig import armor
+from pgpsig.errors import FormatError, KeyringError, LimitError, UnsupportedError
+from pgpsig.keyring import MAX_KEYRING_FILE_BYTES, Keyring, cert_to_bytes, read_certs
+from pgpsig.packets import Cert
+
+__all__ = [
+    "CERTS_DIR",
+    "LOCK_NAME",
+    "ROOTS_FILE",
+    "Store",
+    "atomic_write",
+    "normalize_fingerprint",
+]
+
+#: Directory of certificates inside a store home.
+CERTS_DIR = "certs"
+#: File of trust-root fingerprints inside a store home.
+ROOTS_FILE = "roots"
+#: Lock file of a store home.
+LOCK_NAME = ".lock"
+#: Lock file of a plain keyring directory (not a key suffix, so keyring readers ignore it).
+DIR_LOCK_NAME = ".pgpsig.lock"
+
+_CERT_SUFFIX = ".asc"
+_CORRUPT_SUFFIX = ".corrupt"
+_TMP_SUFFIX = ".tmp"
+_HEX = frozenset("0123456789ABCDEF")
+
+
+def normalize_fingerprint(text: str) -> str | None:
+    """Upper-case hex without spaces or ``0x`` if ``text`` is a v4 or v6 fingerprint, else None."""
+    fpr = text.strip().replace(" ", "").upper().removeprefix("0X")
+    if len(fpr) in (40, 64) and set(fpr) <= _HEX:
+        return fpr
+    return None
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (best effort where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` atomically: temporary file, fsync, rename, fsync of the directory.
+
+    Args:
+        path: The file to create or replace.
+        data: Its new content.
+        mode: Permission bits of the new file (``0o600`` for secret keys).
+
+    Raises:
+        InputError: The file cannot be written (a :class:`~pgpsig.errors.KeyringError`).
+    """
+    directory = path.parent if str(path.parent) else Path()
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=directory)
+        with os.fdopen(fd, "wb") as fp:
+            os.fchmod(fp.fileno(), mode)
+            fp.write(data)
+            fp.flush()
+            os.fsync(fp.fileno())
+        Path(tmp).replace(path)
+        tmp = None
+        _fsync_dir(directory)
+    except OSError as e:
+        raise KeyringError(f"cannot write {path}: {e.strerror or e}") from e
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
+
+
+@dataclass(slots=True)
+class Store:
+    """A certificate store: a directory of ``<FPR>.asc`` files, an optional roots file, a lock.
+
+    Build one with :meth:`at` (a store home with ``certs/`` and ``roots``) or :meth:`directory`
+    (a plain keyring directory). Reading needs no lock; every write must happen inside
+    :meth:`locked`.
+    """
+
+    certs_dir: Path
+    roots_file: Path | None
+    lock_file: Path
+    _lock_fd: int | None = field(default=None, repr=False)
+
+    @classmethod
+    def at(cls, home: Path) -> Store:
+        """The store whose home is ``home`` (``$PGPSIG_HOME`` and friends)."""
+        return cls(home / CERTS_DIR, home / ROOTS_FILE, home / LOCK_NAME)
+
+    @classmethod
+    def directory(cls, directory: Path) -> Store:
+        """A plain keyring directory used as a store (no trust roots)."""
+        return cls(directory, None, directory / DIR_LOCK_NAME)
+
+    # -- locking --------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[Store]:
+        """Hold the store's exclusive lock; create the directories on first use.
+
+        Stray temporary files (left by a writer that was killed) are removed once the lock is
+        held: every writer holds the lock while it writes, so none of them can be in use.
+
+        Raises:
+            KeyringError: The store cannot be created or locked, or the lock is already held by
+                this object (locks are not reentrant).
+            UnsupportedError: The platform has no ``fcntl`` (pgpsig's store needs POSIX locks).
+        """
+        try:
+            import fcntl  # noqa: PLC0415 - POSIX only; imported where it is needed
+        except ImportError as e:  # pragma: no cover - not on Linux
+            raise UnsupportedError("the certificate store needs POSIX file locks (fcntl)") from e
+        if self._lock_fd is not None:
+            raise KeyringError(f"the lock of {self.lock_file} is already held")
+        try:
+            self.certs_dir.mkdir(parents=True, exist_ok=True)
+            self.lock_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise KeyringError(
+                f"cannot open the store lock {self.lock_file}: {e.strerror or e}"
+            ) from e
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as e:
+            os.close(fd)
+            raise KeyringError(f"cannot lock {self.lock_file}: {e.strerror or e}") from e
+        self._lock_fd = fd
+        try:
+            self._remove_stray_temporaries()
+            yield self
+        finally:
+            self._lock_fd = None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+    def _require_lock(self) -> None:
+        if self._lock_fd is None:
+            raise KeyringError("the store must be locked to be written (use Store.locked())")
+
+    def _remove_stray_temporaries(self) -> None:
+        """Remove the temporary files :func:`atomic_write` leaves when its process is killed."""
+        places = [(self.certs_dir, "")]
+        if self.roots_file is not None:
+            places.append((self.roots_file.parent, f".{self.roots_file.name}."))
+        for directory, prefix in places:
+            try:
+                stray = [
+                    p
+                    for p in directory.iterdir()
+                    if p.name.startswith(prefix or ".")
+                    and p.name.endswith(_TMP_SUFFIX)
+                    and (prefix or f"{_CERT_SUFFIX}.") in p.name
+                ]
+            except OSError:
+                continue
+            for p in stray:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+
+    # -- certificates -----------------------------------------------------------------------------
+
+    def cert_path(self, fingerprint: str) -> Path:
+        """Where the certificate with this primary fingerprint is (or would be) stored.
+
+        Raises:
+            KeyringError: ``fingerprint`` is not a fingerprint (no file name is made from it).
+        """
+        fpr = normalize_fingerprint(fingerprint)
+        if fpr is None:
+            raise KeyringError(f"not a fingerprint: {fingerprint!r}")
+        return self.certs_dir / f"{fpr}{_CERT_SUFFIX}"
+
+    def cert_files(self) -> list[Path]:
+        """Every certificate file of the store, sorted (names ending in ``.asc``).
+
+        Raises:
+            KeyringError: The directory exists but cannot be listed.
+        """
+        if not self.certs_dir.is_dir():
+            return []
+        try:
+            return sorted(
+                p
+                for p in self.certs_dir.iterdir()
+                if p.suffix.lower() == _CERT_SUFFIX and not p.name.startswith(".")
+            )
+        except OSError as e:
+            raise KeyringError(f"cannot list {self.certs_dir}: {e.strerror or e}") from e
+
+    def _read_file(self, path: Path) -> list[Cert]:
+        try:
+            if path.stat().st_size > MAX_KEYRING_FILE_BYTES:
+                raise LimitError(f"larger than {MAX_KEYRING_FILE_BYTES} bytes")
+            data = path.read_bytes()
+        except OSError as e:
+            raise KeyringError(f"cannot read: {e.strerror or e}") from e
+        return read_certs(data, source=path.name)
+
+    def load(self) -> Keyring:
+        """Every certificate of the store.
+
+        A file that cannot be read or parsed, or whose name is not the fingerprint of the one
+        certificate it holds, is recorded in ``problems`` (with its path) and skipped.
+
+        Returns:
+            The keyring (possibly empty; a store that does not exist yet is empty).
+
+        Raises:
+            KeyringError: The certificate directory cannot be listed.
+        """
+        ring = Keyring()
+        certs: list[Cert] = []
+        for path in self.cert_files():
+            try:
+                found = self._read_file(path)
+            except (FormatError, KeyringError) as e:
+                ring.problems.append(f"{path}: {e}")
+                continue
+            expected = path.name[: -len(_CERT_SUFFIX)].upper()
+            if len(found) != 1 or found[0].fingerprint != expected:
+                names = ", ".join(c.fingerprint for c in found)
+                ring.problems.append(
+                    f"{path}: holds {names or 'nothing'}, not the certificate its name says"
+                )
+                continue
+            certs.append(found[0])
+        ring.add_all(certs)
+        return ring
+
+    def write_cert(self, cert: Cert, *, comment: str | None = None) -> Path:
+        """Write ``cert`` (armored) to its file, replacing what was there. Needs the lock.
+
+        A file at that place that cannot be parsed is first moved aside to ``<name>.corrupt``.
+
+        Args:
+            cert: The certificate (already validated and merged by the caller).
+            comment: An armor ``Comment:`` header (e.g. the primary user ID), for people.
+
+        Returns:
+            The path written.
+
+        Raises:
+            KeyringError: The store is not locked, or the file cannot be written.
+        """
+        self._require_lock()
+        path = self.cert_path(cert.fingerprint)
+        if path.exists():
+            try:
+                self._read_file(path)
+            except (FormatError, KeyringError):
+                with contextlib.suppress(OSError):
+                    path.replace(path.with_name(path.name + _CORRUPT_SUFFIX))
+        headers = [("Comment", _header_text(comment))] if comment else []
+        atomic_write(path, armor.encode("PGP PUBLIC KEY BLOCK", cert_to_bytes(cert), headers))
+        return path
+
+    # -- trust roots ------------------------------------------------------------------------------
+
+    def roots(self) -> list[str]:
+        """The trust-root fingerprints (in file order, without comments or blank lines).
+
+        Raises:
+            KeyringError: The roots file exists but cannot be read or is not text.
+        """
+        if self.roots_file is None or not self.roots_file.is_file():
+            return []
+        try:
+            text = self.roots_file.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise KeyringError(f"cannot read {self.roots_file}: {e}") from e
+        out = []
+        for line in text.splitlines():
+            value = line.split("#", 1)[0].strip()
+            if value:
+                out.append(value.upper())
+        return out
+
+    def write_roots(self, roots: Iterable[tuple[str, str]]) -> None:
+        """Replace the roots file with these ``(fingerprint, comment)`` lines. Needs the lock.
+
+        Raises:
+            KeyringError: Not locked, a plain keyring directory (no roots), or not writable.
+        """
+        self._require_lock()
+        if self.roots_file is None:
+            raise KeyringError("a keyring directory has no trust roots; use the store")
+        lines = ["# pgpsig trust roots: one fingerprint per line (see pgpsig key trust-root)"]
+        for fpr, comment in roots:
+            lines.append(f"{fpr}  # {_header_text(comment)}" if comment else fpr)
+        atomic_write(self.roots_file, ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def _header_text(text: str) -> str:
+    """One line of printable text, for an armor header or a comment in the roots file."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in text).strip()
+    return clean[:200]
