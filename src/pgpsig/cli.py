@@ -597,6 +597,516 @@ def check(
 
 
 # --------------------------------------------------------------------------------------------------
+# key: generate, export, list, import, certify, revoke, revoke-certification, refresh, trust-root
+
+key_app = typer.Typer(
+    help="Key lifecycle: generate, certify, revoke, and the certificate store.",
+    no_args_is_help=True,
+)
+app.add_typer(key_app, name="key")
+trust_root_app = typer.Typer(
+    help="The store's trust roots (the keys whose certifications make a signer trusted).",
+    no_args_is_help=True,
+)
+key_app.add_typer(trust_root_app, name="trust-root")
+
+_KEY_FILE_SUFFIXES = (".asc", ".gpg", ".pgp", ".key", ".rev")
+
+_PassphraseFileOpt = Annotated[
+    Path | None,
+    typer.Option("--passphrase-file", help="File whose first line is the secret key's passphrase."),
+]
+_PassphraseEnvOpt = Annotated[
+    str,
+    typer.Option(
+        "--passphrase-env",
+        help="Environment variable holding the passphrase (used when no --passphrase-file).",
+    ),
+]
+_JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def _key_store(keyring_dir: Path | None) -> Any:
+    """The store of a key command: ``--keyring DIR`` as a plain keyring directory, else the user's."""
+    from pgpsig.store import Store
+
+    if keyring_dir is not None:
+        if keyring_dir.exists() and not keyring_dir.is_dir():
+            _usage(f"--keyring {keyring_dir}: not a directory")
+        return Store.directory(keyring_dir)
+    return Store.at(_store_dir())
+
+
+def _emit(out: Path | None, data: bytes, *, mode: int = 0o644) -> None:
+    """Write ``data`` atomically to ``out``, or to stdout when ``out`` is None."""
+    from pgpsig.store import atomic_write
+
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        atomic_write(out, data, mode=mode)
+
+
+def _key_value_error(e: ValueError) -> NoReturn:
+    """A ValueError from the key use cases is a usage error (bad reason, expiry, user ID...)."""
+    _usage(str(e))
+
+
+def _key_files(paths: list[Path]) -> list[tuple[str, bytes]]:
+    """The content of each named file, and of every key file in each named directory."""
+    out: list[tuple[str, bytes]] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(
+                (str(f), _read(f))
+                for f in sorted(p.iterdir())
+                if f.is_file() and f.suffix.lower() in _KEY_FILE_SUFFIXES
+            )
+        else:
+            out.append((str(p), _read(p)))
+    return out
+
+
+def _cert_input(ref: str) -> bytes:
+    """CERT of certify/revoke-certification: a certificate file, or a key of the store."""
+    from pgpsig.keyring import cert_to_bytes
+    from pgpsig.store import Store
+
+    p = Path(ref)
+    if p.is_file():
+        return _read(p)
+    ring = Store.at(_store_dir()).load()
+    cert = ring.find(ref)
+    if cert is None:
+        raise InputError(f"{ref}: neither a certificate file nor a key of the store")
+    data: bytes = cert_to_bytes(cert)
+    return data
+
+
+@key_app.command("generate")
+def key_generate(
+    uid: Annotated[
+        str, typer.Option("--uid", help="The user ID, e.g. 'Jane Developer <jane@example.org>'.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the secret key (created with mode 0600).")
+    ],
+    algorithm: Annotated[
+        str, typer.Option("--algorithm", help="ed25519 (default), rsa3072 or rsa4096.")
+    ] = "ed25519",
+    expires: Annotated[
+        str | None,
+        typer.Option(
+            "--expires", help="Lifetime: 2y, 6m, 3w, 90d, a date (2027-01-31), or never (default)."
+        ),
+    ] = None,
+    signing_subkey: Annotated[
+        bool,
+        typer.Option(
+            "--signing-subkey",
+            help="Make a certify-only primary key and a separate signing subkey.",
+        ),
+    ] = False,
+    cert_out: Annotated[
+        Path | None,
+        typer.Option("--cert-out", help="Also write the public certificate to this file."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out.")] = False,
+    passphrase_file: _PassphraseFileOpt = None,
+    passphrase_env: _PassphraseEnvOpt = "PGPSIG_PASSPHRASE",  # noqa: S107 (a variable's name)
+    as_json: _JsonOpt = False,
+) -> None:
+    """Generate a key: Ed25519 (or RSA), self-signed, passphrase-protected when one is given."""
+    from pgpsig.keys import generate_key, parse_expiry
+
+    now = _now(None)
+    if out.exists() and not force:
+        _usage(f"{out} exists; give --force to overwrite it")
+    passphrase = _passphrase(passphrase_file, passphrase_env) or None  # empty: unprotected
+    try:
+        seconds = parse_expiry(expires, now=now) if expires is not None else None
+        key = generate_key(
+            uid,
+            now=now,
+            algorithm=algorithm,
+            expires_after=seconds,
+            passphrase=passphrase,
+            signing_subkey=signing_subkey,
+        )
+    except ValueError as e:
+        _key_value_error(e)
+    _emit(out, key.secret_key, mode=0o600)
+    if cert_out is not None:
+        _emit(cert_out, key.certificate)
+    if passphrase is None:
+        _err(f"warning: the secret key in {out} is not protected by a passphrase")
+    if as_json:
+        print(json.dumps({**key.to_dict(), "out": str(out)}, indent=2))
+    else:
+        print(f"generated {key.algorithm} key {key.fingerprint}")
+        print(f"  user ID  {_safe(key.user_id)}")
+        if key.signing_fingerprint != key.fingerprint:
+            print(f"  signing subkey {key.signing_fingerprint}")
+        if key.expires is not None:
+            print(f"  expires  {key.expires.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+        print(f"  secret key written to {_safe(str(out))}")
+    raise typer.Exit(EXIT_OK)
+
+
+@key_app.command("export")
+def key_export(
+    secret_key: Annotated[Path, typer.Argument(help="The secret key file.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the certificate here (default: stdout).")
+    ] = None,
+) -> None:
+    """Write the public certificate of a secret key (no passphrase needed)."""
+    from pgpsig.keys import export_certificate
+
+    result = export_certificate(_read(secret_key))
+    for note in result.notes:
+        _err(f"warning: {note}")
+    _emit(out, result.certificate)
+    if out is not None:
+        print(f"certificate of {result.fingerprint} written to {_safe(str(out))}")
+    raise typer.Exit(EXIT_OK)
+
+
+def _print_key(info: dict[str, Any]) -> None:
+    """One certificate of ``key list``, for people."""
+
+    def day(t: str | None) -> str:
+        return t[:10] if t else "-"
+
+    marks = f"[{info['validity']}]"
+    if info.get("trust_root"):
+        marks += " [trust root]"
+    if info["expires"]:
+        marks += f" expires {day(info['expires'])}"
+    print(f"pub   {info['algorithm']} {info['bits']}  {day(info['created'])}  {marks}")
+    print(f"      {info['fingerprint']}")
+    rev = info.get("revocation")
+    if rev is not None:
+        msg = f": {rev['message']}" if rev["message"] else ""
+        print(f"      revoked {day(rev['created'])} ({rev['reason']}){_safe(msg)}")
+    elif info["validity"] != "valid" and info.get("reason"):
+        print(f"      {_safe(info['reason'])}")
+    for u in info["user_ids"]:
+        state = " [revoked]" if u in info["revoked_user_ids"] else ""
+        print(f"uid   {_safe(u)}{state}")
+    for s in info["subkeys"]:
+        flags = ",".join(s["flags"]) or "-"
+        print(
+            f"sub   {s['algorithm']} {s['bits']}  {day(s['created'])}  [{s['validity']}]  {flags}"
+            + (f"  expires {day(s['expires'])}" if s["expires"] else "")
+        )
+        print(f"      {s['fingerprint']}")
+    for c in info["certifications"]:
+        print(f"cert  by {c['issuer']} ({c['status']}, {day(c['created'])})")
+    print()
+
+
+@key_app.command("list")
+def key_list(
+    keyring: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--keyring",
+            "-k",
+            help="Certificate file or directory (repeatable). Default: the user's store.",
+        ),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Judge as of this ISO 8601 time instead of now.")
+    ] = None,
+    policy: Annotated[
+        str, typer.Option("--policy", help="Policy profile: default or freepbx-legacy.")
+    ] = "default",
+    as_json: _JsonOpt = False,
+) -> None:
+    """List certificates: validity, expiry, revocation, subkeys, certifications."""
+    from pgpsig.keyring import load_keyring
+    from pgpsig.keys import list_keys
+
+    now = _now(at)
+    pol = _policy(policy)
+    roots: list[str] | None = None
+    if keyring:
+        ring = load_keyring(keyring)
+    else:
+        store = _key_store(None)
+        ring = store.load()
+        roots = store.roots()
+    for prob in ring.problems:
+        _err(f"warning: skipped {prob}")
+    infos = [k.to_dict() for k in list_keys(ring, now=now, policy=pol, roots=roots)]
+    if as_json:
+        print(json.dumps({"keys": infos, "problems": list(ring.problems)}, indent=2))
+    else:
+        for info in infos:
+            _print_key(info)
+        print(f"{len(infos)} certificate(s)")
+    raise typer.Exit(EXIT_OK)
+
+
+@key_app.command("import")
+def key_import(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Certificates, revocation certificates, or directories of them."),
+    ],
+    keyring: Annotated[
+        Path | None,
+        typer.Option("--keyring", help="Import into this keyring directory instead of the store."),
+    ] = None,
+    as_json: _JsonOpt = False,
+) -> None:
+    """Import certificates and revocations into the store (merged, verified, atomic)."""
+    from pgpsig.keys import import_keys
+
+    sources = _key_files(files)
+    if not sources:
+        _usage("no key file found in the given directories")
+    report = import_keys(_key_store(keyring), sources)
+    for prob in report.problems:
+        _err(f"warning: skipped {prob}")
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        for item in report.items:
+            who = item.fingerprint or _safe(item.source)
+            uid = f"  {_safe(item.user_id)}" if item.user_id else ""
+            print(f"{item.status:<10} {who}{uid}")
+            for d in item.details:
+                print(f"           {_safe(d)}")
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)
+
+
+@key_app.command("certify")
+def key_certify(
+    cert: Annotated[str, typer.Argument(help="Certificate file, or a key of the store.")],
+    with_key: Annotated[
+        Path, typer.Option("--with", help="The master's secret key that certifies.")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the certified certificate here (default: stdout)."),
+    ] = None,
+    trust_signature: Annotated[
+        str | None,
+        typer.Option(
+            "--trust-signature",
+            help="DEPTH:AMOUNT of a trust signature (FreePBX's masters write 1:60).",
+        ),
+    ] = None,
+    policy: Annotated[str, typer.Option("--policy", help="Policy profile.")] = "default",
+    passphrase_file: _PassphraseFileOpt = None,
+    passphrase_env: _PassphraseEnvOpt = "PGPSIG_PASSPHRASE",  # noqa: S107 (a variable's name)
+) -> None:
+    """Certify every valid user ID of CERT with a master key (0x10 certifications)."""
+    from pgpsig.keys import certify
+
+    now = _now(None)
+    trust = None
+    if trust_signature is not None:
+        depth, sep, amount = trust_signature.partition(":")
+        if not sep or not depth.isdigit() or not amount.isdigit():
+            _usage("--trust-signature: expected DEPTH:AMOUNT, e.g. 1:60")
+        trust = (int(depth), int(amount))
+    data = _cert_input(cert)
+    master = _read(with_key)
+    try:
+        result = certify(
+            data,
+            master,
+            passphrase=_passphrase(passphrase_file, passphrase_env),
+            now=now,
+            policy=_policy(policy),
+            trust=trust,
+        )
+    except ValueError as e:
+        _key_value_error(e)
+    _emit(out, result.certificate)
+    for uid in result.skipped:
+        _err(f"note: {_safe(uid)} is already certified by {result.by}")
+    for uid in result.user_ids:
+        _err(f"certified {_safe(uid)} of {result.fingerprint} with {result.by}")
+    raise typer.Exit(EXIT_OK)
+
+
+_REASON_HELP = "compromised, superseded, retired or unspecified (also uid-invalid)."
+
+
+@key_app.command("revoke")
+def key_revoke(
+    key: Annotated[Path, typer.Argument(help="The secret key to revoke.")],
+    reason: Annotated[str, typer.Option("--reason", help=_REASON_HELP)],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the revocation certificate.")],
+    message: Annotated[
+        str, typer.Option("--message", help="One line saying why (part of the revocation).")
+    ] = "",
+    passphrase_file: _PassphraseFileOpt = None,
+    passphrase_env: _PassphraseEnvOpt = "PGPSIG_PASSPHRASE",  # noqa: S107 (a variable's name)
+) -> None:
+    """Write a revocation certificate (0x20) for KEY; import it anywhere to revoke the key."""
+    from pgpsig.keys import revoke_key
+
+    now = _now(None)
+    try:
+        result = revoke_key(
+            _read(key),
+            passphrase=_passphrase(passphrase_file, passphrase_env),
+            reason=reason,
+            message=message,
+            now=now,
+        )
+    except ValueError as e:
+        _key_value_error(e)
+    _emit(out, result.revocation)
+    print(
+        f"revocation certificate ({result.reason}) for {result.fingerprint} written to "
+        f"{_safe(str(out))}; import it to revoke the key"
+    )
+    raise typer.Exit(EXIT_OK)
+
+
+@key_app.command("revoke-certification")
+def key_revoke_certification(
+    cert: Annotated[str, typer.Argument(help="Certificate file, or a key of the store.")],
+    with_key: Annotated[
+        Path, typer.Option("--with", help="The master's secret key that certified CERT.")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help=_REASON_HELP)] = "unspecified",
+    message: Annotated[str, typer.Option("--message", help="One line saying why.")] = "",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the certificate with the revocation (default: stdout)."),
+    ] = None,
+    passphrase_file: _PassphraseFileOpt = None,
+    passphrase_env: _PassphraseEnvOpt = "PGPSIG_PASSPHRASE",  # noqa: S107 (a variable's name)
+) -> None:
+    """Revoke the master's certifications of CERT (0x30); import the result to apply it."""
+    from pgpsig.keys import revoke_certification
+
+    now = _now(None)
+    data = _cert_input(cert)
+    try:
+        result = revoke_certification(
+            data,
+            _read(with_key),
+            passphrase=_passphrase(passphrase_file, passphrase_env),
+            reason=reason,
+            message=message,
+            now=now,
+        )
+    except ValueError as e:
+        _key_value_error(e)
+    _emit(out, result.certificate)
+    for uid in result.user_ids:
+        _err(f"revoked the certification of {_safe(uid)} ({result.fingerprint}) by {result.by}")
+    raise typer.Exit(EXIT_OK)
+
+
+@key_app.command("refresh")
+def key_refresh(
+    keyserver: Annotated[
+        str | None,
+        typer.Option(
+            "--keyserver", help="HKP keyserver: hkps://host, hkp://host, https://host or a host."
+        ),
+    ] = None,
+    wkd: Annotated[
+        str | None,
+        typer.Option("--wkd", help="URL of a Web Key Directory (the directory holding hu/)."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds allowed for each lookup.")
+    ] = 10.0,
+    keyring: Annotated[
+        Path | None,
+        typer.Option("--keyring", help="Refresh this keyring directory instead of the store."),
+    ] = None,
+    as_json: _JsonOpt = False,
+) -> None:
+    """Fetch newer copies of the stored certificates (never run by check or verify)."""
+    import time
+    import urllib.request
+
+    from pgpsig.keys import HTTPFetcher, refresh
+
+    if keyserver is None and wkd is None:
+        _usage("give --keyserver URL and/or --wkd URL (pgpsig contacts no server by default)")
+    if not 0 < timeout <= 600:
+        _usage("--timeout must be between 0 and 600 seconds")
+    fetch = HTTPFetcher(timeout=timeout, clock=time.monotonic, proxies=urllib.request.getproxies())
+    report = refresh(_key_store(keyring), fetch=fetch, keyserver=keyserver, wkd=wkd)
+    for prob in report.problems:
+        _err(f"warning: skipped {prob}")
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        for item in report.items:
+            line = f"{item.status:<10} {item.fingerprint} ({item.source})"
+            if item.detail and item.status != "unchanged":
+                line += f": {item.detail}"
+            print(_safe(line))
+        if not report.items:
+            print("nothing to refresh: the store holds no certificate (or no matching address)")
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)
+
+
+@trust_root_app.command("add")
+def trust_root_add(
+    ref: Annotated[
+        str, typer.Argument(help="Fingerprint or key ID of a stored key, or a certificate file.")
+    ],
+) -> None:
+    """Make a key a trust root of the store (a certificate file is imported first)."""
+    from pgpsig.keys import add_trust_root, import_keys
+
+    store = _key_store(None)
+    p = Path(ref)
+    if p.is_file():
+        report = import_keys(store, [(ref, _read(p))])
+        fprs = [i.fingerprint for i in report.items if i.fingerprint and i.status != "rejected"]
+        if len(fprs) != 1:
+            reasons = "; ".join(d for i in report.items for d in i.details)
+            raise InputError(f"{ref}: expected one valid certificate ({reasons or 'none found'})")
+        ref = fprs[0]
+    root = add_trust_root(store, ref)
+    print(f"trust root {root.fingerprint}  {_safe(root.user_id or '')}")
+    raise typer.Exit(EXIT_OK)
+
+
+@trust_root_app.command("remove")
+def trust_root_remove(
+    ref: Annotated[str, typer.Argument(help="Fingerprint or key ID of a trust root.")],
+) -> None:
+    """Stop trusting a root (its certificate stays in the store)."""
+    from pgpsig.keys import remove_trust_root
+
+    fpr = remove_trust_root(_key_store(None), ref)
+    print(f"removed trust root {fpr}")
+    raise typer.Exit(EXIT_OK)
+
+
+@trust_root_app.command("list")
+def trust_root_list(as_json: _JsonOpt = False) -> None:
+    """List the store's trust roots."""
+    from pgpsig.keys import list_trust_roots
+
+    roots = list_trust_roots(_key_store(None))
+    if as_json:
+        print(json.dumps({"roots": [r.to_dict() for r in roots]}, indent=2))
+    else:
+        for r in roots:
+            state = "" if r.present else "  [certificate not in the store]"
+            print(f"{r.fingerprint}  {_safe(r.user_id or '')}{state}")
+    raise typer.Exit(EXIT_OK)
+
+
+# --------------------------------------------------------------------------------------------------
 # entry point
 
 
