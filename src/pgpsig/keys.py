@@ -164,6 +164,7 @@ _KEY_REVOCATION = 0x20
 _SUBKEY_REVOCATION = 0x28
 _CERT_REVOCATION = 0x30
 _CERTIFICATIONS = range(0x10, 0x14)
+_PRIMARY_ONLY = frozenset({_DIRECT_KEY, _KEY_REVOCATION})  # hashed over the primary key alone
 
 # Key flags (RFC 9580 section 5.2.3.29), first octet.
 _FLAG_CERTIFY = 0x01
@@ -699,8 +700,14 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
     def usable(sig: Signature) -> bool:
         return sig.created is not None and sig.created_count == 1
 
+    # Signatures over the primary key alone (direct-key 0x1F, key revocation 0x20) found after a
+    # user ID or subkey are misplaced; they verify wherever they are, so they are moved to the
+    # primary key (as gpg does) rather than lost.
+    direct = list(cert.direct)
+    for comp in (*cert.uids, *cert.uats, *cert.subkeys):
+        direct.extend(s for s in comp.signatures if s.sig_type in _PRIMARY_ONLY)
     # Direct-key self-signatures first (they may name designated revokers).
-    for sig in cert.direct:
+    for sig in direct:
         if (
             sig.sig_type == _DIRECT_KEY
             and usable(sig)
@@ -725,6 +732,8 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             kept: list[Signature] = []
             bound = False
             for sig in comp.signatures:
+                if sig.sig_type in _PRIMARY_ONLY:
+                    continue  # moved to the primary key above
                 if not usable(sig) or not (
                     sig.sig_type in _CERTIFICATIONS or sig.sig_type == _CERT_REVOCATION
                 ):
@@ -751,7 +760,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                 what = f"user ID {comp.uid!r}" if comp.kind == "uid" else "a user attribute"
                 notes.append(f"{what} has no valid self-signature and was dropped")
     # Key revocations: by the key itself, or by a designated revoker.
-    for sig in cert.direct:
+    for sig in direct:
         if sig.sig_type != _KEY_REVOCATION:
             continue
         if not usable(sig):
@@ -775,6 +784,8 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
         kept = []
         bound = False
         for sig in comp.signatures:
+            if sig.sig_type in _PRIMARY_ONLY:
+                continue  # moved to the primary key above
             ok = (
                 sig.sig_type in (_SUBKEY_BINDING, _SUBKEY_REVOCATION)
                 and usable(sig)
@@ -1945,7 +1956,7 @@ class HTTPFetcher:
             with self._opener.open(request, timeout=self.timeout) as response:
                 chunks: list[bytes] = []
                 size = 0
-                while chunk := response.read(65536):
+                while chunk := response.read1(65536):
                     size += len(chunk)
                     if size > self.max_bytes:
                         raise LimitError(f"{url}: response larger than {self.max_bytes} bytes")
