@@ -835,3 +835,37 @@ def test_misplaced_key_revocation_is_moved_to_the_primary_key(tmp_path: Path) ->
     stored = store.load().certs[key.fingerprint]
     assert [s.sig_type for s in stored.direct] == [0x20]
     assert info(store.load(), key.fingerprint, T0)["validity"] == "revoked"
+
+
+def _fake_certification(n: int) -> bytes:
+    """A well-formed 0x10 by an unknown issuer (its signature cannot be checked, so it is kept)."""
+    from pgpsig.packets import packet_header
+    from pgpsig.signing import subpacket
+
+    issuer = hashlib.sha1(b"flood %d" % n).digest()  # noqa: S324
+    hashed = subpacket(2, struct.pack(">I", int(T0.timestamp()))) + subpacket(33, b"\x04" + issuer)
+    body = (
+        bytes([4, 0x10, 22, 10])
+        + struct.pack(">H", len(hashed))
+        + hashed
+        + b"\x00\x00"
+        + b"\x12\x34"
+        + b"\x00\x08\xff\x00\x08\xff"
+    )
+    return packet_header(2, len(body)) + body
+
+
+def test_import_refuses_to_grow_a_certificate_past_the_packet_limit(tmp_path: Path) -> None:
+    """Certificate flooding: a merge that could not be read back is refused, the store keeps its copy."""
+    store = Store.at(tmp_path)
+    key = gen("flooded")
+    base = cert_to_bytes(one(key.certificate))
+    first = base + b"".join(_fake_certification(i) for i in range(12_000))
+    second = base + b"".join(_fake_certification(i) for i in range(12_000, 24_000))
+    assert statuses(import_keys(store, [("first", first)])) == ["new"]
+    r = import_keys(store, [("second", second)])
+    assert statuses(r) == ["rejected"]
+    assert "flooded" in r.items[0].details[-1]
+    ring = store.load()
+    assert not ring.problems
+    assert len(ring.certs[key.fingerprint].uids[0].signatures) == 12_001

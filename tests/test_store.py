@@ -285,7 +285,7 @@ def test_corrupt_file_is_reported_not_fatal(tmp_path: Path) -> None:
     carol = read_certs(make_cert("carol"))[0]
     (home / "certs" / f"{'0' * 40}.asc").write_bytes(make_cert("carol"))
     ring = store.load()
-    assert list(ring.certs) == [bob]
+    assert set(ring.certs) == {bob, carol.fingerprint}  # the misnamed file still counts
     assert len(ring.problems) == 2
     assert any(alice in p for p in ring.problems)
     assert any(carol.fingerprint in p for p in ring.problems)
@@ -294,7 +294,7 @@ def test_corrupt_file_is_reported_not_fatal(tmp_path: Path) -> None:
     r = run_pgpsig("key", "list", "--json", env={"PGPSIG_HOME": str(home)})
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert [k["fingerprint"] for k in doc["keys"]] == [bob]
+    assert {k["fingerprint"] for k in doc["keys"]} == {bob, carol.fingerprint}
     assert len(doc["problems"]) == 2
     assert b"warning: skipped" in r.stderr
 
@@ -302,7 +302,10 @@ def test_corrupt_file_is_reported_not_fatal(tmp_path: Path) -> None:
     report = import_keys(store, [("a", make_cert("alice"))])
     assert [i.status for i in report.items] == ["new"]
     assert (home / "certs" / f"{alice}.asc.corrupt").is_file()
-    assert set(store.load().certs) == {alice, bob}
+    assert set(store.load().certs) == {alice, bob, carol.fingerprint}
+    # Importing carol stores her under her fingerprint.
+    import_keys(store, [("c", make_cert("carol"))])
+    assert store.cert_path(carol.fingerprint).is_file()
 
 
 def test_roots_file_round_trip(tmp_path: Path) -> None:

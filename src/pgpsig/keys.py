@@ -72,6 +72,7 @@ from pgpsig.errors import (
 )
 from pgpsig.keyring import Keyring, cert_to_bytes, merge_cert, read_certs, signature_identity
 from pgpsig.packets import (
+    MAX_PACKETS_PER_CERT,
     Cert,
     Component,
     PublicKey,
@@ -806,6 +807,16 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             notes.append(f"subkey {comp.key.fingerprint} has no valid binding and was dropped")
     if not self_ok:
         return None, [*notes, f"{p.fingerprint} has no valid self-signature"]
+    packets = 1 + len(out.direct) + sum(
+        1 + len(c.signatures) for c in (*out.uids, *out.uats, *out.subkeys)
+    )
+    if packets > MAX_PACKETS_PER_CERT:
+        # Stored, it could not be read back (certificate flooding): refuse the whole merge.
+        return None, [
+            *notes,
+            f"{p.fingerprint} would hold {packets} packets, more than the "
+            f"{MAX_PACKETS_PER_CERT} a certificate may have (flooded?)",
+        ]
     return out, notes
 
 
@@ -1010,6 +1021,8 @@ def import_keys(
                 if c.fingerprint not in index.by_fpr:
                     index.put(c)
         changed: dict[str, Cert] = {}
+        # Certificates loaded from a file not named after them (copied in by a person).
+        misplaced = {f for f in work if not store.cert_path(f).is_file()}
 
         def commit(name: str, before: Cert | None, cleaned: Cert, notes: list[str]) -> None:
             fpr = cleaned.fingerprint
@@ -1020,7 +1033,11 @@ def import_keys(
                 status = "unchanged"
             else:
                 status = "updated"
-            if status != "unchanged":
+            relocate = fpr in misplaced
+            if relocate:
+                details.append(f"now stored as {store.cert_path(fpr).name}")
+                misplaced.discard(fpr)
+            if status != "unchanged" or relocate:
                 work[fpr] = cleaned
                 changed[fpr] = cleaned
                 index.put(cleaned)

@@ -20,9 +20,10 @@ Rules:
 * **One writer at a time.** Writers hold an exclusive ``flock`` on the lock file for the whole
   read-merge-write cycle (:meth:`Store.locked`), so two processes importing at once lose nothing:
   the second one merges into what the first one wrote. Readers take no lock.
-* **Corruption is local.** A file that cannot be parsed, or whose name does not match the
-  certificate it holds, is reported in :attr:`~pgpsig.keyring.Keyring.problems` and skipped; the
-  rest of the store loads. A writer that replaces an unreadable file first moves it aside to
+* **Corruption is local.** A file that cannot be parsed is reported in
+  :attr:`~pgpsig.keyring.Keyring.problems` and skipped; the rest of the store loads. A file whose
+  name is not the fingerprint of the one certificate it holds (one a person copied in) is loaded,
+  as ``check`` would load it, and reported. A writer that replaces an unreadable file first moves it aside to
   ``<name>.corrupt`` so that nothing is silently lost.
 
 What is *in* a certificate (which signatures are valid enough to store) is decided by
@@ -255,8 +256,9 @@ class Store:
     def load(self) -> Keyring:
         """Every certificate of the store.
 
-        A file that cannot be read or parsed, or whose name is not the fingerprint of the one
-        certificate it holds, is recorded in ``problems`` (with its path) and skipped.
+        A file that cannot be read or parsed is recorded in ``problems`` (with its path) and
+        skipped; one whose name is not the fingerprint of the one certificate it holds is loaded
+        and recorded in ``problems``.
 
         Returns:
             The keyring (possibly empty; a store that does not exist yet is empty).
@@ -274,12 +276,14 @@ class Store:
                 continue
             expected = path.name[: -len(_CERT_SUFFIX)].upper()
             if len(found) != 1 or found[0].fingerprint != expected:
+                # Still a keyring file (``check`` reads it), so its certificates count; the next
+                # import of them writes them where they belong.
                 names = ", ".join(c.fingerprint for c in found)
                 ring.problems.append(
-                    f"{path}: holds {names or 'nothing'}, not the certificate its name says"
+                    f"{path}: holds {names}, not (only) the certificate its name says; "
+                    "loaded anyway (import it to store it under its fingerprint)"
                 )
-                continue
-            certs.append(found[0])
+            certs.extend(found)
         ring.add_all(certs)
         return ring
 
