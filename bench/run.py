@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -38,6 +39,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import fleet
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -76,6 +79,7 @@ class Tool:
     timeout: float = 600.0
     note: str = ""
     rejects_with: int | None = None  # the exit code meaning "does not verify", if the tool has one
+    validate: Callable[[], str | None] | None = None  # after its runs: None, or what is wrong
 
 
 def gnu_time() -> str | None:
@@ -261,6 +265,17 @@ class GnuPG:
 # --- context, cases -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ModuleKeys:
+    """Keys of the module cases: a trust root certifying an Ed25519 developer key."""
+
+    root_cert: Path  # the root's certificate (--trust-root)
+    dev_secret: Path  # the developer's unprotected secret key (pgpsig sign --key)
+    dev_cert: Path  # the developer's certificate with the root's certification (--keyring)
+    keyring: Path  # the developer's certificate as a binary keyring (gpgv)
+    fingerprint: str
+
+
 @dataclass
 class Context:
     work: Path  # inputs, cached between runs
@@ -271,9 +286,65 @@ class Context:
     timeout: float
     pgpy_timeout: float
     empty_home: Path  # an empty GNUPGHOME / PGPSIG_HOME, so no tool finds a default keyring
+    fleet_shape: Path  # freepbx16-fleet-shape.json, for case (a)
+    warmup: bool = True  # run every tool once, unmeasured, before the measured runs
+    _module_keys: ModuleKeys | None = None
 
     def tool(self, name: str) -> str | None:
         return shutil.which(name)
+
+    def module_keys(self) -> ModuleKeys:
+        """A root key and an Ed25519 developer key it certifies, made with ``pgpsig key``.
+
+        The developer's secret key is also imported into the harness's gpg, so that gpg signs with
+        the very same key in the signing case.
+        """
+        if self._module_keys is None:
+            d = self.scratch / "module-keys"
+            d.mkdir(exist_ok=True)
+            env = {k: v for k, v in os.environ.items() if k != "PGPSIG_PASSPHRASE"}
+            env["PGPSIG_HOME"] = str(self.empty_home)
+
+            def pgpsig(*args: str) -> str:
+                r = subprocess.run(
+                    [sys.executable, "-m", "pgpsig", "key", *args],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=False,
+                )
+                if r.returncode != 0:
+                    raise RuntimeError(f"pgpsig key {args[0]} failed: {_first_line(r.stderr)}")
+                return r.stdout
+
+            fpr = ""
+            for who in ("root", "dev"):
+                made = pgpsig(
+                    "generate",
+                    "--uid",
+                    f"pgpsig bench {who} <bench-{who}@example.invalid>",
+                    "--out",
+                    str(d / f"{who}.sec.asc"),
+                    "--cert-out",
+                    str(d / f"{who}.asc"),
+                    "--force",
+                    "--json",
+                )
+                fpr = json.loads(made)["fingerprint"]
+            certified = d / "dev-certified.asc"
+            root_secret = str(d / "root.sec.asc")
+            pgpsig("certify", str(d / "dev.asc"), "--with", root_secret, "--out", str(certified))
+            self.gnupg.run("--import", str(d / "dev.sec.asc"))
+            keyring = d / "dev.gpg"
+            self.gnupg.run("--export", fpr, stdout=keyring)
+            self._module_keys = ModuleKeys(
+                root_cert=d / "root.asc",
+                dev_secret=d / "dev.sec.asc",
+                dev_cert=certified,
+                keyring=keyring,
+                fingerprint=fpr,
+            )
+        return self._module_keys
 
     def pgpsig(self, *args: str) -> Tool:
         return Tool(
@@ -307,14 +378,37 @@ class Context:
         )
 
 
+@dataclass(frozen=True)
+class Target:
+    """A target of the issue: ``tool``'s wall time over ``peer``'s (a ratio), or, with no peer,
+    ``tool``'s peak RSS in MiB; met when the measured value is at most ``limit``."""
+
+    label: str
+    tool: str
+    peer: str | None
+    limit: float
+    stretch: float
+
+    def describe(self) -> str:
+        if self.peer is None:
+            return f"RSS <= {self.limit:g} MiB (stretch {self.stretch:g})"
+        return f"<= {self.limit:g}x (stretch {self.stretch:g}x)"
+
+
 @dataclass
 class Prepared:
-    """What a case builder returns: the input's description and each tool on good and bad input."""
+    """What a case builder returns: the input's description and each tool on good and bad input.
+
+    The row named ``pgpsig`` is the base of the pgpsig/peer ratios; other rows named ``pgpsig-*``
+    are other ways of running pgpsig (its library in one process), compared through ``targets``.
+    """
 
     title: str
     input: dict[str, Any]
     good: list[Tool | tuple[str, str]]  # a Tool, or (name, "missing: why")
     bad: dict[str, Tool] = field(default_factory=dict)  # by tool name: must NOT verify
+    targets: list[Target] = field(default_factory=list)
+    key: str = ""  # the case's name in the results, e.g. "a-check" (default: the CASES key)
 
 
 @dataclass(frozen=True)
@@ -326,7 +420,7 @@ class Variant:
 @dataclass(frozen=True)
 class Case:
     title: str
-    build: Callable[[Context, Variant], Prepared]
+    build: Callable[[Context, Variant], Prepared | list[Prepared]]
     variants: tuple[Variant, ...]
 
 
@@ -457,6 +551,11 @@ def build_detached(ctx: Context, variant: Variant) -> Prepared:
         input={"bytes": size, "key": variant.key_algorithm, "digest": ctx.digest},
         good=good,
         bad=bad,
+        targets=[
+            Target(f"(c) verify detached {_size(size)} vs gpgv", "pgpsig", "gpgv", 0.5, 0.4),
+            Target(f"(c) verify detached {_size(size)} vs sqv", "pgpsig", "sqv", 1.2, 1.0),
+            Target("(c) peak RSS", "pgpsig", None, 64, 40),
+        ],
     )
 
 
@@ -514,6 +613,16 @@ def build_clearsigned(ctx: Context, variant: Variant) -> Prepared:
         },
         good=good,
         bad=bad,
+        targets=[
+            Target(
+                f"(d) verify clear-signed {_size(signed.stat().st_size)} vs gpgv",
+                "pgpsig",
+                "gpgv",
+                0.6,
+                0.4,
+            ),
+            Target("(d) peak RSS", "pgpsig", None, 64, 40),
+        ],
     )
 
 
@@ -521,13 +630,387 @@ def _named(name: str, tool: Tool | str) -> Tool | tuple[str, str]:
     return tool if isinstance(tool, Tool) else (name, tool)
 
 
-VARIANTS = (Variant("ed25519", "ed25519"), Variant("rsa4096", "rsa4096"))
+# --- module cases: (a) a FreePBX install, (b) one small module, (e) two large files ---------------
 
-# The extension point: a case is a builder plus the key variants it runs with. Later cases
-# (module trees against the gpgv | sha256sum baseline, signing) go here.
+
+def cached_dir(path: Path, params: dict[str, Any], write: Callable[[Path], None]) -> Path:
+    """:func:`cached` for a directory: built whole in a temporary directory, then renamed."""
+    stamp = path.with_name(path.name + ".stamp")
+    want = json.dumps({**params, "gen": GEN_VERSION}, sort_keys=True)
+    if path.is_dir() and stamp.exists() and stamp.read_text() == want:
+        return path
+    tmp = path.with_name(path.name + ".tmp")
+    for old in (tmp, path):
+        if old.exists():
+            shutil.rmtree(old)
+    tmp.mkdir(parents=True)
+    write(tmp)
+    tmp.replace(path)
+    stamp.write_text(want)
+    return path
+
+
+def _shape(ctx: Context) -> tuple[list[tuple[str, int]], list[int], str] | str:
+    """(modules, file sizes, where they come from), or why there is no shape."""
+    if ctx.fleet_shape.is_file():
+        modules, sizes = fleet.load_shape(ctx.fleet_shape)
+        digest = hashlib.sha256(ctx.fleet_shape.read_bytes()).hexdigest()[:12]
+        return modules, sizes, f"{ctx.fleet_shape.name} ({digest})"
+    if ctx.quick:
+        modules, sizes = fleet.fallback_shape()
+        return modules, sizes, "built-in fallback shape (the fleet-shape JSON was not found)"
+    return f"missing: {ctx.fleet_shape.name} not found (--fleet-shape)"
+
+
+def _pgpsig_lib(ctx: Context, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(HERE / "pgpsig_lib.py"), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PGPSIG_HOME": str(ctx.empty_home)},
+        check=False,
+    )
+
+
+def sign_install(ctx: Context, modules_dir: Path) -> None:
+    """Sign every module of ``modules_dir`` with the developer key (pgpsig's library, one process)."""
+    r = _pgpsig_lib(ctx, "sign-all", "--key", str(ctx.module_keys().dev_secret), str(modules_dir))
+    if r.returncode != 0:
+        raise RuntimeError(f"signing {modules_dir.name} failed: {_first_line(r.stderr)}")
+
+
+def tamper_file(path: Path) -> None:
+    """Replace ``path`` (a hard link to a cached input) with a new file of other contents."""
+    data = path.read_bytes()
+    path.unlink()
+    path.write_bytes(bytes([data[0] ^ 1]) + data[1:] if data else b"x")
+
+
+def _run_dir(ctx: Context, name: str) -> Path:
+    """A fresh directory for this run's trees (hard links to the cached inputs), under the work
+    directory so that hard links work; emptied at the start of each run."""
+    d = ctx.work / f"{name}-run"
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir()
+    return d
+
+
+def _pipeline(ctx: Context, name: str, verifier: str, keyring: Path, tree: Path) -> Tool | str:
+    missing = [t for t in (verifier, "sha256sum", "sed", "bash") if ctx.tool(t) is None]
+    if missing:
+        return f"missing: {', '.join(missing)} not installed"
+    return Tool(
+        name,
+        ["bash", str(HERE / "freepbx_check.sh"), verifier, str(keyring), str(tree)],
+        env={"GNUPGHOME": str(ctx.empty_home)},
+        timeout=ctx.timeout,
+        rejects_with=1,
+        note=f"per module: {verifier} | sed | sha256sum --quiet --strict -c",
+    )
+
+
+def _pipeline_validator(ctx: Context, tree: Path) -> Callable[[], str | None]:
+    """Whether every module.sig of ``tree`` passes the gpgv | sha256sum -c pipeline."""
+
+    def validate() -> str | None:
+        t = _pipeline(ctx, "check", "gpgv", ctx.module_keys().keyring, tree)
+        if not isinstance(t, Tool):
+            return None
+        r = measure(t, ctx.scratch)
+        if r.exit == 0:
+            return None
+        return f"its module.sig files fail gpgv | sha256sum -c ({_first_line(r.stderr)})"
+
+    return validate
+
+
+def _check_tools(ctx: Context, modules: list[Path] | Path) -> list[Tool | tuple[str, str]]:
+    """``pgpsig check`` of some module directories, or of every module of a directory."""
+    keys = ctx.module_keys()
+    where = ["--modules-dir", str(modules)] if isinstance(modules, Path) else map(str, modules)
+    return [
+        ctx.pgpsig(
+            "check",
+            *where,
+            "--keyring",
+            str(keys.dev_cert),
+            "--trust-root",
+            str(keys.root_cert),
+        )
+    ]
+
+
+def build_install(ctx: Context, variant: Variant) -> list[Prepared]:
+    """(a) A synthetic FreePBX 16 install (122 modules, 27,448 files; in quick mode every tenth
+    module with a quarter of its files): check every module, and sign every module."""
+    shape = _shape(ctx)
+    if isinstance(shape, str):
+        gone = [("pgpsig", shape)]
+        return [
+            Prepared("(a) check a FreePBX 16 install", {}, list(gone), key="a-check"),
+            Prepared("(a) sign a FreePBX 16 install", {}, list(gone), key="a-sign"),
+        ]
+    modules, sizes, origin = shape
+    scale, every = (4, 10) if ctx.quick else (1, 1)
+    seed = 13
+    plan = fleet.plan_install(modules, sizes, seed=seed, scale=scale, every=every)
+    tag = hashlib.sha256(repr((plan, seed)).encode()).hexdigest()[:12]
+    install = cached_dir(
+        ctx.work / f"a-install-{tag}",
+        {"origin": origin, "seed": seed, "scale": scale, "every": every},
+        lambda p: fleet.write_install(p, plan, seed),
+    )
+    keys = ctx.module_keys()
+    sign_install(ctx, install)
+    run = _run_dir(ctx, "a")
+    tampered = run / "tampered"
+    fleet.mirror(install, tampered, with_sig=True)
+    victim = plan[len(plan) // 2]
+    tamper_file(tampered / victim.name / victim.files[len(victim.files) // 2][0])
+    described = {
+        "shape": origin,
+        "modules": len(plan),
+        "files": sum(len(m.files) for m in plan),
+        "bytes": sum(m.bytes for m in plan),
+        "largest_module": max((len(m.files), m.name) for m in plan)[1],
+        "seed": seed,
+        "tampered_module": victim.name,
+        "key": "ed25519 (pgpsig key generate), certified by a root (pgpsig key certify)",
+    }
+    size = _size(described["bytes"])
+
+    def check_tools(tree: Path) -> list[Tool | tuple[str, str]]:
+        return [
+            *_check_tools(ctx, tree),
+            _named("gpg-pipe", _pipeline(ctx, "gpg-pipe", "gpgv", keys.keyring, tree)),
+            _named("sqop-pipe", _pipeline(ctx, "sqop-pipe", "sqop", keys.dev_cert, tree)),
+        ]
+
+    check = Prepared(
+        title=f"(a) check every module of a FreePBX 16 install: {len(plan)} modules, "
+        f"{described['files']} files, {size}",
+        input=described,
+        good=check_tools(install),
+        bad={t.name: t for t in check_tools(tampered) if isinstance(t, Tool)},
+        targets=[
+            Target("(a) check whole install vs gpg pipeline", "pgpsig", "gpg-pipe", 0.40, 0.30),
+            Target("(a) check: peak RSS", "pgpsig", None, 64, 40),
+        ],
+        key="a-check",
+    )
+
+    trees = {}
+    for name in ("pgpsig", "pgpsig-lib", "gpg-sign"):
+        trees[name] = run / f"sign-{name}"
+        fleet.mirror(install, trees[name], with_sig=False)
+    gpg_sign: Tool | tuple[str, str] = (
+        Tool(
+            "gpg-sign",
+            [
+                "bash",
+                str(HERE / "gpg_sign.sh"),
+                str(ctx.gnupg.home),
+                keys.fingerprint,
+                str(trees["gpg-sign"]),
+            ],
+            timeout=ctx.timeout,
+            note="per module: find | sort | xargs sha256sum | awk, then gpg --clearsign",
+            validate=_pipeline_validator(ctx, trees["gpg-sign"]),
+        )
+        if ctx.tool("sha256sum") and ctx.tool("bash")
+        else ("gpg-sign", "missing: sha256sum or bash not installed")
+    )
+    pgpsig_loop = Tool(
+        "pgpsig",
+        [
+            "bash",
+            str(HERE / "per_module.sh"),
+            str(trees["pgpsig"]),
+            sys.executable,
+            "-m",
+            "pgpsig",
+            "sign",
+            "--key",
+            str(keys.dev_secret),
+        ],
+        env={"PGPSIG_HOME": str(ctx.empty_home)},
+        timeout=ctx.timeout,
+        note="one `pgpsig sign MODULE` process per module",
+        validate=_pipeline_validator(ctx, trees["pgpsig"]),
+    )
+    pgpsig_lib = Tool(
+        "pgpsig-lib",
+        [
+            sys.executable,
+            str(HERE / "pgpsig_lib.py"),
+            "sign-all",
+            "--key",
+            str(keys.dev_secret),
+            str(trees["pgpsig-lib"]),
+        ],
+        env={"PGPSIG_HOME": str(ctx.empty_home)},
+        timeout=ctx.timeout,
+        note="pgpsig.sign.sign_module for every module, in one process",
+        validate=_pipeline_validator(ctx, trees["pgpsig-lib"]),
+    )
+    sign = Prepared(
+        title=f"(a) sign every module of the same install ({len(plan)} modules, {size})",
+        input=described,
+        good=[pgpsig_loop, pgpsig_lib, gpg_sign],
+        targets=[
+            Target(
+                "(a) sign every module vs sha256sum + gpg --clearsign",
+                "pgpsig",
+                "gpg-sign",
+                0.50,
+                0.35,
+            ),
+            Target(
+                "(a) sign, one process (library) vs sha256sum + gpg --clearsign",
+                "pgpsig-lib",
+                "gpg-sign",
+                0.50,
+                0.35,
+            ),
+            Target("(a) sign: peak RSS", "pgpsig", None, 64, 40),
+        ],
+        key="a-sign",
+    )
+    return [check, sign]
+
+
+def build_small_module(ctx: Context, variant: Variant) -> Prepared:
+    """(b) One module of 20 small files (sizes drawn from the fleet shape): the cost of start-up."""
+    shape = _shape(ctx)
+    if isinstance(shape, str):
+        modules, sizes = fleet.fallback_shape()
+        origin = "built-in fallback shape (the fleet-shape JSON was not found)"
+    else:
+        modules, sizes, origin = shape
+    seed = 17
+    plan = fleet.plan_install([("smallmodule", 20)], sizes, seed=seed)
+    install = cached_dir(
+        ctx.work / "b-install",
+        {"origin": origin, "seed": seed, "files": 20},
+        lambda p: fleet.write_install(p, plan, seed),
+    )
+    keys = ctx.module_keys()
+    sign_install(ctx, install)
+    run = _run_dir(ctx, "b")
+    tampered = run / "tampered"
+    fleet.mirror(install, tampered, with_sig=True)
+    tamper_file(tampered / "smallmodule" / plan[0].files[7][0])
+
+    def tools(tree: Path) -> list[Tool | tuple[str, str]]:
+        return [
+            *_check_tools(ctx, [tree / "smallmodule"]),
+            Tool("python", [sys.executable, "-c", "pass"], timeout=ctx.timeout),
+            _named("gpg-pipe", _pipeline(ctx, "gpg-pipe", "gpgv", keys.keyring, tree)),
+        ]
+
+    return Prepared(
+        title=f"(b) check one module of 20 small files ({_size(plan[0].bytes)}), cold process",
+        input={"shape": origin, "files": 20, "bytes": plan[0].bytes, "seed": seed},
+        good=tools(install),
+        bad={t.name: t for t in tools(tampered) if isinstance(t, Tool) and t.name != "python"},
+        targets=[
+            Target("(b) check one small module vs python3 -c pass", "pgpsig", "python", 8, 4),
+        ],
+    )
+
+
+def build_two_large(ctx: Context, variant: Variant) -> Prepared:
+    """(e) Hashing two files of 512 MiB (4 MiB in quick mode): a module holding them."""
+    size = 4 * MiB if ctx.quick else 512 * MiB
+
+    def write(d: Path) -> None:
+        (d / "bigmodule").mkdir()
+        write_binary(d / "bigmodule" / "a.bin", size, seed=7)
+        write_binary(d / "bigmodule" / "b.bin", size, seed=8)
+
+    install = cached_dir(ctx.work / f"e-install-{size}", {"size": size, "seeds": [7, 8]}, write)
+    sign_install(ctx, install)
+    module = install / "bigmodule"
+    files = [module / "a.bin", module / "b.bin"]
+    run = _run_dir(ctx, "e")
+    tampered = run / "bigmodule"
+    tampered.mkdir()
+    os.link(module / "module.sig", tampered / "module.sig")
+    os.link(files[0], tampered / "a.bin")
+    os.link(files[0], tampered / "b.bin")  # same size, other contents
+    openssl = ctx.tool("openssl")
+
+    def validate_digests() -> str | None:
+        if openssl is None:
+            return None
+        r = _pgpsig_lib(ctx, "digest", *map(str, files))
+        o = subprocess.run(
+            [openssl, "dgst", "-sha256", "-r", *map(str, files)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        mine = [line.split()[0] for line in r.stdout.splitlines()]
+        theirs = [line.split()[0] for line in o.stdout.splitlines()]
+        return None if mine == theirs else "digests differ from openssl's"
+
+    good: list[Tool | tuple[str, str]] = [
+        *_check_tools(ctx, [module]),
+        Tool(
+            "pgpsig-lib",
+            [sys.executable, str(HERE / "pgpsig_lib.py"), "digest", *map(str, files)],
+            timeout=ctx.timeout,
+            note="pgpsig.hashing.digest_files of both files in a fresh process",
+            validate=validate_digests,
+        ),
+        Tool(
+            "openssl",
+            [openssl, "dgst", "-sha256", str(files[0])],
+            timeout=ctx.timeout,
+            note="one of the two files",
+        )
+        if openssl
+        else ("openssl", "missing: openssl not installed"),
+        Tool("sha256sum", ["sha256sum", *map(str, files)], timeout=ctx.timeout, note="both files")
+        if ctx.tool("sha256sum")
+        else ("sha256sum", "missing: sha256sum not installed"),
+    ]
+    bad = {t.name: t for t in _check_tools(ctx, [tampered]) if isinstance(t, Tool)}
+    return Prepared(
+        title=f"(e) hash 2 files of {_size(size)}: a module holding them",
+        input={"files": 2, "bytes_each": size, "seeds": [7, 8]},
+        good=good,
+        bad=bad,
+        targets=[
+            Target(
+                f"(e) pgpsig check of a module of 2 x {_size(size)} vs openssl dgst of one file",
+                "pgpsig",
+                "openssl",
+                0.6,
+                0.55,
+            ),
+            Target(
+                f"(e) digest_files of 2 x {_size(size)} (fresh process) vs openssl dgst of one",
+                "pgpsig-lib",
+                "openssl",
+                0.6,
+                0.55,
+            ),
+        ],
+    )
+
+
+VARIANTS = (Variant("ed25519", "ed25519"), Variant("rsa4096", "rsa4096"))
+ED25519_ONLY = VARIANTS[:1]  # module cases: keys made by `pgpsig key generate` (Ed25519)
+
+# The extension point: a case is a builder plus the key variants it runs with.
 CASES: dict[str, Case] = {
+    "a": Case("a FreePBX 16 install: check and sign every module", build_install, ED25519_ONLY),
+    "b": Case("one small module, cold process", build_small_module, ED25519_ONLY),
     "c": Case("detached signature over a large file", build_detached, VARIANTS),
     "d": Case("clear-signed large text", build_clearsigned, VARIANTS),
+    "e": Case("two large files in a module", build_two_large, ED25519_ONLY),
 }
 
 
@@ -538,6 +1021,12 @@ def run_case(ctx: Context, prepared: Prepared, reps: int, negative: bool) -> dic
     tools = [t for t in prepared.good if isinstance(t, Tool)]
     runs: dict[str, list[Run]] = {t.name: [] for t in tools}
     dropped: set[str] = set()
+    if ctx.warmup:  # bytecode caches, page cache, gpg-agent: every tool starts warm
+        for t in tools:
+            first = measure(t, ctx.scratch)
+            if first.timed_out:
+                runs[t.name].append(first)
+                dropped.add(t.name)
     for _ in range(reps):  # interleaved, so drifting load spreads over every tool
         for t in tools:
             if t.name in dropped:
@@ -574,6 +1063,11 @@ def run_case(ctx: Context, prepared: Prepared, reps: int, negative: bool) -> dic
             row["wall_min_s"] = min(r.wall_s for r in rs)
             row["cpu_s"] = statistics.median(r.user_s + r.sys_s for r in rs)
             row["maxrss_mib"] = statistics.median(r.maxrss_kib for r in rs) / 1024
+            if t.validate is not None:
+                wrong = t.validate()
+                row["validation"] = wrong or "ok"
+                if wrong:
+                    row["status"] = f"wrong answer: {wrong}"
             if negative and t.name in prepared.bad:
                 b = measure(prepared.bad[t.name], ctx.scratch)
                 row["bad_input"] = _run_json(b)
@@ -585,12 +1079,63 @@ def run_case(ctx: Context, prepared: Prepared, reps: int, negative: bool) -> dic
                 else:
                     row["bad_input_verdict"] = "rejected"
         rows.append(row)
-    base = next((r for r in rows if r["tool"] == "pgpsig" and r["status"] == "ok"), None)
+    by_name = {r["tool"]: r for r in rows}
+    base = by_name.get("pgpsig")
+    base = base if base is not None and base["status"] == "ok" else None
     for peer in rows:
-        if base is not None and peer is not base and peer["status"] == "ok":
+        if base is not None and not peer["tool"].startswith("pgpsig") and peer["status"] == "ok":
             peer["pgpsig_over_peer_wall"] = base["wall_s"] / peer["wall_s"]
             peer["pgpsig_over_peer_rss"] = base["maxrss_mib"] / peer["maxrss_mib"]
-    return {"title": prepared.title, "input": prepared.input, "reps": reps, "results": rows}
+    return {
+        "case": prepared.key,
+        "title": prepared.title,
+        "input": prepared.input,
+        "reps": reps,
+        "results": rows,
+        "targets": [_judge(t, by_name) for t in prepared.targets],
+    }
+
+
+def _judge(target: Target, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A target as measured: the value, and whether the target and the stretch are met."""
+    out: dict[str, Any] = {
+        "label": target.label,
+        "tool": target.tool,
+        "peer": target.peer,
+        "measure": "peak RSS MiB" if target.peer is None else "wall time ratio tool/peer",
+        "target": target.limit,
+        "stretch": target.stretch,
+        "value": None,
+        "met": None,
+        "stretch_met": None,
+    }
+    names = [target.tool] + ([target.peer] if target.peer else [])
+    bad = [n for n in names if rows.get(n, {}).get("status") != "ok"]
+    if bad:
+        out["why_no_value"] = "; ".join(
+            f"{n}: {rows.get(n, {}).get('status', 'absent')}" for n in bad
+        )
+        return out
+    tool = rows[target.tool]
+    value = (
+        tool["maxrss_mib"] if target.peer is None else tool["wall_s"] / rows[target.peer]["wall_s"]
+    )
+    out.update(value=value, met=value <= target.limit, stretch_met=value <= target.stretch)
+    return out
+
+
+def _verdict(t: dict[str, Any]) -> str:
+    if t["value"] is None:
+        return "n/a"
+    unit = " MiB" if t["peer"] is None else "x"
+
+    def yes(m: bool) -> str:
+        return "met" if m else "not met"
+
+    return (
+        f"<= {t['target']:g}{unit} {yes(t['met'])}, "
+        f"stretch {t['stretch']:g}{unit} {yes(t['stretch_met'])}"
+    )
 
 
 def _run_json(r: Run) -> dict[str, Any]:
@@ -620,15 +1165,32 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
+def _row_targets(result: dict[str, Any], tool: str) -> str:
+    """The targets shown in ``tool``'s row: pgpsig's ratio targets on the peer's row (next to the
+    ratio), targets of other pgpsig rows and RSS targets on their own row."""
+    out = []
+    for t in result["targets"]:
+        if t["peer"] is None and t["tool"] == tool:
+            out.append(f"RSS {_verdict(t)}")
+        elif t["peer"] == tool and t["tool"] == "pgpsig":
+            out.append(_verdict(t))
+        elif t["peer"] is not None and t["tool"] == tool != "pgpsig":
+            value = f"{t['value']:.2f}x" if t["value"] is not None else "-"
+            out.append(f"{value} of {t['peer']}: {_verdict(t)}")
+    return "; ".join(out)
+
+
 def print_case(result: dict[str, Any]) -> None:
     print(f"\n{result['title']}  (median of {result['reps']})")
     head = (
-        f"  {'tool':7} {'wall':>8} {'min':>8} {'cpu':>8} {'peak RSS':>10} "
-        f"{'pgpsig/peer':>11} {'RSS ratio':>9}  status"
+        f"  {'tool':10} {'wall':>8} {'min':>8} {'cpu':>8} {'peak RSS':>10} "
+        f"{'pgpsig/peer':>11} {'RSS ratio':>9}  status; targets"
     )
     print(head)
     print("  " + "-" * (len(head) - 2))
     for r in result["results"]:
+        targets = _row_targets(result, r["tool"])
+        status = r["status"] + (f"; {targets}" if targets else "")
         if "wall_s" in r:
             ratio = (
                 f"{r['pgpsig_over_peer_wall']:10.2f}x {r['pgpsig_over_peer_rss']:8.2f}x"
@@ -636,14 +1198,44 @@ def print_case(result: dict[str, Any]) -> None:
                 else f"{'':11} {'':9}"
             )
             print(
-                f"  {r['tool']:7} {r['wall_s']:7.3f}s {r['wall_min_s']:7.3f}s "
-                f"{r['cpu_s']:7.2f}s {r['maxrss_mib']:6.1f} MiB {ratio}  {r['status']}"
+                f"  {r['tool']:10} {r['wall_s']:7.3f}s {r['wall_min_s']:7.3f}s "
+                f"{r['cpu_s']:7.2f}s {r['maxrss_mib']:6.1f} MiB {ratio}  {status}"
             )
         else:
-            print(
-                f"  {r['tool']:7} {'-':>8} {'-':>8} {'-':>8} {'-':>10} {'':11} {'':9}  "
-                f"{r['status']}"
+            print(f"  {r['tool']:10} {'-':>8} {'-':>8} {'-':>8} {'-':>10} {'':11} {'':9}  {status}")
+
+
+def summary_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The targets of every case, as a Markdown table (printed at the end, pasted in README)."""
+    lines = [
+        "| target | variant | pgpsig | peer | measured | target | met | stretch | met |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        rows = {r["tool"]: r for r in result["results"]}
+        for t in result["targets"]:
+            mine = rows.get(t["tool"], {})
+            peer = rows.get(t["peer"], {}) if t["peer"] else {}
+            if t["value"] is None:
+                shown, met, smet = f"n/a ({t.get('why_no_value', '')})", "-", "-"
+            else:
+                shown = f"{t['value']:.1f} MiB" if t["peer"] is None else f"{t['value']:.2f}x"
+                met = "met" if t["met"] else "not met"
+                smet = "met" if t["stretch_met"] else "not met"
+            unit = " MiB" if t["peer"] is None else "x"
+            lines.append(
+                f"| {t['label']} | {result.get('variant', '')} | {_cell(mine, t['peer'] is None)} "
+                f"| {_cell(peer, False) if t['peer'] else '-'} | {shown} "
+                f"| <= {t['target']:g}{unit} | {met} | <= {t['stretch']:g}{unit} | {smet} |"
             )
+    return lines
+
+
+def _cell(row: dict[str, Any], rss: bool) -> str:
+    if "wall_s" not in row:
+        return "-"
+    name = row["tool"]
+    return f"{name} {row['maxrss_mib']:.1f} MiB" if rss else f"{name} {row['wall_s']:.3f} s"
 
 
 def versions() -> dict[str, str]:
@@ -703,6 +1295,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-negative", action="store_true", help="skip the bad-input checks")
     ap.add_argument("--work", type=Path, default=HERE / "out", help="where inputs are built")
+    ap.add_argument(
+        "--fleet-shape",
+        type=Path,
+        default=ROOT.parent / "shared" / "bench" / "freepbx16-fleet-shape.json",
+        help="the FreePBX fleet shape of case (a) (default: ../shared/bench/ beside the repo)",
+    )
+    ap.add_argument(
+        "--no-warmup",
+        action="store_true",
+        help="no unmeasured first run of each tool (the default in quick mode)",
+    )
+    ap.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="keep the environment's PYTHONDONTWRITEBYTECODE (Python tools then recompile what "
+        "has no cached bytecode on every run)",
+    )
     args = ap.parse_args(argv)
 
     names = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -721,6 +1330,14 @@ def main(argv: list[str] | None = None) -> int:
     timeout = args.timeout or (60.0 if args.quick else 600.0)
     pgpy_timeout = args.pgpy_timeout or (30.0 if args.quick else 300.0)
     args.work.mkdir(parents=True, exist_ok=True)
+    args.work = args.work.resolve()  # the shell helpers change directory
+    bytecode = "as the environment says"
+    if not args.no_bytecode_cache:
+        # As installed: bytecode is cached (here under the work directory, so nothing is written
+        # beside the sources); the warm-up run fills the cache before anything is measured.
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        os.environ["PYTHONPYCACHEPREFIX"] = str(args.work / "pycache")
+        bytecode = "cached under the work directory (PYTHONPYCACHEPREFIX)"
 
     started = time.perf_counter()
     results: list[dict[str, Any]] = []
@@ -736,6 +1353,8 @@ def main(argv: list[str] | None = None) -> int:
             timeout=timeout,
             pgpy_timeout=pgpy_timeout,
             empty_home=empty,
+            fleet_shape=args.fleet_shape,
+            warmup=not (args.quick or args.no_warmup),
         )
         try:
             for name in names:
@@ -743,14 +1362,18 @@ def main(argv: list[str] | None = None) -> int:
                 for variant in case.variants:
                     if variant.name not in wanted_variants:
                         continue
-                    prepared = case.build(ctx, variant)
-                    result = run_case(ctx, prepared, reps, negative=not args.no_negative)
-                    result["case"] = name
-                    result["variant"] = variant.name
-                    print_case(result)
-                    results.append(result)
+                    built = case.build(ctx, variant)
+                    for prepared in built if isinstance(built, list) else [built]:
+                        result = run_case(ctx, prepared, reps, negative=not args.no_negative)
+                        result["case"] = prepared.key or name
+                        result["variant"] = variant.name
+                        print_case(result)
+                        results.append(result)
         finally:
             gnupg.close()
+    summary = summary_lines(results)
+    print("\nTargets (ratios of medians, pgpsig over peer; met / not met, never asserted)\n")
+    print("\n".join(summary))
     doc: dict[str, Any] = {
         "meta": {
             "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -763,6 +1386,8 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round(time.perf_counter() - started, 1),
             "gen": GEN_VERSION,
             "rss_method": RSS_METHOD,
+            "warmup": ctx.warmup,
+            "python_bytecode": bytecode,
         },
         "cases": results,
     }
