@@ -869,3 +869,51 @@ def test_import_refuses_to_grow_a_certificate_past_the_packet_limit(tmp_path: Pa
     ring = store.load()
     assert not ring.problems
     assert len(ring.certs[key.fingerprint].uids[0].signatures) == 12_001
+
+
+def test_revocation_before_its_certificate_in_one_import(tmp_path: Path) -> None:
+    store = Store.at(tmp_path)
+    key = gen("order")
+    rev = revoke_key(key.secret_key, passphrase=None, reason="compromised", now=T0)
+    r = import_keys(store, [("rev", rev.revocation), ("cert", key.certificate)])
+    assert statuses(r) == ["new", "updated"]
+    assert info(store.load(), key.fingerprint, T0)["validity"] == "revoked"
+
+
+def test_certifications_by_revoked_or_expired_issuers_do_not_count() -> None:
+    dev = gen("dev")
+    ring = Keyring()
+    issuers = {}
+    for label, kw in (("ok", {}), ("shortlived", {"expires_after": 3600})):
+        m = gen(label, **kw)
+        issuers[label] = m
+        ring.add(one(m.certificate))
+        c = certify(
+            dev.certificate,
+            m.secret_key,
+            passphrase=None,
+            now=T0 + timedelta(minutes=1),
+            policy=POLICY,
+        )
+        ring.add(one(c.certificate))
+    hard = gen("hard")
+    ring.add(one(hard.certificate))
+    ring.add(
+        one(
+            certify(
+                dev.certificate, hard.secret_key, passphrase=None, now=T0, policy=POLICY
+            ).certificate
+        )
+    )
+    rev = revoke_key(hard.secret_key, passphrase=None, reason="compromised", now=T0 + timedelta(2))
+    ring.add_all(read_certs(cert_to_bytes(one(hard.certificate))))
+    ring.certs[hard.fingerprint].direct.extend(read_key_material(rev.revocation).signatures)
+    d = info(ring, dev.fingerprint, T0 + timedelta(days=3))
+    status = {c["issuer"]: c["status"] for c in d["certifications"]}
+    assert status == {
+        issuers["ok"].fingerprint: "valid",
+        issuers["shortlived"].fingerprint: "valid",  # it certified while alive; expired since
+        hard.fingerprint: "issuer-revoked",
+    }
+    assert d["certified_by"] == [issuers["ok"].fingerprint, issuers["shortlived"].fingerprint]
+    assert info(ring, dev.fingerprint, T0 - timedelta(days=1))["certifications"] == []

@@ -807,8 +807,10 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             notes.append(f"subkey {comp.key.fingerprint} has no valid binding and was dropped")
     if not self_ok:
         return None, [*notes, f"{p.fingerprint} has no valid self-signature"]
-    packets = 1 + len(out.direct) + sum(
-        1 + len(c.signatures) for c in (*out.uids, *out.uats, *out.subkeys)
+    packets = (
+        1
+        + len(out.direct)
+        + sum(1 + len(c.signatures) for c in (*out.uids, *out.uats, *out.subkeys))
     )
     if packets > MAX_PACKETS_PER_CERT:
         # Stored, it could not be read back (certificate flooding): refuse the whole merge.
@@ -980,7 +982,7 @@ def import_keys(
     3. For each certificate: merge it with the stored copy, then keep only what verifies
        (:func:`clean_cert`, with every stored and incoming certificate as possible issuers). No
        valid self-signature: rejected; nothing new: unchanged.
-    4. For each bare signature (a revocation certificate): attach it to the stored or incoming
+    4. Then each bare signature (a revocation certificate): attach it to the stored or imported
        certificate it verifies against; else rejected.
     5. Write each changed certificate atomically, then release the lock.
 
@@ -1087,7 +1089,8 @@ def import_keys(
                     )
                     continue
                 commit(name, before, cleaned, [*notes, *extra])
-            # (4)
+        # (4) after every certificate, so that a revocation may come before its certificate.
+        for name, material in parsed:
             for sig in material.signatures:
                 target, reason = _attach_bare(sig, index, work)
                 if target is None:
@@ -1207,11 +1210,14 @@ class SubkeyInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CertificationInfo:
-    """A third-party certification of one user ID.
+    """A third-party certification of one user ID (made at or before the reference time).
 
-    ``status``: ``valid`` (verifies with a certificate of the keyring, is alive, not revoked by its
-    issuer), ``revoked`` (its issuer revoked it with a 0x30), ``expired``, ``policy`` (its hash is
-    not accepted), ``bad`` (does not verify), ``unverified`` (the issuer is not in the keyring).
+    ``status``: ``valid`` (verifies with a certificate of the keyring whose key could certify when
+    it made it, is alive, is not revoked by its issuer), ``revoked`` (its issuer revoked it with a
+    0x30), ``expired``, ``policy`` (its hash is not accepted), ``issuer-revoked`` (the issuer's key
+    is hard-revoked, or was revoked when it certified), ``issuer-invalid`` (the issuer could not
+    certify then: expired, not yet valid, no Certify flag), ``bad`` (does not verify),
+    ``unverified`` (the issuer is not in the keyring).
     """
 
     issuer: str
@@ -1331,6 +1337,7 @@ def _certifications(
     cert = v.cert
     p = cert.primary
     out: list[CertificationInfo] = []
+    validators: dict[str, CertValidator] = {}
     for comp in cert.uids:
         prefix = p.hash_prefix() + comp.hash_prefix()
         for sig in comp.signatures:
@@ -1366,19 +1373,28 @@ def _certifications(
                     )
                 )
                 continue
-            status = "valid"
             if created > at:
-                status = "unverified"
-            else:
-                exp = sig.expires_after
-                if exp is not None and created + timedelta(seconds=exp) <= at:
-                    status = "expired"
-                try:
-                    policy.check_hash(
-                        sig.hash_algorithm, kind=SignatureKind.CERTIFICATION, at=created
-                    )
-                except PolicyError:
-                    status = "policy"
+                continue  # made after the reference time: it did not exist then
+            status = "valid"
+            exp = sig.expires_after
+            if exp is not None and created + timedelta(seconds=exp) <= at:
+                status = "expired"
+            try:
+                policy.check_hash(sig.hash_algorithm, kind=SignatureKind.CERTIFICATION, at=created)
+            except PolicyError:
+                status = "policy"
+            iv = validators.setdefault(
+                issuer.fingerprint, CertValidator(issuer, policy, keyring.get)
+            )
+            try:
+                iv.can_certify(created)  # the issuer could certify when it did
+                if any(r.hard for r in iv.revocations(None)):
+                    status = "issuer-revoked"
+            except KeyRevokedError:
+                status = "issuer-revoked"
+            except (CertificateError, PolicyError):
+                status = "issuer-invalid"
+            if status == "valid":
                 for r in comp.signatures:
                     if (
                         r.sig_type == _CERT_REVOCATION
@@ -1388,6 +1404,7 @@ def _certifications(
                         and v.verify_over(r, issuer.primary, prefix)
                     ):
                         status = "revoked"
+                        break
             out.append(
                 CertificationInfo(
                     issuer=issuer.fingerprint,
