@@ -1955,6 +1955,9 @@ class HTTPFetcher:
             request to ``timeout``; None bounds each network operation only.
         proxies: ``{"http": url, "https": url}`` or None for a direct connection.
         max_bytes: Largest body accepted.
+
+    Raises:
+        ValueError: A timeout that is not positive.
     """
 
     def __init__(
