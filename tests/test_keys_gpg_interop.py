@@ -681,3 +681,46 @@ def test_list_validity_equals_gpg_on_gpg_made_histories(
             ), (label, k)
     assert ours[fprs["uidrev"]]["revoked_user_ids"] == ["second <second@example.org>"]
     assert ours[fprs["softrev"]]["revocation"]["reason"] == "superseded"
+
+
+#: (certified key ID, issuer key ID) -> reason, for certifications pgpsig counts and gpg does not.
+CERTIFICATION_DIFFERENCES = {
+    ("B53D215A755231A3", "9F9169F4B33B4659"): (
+        "master v1's SHA-1 certification of the mirror key, made 2019-12-19: gpg 2.2 ignores "
+        "SHA-1 third-party certifications made after 2019-01-19 ('%' in --check-sigs); pgpsig's "
+        "policy accepts SHA-1 certifications made before 2023-02-01 (THREATS.md: the key must "
+        "stay trusted through master v2 either way, and it does)"
+    ),
+}
+
+
+@pytest.mark.skipif(conformance_path() is None, reason="conformance data not found")
+def test_certified_by_equals_gpg_check_sigs_on_freepbx_keys(
+    conformance: Path, tmp_path: Path, gpg: Callable[[str], Gpg]
+) -> None:
+    keys = sorted((conformance / "freepbx" / "keys").glob("*.key"))
+    g = gpg("freepbx")
+    g("--import", *keys)
+    theirs: dict[str, set[str]] = {}
+    unknown: dict[str, set[str]] = {}
+    current = ""
+    for line in g("--with-colons", "--check-sigs").decode().splitlines():
+        f = line.split(":")
+        if f[0] == "pub":
+            current = f[4]
+            theirs[current], unknown[current] = set(), set()
+        elif f[0] == "sig" and f[4] != current and f[10][:2] in ("10", "11", "12", "13"):
+            if f[1] == "!":
+                theirs[current].add(f[4])
+            elif f[1] == "?":
+                unknown[current].add(f[4])
+    home = tmp_path / "store"
+    ok(run_pgpsig("key", "import", *keys, env=env(home)))
+    extra: set[tuple[str, str]] = set()
+    for fpr, k in listed(home).items():
+        kid = fpr[-16:]
+        ours = {f[-16:] for f in k["certified_by"]}
+        extra |= {(kid, i) for i in ours - theirs[kid]}
+        assert theirs[kid] <= ours, kid
+        assert {f[-16:] for f in k["unverified_certifiers"]} == unknown[kid]
+    assert extra == set(CERTIFICATION_DIFFERENCES)  # exactly the documented difference
