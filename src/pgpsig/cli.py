@@ -658,9 +658,13 @@ def _key_files(paths: list[Path]) -> list[tuple[str, bytes]]:
     out: list[tuple[str, bytes]] = []
     for p in paths:
         if p.is_dir():
+            try:
+                names = sorted(p.iterdir())
+            except OSError as e:
+                raise InputError(f"cannot list {p}: {e.strerror or e}") from e
             out.extend(
                 (str(f), _read(f))
-                for f in sorted(p.iterdir())
+                for f in names
                 if f.is_file() and f.suffix.lower() in _KEY_FILE_SUFFIXES
             )
         else:
