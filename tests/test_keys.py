@@ -917,3 +917,17 @@ def test_certifications_by_revoked_or_expired_issuers_do_not_count() -> None:
     }
     assert d["certified_by"] == [issuers["ok"].fingerprint, issuers["shortlived"].fingerprint]
     assert info(ring, dev.fingerprint, T0 - timedelta(days=1))["certifications"] == []
+
+
+@pytest.mark.parametrize("passphrase", [None, b"pw"], ids=["plain", "protected"])
+def test_ed25519_seed_with_leading_zero_octets_round_trips(passphrase: bytes | None) -> None:
+    """The secret MPI drops leading zero octets; readers must pad it back to 32."""
+    seed = b"\0\0" + bytes(range(1, 31))
+    key = generate_key(
+        "Zero <zero@example.org>",
+        now=T0,
+        private_keys=[ed25519.Ed25519PrivateKey.from_private_bytes(seed)],
+        passphrase=passphrase,
+    )
+    loaded = load_signing_keys(key.secret_key, passphrase)
+    assert loaded[0].fingerprint == key.fingerprint
