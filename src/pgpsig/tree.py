@@ -87,10 +87,12 @@ def _walk(
     if depth > MAX_DEPTH:
         raise LimitError(f"module tree deeper than {MAX_DEPTH} directories at {rel or '.'}")
     try:
-        names = sorted(os.listdir(directory), key=os.fsencode)
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: os.fsencode(e.name))
     except OSError as e:
         raise InputError(f"cannot list {directory}: {e.strerror or e}") from e
-    for name in names:
+    for entry in entries:
+        name = entry.name
         if w.skip_dot and name.startswith("."):
             continue
         r = f"{rel}/{name}" if rel else name
@@ -98,9 +100,16 @@ def _walk(
             continue
         if excluded(r, w.exclude):
             continue
-        path = os.path.join(directory, name)
+        path = entry.path
         try:
-            lst = os.lstat(path)
+            # The directory entry's type needs no system call for a plain file (most of a tree):
+            # only links, directories and unknown types are stat'ed.
+            if entry.is_file(follow_symlinks=False):
+                w.files.append(r)
+                if len(w.files) > MAX_FILES:
+                    raise LimitError(f"module holds more than {MAX_FILES} files")
+                continue
+            lst = entry.stat(follow_symlinks=False)
         except OSError:
             continue
         if stat.S_ISLNK(lst.st_mode):
@@ -164,17 +173,74 @@ class Resolved:
     via_symlink: bool = False
 
 
+_O_PATH = getattr(os, "O_PATH", 0)
+_PROC_FD = "/proc/self/fd/"
+
+
+def _kernel_resolve(path: str) -> tuple[str, os.stat_result] | None:
+    """The real path and status of an existing ``path`` as the kernel resolves it, or None.
+
+    Linux only (an ``O_PATH`` descriptor read back through ``/proc/self/fd``): four system calls
+    where :func:`os.path.realpath` makes one ``lstat`` and several string operations per path
+    component. None when the file does not exist, ``/proc`` is not mounted, or the answer is not
+    a plain absolute path (a deleted file, a path outside this process's root): the caller then
+    takes the portable way.
+    """
+    if not _O_PATH:
+        return None
+    try:
+        fd = os.open(path, _O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        real = os.readlink(_PROC_FD + str(fd))
+        st = os.fstat(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if not real.startswith("/") or real.endswith(" (deleted)"):
+        return None
+    return real, st
+
+
+def _resolve_fast(base: str, path: str, parts: list[str]) -> Resolved | None:
+    """:func:`resolve_inside` for the common case, a file reached through no symbolic link.
+
+    The file's real path is then exactly the base's real path joined with ``parts``; conversely,
+    when it is, no part is a link (a link that resolves to its own location is a loop, which
+    the kernel refuses). Anything else (links, missing files, no ``/proc``) returns None and is
+    left to the portable way, so that the answers never differ.
+    """
+    b = _kernel_resolve(base)
+    if b is None:
+        return None
+    f = _kernel_resolve(path)
+    if f is None:
+        return None
+    real, st = f
+    if real != os.path.join(b[0], *parts):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return Resolved(None, "not-a-file", False)
+    return Resolved(Path(real), None, False)
+
+
 def resolve_inside(base: Path, rel: str) -> Resolved:
     """Resolve ``rel`` below ``base``, following links only while they stay inside ``base``.
 
     ``rel`` must already be a safe relative path (see :func:`pgpsig.manifest.check_path`).
     """
+    parts = rel.split("/")
+    path = os.path.join(base, *parts)
+    fast = _resolve_fast(os.fspath(base), path, parts)
+    if fast is not None:
+        return fast
     base_real = os.path.realpath(base)
-    path = os.path.join(base, *rel.split("/"))
     via = False
     # Any symbolic link on the way (the file itself or a parent directory) counts.
     cur = str(base)
-    for part in rel.split("/"):
+    for part in parts:
         cur = os.path.join(cur, part)
         try:
             if stat.S_ISLNK(os.lstat(cur).st_mode):
