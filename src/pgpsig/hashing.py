@@ -50,15 +50,20 @@ from __future__ import annotations
 import errno
 import gc
 import hashlib
-import multiprocessing
 import os
 import stat
+import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+# multiprocessing and concurrent.futures (about 15 ms of imports) are imported only when a pool
+# is started: most jobs of a cold ``pgpsig check`` of a small module are sequential.
 
 __all__ = ["CHUNK", "FileDigest", "Sink", "digest_file", "digest_files", "feed"]
 
@@ -351,6 +356,9 @@ def _fork_pool(workers: int) -> ProcessPoolExecutor:
     Each worker first moves the objects it inherited into the permanent GC generation, so that its
     collections neither scan them nor copy their pages.
     """
+    import multiprocessing  # noqa: PLC0415 - lazy, see the imports
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze
     )
@@ -358,11 +366,14 @@ def _fork_pool(workers: int) -> ProcessPoolExecutor:
 
 def _fork_is_safe() -> bool:
     """Whether a pool of forked worker processes may be started from here."""
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not hasattr(os, "fork"):  # multiprocessing offers "fork" exactly where os.fork exists
         return False
     if threading.active_count() > 1:
         return False
-    return not multiprocessing.current_process().daemon
+    # A daemonic multiprocessing worker has multiprocessing imported; without it, this process
+    # is nobody's worker.
+    mp = sys.modules.get("multiprocessing")
+    return mp is None or not mp.current_process().daemon
 
 
 def _size_hint(name: str) -> int:
@@ -383,6 +394,8 @@ def _digest_threads(
             return _digest_path(name, new)
         except OSError as exc:
             return exc
+
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - lazy, see the imports
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pgpsig-hash") as pool:
         return list(pool.map(one, names))
