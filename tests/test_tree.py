@@ -85,3 +85,31 @@ def test_fifo_is_special_not_hashed(tmp_path: Path) -> None:
     t = walk_module(tmp_path)
     assert t.files == ("a",)
     assert t.special == ("pipe",)
+
+
+def test_resolve_inside_fast_path_agrees_with_portable_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pgpsig import tree
+
+    mod = tmp_path / "mod"
+    make(mod, {"a/b.txt": b"x", "c.txt": b"y", "a/d/e.txt": b"z"})
+    (tmp_path / "outside.txt").write_bytes(b"secret")
+    os.symlink("../outside.txt", mod / "escape.txt")
+    os.symlink("/nonexistent/far", mod / "dangling-out")
+    os.symlink("nope", mod / "dangling-in")
+    os.symlink("a", mod / "alias")
+    os.symlink("c.txt", mod / "a" / "back")
+    os.symlink(".", mod / "a" / "self")
+    os.symlink("loop", mod / "loop")
+    os.mkfifo(mod / "fifo")
+    rels = ["a/b.txt", "c.txt", "a/d/e.txt", "escape.txt", "dangling-out", "dangling-in",
+            "alias/b.txt", "a/back", "a/self/b.txt", "loop", "fifo", "a", "nope", "c.txt/x"]
+    bases = [mod, tmp_path / "link-to-mod"]
+    os.symlink("mod", bases[1])
+    if hasattr(os, "O_PATH") and os.path.isdir("/proc/self/fd"):
+        assert tree._resolve_fast(str(mod), str(mod / "a" / "b.txt"), ["a", "b.txt"]) is not None
+    fast = [resolve_inside(b, r) for b in bases for r in rels]
+    monkeypatch.setattr(tree, "_resolve_fast", lambda *a: None)
+    portable = [resolve_inside(b, r) for b in bases for r in rels]
+    assert fast == portable
