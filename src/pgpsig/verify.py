@@ -138,6 +138,10 @@ def judge(
         return result(SigStatus.MALFORMED, str(e))
     for cert, key in cands:
         who = {"signer": key.fingerprint, "primary": cert.fingerprint}
+        if (sig.version == 6) != (key.version == 6):
+            reason = f"a v{sig.version} signature cannot come from a v{key.version} key"
+            failures.append(result(SigStatus.BAD, reason, **who))
+            continue
         try:
             check_signature(key, sig, d)
         except UnsupportedError as e:
