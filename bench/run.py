@@ -1018,6 +1018,7 @@ CASES: dict[str, Case] = {
 
 
 def run_case(ctx: Context, prepared: Prepared, reps: int, negative: bool) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     tools = [t for t in prepared.good if isinstance(t, Tool)]
     runs: dict[str, list[Run]] = {t.name: [] for t in tools}
     dropped: set[str] = set()
@@ -1091,6 +1092,8 @@ def run_case(ctx: Context, prepared: Prepared, reps: int, negative: bool) -> dic
         "title": prepared.title,
         "input": prepared.input,
         "reps": reps,
+        # Other work on the machine: the 1-minute load average before and after the case.
+        "loadavg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "results": rows,
         "targets": [_judge(t, by_name) for t in prepared.targets],
     }
@@ -1121,6 +1124,9 @@ def _judge(target: Target, rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
         tool["maxrss_mib"] if target.peer is None else tool["wall_s"] / rows[target.peer]["wall_s"]
     )
     out.update(value=value, met=value <= target.limit, stretch_met=value <= target.stretch)
+    if target.peer is not None and rows[target.peer]["cpu_s"] > 0:
+        # Not a target: CPU time is what contention on a shared machine inflates least.
+        out["cpu_ratio"] = tool["cpu_s"] / rows[target.peer]["cpu_s"]
     return out
 
 
@@ -1181,7 +1187,8 @@ def _row_targets(result: dict[str, Any], tool: str) -> str:
 
 
 def print_case(result: dict[str, Any]) -> None:
-    print(f"\n{result['title']}  (median of {result['reps']})")
+    load = "-".join(f"{x:.1f}" for x in result["loadavg"])
+    print(f"\n{result['title']}  (median of {result['reps']}; load average {load})")
     head = (
         f"  {'tool':10} {'wall':>8} {'min':>8} {'cpu':>8} {'peak RSS':>10} "
         f"{'pgpsig/peer':>11} {'RSS ratio':>9}  status; targets"
@@ -1208,8 +1215,8 @@ def print_case(result: dict[str, Any]) -> None:
 def summary_lines(results: list[dict[str, Any]]) -> list[str]:
     """The targets of every case, as a Markdown table (printed at the end, pasted in README)."""
     lines = [
-        "| target | variant | pgpsig | peer | measured | target | met | stretch | met |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| target | variant | pgpsig | peer | measured | target | met | stretch | met | CPU ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         rows = {r["tool"]: r for r in result["results"]}
@@ -1223,10 +1230,11 @@ def summary_lines(results: list[dict[str, Any]]) -> list[str]:
                 met = "met" if t["met"] else "not met"
                 smet = "met" if t["stretch_met"] else "not met"
             unit = " MiB" if t["peer"] is None else "x"
+            cpu = f"{t['cpu_ratio']:.2f}x" if "cpu_ratio" in t else "-"
             lines.append(
                 f"| {t['label']} | {result.get('variant', '')} | {_cell(mine, t['peer'] is None)} "
                 f"| {_cell(peer, False) if t['peer'] else '-'} | {shown} "
-                f"| <= {t['target']:g}{unit} | {met} | <= {t['stretch']:g}{unit} | {smet} |"
+                f"| <= {t['target']:g}{unit} | {met} | <= {t['stretch']:g}{unit} | {smet} | {cpu} |"
             )
     return lines
 
