@@ -679,10 +679,9 @@ def secret_key_body(key: SigningKey) -> bytes:
         secret = _mpi(int.from_bytes(seed, "big"))
     elif isinstance(pk, ed25519.Ed25519PrivateKey) and key.algorithm == 27:
         secret = pk.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        return key.public_packet_body + b"\x00" + secret
     else:
         raise UnsupportedError(f"cannot export algorithm {key.algorithm} secret keys")
-    checksum = sum(secret) & 0xFFFF
+    checksum = sum(secret) & 0xFFFF  # v4 keys: a 2-octet checksum follows unprotected material
     return key.public_packet_body + b"\x00" + secret + struct.pack(">H", checksum)
 
 
