@@ -1,0 +1,628 @@
+r"""The ``module.sig`` body (a PHP INI manifest): parse it, render it as sign.php does, check paths.
+
+This module owns the *signed text* of a FreePBX signature file, after the clear-signed frame has
+been removed (:mod:`pgpsig.clearsign`): the ``[config]`` and ``[hashes]`` sections, the entry
+paths and their safety, the order in which ``sign.php`` lists files, and writing a body that is
+byte-for-byte what devtools ``sign.php`` (v2) writes. It is pure: text in, values out, with no
+filesystem, clock or printing.
+
+FreePBX reads the body with PHP ``parse_ini_string($text, true)`` (``INI_SCANNER_NORMAL``).
+:func:`parse` accepts the part of that language that every real producer writes, gives the values
+PHP would give, and *fails closed* (:class:`~pgpsig.errors.ManifestFormatError` with the 1-based
+line) wherever PHP would read something else than it seems to say, or nothing at all (FreePBX
+then reports "good" with no file checked). Behaviour of PHP 8.2, checked with ``php -r``:
+
+* Lines: ``;`` comment, ``[section]`` (an optional ``; comment`` after it), ``key = value`` or
+  ``key=value``, blank. Spaces and tabs around keys and values are trimmed. LF and CRLF breaks are
+  both accepted; any other control character (a lone CR is a line break for PHP, a NUL ends the
+  text for PHP) is an error on any line, comments included.
+* A bare word without ``=`` is silently dropped by PHP, a second ``[hashes]`` section replaces
+  the first (only the last one would be checked), a key outside any section goes to the top
+  level, text after ``]`` is ignored, a duplicate key keeps the last value: all errors here.
+* Keys: PHP rejects the whole file on a key with any of ``!"$&()^{|}~[`` or equal to a reserved
+  word (``null yes no true false on off none``, any case); ``key[] = v`` and ``key[x] = v`` make
+  arrays. All of these are errors, as are ``?`` (rejected by older PHP), ``;`` (PHP cuts the key
+  there) and a leading ``#`` (a comment for PHP before 7.0). A tab inside a key makes PHP drop
+  everything before it (``a<TAB>b`` reads as ``b``): control characters are errors.
+* Values: ``"..."`` and ``'...'`` lose their quotes; ``v ; comment`` reads as ``v`` (matched).
+  An unquoted ``true``/``on``/``yes`` reads as ``"1"``, ``false``/``off``/``no``/``none``/``null``
+  as ``""`` (matched); such a word next to other words makes PHP reject the file (error).
+  Errors where PHP would transform the value: ``${NAME}`` expansion (``$`` is refused outside
+  single quotes), expression operators ``|&~!^()``, backslash escapes inside double quotes,
+  quoted and unquoted pieces glued together (``"a" b`` reads ``ab``), a quote left open (PHP
+  continues on the next lines), and ``=`` inside an unquoted value.
+* Not matched: PHP replaces an unquoted word that names a defined PHP constant (``E_ALL`` reads
+  ``32767``). The set of constants depends on the running PHP, so it cannot be reproduced; it only
+  concerns informational values (the values that matter, ``version``, ``type``,
+  ``expiresafter``, ``hash`` and the 64-hex hashes, cannot be constant names), and
+  :func:`render` refuses values that look like constant names.
+
+Rules on top of INI syntax (fail closed, see ``THREATS.md``): a ``[hashes]`` section with at least
+one entry (a local tag file has its one entry); only ``[config]`` and ``[hashes]`` sections; every
+hash 64 hex digits (upper case is accepted and normalised to lower case: FreePBX itself would
+report such a file "altered"); no duplicate path; every path safe (:func:`check_path`; absolute
+paths only in a SYSTEM signature file); at most :data:`MAX_ENTRIES` entries and :data:`MAX_LINE`
+bytes per line (:class:`~pgpsig.errors.LimitError`); valid UTF-8. Known ``[config]`` keys are
+checked: ``version`` a decimal integer, ``type`` one of ``public``/``local``/``system``, ``hash``
+``sha256`` (FreePBX ignores it and always uses SHA-256: anything else would make every entry
+mean something else), ``expiresafter`` a decimal Unix time when ``version`` > 1 (FreePBX ignores
+it otherwise, and casts anything else to 0, "expired"). Unknown keys are kept.
+
+The kind of file comes from its comment header: ``"module"`` (``FreePBX Module Signature File``,
+written by ``sign.php`` and the mirror signer), ``"system"`` (``FreePBX SYSTEM Signature File``,
+written by ``system-hook-sign.php``, whose ``[config]`` has ``xtype=system`` rather than
+``type=system``), or ``"unknown-header"``.
+
+Entry order: ``sign.php`` walks the module depth first with ``scandir()`` sorted in the C locale,
+so files are ordered by path *components* compared as bytes (:func:`sort_key`): ``foo/bar``
+comes before ``foo.php``. Order does not matter to verification; :func:`render` uses it so that
+output is byte-identical to ``sign.php``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pgpsig.errors import LimitError, ManifestFormatError
+
+__all__ = [
+    "KINDS",
+    "KNOWN_CONFIG_KEYS",
+    "MAX_ENTRIES",
+    "MAX_LINE",
+    "TYPES",
+    "Manifest",
+    "ManifestEntry",
+    "check_path",
+    "parse",
+    "render",
+    "sort_key",
+]
+
+MAX_ENTRIES = 200_000
+"""Most ``[hashes]`` entries :func:`parse` and :func:`render` accept (largest real file: 8108)."""
+
+MAX_LINE = 8192
+"""Longest line in bytes (UTF-8, without its line break) :func:`parse` and :func:`render` accept."""
+
+KNOWN_CONFIG_KEYS = frozenset(
+    {
+        "version",
+        "hash",
+        "signedwith",
+        "signedby",
+        "repo",
+        "type",
+        "timestamp",
+        "rawname",
+        "expiresafter",
+        "xtype",
+    }
+)
+"""``[config]`` keys written by known producers. Others are kept in :attr:`Manifest.config`."""
+
+KINDS = ("module", "system", "unknown-header")
+"""Values of :attr:`Manifest.kind`."""
+
+TYPES = ("public", "local", "system")
+"""Values ``type`` may have (:attr:`Manifest.type` is one of these or None)."""
+
+_HEADER = (
+    ";################################################\n"
+    ";#        FreePBX Module Signature File         #\n"
+    ";################################################\n"
+    ";# Do not alter the contents of this file!  If  #\n"
+    ";# this file is tampered with, the module will  #\n"
+    ";# fail validation and be marked as invalid!    #\n"
+    ";################################################\n"
+    "\n"
+)
+"""The comment header ``sign.php`` writes, and the blank line after it."""
+
+_MODULE_TITLE = "FreePBX Module Signature File"
+_SYSTEM_TITLE = "FreePBX SYSTEM Signature File"
+
+_WS = " \t"
+_TRUE_WORDS = frozenset({"true", "on", "yes"})
+_FALSE_WORDS = frozenset({"false", "off", "no", "none", "null"})
+_RESERVED_WORDS = _TRUE_WORDS | _FALSE_WORDS
+_KEY_FORBIDDEN = frozenset('?{}|&~!()^"$;=')
+_VALUE_FORBIDDEN = frozenset("\"'$=|&~!^(){}")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_DIGITS = re.compile(r"[0-9]+")
+_SECTION = re.compile(r"\[([^\]]*)\][ \t]*(?:;.*)?")
+_WORDS = re.compile(r"[ \t]+")
+_CONSTANT_LIKE = re.compile(r"[A-Z_][A-Z0-9_]*")
+_CORE_CONSTANTS_WITHOUT_UNDERSCORE = frozenset({"INF", "NAN", "STDIN", "STDOUT", "STDERR"})
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    """One ``[hashes]`` line.
+
+    Attributes:
+        path: The path exactly as listed (after INI parsing): relative POSIX path, or absolute in
+            a SYSTEM signature file.
+        sha256: 64 lowercase hex digits.
+        line: 1-based line number in the signed text.
+    """
+
+    path: str
+    sha256: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A parsed ``module.sig`` body.
+
+    Attributes:
+        kind: ``"module"``, ``"system"`` or ``"unknown-header"``, from the comment header.
+        config: ``[config]`` keys and values in file order, values as PHP reads them (quotes
+            removed, ``on`` read as ``"1"``).
+        entries: ``[hashes]`` entries in file order.
+        version: ``version`` as an integer, None when absent.
+        type: ``type`` (``"public"``, ``"local"``, ``"system"``), ``"system"`` for a
+            ``system-hook-sign.php`` file (``xtype=system``), None when absent.
+        expiresafter: ``expiresafter`` as a Unix time, only when ``version`` > 1 (FreePBX ignores
+            it otherwise) and the value is not empty or ``0`` (PHP ``empty()``); else None.
+    """
+
+    kind: str
+    config: tuple[tuple[str, str], ...]
+    entries: tuple[ManifestEntry, ...]
+    version: int | None
+    type: str | None
+    expiresafter: int | None
+
+    def get(self, key: str) -> str | None:
+        """The value of a ``[config]`` key.
+
+        Args:
+            key: The key, case-sensitive as in PHP.
+
+        Returns:
+            Its value, or None when the key is absent.
+        """
+        for k, v in self.config:
+            if k == key:
+                return v
+        return None
+
+
+def sort_key(path: str) -> tuple[bytes, ...]:
+    """Sort key for the order ``sign.php`` lists files in: depth first, bytewise per component.
+
+    PHP ``scandir()`` sorts each directory in the C locale and the walk is depth first, so paths
+    compare component by component as UTF-8 bytes: ``foo/bar`` sorts before ``foo.php``, and
+    ``B`` before ``a``.
+
+    Args:
+        path: A ``/``-separated path.
+
+    Returns:
+        The components as bytes.
+    """
+    return tuple(c.encode("utf-8", "surrogatepass") for c in path.split("/"))
+
+
+def _path_problem(path: str, *, allow_absolute: bool) -> str | None:
+    """Why ``path`` is unsafe, or None when it is safe."""
+    if not path:
+        return "empty path"
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"path {path!r} is not valid Unicode"
+    if _PATH_CONTROL.search(path):
+        return f"path {path!r} contains a control character"
+    if "\\" in path:
+        return f"path {path!r} contains a backslash"
+    rest = path
+    if path.startswith("/"):
+        if not allow_absolute:
+            return f"absolute path {path!r}"
+        rest = path[1:]
+    for component in rest.split("/"):
+        if not component:
+            return f"path {path!r} has an empty component"
+        if component in (".", ".."):
+            return f"path {path!r} has a {component!r} component"
+    return None
+
+
+def check_path(path: str, *, allow_absolute: bool = False) -> None:
+    """Check that a manifest path cannot leave the module root or be read two ways.
+
+    Args:
+        path: The path as listed.
+        allow_absolute: Accept a leading ``/`` (only SYSTEM signature files list absolute paths).
+
+    Raises:
+        ManifestFormatError: The path is empty, absolute (unless allowed), has an empty, ``.``
+            or ``..`` component (``a//b``, a trailing ``/``, a leading ``./``), or contains a
+            backslash, a control character (below 0x20, or 0x7F) or a lone surrogate.
+    """
+    problem = _path_problem(path, allow_absolute=allow_absolute)
+    if problem is not None:
+        raise ManifestFormatError(problem)
+
+
+def _key_problem(key: str) -> str | None:
+    """Why PHP would not read ``key`` (already trimmed) back as itself, or None."""
+    if not key:
+        return "empty key"
+    if key[0] in _WS or key[-1] in _WS:
+        return f"key {key!r} starts or ends with whitespace (PHP trims it)"
+    if _PATH_CONTROL.search(key):
+        return f"key {key!r} contains a control character"
+    bad = sorted(_KEY_FORBIDDEN.intersection(key))
+    if bad:
+        return f"key {key!r} contains {''.join(bad)!r}, which PHP rejects or reads differently"
+    if "[" in key:
+        return f"key {key!r} contains '[' (PHP reads key[] and key[x] as arrays, else rejects it)"
+    if key.startswith("#"):
+        return f"key {key!r} starts with '#' (a comment for PHP before 7.0)"
+    if key.lower() in _RESERVED_WORDS:
+        return f"key {key!r} is a reserved word for PHP (the whole file would be rejected)"
+    return None
+
+
+def _php_value(raw: str) -> tuple[str | None, str]:
+    """Read an INI value as PHP does: (value, "") or (None, why it is refused)."""
+    v = raw.strip(_WS)
+    if not v:
+        return "", ""
+    if v[0] in "\"'":
+        quote = v[0]
+        end = v.find(quote, 1)
+        if end < 0:
+            return None, "unterminated quoted value (PHP would read on into the next lines)"
+        content = v[1:end]
+        rest = v[end + 1 :].lstrip(_WS)
+        if rest and not rest.startswith(";"):
+            return None, "text after a quoted value (PHP would glue the pieces together)"
+        if quote == '"' and ("\\" in content or "$" in content):
+            return None, "backslash or '$' in a double-quoted value (PHP escapes and expands)"
+        return content, ""
+    semicolon = v.find(";")
+    if semicolon >= 0:
+        v = v[:semicolon].rstrip(_WS)
+    bad = sorted(_VALUE_FORBIDDEN.intersection(v))
+    if bad:
+        return None, f"value {v!r} contains {''.join(bad)!r}, which PHP transforms or rejects"
+    words = _WORDS.split(v) if v else []
+    reserved = [w for w in words if w.lower() in _RESERVED_WORDS]
+    if reserved:
+        if len(words) > 1:
+            return None, f"value {v!r} has the reserved word {reserved[0]!r} among other words"
+        return ("1" if v.lower() in _TRUE_WORDS else ""), ""
+    return v, ""
+
+
+def _split_lines(data: bytes) -> list[bytes]:
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+
+
+def _title(comment: str) -> str:
+    return comment.strip(";# \t")
+
+
+def parse(text: bytes | str) -> Manifest:
+    """Parse the signed text of a ``module.sig`` file.
+
+    Args:
+        text: The signed text (dash-escaping already undone), LF or CRLF line breaks, as bytes
+            (UTF-8) or str.
+
+    Returns:
+        The manifest.
+
+    Raises:
+        ManifestFormatError: The text is not a manifest FreePBX would read the way it looks, or
+            it is unsafe (see the module documentation for every rule). ``line`` is set when
+            the problem is on one line.
+        LimitError: A line is longer than :data:`MAX_LINE` bytes or there are more than
+            :data:`MAX_ENTRIES` entries.
+    """
+    if isinstance(text, str):
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ManifestFormatError("text is not valid Unicode") from e
+    else:
+        data = bytes(text)
+    if not data.strip(b" \t\r\n"):
+        raise ManifestFormatError("empty manifest: nothing would be checked")
+
+    kinds: list[str] = []
+    section: str | None = None
+    seen_sections: set[str] = set()
+    config: list[tuple[str, str]] = []
+    config_lines: dict[str, int] = {}
+    entries: list[ManifestEntry] = []
+    paths: dict[str, int] = {}
+    absolute: list[ManifestEntry] = []
+
+    for number, raw in enumerate(_split_lines(data), start=1):
+        if len(raw) > MAX_LINE:
+            raise LimitError(f"line longer than {MAX_LINE} bytes", line=number)
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ManifestFormatError("not valid UTF-8", line=number) from e
+        if _CONTROL.search(line):
+            raise ManifestFormatError(
+                "control character (PHP reads a CR as a line break and stops at a NUL)",
+                line=number,
+            )
+        stripped = line.strip(_WS)
+        if not stripped:
+            continue
+        if stripped.startswith(";"):
+            if not seen_sections:
+                title = _title(stripped)
+                if title == _MODULE_TITLE:
+                    kinds.append("module")
+                elif title == _SYSTEM_TITLE:
+                    kinds.append("system")
+            continue
+        if stripped.startswith("["):
+            m = _SECTION.fullmatch(stripped)
+            if m is None:
+                raise ManifestFormatError(f"malformed section line {stripped!r}", line=number)
+            name = m.group(1)
+            if name not in ("config", "hashes"):
+                raise ManifestFormatError(
+                    f"unknown section [{name}] (only [config] and [hashes])", line=number
+                )
+            if name in seen_sections:
+                raise ManifestFormatError(f"second [{name}] section", line=number)
+            seen_sections.add(name)
+            section = name
+            continue
+        key, eq, raw_value = stripped.partition("=")
+        if not eq:
+            raise ManifestFormatError(
+                f"line is not a comment, section or key = value: {stripped[:80]!r}", line=number
+            )
+        key = key.rstrip(_WS)
+        problem = _key_problem(key)
+        if problem is not None:
+            raise ManifestFormatError(problem, line=number)
+        value, why = _php_value(raw_value)
+        if value is None:
+            raise ManifestFormatError(why, line=number)
+        if section is None:
+            raise ManifestFormatError(f"key {key!r} outside a section", line=number)
+        if section == "config":
+            if key in config_lines:
+                raise ManifestFormatError(
+                    f"duplicate [config] key {key!r} (first on line {config_lines[key]})",
+                    line=number,
+                )
+            config_lines[key] = number
+            config.append((key, value))
+            continue
+        if key in paths:
+            raise ManifestFormatError(
+                f"duplicate path {key!r} (first on line {paths[key]})", line=number
+            )
+        if len(entries) >= MAX_ENTRIES:
+            raise LimitError(f"more than {MAX_ENTRIES} entries", line=number)
+        if not _HEX64.fullmatch(value):
+            raise ManifestFormatError(
+                f"hash of {key!r} is not 64 hex digits: {value[:80]!r}", line=number
+            )
+        problem = _path_problem(key, allow_absolute=True)
+        if problem is not None:
+            raise ManifestFormatError(problem, line=number)
+        paths[key] = number
+        entry = ManifestEntry(path=key, sha256=value.lower(), line=number)
+        entries.append(entry)
+        if key.startswith("/"):
+            absolute.append(entry)
+
+    if len(set(kinds)) > 1:
+        raise ManifestFormatError("header names both a module and a SYSTEM signature file")
+    kind = kinds[0] if kinds else "unknown-header"
+    if "hashes" not in seen_sections:
+        raise ManifestFormatError("no [hashes] section: nothing would be checked")
+    if not entries:
+        raise ManifestFormatError("empty [hashes] section: nothing would be checked")
+    if absolute and kind != "system":
+        raise ManifestFormatError(
+            f"absolute path {absolute[0].path!r} outside a SYSTEM signature file",
+            line=absolute[0].line,
+        )
+    version, type_, expiresafter = _derived(dict(config), config_lines)
+    return Manifest(
+        kind=kind,
+        config=tuple(config),
+        entries=tuple(entries),
+        version=version,
+        type=type_,
+        expiresafter=expiresafter,
+    )
+
+
+def _derived(
+    config: dict[str, str], lines: dict[str, int]
+) -> tuple[int | None, str | None, int | None]:
+    """Check the known ``[config]`` values and derive version, type and expiresafter."""
+    version: int | None = None
+    raw = config.get("version")
+    if raw is not None:
+        if not _DIGITS.fullmatch(raw):
+            raise ManifestFormatError(
+                f"version {raw!r} is not a decimal integer", line=lines["version"]
+            )
+        version = int(raw)
+    hash_name = config.get("hash")
+    if hash_name is not None and hash_name.lower() != "sha256":
+        raise ManifestFormatError(
+            f"hash={hash_name!r}: FreePBX always checks SHA-256", line=lines["hash"]
+        )
+    type_ = config.get("type")
+    if type_ is not None and type_ not in TYPES:
+        raise ManifestFormatError(
+            f"type {type_!r} is not one of {', '.join(TYPES)}", line=lines["type"]
+        )
+    if type_ is None and config.get("xtype") == "system":
+        type_ = "system"
+    expiresafter: int | None = None
+    raw = config.get("expiresafter")
+    if version is not None and version > 1 and raw not in (None, "", "0"):
+        assert raw is not None
+        if not _DIGITS.fullmatch(raw):
+            raise ManifestFormatError(
+                f"expiresafter {raw!r} is not a Unix time (FreePBX would read it as expired)",
+                line=lines["expiresafter"],
+            )
+        expiresafter = int(raw)
+    return version, type_, expiresafter
+
+
+def _require_str(what: str, value: object) -> str:
+    """``value`` itself when it is a str (callers may not be type-checked)."""
+    if not isinstance(value, str):
+        raise ManifestFormatError(f"{what} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _is_natural(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_render_value(key: str, value: str) -> None:
+    """Refuse a ``[config]`` value PHP would not read back as itself."""
+    _require_str(f"{key}: value", value)
+    if _CONTROL.search(value) or "\t" in value:
+        raise ManifestFormatError(f"{key}: value contains a control character")
+    got, why = _php_value(value)
+    if got != value:
+        raise ManifestFormatError(
+            f"{key}: PHP would not read the value {value!r} back as itself"
+            + (f" ({why})" if why else f" (it reads {got!r})")
+        )
+    for word in _WORDS.split(value):
+        if _CONSTANT_LIKE.fullmatch(word) and (
+            "_" in word or word in _CORE_CONSTANTS_WITHOUT_UNDERSCORE
+        ):
+            raise ManifestFormatError(
+                f"{key}: {word!r} looks like a PHP constant name, which PHP would replace"
+            )
+
+
+def render(
+    entries: Sequence[tuple[str, str]],
+    *,
+    signedwith: str,
+    signedby: str = "sign.php",
+    repo: str = "manual",
+    type_: str | None = "public",
+    version: int = 2,
+    hash_: str = "sha256",
+    extra_config: Sequence[tuple[str, str]] = (),
+) -> bytes:
+    r"""Write a manifest byte-for-byte as devtools ``sign.php`` v2 writes it.
+
+    The output is the ``sign.php`` comment header and blank line, ``[config]`` with
+    ``version``, ``hash``, ``signedwith``, ``signedby``, ``repo``, ``type`` (omitted when
+    ``type_`` is None, as ``sign.php`` v1 did) and then ``extra_config`` as ``key=value``
+    lines, ``[hashes]`` with one ``path = hex`` line per entry sorted by :func:`sort_key`, and
+    ``;# End``; UTF-8, LF line breaks, a final LF. A path starting with ``-`` needs nothing: the
+    clear-signed frame dash-escapes it. ``gpg --clearsign`` does not sign the final LF of its
+    input: to produce what ``sign.php`` produces, sign and frame the output without it.
+
+    Args:
+        entries: ``(path, sha256 hex)`` pairs in any order; hex may be upper case.
+        signedwith: The signing key as given to ``sign.php`` (a key id or fingerprint).
+        signedby: The ``signedby`` value.
+        repo: The ``repo`` value (``manual``; ``local`` for a local tag file).
+        type_: ``public``, ``local``, ``system``, or None for no ``type`` line.
+        version: The ``version`` value (1 or 2 in practice).
+        hash_: The ``hash`` value; only ``sha256`` exists.
+        extra_config: More ``[config]`` pairs, written after the standard ones.
+
+    Returns:
+        The manifest text, ready for clear-signing.
+
+    Raises:
+        ManifestFormatError: No entries; a path :func:`check_path` refuses (absolute paths are
+            refused: the output is a module signature file) or that PHP ``parse_ini_string``
+            would not read back as itself (see :func:`parse`: ``?{}|&~![()^"$;=``, a leading
+            ``#``, leading or trailing whitespace, a reserved word); a duplicate path; a hash
+            that is not 64 hex digits; a config key or value PHP would not read back, a
+            duplicate config key, an unknown ``type_`` or a ``hash_`` other than ``sha256``.
+        LimitError: More than :data:`MAX_ENTRIES` entries or a line over :data:`MAX_LINE` bytes.
+    """
+    if not _is_natural(version):
+        raise ManifestFormatError(f"version must be a non-negative integer, not {version!r}")
+    if type_ is not None and type_ not in TYPES:
+        raise ManifestFormatError(f"type {type_!r} is not one of {', '.join(TYPES)}")
+    if hash_.lower() != "sha256":
+        raise ManifestFormatError(f"hash {hash_!r}: FreePBX always checks SHA-256")
+    config: list[tuple[str, str]] = [
+        ("version", str(version)),
+        ("hash", hash_),
+        ("signedwith", signedwith),
+        ("signedby", signedby),
+        ("repo", repo),
+    ]
+    if type_ is not None:
+        config.append(("type", type_))
+    config.extend(extra_config)
+    seen: set[str] = set()
+    for key, value in config:
+        problem = _key_problem(_require_str("config key", key))
+        if problem is not None:
+            raise ManifestFormatError(problem)
+        if key in seen:
+            raise ManifestFormatError(f"duplicate config key {key!r}")
+        seen.add(key)
+        _check_render_value(key, value)
+
+    if not entries:
+        raise ManifestFormatError("no entries: FreePBX would check nothing")
+    if len(entries) > MAX_ENTRIES:
+        raise LimitError(f"more than {MAX_ENTRIES} entries")
+    checked: dict[str, str] = {}
+    for path, digest in entries:
+        check_path(_require_str("path", path))
+        problem = _key_problem(path)
+        if problem is not None:
+            raise ManifestFormatError(problem)
+        if path in checked:
+            raise ManifestFormatError(f"duplicate path {path!r}")
+        if not _HEX64.fullmatch(_require_str(f"hash of {path!r}", digest)):
+            raise ManifestFormatError(f"hash of {path!r} is not 64 hex digits: {digest!r}")
+        checked[path] = digest.lower()
+    ordered = sorted(checked.items(), key=lambda item: sort_key(item[0]))
+
+    parts = [_HEADER, "[config]\n"]
+    parts.extend(f"{key}={value}\n" for key, value in config)
+    parts.append("[hashes]\n")
+    parts.extend(f"{path} = {digest}\n" for path, digest in ordered)
+    parts.append(";# End\n")
+    out = "".join(parts).encode("utf-8")
+    _check_lines(out.split(b"\n"))
+
+    # Safety net: what we sign must read back exactly (FreePBX and pgpsig read the same).
+    back = parse(out)
+    if back.config != tuple(config) or [(e.path, e.sha256) for e in back.entries] != ordered:
+        raise ManifestFormatError("rendered manifest does not read back as written")
+    return out
+
+
+def _check_lines(lines: Iterable[bytes]) -> None:
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE:
+            raise LimitError(f"line longer than {MAX_LINE} bytes", line=number)
