@@ -1370,7 +1370,22 @@ def main(argv: list[str] | None = None) -> int:
                 for variant in case.variants:
                     if variant.name not in wanted_variants:
                         continue
-                    built = case.build(ctx, variant)
+                    try:
+                        built = case.build(ctx, variant)
+                    except Exception as e:  # a case that cannot be built must not end the run
+                        why = _first_line(str(e)) or type(e).__name__
+                        print(f"\n({name}) {case.title}: failed: harness could not build it: {why}")
+                        results.append(
+                            {
+                                "case": name,
+                                "variant": variant.name,
+                                "title": case.title,
+                                "status": f"failed: harness could not build it: {why}",
+                                "results": [],
+                                "targets": [],
+                            }
+                        )
+                        continue
                     for prepared in built if isinstance(built, list) else [built]:
                         result = run_case(ctx, prepared, reps, negative=not args.no_negative)
                         result["case"] = prepared.key or name
