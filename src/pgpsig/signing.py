@@ -1,12 +1,13 @@
-"""Signing keys and version 4 signature creation, with ``cryptography`` (not PGPy).
+"""Signing keys and version 4 and 6 signature creation, with ``cryptography`` (not PGPy).
 
 This module owns the signer's side of OpenPGP signatures:
 
 * :class:`SigningKey`: one secret key (primary or subkey) ready to sign, loaded from a
   transferable secret key by :func:`load_signing_keys` (through :mod:`pgpsig._pgpy`, the PGPy
-  adapter) or built from a ``cryptography`` key by :func:`make_signing_key`.
-* :func:`signature_packet`: a complete v4 signature packet (RFC 9580 sections 5.2.3 and 5.2.4)
-  over any hashed data. The data comes as bytes or as a *feed*, a function that writes into the
+  adapter, for v4 keys; through :mod:`pgpsig.secretkey`, pgpsig's own reader, for RFC 9580 v6
+  keys, which PGPy cannot read) or built from a ``cryptography`` key by :func:`make_signing_key`.
+* :func:`signature_packet`: a complete signature packet (RFC 9580 sections 5.2.3 and 5.2.4) over
+  any hashed data, of the key's version: v4 for v4 keys, v6 (salted) for v6 keys. The data comes as bytes or as a *feed*, a function that writes into the
   hash, so large files stream and the later key work (certifications 0x10-0x13, subkey bindings
   0x18 with 0x19 back-signatures, revocations 0x20/0x28/0x30) reuses it with
   :func:`key_hash_input` and :func:`user_id_hash_input`.
@@ -15,8 +16,10 @@ This module owns the signer's side of OpenPGP signatures:
 * :func:`best_hash`: the hash a key signs with by default.
 
 Algorithms: RSA PKCS#1 v1.5 (1, 3), DSA (17), ECDSA (19; deterministic nonces, RFC 6979),
-EdDSA-legacy Ed25519 (22: ``r`` and ``s`` as MPIs) and Ed25519 (27: 64 raw octets). Signatures are
-v4 only, with SHA-256, SHA-384 or SHA-512; nothing weaker is ever produced. Every signature is
+EdDSA-legacy Ed25519 (22: ``r`` and ``s`` as MPIs), Ed25519 (27: 64 raw octets) and Ed448 (28: 114
+raw octets). Signatures use SHA-256, SHA-384 or SHA-512; nothing weaker is ever produced. A v6
+signature carries a fresh random salt (RFC 9580 section 5.2.4: the salt is hashed first) and an
+issuer fingerprint, and no issuer key ID. Every signature is
 verified with the public key before it is returned (a fault in an RSA-CRT signature would
 otherwise leak the key).
 
@@ -33,6 +36,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import secrets
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +45,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -56,6 +60,7 @@ from pgpsig.errors import SignatureError, UnsupportedError
 
 if TYPE_CHECKING:
     from pgpsig._pgpy import SecretKey
+    from pgpsig.secretkey import SecretKey as V6SecretKey
 
 __all__ = [
     "MAX_CLEARTEXT_LINE",
@@ -64,6 +69,7 @@ __all__ = [
     "PassphraseError",
     "PrivateKey",
     "SigningKey",
+    "SigningPrivateKey",
     "best_hash",
     "key_hash_input",
     "load_signing_keys",
@@ -75,6 +81,9 @@ __all__ = [
     "subpacket",
     "user_id_hash_input",
 ]
+
+SigningPrivateKey = PrivateKey | ed448.Ed448PrivateKey
+"""Every ``cryptography`` private key pgpsig signs with: PGPy's (v4) and Ed448 (RFC 9580, algorithm 28)."""
 
 #: Hash algorithms pgpsig signs with, by name, with their OpenPGP ids (RFC 9580 section 9.5).
 #: Nothing weaker than SHA-256 is offered.
@@ -101,6 +110,10 @@ _DSA = 17
 _ECDSA = 19
 _EDDSA_LEGACY = 22
 _ED25519 = 27
+_ED448 = 28
+
+# Salt sizes of v6 signatures by hash (RFC 9580 section 9.5), for the hashes pgpsig signs with.
+_V6_SALT_SIZES: dict[str, int] = {"SHA256": 16, "SHA384": 24, "SHA512": 32}
 
 # Curve OIDs (without the length octet) of ECDSA keys, by ``cryptography`` curve name.
 _CURVE_OIDS: dict[str, bytes] = {
@@ -139,15 +152,16 @@ class SigningKey:
     """One secret key (the primary or a subkey) ready to make signatures.
 
     Attributes:
-        primary_fingerprint: Fingerprint of the primary key, 40 upper-case hex digits.
+        primary_fingerprint: Fingerprint of the primary key, upper-case hex (40 digits for v4
+            keys, 64 for v6).
         fingerprint: Fingerprint of the key that signs (the primary or a subkey).
-        key_id: The last 16 hex digits of ``fingerprint``.
+        key_id: The key ID: the last 16 hex digits of a v4 ``fingerprint``, the first 16 of v6.
         algorithm: OpenPGP public-key algorithm id: 1 or 3 RSA, 17 DSA, 19 ECDSA,
-            22 EdDSA-legacy (Ed25519), 27 Ed25519.
+            22 EdDSA-legacy (Ed25519), 27 Ed25519, 28 Ed448.
         bits: Key size: the RSA modulus or DSA prime size, the ECDSA curve size, 256 for Ed25519.
         private_key: The ``cryptography`` private key.
         public_packet_body: The raw body of the key's public-key (or public-subkey) packet,
-            version octet first.
+            version octet first (4 or 6: the version of the signatures the key makes).
         key_flags: The first octet of the key flags (0x01 certify, 0x02 sign, 0x04/0x08 encrypt)
             from the key's self-signature or binding as read from the secret key, or None when
             unknown. Unverified: a hint for choosing which key signs, never a basis for trust.
@@ -158,7 +172,7 @@ class SigningKey:
     key_id: str
     algorithm: int
     bits: int
-    private_key: PrivateKey = field(repr=False)
+    private_key: SigningPrivateKey = field(repr=False)
     public_packet_body: bytes = field(repr=False)
     key_flags: int | None = None
 
@@ -166,6 +180,11 @@ class SigningKey:
     def is_primary(self) -> bool:
         """True when this is the primary key."""
         return self.fingerprint == self.primary_fingerprint
+
+    @property
+    def version(self) -> int:
+        """The key packet version (4 or 6), which is also the version of its signatures."""
+        return self.public_packet_body[0]
 
     @property
     def created(self) -> datetime:
@@ -177,7 +196,9 @@ def load_signing_keys(data: bytes, passphrase: bytes | None = None) -> tuple[Sig
     """Load the secret keys that can sign from one transferable secret key.
 
     Args:
-        data: A v4 transferable secret key (``gpg --export-secret-keys``), armored or binary.
+        data: A transferable secret key (``gpg --export-secret-keys``), armored or binary. A v4
+            key is read by PGPy (:mod:`pgpsig._pgpy`); a v6 key (RFC 9580), which PGPy cannot
+            read, by :mod:`pgpsig.secretkey`.
         passphrase: The passphrase that unlocks protected key material; ignored for keys that
             are not protected.
 
@@ -188,21 +209,25 @@ def load_signing_keys(data: bytes, passphrase: bytes | None = None) -> tuple[Sig
 
     Raises:
         ArmorError: The armor is malformed.
-        PacketError: The data is not a well-formed v4 secret key, or PGPy cannot read it faithfully.
+        PacketError: The data is not a well-formed secret key, or PGPy cannot read it faithfully.
         LimitError: A packet exceeds the parser's limits.
         UnsupportedError: A key version, algorithm or protection scheme that is not implemented.
         InputError: A certificate instead of a secret key, several keys, or no secret signing key.
         PassphraseError: A protected key and no passphrase, or a wrong one.
     """
+    from pgpsig import secretkey  # noqa: PLC0415 - only v6 keys need it
+
+    if secretkey.is_v6(data):
+        return tuple(_from_secret(s) for s in secretkey.load_secret_keys(data, passphrase))
     return tuple(_from_secret(s) for s in _pgpy.load_secret_keys(data, passphrase))
 
 
-def _from_secret(secret: SecretKey) -> SigningKey:
+def _from_secret(secret: SecretKey | V6SecretKey) -> SigningKey:
     public = secret.public
     return SigningKey(
         primary_fingerprint=secret.primary_fingerprint,
         fingerprint=public.fingerprint,
-        key_id=public.fingerprint[-16:],
+        key_id=public.key_id,
         algorithm=public.algorithm,
         bits=public.bits,
         private_key=secret.private_key,
@@ -212,44 +237,59 @@ def _from_secret(secret: SecretKey) -> SigningKey:
 
 
 def make_signing_key(
-    private_key: PrivateKey,
+    private_key: SigningPrivateKey,
     *,
     created: datetime,
     algorithm: int | None = None,
     primary_fingerprint: str | None = None,
     key_flags: int | None = None,
+    version: int = 4,
 ) -> SigningKey:
-    """Wrap a ``cryptography`` private key as a v4 :class:`SigningKey`, building its public packet.
+    """Wrap a ``cryptography`` private key as a :class:`SigningKey`, building its public packet.
 
     This is the first step of making a new key; its certificate still needs self-signatures
     (made with :func:`signature_packet`).
 
     Args:
-        private_key: An RSA, DSA, ECDSA (NIST or brainpool curve) or Ed25519 private key.
+        private_key: An RSA, DSA, ECDSA (NIST or brainpool curve), Ed25519 or Ed448 private key.
         created: The key's creation time (timezone-aware), part of its fingerprint.
-        algorithm: The OpenPGP algorithm id. Default: 1 for RSA, 17 DSA, 19 ECDSA, and
-            22 (EdDSA-legacy, which every v4 implementation reads) for Ed25519; give 27 for an
-            RFC 9580 Ed25519 key.
+        algorithm: The OpenPGP algorithm id. Default: 1 for RSA, 17 DSA, 19 ECDSA, 28 Ed448,
+            and for Ed25519 22 (EdDSA-legacy, which every v4 implementation reads) in a v4 key,
+            27 (RFC 9580 Ed25519) in a v6 key; give 27 for an RFC 9580 Ed25519 v4 key.
         primary_fingerprint: The primary key's fingerprint when this key is a subkey; None for a
             primary key.
         key_flags: The key flags the caller will put in its self-signature, as a hint.
+        version: 4 (default) or 6: the key packet version (RFC 9580 section 5.5.2), and so the
+            version of the signatures the key makes. A v6 key has a SHA-256 fingerprint. DSA
+            and EdDSA-legacy (22) keys cannot be v6.
 
     Returns:
         The signing key.
 
     Raises:
-        ValueError: A naive or out-of-range ``created``, or an algorithm id that does not fit the
-            key.
+        ValueError: A naive or out-of-range ``created``, an algorithm id that does not fit the
+            key or the version, or a version other than 4 and 6.
         UnsupportedError: An elliptic curve OpenPGP has no OID for here.
     """
     timestamp = _timestamp(created)
+    if version not in (4, 6):
+        raise ValueError(f"key version {version} is not 4 or 6")
+    if version == 6 and algorithm is None and isinstance(private_key, ed25519.Ed25519PrivateKey):
+        algorithm = _ED25519
     material = _public_material(private_key, algorithm)
-    body = bytes([4]) + struct.pack(">I", timestamp) + material
+    if version == 6:
+        if material[0] in (_DSA, _EDDSA_LEGACY):
+            raise ValueError(f"algorithm {material[0]} keys cannot be v6 (RFC 9580 section 9.1)")
+        fields = material[1:]
+        body = bytes([6]) + struct.pack(">I", timestamp) + material[:1]
+        body += struct.pack(">I", len(fields)) + fields
+    else:
+        body = bytes([4]) + struct.pack(">I", timestamp) + material
     public = packets.parse_public_key(body)[0]
     return SigningKey(
         primary_fingerprint=primary_fingerprint or public.fingerprint,
         fingerprint=public.fingerprint,
-        key_id=public.fingerprint[-16:],
+        key_id=public.key_id,
         algorithm=public.algorithm,
         bits=public.bits,
         private_key=private_key,
@@ -258,8 +298,8 @@ def make_signing_key(
     )
 
 
-def _public_material(private_key: PrivateKey, algorithm: int | None) -> bytes:
-    """Algorithm octet and public key fields of a v4 key packet (RFC 9580 section 5.5.5)."""
+def _public_material(private_key: SigningPrivateKey, algorithm: int | None) -> bytes:
+    """Algorithm octet and public key fields of a key packet (RFC 9580 section 5.5.5)."""
     if isinstance(private_key, rsa.RSAPrivateKey):
         algo = _check_algorithm(algorithm, 1, (1, 3))
         numbers = private_key.public_key().public_numbers()
@@ -277,6 +317,8 @@ def _public_material(private_key: PrivateKey, algorithm: int | None) -> bytes:
         point = private_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
         return bytes([algo, len(oid)]) + oid + _mpi(int.from_bytes(point, "big"))
     raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    if isinstance(private_key, ed448.Ed448PrivateKey):
+        return bytes([_check_algorithm(algorithm, _ED448, (_ED448,))]) + raw
     algo = _check_algorithm(algorithm, _EDDSA_LEGACY, (_EDDSA_LEGACY, _ED25519))
     if algo == _ED25519:
         return bytes([algo]) + raw
@@ -297,7 +339,8 @@ def best_hash(key: SigningKey) -> str:
 
     The rule, never below SHA-256:
 
-    * Ed25519 (22 and 27): SHA512, the hash Ed25519 is built on (as Sequoia does).
+    * Ed25519 (22 and 27): SHA512, the hash Ed25519 is built on (as Sequoia does); Ed448 (28):
+      SHA512 (RFC 9580 section 5.2.3.4 wants a 512-bit digest for it).
     * ECDSA: the hash that matches the curve: SHA256 up to 256-bit curves, SHA384 up to 384,
       SHA512 above (RFC 9580 section 5.2.3.2 asks for a digest at least as long as the curve).
     * RSA: SHA512 from 3072 bits on (the key is meant to be strong, and SHA-512 costs nothing
@@ -310,7 +353,7 @@ def best_hash(key: SigningKey) -> str:
     Returns:
         ``"SHA256"``, ``"SHA384"`` or ``"SHA512"``.
     """
-    if key.algorithm in (_EDDSA_LEGACY, _ED25519):
+    if key.algorithm in (_EDDSA_LEGACY, _ED25519, _ED448):
         return "SHA512"
     if key.algorithm == _ECDSA:
         if key.bits <= 256:
@@ -389,8 +432,9 @@ def signature_body(
     created: datetime,
     hash_name: str = "SHA256",
     extra_hashed_subpackets: Sequence[bytes] = (),
+    salt: bytes | None = None,
 ) -> bytes:
-    """The body of a v4 signature packet (what an embedded-signature subpacket 32 holds).
+    """The body of a signature packet (what an embedded-signature subpacket 32 holds).
 
     See :func:`signature_packet`, which adds the packet header; the arguments are the same.
 
@@ -408,6 +452,21 @@ def signature_body(
     if timestamp < key_created:
         raise ValueError("the signature would be older than its key; verifiers reject that")
     _check_key(key)
+    if key.algorithm == _ED448 and name != "SHA512":
+        raise UnsupportedError(f"an Ed448 key needs SHA512, not {name} (RFC 9580 section 5.2.3.4)")
+    if key.version == 6:
+        return _v6_signature_body(
+            key,
+            hashed_data_feed,
+            sig_type=sig_type,
+            timestamp=timestamp,
+            name=name,
+            hash_id=hash_id,
+            extra_hashed_subpackets=extra_hashed_subpackets,
+            salt=salt,
+        )
+    if salt is not None:
+        raise ValueError("only v6 signatures carry a salt")
     if key.algorithm == _ECDSA and _HASH_CLASSES[name]().digest_size * 8 < min(key.bits, 512):
         # GnuPG refuses such signatures ("General error"); RFC 9580 section 5.2.3.2 wants the
         # digest at least as long as the curve.
@@ -438,6 +497,53 @@ def signature_body(
     return head + struct.pack(">H", len(unhashed)) + unhashed + digest[:2] + material
 
 
+def _v6_signature_body(
+    key: SigningKey,
+    hashed_data_feed: HashFeed | bytes,
+    *,
+    sig_type: int,
+    timestamp: int,
+    name: str,
+    hash_id: int,
+    extra_hashed_subpackets: Sequence[bytes],
+    salt: bytes | None,
+) -> bytes:
+    """The body of a v6 signature packet (RFC 9580 sections 5.2.3 and 5.2.4).
+
+    The hash covers the salt, the data, the signature's version, type, algorithms and 4-octet
+    hashed-area length and area, then the trailer ``0x06 0xFF || 4-octet length``. The issuer is
+    named by a v6 issuer fingerprint (33) in the hashed area; the unhashed area is empty (a v6
+    signature carries no issuer key ID).
+    """
+    size = _V6_SALT_SIZES[name]
+    if salt is None:
+        salt = secrets.token_bytes(size)
+    if len(salt) != size:
+        raise ValueError(f"a v6 {name} signature needs a {size}-octet salt, not {len(salt)}")
+    if key.algorithm == _ECDSA and _HASH_CLASSES[name]().digest_size * 8 < min(key.bits, 512):
+        raise UnsupportedError(
+            f"an ECDSA {key.bits}-bit key needs a hash of at least {min(key.bits, 512)} bits, "
+            f"not {name}"
+        )
+    hashed = (
+        subpacket(_SP_CREATION_TIME, struct.pack(">I", timestamp))
+        + subpacket(_SP_ISSUER_FINGERPRINT, b"\x06" + bytes.fromhex(key.fingerprint))
+        + b"".join(extra_hashed_subpackets)
+    )
+    head = bytes([6, sig_type, key.algorithm, hash_id]) + struct.pack(">I", len(hashed)) + hashed
+    digest_state = hashlib.new(name.lower())
+    digest_state.update(salt)
+    if isinstance(hashed_data_feed, bytes | bytearray | memoryview):
+        digest_state.update(hashed_data_feed)
+    else:
+        hashed_data_feed(digest_state)
+    digest_state.update(head)
+    digest_state.update(b"\x06\xff" + struct.pack(">I", len(head)))  # the v6 trailer
+    digest = digest_state.digest()
+    material = _sign_digest(key, digest, name)
+    return head + struct.pack(">I", 0) + digest[:2] + bytes([len(salt)]) + salt + material
+
+
 def signature_packet(
     key: SigningKey,
     hashed_data_feed: HashFeed | bytes,
@@ -446,8 +552,13 @@ def signature_packet(
     created: datetime,
     hash_name: str = "SHA256",
     extra_hashed_subpackets: Sequence[bytes] = (),
+    salt: bytes | None = None,
 ) -> bytes:
-    """A complete binary v4 signature packet (new-format header), RFC 9580 sections 5.2.3-5.2.4.
+    """A complete binary signature packet (new-format header), RFC 9580 sections 5.2.3-5.2.4.
+
+    A v4 key makes the v4 signature described here; a v6 key makes a v6 signature: a random
+    ``salt`` (or the one given) hashed before the data, a 4-octet hashed-area length, the v6
+    trailer, a v6 issuer fingerprint and no issuer key ID (RFC 9580 section 5.2.4).
 
     The hashed area holds the signature creation time (subpacket 2), the issuer fingerprint
     (33, v4) and then ``extra_hashed_subpackets``; the unhashed area holds the issuer key ID (16),
@@ -469,16 +580,19 @@ def signature_packet(
         extra_hashed_subpackets: Further encoded subpackets (see :func:`subpacket`) for the
             hashed area, such as key flags (27), key expiration (9), revocation reason (29) or an
             embedded back-signature (32).
+        salt: v6 keys only: the salt (16, 24 or 32 octets for SHA256, SHA384, SHA512); default
+            a fresh random one. For reproducible tests.
 
     Returns:
         The packet: header and body.
 
     Raises:
         ValueError: A naive or out-of-range ``created``, a signature older than its key, a
-            ``sig_type`` that is not an octet, an oversized hashed area, or a private key that
-            does not fit ``key.algorithm``.
-        UnsupportedError: A hash other than SHA256/384/512, or an ECDSA key with a hash shorter
-            than its curve (P-384 needs SHA384 or SHA512, P-521 SHA512).
+            ``sig_type`` that is not an octet, an oversized hashed area, a private key that
+            does not fit ``key.algorithm``, or a salt that does not fit (or a v4 key).
+        UnsupportedError: A hash other than SHA256/384/512, an ECDSA key with a hash shorter
+            than its curve (P-384 needs SHA384 or SHA512, P-521 SHA512), or an Ed448 key with
+            a hash other than SHA512.
         SignatureError: The new signature does not verify with the key's public key (a
             hardware or library fault); nothing is returned.
     """
@@ -489,6 +603,7 @@ def signature_packet(
         created=created,
         hash_name=hash_name,
         extra_hashed_subpackets=extra_hashed_subpackets,
+        salt=salt,
     )
     return packets.packet_header(_TAG_SIGNATURE, len(body)) + body
 
@@ -503,6 +618,8 @@ def sign_cleartext(
     canonical form (:func:`pgpsig.clearsign.canonicalize`: trailing spaces and tabs stripped,
     CRLF line endings) and framed, dash-escaped, by :func:`pgpsig.clearsign.encode`. So a
     verifier's output of the message is ``text`` without trailing whitespace, with a final LF.
+    A v6 key's frame has no ``Hash:`` header (v6 signatures name their hash themselves, as in
+    the sample of RFC 9580 Appendix A.6).
 
     Args:
         text: The text to sign, as bytes (any encoding; it is signed as given).
@@ -530,7 +647,7 @@ def sign_cleartext(
     packet = signature_packet(
         key, canonical, sig_type=_SIG_TYPE_TEXT, created=created, hash_name=name
     )
-    return clearsign.encode(text, packet, [name])
+    return clearsign.encode(text, packet, [name] if key.version == 4 else [])
 
 
 def _check_line_lengths(text: bytes) -> None:
@@ -653,6 +770,7 @@ def _check_key(key: SigningKey) -> None:
             key.algorithm in (_EDDSA_LEGACY, _ED25519)
             and isinstance(private, ed25519.Ed25519PrivateKey)
         )
+        or (key.algorithm == _ED448 and isinstance(private, ed448.Ed448PrivateKey))
     )
     if not fits:
         raise ValueError(
@@ -710,12 +828,13 @@ def _sign_digest(key: SigningKey, digest: bytes, hash_name: str) -> bytes:
             private.public_key().verify(der, digest, ec.ECDSA(prehashed))
             r, s = decode_dss_signature(der)
             return _mpi(r) + _mpi(s)
-        # Ed25519 signs the digest, not the data (RFC 9580 section 5.2.4), in both encodings.
+        # EdDSA signs the digest, not the data (RFC 9580 section 5.2.4), in every encoding; Ed448
+        # with an empty context string.
         raw = private.sign(digest)
         private.public_key().verify(raw, digest)
     except InvalidSignature as exc:
         raise SignatureError(f"the new signature by {key.fingerprint} does not verify") from exc
-    if key.algorithm == _ED25519:
+    if key.algorithm in (_ED25519, _ED448):
         return raw
     return _mpi(int.from_bytes(raw[:32], "big")) + _mpi(int.from_bytes(raw[32:], "big"))
 
