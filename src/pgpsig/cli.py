@@ -1111,6 +1111,436 @@ def trust_root_list(as_json: _JsonOpt = False) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
+# sop: the Stateless OpenPGP command line (draft-dkg-openpgp-stateless-cli), as `pgpsig sop` and as
+# the `pgpsig-sop` program. Exit codes are the draft's (pgpsig.sop.SopExit), not pgpsig's 0/1/2;
+# errors are one line on stderr. The use cases are pgpsig.sop; here: inputs (files, stdin, the
+# @ENV: and @FD: special designators), outputs, the clock, and mapping click's usage errors.
+
+sop_app = typer.Typer(
+    name="sop",
+    help="Stateless OpenPGP (SOP): sign and verify through the draft's interface.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_SopArmorOpt = Annotated[bool, typer.Option("--no-armor", help="Write binary, not ASCII armor.")]
+_SopPasswordOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--with-key-password",
+        help="File (or @ENV:VAR, @FD:N) holding a password for the secret keys (repeatable).",
+    ),
+]
+_SopNotBeforeOpt = Annotated[
+    str, typer.Option("--not-before", help="Ignore signatures made before: ISO 8601, - or now.")
+]
+_SopNotAfterOpt = Annotated[
+    str, typer.Option("--not-after", help="Ignore signatures made after: ISO 8601, - or now.")
+]
+
+
+def _sop_error(code: int, message: str) -> Exception:
+    from pgpsig.sop import SopError, SopExit
+
+    return SopError(SopExit(code), message)
+
+
+def _sop_special(name: str) -> tuple[str, str] | None:
+    """(prefix, rest) of a special designator such as ``@ENV:NAME`` or ``@FD:3``, else None."""
+    import re
+
+    m = re.fullmatch(r"@([A-Za-z0-9_]+):(.*)", name, flags=re.DOTALL)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def _sop_input(name: str) -> bytes:
+    """An indirect input: a file, ``@ENV:VAR`` (the variable's value) or ``@FD:N`` (read to EOF)."""
+    special = _sop_special(name)
+    if special is not None:
+        if Path(name).exists():
+            raise _sop_error(73, f"{name} is a special designator and also a file")
+        prefix, rest = special
+        if prefix == "ENV":
+            value = os.environ.get(rest)
+            if value is None:
+                raise _sop_error(61, f"environment variable {rest} is not set")
+            return value.encode("utf-8", "surrogateescape")
+        if prefix == "FD":
+            if not rest.isdigit():
+                raise _sop_error(61, f"{name}: not a file descriptor")
+            try:
+                with os.fdopen(int(rest), "rb", closefd=False) as fp:
+                    return fp.read()
+            except OSError as e:
+                raise _sop_error(61, f"cannot read {name}: {e.strerror or e}") from e
+        raise _sop_error(71, f"unsupported special designator @{prefix}:")
+    p = Path(name)
+    if not p.exists():
+        raise _sop_error(61, f"{name}: no such file")
+    try:
+        return p.read_bytes()
+    except OSError as e:
+        raise _sop_error(61, f"cannot read {name}: {e.strerror or e}") from e
+
+
+def _sop_check_output(name: str) -> None:
+    """Refuse an output that cannot be written, before any work (OUTPUT_EXISTS, special prefix)."""
+    special = _sop_special(name)
+    if special is not None:
+        if special[0] != "FD" or not special[1].isdigit():
+            raise _sop_error(71, f"{name}: outputs take only @FD:N")
+        return
+    if Path(name).exists():
+        raise _sop_error(59, f"{name} exists")
+
+
+def _sop_output(name: str, data: bytes) -> None:
+    """Write an indirect output: a new file, or ``@FD:N``."""
+    special = _sop_special(name)
+    try:
+        if special is not None:
+            with os.fdopen(int(special[1]), "wb", closefd=False) as fp:
+                fp.write(data)
+            return
+        with Path(name).open("xb") as fp:
+            fp.write(data)
+    except FileExistsError as e:
+        raise _sop_error(59, f"{name} exists") from e
+    except OSError as e:
+        raise InputError(f"cannot write {name}: {e.strerror or e}") from e
+
+
+def _sop_stdin() -> bytes:
+    return sys.stdin.buffer.read()
+
+
+def _sop_stdout(data: bytes) -> None:
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def _sop_passwords(names: list[str] | None) -> list[bytes]:
+    return [_sop_input(n) for n in names or []]
+
+
+def _sop_bounds(not_before: str, not_after: str, now: datetime) -> tuple[Any, Any]:
+    from pgpsig.sop import parse_date
+
+    return parse_date(not_before, now=now), parse_date(not_after, now=now)
+
+
+def _sop_versions() -> dict[str, str]:
+    import platform
+    from importlib import metadata
+
+    import cryptography
+    from cryptography.hazmat.backends.openssl.backend import backend
+
+    from pgpsig import __version__
+
+    versions = {"pgpsig": __version__, "cryptography": cryptography.__version__}
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        versions["PGPy"] = metadata.version("pgpy") + " (reads v4 secret keys)"
+    versions["OpenSSL"] = backend.openssl_version_text()
+    versions["Python"] = platform.python_version()
+    return versions
+
+
+@sop_app.command("version")
+def sop_version(
+    backend: Annotated[bool, typer.Option("--backend", help="The OpenPGP engine.")] = False,
+    extended: Annotated[bool, typer.Option("--extended", help="Every component.")] = False,
+    sop_spec: Annotated[
+        bool, typer.Option("--sop-spec", help="The draft implemented (and how).")
+    ] = False,
+) -> None:
+    """Print version information."""
+    from pgpsig import sop
+
+    if backend + extended + sop_spec > 1:
+        raise _sop_error(83, "give at most one of --backend, --extended, --sop-spec")
+    kind = "backend" if backend else "extended" if extended else "sop-spec" if sop_spec else ""
+    _sop_stdout(sop.version(kind, _sop_versions()).encode())
+
+
+@sop_app.command("list-profiles")
+def sop_list_profiles(
+    subcommand: Annotated[str | None, typer.Argument(help="The subcommand (generate-key).")] = None,
+) -> None:
+    """List the profiles of a subcommand."""
+    from pgpsig import sop
+
+    if subcommand is None:
+        raise _sop_error(19, "give the subcommand whose profiles to list")
+    _sop_stdout(sop.list_profiles(subcommand).encode())
+
+
+@sop_app.command("generate-key")
+def sop_generate_key(
+    userids: Annotated[list[str] | None, typer.Argument(help="User IDs.")] = None,
+    no_armor: _SopArmorOpt = False,
+    with_key_password: Annotated[
+        str | None,
+        typer.Option("--with-key-password", help="File (or @ENV:VAR, @FD:N) with a password."),
+    ] = None,
+    profile: Annotated[
+        str, typer.Option("--profile", help="rfc4880 (v4, default) or rfc9580 (v6).")
+    ] = "default",
+    signing_only: Annotated[
+        bool, typer.Option("--signing-only", help="No encryption subkey (always so).")
+    ] = False,
+) -> None:
+    """Generate a secret key (Ed25519; it certifies and signs)."""
+    from pgpsig import sop
+
+    del signing_only  # pgpsig's keys never have an encryption subkey
+    password = _sop_input(with_key_password) if with_key_password is not None else None
+    key = sop.generate_key(
+        userids or [],
+        now=datetime.now(timezone.utc),
+        profile=profile,
+        password=password,
+        armor_out=not no_armor,
+    )
+    _sop_stdout(key)
+
+
+@sop_app.command("extract-cert")
+def sop_extract_cert(no_armor: _SopArmorOpt = False) -> None:
+    """Read secret keys on stdin, write their certificates."""
+    from pgpsig import sop
+
+    _sop_stdout(sop.extract_cert(_sop_stdin(), armor_out=not no_armor))
+
+
+@sop_app.command("sign")
+def sop_sign(
+    keys: Annotated[list[str] | None, typer.Argument(help="Secret key files.")] = None,
+    no_armor: _SopArmorOpt = False,
+    as_: Annotated[str, typer.Option("--as", help="binary or text.")] = "binary",
+    with_key_password: _SopPasswordOpt = None,
+    micalg_out: Annotated[
+        str | None, typer.Option("--micalg-out", help="Write the hash as pgp-<hash> here.")
+    ] = None,
+) -> None:
+    """Make detached signatures of stdin."""
+    from pgpsig import sop
+
+    if as_ not in ("binary", "text"):
+        raise _sop_error(37, f"--as={as_}: use binary or text")
+    if micalg_out is not None:
+        _sop_check_output(micalg_out)
+    key_data = [_sop_input(k) for k in keys or []]
+    passwords = _sop_passwords(with_key_password)
+    sigs, micalg = sop.sign(
+        _sop_stdin(),
+        key_data,
+        now=datetime.now(timezone.utc),
+        passwords=passwords,
+        as_text=as_ == "text",
+        armor_out=not no_armor,
+    )
+    if micalg_out is not None:
+        _sop_output(micalg_out, micalg.encode())
+    _sop_stdout(sigs)
+
+
+@sop_app.command("verify")
+def sop_verify(
+    signatures: Annotated[str | None, typer.Argument(help="The signature file.")] = None,
+    certs: Annotated[list[str] | None, typer.Argument(help="Certificate files.")] = None,
+    not_before: _SopNotBeforeOpt = "-",
+    not_after: _SopNotAfterOpt = "now",
+) -> None:
+    """Verify detached signatures of stdin; print one line per acceptable signature."""
+    from pgpsig import sop
+
+    now = datetime.now(timezone.utc)
+    before, after = _sop_bounds(not_before, not_after, now)
+    if signatures is None:
+        raise _sop_error(19, "give the SIGNATURES file and at least one certificate")
+    sig_data = _sop_input(signatures)
+    cert_data = [_sop_input(c) for c in certs or []]
+    found = sop.verify(
+        _sop_stdin(), sig_data, cert_data, now=now, not_before=before, not_after=after
+    )
+    _sop_stdout("".join(v.line() + "\n" for v in found).encode())
+
+
+@sop_app.command("inline-sign")
+def sop_inline_sign(
+    keys: Annotated[list[str] | None, typer.Argument(help="Secret key files.")] = None,
+    no_armor: _SopArmorOpt = False,
+    as_: Annotated[str, typer.Option("--as", help="binary, text or clearsigned.")] = "binary",
+    with_key_password: _SopPasswordOpt = None,
+) -> None:
+    """Make an inline-signed (or clear-signed) message of stdin."""
+    from pgpsig import sop
+
+    if as_ not in ("binary", "text", "clearsigned"):
+        raise _sop_error(37, f"--as={as_}: use binary, text or clearsigned")
+    if as_ == "clearsigned" and no_armor:
+        raise _sop_error(83, "--as=clearsigned cannot be --no-armor")
+    key_data = [_sop_input(k) for k in keys or []]
+    passwords = _sop_passwords(with_key_password)
+    _sop_stdout(
+        sop.inline_sign(
+            _sop_stdin(),
+            key_data,
+            now=datetime.now(timezone.utc),
+            passwords=passwords,
+            mode=as_,
+            armor_out=not no_armor,
+        )
+    )
+
+
+@sop_app.command("inline-verify")
+def sop_inline_verify(
+    certs: Annotated[list[str] | None, typer.Argument(help="Certificate files.")] = None,
+    not_before: _SopNotBeforeOpt = "-",
+    not_after: _SopNotAfterOpt = "now",
+    verifications_out: Annotated[
+        str | None, typer.Option("--verifications-out", help="Write VERIFICATIONS here.")
+    ] = None,
+) -> None:
+    """Verify an inline-signed or clear-signed message on stdin; write its data."""
+    from pgpsig import sop
+
+    now = datetime.now(timezone.utc)
+    before, after = _sop_bounds(not_before, not_after, now)
+    if verifications_out is not None:
+        _sop_check_output(verifications_out)
+    cert_data = [_sop_input(c) for c in certs or []]
+    data, found = sop.inline_verify(
+        _sop_stdin(), cert_data, now=now, not_before=before, not_after=after
+    )
+    if verifications_out is not None:
+        _sop_output(verifications_out, "".join(v.line() + "\n" for v in found).encode())
+    _sop_stdout(data)
+
+
+@sop_app.command("inline-detach")
+def sop_inline_detach(
+    signatures_out: Annotated[
+        str | None, typer.Option("--signatures-out", help="Write the signatures here.")
+    ] = None,
+    no_armor: _SopArmorOpt = False,
+) -> None:
+    """Split an inline-signed message on stdin into data (stdout) and signatures."""
+    from pgpsig import sop
+
+    if signatures_out is None:
+        raise _sop_error(19, "--signatures-out is required")
+    _sop_check_output(signatures_out)
+    data, sigs = sop.inline_detach(_sop_stdin(), armor_out=not no_armor)
+    _sop_output(signatures_out, sigs)
+    _sop_stdout(data)
+
+
+@sop_app.command("armor")
+def sop_armor(
+    label: Annotated[
+        str, typer.Option("--label", help="auto, sig, key, cert or message (deprecated).")
+    ] = "auto",
+) -> None:
+    """ASCII-armor binary OpenPGP data on stdin."""
+    from pgpsig import sop
+
+    _sop_stdout(sop.armor(_sop_stdin(), label=label))
+
+
+@sop_app.command("dearmor")
+def sop_dearmor() -> None:
+    """Remove the ASCII armor of OpenPGP data on stdin."""
+    from pgpsig import sop
+
+    _sop_stdout(sop.dearmor(_sop_stdin()))
+
+
+def _sop_say(prog: str, message: str) -> None:
+    print(f"{prog}: {_safe(message)}", file=sys.stderr)
+
+
+def _sop_usage_code(e: Exception, argv: list[str], prog: str) -> int | None:
+    """The SOP exit code of a click usage error (typer vendors click: matched by class name)."""
+    from pgpsig.sop import SopExit
+
+    kinds = {c.__name__ for c in type(e).__mro__}
+    if "Abort" in kinds:
+        return 1
+    if "UsageError" not in kinds:
+        return None
+    if not argv:
+        _sop_say(prog, f"give a subcommand ('{prog} --help' lists them)")
+        return int(SopExit.MISSING_ARG)
+    fmt = getattr(e, "format_message", None)
+    message = str(fmt()) if callable(fmt) else str(e)
+    _sop_say(prog, message)
+    if "NoSuchOption" in kinds:
+        return int(SopExit.UNSUPPORTED_OPTION)
+    if "MissingParameter" in kinds:
+        return int(SopExit.MISSING_ARG)
+    if "No such command" in message:
+        return int(SopExit.UNSUPPORTED_SUBCOMMAND)
+    return int(SopExit.UNSUPPORTED_OPTION)  # a bad value, or an unexpected extra argument
+
+
+def _run_sop(argv: list[str], prog: str = "pgpsig sop") -> int:
+    """Run the sop sub-app on ``argv``; return the SOP exit code (never raises, no traceback)."""
+    from pgpsig.sop import SopError, SopExit
+
+    try:
+        rv = sop_app(args=argv, prog_name=prog, standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except typer.Exit as e:
+        return e.exit_code
+    except SopError as e:
+        _sop_say(prog, str(e))
+        return int(e.code)
+    except (FormatError, ValueError) as e:
+        _sop_say(prog, f"bad data: {e}")
+        return int(SopExit.BAD_DATA)
+    except PgpsigError as e:
+        _sop_say(prog, str(e))
+        return 1
+    except BrokenPipeError:
+        return 1
+    except KeyboardInterrupt:
+        _sop_say(prog, "interrupted")
+        return 130
+    except Exception as e:  # noqa: BLE001 (no traceback, a SOP failure code)
+        code = _sop_usage_code(e, argv, prog)
+        if code is not None:
+            return code
+        _sop_say(prog, f"internal error ({type(e).__name__}): {e}")
+        return 1
+
+
+@app.command(
+    "sop",
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "allow_interspersed_args": False,
+    },
+    add_help_option=False,
+)
+def sop_command(ctx: typer.Context) -> None:
+    """Stateless OpenPGP (SOP) interface: 'pgpsig sop --help' lists its subcommands."""
+    raise typer.Exit(_run_sop(list(ctx.args)))
+
+
+def sop_main(argv: list[str] | None = None) -> NoReturn:
+    """Run ``pgpsig-sop``: the sop sub-app as a top-level program, with SOP exit codes."""
+    code = _run_sop(sys.argv[1:] if argv is None else argv, prog="pgpsig-sop")
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+    sys.exit(code)
+
+
+# --------------------------------------------------------------------------------------------------
 # entry point
 
 
