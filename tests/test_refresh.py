@@ -293,7 +293,7 @@ def test_refresh_library_and_refusals(tmp_path: Path, server: Server) -> None:
 
 
 def test_hkp_scheme_mapping() -> None:
-    from pgpsig.keys import _keyserver_url
+    from pgpsig.keys.refreshing import _keyserver_url
 
     fpr = "A" * 40
     assert _keyserver_url("hkp://keys.example", fpr).startswith("http://keys.example:11371/pks/")

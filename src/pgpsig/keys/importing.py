@@ -1,0 +1,327 @@
+"""Importing certificates and revocation certificates into the store: ``pgpsig key import``.
+
+This module owns :func:`import_keys` and its report (:class:`ImportReport` of
+:class:`ImportItem`): merge each incoming certificate with the stored copy, keep what verifies
+(the rules are in :mod:`pgpsig.keys.material`), attach bare revocation signatures, and write the
+changed files under the store lock. Its steps are numbered in its docstring and marked ``# (n)``
+in the code.
+
+Nothing is duplicated: two copies of one signature differing only in unhashed subpackets are one
+signature. A bare revocation signature (what ``pgpsig key revoke`` and ``gpg --gen-revoke``
+write) joins the certificate it verifies against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pgpsig.errors import FormatError, LimitError
+from pgpsig.keyring import merge_cert, signature_identity
+from pgpsig.keys._common import (
+    _DIRECT_KEY,
+    _KEY_REVOCATION,
+    _SUBKEY_REVOCATION,
+    _copy,
+    _first_user_id,
+)
+from pgpsig.keys.material import KeyMaterial, _clean, _Index, read_key_material
+from pgpsig.packets import Cert, Signature
+from pgpsig.policy import Policy
+from pgpsig.store import Store
+from pgpsig.validity import CertValidator
+
+__all__ = [
+    "ImportItem",
+    "ImportReport",
+    "import_keys",
+]
+
+
+def _inventory(cert: Cert | None) -> set[bytes]:
+    """Everything a certificate holds, as comparable items."""
+    if cert is None:
+        return set()
+    items = {b"D" + signature_identity(s) for s in cert.direct}
+    for tag, comps in ((b"U", cert.uids), (b"A", cert.uats), (b"S", cert.subkeys)):
+        for c in comps:
+            items.add(tag + c.value)
+            items.update(tag + c.value + b"\0" + signature_identity(s) for s in c.signatures)
+    return items
+
+
+def _describe_change(before: Cert | None, after: Cert) -> list[str]:
+    old = _inventory(before)
+    new = _inventory(after)
+    gained = new - old
+    lost = old - new
+    out = []
+    counts = {
+        "user ID": sum(1 for i in gained if i[:1] == b"U" and b"\0" not in i[1:]),
+        "subkey": sum(1 for i in gained if i[:1] == b"S" and b"\0" not in i[1:]),
+        "signature": sum(1 for i in gained if i[:1] == b"D" or b"\0" in i[1:]),
+    }
+    for name, n in counts.items():
+        if n:
+            out.append(f"{n} new {name}{'s' if n != 1 else ''}")
+    if lost:
+        out.append(f"{len(lost)} stored item(s) no longer valid, removed")
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportItem:
+    """What happened to one certificate or bare signature of an import.
+
+    ``status``: ``new`` (a certificate the store did not have), ``updated`` (something joined a
+    stored certificate), ``unchanged``, ``rejected`` (nothing stored; see ``details``), or
+    ``ignored`` (refresh: a certificate the store does not hold).
+    """
+
+    source: str
+    fingerprint: str | None
+    user_id: str | None
+    status: str
+    details: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "source": self.source,
+            "fingerprint": self.fingerprint,
+            "user_id": self.user_id,
+            "status": self.status,
+            "details": list(self.details),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportReport:
+    """Every item of an import, and the problems found in the store while loading it."""
+
+    items: tuple[ImportItem, ...]
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was rejected."""
+        return not any(i.status == "rejected" for i in self.items)
+
+    def __bool__(self) -> bool:
+        raise TypeError("use report.ok")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "ok": self.ok,
+            "imported": [i.to_dict() for i in self.items],
+            "problems": list(self.problems),
+        }
+
+
+def _attach_bare(
+    sig: Signature, index: _Index, work: Mapping[str, Cert]
+) -> tuple[Cert | None, str]:
+    """A copy of the certificate a bare signature belongs to, with it attached; or a reason."""
+    if sig.sig_type not in (_KEY_REVOCATION, _SUBKEY_REVOCATION, _DIRECT_KEY):
+        return None, (
+            f"a bare type 0x{sig.sig_type:02X} signature cannot be attached "
+            "(import the certificate that carries it)"
+        )
+    if sig.created is None:
+        return None, "a bare signature without creation time"
+    own = [c for c in index.issuers(sig) if c.fingerprint in work]
+    for cert in own:
+        v = CertValidator(cert, Policy(), index.get)
+        p = cert.primary
+        if sig.sig_type in (_KEY_REVOCATION, _DIRECT_KEY):
+            if v.verify_over(sig, p, p.hash_prefix()):
+                out = _copy(cert)
+                out.direct.append(sig)
+                return out, ""
+            continue
+        for i, comp in enumerate(cert.subkeys):
+            assert comp.key is not None
+            if v.verify_over(sig, p, p.hash_prefix() + comp.key.hash_prefix()):
+                out = _copy(cert)
+                out.subkeys[i].signatures.append(sig)
+                return out, ""
+    if sig.sig_type == _KEY_REVOCATION:
+        # A designated revoker's revocation: any stored certificate naming the issuer.
+        for cert in work.values():
+            v = CertValidator(cert, Policy())
+            names = {f for s, _ in v.self_signatures() for f in s.revocation_keys}
+            hit = [f for f in sig.issuer_fingerprints if f in names]
+            revoker = index.get(hit[0]) if hit else None
+            if revoker is not None and v.verify_over(
+                sig, revoker.primary, cert.primary.hash_prefix()
+            ):
+                out = _copy(cert)
+                out.direct.append(sig)
+                return out, ""
+    if not own:
+        return None, (
+            f"a bare type 0x{sig.sig_type:02X} signature by {sig.issuer_hint}, whose certificate "
+            "is not in the store (import the certificate first)"
+        )
+    return None, f"a bare type 0x{sig.sig_type:02X} signature by {sig.issuer_hint} does not verify"
+
+
+def import_keys(
+    store: Store,
+    sources: Sequence[tuple[str, bytes]],
+    *,
+    only_known: bool = False,
+) -> ImportReport:
+    """Import certificates and revocations into a store, merging, validating, atomically.
+
+    Steps:
+
+    1. Parse every source (:func:`read_key_material`); an unparseable source is one rejected
+       item, the others go on.
+    2. Lock the store, then load it (so a concurrent importer's work is seen, not overwritten);
+       files that cannot be read are reported and left alone.
+    3. For each certificate: merge it with the stored copy, then keep only what verifies
+       (:func:`clean_cert`, with every stored and incoming certificate as possible issuers). No
+       valid self-signature: rejected; nothing new: unchanged.
+    4. Then each bare signature (a revocation certificate): attach it to the stored or imported
+       certificate it verifies against; else rejected.
+    5. Write each changed certificate atomically, then release the lock.
+
+    Args:
+        store: The store to import into.
+        sources: ``(name, content)`` of each file.
+        only_known: Ignore certificates the store does not hold (what refresh does).
+
+    Returns:
+        One item per certificate or bare signature (and per unparseable source).
+
+    Raises:
+        KeyringError: The store cannot be locked, listed or written.
+    """
+    items: list[ImportItem] = []
+    parsed: list[tuple[str, KeyMaterial]] = []
+    # (1)
+    for name, data in sources:
+        try:
+            parsed.append((name, read_key_material(data, source=name)))
+        except (FormatError, LimitError) as e:
+            items.append(
+                ImportItem(
+                    source=name,
+                    fingerprint=None,
+                    user_id=None,
+                    status="rejected",
+                    details=(str(e),),
+                )
+            )
+    # (2)
+    with store.locked():
+        ring = store.load()
+        work: dict[str, Cert] = dict(ring.certs)
+        index = _Index(work.values())
+        for _name, material in parsed:
+            for c in material.certs:
+                if c.fingerprint not in index.by_fpr:
+                    index.put(c)
+        changed: dict[str, Cert] = {}
+        # Certificates loaded from a file not named after them (copied in by a person).
+        misplaced = {f for f in work if not store.cert_path(f).is_file()}
+
+        def commit(name: str, before: Cert | None, cleaned: Cert, notes: list[str]) -> None:
+            fpr = cleaned.fingerprint
+            details = _describe_change(before, cleaned)
+            if before is None:
+                status = "new"
+            elif _inventory(before) == _inventory(cleaned):
+                status = "unchanged"
+            else:
+                status = "updated"
+            relocate = fpr in misplaced
+            if relocate:
+                details.append(f"now stored as {store.cert_path(fpr).name}")
+                misplaced.discard(fpr)
+            if status != "unchanged" or relocate:
+                work[fpr] = cleaned
+                changed[fpr] = cleaned
+                index.put(cleaned)
+            items.append(
+                ImportItem(
+                    source=name,
+                    fingerprint=fpr,
+                    user_id=_first_user_id(cleaned),
+                    status=status,
+                    details=tuple(details + notes),
+                )
+            )
+
+        # (3)
+        for name, material in parsed:
+            extra = (
+                ("secret key material was not stored (only the public certificate)",)
+                if material.had_secret
+                else ()
+            )
+            for cert in material.certs:
+                fpr = cert.fingerprint
+                before = work.get(fpr)
+                if before is None and only_known:
+                    items.append(
+                        ImportItem(
+                            source=name,
+                            fingerprint=fpr,
+                            user_id=_first_user_id(cert),
+                            status="ignored",
+                            details=("not in the store",),
+                        )
+                    )
+                    continue
+                combined = _copy(before) if before is not None else Cert(primary=cert.primary)
+                merge_cert(combined, cert)
+                cleaned, notes = _clean(combined, index)
+                if cleaned is None:
+                    items.append(
+                        ImportItem(
+                            source=name,
+                            fingerprint=fpr,
+                            user_id=_first_user_id(cert),
+                            status="rejected",
+                            details=tuple(notes),
+                        )
+                    )
+                    continue
+                commit(name, before, cleaned, [*notes, *extra])
+        # (4) after every certificate, so that a revocation may come before its certificate.
+        for name, material in parsed:
+            for sig in material.signatures:
+                target, reason = _attach_bare(sig, index, work)
+                if target is None:
+                    items.append(
+                        ImportItem(
+                            source=name,
+                            fingerprint=None,
+                            user_id=None,
+                            status="rejected",
+                            details=(reason,),
+                        )
+                    )
+                    continue
+                before = work.get(target.fingerprint)
+                cleaned, notes = _clean(target, index)
+                if cleaned is None:  # cannot happen: the target was clean before
+                    items.append(
+                        ImportItem(
+                            source=name,
+                            fingerprint=target.fingerprint,
+                            user_id=None,
+                            status="rejected",
+                            details=tuple(notes),
+                        )
+                    )
+                    continue
+                commit(name, before, cleaned, notes)
+        # (5)
+        for cert in changed.values():
+            store.write_cert(cert, comment=_first_user_id(cert))
+        return ImportReport(items=tuple(items), problems=tuple(ring.problems))

@@ -1,0 +1,345 @@
+"""Reading key files, and keeping only the parts of a certificate that may be stored.
+
+This module owns :func:`read_key_material` (certificates and bare signatures from armored or
+binary data) and :func:`clean_cert` (the validation every certificate passes before the store,
+an export or a certification sees it). :mod:`pgpsig.keys.importing` merges and stores; the
+judgement of validity at use is :mod:`pgpsig.validity`'s and :mod:`pgpsig.trust`'s.
+
+Rules of cleaning (also in the README, "Keys", item **import**): self-signatures (0x10-0x13,
+0x1F), subkey bindings (0x18) and revocations (0x20, 0x28, 0x30 by the key itself) must verify
+with the primary key; a user ID without a valid self-signature and a subkey without a valid
+binding are dropped; a certificate with no valid self-signature at all is refused. Third-party
+certifications (and their 0x30 revocations) are kept when their issuer's certificate is unknown,
+because they can only be judged later (by :mod:`pgpsig.trust`, at use), and are dropped when the
+issuer is known and they do not verify. Key revocations by a designated revoker follow the same
+rule. Signature *policy* (SHA-1 cutoffs, key sizes) is not applied when storing: it is applied
+when a certificate is judged, so a stricter or looser ``--policy`` later sees every claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from pgpsig import armor
+from pgpsig.errors import CertificateError, FormatError, PacketError
+from pgpsig.keyring import read_certs
+from pgpsig.keys._common import (
+    _CERT_REVOCATION,
+    _CERTIFICATIONS,
+    _DIRECT_KEY,
+    _KEY_REVOCATION,
+    _PRIMARY_ONLY,
+    _SUBKEY_BINDING,
+    _SUBKEY_REVOCATION,
+    _TAG_SIGNATURE,
+    _TAGS_KEY,
+    _TAGS_SKIPPED_BEFORE_KEY,
+    _names,
+)
+from pgpsig.packets import (
+    MAX_PACKETS_PER_CERT,
+    Cert,
+    Component,
+    Signature,
+    iter_packets,
+    parse_certs,
+)
+from pgpsig.packets import parse_signature as _parse_signature
+from pgpsig.policy import Policy
+from pgpsig.validity import CertValidator
+
+__all__ = [
+    "KeyMaterial",
+    "clean_cert",
+    "read_key_material",
+]
+
+
+_ARMOR_LABELS = frozenset({"PGP PUBLIC KEY BLOCK", "PGP PRIVATE KEY BLOCK", "PGP SIGNATURE"})
+
+
+@dataclass(slots=True)
+class KeyMaterial:
+    """What a key file holds: certificates and bare signatures (revocation certificates)."""
+
+    certs: list[Cert] = field(default_factory=list)
+    signatures: list[Signature] = field(default_factory=list)
+    had_secret: bool = False
+
+
+def _split(binary: bytes, into: KeyMaterial) -> None:
+    """Leading signature packets are bare signatures; the rest are certificates."""
+    for p in iter_packets(binary):
+        if p.tag in _TAGS_KEY:
+            certs = parse_certs(binary[p.offset :])
+            into.certs.extend(certs)
+            into.had_secret = into.had_secret or any(c.had_secret for c in certs)
+            return
+        if p.tag == _TAG_SIGNATURE:
+            into.signatures.append(_parse_signature(p.body))
+        elif p.tag not in _TAGS_SKIPPED_BEFORE_KEY:
+            raise PacketError(f"unexpected packet (tag {p.tag}) where a key or signature belongs")
+
+
+def read_key_material(data: bytes, *, source: str = "<data>") -> KeyMaterial:
+    """Parse certificates and bare signatures from armored or binary data.
+
+    Armored input may hold several blocks (``PGP PUBLIC KEY BLOCK``, ``PGP PRIVATE KEY BLOCK`` or
+    ``PGP SIGNATURE``); other blocks are ignored. A block or binary stream may start with bare
+    signature packets (a revocation certificate) followed by certificates.
+
+    Args:
+        data: The file's content.
+        source: A name for messages.
+
+    Returns:
+        The certificates (public parts only) and bare signatures.
+
+    Raises:
+        FormatError: Malformed armor or packets, or nothing usable at all.
+    """
+    out = KeyMaterial()
+    try:
+        if armor.is_armored(data):
+            for block in armor.decode_all(data):
+                if block.label in _ARMOR_LABELS:
+                    _split(bytes(block.data), out)
+        else:
+            _split(data, out)
+    except FormatError as e:
+        raise type(e)(f"{source}: {e}") from e
+    if not out.certs and not out.signatures:
+        raise FormatError(f"{source}: no certificate or signature found")
+    return out
+
+
+class _Index:
+    """Certificates by primary fingerprint and key ID, to find the issuer of a certification."""
+
+    def __init__(self, certs: Iterable[Cert] = ()) -> None:
+        self.by_fpr: dict[str, Cert] = {}
+        self.by_kid: dict[str, list[Cert]] = {}
+        for c in certs:
+            self.put(c)
+
+    def put(self, cert: Cert) -> None:
+        old = self.by_fpr.get(cert.fingerprint)
+        self.by_fpr[cert.fingerprint] = cert
+        kids = self.by_kid.setdefault(cert.primary.key_id, [])
+        if old is not None and old in kids:
+            kids.remove(old)
+        kids.append(cert)
+
+    def get(self, fpr: str) -> Cert | None:
+        return self.by_fpr.get(fpr.upper())
+
+    def issuers(self, sig: Signature) -> list[Cert]:
+        """Certificates whose primary key may have made ``sig`` (fingerprints first)."""
+        if sig.issuer_fingerprints:
+            return [c for f in sig.issuer_fingerprints if (c := self.by_fpr.get(f)) is not None]
+        out: list[Cert] = []
+        for kid in sig.issuer_key_ids:
+            out.extend(self.by_kid.get(kid, []))
+        return out
+
+
+def _third_party_ok(
+    v: CertValidator, sig: Signature, prefix: bytes, index: _Index
+) -> tuple[bool, str | None]:
+    """A signature by another key: (keep, note). Unknown issuer: kept, to be judged at use."""
+    if not sig.issuer_fingerprints and not sig.issuer_key_ids:
+        return False, "a signature without issuer was dropped"
+    issuers = [c for c in index.issuers(sig) if c.fingerprint != v.cert.fingerprint]
+    if not issuers:
+        return True, None
+    if any(v.verify_over(sig, c.primary, prefix) for c in issuers):
+        return True, None
+    return False, f"a signature by {issuers[0].fingerprint} that does not verify was dropped"
+
+
+def clean_cert(
+    cert: Cert, lookup: Callable[[str], Cert | None] | None = None
+) -> tuple[Cert | None, list[str]]:
+    """The part of ``cert`` that may be stored (this module's docstring), and what was dropped.
+
+    Args:
+        cert: A parsed certificate (possibly merged from several copies).
+        lookup: Finds other certificates by primary fingerprint (issuers of third-party
+            certifications, designated revokers); None knows none.
+
+    Returns:
+        ``(cleaned, notes)``: a new certificate holding only signatures that verify (or cannot be
+        judged yet), or None when no self-signature verifies; and one note per dropped item.
+    """
+    index = _LookupIndex(lookup)
+    return _clean(cert, index)
+
+
+class _LookupIndex(_Index):
+    """An index backed by a lookup function (fingerprints only)."""
+
+    def __init__(self, lookup: Callable[[str], Cert | None] | None) -> None:
+        super().__init__()
+        self._lookup = lookup
+
+    def issuers(self, sig: Signature) -> list[Cert]:
+        if self._lookup is None:
+            return []
+        return [c for f in sig.issuer_fingerprints if (c := self._lookup(f)) is not None]
+
+    def get(self, fpr: str) -> Cert | None:
+        return self._lookup(fpr) if self._lookup is not None else None
+
+
+def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
+    p = cert.primary
+    v = CertValidator(cert, Policy(), index.get)
+    notes: list[str] = []
+    out = Cert(primary=p, had_secret=cert.had_secret)
+    self_ok = False
+    revokers: set[str] = set()
+
+    def usable(sig: Signature) -> bool:
+        return sig.created is not None and sig.created_count == 1
+
+    # Signatures over the primary key alone (direct-key 0x1F, key revocation 0x20) found after a
+    # user ID or subkey are misplaced; they verify wherever they are, so they are moved to the
+    # primary key (as gpg does) rather than lost.
+    direct = list(cert.direct)
+    for comp in (*cert.uids, *cert.uats, *cert.subkeys):
+        direct.extend(s for s in comp.signatures if s.sig_type in _PRIMARY_ONLY)
+    # Direct-key self-signatures first (they may name designated revokers).
+    for sig in direct:
+        if (
+            sig.sig_type == _DIRECT_KEY
+            and usable(sig)
+            and _names(sig, p)
+            and v.verify_over(sig, p, p.hash_prefix())
+        ):
+            out.direct.append(sig)
+            self_ok = True
+            revokers.update(sig.revocation_keys)
+            continue
+        if sig.sig_type != _KEY_REVOCATION:
+            if sig.sig_type != _DIRECT_KEY or not _names(sig, p):
+                notes.append(
+                    f"a type 0x{sig.sig_type:02X} signature on the primary key was dropped"
+                )
+            else:
+                notes.append("a direct-key self-signature that does not verify was dropped")
+    # User IDs and attributes.
+    for comps, target in ((cert.uids, out.uids), (cert.uats, out.uats)):
+        for comp in comps:
+            prefix = p.hash_prefix() + comp.hash_prefix()
+            kept: list[Signature] = []
+            bound = False
+            for sig in comp.signatures:
+                if sig.sig_type in _PRIMARY_ONLY:
+                    continue  # moved to the primary key above
+                if not usable(sig) or not (
+                    sig.sig_type in _CERTIFICATIONS or sig.sig_type == _CERT_REVOCATION
+                ):
+                    notes.append(f"a type 0x{sig.sig_type:02X} signature on a user ID was dropped")
+                    continue
+                if _names(sig, p):  # a self-signature (or no issuer at all): it must verify
+                    if v.verify_over(sig, p, prefix):
+                        kept.append(sig)
+                        if sig.sig_type != _CERT_REVOCATION:
+                            bound = True
+                            revokers.update(sig.revocation_keys)
+                    else:
+                        notes.append(f"a self-signature on user ID {comp.uid!r} does not verify")
+                    continue
+                keep, note = _third_party_ok(v, sig, prefix, index)
+                if keep:
+                    kept.append(sig)
+                elif note:
+                    notes.append(note)
+            if bound:
+                target.append(Component(comp.kind, comp.value, signatures=kept))
+                self_ok = True
+            else:
+                what = f"user ID {comp.uid!r}" if comp.kind == "uid" else "a user attribute"
+                notes.append(f"{what} has no valid self-signature and was dropped")
+    # Key revocations: by the key itself, or by a designated revoker.
+    for sig in direct:
+        if sig.sig_type != _KEY_REVOCATION:
+            continue
+        if not usable(sig):
+            notes.append("a key revocation without a creation time was dropped")
+            continue
+        if _names(sig, p) and v.verify_over(sig, p, p.hash_prefix()):
+            out.direct.append(sig)
+            self_ok = True
+            continue
+        named = [f for f in sig.issuer_fingerprints if f in revokers]
+        if named:
+            other = index.get(named[0])
+            if other is None or v.verify_over(sig, other.primary, p.hash_prefix()):
+                out.direct.append(sig)
+                continue
+        notes.append(f"a key revocation by {sig.issuer_hint} that does not verify was dropped")
+    # Subkeys.
+    for comp in cert.subkeys:
+        assert comp.key is not None
+        prefix = p.hash_prefix() + comp.key.hash_prefix()
+        kept = []
+        bound = False
+        for sig in comp.signatures:
+            if sig.sig_type in _PRIMARY_ONLY:
+                continue  # moved to the primary key above
+            ok = (
+                sig.sig_type in (_SUBKEY_BINDING, _SUBKEY_REVOCATION)
+                and usable(sig)
+                and _names(sig, p)
+                and v.verify_over(sig, p, prefix)
+            )
+            if ok:
+                kept.append(sig)
+                bound = bound or sig.sig_type == _SUBKEY_BINDING
+            else:
+                notes.append(
+                    f"a type 0x{sig.sig_type:02X} signature on subkey {comp.key.fingerprint} "
+                    "that does not verify was dropped"
+                )
+        if bound:
+            out.subkeys.append(Component("subkey", comp.value, key=comp.key, signatures=kept))
+        else:
+            notes.append(f"subkey {comp.key.fingerprint} has no valid binding and was dropped")
+    if not self_ok:
+        return None, [*notes, f"{p.fingerprint} has no valid self-signature"]
+    packets = (
+        1
+        + len(out.direct)
+        + sum(1 + len(c.signatures) for c in (*out.uids, *out.uats, *out.subkeys))
+    )
+    if packets > MAX_PACKETS_PER_CERT:
+        # Stored, it could not be read back (certificate flooding): refuse the whole merge.
+        return None, [
+            *notes,
+            f"{p.fingerprint} would hold {packets} packets, more than the "
+            f"{MAX_PACKETS_PER_CERT} a certificate may have (flooded?)",
+        ]
+    return out, notes
+
+
+def _one_clean_cert(data: bytes, *, source: str, noun: str) -> tuple[Cert, list[str]]:
+    """The one certificate ``data`` holds, cleaned (:func:`clean_cert`), and what was dropped.
+
+    Args:
+        data: Armored or binary certificate or transferable secret key.
+        source: A name for messages.
+        noun: What ``data`` should be, for messages (``key``, ``certificate``).
+
+    Raises:
+        FormatError: Malformed, or not exactly one certificate.
+        CertificateError: No valid self-signature.
+    """
+    certs = read_certs(data, source=source)
+    if len(certs) != 1:
+        raise FormatError(f"expected one {noun}, found {len(certs)}")
+    cleaned, notes = clean_cert(certs[0])
+    if cleaned is None:
+        raise CertificateError("; ".join(notes))
+    return cleaned, notes
