@@ -6,7 +6,8 @@ Steps, for each module (numbered as in the code):
 2. Its clear-signed frame is decoded strictly and every signature judged
    (:mod:`pgpsig.verify`): a malformed file is INVALID (4) with nothing else checked.
 3. The signature that counts is chosen: a good one by a trusted signer if any, else a good one,
-   else the most telling failure. Trust comes only from the configured roots (:mod:`pgpsig.trust`).
+   else the most telling failure; a bad signature is never hidden by a good one (it counts as the
+   failure). Trust comes only from the configured roots (:mod:`pgpsig.trust`).
    Bad signature: TAMPERED (2), plus INVALID (4) when the signer is not trusted; unknown,
    untrusted, policy-rejected or unusable key: INVALID (4); key expired at signing time: EXPIRED
    (32); key or its certification revoked: REVOKED (64). Soft revocation after signing: still good,
@@ -27,6 +28,7 @@ GOOD is set only with a good, trusted signature and all files intact: 129 is the
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -203,7 +205,8 @@ def _judge_signature(
         if best is None or (decision.trusted and not best[1].trusted):
             best = (s, decision)
     text = b"".join(texts.get(0, [])).replace(b"\r\n", b"\n")
-    if best is None:
+    # A bad signature is reported, never hidden by a good one (THREATS.md: several signatures).
+    if best is None or any(s.status is SigStatus.BAD for s in report.signatures):
         failures = [s for s in report.signatures if not s.good]
         first = _most_telling(failures)
         status = {
@@ -321,6 +324,31 @@ def _local_manifest(
         return None, f"secure signature {f}: malformed manifest: {e}"
 
 
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """The contents of the regular file at ``path`` (links followed), None if over ``limit`` bytes.
+
+    Opened without blocking and checked before reading: a FIFO would hang the check and a device
+    such as ``/dev/zero`` (its size is 0) would be read until memory runs out.
+
+    Raises:
+        OSError: it cannot be opened or read, or it is not a regular file.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if st.st_size > limit:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fp:
+            data = fp.read(st.st_size + 1)
+            if len(data) > st.st_size:  # it grew since fstat
+                data += fp.read(limit + 1 - len(data))
+    finally:
+        os.close(fd)
+    return data if len(data) <= limit else None
+
+
 def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
     """Steps 1-5 up to hashing: judge the signature, parse the manifest, resolve every file."""
     path = module_dir
@@ -329,7 +357,8 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
     try:
         if not sig_path.exists():
             return _Pending(name, path, Status.UNSIGNED, ["unsigned"], None)
-        if sig_path.stat().st_size > MAX_SIG_BYTES:
+        data = _read_regular(sig_path, MAX_SIG_BYTES)
+        if data is None:
             res = SignatureResult(status=SigStatus.MALFORMED, reason="module.sig too large")
             return _Pending(
                 name,
@@ -338,7 +367,6 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
                 _fail_details("module.sig too large"),
                 ModuleSignature(result=res),
             )
-        data = sig_path.read_bytes()
     except OSError as e:
         res = SignatureResult(status=SigStatus.MALFORMED, reason=str(e))
         return _Pending(
