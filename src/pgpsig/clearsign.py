@@ -88,6 +88,8 @@ _SPACE = 0x20
 _OUTSIDE_KEEP = 4096  # bytes of leading/trailing text kept for the report
 _TEXT_SLICE = 64 * 1024  # text is canonicalised in slices of about this size (bounds memory)
 _MAX_HEADER_BYTES = 64 * 1024  # a real frame has one short Hash: line
+MAX_LINE_BYTES = 16 * 1024 * 1024
+"""Longest line (in bytes, without its LF) :func:`decode_stream` accepts: memory is bounded by it."""
 _HASH_HEADER = re.compile(rb"Hash:[ \t]*(.*)", re.DOTALL)
 _UNESCAPED_DASH = re.compile(rb"\n-(?! )")
 _ESCAPED_LINE = re.compile(rb"\n- ")
@@ -236,6 +238,11 @@ class _FrameParser:
         self._signature_line = 0
         self._signature_parts: list[bytes] = []
         self._signature_size = 0
+
+    @property
+    def line(self) -> int:
+        """The 1-based number of the line at the current position."""
+        return self._line
 
     def feed(self, buf: bytes) -> None:
         pos, size = 0, len(buf)
@@ -415,6 +422,7 @@ def decode_stream(
     *,
     chunk_size: int = 1 << 20,
     max_signature_bytes: int = 1 << 20,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> tuple[FrameInfo, ...]:
     """Decode one or more clear-signed blocks from a binary stream, streaming their text.
 
@@ -423,13 +431,16 @@ def decode_stream(
     bounded by about ``chunk_size`` plus the longest line, whatever the size of the text.
 
     A sink may have received text of a block that later turns out to be malformed: only a normal
-    return means every block was well formed.
+    return means every block was well formed. A line (text, header, armor or text outside the
+    blocks) longer than ``max_line_bytes`` is refused, so memory stays bounded however the input
+    is laid out.
 
     Args:
         stream: Binary input, read with ``read(chunk_size)`` until it returns ``b""``.
         start_block: Called once per block with its hash names; returns that block's sink.
         chunk_size: Bytes per read.
         max_signature_bytes: Refuse a signature armor longer than this.
+        max_line_bytes: Refuse a line longer than this.
 
     Returns:
         One :class:`FrameInfo` per block, in input order.
@@ -437,7 +448,7 @@ def decode_stream(
     Raises:
         ClearsignFormatError: The input breaks a rule of the framework (see the module
             docstring), including the armor rules for the signature.
-        LimitError: The signature armor or the header section is too long.
+        LimitError: The signature armor, the header section or a line is too long.
         ValueError: ``chunk_size`` is smaller than 1.
 
     Exceptions raised by ``stream.read`` or by a sink propagate unchanged.
@@ -446,6 +457,11 @@ def decode_stream(
         raise ValueError("chunk_size must be at least 1")
     parser = _FrameParser(start_block, max_signature_bytes)
     pending: list[bytes] = []  # pieces of a line whose LF has not been read yet
+    held = 0  # their total size
+
+    def too_long() -> LimitError:
+        return LimitError(f"a line longer than {max_line_bytes} bytes", line=parser.line)
+
     while True:
         data = stream.read(chunk_size)
         if not data:
@@ -453,18 +469,27 @@ def decode_stream(
         cut = data.rfind(b"\n")
         if cut < 0:
             pending.append(data)
+            held += len(data)
+            if held > max_line_bytes:
+                raise too_long()
             continue
         if pending:
+            if held + data.find(b"\n") > max_line_bytes:
+                raise too_long()
             pending.append(data[: cut + 1])
             complete = b"".join(pending)
             pending = []
+            held = 0
         else:
             complete = data if cut == len(data) - 1 else data[: cut + 1]
         if cut < len(data) - 1:
             pending.append(data[cut + 1 :])
+            held = len(data) - cut - 1
         del data
         parser.feed(complete)
         del complete
+    if held > max_line_bytes:
+        raise too_long()
     return parser.finish(b"".join(pending))
 
 
