@@ -227,16 +227,18 @@ def verify(
     stdin = str(file) == "-"
     try:
         if signature is not None:
-            sig_bytes = _read(signature)
+            from pgpsig.armor import MAX_ARMOR_BYTES
+
+            sig_bytes = _read(signature, limit=MAX_ARMOR_BYTES)
             data_src: Any = sys.stdin.buffer if stdin else _existing(file)
             report = verify_detached(
                 data_src, sig_bytes, ring, policy=pol, now=now, min_signatures=min_signatures
             )
             out = None
         else:
-            import io
-
-            src: Any = io.BytesIO(sys.stdin.buffer.read()) if stdin else _existing(file)
+            # stdin is spooled to a temporary file, not memory: it may be re-read (a second pass
+            # for digests the Hash: header did not announce) and may be of any size.
+            src: Any = _spool(sys.stdin.buffer) if stdin else _existing(file)
             out = _AtomicOutput(output) if output is not None else None
             try:
                 report = verify_clearsigned(
@@ -285,11 +287,32 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, *, limit: int | None = None) -> bytes:
+    """The bytes of ``path``; with ``limit``, more than ``limit`` bytes is a LimitError."""
     try:
-        return path.read_bytes()
+        if limit is None:
+            return path.read_bytes()
+        with path.open("rb") as fp:
+            data = fp.read(min(limit, max(path.stat().st_size, 1 << 16)) + 1)
+            if len(data) <= limit:
+                data += fp.read(limit + 1 - len(data))
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror or e}") from e
+    if len(data) > limit:
+        from pgpsig.errors import LimitError
+
+        raise LimitError(f"{path}: larger than {limit} bytes")
+    return data
+
+
+def _spool(stream: Any) -> Any:
+    """Copy a binary stream into an anonymous temporary file, rewound (bounded memory)."""
+    import shutil
+
+    tmp = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the process; returned open
+    shutil.copyfileobj(stream, tmp, 1 << 20)
+    tmp.seek(0)
+    return tmp
 
 
 # --------------------------------------------------------------------------------------------------

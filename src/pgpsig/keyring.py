@@ -250,9 +250,15 @@ def _read_file(path: Path) -> bytes:
         size = path.stat().st_size
         if size > MAX_KEYRING_FILE_BYTES:
             raise LimitError(f"{path}: keyring file larger than {MAX_KEYRING_FILE_BYTES} bytes")
-        return path.read_bytes()
+        with path.open("rb") as fp:  # bounded: a device (size 0) or a growing file is cut off
+            data = fp.read(size + 1)
+            if len(data) > size:
+                data += fp.read(MAX_KEYRING_FILE_BYTES + 1 - len(data))
     except OSError as e:
         raise KeyringError(f"cannot read keyring {path}: {e.strerror or e}") from e
+    if len(data) > MAX_KEYRING_FILE_BYTES:
+        raise LimitError(f"{path}: keyring file larger than {MAX_KEYRING_FILE_BYTES} bytes")
+    return data
 
 
 def load_keyring(paths: Iterable[Path]) -> Keyring:
