@@ -12,7 +12,8 @@ Groups (``--groups``, default all):
 * ``imports``: start-up of the check and sign paths, with and without typer.
 * ``small``: case (b), ``pgpsig check`` of one module against a typer-free driver.
 * ``install``: case (a), ``pgpsig check`` of the whole install against ``proto_check.py`` with
-  each proposal (walk-based resolution, pipelined hashing, batches of modules).
+  each proposal (walk-based resolution, pipelined hashing, whole modules to forked workers,
+  batches of modules).
 * ``sign``: case (a), signing in one process, with and without ``fsync`` of each module.sig.
 * ``inproc``: per-file costs in this process: ``resolve_inside`` (fast path and portable path),
   ``manifest.parse`` against a one-regex lower bound, ``manifest.render`` (which parses its
@@ -139,8 +140,8 @@ def _checks(ctx: run.Context, where: list[str]) -> list[run.Tool]:
             [*proto, "--walk-resolve", "--pipeline", *args],
         ),
         run.Tool(
-            "proto: no typer, walk-resolve, pipeline, batches",
-            [*proto, "--walk-resolve", "--pipeline", "--batch-modules", "16", *args],
+            "proto: no typer, walk-resolve, fanout",
+            [*proto, "--walk-resolve", "--fanout", *args],
         ),
         run.Tool(
             "proto: no typer, batches of 16 modules", [*proto, "--batch-modules", "16", *args]

@@ -1,6 +1,6 @@
 """Prototypes of changes proposed for ``pgpsig check``, measured by ``bench/experiments.py``.
 
-    python bench/proto_check.py [--walk-resolve] [--pipeline] [--batch-modules N]
+    python bench/proto_check.py [--walk-resolve] [--pipeline | --fanout] [--batch-modules N]
                                 --keyring CERT --trust-root CERT (--modules-dir DIR | MODULE...)
 
 Does what ``pgpsig check`` does with those options (default policy, human report on stdout, exit 0
@@ -14,6 +14,8 @@ that a typer-free fast path for ``check`` would have. Each flag adds one proposa
 * ``--pipeline``: the hashing pool is started first and each module's files are sent to it as
   soon as the module is prepared, so hashing overlaps the signature and manifest work.
 * ``--batch-modules N``: modules are checked N at a time (bounded memory: no 27,000-entry lists).
+* ``--fanout``: whole modules go to forked workers (signature, manifest, resolution and hashing
+  all in parallel), in groups balanced by the size of each ``module.sig``.
 
 Uses private helpers of :mod:`pgpsig.check` (``_prepare``, ``_finish``): a prototype only.
 """
@@ -39,6 +41,7 @@ def parse_args(argv: list[str]) -> tuple[dict[str, object], list[Path]]:
     opts: dict[str, object] = {
         "walk": False,
         "pipeline": False,
+        "fanout": False,
         "batch": 0,
         "keyring": [],
         "roots": [],
@@ -50,6 +53,8 @@ def parse_args(argv: list[str]) -> tuple[dict[str, object], list[Path]]:
             opts["walk"] = True
         elif a == "--pipeline":
             opts["pipeline"] = True
+        elif a == "--fanout":
+            opts["fanout"] = True
         elif a == "--batch-modules":
             opts["batch"] = int(next(it))
         elif a == "--keyring":
@@ -139,6 +144,46 @@ def check_pipelined(modules: list[tuple[str, Path]], opts: chk.CheckOptions) -> 
     ]
 
 
+_FANOUT: tuple[list[tuple[str, Path]], chk.CheckOptions] | None = None
+
+
+def _check_group(indices: list[int]) -> list[tuple[int, object]]:
+    """In a forked worker: check some modules (inherited, not pickled), hashing sequentially."""
+    assert _FANOUT is not None
+    modules, opts = _FANOUT
+    chk.digest_files = lambda paths: hashing.digest_files(paths, workers=1)  # type: ignore[assignment]
+    reports = chk.check_modules([modules[i] for i in indices], opts)
+    return list(zip(indices, reports, strict=True))
+
+
+def check_fanout(modules: list[tuple[str, Path]], opts: chk.CheckOptions) -> list[object]:
+    """Whole modules to forked workers: signature, manifest, resolution and hashing all run in
+    parallel; groups balanced by the size of each module.sig (which grows with its entries)."""
+    global _FANOUT  # noqa: PLW0603 - handed to the forked workers without pickling
+    _FANOUT = (modules, opts)
+    workers = os.cpu_count() or 1
+    weights = []
+    for i, (_name, d) in enumerate(modules):
+        try:
+            weights.append((os.stat(Path(d) / "module.sig").st_size, i))
+        except OSError:
+            weights.append((0, i))
+    groups: list[list[int]] = [[] for _ in range(workers * 4)]
+    loads = [0] * len(groups)
+    for w, i in sorted(weights, reverse=True):  # longest first, to the lightest group
+        k = loads.index(min(loads))
+        groups[k].append(i)
+        loads[k] += w + 2048
+    out: list[object] = [None] * len(modules)
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze
+    ) as pool:
+        for done in pool.map(_check_group, [g for g in groups if g]):
+            for i, report in done:
+                out[i] = report
+    return out
+
+
 def main(argv: list[str]) -> int:
     o, targets = parse_args(argv)
     ring = load_keyring(o["keyring"])  # type: ignore[arg-type]
@@ -163,7 +208,9 @@ def main(argv: list[str]) -> int:
     out: list[str] = []
     for i in range(0, len(modules), size):
         group = modules[i : i + size]
-        if o["pipeline"]:
+        if o["fanout"]:
+            reports = check_fanout(group, opts)
+        elif o["pipeline"]:
             reports = check_pipelined(group, opts)
         else:
             reports = chk.check_modules(group, opts)
