@@ -765,3 +765,315 @@ def test_known_differences_name_scenarios() -> None:
     assert len({c.name for c in CROSSED} | {c.name for c in COMMANDS}) == len(CROSSED) + len(
         COMMANDS
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# pgpsig sop on its own: no oracle needed
+
+
+def pgpsig_sop(
+    *args: str,
+    stdin: bytes = b"",
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    pass_fds: tuple[int, ...] = (),
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``pgpsig-sop`` (through :func:`pgpsig.cli.sop_main`); never a traceback, one-line errors."""
+    r = subprocess.run(
+        [*PGPSIG_SOP, *args],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        pass_fds=pass_fds,
+        timeout=120,
+        check=False,
+    )
+    assert b"Traceback" not in r.stderr, r.stderr.decode(errors="replace")
+    assert r.stderr.count(b"\n") <= 1, r.stderr.decode(errors="replace")
+    assert r.returncode in {int(c) for c in sop.SopExit} | {1}, r.returncode
+    return r
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("own")
+    key = sop.generate_key(["Own <own@example.org>"], now=NOW - DAY)
+    (d / "own.key").write_bytes(key)
+    (d / "own.cert").write_bytes(sop.extract_cert(key))
+    other = sop.generate_key(["Other <other@example.org>"], now=NOW - DAY)
+    (d / "other.key").write_bytes(other)
+    (d / "other.cert").write_bytes(sop.extract_cert(other))
+    return d
+
+
+def test_version_variants() -> None:
+    from pgpsig import __version__
+
+    plain = pgpsig_sop("version")
+    assert (plain.returncode, plain.stdout) == (0, f"pgpsig {__version__}\n".encode())
+    extended = pgpsig_sop("version", "--extended").stdout.decode().splitlines()
+    assert extended[0] == f"pgpsig {__version__}"
+    assert any(line.startswith("cryptography ") for line in extended)
+    assert b"cryptography" in pgpsig_sop("version", "--backend").stdout
+    spec = pgpsig_sop("version", "--sop-spec").stdout.decode().splitlines()
+    assert spec[0] == sop.SOP_SPEC
+    assert spec[0].startswith("~draft-dkg-openpgp-stateless-cli-")
+    assert pgpsig_sop("version", "--backend", "--extended").returncode == 83
+
+
+def test_pgpsig_sop_and_the_pgpsig_sop_program_agree() -> None:
+    via_pgpsig = subprocess.run(
+        [sys.executable, "-m", "pgpsig", "sop", "version", "--extended"],
+        capture_output=True,
+        check=False,
+    )
+    assert via_pgpsig.returncode == 0
+    assert via_pgpsig.stdout == pgpsig_sop("version", "--extended").stdout
+    for args, code in (
+        (["encrypt", "--as=binary", "x"], 69),
+        (["verify", "--bogus"], 37),
+        ([], 19),
+    ):
+        r = subprocess.run(
+            [sys.executable, "-m", "pgpsig", "sop", *args], capture_output=True, check=False
+        )
+        assert r.returncode == code, (args, r.stderr)
+        assert pgpsig_sop(*args).returncode == code
+
+
+def test_pgpsig_sop_program_is_declared() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    from conftest import ROOT
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["pgpsig-sop"] == "pgpsig.cli:sop_main"
+
+
+def test_list_profiles() -> None:
+    r = pgpsig_sop("list-profiles", "generate-key")
+    assert r.returncode == 0
+    assert [line.split(":")[0] for line in r.stdout.decode().splitlines()] == ["rfc4880", "rfc9580"]
+    assert pgpsig_sop("list-profiles", "sign").returncode == 89
+    assert pgpsig_sop("list-profiles").returncode == 19
+
+
+def test_generate_key_without_user_id(tmp_path: Path) -> None:
+    key = pgpsig_sop("generate-key", "--no-armor")
+    assert key.returncode == 0
+    (cert,) = packets.parse_certs(key.stdout)
+    assert cert.uids == [] and [s.sig_type for s in cert.direct] == [0x1F]
+    (tmp_path / "k").write_bytes(key.stdout)
+    (tmp_path / "c").write_bytes(pgpsig_sop("extract-cert", stdin=key.stdout).stdout)
+    sig = pgpsig_sop("sign", "k", stdin=b"x", cwd=tmp_path)
+    (tmp_path / "s").write_bytes(sig.stdout)
+    assert pgpsig_sop("verify", "s", "c", stdin=b"x", cwd=tmp_path).returncode == 0
+
+
+def test_special_designators(keys: Path, tmp_path: Path) -> None:
+    data = b"designated\n"
+    (tmp_path / "sig").write_bytes(pgpsig_sop("sign", str(keys / "own.key"), stdin=data).stdout)
+    cert = (keys / "own.cert").read_bytes()
+    # @ENV: and @FD: as inputs.
+    r = pgpsig_sop(
+        "verify", "sig", "@ENV:THE_CERT", stdin=data, cwd=tmp_path, env={"THE_CERT": cert.decode()}
+    )
+    assert r.returncode == 0, r.stderr
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, cert)
+    os.close(write_fd)
+    try:
+        r = pgpsig_sop(
+            "verify", "sig", f"@FD:{read_fd}", stdin=data, cwd=tmp_path, pass_fds=(read_fd,)
+        )
+    finally:
+        os.close(read_fd)
+    assert r.returncode == 0, r.stderr
+    assert (
+        pgpsig_sop("verify", "sig", "@ENV:UNSET_VARIABLE_X", stdin=data, cwd=tmp_path).returncode
+        == 61
+    )
+    assert pgpsig_sop("verify", "sig", "@HTTP:x", stdin=data, cwd=tmp_path).returncode == 71
+    # A special designator that is also a file name is ambiguous.
+    (tmp_path / "@ENV:AMBIGUOUS").write_bytes(cert)
+    r = pgpsig_sop(
+        "verify", "sig", "@ENV:AMBIGUOUS", stdin=data, cwd=tmp_path, env={"AMBIGUOUS": "x"}
+    )
+    assert r.returncode == 73
+    # Outputs: @FD: yes, @ENV: no, an existing file never overwritten.
+    msg = pgpsig_sop("inline-sign", str(keys / "own.key"), stdin=data).stdout
+    read_fd, write_fd = os.pipe()
+    try:
+        r = pgpsig_sop(
+            "inline-verify",
+            f"--verifications-out=@FD:{write_fd}",
+            str(keys / "own.cert"),
+            stdin=msg,
+            pass_fds=(write_fd,),
+        )
+        os.close(write_fd)
+        written = os.read(read_fd, 65536)
+    finally:
+        os.close(read_fd)
+    assert r.returncode == 0 and r.stdout == data
+    assert written.decode().endswith(" mode:binary\n")
+    assert (
+        pgpsig_sop(
+            "inline-verify", "--verifications-out=@ENV:X", str(keys / "own.cert"), stdin=msg
+        ).returncode
+        == 71
+    )
+    (tmp_path / "exists").write_bytes(b"keep")
+    r = pgpsig_sop("inline-detach", "--signatures-out=exists", stdin=msg, cwd=tmp_path)
+    assert (r.returncode, r.stdout, (tmp_path / "exists").read_bytes()) == (59, b"", b"keep")
+
+
+def test_micalg_out(keys: Path, tmp_path: Path) -> None:
+    r = pgpsig_sop("sign", "--micalg-out=micalg", str(keys / "own.key"), stdin=b"x", cwd=tmp_path)
+    assert r.returncode == 0
+    assert (tmp_path / "micalg").read_bytes() == b"pgp-sha512"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-", None),
+        ("now", NOW),
+        ("2019-10-29T12:11:04Z", datetime(2019, 10, 29, 12, 11, 4, tzinfo=timezone.utc)),
+        ("2019-10-29T14:11:04+02:00", datetime(2019, 10, 29, 12, 11, 4, tzinfo=timezone.utc)),
+        ("20191029T121104Z", datetime(2019, 10, 29, 12, 11, 4, tzinfo=timezone.utc)),
+        ("2019-10-29", datetime(2019, 10, 29, tzinfo=timezone.utc)),
+        ("2019-10-29 12:11:04", datetime(2019, 10, 29, 12, 11, 4, tzinfo=timezone.utc)),
+    ],
+)
+def test_parse_date(text: str, expected: datetime | None) -> None:
+    assert sop.parse_date(text, now=NOW) == expected
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2019-13-45", "", "12:00"])
+def test_parse_date_refuses(text: str) -> None:
+    with pytest.raises(sop.SopError) as e:
+        sop.parse_date(text, now=NOW)
+    assert e.value.code is sop.SopExit.UNSUPPORTED_OPTION
+
+
+def test_a_bad_signature_next_to_a_good_one(keys: Path) -> None:
+    """SOP reports the acceptable signatures; ``pgpsig verify`` fails on any bad one (README)."""
+    own = (keys / "own.key").read_bytes()
+    good, _ = sop.sign(b"data", [own], now=NOW, armor_out=False)
+    bad, _ = sop.sign(b"other data", [(keys / "other.key").read_bytes()], now=NOW, armor_out=False)
+    certs = [(keys / "own.cert").read_bytes(), (keys / "other.cert").read_bytes()]
+    (found,) = sop.verify(b"data", good + bad, certs, now=NOW)
+    from pgpsig.keyring import Keyring, read_certs
+    from pgpsig.verify import verify_detached
+
+    assert found.primary_fingerprint == read_certs(certs[0])[0].fingerprint
+    ring = Keyring()
+    for c in certs:
+        ring.add_all(read_certs(c))
+    assert not verify_detached(b"data", good + bad, ring, policy=sop._policy(), now=NOW).ok
+
+
+def test_inline_verify_writes_nothing_when_nothing_verifies(keys: Path, tmp_path: Path) -> None:
+    msg = pgpsig_sop("inline-sign", str(keys / "own.key"), stdin=b"secret plan\n").stdout
+    r = pgpsig_sop(
+        "inline-verify", "--verifications-out=v", str(keys / "other.cert"), stdin=msg, cwd=tmp_path
+    )
+    assert (r.returncode, r.stdout) == (3, b"")
+    assert not (tmp_path / "v").exists()
+
+
+def _signed_parts(keys: Path, data: bytes) -> tuple[bytes, bytes, bytes]:
+    """(one-pass packet, literal packet, signature packet) of a pgpsig inline-signed message."""
+    binary = sop.inline_sign(data, [(keys / "own.key").read_bytes()], now=NOW, armor_out=False)
+    ops, lit, sig = (
+        packets.packet_header(p.tag, len(p.body)) + p.body for p in packets.iter_packets(binary)
+    )
+    return ops, lit, sig
+
+
+@pytest.mark.parametrize("algorithm", [0, 1, 2, 3])
+def test_compressed_inline_messages_verify(keys: Path, algorithm: int) -> None:
+    import bz2
+    import zlib
+
+    data = b"compressed " * 100
+    inner = b"".join(_signed_parts(keys, data))
+    if algorithm == 1:
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        payload = c.compress(inner) + c.flush()
+    elif algorithm == 2:
+        payload = zlib.compress(inner)
+    elif algorithm == 3:
+        payload = bz2.compress(inner)
+    else:
+        payload = inner
+    body = bytes([algorithm]) + payload
+    msg = packets.packet_header(8, len(body)) + body
+    out, (found,) = sop.inline_verify(msg, [(keys / "own.cert").read_bytes()], now=NOW)
+    assert out == data
+    assert found.mode == "binary"
+
+
+def test_compression_bombs_are_refused(keys: Path) -> None:
+    import zlib
+
+    from pgpsig import message
+    from pgpsig.errors import LimitError
+
+    ops, _lit, sig = _signed_parts(keys, b"x")
+    lit = message.literal_packet(b"\0" * (4 << 20))
+    body = b"\x02" + zlib.compress(ops + lit + sig, 9)
+    assert len(body) < 8192
+    with pytest.raises(LimitError):
+        message.parse_inline(packets.packet_header(8, len(body)) + body, limit=1 << 20)
+
+
+def test_message_shapes(keys: Path) -> None:
+    cert = [(keys / "own.cert").read_bytes()]
+    ops, lit, sig = _signed_parts(keys, b"shapes\n")
+    out, _ = sop.inline_verify(sig + lit, cert, now=NOW)  # the old form: signatures first
+    assert out == b"shapes\n"
+    for bad in (
+        ops + ops + lit + sig,
+        lit,
+        lit + sig + sig,
+        ops + lit,
+        lit + lit,
+        b"\xc1\x03abc" + lit,
+    ):
+        with pytest.raises(sop.SopError) as e:
+            sop.inline_verify(bad, cert, now=NOW)
+        assert e.value.code is sop.SopExit.BAD_DATA
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("verify", "garbage", "garbage"),
+        ("inline-verify", "garbage"),
+        ("inline-detach", "--signatures-out=out"),
+        ("sign", "garbage"),
+        ("inline-sign", "garbage"),
+        ("extract-cert",),
+        ("armor",),
+        ("dearmor",),
+    ],
+)
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"",
+        b"\x00" * 10,
+        b"\xc2\x05\x04\x00",
+        b"-----BEGIN PGP MESSAGE-----\n\nAAAA\n",
+        b"-----BEGIN PGP SIGNED MESSAGE-----\n",
+    ],
+    ids=["empty", "zeros", "truncated-packet", "bad-armor", "truncated-frame"],
+)
+def test_garbage_gives_an_exit_code_not_a_traceback(
+    args: tuple[str, ...], junk: bytes, tmp_path: Path
+) -> None:
+    (tmp_path / "garbage").write_bytes(junk)
+    r = pgpsig_sop(*args, stdin=junk, cwd=tmp_path)
+    assert r.returncode != 0 or args[0] in ("armor", "dearmor") and not junk
