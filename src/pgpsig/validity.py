@@ -153,6 +153,12 @@ class CertValidator:
         #: Revocations made after this time are not yet known (``--at`` replays an old check).
         self.reference_time = reference_time
         self._cache: dict[tuple[int, int], bool] = {}
+        # Derived facts, computed once per shape of the certificate (a flooded certificate must
+        # not cost a scan of every signature for every signature: that was quadratic).
+        self._uid_revoked: dict[int, tuple[int, datetime | None]] = {}
+        self._self_sigs: tuple[tuple[int, ...], list[tuple[Signature, Component | None]]] | None
+        self._self_sigs = None
+        self._revokers_of: tuple[tuple[int, ...], frozenset[str]] | None = None
 
     # -- signature checks over certificate components -----------------------------------------
 
@@ -200,20 +206,40 @@ class CertValidator:
     # -- primary key ------------------------------------------------------------------------------
 
     def _uid_revoked_at(self, uid: Component, at: datetime) -> bool:
+        """Whether a verified self-revocation (0x30) of ``uid`` was made at or before ``at``."""
+        hit = self._uid_revoked.get(id(uid))
+        if hit is None or hit[0] != len(uid.signatures):
+            hit = (len(uid.signatures), self._earliest_uid_revocation(uid))
+            self._uid_revoked[id(uid)] = hit
+        return hit[1] is not None and hit[1] <= at
+
+    def _earliest_uid_revocation(self, uid: Component) -> datetime | None:
         p = self.cert.primary
         prefix = p.hash_prefix() + uid.hash_prefix()
+        candidates = []
         for sig in uid.signatures:
             if sig.sig_type != 0x30 or not self._issued_by(sig, p):
                 continue
             created = sig.created
-            if created is None or created > at:
-                continue
+            if created is not None:
+                candidates.append((created, sig))
+        candidates.sort(key=lambda c: c[0])
+        for created, sig in candidates:
             if self._verified(sig, p, prefix):
-                return True
-        return False
+                return created
+        return None
 
     def self_signatures(self) -> list[tuple[Signature, Component | None]]:
         """Every usable self-signature over the primary: direct-key and user-ID bindings."""
+        shape = (
+            len(self.cert.direct),
+            *(len(c.signatures) for c in (*self.cert.uids, *self.cert.uats)),
+        )
+        if self._self_sigs is None or self._self_sigs[0] != shape:
+            self._self_sigs = (shape, self._find_self_signatures())
+        return list(self._self_sigs[1])
+
+    def _find_self_signatures(self) -> list[tuple[Signature, Component | None]]:
         p = self.cert.primary
         out: list[tuple[Signature, Component | None]] = []
         for sig in self.cert.direct:
@@ -301,12 +327,21 @@ class CertValidator:
             and created > self.reference_time + self.policy.clock_skew
         )
 
+    def _revokers(self) -> frozenset[str]:
+        """Designated revokers named by the usable self-signatures (computed once per shape)."""
+        sigs = self.self_signatures()
+        assert self._self_sigs is not None
+        if self._revokers_of is None or self._revokers_of[0] != self._self_sigs[0]:
+            allowed: set[str] = set()
+            for s, _ in sigs:
+                allowed.update(s.revocation_keys)
+            self._revokers_of = (self._self_sigs[0], frozenset(allowed))
+        return self._revokers_of[1]
+
     def _designated_revoker_ok(self, sig: Signature) -> bool:
         if self._lookup is None:
             return False
-        allowed: set[str] = set()
-        for s, _ in self.self_signatures():
-            allowed.update(s.revocation_keys)
+        allowed = self._revokers()
         for fpr in sig.issuer_fingerprints:
             if fpr not in allowed:
                 continue
