@@ -878,7 +878,8 @@ def _secret_to_public(body: bytes, is_subkey: bool) -> PublicKey:
 def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list[Cert]:
     """Group binary packets into certificates (transferable public or secret keys).
 
-    Signatures that cannot be parsed (unknown versions, malformed) are dropped, as are unknown
+    Signatures that cannot be parsed (unknown versions, malformed, over the subpacket limit) are
+    dropped, as are unknown
     packet types and trust packets: a certificate is a bag of claims each checked on its own, and
     an unparseable claim is simply not made. A malformed *key* packet is an error.
 
@@ -910,7 +911,7 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
         if p.tag == _TAG_SIGNATURE:
             try:
                 sig = parse_signature(p.body)
-            except PacketError:
+            except (PacketError, LimitError):  # e.g. a third party's 513 unhashed subpackets
                 cur.unknown_packets += 1
                 continue
             if comp is None:
