@@ -583,6 +583,13 @@ COMMANDS = [
         71,
     ),
     Command("verify-a-message-not-signed", ("inline-verify", "alice.cert"), "msg.txt", 41),
+    Command(
+        "clearsigned-two-blocks-second-by-unknown-key",
+        ("inline-verify", "bob.cert"),
+        "two-blocks.asc",
+        3,
+        _stdout,
+    ),
     # Armor and dearmor.
     Command("armor-signature", ("armor",), "expired-early.sig.bin", 0, _armored_as),
     Command("armor-secret-key", ("armor",), "alice.key.bin", 0, _armored_as),
@@ -625,6 +632,8 @@ def _extra_inputs(w: Workspace) -> None:
     w.write("inline.bin", r.out)
     r = w.pgpsig("inline-sign", "--as=clearsigned", "bob.key", stdin=w.read("text.txt"))
     w.write("clearsigned.asc", r.out)
+    r2 = w.sqop("inline-sign", "--as=clearsigned", "eve.key", stdin=b"appended by eve\n")
+    w.write("two-blocks.asc", r.out + r2.out)
     base = conformance_path()
     if base is not None:
         d = base / "openpgp" / "rfc9580-appendix-a"
@@ -699,6 +708,12 @@ KNOWN_DIFFERENCES: dict[str, str] = {
         "(exit 1)."
     ),
     # Semantics.
+    "clearsigned-two-blocks-second-by-unknown-key": (
+        "sqop inline-verify reads the first clear-signed block only and writes its text (exit 0); "
+        "pgpsig judges every block and, as it would write every block's text, needs an "
+        "acceptable signature in each (exit 3, nothing written): text after a verified block is "
+        "never passed on as signed."
+    ),
     "inline-detach-clearsigned": (
         "sqop's inline-detach of a clear-signed message writes the text with a final line break "
         "the signature does not cover, so sqop's own verify rejects the pair (exit 3); pgpsig "

@@ -349,8 +349,9 @@ def inline_verify(
 ) -> tuple[bytes, tuple[Verification, ...]]:
     """``sop inline-verify``: an inline-signed or clear-signed message.
 
-    Clear-signed input is decoded by the strict frame decoder (every block judged); the text
-    returned is what ``pgpsig verify --output`` writes: each block's signed text with LF line
+    Clear-signed input is decoded by the strict frame decoder, and every block must carry an
+    acceptable signature (each block's text is returned; text outside the blocks never is); the
+    text returned is what ``pgpsig verify --output`` writes: each block's signed text with LF line
     breaks and a final LF. A binary or armored inline-signed message (one-pass signatures,
     literal data, signatures; possibly compressed) returns the literal data as it is.
 
@@ -378,10 +379,14 @@ def inline_verify(
                 texts.setdefault(block, []).append(chunk)
 
             report = verify_clearsigned(data, ring, policy=policy, now=now, output=collect)
-            sigs = _clearsigned_signatures(data)
-            found = _accepted(
-                list(zip(sigs, report.signatures, strict=True)), not_before, not_after
-            )
+            pairs = list(zip(_clearsigned_signatures(data), report.signatures, strict=True))
+            found = _accepted(pairs, not_before, not_after)
+            # Every block's text is written, so every block needs an acceptable signature.
+            for i in range(report.blocks):
+                try:
+                    _accepted([p for p in pairs if p[1].block == i], not_before, not_after)
+                except SopError as e:
+                    raise SopError(e.code, f"clear-signed block {i + 1}: {e}") from e
             text = b"".join(
                 _lf_text(b"".join(texts.get(i, []))) + b"\n" for i in range(report.blocks)
             )
