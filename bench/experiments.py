@@ -14,7 +14,8 @@ Groups (``--groups``, default all):
 * ``install``: case (a), ``pgpsig check`` of the whole install against ``proto_check.py`` with
   each proposal (walk-based resolution, pipelined hashing, whole modules to forked workers,
   batches of modules).
-* ``sign``: case (a), signing in one process, with and without ``fsync`` of each module.sig.
+* ``sign``: case (a), signing in one process: as ``sign_module`` does it, without ``fsync`` of
+  each module.sig, and with every module's files hashed in one call (``proto_sign.py``).
 * ``inproc``: per-file costs in this process: ``resolve_inside`` (fast path and portable path),
   ``manifest.parse`` against a one-regex lower bound, ``manifest.render`` (which parses its
   output again).
@@ -174,26 +175,35 @@ def group_sign(ctx: run.Context, reps: int) -> dict[str, Any]:
     d = ctx.work / "x-run"
     if d.exists():
         shutil.rmtree(d)
+    key = str(keys.dev_secret)
+    lib = (
+        "import os, sys; sys.path.insert(0, sys.argv[1]); {}"
+        "import pgpsig_lib; from pathlib import Path; "
+        "sys.exit(pgpsig_lib.sign_all(Path(sys.argv[2]), Path(sys.argv[3])))"
+    )
+    variants = [
+        (
+            "sign-all (as pgpsig-lib in run.py)",
+            [sys.executable, "-c", lib.format(""), str(HERE), key],
+        ),
+        (
+            "sign-all, no fsync of module.sig",
+            [sys.executable, "-c", lib.format("os.fsync = lambda fd: None; "), str(HERE), key],
+        ),
+        (
+            "proto: all modules hashed in one digest_files",
+            [sys.executable, str(HERE / "proto_sign.py"), "--key", key],
+        ),
+        (
+            "proto: ... and no fsync",
+            [sys.executable, str(HERE / "proto_sign.py"), "--key", key, "--no-fsync"],
+        ),
+    ]
     tools = []
-    for name, code in (
-        ("sign-all (as pgpsig-lib in run.py)", ""),
-        ("sign-all, no fsync of module.sig", "os.fsync = lambda fd: None"),
-    ):
-        tree = d / f"sign-{len(tools)}"
+    for i, (name, argv) in enumerate(variants):
+        tree = d / f"sign-{i}"
         fleet.mirror(install, tree, with_sig=False)
-        prog = (
-            "import os, sys; sys.path.insert(0, sys.argv[1]); "
-            + (code + "; " if code else "")
-            + "import pgpsig_lib; from pathlib import Path; "
-            "sys.exit(pgpsig_lib.sign_all(Path(sys.argv[2]), Path(sys.argv[3])))"
-        )
-        tools.append(
-            run.Tool(
-                name,
-                [sys.executable, "-c", prog, str(HERE), str(keys.dev_secret), str(tree)],
-                note=code or "pgpsig_lib.sign_all",
-            )
-        )
+        tools.append(run.Tool(name, [*argv, str(tree)]))
     return _measure_group(ctx, "(a) sign every module in one process: the proposals", tools, reps)
 
 
