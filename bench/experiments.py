@@ -18,7 +18,7 @@ Groups (``--groups``, default all):
   each module.sig, and with every module's files hashed in one call (``proto_sign.py``).
 * ``inproc``: per-file costs in this process: ``resolve_inside`` (fast path and portable path),
   ``manifest.parse`` against a one-regex lower bound, ``manifest.render`` (which parses its
-  output again).
+  output again), the canonicalisation of (d)'s text against one regex substitution.
 * ``stream``: SHA-256 of case (c)'s large file as ``verify_detached`` reads it today, with one
   reused buffer, and with a reader thread overlapping the reads.
 
@@ -259,6 +259,16 @@ def group_inproc(ctx: run.Context, reps: int) -> dict[str, Any]:
     rows.append(
         _per_call("tree.walk_module (scandir), per file", lambda: tree.walk_module(base), len(rels))
     )
+    from pgpsig import hashing  # noqa: PLC0415 - measured in this process
+
+    names = [os.path.join(base, r) for r in rels]
+    rows.append(
+        _per_call(
+            "hashing one small file, sequential (open, fstat, read, SHA-256, close)",
+            lambda: hashing._digest_batch(names, "sha256"),
+            len(names),
+        )
+    )
     rows.append(_per_call("manifest.parse, per line", lambda: manifest.parse(body), n_lines))
     parsed = manifest.parse(body)
     entries = [(e.path, e.sha256) for e in parsed.entries]
@@ -274,6 +284,40 @@ def group_inproc(ctx: run.Context, reps: int) -> dict[str, Any]:
             "one regex over the body + dict, per line (lower bound)",
             lambda: dict(entry.findall(body)),
             n_lines,
+        )
+    )
+    from pgpsig import clearsign  # noqa: PLC0415 - measured in this process
+
+    size = 200 * 1000 if ctx.quick else 200 * 1000 * 1000
+    text = run.cached(
+        ctx.work / f"d-text-{size}.txt",
+        {"size": size, "seed": 5},
+        lambda p: run.write_text(p, size, seed=5),
+    )
+    with text.open("rb") as f:
+        sample = f.read(8 << 20)
+    sample = sample[: sample.rfind(b"\n")]  # whole lines, the last LF left out, as _emit_text
+    ws_lf = re.compile(rb"[ \t\r]+\n")
+
+    def regex_canonical(t: bytes) -> bytes:
+        t = ws_lf.sub(b"\n", t).rstrip(b" \t\r")
+        return t.replace(b"\n", b"\r\n")
+
+    assert regex_canonical(sample) == clearsign._canonical_lines(sample)
+    mib = len(sample) / (1 << 20)
+    print(f"canonical text of case (d), {mib:.1f} MiB of its text (CPU per MiB)")
+    rows.append(
+        _per_call(
+            "clearsign._canonical_lines (split, rstrip, join)",
+            lambda: clearsign._canonical_lines(sample),
+            round(mib),
+        )
+    )
+    rows.append(
+        _per_call(
+            "one regex substitution, then replace",
+            lambda: regex_canonical(sample),
+            round(mib),
         )
     )
     return {"title": "per-file costs in one process", "results": rows}

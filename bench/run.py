@@ -1239,6 +1239,39 @@ def summary_lines(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def markdown(doc: dict[str, Any]) -> str:
+    """A results file as Markdown: machine, then one table per case, then the targets."""
+    meta = doc["meta"]
+    v = meta["versions"]
+    out = [
+        f"Measured {meta['when'][:10]} on {meta['cpus']} cores ({meta['machine']}, "
+        f"{meta['system']}), median of {meta['reps']}"
+        f"{' after a warm-up run' if meta.get('warmup') else ''}; Python "
+        f"{v.get('python')}, {v.get('gpgv', 'gpgv ?')}, {v.get('sqv', 'sqv ?')}, "
+        f"{v.get('sqop', 'sqop ?')}, PGPy {v.get('PGPy', '?')}; {meta['seconds']:.0f} s in all.",
+        "",
+        "| case | tool | wall (median) | wall (min) | CPU | peak RSS | pgpsig/peer | status |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in doc["cases"]:
+        load = "-".join(f"{x:.1f}" for x in c.get("loadavg", []))
+        title = f"{c['title']} (load {load})" if load else c["title"]
+        if not c["results"]:
+            out.append(f"| {title} | | | | | | | {c.get('status', '')} |")
+        for i, r in enumerate(c["results"]):
+            head = title if i == 0 else ""
+            if "wall_s" not in r:
+                out.append(f"| {head} | {r['tool']} | - | - | - | - | | {r['status']} |")
+                continue
+            ratio = f"{r['pgpsig_over_peer_wall']:.2f}x" if "pgpsig_over_peer_wall" in r else ""
+            out.append(
+                f"| {head} | {r['tool']} | {r['wall_s']:.3f} s | {r['wall_min_s']:.3f} s "
+                f"| {r['cpu_s']:.2f} s | {r['maxrss_mib']:.1f} MiB | {ratio} | {r['status']} |"
+            )
+    out += ["", *summary_lines(doc["cases"])]
+    return "\n".join(out)
+
+
 def _cell(row: dict[str, Any], rss: bool) -> str:
     if "wall_s" not in row:
         return "-"
@@ -1320,7 +1353,16 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the environment's PYTHONDONTWRITEBYTECODE (Python tools then recompile what "
         "has no cached bytecode on every run)",
     )
+    ap.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="RESULTS",
+        help="print a results JSON file as Markdown tables (for the README) and exit",
+    )
     args = ap.parse_args(argv)
+    if args.markdown is not None:
+        print(markdown(json.loads(args.markdown.read_text())))
+        return 0
 
     names = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in names if c not in CASES]
