@@ -21,12 +21,13 @@ Rules, for a signature by key K of certificate C made at time t:
 4. P is not revoked at t: a verified 0x20 by P (or by a designated revoker whose certificate is in the
    keyring) with a hard reason (none, 0, 2, or any unknown code) revokes P for all times; a soft
    reason (1 superseded, 3 retired, 32 user ID no longer valid) revokes it from its creation time on,
-   unless the binding in force at t is newer than the revocation.
+   unless the binding in force at t is newer than the revocation. A revocation counts wherever it
+   sits in the certificate (after a user ID, under a subkey): what it verifies over decides.
 5. If K is P: if the binding carries key flags, they include Sign (0x02).
 6. If K is a subkey S: S was created at or before t; a binding 0x18 by P over S is in force at t (rules
    as in 2); it carries the Sign flag; it holds an embedded 0x19 back-signature by S over (P, S) that
-   verifies and whose hash the policy accepts; S is alive at t (expiry from that binding); S is not
-   revoked at t by a 0x28 from P (hard/soft as in 4).
+   verifies, is not expired at t, and whose hash the policy accepts; S is alive at t (expiry from
+   that binding); S is not revoked at t by a 0x28 from P (hard/soft as in 4, wherever it sits).
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ class CertValidator:
         self._lookup = lookup
         #: Revocations made after this time are not yet known (``--at`` replays an old check).
         self.reference_time = reference_time
-        self._cache: dict[tuple[int, int], bool] = {}
+        self._cache: dict[tuple[int, int, bytes], bool] = {}
         # Derived facts, computed once per shape of the certificate (a flooded certificate must
         # not cost a scan of every signature for every signature: that was quadratic).
         self._uid_revoked: dict[int, tuple[int, datetime | None]] = {}
@@ -162,10 +163,17 @@ class CertValidator:
 
     # -- signature checks over certificate components -----------------------------------------
 
-    def _verified(self, sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
-        """True if ``sig`` by ``signer`` verifies over ``prefix`` (cached by identity)."""
-        k = (id(sig), id(signer))
-        hit = self._cache.get(k)
+    def _verified(
+        self, sig: Signature, signer: PublicKey, prefix: bytes, *, cache: bool = True
+    ) -> bool:
+        """True if ``sig`` by ``signer`` verifies over ``prefix``.
+
+        Cached by the identity of the signature and key objects and by ``prefix`` (one signature
+        may be tried over several components). ``cache=False`` for short-lived signature objects
+        (embedded signatures are parsed anew on each access: a freed object's id can be reused).
+        """
+        k = (id(sig), id(signer), prefix)
+        hit = self._cache.get(k) if cache else None
         if hit is not None:
             return hit
         ok = False
@@ -177,7 +185,8 @@ class CertValidator:
             ok = True
         except PgpsigError:
             ok = False
-        self._cache[k] = ok
+        if cache:
+            self._cache[k] = ok
         return ok
 
     def _self_sig_ok(
@@ -295,28 +304,41 @@ class CertValidator:
             f"in force at {at.isoformat()}"
         )
 
+    def _placed_anywhere(self, sig_type: int) -> list[Signature]:
+        """Signatures of ``sig_type`` wherever they sit in the certificate.
+
+        A revocation is judged by what it verifies over, not by where it was found: a key
+        revocation after a user ID, or a subkey revocation under another subkey (as keyservers
+        and careless merges leave them), still revokes, as Sequoia and gpg's import decide.
+        """
+        comps = (*self.cert.uids, *self.cert.uats, *self.cert.subkeys)
+        return [
+            sig
+            for sig in (*self.cert.direct, *(s for c in comps for s in c.signatures))
+            if sig.sig_type == sig_type
+        ]
+
     def revocations(self, target: PublicKey | None = None) -> list[RevocationInfo]:
         """Verified revocations of the primary key (``target`` None) or of a subkey."""
         p = self.cert.primary
         out: list[RevocationInfo] = []
         if target is None:
-            for sig in self.cert.direct:
-                if sig.sig_type != 0x20 or sig.created is None or self._after_reference(sig):
+            for sig in self._placed_anywhere(0x20):
+                if sig.created is None or self._after_reference(sig):
                     continue
                 if (
                     self._issued_by(sig, p) and self._verified(sig, p, p.hash_prefix())
                 ) or self._designated_revoker_ok(sig):
                     out.append(_revocation_info(sig))
             return out
-        for comp in self.cert.subkeys:
-            if comp.key is not target:
+        if not any(comp.key is target for comp in self.cert.subkeys):
+            return out
+        prefix = p.hash_prefix() + target.hash_prefix()
+        for sig in self._placed_anywhere(0x28):
+            if sig.created is None or self._after_reference(sig):
                 continue
-            prefix = p.hash_prefix() + target.hash_prefix()
-            for sig in comp.signatures:
-                if sig.sig_type != 0x28 or sig.created is None or self._after_reference(sig):
-                    continue
-                if self._issued_by(sig, p) and self._verified(sig, p, prefix):
-                    out.append(_revocation_info(sig))
+            if self._issued_by(sig, p) and self._verified(sig, p, prefix):
+                out.append(_revocation_info(sig))
         return out
 
     def _after_reference(self, sig: Signature) -> bool:
@@ -426,21 +448,23 @@ class CertValidator:
             )
         return best
 
-    def _back_signature_ok(self, binding: Signature, comp: Component) -> bool:
+    def _back_signature_ok(self, binding: Signature, comp: Component, at: datetime) -> bool:
+        """A 0x19 back-signature by the subkey, embedded in ``binding``, valid and alive at ``at``."""
         p = self.cert.primary
         s = comp.key
         assert s is not None
         prefix = p.hash_prefix() + s.hash_prefix()
         for emb in binding.embedded_signatures:
-            if emb.sig_type != 0x19 or emb.created is None:
+            created = emb.created
+            if emb.sig_type != 0x19 or created is None or not _alive(emb, at):
                 continue
             if emb.critical_unknown() is not None:
                 continue
             try:
-                self.policy.check_hash(emb.hash_algorithm, kind=SignatureKind.SELF, at=emb.created)
+                self.policy.check_hash(emb.hash_algorithm, kind=SignatureKind.SELF, at=created)
             except PolicyError:
                 continue
-            if self._verified(emb, s, prefix):
+            if self._verified(emb, s, prefix, cache=False):
                 return True
         return False
 
@@ -472,7 +496,7 @@ class CertValidator:
         flags = sb.key_flags
         if flags is None or not flags & _SIG_FLAG:
             raise UnboundKeyError(f"subkey {key.fingerprint} is not bound as a signing key")
-        if not self._back_signature_ok(sb, comp):
+        if not self._back_signature_ok(sb, comp, at):
             raise UnboundKeyError(
                 f"signing subkey {key.fingerprint} has no valid primary-key back-signature (0x19)"
             )
