@@ -21,7 +21,8 @@ Steps, for each module (numbered as in the code):
    sets TAMPERED and clears GOOD; a symbolic link is hashed by its target but one that leaves the
    module fails the check. Files are checked even when the signer is untrusted; they are not
    checked when no signature is good (the manifest is then not authentic).
-6. Files present but not listed are reported (``unlisted``); with ``strict`` they also set TAMPERED.
+6. Files present but not listed are reported (``unlisted``); with ``strict`` they also set TAMPERED,
+   and so does a tree that cannot be walked (too deep, too many files, unreadable directory).
 
 GOOD is set only with a good, trusted signature and all files intact: 129 is the only "ok".
 """
@@ -143,6 +144,7 @@ class _Pending:
     unlisted: list[str] = field(default_factory=list)
     symlinks: list[str] = field(default_factory=list)
     escaping: list[str] = field(default_factory=list)
+    walk_failed: bool = False
 
 
 def _fail_details(reason: str) -> list[str]:
@@ -426,6 +428,7 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
         pending.escaping.extend(s for s in tree.escaping if s not in pending.escaping)
     except PgpsigError as e:
         pending.details.append(f"{module_dir}: cannot walk module: {e}")
+        pending.walk_failed = True
     return pending
 
 
@@ -464,7 +467,7 @@ def _finish(
             details.append(f"{p.path / rel} symlink leaves the module")
     if altered or missing:
         status = (status | Status.TAMPERED) & ~Status.GOOD
-    if opts.strict and p.unlisted:
+    if opts.strict and (p.unlisted or p.walk_failed):  # unwalkable: unlisted files not ruled out
         status = (status | Status.TAMPERED) & ~Status.GOOD
         details.extend(f"{p.path / u} unlisted" for u in p.unlisted)
     return ModuleReport(

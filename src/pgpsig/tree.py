@@ -7,7 +7,8 @@ This module owns the filesystem side of a module, separate from hashing file con
   in bytewise (C-locale) order of each directory, every name starting with ``.`` skipped at every
   depth, ``module.sig`` at the top excluded, symbolic links followed (their *target* is hashed, as
   PHP's ``hash_file`` does). Unlike ``sign.php`` it never follows a link out of the module root or
-  round a loop: such links are reported, not entered.
+  round a loop: such links are reported, not entered. A chain of more links than the kernel
+  follows (40) counts as a loop, in the walk and in :func:`resolve_inside` alike.
 * :func:`resolve_inside` turns a listed relative path into a file path that provably stays inside a
   base directory once every symbolic link is resolved, or says why not (missing, escapes, not a
   regular file).
@@ -77,6 +78,20 @@ class _Walk:
     special: list[str] = field(default_factory=list)
 
 
+def _too_many_links(path: str) -> bool:
+    """Whether resolving ``path`` meets a loop or more links than the kernel follows (40).
+
+    Checked before :func:`os.path.realpath`, which follows a chain of any length, one recursion
+    level per link (3,000 chained links raised RecursionError) and one ``lstat`` per link for
+    every path resolved through the chain.
+    """
+    try:
+        os.stat(path)
+    except OSError as e:
+        return e.errno == errno.ELOOP
+    return False
+
+
 def _inside(real: str, root_real: str) -> bool:
     return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
 
@@ -114,6 +129,9 @@ def _walk(
             continue
         if stat.S_ISLNK(lst.st_mode):
             w.symlinks.append(r)
+            if _too_many_links(path):
+                w.loops.append(r)
+                continue
             real = os.path.realpath(path)
             if not _inside(real, w.root_real):
                 w.escaping.append(r)
@@ -248,6 +266,8 @@ def resolve_inside(base: Path, rel: str) -> Resolved:
                 break
         except OSError:
             break
+    if _too_many_links(path):
+        return Resolved(None, "missing", via)
     real = os.path.realpath(path)
     if not _inside(real, base_real):
         return Resolved(None, "escapes", via)
