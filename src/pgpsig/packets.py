@@ -145,14 +145,20 @@ def _new_length(data: bytes, pos: int) -> tuple[int, int, bool]:
     return 1 << (o & 0x1F), pos + 1, True
 
 
+#: Packets that may be framed with partial body lengths (RFC 9580 section 4.2.1.4: compressed,
+#: symmetrically encrypted, literal, SEIPD and AEAD data); on any other packet they are an error.
+_PARTIAL_TAGS = frozenset({8, 9, 11, 18, 20})
+
+
 def iter_packets(data: bytes, *, max_packet: int = MAX_PACKET_BYTES) -> Iterator[Packet]:
     """Split binary OpenPGP data into packets.
 
     Partial body lengths are joined (they only occur on data packets, which pgpsig never needs,
-    but a stream holding one must still frame correctly).
+    but a stream holding one must still frame correctly); on other packets they are refused.
 
     Raises:
-        PacketError: a malformed header or a length running past the end of the input.
+        PacketError: a malformed header, a length running past the end of the input, or partial
+            lengths on a packet that is not a data packet.
         LimitError: a packet larger than ``max_packet``.
     """
     pos = 0
@@ -166,6 +172,11 @@ def iter_packets(data: bytes, *, max_packet: int = MAX_PACKET_BYTES) -> Iterator
         if ctb & 0x40:
             tag = ctb & 0x3F
             length, pos, partial = _new_length(data, pos)
+            if partial and tag not in _PARTIAL_TAGS:
+                raise PacketError(
+                    f"partial body length on a tag {tag} packet at offset {start} "
+                    "(only data packets may use them)"
+                )
             if partial:
                 chunks: list[bytes] = []
                 total = 0
