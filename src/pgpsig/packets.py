@@ -613,14 +613,18 @@ def parse_signature(body: bytes) -> Signature:
         pos = len(body)
     if pos != len(body):
         raise PacketError("trailing bytes after the signature material")
+    hashed = _parse_subpackets(hashed_area, "hashed")
+    unhashed = _parse_subpackets(unhashed_area, "unhashed")
+    if len(hashed) + len(unhashed) > MAX_SUBPACKETS:
+        raise LimitError(f"more than {MAX_SUBPACKETS} subpackets in one signature")
     return Signature(
         version=version,
         sig_type=sig_type,
         pubkey_algorithm=pka,
         hash_algorithm=ha,
         hashed_area=hashed_area,
-        hashed=_parse_subpackets(hashed_area, "hashed"),
-        unhashed=_parse_subpackets(unhashed_area, "unhashed"),
+        hashed=hashed,
+        unhashed=unhashed,
         left16=left16,
         salt=salt,
         material=material,
