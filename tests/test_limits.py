@@ -1,0 +1,368 @@
+"""Resource limits: each one documented in README.md's table, enforced at its boundary, and cheap.
+
+* Every row of README.md's "Resource limits" table names the constant the code enforces, and the
+  values agree.
+* At each limit the input is accepted, one past it is refused with a typed ``LimitError`` (or the
+  documented status), never a traceback: armor, packets, certificates (flooding), subpackets,
+  signatures per block, clear-signed lines and headers, manifests, module trees, link chains.
+* A flooded certificate (19,999 forged signatures) is judged in bounded time; 20,001 packets are
+  refused with a clear error, and in a keyring directory the rest still loads.
+* Memory does not grow with the size of the signed data: ``pgpsig verify`` is measured (peak RSS of
+  the process, from ``wait4``) on small and large clear-signed files, from a path and from stdin,
+  and on a small and a large detached file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pgpsig import armor, check, clearsign, keyring, manifest, packets, tree
+from pgpsig.errors import LimitError, PgpsigError
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "vectors"))
+import generate as g  # noqa: E402 - the vectors' independent OpenPGP writer
+
+Run = Callable[..., subprocess.CompletedProcess[bytes]]
+MiB = 1024 * 1024
+AT = g.AT_ISO
+ALICE_FPR = g.ALICE.fingerprint.hex().upper()
+
+#: README.md table rows: (what, the value as written, the constant(s) it documents).
+LIMITS: list[tuple[str, str, list[int]]] = [
+    ("armored input (keys, signature files)", "64 MiB", [armor.MAX_ARMOR_BYTES]),
+    ("`--signature` file", "64 MiB", [armor.MAX_ARMOR_BYTES]),
+    ("one packet", "16 MiB", [packets.MAX_PACKET_BYTES]),
+    ("packets in one certificate", "20,000", [packets.MAX_PACKETS_PER_CERT]),
+    (
+        "subpackets in one signature, signatures in one block",
+        "512",
+        [packets.MAX_SUBPACKETS],
+    ),
+    ("keyring file", "256 MiB", [keyring.MAX_KEYRING_FILE_BYTES]),
+    ("line of a clear-signed file", "16 MiB", [clearsign.MAX_LINE_BYTES]),
+    ("header block of a clear-signed message", "64 KiB", [clearsign._MAX_HEADER_BYTES]),
+    ("signature armor of a clear-signed message", "1 MiB", [1 << 20]),
+    ("`module.sig`", "64 MiB", [check.MAX_SIG_BYTES]),
+    (
+        "manifest",
+        "200,000 entries, 210,000 lines, 8,192 bytes per line",
+        [manifest.MAX_ENTRIES, manifest.MAX_LINES, manifest.MAX_LINE],
+    ),
+    ("module tree", "64 directories deep, 200,000 files", [tree.MAX_DEPTH, tree.MAX_FILES]),
+    ("symbolic links on one path", "40 (the kernel's limit)", [40]),
+]
+
+
+def _number(text: str) -> int:
+    """``64 MiB`` -> 67108864, ``20,000`` -> 20000, ``64 KiB`` -> 65536."""
+    m = re.fullmatch(r"([\d,]+)(?: (KiB|MiB))?", text.strip())
+    assert m, text
+    return int(m.group(1).replace(",", "")) * {None: 1, "KiB": 1024, "MiB": MiB}[m.group(2)]
+
+
+def test_readme_table_documents_the_enforced_limits() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Resource limits", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        cells[0]: cells[1]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| what")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    for what, value, constants in LIMITS:
+        assert what in rows, f"README's Resource limits table has no row {what!r}"
+        assert rows[what].startswith(value), (what, rows[what], value)
+        numbers = [_number(v) for v in re.findall(r"\d(?:[\d,]*\d)?(?: (?:KiB|MiB))?", value)]
+        assert numbers == constants, (what, numbers, constants)
+    assert clearsign.decode_stream.__kwdefaults__["max_signature_bytes"] == 1 << 20
+
+
+# ----------------------------------------------------------------------------------------------
+# Sizes and counts, at and one past each limit (in process: fast and precise).
+
+
+def test_armor_size_limit() -> None:
+    block = armor.encode("PGP SIGNATURE", b"x" * 1000)
+    assert armor.decode(block, max_size=len(block)).data == b"x" * 1000
+    with pytest.raises(LimitError):
+        armor.decode(block, max_size=len(block) - 1)
+    huge = b"-----BEGIN PGP SIGNATURE-----\n\n" + b"A" * armor.MAX_ARMOR_BYTES
+    t = time.perf_counter()
+    with pytest.raises(LimitError):
+        armor.decode_all(huge)
+    assert time.perf_counter() - t < 0.1, "refused before any work"
+
+
+def test_signature_file_limit_in_the_cli(pgpsig: Run, tmp_path: Path) -> None:
+    big = tmp_path / "big.sig"
+    with big.open("wb") as fp:
+        fp.truncate(armor.MAX_ARMOR_BYTES + 1)
+    r = pgpsig("verify", g.HERE / "data/message.txt", "--signature", big,
+               "--keyring", g.HERE / "keys/alice.pgp", "--at", AT)
+    assert r.returncode == 2
+    assert b"larger than 67108864 bytes" in r.stderr
+
+
+def test_packet_size_limit() -> None:
+    body = b"\x04" + b"\0" * (packets.MAX_PACKET_BYTES - 1)
+    header = bytes([0xC0 | 17, 0xFF])  # user attribute: any body is fine for framing
+    (p,) = packets.iter_packets(header + len(body).to_bytes(4, "big") + body)
+    assert len(p.body) == packets.MAX_PACKET_BYTES
+    body += b"\0"
+    with pytest.raises(LimitError):
+        list(packets.iter_packets(header + len(body).to_bytes(4, "big") + body))
+
+
+def test_subpacket_and_signature_count_limits() -> None:
+    def sig(n: int) -> bytes:
+        return g.data_sig(g.ALICE, unhashed=[g.subpacket(g.SP_EXPERIMENTAL, b"")] * (n - 3))
+
+    assert len(packets.parse_signatures(sig(packets.MAX_SUBPACKETS))[0].unhashed) == 510
+    with pytest.raises(LimitError):
+        packets.parse_signatures(sig(packets.MAX_SUBPACKETS + 1))
+    one = g.data_sig(g.ALICE)
+    assert len(packets.parse_signatures(one * packets.MAX_SUBPACKETS)) == packets.MAX_SUBPACKETS
+    with pytest.raises(LimitError):
+        packets.parse_signatures(one * (packets.MAX_SUBPACKETS + 1))
+
+
+def test_clearsign_line_header_and_armor_limits() -> None:
+    sig = g.armor("SIGNATURE", g.data_sig(g.ALICE))
+    head = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
+    at_limit = (head + "x" * clearsign.MAX_LINE_BYTES + "\n" + sig).encode()
+    (block,) = clearsign.decode_all(at_limit)
+    assert len(block.canonical) == clearsign.MAX_LINE_BYTES
+    with pytest.raises(LimitError):
+        clearsign.decode_all((head + "x" * (clearsign.MAX_LINE_BYTES + 1) + "\n" + sig).encode())
+    headers = "Hash: SHA256\n" * (clearsign._MAX_HEADER_BYTES // 13 + 1)
+    with pytest.raises(LimitError):
+        clearsign.decode_all(f"-----BEGIN PGP SIGNED MESSAGE-----\n{headers}\ntext\n{sig}".encode())
+    armored = g.armor("SIGNATURE", g.data_sig(g.ALICE) * 10000)  # > 1 MiB of armor
+    with pytest.raises(LimitError):
+        clearsign.decode_all((head + "text\n" + armored).encode())
+
+
+def test_manifest_limits() -> None:
+    head = "[config]\nversion=2\n[hashes]\n"
+    digest = "0" * 64
+    key = "a/" + "b" * (manifest.MAX_LINE - 3 - 66 - 2)
+    line = f"{key} = {digest}"
+    assert len(line) == manifest.MAX_LINE - 2
+    assert manifest.parse(head + line + "\n").entries[0].path == key
+    with pytest.raises(LimitError):
+        manifest.parse(head + f"{key}bbb = {digest}\n")
+    many = head + "".join(f"f{i} = {digest}\n" for i in range(manifest.MAX_ENTRIES + 1))
+    with pytest.raises(LimitError, match="entries"):
+        manifest.parse(many)
+    t = time.perf_counter()
+    with pytest.raises(LimitError, match="lines"):
+        manifest.parse(head + "f = " + digest + "\n" * manifest.MAX_LINES)
+    assert time.perf_counter() - t < 0.5, "blank lines are counted, not split"
+
+
+def test_tree_depth_and_file_count_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok = tmp_path / "ok"
+    (ok / Path(*["d"] * tree.MAX_DEPTH)).mkdir(parents=True)
+    (ok / Path(*["d"] * tree.MAX_DEPTH) / "f.php").write_bytes(b"x")
+    assert tree.walk_module(ok).files == ("/".join(["d"] * tree.MAX_DEPTH) + "/f.php",)
+    deep = tmp_path / "deep"
+    (deep / Path(*["d"] * (tree.MAX_DEPTH + 1))).mkdir(parents=True)
+    with pytest.raises(LimitError, match="deeper"):
+        tree.walk_module(deep)
+    monkeypatch.setattr(tree, "MAX_FILES", 10)
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(11):
+        (many / f"f{i}.php").write_bytes(b"x")
+    with pytest.raises(LimitError, match="more than 10 files"):
+        tree.walk_module(many)
+
+
+@pytest.mark.parametrize("hops", [40, 41])
+def test_symlink_hops(tmp_path: Path, hops: int) -> None:
+    module = tmp_path / "m"
+    module.mkdir()
+    (module / "real.php").write_bytes(b"x")
+    for i in range(1, hops):
+        (module / f"l{i}").symlink_to(f"l{i + 1}")
+    (module / f"l{hops}").symlink_to("real.php")
+    resolved = tree.resolve_inside(module, "l1")
+    walked = tree.walk_module(module)
+    if hops <= 40:
+        assert resolved.path is not None and resolved.path.name == "real.php"
+        assert "l1" in walked.files
+    else:
+        assert resolved.problem == "missing"
+        assert "l1" in walked.loops and "l1" not in walked.files
+
+
+def test_a_long_link_chain_costs_no_recursion(tmp_path: Path) -> None:
+    """3,000 chained links: os.path.realpath recursed once per link (RecursionError)."""
+    module = tmp_path / "m"
+    module.mkdir()
+    (module / "real.php").write_bytes(b"x")
+    n = 3000
+    for i in range(1, n):
+        (module / f"l{i}").symlink_to(f"l{i + 1}")
+    (module / f"l{n}").symlink_to("real.php")
+    t = time.perf_counter()
+    walked = tree.walk_module(module)
+    assert tree.resolve_inside(module, "l1").problem == "missing"
+    assert len(walked.loops) == n - 40
+    assert time.perf_counter() - t < 5
+
+
+# ----------------------------------------------------------------------------------------------
+# Flooded certificates.
+
+
+def flooded(n_forged: int) -> bytes:
+    """Alice's certificate with ``n_forged`` forged self-signatures (issuer Alice, bad signature
+    bytes, right digest prefix: each one costs a full signature check)."""
+    payload = g.ALICE.hashed_form + g.uid_hashed_form(g.ALICE_UID)
+    forged = g.standard_sign(
+        g.ALICE, 0x13, payload, created=g.T0 + 60, hashed=[g.sp_key_flags(3)], corrupt=True
+    )
+    return g.certificate(g.ALICE, g.user_id(g.ALICE, g.ALICE_UID) + forged * n_forged)
+
+
+def test_flooded_certificate_at_the_limit_loads_in_bounded_time(pgpsig: Run, tmp_path: Path) -> None:
+    cert = tmp_path / "flooded.pgp"
+    cert.write_bytes(flooded(packets.MAX_PACKETS_PER_CERT - 2))  # + user ID + self-signature
+    assert len(packets.parse_certs(cert.read_bytes())[0].uids[0].signatures) == 19_999
+    t = time.perf_counter()
+    r = pgpsig("verify", g.HERE / "data/message.txt", "--signature", g.HERE / "sig/good-binary.sig",
+               "--keyring", cert, "--at", AT)
+    elapsed = time.perf_counter() - t
+    assert r.returncode == 0, r.stderr
+    assert elapsed < 20, f"19,999 forged signatures took {elapsed:.1f} s (measured ~2.5 s)"
+
+
+def test_flooded_certificate_over_the_limit_is_refused(pgpsig: Run, tmp_path: Path) -> None:
+    data = flooded(packets.MAX_PACKETS_PER_CERT)
+    with pytest.raises(LimitError, match="flooded"):
+        packets.parse_certs(data)
+    cert = tmp_path / "flooded.pgp"
+    cert.write_bytes(data)
+    t = time.perf_counter()
+    r = pgpsig("verify", g.HERE / "data/message.txt", "--signature", g.HERE / "sig/good-binary.sig",
+               "--keyring", cert, "--at", AT)
+    assert r.returncode == 2
+    assert b"flooded" in r.stderr and b"Traceback" not in r.stderr
+    assert time.perf_counter() - t < 10
+    # In a keyring directory the flooded file is skipped (with a warning), the rest still loads.
+    ring = tmp_path / "ring"
+    ring.mkdir()
+    (ring / "flooded.pgp").write_bytes(data)
+    (ring / "bob.pgp").write_bytes((g.HERE / "keys/bob.pgp").read_bytes())
+    sig = tmp_path / "bob.sig"
+    sig.write_bytes(g.data_sig(g.BOB))
+    r = pgpsig("verify", g.HERE / "data/message.txt", "--signature", sig, "--keyring", ring,
+               "--at", AT)
+    assert r.returncode == 0, r.stderr
+    assert b"warning: skipped" in r.stderr and b"flooded" in r.stderr
+
+
+# ----------------------------------------------------------------------------------------------
+# Memory independent of the size of the signed data.
+
+
+#: Runs the CLI like ``python -m pgpsig`` and, at exit, writes the process's own peak resident
+#: set (VmHWM) to stderr. ``wait4``'s ``ru_maxrss`` cannot be used: Linux carries the high-water
+#: mark across fork and exec, so a child of a large pytest process reports the parent's size.
+PEAK_WRAPPER = """
+import atexit, runpy, sys
+def report():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("PEAK " + line.split()[1] + "\\n")
+atexit.register(report)
+sys.argv = ["pgpsig", *sys.argv[1:]]
+runpy.run_module("pgpsig", run_name="__main__")
+"""
+
+
+def peak_rss(args: list[str | Path], stdin: Path | None = None) -> tuple[int, int]:
+    """Run the CLI with ARGS; (exit code, peak resident set in KiB)."""
+    if not Path("/proc/self/status").is_file():
+        pytest.skip("needs /proc/self/status (Linux) to measure peak memory")
+    env = dict(os.environ, PGPSIG_HOME=str(ROOT / ".no-such-store"))
+    with (stdin.open("rb") if stdin else open(os.devnull, "rb")) as fin:  # noqa: SIM115
+        r = subprocess.run(
+            [sys.executable, "-c", PEAK_WRAPPER, *map(str, args)],
+            stdin=fin,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+    assert b"Traceback" not in r.stderr, r.stderr
+    peak = re.search(rb"^PEAK (\d+)$", r.stderr, re.MULTILINE)
+    assert peak, r.stderr
+    return r.returncode, int(peak.group(1))
+
+
+def clear_signed(path: Path, size: int) -> None:
+    """A clear-signed file of about ``size`` bytes of 100-byte lines, signed by Alice."""
+    line = b"x" * 99 + b"\n"
+    text = line * (size // len(line))
+    canonical = text[:-1].replace(b"\n", b"\r\n")
+    sig = g.sign(g.ALICE, g.SIG_TEXT, canonical, hashed=[g.sp_created(g.T2), g.sp_issuer_fpr(g.ALICE)])
+    with path.open("wb") as fp:
+        fp.write(b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n")
+        fp.write(text)
+        fp.write(g.armor("SIGNATURE", sig).encode())
+
+
+@pytest.mark.slow
+def test_memory_does_not_grow_with_the_signed_data(tmp_path: Path) -> None:
+    ring = g.HERE / "keys/alice.asc"
+    small, large = tmp_path / "small.asc", tmp_path / "large.asc"
+    clear_signed(small, 4 * MiB)
+    clear_signed(large, 96 * MiB)
+    base = ["verify", "--keyring", ring, "--at", AT]
+    code_s, rss_s = peak_rss([*base[:1], small, *base[1:]])
+    code_l, rss_l = peak_rss([*base[:1], large, *base[1:]])
+    code_in, rss_in = peak_rss([*base[:1], "-", *base[1:]], stdin=large)
+    assert (code_s, code_l, code_in) == (0, 0, 0)
+    # Detached: a 512 MiB sparse file, hashed as it streams by.
+    data = tmp_path / "data.bin"
+    with data.open("wb") as fp:
+        fp.truncate(512 * MiB)
+    import hashlib
+
+    head = bytes([4, 0, g.PK_EDDSA, 8])
+    hashed = g.sp_created(g.T2) + g.sp_issuer_fpr(g.ALICE)
+    head += len(hashed).to_bytes(2, "big") + hashed
+    h = hashlib.sha256()
+    with data.open("rb") as fp:
+        while chunk := fp.read(8 * MiB):
+            h.update(chunk)
+    h.update(head + b"\x04\xff" + len(head).to_bytes(4, "big"))
+    digest = h.digest()
+    body = head + b"\0\0" + digest[:2] + g.ALICE.sign_digest(digest, "SHA256")
+    sig = tmp_path / "data.sig"
+    sig.write_bytes(g.old_packet(g.TAG_SIGNATURE, body))
+    code_d, rss_d = peak_rss(["verify", data, "--signature", sig, "--keyring", ring, "--at", AT])
+    assert code_d == 0
+    print(f"peak RSS: 4 MiB clear-signed {rss_s} KiB, 96 MiB {rss_l} KiB, 96 MiB from stdin "
+          f"{rss_in} KiB, 512 MiB detached {rss_d} KiB")
+    for rss in (rss_l, rss_in, rss_d):
+        assert rss < rss_s + 32 * 1024, (rss_s, rss_l, rss_in, rss_d)
+
+
+def test_typed_errors_only_at_the_limits() -> None:
+    """Every refusal above is a PgpsigError: nothing untyped escapes at a boundary."""
+    for bad in (b"\xff" * 10, b"\xc2\xff\xff\xff\xff\xff", b"\x88\x05"):
+        with pytest.raises(PgpsigError):
+            packets.parse_signatures(bad)
