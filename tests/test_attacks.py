@@ -59,7 +59,10 @@ def files_under(root: Path) -> dict[str, bytes]:
 
 def test_generator_reproduces_the_committed_corpus(tmp_path: Path) -> None:
     r = subprocess.run(
-        [sys.executable, str(GENERATOR), str(tmp_path)], capture_output=True, timeout=300, check=False
+        [sys.executable, str(GENERATOR), str(tmp_path)],
+        capture_output=True,
+        timeout=300,
+        check=False,
     )
     assert r.returncode == 0, r.stderr.decode(errors="replace")
     fresh, committed = files_under(tmp_path / "attacks"), files_under(ATTACKS)
@@ -202,13 +205,17 @@ class Results:
         return tuple(runs)
 
     @staticmethod
-    def _guarded(one: Callable[[Run, dict[str, Any]], Any], pgpsig: Run, case: dict[str, Any]) -> Any:
+    def _guarded(
+        one: Callable[[Run, dict[str, Any]], Any], pgpsig: Run, case: dict[str, Any]
+    ) -> Any:
         try:
             return one(pgpsig, case)
         except BaseException as e:  # reported by the case's own test, not by the first one run
             return e
 
-    def get(self, kind: str, name: str, pgpsig: Run) -> tuple[subprocess.CompletedProcess[bytes], ...]:
+    def get(
+        self, kind: str, name: str, pgpsig: Run
+    ) -> tuple[subprocess.CompletedProcess[bytes], ...]:
         with self.lock:
             store = self.verify if kind == "verify" else self.check
             if not store:

@@ -180,7 +180,11 @@ def make_case(index: int) -> Case:
         code, when = f["revocation"]
         parts.append(
             revocation_sig(
-                primary, g.SIG_KEY_REVOCATION, primary.hashed_form, code, {"T1": g.T1, "T3": g.T3}[when]
+                primary,
+                g.SIG_KEY_REVOCATION,
+                primary.hashed_form,
+                code,
+                {"T1": g.T1, "T3": g.T3}[when],
             )
         )
     extra_hashed = []
@@ -243,9 +247,11 @@ def make_case(index: int) -> Case:
 
     # The data signature.
     f["mode"] = rng.choice(["binary", "text", "clear", "clear"])
-    hashes = ["SHA256", "SHA384", "SHA512"] if f["alg"] == "ecdsa" and signer is primary else [
-        "SHA256", "SHA384", "SHA512", "SHA1", "MD5"
-    ]
+    hashes = (
+        ["SHA256", "SHA384", "SHA512"]
+        if f["alg"] == "ecdsa" and signer is primary
+        else ["SHA256", "SHA384", "SHA512", "SHA1", "MD5"]
+    )
     f["hash"] = pick("hash", "SHA256", *hashes[1:])
     f["created"] = pick("created", "T2", "before_key", "future", "skew")
     created = {
@@ -354,12 +360,24 @@ def theirs(sqop: str, case: Case) -> tuple[bool, str]:
         cert, sig, data = write_case(case, Path(tmp))
         if data is not None:
             cmd = [sqop, "verify", "--not-after", g.AT_ISO, str(sig), str(cert)]
-            r = subprocess.run(cmd, input=data.read_bytes(), capture_output=True, timeout=60, check=False)
+            r = subprocess.run(
+                cmd, input=data.read_bytes(), capture_output=True, timeout=60, check=False
+            )
             report = r.stdout.decode(errors="replace")
         else:
             out = Path(tmp) / "verifications.txt"
-            cmd = [sqop, "inline-verify", "--not-after", g.AT_ISO, "--verifications-out", str(out), str(cert)]
-            r = subprocess.run(cmd, input=sig.read_bytes(), capture_output=True, timeout=60, check=False)
+            cmd = [
+                sqop,
+                "inline-verify",
+                "--not-after",
+                g.AT_ISO,
+                "--verifications-out",
+                str(out),
+                str(cert),
+            ]
+            r = subprocess.run(
+                cmd, input=sig.read_bytes(), capture_output=True, timeout=60, check=False
+            )
             report = out.read_text(errors="replace") if out.exists() else ""
     accepted = r.returncode == 0 and any(len(line.split()) >= 3 for line in report.splitlines())
     return accepted, f"exit {r.returncode}: {r.stderr.decode(errors='replace').strip()[:200]}"
@@ -467,9 +485,15 @@ def test_random_variations_agree_with_sqop_or_are_explained(
     for case, we, they, said in verdicts:
         if we == they:
             continue
-        rules = [name for name, applies, we_accept, _ in KNOWN if applies(case.features) and we_accept == we]
+        rules = [
+            name
+            for name, applies, we_accept, _ in KNOWN
+            if applies(case.features) and we_accept == we
+        ]
         if not rules:
-            unexplained.append((case.index, "pgpsig accepts" if we else "pgpsig rejects", said, case.features))
+            unexplained.append(
+                (case.index, "pgpsig accepts" if we else "pgpsig rejects", said, case.features)
+            )
         for name in rules:
             explained[name] += 1
     agree = sum(1 for _, we, they, _ in verdicts if we == they)
@@ -534,16 +558,36 @@ KNOWN_ATTACK_DIFFERENCES = {
 def sqop_on_attack(sqop: str, case: dict[str, Any]) -> bool:
     certs = [str(VECTORS / c) for c in case["cert"]]
     sig = VECTORS / case["signature"]
-    need = int(case["args"][case["args"].index("--min-signatures") + 1]) if "--min-signatures" in case["args"] else 1
+    need = (
+        int(case["args"][case["args"].index("--min-signatures") + 1])
+        if "--min-signatures" in case["args"]
+        else 1
+    )
     with tempfile.TemporaryDirectory() as tmp:
         if case["data"] is not None:
             cmd = [sqop, "verify", "--not-after", case["at"], str(sig), *certs]
-            r = subprocess.run(cmd, input=(VECTORS / case["data"]).read_bytes(), capture_output=True, timeout=60, check=False)
+            r = subprocess.run(
+                cmd,
+                input=(VECTORS / case["data"]).read_bytes(),
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
             report = r.stdout.decode(errors="replace")
         else:
             out = Path(tmp) / "v.txt"
-            cmd = [sqop, "inline-verify", "--not-after", case["at"], "--verifications-out", str(out), *certs]
-            r = subprocess.run(cmd, input=sig.read_bytes(), capture_output=True, timeout=60, check=False)
+            cmd = [
+                sqop,
+                "inline-verify",
+                "--not-after",
+                case["at"],
+                "--verifications-out",
+                str(out),
+                *certs,
+            ]
+            r = subprocess.run(
+                cmd, input=sig.read_bytes(), capture_output=True, timeout=60, check=False
+            )
             report = out.read_text(errors="replace") if out.exists() else ""
     primaries = {line.split()[2] for line in report.splitlines() if len(line.split()) >= 3}
     return r.returncode == 0 and len(primaries) >= need
@@ -555,7 +599,9 @@ def test_attack_corpus_differences_with_sqop_are_exactly_the_known_ones(oracle: 
     assert set(KNOWN_ATTACK_DIFFERENCES) <= {c["name"] for c in ATTACKS}
     with ThreadPoolExecutor(4) as pool:
         accepted = list(pool.map(lambda c: sqop_on_attack(sqop, c), ATTACKS))
-    differ = {c["name"] for c, acc in zip(ATTACKS, accepted, strict=True) if acc != (c["exit"] == 0)}
+    differ = {
+        c["name"] for c, acc in zip(ATTACKS, accepted, strict=True) if acc != (c["exit"] == 0)
+    }
     assert differ == set(KNOWN_ATTACK_DIFFERENCES), (
         f"new differences: {sorted(differ - set(KNOWN_ATTACK_DIFFERENCES))}; "
         f"no longer different: {sorted(set(KNOWN_ATTACK_DIFFERENCES) - differ)}"

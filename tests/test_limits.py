@@ -106,8 +106,16 @@ def test_signature_file_limit_in_the_cli(pgpsig: Run, tmp_path: Path) -> None:
     big = tmp_path / "big.sig"
     with big.open("wb") as fp:
         fp.truncate(armor.MAX_ARMOR_BYTES + 1)
-    r = pgpsig("verify", g.HERE / "data/message.txt", "--signature", big,
-               "--keyring", g.HERE / "keys/alice.pgp", "--at", AT)
+    r = pgpsig(
+        "verify",
+        g.HERE / "data/message.txt",
+        "--signature",
+        big,
+        "--keyring",
+        g.HERE / "keys/alice.pgp",
+        "--at",
+        AT,
+    )
     assert r.returncode == 2
     assert b"larger than 67108864 bytes" in r.stderr
 
@@ -235,13 +243,23 @@ def flooded(n_forged: int) -> bytes:
     return g.certificate(g.ALICE, g.user_id(g.ALICE, g.ALICE_UID) + forged * n_forged)
 
 
-def test_flooded_certificate_at_the_limit_loads_in_bounded_time(pgpsig: Run, tmp_path: Path) -> None:
+def test_flooded_certificate_at_the_limit_loads_in_bounded_time(
+    pgpsig: Run, tmp_path: Path
+) -> None:
     cert = tmp_path / "flooded.pgp"
     cert.write_bytes(flooded(packets.MAX_PACKETS_PER_CERT - 2))  # + user ID + self-signature
     assert len(packets.parse_certs(cert.read_bytes())[0].uids[0].signatures) == 19_999
     t = time.perf_counter()
-    r = pgpsig("verify", g.HERE / "data/message.txt", "--signature", g.HERE / "sig/good-binary.sig",
-               "--keyring", cert, "--at", AT)
+    r = pgpsig(
+        "verify",
+        g.HERE / "data/message.txt",
+        "--signature",
+        g.HERE / "sig/good-binary.sig",
+        "--keyring",
+        cert,
+        "--at",
+        AT,
+    )
     elapsed = time.perf_counter() - t
     assert r.returncode == 0, r.stderr
     assert elapsed < 20, f"19,999 forged signatures took {elapsed:.1f} s (measured ~2.5 s)"
@@ -254,8 +272,16 @@ def test_flooded_certificate_over_the_limit_is_refused(pgpsig: Run, tmp_path: Pa
     cert = tmp_path / "flooded.pgp"
     cert.write_bytes(data)
     t = time.perf_counter()
-    r = pgpsig("verify", g.HERE / "data/message.txt", "--signature", g.HERE / "sig/good-binary.sig",
-               "--keyring", cert, "--at", AT)
+    r = pgpsig(
+        "verify",
+        g.HERE / "data/message.txt",
+        "--signature",
+        g.HERE / "sig/good-binary.sig",
+        "--keyring",
+        cert,
+        "--at",
+        AT,
+    )
     assert r.returncode == 2
     assert b"flooded" in r.stderr and b"Traceback" not in r.stderr
     assert time.perf_counter() - t < 10
@@ -266,8 +292,9 @@ def test_flooded_certificate_over_the_limit_is_refused(pgpsig: Run, tmp_path: Pa
     (ring / "bob.pgp").write_bytes((g.HERE / "keys/bob.pgp").read_bytes())
     sig = tmp_path / "bob.sig"
     sig.write_bytes(g.data_sig(g.BOB))
-    r = pgpsig("verify", g.HERE / "data/message.txt", "--signature", sig, "--keyring", ring,
-               "--at", AT)
+    r = pgpsig(
+        "verify", g.HERE / "data/message.txt", "--signature", sig, "--keyring", ring, "--at", AT
+    )
     assert r.returncode == 0, r.stderr
     assert b"warning: skipped" in r.stderr and b"flooded" in r.stderr
 
@@ -296,7 +323,7 @@ def peak_rss(args: list[str | Path], stdin: Path | None = None) -> tuple[int, in
     if not Path("/proc/self/status").is_file():
         pytest.skip("needs /proc/self/status (Linux) to measure peak memory")
     env = dict(os.environ, PGPSIG_HOME=str(ROOT / ".no-such-store"))
-    with (stdin.open("rb") if stdin else open(os.devnull, "rb")) as fin:  # noqa: SIM115
+    with stdin.open("rb") if stdin else open(os.devnull, "rb") as fin:  # noqa: SIM115
         r = subprocess.run(
             [sys.executable, "-c", PEAK_WRAPPER, *map(str, args)],
             stdin=fin,
@@ -317,7 +344,9 @@ def clear_signed(path: Path, size: int) -> None:
     line = b"x" * 99 + b"\n"
     text = line * (size // len(line))
     canonical = text[:-1].replace(b"\n", b"\r\n")
-    sig = g.sign(g.ALICE, g.SIG_TEXT, canonical, hashed=[g.sp_created(g.T2), g.sp_issuer_fpr(g.ALICE)])
+    sig = g.sign(
+        g.ALICE, g.SIG_TEXT, canonical, hashed=[g.sp_created(g.T2), g.sp_issuer_fpr(g.ALICE)]
+    )
     with path.open("wb") as fp:
         fp.write(b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n")
         fp.write(text)
@@ -355,8 +384,10 @@ def test_memory_does_not_grow_with_the_signed_data(tmp_path: Path) -> None:
     sig.write_bytes(g.old_packet(g.TAG_SIGNATURE, body))
     code_d, rss_d = peak_rss(["verify", data, "--signature", sig, "--keyring", ring, "--at", AT])
     assert code_d == 0
-    print(f"peak RSS: 4 MiB clear-signed {rss_s} KiB, 96 MiB {rss_l} KiB, 96 MiB from stdin "
-          f"{rss_in} KiB, 512 MiB detached {rss_d} KiB")
+    print(
+        f"peak RSS: 4 MiB clear-signed {rss_s} KiB, 96 MiB {rss_l} KiB, 96 MiB from stdin "
+        f"{rss_in} KiB, 512 MiB detached {rss_d} KiB"
+    )
     for rss in (rss_l, rss_in, rss_d):
         assert rss < rss_s + 32 * 1024, (rss_s, rss_l, rss_in, rss_d)
 

@@ -1007,7 +1007,9 @@ def cert_revocations(out: g.Output) -> Iterable[Case]:
         out,
         "cert-key-revocation-by-own-subkey",
         data_sig(ALICE),
-        cert=g.certificate(ALICE, by_subkey, g.user_id(ALICE, ALICE_UID), g.subkey(ALICE, ALICE_SUB)),
+        cert=g.certificate(
+            ALICE, by_subkey, g.user_id(ALICE, ALICE_UID), g.subkey(ALICE, ALICE_SUB)
+        ),
         exit=0,
         threat=g.T_REVOCATION,
         defect="none: a key revocation made by Alice's signing subkey, not by the primary",
@@ -1174,7 +1176,9 @@ def cert_subkeys(out: g.Output) -> Iterable[Case]:
     mallory_claims = g.certificate(
         MALLORY, g.user_id(MALLORY, MALLORY_UID), g.subkey(MALLORY, ALICE_SUB, backsig=False)
     )
-    mallory_path = out.add(f"{FOLDER}/verify/subkey-claimed-by-two-certs.mallory.pgp", mallory_claims)
+    mallory_path = out.add(
+        f"{FOLDER}/verify/subkey-claimed-by-two-certs.mallory.pgp", mallory_claims
+    )
     yield verify_detached(
         out,
         "subkey-claimed-by-two-certs",
@@ -1543,7 +1547,10 @@ def check_symlinks(out: g.Output) -> Iterable[Case]:
         "check-symlink-directory-escapes",
         files=no_assets,
         extra=[
-            {"file": "../outside-assets/js/sample.js", "text": BASE_FILES["assets/js/sample.js"].decode()},
+            {
+                "file": "../outside-assets/js/sample.js",
+                "text": BASE_FILES["assets/js/sample.js"].decode(),
+            },
             {"symlink": "assets", "to": "../outside-assets"},
         ],
         status=TAMPERED | TRUSTED,
@@ -1699,7 +1706,10 @@ def check_outside_text(out: g.Output) -> Iterable[Case]:
     """Text outside the signed block, and several blocks: never part of the manifest."""
     with_evil = {**BASE_FILES, "evil.php": EVIL}
     added = f"[hashes]\nevil.php = {sha256(EVIL)}\n"
-    for suffix, args, status in (("", (), GOOD | TRUSTED), ("-strict", ("--strict",), TAMPERED | TRUSTED)):
+    for suffix, args, status in (
+        ("", (), GOOD | TRUSTED),
+        ("-strict", ("--strict",), TAMPERED | TRUSTED),
+    ):
         yield check_case(
             out,
             f"check-text-before-armor-adds-entry{suffix}",
@@ -1823,7 +1833,14 @@ def check_trust(out: g.Output) -> Iterable[Case]:
         out,
         "check-signer-certified-by-non-root",
         module_sig=by_bob,
-        keyring=(*RING, by_mallory, out.add(f"{FOLDER}/keys/mallory.pgp", g.certificate(MALLORY, g.user_id(MALLORY, MALLORY_UID)))),
+        keyring=(
+            *RING,
+            by_mallory,
+            out.add(
+                f"{FOLDER}/keys/mallory.pgp",
+                g.certificate(MALLORY, g.user_id(MALLORY, MALLORY_UID)),
+            ),
+        ),
         status=INVALID,
         threat=T_TRUST,
         defect="Bob is certified by Mallory, who is in the keyring but not a root",
@@ -1981,7 +1998,11 @@ def check_hashes_and_times(out: g.Output) -> Iterable[Case]:
             status=status,
             threat=g.T_SHA1,
             defect=f"a {hash_name} signature by the RSA root Rob under --policy {policy}"
-            + (" (accepted with a warning, as FreePBX's mirror signatures)" if status & GOOD else ""),
+            + (
+                " (accepted with a warning, as FreePBX's mirror signatures)"
+                if status & GOOD
+                else ""
+            ),
         )
     text = manifest(entries_of(BASE_FILES))
     yield check_case(
