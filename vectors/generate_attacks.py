@@ -31,6 +31,7 @@ import base64
 import dataclasses
 import hashlib
 import json
+import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -926,6 +927,31 @@ def cert_self_signatures(out: g.Output) -> Iterable[Case]:
         exit=1,
         threat=g.T_SHA1,
         defect="RSA key whose only self-signature is MD5",
+    )
+
+
+def huge_exponent_key() -> g.RSAKey:
+    """Rob's primes with a public exponent just over 2**100 (coprime to lambda(n))."""
+    lam = math.lcm(ROB.p - 1, ROB.q - 1)
+    e = (1 << 100) + 1
+    while math.gcd(e, lam) != 1:
+        e += 2
+    return dataclasses.replace(ROB, label="rob huge exponent", e=e)
+
+
+@maker
+def cert_keys(out: g.Output) -> Iterable[Case]:
+    """Key material that makes every check expensive."""
+    key = huge_exponent_key()
+    yield verify_detached(
+        out,
+        "cert-rsa-public-exponent-over-64-bits",
+        data_sig(key),
+        cert=g.certificate(key, g.user_id(key, ROB_UID)),
+        exit=1,
+        threat=g.T_PARSER,
+        defect="an RSA-2048 key whose public exponent has 101 bits: each check of its signatures "
+        "is a full exponentiation (a flood of them takes minutes); refused by policy",
     )
 
 
