@@ -179,6 +179,8 @@ class _Feed:
     """Hash objects fed with the same signed data, keyed by (version, hash id, salt)."""
 
     hashers: dict[tuple[int, int, bytes], hashlib._Hash] = field(default_factory=dict)
+    #: SHA-256 of everything fed: a second pass over a file must see the text the first one saw.
+    witness: hashlib._Hash = field(default_factory=hashlib.sha256)
 
     def want(self, sig: Signature) -> None:
         k = (sig.version, sig.hash_algorithm, sig.salt)
@@ -201,6 +203,7 @@ class _Feed:
     def update(self, chunk: bytes) -> None:
         for h in self.hashers.values():
             h.update(chunk)
+        self.witness.update(chunk)
 
     def has(self, sig: Signature) -> bool:
         return (sig.version, sig.hash_algorithm, sig.salt) in self.hashers
@@ -394,7 +397,13 @@ def verify_clearsigned(
                 feeds2.append(f)
                 return f
 
-            _stream_pass(fp, prepare2, None)
+            infos2 = _stream_pass(fp, prepare2, None)
+            # The text written to ``output`` (and judged by the caller) comes from the first
+            # pass; the digests now come from the second: they must be of the same bytes.
+            if [i.signature for i in infos2] != [i.signature for i in infos] or [
+                f.witness.digest() for f in feeds2
+            ] != [f.witness.digest() for f in feeds]:
+                raise InputError("the clear-signed input changed while it was being read")
             feeds = feeds2
     except OSError as e:
         raise InputError(f"cannot read clear-signed input: {e.strerror or e}") from e
