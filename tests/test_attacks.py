@@ -290,3 +290,45 @@ def test_check_attack(case: dict[str, Any], results: Results, pgpsig: Run) -> No
         assert module["signature"]["status"] == case["signature"], (*why, module)
     if case["no_raw_output"]:
         assert_no_raw(case, runs[1])
+
+
+# ----------------------------------------------------------------------------------------------
+# An attack the CLI cannot stage reliably: the file changes between the two passes of verify.
+
+
+def test_clear_signed_input_changing_between_passes_is_refused() -> None:
+    """Without a Hash: header the digests come from a second pass over the file; the text written
+    to --output comes from the first. Swapping the file in between must not yield "ok" with text
+    that was never verified."""
+    import io
+    from datetime import datetime
+
+    from pgpsig.errors import InputError
+    from pgpsig.keyring import load_keyring
+    from pgpsig.policy import policy_named
+    from pgpsig.verify import verify_clearsigned
+
+    genuine = (ATTACKS / "verify" / "cs-no-hash-header.asc").read_bytes()
+    forged = genuine.replace(b"Only the text", b"Evil the text")
+    assert forged != genuine
+
+    class Swapped(io.BytesIO):
+        """Reads ``forged`` first; after a rewind, ``genuine``."""
+
+        def seek(self, pos: int, whence: int = 0) -> int:
+            if pos == 0 and whence == 0 and self.getvalue() is not genuine:
+                self.__init__(genuine)  # type: ignore[misc]
+            return super().seek(pos, whence)
+
+    written: list[bytes] = []
+    ring = load_keyring([VECTORS / "keys" / "alice.asc"])
+    at = datetime.fromisoformat(EXPECTED["at"].replace("Z", "+00:00"))
+    with pytest.raises(InputError, match="changed"):
+        verify_clearsigned(
+            Swapped(forged),
+            ring,
+            policy=policy_named("default"),
+            now=at,
+            output=lambda _block, chunk: written.append(chunk),
+        )
+    assert b"Evil" in b"".join(written)  # what the first pass saw, never to be trusted
