@@ -26,7 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ = ROOT / "fuzz"
 TARGETS = ["armor", "clearsign", "packets", "cert", "manifest"]
-RUNS = {"armor": 4000, "clearsign": 2000, "packets": 4000, "cert": 2000, "manifest": 4000}
+RUNS = {"armor": 5000, "clearsign": 5000, "packets": 5000, "cert": 5000, "manifest": 5000}
 HAVE_ATHERIS = importlib.util.find_spec("atheris") is not None
 
 
