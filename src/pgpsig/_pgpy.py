@@ -59,28 +59,6 @@ PrivateKey: TypeAlias = (
 """The ``cryptography`` private keys pgpsig can sign with."""
 
 # Packet tags (RFC 9580 section 5) that may appear in a transferable secret key.
-_TAG_SIGNATURE = 2
-_TAG_SECRET_KEY = 5
-_TAG_PUBLIC_KEY = 6
-_TAG_SECRET_SUBKEY = 7
-_TAG_MARKER = 10
-_TAG_TRUST = 12
-_TAG_USER_ID = 13
-_TAG_PUBLIC_SUBKEY = 14
-_TAG_USER_ATTRIBUTE = 17
-_TAG_PADDING = 21
-_TAGS_IN_SECRET_KEY = frozenset(
-    {
-        _TAG_SIGNATURE,
-        _TAG_SECRET_SUBKEY,
-        _TAG_MARKER,
-        _TAG_TRUST,
-        _TAG_USER_ID,
-        _TAG_PUBLIC_SUBKEY,
-        _TAG_USER_ATTRIBUTE,
-        _TAG_PADDING,
-    }
-)
 
 # Public-key algorithms whose keys can make signatures and that PGPy can read (RFC 9580 9.1):
 # RSA (1), RSA sign-only (3), DSA (17), ECDSA (19), EdDSA-legacy (22).
@@ -213,21 +191,23 @@ def _public_keys(binary: bytes) -> list[PublicKey]:
     for packet in packets.iter_packets(binary):
         tag = packet.tag
         if not keys:
-            if tag in (_TAG_MARKER, _TAG_PADDING):
+            if tag in (packets.Tag.MARKER, packets.Tag.PADDING):
                 continue
-            if tag == _TAG_PUBLIC_KEY:
+            if tag == packets.Tag.PUBLIC_KEY:
                 raise InputError("this is a certificate (public key), not a secret key")
-            if tag != _TAG_SECRET_KEY:
+            if tag != packets.Tag.SECRET_KEY:
                 raise PacketError(f"a secret key starts with a secret-key packet, not tag {tag}")
-        elif tag in (_TAG_SECRET_KEY, _TAG_PUBLIC_KEY):
+        elif tag in (packets.Tag.SECRET_KEY, packets.Tag.PUBLIC_KEY):
             raise InputError("the data holds more than one key; give one secret key")
-        elif tag not in _TAGS_IN_SECRET_KEY:
+        elif tag not in packets.SECRET_KEY_TAGS:
             raise PacketError(f"unexpected packet (tag {tag}) in a secret key")
-        if tag in (_TAG_SECRET_KEY, _TAG_SECRET_SUBKEY):
+        if tag in (packets.Tag.SECRET_KEY, packets.Tag.SECRET_SUBKEY):
             if packet.body[:1] != b"\x04":
                 version = packet.body[0] if packet.body else "?"
                 raise UnsupportedError(f"v{version} secret keys are not supported (only v4)")
-            key, _ = packets.parse_public_key(packet.body, is_subkey=tag == _TAG_SECRET_SUBKEY)
+            key, _ = packets.parse_public_key(
+                packet.body, is_subkey=tag == packets.Tag.SECRET_SUBKEY
+            )
             keys.append(key)
     if not keys:
         raise PacketError("no secret-key packet found")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pgpsig import armor
 from pgpsig.errors import FormatError, KeyringError, LimitError
-from pgpsig.packets import Cert, Component, PublicKey, Signature, packet_header, parse_certs
+from pgpsig.packets import Cert, Component, PublicKey, Signature, Tag, packet_header, parse_certs
 
 __all__ = [
     "KEY_SUFFIXES",
@@ -75,11 +75,6 @@ def _merge(into: Cert, other: Cert) -> None:
 
 
 # Packet tags written by :func:`cert_to_bytes` (RFC 9580 section 5).
-_TAG_SIGNATURE = 2
-_TAG_PUBLIC_KEY = 6
-_TAG_USER_ID = 13
-_TAG_PUBLIC_SUBKEY = 14
-_TAG_USER_ATTRIBUTE = 17
 
 
 def _packet(tag: int, body: bytes) -> bytes:
@@ -101,16 +96,16 @@ def cert_to_bytes(cert: Cert) -> bytes:
     Returns:
         The binary packets; :func:`read_certs` reads them back to an equal certificate.
     """
-    out = [_packet(_TAG_PUBLIC_KEY, cert.primary.body)]
-    out.extend(_packet(_TAG_SIGNATURE, s.raw) for s in cert.direct)
-    for tag, comps in ((_TAG_USER_ID, cert.uids), (_TAG_USER_ATTRIBUTE, cert.uats)):
+    out = [_packet(Tag.PUBLIC_KEY, cert.primary.body)]
+    out.extend(_packet(Tag.SIGNATURE, s.raw) for s in cert.direct)
+    for tag, comps in ((Tag.USER_ID, cert.uids), (Tag.USER_ATTRIBUTE, cert.uats)):
         for comp in comps:
             out.append(_packet(tag, comp.value))
-            out.extend(_packet(_TAG_SIGNATURE, s.raw) for s in comp.signatures)
+            out.extend(_packet(Tag.SIGNATURE, s.raw) for s in comp.signatures)
     for comp in cert.subkeys:
         assert comp.key is not None
-        out.append(_packet(_TAG_PUBLIC_SUBKEY, comp.key.body))
-        out.extend(_packet(_TAG_SIGNATURE, s.raw) for s in comp.signatures)
+        out.append(_packet(Tag.PUBLIC_SUBKEY, comp.key.body))
+        out.extend(_packet(Tag.SIGNATURE, s.raw) for s in comp.signatures)
     return b"".join(out)
 
 

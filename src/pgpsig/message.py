@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from pgpsig import clearsign
 from pgpsig.errors import LimitError, PacketError
-from pgpsig.packets import Signature, iter_packets, packet_header, parse_signature
+from pgpsig.packets import Signature, Tag, iter_packets, packet_header, parse_signature
 
 __all__ = [
     "MAX_INLINE_BYTES",
@@ -51,12 +51,6 @@ __all__ = [
 #: Largest message (after decompression) read into memory.
 MAX_INLINE_BYTES = 1 << 30
 
-_TAG_SIGNATURE = 2
-_TAG_ONE_PASS = 4
-_TAG_COMPRESSED = 8
-_TAG_MARKER = 10
-_TAG_LITERAL = 11
-_TAG_PADDING = 21
 _TAGS_ENCRYPTED = frozenset({1, 3, 9, 18, 20})
 _FORMATS = frozenset(b"btum")
 _MAX_NESTING = 4  # compressed packets inside compressed packets, as Sequoia allows
@@ -117,7 +111,7 @@ def literal_packet(data: bytes, *, fmt: str = "b", filename: bytes = b"", date: 
     if not 0 <= date <= 0xFFFFFFFF:
         raise ValueError("literal data date out of range")
     body = fmt.encode("ascii") + bytes([len(filename)]) + filename + struct.pack(">I", date) + data
-    return packet_header(_TAG_LITERAL, len(body)) + body
+    return packet_header(Tag.LITERAL, len(body)) + body
 
 
 def one_pass_packet(sig: Signature, *, last: bool) -> bytes:
@@ -148,7 +142,7 @@ def one_pass_packet(sig: Signature, *, last: bool) -> bytes:
         if not kids:
             raise PacketError("a v4 signature without an issuer")
         body = b"\x03" + head + bytes.fromhex(kids[0]) + flag
-    return packet_header(_TAG_ONE_PASS, len(body)) + body
+    return packet_header(Tag.ONE_PASS, len(body)) + body
 
 
 def inline_signed(
@@ -172,7 +166,7 @@ def inline_signed(
     sigs: list[Signature] = []
     for raw in signature_packets:
         parts = list(iter_packets(raw))
-        if len(parts) != 1 or parts[0].tag != _TAG_SIGNATURE:
+        if len(parts) != 1 or parts[0].tag != Tag.SIGNATURE:
             raise PacketError("each item must be exactly one signature packet")
         sigs.append(parse_signature(parts[0].body))
     if not sigs:
@@ -257,9 +251,9 @@ def parse_inline(data: bytes, *, limit: int = MAX_INLINE_BYTES) -> InlineMessage
         pkts = [
             p
             for p in iter_packets(data, max_packet=max(len(data), 1))
-            if p.tag not in (_TAG_MARKER, _TAG_PADDING)
+            if p.tag not in (Tag.MARKER, Tag.PADDING)
         ]
-        if len(pkts) == 1 and pkts[0].tag == _TAG_COMPRESSED:
+        if len(pkts) == 1 and pkts[0].tag == Tag.COMPRESSED:
             data = _decompress(pkts[0].body, limit)
             continue
         break
@@ -268,20 +262,20 @@ def parse_inline(data: bytes, *, limit: int = MAX_INLINE_BYTES) -> InlineMessage
     tags = [p.tag for p in pkts]
     if any(t in _TAGS_ENCRYPTED for t in tags):
         raise PacketError("an encrypted message (pgpsig does not decrypt)")
-    if tags.count(_TAG_LITERAL) != 1:
-        raise PacketError(f"expected one literal data packet, found {tags.count(_TAG_LITERAL)}")
-    at = tags.index(_TAG_LITERAL)
+    if tags.count(Tag.LITERAL) != 1:
+        raise PacketError(f"expected one literal data packet, found {tags.count(Tag.LITERAL)}")
+    at = tags.index(Tag.LITERAL)
     before, after = pkts[:at], pkts[at + 1 :]
     literal = _literal(pkts[at].body)
-    if before and all(p.tag == _TAG_ONE_PASS for p in before):
+    if before and all(p.tag == Tag.ONE_PASS for p in before):
         one_pass = tuple(_one_pass(p.body) for p in before)
-        if [p.tag for p in after] != [_TAG_SIGNATURE] * len(before):
+        if [p.tag for p in after] != [Tag.SIGNATURE] * len(before):
             raise PacketError(
                 f"{len(before)} one-pass signature packet(s) but "
-                f"{sum(1 for p in after if p.tag == _TAG_SIGNATURE)} signature(s) after the data"
+                f"{sum(1 for p in after if p.tag == Tag.SIGNATURE)} signature(s) after the data"
             )
         sig_pkts = list(reversed(after))  # the first signature after the data ends the last OPS
-    elif before and all(p.tag == _TAG_SIGNATURE for p in before) and not after:
+    elif before and all(p.tag == Tag.SIGNATURE for p in before) and not after:
         one_pass = ()
         sig_pkts = before
     elif not before and not after:

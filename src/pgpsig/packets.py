@@ -20,6 +20,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import IntEnum
 
 from pgpsig.errors import LimitError, PacketError
 
@@ -29,12 +30,14 @@ __all__ = [
     "MAX_PACKETS_PER_CERT",
     "MAX_PACKET_BYTES",
     "MAX_SUBPACKETS",
+    "SECRET_KEY_TAGS",
     "Cert",
     "Component",
     "Packet",
     "PublicKey",
     "Signature",
     "Subpacket",
+    "Tag",
     "iter_packets",
     "parse_certs",
     "parse_public_key",
@@ -98,16 +101,38 @@ KNOWN_SUBPACKETS = frozenset(
     }
 )
 
-_TAG_SIGNATURE = 2
-_TAG_SECRET_KEY = 5
-_TAG_PUBLIC_KEY = 6
-_TAG_SECRET_SUBKEY = 7
-_TAG_MARKER = 10
-_TAG_TRUST = 12
-_TAG_USER_ID = 13
-_TAG_PUBLIC_SUBKEY = 14
-_TAG_USER_ATTRIBUTE = 17
-_TAG_PADDING = 21
+
+class Tag(IntEnum):
+    """OpenPGP packet tags (RFC 9580 section 5) that pgpsig reads or writes."""
+
+    SIGNATURE = 2
+    ONE_PASS = 4
+    SECRET_KEY = 5
+    PUBLIC_KEY = 6
+    SECRET_SUBKEY = 7
+    COMPRESSED = 8
+    MARKER = 10
+    LITERAL = 11
+    TRUST = 12
+    USER_ID = 13
+    PUBLIC_SUBKEY = 14
+    USER_ATTRIBUTE = 17
+    PADDING = 21
+
+
+#: Packets that may follow the primary key in a transferable secret key.
+SECRET_KEY_TAGS = frozenset(
+    {
+        Tag.SIGNATURE,
+        Tag.SECRET_SUBKEY,
+        Tag.MARKER,
+        Tag.TRUST,
+        Tag.USER_ID,
+        Tag.PUBLIC_SUBKEY,
+        Tag.USER_ATTRIBUTE,
+        Tag.PADDING,
+    }
+)
 
 
 def _utc(ts: int) -> datetime:
@@ -642,9 +667,9 @@ def parse_signatures(data: bytes) -> tuple[Signature, ...]:
     """
     sigs = []
     for p in iter_packets(data):
-        if p.tag == _TAG_SIGNATURE:
+        if p.tag == Tag.SIGNATURE:
             sigs.append(parse_signature(p.body))
-        elif p.tag in (_TAG_MARKER, _TAG_PADDING):
+        elif p.tag in (Tag.MARKER, Tag.PADDING):
             continue
         else:
             raise PacketError(f"expected signature packets, found a tag {p.tag} packet")
@@ -907,15 +932,15 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
     comp: Component | None = None
     count = 0
     for p in iter_packets(data):
-        if p.tag in (_TAG_PUBLIC_KEY, _TAG_SECRET_KEY):
+        if p.tag in (Tag.PUBLIC_KEY, Tag.SECRET_KEY):
             key = _secret_to_public(p.body, False)
-            cur = Cert(primary=key, had_secret=p.tag == _TAG_SECRET_KEY)
+            cur = Cert(primary=key, had_secret=p.tag == Tag.SECRET_KEY)
             certs.append(cur)
             comp = None
             count = 0
             continue
         if cur is None:
-            if p.tag in (_TAG_MARKER, _TAG_PADDING, _TAG_TRUST):
+            if p.tag in (Tag.MARKER, Tag.PADDING, Tag.TRUST):
                 continue
             raise PacketError(f"certificate data does not start with a key (tag {p.tag} first)")
         count += 1
@@ -923,7 +948,7 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
             raise LimitError(
                 f"certificate {cur.fingerprint} has more than {max_packets} packets (flooded?)"
             )
-        if p.tag == _TAG_SIGNATURE:
+        if p.tag == Tag.SIGNATURE:
             try:
                 sig = parse_signature(p.body)
             except (PacketError, LimitError):  # e.g. a third party's 513 unhashed subpackets
@@ -933,13 +958,13 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
                 cur.direct.append(sig)
             else:
                 comp.signatures.append(sig)
-        elif p.tag == _TAG_USER_ID:
+        elif p.tag == Tag.USER_ID:
             comp = Component("uid", p.body)
             cur.uids.append(comp)
-        elif p.tag == _TAG_USER_ATTRIBUTE:
+        elif p.tag == Tag.USER_ATTRIBUTE:
             comp = Component("uat", p.body)
             cur.uats.append(comp)
-        elif p.tag in (_TAG_PUBLIC_SUBKEY, _TAG_SECRET_SUBKEY):
+        elif p.tag in (Tag.PUBLIC_SUBKEY, Tag.SECRET_SUBKEY):
             try:
                 sk = _secret_to_public(p.body, True)
             except PacketError:

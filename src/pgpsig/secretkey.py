@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from pgpsig import armor, packets
 from pgpsig.errors import FormatError, InputError, PacketError, UnsupportedError
-from pgpsig.packets import PublicKey
+from pgpsig.packets import SECRET_KEY_TAGS, PublicKey, Tag
 from pgpsig.signing import (
     PassphraseError,
     SigningKey,
@@ -54,28 +54,6 @@ __all__ = [
     "secret_key_packet_body",
 ]
 
-_TAG_SIGNATURE = 2
-_TAG_SECRET_KEY = 5
-_TAG_PUBLIC_KEY = 6
-_TAG_SECRET_SUBKEY = 7
-_TAG_MARKER = 10
-_TAG_TRUST = 12
-_TAG_USER_ID = 13
-_TAG_PUBLIC_SUBKEY = 14
-_TAG_USER_ATTRIBUTE = 17
-_TAG_PADDING = 21
-_TAGS_IN_SECRET_KEY = frozenset(
-    {
-        _TAG_SIGNATURE,
-        _TAG_SECRET_SUBKEY,
-        _TAG_MARKER,
-        _TAG_TRUST,
-        _TAG_USER_ID,
-        _TAG_PUBLIC_SUBKEY,
-        _TAG_USER_ATTRIBUTE,
-        _TAG_PADDING,
-    }
-)
 
 # Signing algorithms read here (RFC 9580 section 9.1); DSA and EdDSA-legacy cannot be v6.
 _SIGNING_ALGORITHMS = frozenset({1, 3, 19, 27, 28})
@@ -158,9 +136,9 @@ def is_v6(data: bytes) -> bool:
     try:
         binary = _binary(data)
         for packet in packets.iter_packets(binary):
-            if packet.tag in (_TAG_MARKER, _TAG_PADDING):
+            if packet.tag in (Tag.MARKER, Tag.PADDING):
                 continue
-            return packet.tag == _TAG_SECRET_KEY and packet.body[:1] == b"\x06"
+            return packet.tag == Tag.SECRET_KEY and packet.body[:1] == b"\x06"
     except (FormatError, InputError):
         return False
     return False
@@ -177,17 +155,17 @@ def _key_packets(binary: bytes) -> list[tuple[int, bytes]]:
     for packet in packets.iter_packets(binary):
         tag = packet.tag
         if not out:
-            if tag in (_TAG_MARKER, _TAG_PADDING):
+            if tag in (Tag.MARKER, Tag.PADDING):
                 continue
-            if tag == _TAG_PUBLIC_KEY:
+            if tag == Tag.PUBLIC_KEY:
                 raise InputError("this is a certificate (public key), not a secret key")
-            if tag != _TAG_SECRET_KEY:
+            if tag != Tag.SECRET_KEY:
                 raise PacketError(f"a secret key starts with a secret-key packet, not tag {tag}")
-        elif tag in (_TAG_SECRET_KEY, _TAG_PUBLIC_KEY):
+        elif tag in (Tag.SECRET_KEY, Tag.PUBLIC_KEY):
             raise InputError("the data holds more than one key; give one secret key")
-        elif tag not in _TAGS_IN_SECRET_KEY:
+        elif tag not in SECRET_KEY_TAGS:
             raise PacketError(f"unexpected packet (tag {tag}) in a secret key")
-        if tag in (_TAG_SECRET_KEY, _TAG_SECRET_SUBKEY):
+        if tag in (Tag.SECRET_KEY, Tag.SECRET_SUBKEY):
             out.append((tag, packet.body))
     if not out:
         raise PacketError("no secret-key packet found")
@@ -242,7 +220,7 @@ def load_secret_keys(data: bytes, passphrase: bytes | None = None) -> tuple[Secr
     primary, _ = packets.parse_public_key(found[0][1])
     loaded: list[SecretKey] = []
     for tag, body in found:
-        public, used = packets.parse_public_key(body, is_subkey=tag == _TAG_SECRET_SUBKEY)
+        public, used = packets.parse_public_key(body, is_subkey=tag == Tag.SECRET_SUBKEY)
         if public.version != 6:
             raise UnsupportedError(f"key {public.fingerprint}: a v{public.version} key packet")
         if public.algorithm not in _SIGNING_ALGORITHMS:
@@ -254,7 +232,7 @@ def load_secret_keys(data: bytes, passphrase: bytes | None = None) -> tuple[Secr
             SecretKey(
                 public=public,
                 private_key=private,
-                is_primary=tag == _TAG_SECRET_KEY,
+                is_primary=tag == Tag.SECRET_KEY,
                 primary_fingerprint=primary.fingerprint,
                 key_flags=hints.get(public.fingerprint),
             )

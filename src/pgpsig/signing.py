@@ -100,7 +100,6 @@ _SP_CREATION_TIME = 2
 _SP_ISSUER_KEY_ID = 16
 _SP_ISSUER_FINGERPRINT = 33
 
-_TAG_SIGNATURE = 2
 _SIG_TYPE_BINARY = 0x00
 _SIG_TYPE_TEXT = 0x01
 
@@ -605,7 +604,7 @@ def signature_packet(
         extra_hashed_subpackets=extra_hashed_subpackets,
         salt=salt,
     )
-    return packets.packet_header(_TAG_SIGNATURE, len(body)) + body
+    return packets.packet_header(packets.Tag.SIGNATURE, len(body)) + body
 
 
 def sign_cleartext(

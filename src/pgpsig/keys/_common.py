@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pgpsig.packets import Cert, Component, PublicKey, Signature, parse_public_key
+from pgpsig.packets import Cert, Component, PublicKey, Signature, Tag, parse_public_key
 from pgpsig.signing import SigningKey
 from pgpsig.validity import CertValidator
 
@@ -43,11 +43,6 @@ __all__ = [
     "_SUBKEY_REVOCATION",
     "_TAGS_KEY",
     "_TAGS_SKIPPED_BEFORE_KEY",
-    "_TAG_PUBLIC_KEY",
-    "_TAG_SECRET_KEY",
-    "_TAG_SECRET_SUBKEY",
-    "_TAG_SIGNATURE",
-    "_TAG_USER_ID",
     "_copy",
     "_first_user_id",
     "_names",
@@ -93,13 +88,8 @@ _SP_FEATURES = 30
 _SP_EMBEDDED_SIGNATURE = 32
 
 # Packet tags (RFC 9580 section 5.5).
-_TAG_SECRET_KEY = 5
-_TAG_SIGNATURE = 2
-_TAG_PUBLIC_KEY = 6
-_TAG_SECRET_SUBKEY = 7
-_TAG_USER_ID = 13
 _TAGS_SKIPPED_BEFORE_KEY = frozenset({10, 12, 21})  # marker, trust, padding
-_TAGS_KEY = frozenset({_TAG_SECRET_KEY, _TAG_PUBLIC_KEY})
+_TAGS_KEY = frozenset({Tag.SECRET_KEY, Tag.PUBLIC_KEY})
 
 
 def _require_aware(now: datetime) -> None:

@@ -48,14 +48,10 @@ from pgpsig.keys._common import (
     _SP_PREFERRED_SYMMETRIC,
     _SP_PRIMARY_USER_ID,
     _SUBKEY_BINDING,
-    _TAG_PUBLIC_KEY,
-    _TAG_SECRET_KEY,
-    _TAG_SECRET_SUBKEY,
-    _TAG_USER_ID,
     _public_key,
     _require_aware,
 )
-from pgpsig.packets import packet_header, parse_certs
+from pgpsig.packets import Tag, packet_header, parse_certs
 from pgpsig.policy import Policy
 from pgpsig.report import iso
 from pgpsig.signing import (
@@ -363,8 +359,8 @@ def generate_key(
         )
         sub_packets.append((sub.public_packet_body, binding))
     public = (
-        _packet(_TAG_PUBLIC_KEY, primary.public_packet_body)
-        + _packet(_TAG_USER_ID, uid)
+        _packet(Tag.PUBLIC_KEY, primary.public_packet_body)
+        + _packet(Tag.USER_ID, uid)
         + selfsig
         + b"".join(_packet(14, body) + binding for body, binding in sub_packets)
     )
@@ -377,12 +373,12 @@ def generate_key(
     validator.can_certify(created)
     # (6)
     secret = (
-        _packet(_TAG_SECRET_KEY, _secret_packet_body(primary, passphrase))
-        + _packet(_TAG_USER_ID, uid)
+        _packet(Tag.SECRET_KEY, _secret_packet_body(primary, passphrase))
+        + _packet(Tag.USER_ID, uid)
         + selfsig
     )
     if sub is not None:
-        secret += _packet(_TAG_SECRET_SUBKEY, _secret_packet_body(sub, passphrase))
+        secret += _packet(Tag.SECRET_SUBKEY, _secret_packet_body(sub, passphrase))
         secret += sub_packets[0][1]
     comment = [("Comment", f"{primary.fingerprint}")]
     return GeneratedKey(

@@ -32,7 +32,6 @@ from pgpsig.keys._common import (
     _PRIMARY_ONLY,
     _SUBKEY_BINDING,
     _SUBKEY_REVOCATION,
-    _TAG_SIGNATURE,
     _TAGS_KEY,
     _TAGS_SKIPPED_BEFORE_KEY,
     _names,
@@ -42,6 +41,7 @@ from pgpsig.packets import (
     Cert,
     Component,
     Signature,
+    Tag,
     iter_packets,
     parse_certs,
 )
@@ -76,7 +76,7 @@ def _split(binary: bytes, into: KeyMaterial) -> None:
             into.certs.extend(certs)
             into.had_secret = into.had_secret or any(c.had_secret for c in certs)
             return
-        if p.tag == _TAG_SIGNATURE:
+        if p.tag == Tag.SIGNATURE:
             into.signatures.append(_parse_signature(p.body))
         elif p.tag not in _TAGS_SKIPPED_BEFORE_KEY:
             raise PacketError(f"unexpected packet (tag {p.tag}) where a key or signature belongs")
