@@ -19,7 +19,7 @@ import hashlib
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from enum import IntEnum
 
 from pgpsig.errors import LimitError, PacketError
@@ -388,6 +388,21 @@ class Signature:
     def expires_after(self) -> int | None:
         """Signature validity period in seconds (subpacket 3), None for never."""
         return self._seconds(3)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the signature stops being valid (creation + validity period), None for never."""
+        created, exp = self.created, self.expires_after
+        if created is None or exp is None:
+            return None
+        return created + timedelta(seconds=exp)
+
+    def alive_at(self, at: datetime) -> bool:
+        """Whether the signature has a hashed creation time and has not expired at ``at``."""
+        if self.created is None:
+            return False
+        end = self.expires_at
+        return end is None or end > at
 
     @property
     def key_expires_after(self) -> int | None:

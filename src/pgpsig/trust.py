@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pgpsig.errors import CertificateError, KeyringError, PolicyError
 from pgpsig.keyring import Keyring
@@ -74,14 +74,6 @@ class TrustDecision:
     warnings: tuple[str, ...] = ()
 
 
-def _alive(sig: Signature, at: datetime) -> bool:
-    created = sig.created
-    if created is None:
-        return False
-    exp = sig.expires_after
-    return exp is None or created + timedelta(seconds=exp) > at
-
-
 def _issued_by(sig: Signature, cert: Cert) -> bool:
     fprs = sig.issuer_fingerprints
     if fprs:
@@ -100,7 +92,7 @@ def _uid_bound(v: CertValidator, uid: Component, at: datetime) -> bool:
             continue
         if sig.sig_type == 0x30 and v.verify_over(sig, p, prefix):
             return False
-        if 0x10 <= sig.sig_type <= 0x13 and _alive(sig, at) and v.verify_over(sig, p, prefix):
+        if 0x10 <= sig.sig_type <= 0x13 and sig.alive_at(at) and v.verify_over(sig, p, prefix):
             bound = True
     return bound
 
@@ -170,7 +162,7 @@ def decide_trust(
             if created is None or sig.created_count != 1 or created > now + policy.clock_skew:
                 reasons.append(f"certification by {root.fingerprint} has no valid creation time")
                 continue
-            if not _alive(sig, now):
+            if not sig.alive_at(now):
                 reasons.append(f"certification by {root.fingerprint} expired")
                 continue
             crit = sig.critical_unknown()

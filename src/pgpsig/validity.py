@@ -124,14 +124,6 @@ def _revocation_info(sig: Signature) -> RevocationInfo:
     )
 
 
-def _alive(sig: Signature, at: datetime) -> bool:
-    created = sig.created
-    if created is None:
-        return False
-    exp = sig.expires_after
-    return exp is None or created + timedelta(seconds=exp) > at
-
-
 class CertValidator:
     """Judges one certificate under one policy, at any time, caching signature checks.
 
@@ -291,7 +283,7 @@ class CertValidator:
                 if oldest_later is None or created < (oldest_later.created or created):
                     oldest_later = sig
                 continue
-            if not _alive(sig, at):
+            if not sig.alive_at(at):
                 continue
             if best is None or created > (best.created or created):
                 best = sig
@@ -438,7 +430,7 @@ class CertValidator:
                 continue
             created = sig.created
             assert created is not None
-            if created > at or not _alive(sig, at):
+            if created > at or not sig.alive_at(at):
                 continue
             if best is None or created > (best.created or created):
                 best = sig
@@ -456,7 +448,7 @@ class CertValidator:
         prefix = p.hash_prefix() + s.hash_prefix()
         for emb in binding.embedded_signatures:
             created = emb.created
-            if emb.sig_type != 0x19 or created is None or not _alive(emb, at):
+            if emb.sig_type != 0x19 or created is None or not emb.alive_at(at):
                 continue
             if emb.critical_unknown() is not None:
                 continue

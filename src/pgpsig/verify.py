@@ -25,7 +25,7 @@ import hashlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -114,8 +114,8 @@ def judge(
     # (2) Not from the future, not expired now.
     if created > now + policy.clock_skew:
         return result(SigStatus.BAD, f"signature created in the future ({created.isoformat()})")
-    if sig.expires_after is not None and created + timedelta(seconds=sig.expires_after) <= now:
-        exp_at = created + timedelta(seconds=sig.expires_after)
+    exp_at = sig.expires_at
+    if exp_at is not None and exp_at <= now:
         return result(SigStatus.EXPIRED, f"signature expired {exp_at.isoformat()}")
     # (3) Find the signer.
     cands = keyring.candidates(sig.issuer_fingerprints, sig.issuer_key_ids)
