@@ -453,6 +453,13 @@ def signature_body(
     _check_key(key)
     if key.algorithm == _ED448 and name != "SHA512":
         raise UnsupportedError(f"an Ed448 key needs SHA512, not {name} (RFC 9580 section 5.2.3.4)")
+    if key.algorithm == _ECDSA and _HASH_CLASSES[name]().digest_size * 8 < min(key.bits, 512):
+        # GnuPG refuses such signatures ("General error"); RFC 9580 section 5.2.3.2 wants the
+        # digest at least as long as the curve.
+        raise UnsupportedError(
+            f"an ECDSA {key.bits}-bit key needs a hash of at least {min(key.bits, 512)} bits, "
+            f"not {name}"
+        )
     if key.version == 6:
         return _v6_signature_body(
             key,
@@ -466,13 +473,6 @@ def signature_body(
         )
     if salt is not None:
         raise ValueError("only v6 signatures carry a salt")
-    if key.algorithm == _ECDSA and _HASH_CLASSES[name]().digest_size * 8 < min(key.bits, 512):
-        # GnuPG refuses such signatures ("General error"); RFC 9580 section 5.2.3.2 wants the
-        # digest at least as long as the curve.
-        raise UnsupportedError(
-            f"an ECDSA {key.bits}-bit key needs a hash of at least {min(key.bits, 512)} bits, "
-            f"not {name}"
-        )
     hashed = (
         subpacket(_SP_CREATION_TIME, struct.pack(">I", timestamp))
         + subpacket(_SP_ISSUER_FINGERPRINT, b"\x04" + bytes.fromhex(key.fingerprint))
@@ -519,11 +519,6 @@ def _v6_signature_body(
         salt = secrets.token_bytes(size)
     if len(salt) != size:
         raise ValueError(f"a v6 {name} signature needs a {size}-octet salt, not {len(salt)}")
-    if key.algorithm == _ECDSA and _HASH_CLASSES[name]().digest_size * 8 < min(key.bits, 512):
-        raise UnsupportedError(
-            f"an ECDSA {key.bits}-bit key needs a hash of at least {min(key.bits, 512)} bits, "
-            f"not {name}"
-        )
     hashed = (
         subpacket(_SP_CREATION_TIME, struct.pack(">I", timestamp))
         + subpacket(_SP_ISSUER_FINGERPRINT, b"\x06" + bytes.fromhex(key.fingerprint))
