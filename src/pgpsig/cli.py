@@ -11,6 +11,7 @@ unexpected exception (fail closed: exit 2, never a "good").
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -18,29 +19,61 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
-
-import typer
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 from pgpsig.errors import FormatError, InputError, PgpsigError, VerificationError
 
-app = typer.Typer(
-    name="pgpsig",
-    help="Sign and check software modules with OpenPGP, with no gpg binary.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-)
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
+    import typer
 
-@app.callback()
-def _root() -> None:
-    """Sign and check software modules with OpenPGP, with no gpg binary."""
-
+    # What the option aliases declare for the type checker; at run time they are Annotated types
+    # carrying typer's metadata, made by _declare_option_aliases when typer is first needed.
+    _PassphraseFileOpt = Path | None
+    _PassphraseEnvOpt = str
+    _JsonOpt = bool
+    _SopArmorOpt = bool
+    _SopPasswordOpt = list[str] | None
+    _SopNotBeforeOpt = str
+    _SopNotAfterOpt = str
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_ERROR = 2
+
+
+class _Exit(Exception):  # noqa: N818 (an exit, not an error)
+    """Leave a command with this exit code (what typer.Exit is, without importing typer)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+# --------------------------------------------------------------------------------------------------
+# Commands are plain functions registered here; the typer application is built from them only when
+# it is needed (help, completion, every command but the fast paths of check and verify): importing
+# typer 0.29 (which imports pydantic) and running its option adapters costs about 0.1 s of CPU, half
+# of a small check.
+
+_F = TypeVar("_F", bound="Callable[..., Any]")
+#: (group, name or None for the function's name, typer settings, function), in definition order.
+_COMMANDS: list[tuple[str, str | None, dict[str, Any], Callable[..., Any]]] = []
+
+
+def _command(group: str, name: str | None = None, **settings: Any) -> Callable[[_F], _F]:
+    """Register a command of ``group`` ("" top level, "key", "trust-root", "sop")."""
+
+    def register(func: _F) -> _F:
+        _COMMANDS.append((group, name, settings, func))
+        return func
+
+    return register
+
+
+def _root() -> None:
+    """Sign and check software modules with OpenPGP, with no gpg binary."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -85,7 +118,7 @@ def _err(msg: str) -> None:
 
 def _usage(msg: str) -> NoReturn:
     _err(msg)
-    raise typer.Exit(EXIT_ERROR)
+    raise _Exit(EXIT_ERROR)
 
 
 def _policy(name: str) -> Any:
@@ -168,7 +201,7 @@ class _AtomicOutput:
 # verify
 
 
-@app.command()
+@_command("")
 def verify(
     file: Annotated[
         Path,
@@ -278,7 +311,7 @@ def verify(
                 line += f" [warning: {w}]"
             print(_safe(line))
         print("OK" if report.ok else f"FAILED: {_safe(report.summary())}")
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)
+    raise _Exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 
 def _existing(path: Path) -> Path:
@@ -328,7 +361,7 @@ def _passphrase(passphrase_file: Path | None, passphrase_env: str) -> bytes | No
     return env.encode() if env is not None else None
 
 
-@app.command()
+@_command("")
 def sign(
     module_dir: Annotated[Path, typer.Argument(help="The module directory to sign.")],
     key: Annotated[Path, typer.Option("--key", help="Secret key file (armored or binary).")],
@@ -399,7 +432,7 @@ def sign(
             f"signed {result.files} files of {_safe(str(module_dir))} with {result.signer} "
             f"({result.hash_algorithm}) -> {_safe(str(result.path))}"
         )
-    raise typer.Exit(EXIT_OK)
+    raise _Exit(EXIT_OK)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -489,7 +522,7 @@ def _human_check(reports: list[Any], color: bool) -> None:
     print(f"{good} of {len(reports)} module(s) good")
 
 
-@app.command()
+@_command("")
 def check(
     modules: Annotated[
         list[Path] | None, typer.Argument(help="Module directories to check.")
@@ -616,37 +649,13 @@ def check(
         )
     else:
         _human_check(reports, sys.stdout.isatty() and "NO_COLOR" not in os.environ)
-    raise typer.Exit(EXIT_OK if good == len(reports) else EXIT_FAILED)
+    raise _Exit(EXIT_OK if good == len(reports) else EXIT_FAILED)
 
 
 # --------------------------------------------------------------------------------------------------
 # key: generate, export, list, import, certify, revoke, revoke-certification, refresh, trust-root
 
-key_app = typer.Typer(
-    help="Key lifecycle: generate, certify, revoke, and the certificate store.",
-    no_args_is_help=True,
-)
-app.add_typer(key_app, name="key")
-trust_root_app = typer.Typer(
-    help="The store's trust roots (the keys whose certifications make a signer trusted).",
-    no_args_is_help=True,
-)
-key_app.add_typer(trust_root_app, name="trust-root")
-
 _KEY_FILE_SUFFIXES = (".asc", ".gpg", ".pgp", ".key", ".rev")
-
-_PassphraseFileOpt = Annotated[
-    Path | None,
-    typer.Option("--passphrase-file", help="File whose first line is the secret key's passphrase."),
-]
-_PassphraseEnvOpt = Annotated[
-    str,
-    typer.Option(
-        "--passphrase-env",
-        help="Environment variable holding the passphrase (used when no --passphrase-file).",
-    ),
-]
-_JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
 def _key_store(keyring_dir: Path | None) -> Any:
@@ -711,7 +720,7 @@ def _cert_input(ref: str) -> bytes:
     return data
 
 
-@key_app.command("generate")
+@_command("key", "generate")
 def key_generate(
     uid: Annotated[
         str, typer.Option("--uid", help="The user ID, e.g. 'Jane Developer <jane@example.org>'.")
@@ -778,10 +787,10 @@ def key_generate(
         if key.expires is not None:
             print(f"  expires  {key.expires.strftime('%Y-%m-%dT%H:%M:%SZ')}")
         print(f"  secret key written to {_safe(str(out))}")
-    raise typer.Exit(EXIT_OK)
+    raise _Exit(EXIT_OK)
 
 
-@key_app.command("export")
+@_command("key", "export")
 def key_export(
     secret_key: Annotated[Path, typer.Argument(help="The secret key file.")],
     out: Annotated[
@@ -797,7 +806,7 @@ def key_export(
     _emit(out, result.certificate)
     if out is not None:
         print(f"certificate of {result.fingerprint} written to {_safe(str(out))}")
-    raise typer.Exit(EXIT_OK)
+    raise _Exit(EXIT_OK)
 
 
 def _print_key(info: dict[str, Any]) -> None:
@@ -834,7 +843,7 @@ def _print_key(info: dict[str, Any]) -> None:
     print()
 
 
-@key_app.command("list")
+@_command("key", "list")
 def key_list(
     keyring: Annotated[
         list[Path] | None,
@@ -874,10 +883,10 @@ def key_list(
         for info in infos:
             _print_key(info)
         print(f"{len(infos)} certificate(s)")
-    raise typer.Exit(EXIT_OK)
+    raise _Exit(EXIT_OK)
 
 
-@key_app.command("import")
+@_command("key", "import")
 def key_import(
     files: Annotated[
         list[Path],
@@ -907,10 +916,10 @@ def key_import(
             print(f"{item.status:<10} {who}{uid}")
             for d in item.details:
                 print(f"           {_safe(d)}")
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)
+    raise _Exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 
-@key_app.command("certify")
+@_command("key", "certify")
 def key_certify(
     cert: Annotated[str, typer.Argument(help="Certificate file, or a key of the store.")],
     with_key: Annotated[
@@ -959,13 +968,13 @@ def key_certify(
         _err(f"note: {_safe(uid)} is already certified by {result.by}")
     for uid in result.user_ids:
         _err(f"certified {_safe(uid)} of {result.fingerprint} with {result.by}")
-    raise typer.Exit(EXIT_OK)
+    raise _Exit(EXIT_OK)
 
 
 _REASON_HELP = "compromised, superseded, retired or unspecified (also uid-invalid)."
 
 
-@key_app.command("revoke")
+@_command("key", "revoke")
 def key_revoke(
     key: Annotated[Path, typer.Argument(help="The secret key to revoke.")],
     reason: Annotated[str, typer.Option("--reason", help=_REASON_HELP)],
@@ -995,10 +1004,10 @@ def key_revoke(
         f"revocation certificate ({result.reason}) for {result.fingerprint} written to "
         f"{_safe(str(out))}; import it to revoke the key"
     )
-    raise typer.Exit(EXIT_OK)
+    raise _Exit(EXIT_OK)
 
 
-@key_app.command("revoke-certification")
+@_command("key", "revoke-certification")
 def key_revoke_certification(
     cert: Annotated[str, typer.Argument(help="Certificate file, or a key of the store.")],
     with_key: Annotated[
@@ -1032,10 +1041,10 @@ def key_revoke_certification(
     _emit(out, result.certificate)
     for uid in result.user_ids:
         _err(f"revoked the certification of {_safe(uid)} ({result.fingerprint}) by {result.by}")
-    raise typer.Exit(EXIT_OK)
+    raise _Exit(EXIT_OK)
 
 
-@key_app.command("refresh")
+@_command("key", "refresh")
 def key_refresh(
     keyserver: Annotated[
         str | None,
@@ -1080,10 +1089,10 @@ def key_refresh(
             print(_safe(line))
         if not report.items:
             print("nothing to refresh: the store holds no certificate (or no matching address)")
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)
+    raise _Exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 
-@trust_root_app.command("add")
+@_command("trust-root", "add")
 def trust_root_add(
     ref: Annotated[
         str, typer.Argument(help="Fingerprint or key ID of a stored key, or a certificate file.")
@@ -1103,10 +1112,10 @@ def trust_root_add(
         ref = fprs[0]
     root = add_trust_root(store, ref)
     print(f"trust root {root.fingerprint}  {_safe(root.user_id or '')}")
-    raise typer.Exit(EXIT_OK)
+    raise _Exit(EXIT_OK)
 
 
-@trust_root_app.command("remove")
+@_command("trust-root", "remove")
 def trust_root_remove(
     ref: Annotated[str, typer.Argument(help="Fingerprint or key ID of a trust root.")],
 ) -> None:
@@ -1115,10 +1124,10 @@ def trust_root_remove(
 
     fpr = remove_trust_root(_key_store(None), ref)
     print(f"removed trust root {fpr}")
-    raise typer.Exit(EXIT_OK)
+    raise _Exit(EXIT_OK)
 
 
-@trust_root_app.command("list")
+@_command("trust-root", "list")
 def trust_root_list(as_json: _JsonOpt = False) -> None:
     """List the store's trust roots."""
     from pgpsig.keys import list_trust_roots
@@ -1130,7 +1139,7 @@ def trust_root_list(as_json: _JsonOpt = False) -> None:
         for r in roots:
             state = "" if r.present else "  [certificate not in the store]"
             print(f"{r.fingerprint}  {_safe(r.user_id or '')}{state}")
-    raise typer.Exit(EXIT_OK)
+    raise _Exit(EXIT_OK)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1138,29 +1147,6 @@ def trust_root_list(as_json: _JsonOpt = False) -> None:
 # the `pgpsig-sop` program. Exit codes are the draft's (pgpsig.sop.SopExit), not pgpsig's 0/1/2;
 # errors are one line on stderr. The use cases are pgpsig.sop; here: inputs (files, stdin, the
 # @ENV: and @FD: special designators), outputs, the clock, and mapping click's usage errors.
-
-sop_app = typer.Typer(
-    name="sop",
-    help="Stateless OpenPGP (SOP): sign and verify through the draft's interface.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-_SopArmorOpt = Annotated[bool, typer.Option("--no-armor", help="Write binary, not ASCII armor.")]
-_SopPasswordOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--with-key-password",
-        help="File (or @ENV:VAR, @FD:N) holding a password for the secret keys (repeatable).",
-    ),
-]
-_SopNotBeforeOpt = Annotated[
-    str, typer.Option("--not-before", help="Ignore signatures made before: ISO 8601, - or now.")
-]
-_SopNotAfterOpt = Annotated[
-    str, typer.Option("--not-after", help="Ignore signatures made after: ISO 8601, - or now.")
-]
 
 
 def _sop_error(code: int, message: str) -> Exception:
@@ -1270,7 +1256,7 @@ def _sop_versions() -> dict[str, str]:
     return versions
 
 
-@sop_app.command("version")
+@_command("sop", "version")
 def sop_version(
     backend: Annotated[bool, typer.Option("--backend", help="The OpenPGP engine.")] = False,
     extended: Annotated[bool, typer.Option("--extended", help="Every component.")] = False,
@@ -1287,7 +1273,7 @@ def sop_version(
     _sop_stdout(sop.version(kind, _sop_versions()).encode())
 
 
-@sop_app.command("list-profiles")
+@_command("sop", "list-profiles")
 def sop_list_profiles(
     subcommand: Annotated[str | None, typer.Argument(help="The subcommand (generate-key).")] = None,
 ) -> None:
@@ -1299,7 +1285,7 @@ def sop_list_profiles(
     _sop_stdout(sop.list_profiles(subcommand).encode())
 
 
-@sop_app.command("generate-key")
+@_command("sop", "generate-key")
 def sop_generate_key(
     userids: Annotated[list[str] | None, typer.Argument(help="User IDs.")] = None,
     no_armor: _SopArmorOpt = False,
@@ -1329,7 +1315,7 @@ def sop_generate_key(
     _sop_stdout(key)
 
 
-@sop_app.command("extract-cert")
+@_command("sop", "extract-cert")
 def sop_extract_cert(no_armor: _SopArmorOpt = False) -> None:
     """Read secret keys on stdin, write their certificates."""
     from pgpsig import sop
@@ -1337,7 +1323,7 @@ def sop_extract_cert(no_armor: _SopArmorOpt = False) -> None:
     _sop_stdout(sop.extract_cert(_sop_stdin(), armor_out=not no_armor))
 
 
-@sop_app.command("sign")
+@_command("sop", "sign")
 def sop_sign(
     keys: Annotated[list[str] | None, typer.Argument(help="Secret key files.")] = None,
     no_armor: _SopArmorOpt = False,
@@ -1369,7 +1355,7 @@ def sop_sign(
     _sop_stdout(sigs)
 
 
-@sop_app.command("verify")
+@_command("sop", "verify")
 def sop_verify(
     signatures: Annotated[str | None, typer.Argument(help="The signature file.")] = None,
     certs: Annotated[list[str] | None, typer.Argument(help="Certificate files.")] = None,
@@ -1391,7 +1377,7 @@ def sop_verify(
     _sop_stdout("".join(v.line() + "\n" for v in found).encode())
 
 
-@sop_app.command("inline-sign")
+@_command("sop", "inline-sign")
 def sop_inline_sign(
     keys: Annotated[list[str] | None, typer.Argument(help="Secret key files.")] = None,
     no_armor: _SopArmorOpt = False,
@@ -1419,7 +1405,7 @@ def sop_inline_sign(
     )
 
 
-@sop_app.command("inline-verify")
+@_command("sop", "inline-verify")
 def sop_inline_verify(
     certs: Annotated[list[str] | None, typer.Argument(help="Certificate files.")] = None,
     not_before: _SopNotBeforeOpt = "-",
@@ -1444,7 +1430,7 @@ def sop_inline_verify(
     _sop_stdout(data)
 
 
-@sop_app.command("inline-detach")
+@_command("sop", "inline-detach")
 def sop_inline_detach(
     signatures_out: Annotated[
         str | None, typer.Option("--signatures-out", help="Write the signatures here.")
@@ -1462,7 +1448,7 @@ def sop_inline_detach(
     _sop_stdout(data)
 
 
-@sop_app.command("armor")
+@_command("sop", "armor")
 def sop_armor(
     label: Annotated[
         str, typer.Option("--label", help="auto, sig, key, cert or message (deprecated).")
@@ -1474,7 +1460,7 @@ def sop_armor(
     _sop_stdout(sop.armor(_sop_stdin(), label=label))
 
 
-@sop_app.command("dearmor")
+@_command("sop", "dearmor")
 def sop_dearmor() -> None:
     """Remove the ASCII armor of OpenPGP data on stdin."""
     from pgpsig import sop
@@ -1515,10 +1501,10 @@ def _run_sop(argv: list[str], prog: str = "pgpsig sop") -> int:
     from pgpsig.sop import SopError, SopExit
 
     try:
-        rv = sop_app(args=argv, prog_name=prog, standalone_mode=False)
+        rv = _typer_apps()["sop"](args=argv, prog_name=prog, standalone_mode=False)
         return rv if isinstance(rv, int) else 0
-    except typer.Exit as e:
-        return e.exit_code
+    except _Exit as e:
+        return e.code
     except SopError as e:
         _sop_say(prog, str(e))
         return int(e.code)
@@ -1541,7 +1527,8 @@ def _run_sop(argv: list[str], prog: str = "pgpsig sop") -> int:
         return 1
 
 
-@app.command(
+@_command(
+    "",
     "sop",
     context_settings={
         "ignore_unknown_options": True,
@@ -1552,7 +1539,7 @@ def _run_sop(argv: list[str], prog: str = "pgpsig sop") -> int:
 )
 def sop_command(ctx: typer.Context) -> None:
     """Stateless OpenPGP (SOP) interface: 'pgpsig sop --help' lists its subcommands."""
-    raise typer.Exit(_run_sop(list(ctx.args)))
+    raise _Exit(_run_sop(list(ctx.args)))
 
 
 def sop_main(argv: list[str] | None = None) -> NoReturn:
@@ -1564,18 +1551,195 @@ def sop_main(argv: list[str] | None = None) -> NoReturn:
 
 
 # --------------------------------------------------------------------------------------------------
+# The typer application, built on first use
+
+
+def _declare_option_aliases() -> None:
+    """Define the option aliases the commands' annotations name, with typer's metadata."""
+    import typer
+
+    globals().update(
+        # The commands' string annotations name typer.Option and typer.Argument.
+        typer=typer,
+        _PassphraseFileOpt=Annotated[
+            Path | None,
+            typer.Option(
+                "--passphrase-file", help="File whose first line is the secret key's passphrase."
+            ),
+        ],
+        _PassphraseEnvOpt=Annotated[
+            str,
+            typer.Option(
+                "--passphrase-env",
+                help="Environment variable holding the passphrase (used when no --passphrase-file).",
+            ),
+        ],
+        _JsonOpt=Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")],
+        _SopArmorOpt=Annotated[
+            bool, typer.Option("--no-armor", help="Write binary, not ASCII armor.")
+        ],
+        _SopPasswordOpt=Annotated[
+            list[str] | None,
+            typer.Option(
+                "--with-key-password",
+                help="File (or @ENV:VAR, @FD:N) holding a password for the secret keys (repeatable).",
+            ),
+        ],
+        _SopNotBeforeOpt=Annotated[
+            str,
+            typer.Option("--not-before", help="Ignore signatures made before: ISO 8601, - or now."),
+        ],
+        _SopNotAfterOpt=Annotated[
+            str,
+            typer.Option("--not-after", help="Ignore signatures made after: ISO 8601, - or now."),
+        ],
+    )
+
+
+@functools.cache
+def _typer_apps() -> dict[str, typer.Typer]:
+    """The typer applications: "" (``pgpsig``) and "sop" (``pgpsig sop``, ``pgpsig-sop``)."""
+    import typer
+
+    _declare_option_aliases()
+    apps = {
+        "": typer.Typer(
+            name="pgpsig",
+            help="Sign and check software modules with OpenPGP, with no gpg binary.",
+            no_args_is_help=True,
+            add_completion=True,
+            pretty_exceptions_enable=False,
+        ),
+        "key": typer.Typer(
+            help="Key lifecycle: generate, certify, revoke, and the certificate store.",
+            no_args_is_help=True,
+        ),
+        "trust-root": typer.Typer(
+            help="The store's trust roots (the keys whose certifications make a signer trusted).",
+            no_args_is_help=True,
+        ),
+        "sop": typer.Typer(
+            name="sop",
+            help="Stateless OpenPGP (SOP): sign and verify through the draft's interface.",
+            no_args_is_help=True,
+            add_completion=False,
+            pretty_exceptions_enable=False,
+        ),
+    }
+    apps[""].callback()(_root)
+    for group, name, settings, func in _COMMANDS:
+        apps[group].command(name, **settings)(func)
+    apps[""].add_typer(apps["key"], name="key")
+    apps["key"].add_typer(apps["trust-root"], name="trust-root")
+    return apps
+
+
+# --------------------------------------------------------------------------------------------------
 # entry point
 
 
-def main(argv: list[str] | None = None) -> NoReturn:
-    """Run the CLI; map every error to an exit code and one line on stderr."""
+#: Fast paths: argument lists of ``check`` and ``verify`` parsed without typer. Each command's
+#: options, by every name typer knows them by: (parameter, kind). ``tests/test_cli_fast.py`` holds
+#: these tables to typer's own declarations and the parses to typer's. Anything else on the command
+#: line (``--help``, an unknown or misspelt option, a missing or dash-leading value, a repeated
+#: single option, a bad number, a wrong count of arguments) goes to typer, which says what is wrong.
+_FAST_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "verify": {
+        "--signature": ("signature", "path"),
+        "-s": ("signature", "path"),
+        "--keyring": ("keyring", "paths"),
+        "-k": ("keyring", "paths"),
+        "--min-signatures": ("min_signatures", "int"),
+        "-n": ("min_signatures", "int"),
+        "--policy": ("policy", "str"),
+        "--at": ("at", "str"),
+        "--output": ("output", "path"),
+        "-o": ("output", "path"),
+        "--json": ("as_json", "flag"),
+    },
+    "check": {
+        "--modules-dir": ("modules_dir", "path"),
+        "--keyring": ("keyring", "paths"),
+        "-k": ("keyring", "paths"),
+        "--trust-root": ("trust_root", "strs"),
+        "--freepbx-webroot": ("freepbx_webroot", "path"),
+        "--freepbx-secure-dir": ("freepbx_secure_dir", "path"),
+        "--freepbx-path": ("freepbx_path", "strs"),
+        "--policy": ("policy", "str"),
+        "--at": ("at", "str"),
+        "--strict": ("strict", "flag"),
+        "--json": ("as_json", "flag"),
+    },
+}
+#: The positional parameter of each fast command: (name, kind, how many: 1 or any).
+_FAST_POSITIONAL: dict[str, tuple[str, str, int | None]] = {
+    "verify": ("file", "path", 1),
+    "check": ("modules", "paths", None),
+}
+
+
+def _fast_parse(argv: list[str]) -> tuple[Callable[..., Any], dict[str, Any]] | None:
+    """(command, keyword arguments) for a plain ``check`` or ``verify`` command line, else None."""
+    if not argv or argv[0] not in _FAST_OPTIONS:
+        return None
+    options = _FAST_OPTIONS[argv[0]]
+    kwargs: dict[str, Any] = {}
+    positional: list[str] = []
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg == "--":
+            positional += argv[i:]
+            break
+        if not arg.startswith("-") or arg == "-":
+            positional.append(arg)
+            continue
+        name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        if name not in options:
+            return None
+        param, kind = options[name]
+        if kind == "flag":
+            if eq:
+                return None
+            kwargs[param] = True
+            continue
+        if not eq:
+            if i == len(argv) or (argv[i].startswith("-") and argv[i] != "-"):
+                return None
+            value = argv[i]
+            i += 1
+        if kind == "int":
+            if not (value.isascii() and value.isdigit()):
+                return None
+            converted: Any = int(value)
+        else:
+            converted = Path(value) if kind.startswith("path") else value
+        if kind in ("paths", "strs"):
+            kwargs.setdefault(param, []).append(converted)
+        elif param in kwargs:
+            return None
+        else:
+            kwargs[param] = converted
+    pname, pkind, count = _FAST_POSITIONAL[argv[0]]
+    if count is not None and len(positional) != count:
+        return None
+    if count == 1:
+        kwargs[pname] = Path(positional[0]) if pkind == "path" else positional[0]
+    elif positional:
+        kwargs[pname] = [Path(p) for p in positional]
+    func: Callable[..., Any] = verify if argv[0] == "verify" else check
+    return func, kwargs
+
+
+def _run(command: Callable[[], Any]) -> int:
+    """Run ``command``; map its result and every error to an exit code (one line on stderr)."""
     code: int
     try:
-        # With standalone_mode=False, click returns the code of a typer.Exit instead of raising.
-        rv = app(args=argv, standalone_mode=False)
+        rv = command()
         code = rv if isinstance(rv, int) else EXIT_OK
-    except typer.Exit as e:
-        code = e.exit_code
+    except _Exit as e:
+        code = e.code
     except (FormatError, InputError) as e:
         _err(str(e))
         code = EXIT_ERROR
@@ -1588,14 +1752,35 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         _err("interrupted")
         code = 130
-    except typer.Abort:
-        code = EXIT_ERROR
     except Exception as e:  # noqa: BLE001 (fail closed: no traceback, never a "good")
+        kinds = {c.__name__ for c in type(e).__mro__}
         show = getattr(e, "show", None)
-        if callable(show) and hasattr(e, "exit_code"):  # a click usage error: typer prints it
+        if "Exit" in kinds and isinstance(getattr(e, "exit_code", None), int):
+            code = e.exit_code  # type: ignore[attr-defined]  # click's Exit (--help, completion)
+        elif "Abort" in kinds:
+            code = EXIT_ERROR
+        elif callable(show) and hasattr(e, "exit_code"):  # a click usage error: typer prints it
             show()
+            code = EXIT_ERROR
         else:
             _err(f"internal error ({type(e).__name__}): {e}")
-        code = EXIT_ERROR
-    sys.stdout.flush()
+            code = EXIT_ERROR
+    return code
+
+
+def _dispatch(argv: list[str], *, fast: bool = True) -> int:
+    """Run one command line: through a fast path when it has one (``fast``), else through typer."""
+    parsed = _fast_parse(argv) if fast else None
+    if parsed is not None:
+        func, kwargs = parsed
+        return _run(lambda: func(**kwargs))
+    # With standalone_mode=False, click returns the code of its Exit (--help) instead of raising.
+    return _run(lambda: _typer_apps()[""](args=argv, standalone_mode=False))
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI; map every error to an exit code and one line on stderr."""
+    code = _dispatch(sys.argv[1:] if argv is None else list(argv))
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
     sys.exit(code)

@@ -1,0 +1,208 @@
+"""The typer-free fast paths of ``check`` and ``verify`` (cli._fast_parse) against typer itself.
+
+``pgpsig check`` and ``pgpsig verify`` parse plain command lines without importing typer (which
+imports pydantic: about half of a small check's time). These tests hold the fast parser to typer:
+the option tables name exactly the options typer declares, with the same kinds; on a matrix of
+command lines both give the command the same arguments; whatever the fast parser does not take is
+left to typer; and the fast path really imports neither typer nor pydantic.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+import typer.main
+
+from conftest import ROOT
+from pgpsig import cli
+
+EX = ROOT / "examples"
+
+
+def _click_command(name: str) -> Any:
+    group = typer.main.get_command(cli._typer_apps()[""])
+    return group.commands[name]
+
+
+def _kind(param: Any) -> str:
+    annotation = param.type_descriptor.annotation
+    text = str(annotation)
+    if getattr(param, "is_flag", False):
+        return "flag"
+    if param.multiple or param.nargs == -1:
+        return "paths" if "Path" in text else "strs"
+    return {Path: "path", int: "int", str: "str"}[annotation]
+
+
+@pytest.mark.parametrize("name", ["verify", "check"])
+def test_tables_match_typer_declarations(name: str) -> None:
+    """Every option typer declares is in the table under each of its names, and nothing else."""
+    declared: dict[str, tuple[str, str]] = {}
+    positional = None
+    for p in _click_command(name).params:
+        if p.param_type_name == "argument":
+            positional = (p.name, _kind(p), None if p.nargs == -1 else p.nargs)
+            continue
+        assert not p.secondary_opts, f"{p.name}: a --no- form the fast path does not know"
+        assert p.envvar is None, f"{p.name}: read from the environment, the fast path does not"
+        for opt in p.opts:
+            declared[opt] = (p.name, _kind(p))
+    assert cli._FAST_OPTIONS[name] == declared
+    assert cli._FAST_POSITIONAL[name] == positional
+
+
+def _typer_kwargs(name: str, argv: list[str]) -> dict[str, Any]:
+    """What typer passes the command for ``pgpsig NAME ARGV...`` (the command itself not run)."""
+    func = cli.verify if name == "verify" else cli.check
+    got: dict[str, Any] = {}
+
+    @functools.wraps(func)
+    def record(**kwargs: Any) -> None:
+        got.update(kwargs)
+
+    app = typer.Typer()
+    app.command(name)(record)
+    app.command("other")(lambda: None)
+    cli._typer_apps()  # defines the option aliases the annotations name
+    rv = app(args=[name, *argv], standalone_mode=False)
+    assert rv in (None, 0), rv
+    return got
+
+
+def _fast_kwargs(name: str, argv: list[str]) -> dict[str, Any]:
+    parsed = cli._fast_parse([name, *argv])
+    assert parsed is not None, argv
+    func, kwargs = parsed
+    assert func is (cli.verify if name == "verify" else cli.check)
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(func).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    return defaults | kwargs
+
+
+PARSED = [
+    ("verify", ["f.asc"]),
+    ("verify", ["-"]),
+    ("verify", ["f.asc", "--keyring", "a.asc", "-k", "b", "--keyring=c d"]),
+    ("verify", ["data", "-s", "data.sig", "-k", "-", "--json"]),
+    ("verify", ["--json", "--policy", "freepbx-legacy", "f", "--at", "2025-01-01T00:00:00Z"]),
+    ("verify", ["f", "-n", "2"]),
+    ("verify", ["f", "--min-signatures=03", "-o", "out.txt"]),
+    ("verify", ["--", "-f"]),
+    ("verify", ["f", "--output=", "--policy="]),
+    ("check", []),
+    ("check", ["m1", "m2", "--keyring", "k1", "--trust-root", "ABCD", "--trust-root=r.asc"]),
+    ("check", ["--modules-dir", "mods", "-k", "ring", "--strict", "--json"]),
+    ("check", ["--freepbx-webroot", "/var/www/html", "--freepbx-path", "AMPBIN=/x"]),
+    ("check", ["m", "--freepbx-secure-dir", "sec", "--freepbx-path=A=B", "--at", "2020-01-01"]),
+    ("check", ["--", "--not-an-option", "m"]),
+    ("check", ["m", "--policy", "default", "-k", "a", "-k", "b", "x"]),
+]
+
+
+@pytest.mark.parametrize(("name", "argv"), PARSED)
+def test_fast_parse_equals_typer(name: str, argv: list[str]) -> None:
+    assert _fast_kwargs(name, argv) == _typer_kwargs(name, argv)
+
+
+LEFT_TO_TYPER = [
+    [],
+    ["key", "list"],
+    ["sign", "m", "--key", "k"],
+    ["verify"],
+    ["verify", "a", "b"],
+    ["verify", "--help"],
+    ["verify", "f", "-h"],
+    ["verify", "f", "--bogus"],
+    ["verify", "f", "--keyring"],
+    ["verify", "f", "--keyring", "--json"],
+    ["verify", "f", "-kfile"],
+    ["verify", "f", "-k=file"],
+    ["verify", "f", "-n", "x"],
+    ["verify", "f", "-n", "-1"],
+    ["verify", "f", "--json=1"],
+    ["verify", "f", "--policy", "a", "--policy", "b"],
+    ["verify", "f", "--sig", "s"],
+    ["check", "--help"],
+    ["check", "m", "--strict=yes"],
+    ["check", "m", "--trust-root"],
+    ["check", "-x"],
+]
+
+
+@pytest.mark.parametrize("argv", LEFT_TO_TYPER)
+def test_left_to_typer(argv: list[str]) -> None:
+    assert cli._fast_parse(argv) is None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verify", str(EX / "hello.txt.asc"), "--keyring", str(EX / "example-dev.asc")],
+        ["verify", str(EX / "hello.txt.asc"), "-k", str(EX / "example-master.asc"), "--json"],
+        ["verify", str(EX / "hello.txt.asc"), "-k", str(EX / "example-dev.asc"), "-n", "2"],
+        ["verify", str(EX / "hello.txt.asc"), "--at", "not a time"],
+        ["verify", str(EX / "missing.asc"), "-k", str(EX / "example-dev.asc")],
+        ["check", str(EX / "module"), "-k", str(EX / "example-dev.asc"), "--json"],
+        ["check", str(EX / "module"), "--trust-root", str(EX / "example-master.asc")],
+        ["check", "--modules-dir", str(EX / "nothing-here")],
+    ],
+)
+def test_same_outcome_both_ways(
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Exit code, stdout and stderr are the same through the fast path and through typer."""
+    monkeypatch.setenv("PGPSIG_HOME", str(tmp_path / "home"))
+    assert cli._fast_parse(argv) is not None
+    seen = []
+    for fast in (True, False):
+        code = cli._dispatch(argv, fast=fast)
+        out, err = capsys.readouterr()
+        seen.append((code, out, err))
+    assert seen[0] == seen[1]
+    assert seen[0][0] in (0, 1, 2)
+
+
+def test_fast_path_imports_no_typer(tmp_path: Path) -> None:
+    """A plain check or verify runs without importing typer, pydantic, click or rich."""
+    script = (
+        "import json, sys\n"
+        "from pgpsig import cli\n"
+        "code = cli._dispatch(sys.argv[1:])\n"
+        "loaded = sorted(m for m in ('typer', 'pydantic', 'rich', 'click') if m in sys.modules)\n"
+        "print(json.dumps([code, loaded]))\n"
+    )
+    for argv in (
+        ["check", str(EX / "module"), "-k", str(EX / "example-dev.asc")],
+        ["verify", str(EX / "hello.txt.asc"), "-k", str(EX / "example-dev.asc")],
+    ):
+        r = subprocess.run(
+            [sys.executable, "-c", script, *argv],
+            capture_output=True,
+            env={"PGPSIG_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            check=True,
+        )
+        code, loaded = json.loads(r.stdout.splitlines()[-1])
+        assert loaded == [], r.stdout
+        assert code == (1 if argv[0] == "check" else 0), r  # check: no trust root given
+    # and the same script does load typer for a command line the fast path leaves to it
+    r = subprocess.run(
+        [sys.executable, "-c", script, "key", "list", "--keyring", str(EX / "example-dev.asc")],
+        capture_output=True,
+        env={"PGPSIG_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    assert "typer" in json.loads(r.stdout.splitlines()[-1])[1]
