@@ -313,3 +313,66 @@ def test_sign_refuses_expired_or_revoked_key(pgpsig: Run, kf: Factory, label: st
     assert "expired" in line or "revoked" in line, line
     assert (mod / "module.sig").read_bytes() == old
     assert not [n for n in os.listdir(mod) if n.endswith(".tmp")]
+
+
+# --------------------------------------------------------------------------------------------------
+# Several modules in one process (``pgpsig sign MODULE... | --modules-dir DIR``)
+
+
+def _fleet(kf: Factory, name: str) -> Path:
+    base = kf.scratch(name)
+    write_tree(base / "alpha", {**TREE})
+    write_tree(base / "beta", {"module.xml": b"<module/>\n", "lib/x.php": b"x\n"})
+    write_tree(base / "gamma", {"module.xml": b"<module>g</module>\n", "big.bin": _big()})
+    return base
+
+
+def test_sign_many_modules_in_one_pass(pgpsig: Run, kf: Factory, oracle: Oracle) -> None:
+    """Each module.sig is what sign.php would write for that module alone, and checks good."""
+    base = _fleet(kf, "fleet")
+    r = pgpsig("sign", "--modules-dir", base, "--key", kf["dev"].secret, "--json")
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    docs = json.loads(r.stdout)["modules"]
+    assert [Path(d["path"]).parent.name for d in docs] == ["alpha", "beta", "gamma"]
+    for d in docs:
+        mod = Path(d["path"]).parent
+        expected = signphp_hashes(mod)
+        assert d["files"] == len(expected)
+        _hash, text = frame_body((mod / "module.sig").read_bytes())
+        assert normalise(text) == normalise(signphp_body(expected))
+        out = gpgv_text(oracle, kf["dev"].cert_bin, mod / "module.sig")
+        assert normalise(out) == normalise(signphp_body(expected))
+    r = pgpsig(
+        "check", "--modules-dir", base, "-k", kf.keyring, "--trust-root", kf.root.fpr, "--json"
+    )
+    assert r.returncode == 0, r.stdout.decode()
+    assert [m["status"] for m in json.loads(r.stdout)["modules"]] == [129, 129, 129]
+
+    # Named one by one: the same, and a human line per module.
+    r = pgpsig("sign", base / "gamma", base / "alpha", "--key", kf["dev"].secret)
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    lines = r.stdout.decode().splitlines()
+    assert len(lines) == 2
+    assert "gamma" in lines[0] and "alpha" in lines[1]
+
+
+@pytest.mark.parametrize("problem", ["dangling", "nested", "twice"])
+def test_sign_many_modules_all_or_nothing(pgpsig: Run, kf: Factory, problem: str) -> None:
+    """A module that cannot be signed (or a bad list of modules) stops the run; nothing written."""
+    base = _fleet(kf, f"fleet-{problem}")
+    for m in ("alpha", "beta", "gamma"):
+        (base / m / "module.sig").write_bytes(b"old\n")
+    args: list[str | Path] = [base / "alpha", base / "beta", base / "gamma"]
+    if problem == "dangling":
+        (base / "gamma" / "gone.php").symlink_to(base / "gamma" / "nowhere.php")
+    elif problem == "nested":
+        args.append(base / "beta" / "lib")
+    else:
+        args.append(Path(str(base / "alpha") + "/"))
+    r = pgpsig("sign", *args, "--key", kf["dev"].secret)
+    assert r.returncode == 2, r.stderr.decode(errors="replace")
+    line = one_line_error(r)
+    assert {"dangling": "dangling", "nested": "inside", "twice": "twice"}[problem] in line
+    for m in ("alpha", "beta", "gamma"):
+        assert (base / m / "module.sig").read_bytes() == b"old\n", m
+        assert not [n for n in os.listdir(base / m) if n.endswith(".tmp")]

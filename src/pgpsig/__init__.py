@@ -4,7 +4,8 @@ Entry points (imported lazily, so ``import pgpsig`` stays cheap and never import
 
 * :func:`check_module` / :func:`check_modules` (``pgpsig check``): a :class:`ModuleReport` with
   FreePBX status flags (:class:`Status`); 129 (GOOD|TRUSTED) is the only "ok".
-* :func:`sign_module` (``pgpsig sign``): write a FreePBX-compatible, clear-signed ``module.sig``.
+* :func:`sign_module` / :func:`sign_modules` (``pgpsig sign``): write a FreePBX-compatible,
+  clear-signed ``module.sig``.
 * :func:`verify_clearsigned` / :func:`verify_detached` (``pgpsig verify``): a :class:`VerifyReport`.
 * :class:`Keyring` / :func:`load_keyring`, :class:`TrustRoots`, :class:`Policy` /
   :func:`policy_named`.
@@ -25,6 +26,7 @@ _EXPORTS = {
     "check_modules": "pgpsig.check",
     "CheckOptions": "pgpsig.check",
     "sign_module": "pgpsig.sign",
+    "sign_modules": "pgpsig.sign",
     "verify_clearsigned": "pgpsig.verify",
     "verify_detached": "pgpsig.verify",
     "Keyring": "pgpsig.keyring",
@@ -57,6 +59,7 @@ __all__ = [
     "load_signing_keys",
     "policy_named",
     "sign_module",
+    "sign_modules",
     "verify_clearsigned",
     "verify_detached",
 ]
@@ -67,7 +70,7 @@ if TYPE_CHECKING:
     from pgpsig.keyring import Keyring, load_keyring
     from pgpsig.policy import Policy, policy_named
     from pgpsig.report import ModuleReport, SigStatus, Status, VerifyReport
-    from pgpsig.sign import sign_module
+    from pgpsig.sign import sign_module, sign_modules
     from pgpsig.signing import load_signing_keys
     from pgpsig.trust import TrustRoots
     from pgpsig.verify import verify_clearsigned, verify_detached

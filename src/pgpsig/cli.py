@@ -363,8 +363,14 @@ def _passphrase(passphrase_file: Path | None, passphrase_env: str) -> bytes | No
 
 @_command("")
 def sign(
-    module_dir: Annotated[Path, typer.Argument(help="The module directory to sign.")],
     key: Annotated[Path, typer.Option("--key", help="Secret key file (armored or binary).")],
+    module_dirs: Annotated[
+        list[Path] | None, typer.Argument(help="The module directories to sign.")
+    ] = None,
+    modules_dir: Annotated[
+        Path | None,
+        typer.Option("--modules-dir", help="Sign every module directory in DIR."),
+    ] = None,
     passphrase_file: Annotated[
         Path | None,
         typer.Option("--passphrase-file", help="File whose first line is the key's passphrase."),
@@ -393,19 +399,30 @@ def sign(
         bool, typer.Option("--json", help="Print one JSON document on stdout.")
     ] = False,
 ) -> None:
-    """Hash every file of a module into module.sig and clear-sign it (FreePBX sign.php format)."""
+    """Hash every file of each module into its module.sig and clear-sign it (sign.php format).
+
+    Several modules are signed in one pass; if one cannot be signed, none is written.
+    """
     from pgpsig.report import iso
-    from pgpsig.sign import sign_module
+    from pgpsig.sign import sign_modules
     from pgpsig.signing import load_signing_keys
 
     now = _now(None)
     pol = _policy(policy)
-    if not module_dir.is_dir():
-        raise InputError(f"{module_dir} is not a directory")
+    targets = list(module_dirs or [])
+    if modules_dir is not None:
+        if not modules_dir.is_dir():
+            raise InputError(f"{modules_dir} is not a directory")
+        targets += [p for p in sorted(modules_dir.iterdir()) if p.is_dir()]
+    if not targets:
+        _usage("nothing to sign: give MODULE_DIR... or --modules-dir")
+    for target in targets:
+        if not target.is_dir():
+            raise InputError(f"{target} is not a directory")
     data = _read(key)
     keys = load_signing_keys(data, _passphrase(passphrase_file, passphrase_env))
-    result = sign_module(
-        module_dir,
+    results = sign_modules(
+        targets,
         keys,
         now=now,
         secret_key_data=data,
@@ -414,24 +431,25 @@ def sign(
         exclude=exclude or (),
     )
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "path": str(result.path),
-                    "signer": result.signer,
-                    "primary": result.primary,
-                    "files": result.files,
-                    "hash_algorithm": result.hash_algorithm,
-                    "created": iso(result.created),
-                },
-                indent=2,
-            )
-        )
+        docs = [
+            {
+                "path": str(r.path),
+                "signer": r.signer,
+                "primary": r.primary,
+                "files": r.files,
+                "hash_algorithm": r.hash_algorithm,
+                "created": iso(r.created),
+            }
+            for r in results
+        ]
+        single = modules_dir is None and len(docs) == 1
+        print(json.dumps(docs[0] if single else {"modules": docs}, indent=2))
     else:
-        print(
-            f"signed {result.files} files of {_safe(str(module_dir))} with {result.signer} "
-            f"({result.hash_algorithm}) -> {_safe(str(result.path))}"
-        )
+        for target, r in zip(targets, results, strict=True):
+            print(
+                f"signed {r.files} files of {_safe(str(target))} with {r.signer} "
+                f"({r.hash_algorithm}) -> {_safe(str(r.path))}"
+            )
     raise _Exit(EXIT_OK)
 
 

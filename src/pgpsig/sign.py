@@ -13,6 +13,9 @@ Steps:
 5. Clear-sign it with the key's best hash (SHA-256 or stronger), signature type 0x01.
 6. Write ``module.sig`` atomically (a temporary file in the module directory, fsync, rename).
 
+:func:`sign_modules` signs many modules in one pass (one walk each, one parallel hashing pass for
+all their files, nothing written unless every module can be signed).
+
 Example::
 
     keys = load_signing_keys(Path("dev.sec.asc").read_bytes(), passphrase=b"...")
@@ -21,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Sequence
@@ -38,7 +42,7 @@ from pgpsig.signing import SigningKey, best_hash, sign_cleartext
 from pgpsig.tree import walk_module
 from pgpsig.validity import CertValidator
 
-__all__ = ["SignResult", "choose_signing_key", "sign_module"]
+__all__ = ["SignResult", "choose_signing_key", "sign_module", "sign_modules"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +131,43 @@ def sign_module(
         PolicyError: the key is too weak for the policy.
         ValueError: ``now`` is naive, or ``hash_name`` is weaker than SHA-256.
     """
+    return sign_modules(
+        [module_dir],
+        keys,
+        now=now,
+        secret_key_data=secret_key_data,
+        cert=cert,
+        policy=policy,
+        hash_name=hash_name,
+        exclude=exclude,
+        signedwith=signedwith,
+    )[0]
+
+
+def sign_modules(
+    module_dirs: Sequence[Path],
+    keys: Sequence[SigningKey],
+    *,
+    now: datetime,
+    secret_key_data: bytes | None = None,
+    cert: Cert | None = None,
+    policy: Policy | None = None,
+    hash_name: str | None = None,
+    exclude: Sequence[str] = (),
+    signedwith: str | None = None,
+) -> list[SignResult]:
+    """Sign several modules with one key, as :func:`sign_module` signs one, in one pass.
+
+    Every module is walked and checked before any file is hashed, and every file of every module is
+    hashed (in one parallel pass) before any ``module.sig`` is written: a module that cannot be
+    signed stops the whole run with nothing written. Then each ``module.sig`` is written atomically,
+    in the order given. Modules may not be given twice or nest (the outer one would list the inner
+    one's old ``module.sig``).
+
+    Raises:
+        InputError, CertificateError, PolicyError, ValueError: as :func:`sign_module`; InputError
+            also for a module given twice or inside another one.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be a timezone-aware datetime")
     policy = policy or policy_named("default")
@@ -137,43 +178,70 @@ def sign_module(
         if len(certs) != 1:
             raise InputError("the secret key file must hold exactly one key")
         cert = certs[0]
+    _refuse_nesting(module_dirs)
     # (1)
     key = choose_signing_key(keys, cert, policy=policy, now=now)
     algo = (hash_name or best_hash(key)).upper().replace("-", "")
     if algo not in ("SHA256", "SHA384", "SHA512"):
         raise ValueError(f"--hash must be SHA256, SHA384 or SHA512, not {hash_name}")
     # (2)
-    tree = walk_module(module_dir, exclude=exclude)
-    problems = [
-        *(f"{p}: symbolic link leaves the module" for p in tree.escaping),
-        *(f"{p}: symbolic link loop" for p in tree.loops),
-        *(f"{p}: dangling symbolic link" for p in tree.dangling),
-        *(f"{p}: not a regular file" for p in tree.special),
-    ]
-    if problems:
-        raise InputError(
-            f"refusing to sign {module_dir}: {problems[0]}"
-            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
-        )
+    trees = []
+    for module_dir in module_dirs:
+        tree = walk_module(module_dir, exclude=exclude)
+        problems = [
+            *(f"{p}: symbolic link leaves the module" for p in tree.escaping),
+            *(f"{p}: symbolic link loop" for p in tree.loops),
+            *(f"{p}: dangling symbolic link" for p in tree.dangling),
+            *(f"{p}: not a regular file" for p in tree.special),
+        ]
+        if problems:
+            raise InputError(
+                f"refusing to sign {module_dir}: {problems[0]}"
+                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+            )
+        trees.append(tree)
     # (3)
-    digests = digest_files([module_dir / f for f in tree.files])
-    entries: list[tuple[str, str]] = []
-    for rel, d in zip(tree.files, digests, strict=True):
-        if isinstance(d, OSError):
-            raise InputError(f"cannot read {module_dir / rel}: {d.strerror or d}")
-        entries.append((rel, d.hexdigest))
-    # (4)
-    body = render(entries, signedwith=signedwith or cert.primary.key_id)
-    # (5)
-    signed = sign_cleartext(body, key, created=now, hash_name=algo)
-    # (6)
-    out = module_dir / "module.sig"
-    _write_atomically(out, signed)
-    return SignResult(
-        path=out,
-        signer=key.fingerprint,
-        primary=cert.fingerprint,
-        files=len(entries),
-        hash_algorithm=algo,
-        created=now,
+    digests = iter(
+        digest_files([d / f for d, t in zip(module_dirs, trees, strict=True) for f in t.files])
     )
+    signed: list[tuple[Path, bytes, int]] = []
+    for module_dir, tree in zip(module_dirs, trees, strict=True):
+        entries: list[tuple[str, str]] = []
+        for rel in tree.files:
+            d = next(digests)
+            if isinstance(d, OSError):
+                raise InputError(f"cannot read {module_dir / rel}: {d.strerror or d}")
+            entries.append((rel, d.hexdigest))
+        # (4)
+        body = render(entries, signedwith=signedwith or cert.primary.key_id)
+        # (5)
+        signed.append(
+            (module_dir, sign_cleartext(body, key, created=now, hash_name=algo), len(entries))
+        )
+    # (6)
+    results = []
+    for module_dir, data, files in signed:
+        out = module_dir / "module.sig"
+        _write_atomically(out, data)
+        results.append(
+            SignResult(
+                path=out,
+                signer=key.fingerprint,
+                primary=cert.fingerprint,
+                files=files,
+                hash_algorithm=algo,
+                created=now,
+            )
+        )
+    return results
+
+
+def _refuse_nesting(module_dirs: Sequence[Path]) -> None:
+    """InputError if a module is given twice or lies inside another one (links resolved)."""
+    # In component order a directory comes right before the first directory inside it.
+    real = sorted((Path(os.path.realpath(d)).parts, str(d)) for d in module_dirs)
+    for (outer, shown_outer), (inner, shown_inner) in itertools.pairwise(real):
+        if inner == outer:
+            raise InputError(f"{shown_inner}: module given twice")
+        if inner[: len(outer)] == outer:
+            raise InputError(f"{shown_inner}: module inside module {shown_outer}")
