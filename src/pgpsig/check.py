@@ -17,10 +17,13 @@ Steps, for each module (numbered as in the code):
    A FreePBX local tag (``type=local``) is replaced by the secure copy it names, which must itself
    be root-owned, not a symbolic link, hash as listed, and verify and be trusted the same way.
 5. Every listed file is resolved (FreePBX's framework mapping when asked), never outside its base
-   directory, and hashed (all modules' files in one parallel pass): an altered or missing file
-   sets TAMPERED and clears GOOD; a symbolic link is hashed by its target but one that leaves the
-   module fails the check. Files are checked even when the signer is untrusted; they are not
-   checked when no signature is good (the manifest is then not authentic).
+   directory, and hashed: an altered or missing file sets TAMPERED and clears GOOD; a symbolic
+   link is hashed by its target but one that leaves the module fails the check. Files are checked
+   even when the signer is untrusted; they are not checked when no signature is good (the
+   manifest is then not authentic). The module is walked once (step 6) before its files are
+   resolved: a listed file that the walk reached as a regular file through no symbolic link, below
+   the module directory itself, is taken as it is (the hashing opens it and refuses anything but a
+   regular file); every other listed path goes through :func:`pgpsig.tree.resolve_inside`.
 6. Files present but not listed are reported (``unlisted``); with ``strict`` they also set TAMPERED,
    and so does a tree that cannot be walked (too deep, too many files, unreadable directory).
 
@@ -52,7 +55,7 @@ from pgpsig.report import (
     SigStatus,
     Status,
 )
-from pgpsig.tree import resolve_inside, walk_module
+from pgpsig.tree import Resolved, Tree, resolve_inside, walk_module
 from pgpsig.trust import TrustDecision, TrustRoots, decide_trust
 from pgpsig.validity import CertValidator
 from pgpsig.verify import verify_clearsigned
@@ -402,6 +405,16 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
         pending.details = _fail_details("Module signature expired")
         return pending
     pending.manifest = manifest
+    # (6, first half) walk the module (FreePBX's walk rules; dot-names are never signed by
+    # sign.php): its files not listed are reported below, its plain files need no resolving.
+    tree: Tree | None = None
+    walk_error: PgpsigError | None = None
+    try:
+        tree = walk_module(module_dir, exclude=opts.exclude)
+    except PgpsigError as e:
+        walk_error = e
+    direct = _reached_directly(tree) if tree is not None else frozenset()
+    module_real = os.path.realpath(module_dir) if direct else ""
     # (5) resolve files
     listed: set[str] = set()
     for entry in manifest.entries:
@@ -414,22 +427,50 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
             pending.skipped.append(entry.path)
             continue
         base, rel = dest
-        r = resolve_inside(base, rel)
+        if rel in direct and base is module_dir:
+            # What resolve_inside answers for a regular file with no link on its way, without its
+            # realpath and stats; the hashing opens the file and refuses anything but a regular one.
+            r = Resolved(Path(os.path.join(module_real, rel)), None, False)  # noqa: PTH118
+        else:
+            r = resolve_inside(base, rel)
         if r.via_symlink:
             pending.symlinks.append(entry.path)
         if r.problem == "escapes":
             pending.escaping.append(entry.path)
         pending.files.append((entry.path, r.path, r.problem, r.via_symlink))
-    # (6) unlisted files (FreePBX's walk rules; dot-names are never signed by sign.php)
-    try:
-        tree = walk_module(module_dir, exclude=opts.exclude)
+    # (6) unlisted files
+    if tree is not None:
         pending.unlisted = [f for f in tree.files if f not in listed]
         pending.symlinks.extend(s for s in tree.escaping if s not in pending.symlinks)
         pending.escaping.extend(s for s in tree.escaping if s not in pending.escaping)
-    except PgpsigError as e:
-        pending.details.append(f"{module_dir}: cannot walk module: {e}")
+    else:
+        pending.details.append(f"{module_dir}: cannot walk module: {walk_error}")
         pending.walk_failed = True
     return pending
+
+
+def _reached_directly(tree: Tree) -> frozenset[str]:
+    """The files of ``tree`` that the walk reached as regular files through no symbolic link.
+
+    The walk lists a linked file under the link's own path and records every link it meets
+    (followed or not) in ``symlinks``: a file is behind a link exactly when the file itself or
+    one of the directories on its path is such a link.
+    """
+    if not tree.symlinks:
+        return frozenset(tree.files)
+    links = frozenset(tree.symlinks)
+
+    def behind_link(rel: str) -> bool:
+        if rel in links:
+            return True
+        i = rel.find("/")
+        while i >= 0:
+            if rel[:i] in links:
+                return True
+            i = rel.find("/", i + 1)
+        return False
+
+    return frozenset(f for f in tree.files if not behind_link(f))
 
 
 def _finish(
