@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from pgpsig import armor, clearsign
+from pgpsig import armor, clearsign, hashing
 from pgpsig._crypto import check_signature
 from pgpsig.errors import (
     ClearsignFormatError,
@@ -179,8 +179,9 @@ class _Feed:
     """Hash objects fed with the same signed data, keyed by (version, hash id, salt)."""
 
     hashers: dict[tuple[int, int, bytes], hashlib._Hash] = field(default_factory=dict)
-    #: SHA-256 of everything fed: a second pass over a file must see the text the first one saw.
-    witness: hashlib._Hash = field(default_factory=hashlib.sha256)
+    #: A SHA-256 of everything fed, for a clear-signed block whose ``Hash:`` header gives no hasher
+    #: (see :meth:`witness_digest`); None otherwise: no data is hashed twice.
+    witness: hashlib._Hash | None = None
 
     def want(self, sig: Signature) -> None:
         k = (sig.version, sig.hash_algorithm, sig.salt)
@@ -200,10 +201,23 @@ class _Feed:
         except ValueError:
             return
 
-    def update(self, chunk: bytes) -> None:
+    def update(self, chunk: bytes | memoryview) -> None:
         for h in self.hashers.values():
             h.update(chunk)
-        self.witness.update(chunk)
+        if self.witness is not None:
+            self.witness.update(chunk)
+
+    def witness_digest(self) -> bytes:
+        """A digest of everything fed so far: the witness's, else the first hasher's.
+
+        A second pass over a clear-signed file must see the text the first one saw: both passes
+        set their feeds up the same way (the ``Hash:`` header's hashers first, a witness when there
+        is none), so equal data gives equal witness digests, and different data different ones.
+        """
+        if self.witness is not None:
+            return self.witness.digest()
+        first = next(iter(self.hashers.values()), None)
+        return first.digest() if first is not None else b""
 
     def has(self, sig: Signature) -> bool:
         return (sig.version, sig.hash_algorithm, sig.salt) in self.hashers
@@ -263,6 +277,9 @@ def verify_detached(
     canon = clearsign.Canonicalizer(strip_whitespace=False)
 
     def run(fp: BinaryIO) -> None:
+        if not text.hashers:  # binary signatures only: one reused buffer, no copies
+            hashing.feed(fp, [binary.update], chunk=_CHUNK)
+            return
         while True:
             chunk = fp.read(_CHUNK)
             if not chunk:
@@ -354,10 +371,16 @@ def verify_clearsigned(
     _require_aware(now)
     feeds: list[_Feed] = []
 
-    def prepare(i: int, hashes: tuple[str, ...]) -> _Feed:
+    def setup(hashes: tuple[str, ...]) -> _Feed:
         f = _Feed()
         for name in hashes:
             f.want_name(name)
+        if not f.hashers:
+            f.witness = hashlib.sha256()
+        return f
+
+    def prepare(i: int, hashes: tuple[str, ...]) -> _Feed:
+        f = setup(hashes)
         feeds.append(f)
         return f
 
@@ -391,7 +414,7 @@ def verify_clearsigned(
             feeds2: list[_Feed] = []
 
             def prepare2(i: int, hashes: tuple[str, ...]) -> _Feed:
-                f = _Feed()
+                f = setup(hashes)  # the first pass's hashers first: the same witness
                 for s in per_block[i] if i < len(per_block) else ():
                     f.want(s)
                 feeds2.append(f)
@@ -401,8 +424,8 @@ def verify_clearsigned(
             # The text written to ``output`` (and judged by the caller) comes from the first
             # pass; the digests now come from the second: they must be of the same bytes.
             if [i.signature for i in infos2] != [i.signature for i in infos] or [
-                f.witness.digest() for f in feeds2
-            ] != [f.witness.digest() for f in feeds]:
+                f.witness_digest() for f in feeds2
+            ] != [f.witness_digest() for f in feeds]:
                 raise InputError("the clear-signed input changed while it was being read")
             feeds = feeds2
     except OSError as e:
