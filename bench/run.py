@@ -821,22 +821,21 @@ def build_install(ctx: Context, variant: Variant) -> list[Prepared]:
         if ctx.tool("sha256sum") and ctx.tool("bash")
         else ("gpg-sign", "missing: sha256sum or bash not installed")
     )
-    pgpsig_loop = Tool(
+    pgpsig_sign = Tool(
         "pgpsig",
         [
-            "bash",
-            str(HERE / "per_module.sh"),
-            str(trees["pgpsig"]),
             sys.executable,
             "-m",
             "pgpsig",
             "sign",
+            "--modules-dir",
+            str(trees["pgpsig"]),
             "--key",
             str(keys.dev_secret),
         ],
         env={"PGPSIG_HOME": str(ctx.empty_home)},
         timeout=ctx.timeout,
-        note="one `pgpsig sign MODULE` process per module",
+        note="one `pgpsig sign --modules-dir DIR` process for every module",
         validate=_pipeline_validator(ctx, trees["pgpsig"]),
     )
     pgpsig_lib = Tool(
@@ -857,7 +856,7 @@ def build_install(ctx: Context, variant: Variant) -> list[Prepared]:
     sign = Prepared(
         title=f"(a) sign every module of the same install ({len(plan)} modules, {size})",
         input=described,
-        good=[pgpsig_loop, pgpsig_lib, gpg_sign],
+        good=[pgpsig_sign, pgpsig_lib, gpg_sign],
         targets=[
             Target(
                 "(a) sign every module vs sha256sum + gpg --clearsign",
