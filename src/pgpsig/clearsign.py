@@ -41,6 +41,7 @@ policy (MD5 is a *known* name here), verification, and reading files.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -86,6 +87,10 @@ _LF = 0x0A
 _DASH = 0x2D
 _SPACE = 0x20
 _OUTSIDE_KEEP = 4096  # bytes of leading/trailing text kept for the report
+#: Bytes read at once. Not 1 MiB: glibc serves such fresh buffers (and each piece cut from them)
+#: with mmap and munmap, a page fault per 4 KiB touched: 0.2 s of system time over 200 MB of
+#: clear-signed text, against 0.02 s in 256 KiB reads (measured, bench/README.md).
+READ_CHUNK = 256 * 1024
 _TEXT_SLICE = 64 * 1024  # text is canonicalised in slices of about this size (bounds memory)
 _MAX_HEADER_BYTES = 64 * 1024  # a real frame has one short Hash: line
 MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -162,7 +167,8 @@ def _canonical_lines(text: bytes) -> bytes:
         (b" ", b"\t", b"\r")
     ):
         return text.replace(b"\n", b"\r\n")
-    return b"\r\n".join([line.rstrip(_LINE_WS) for line in text.split(b"\n")])
+    # map with a C method and no Python frame per line: about a fifth faster than a list comprehension.
+    return b"\r\n".join(map(bytes.rstrip, text.split(b"\n"), itertools.repeat(_LINE_WS)))
 
 
 def _only_whitespace(data: bytes) -> bool:
@@ -420,7 +426,7 @@ def decode_stream(
     stream: BinaryIO,
     start_block: Callable[[tuple[str, ...]], BlockSink],
     *,
-    chunk_size: int = 1 << 20,
+    chunk_size: int = READ_CHUNK,
     max_signature_bytes: int = 1 << 20,
     max_line_bytes: int = MAX_LINE_BYTES,
 ) -> tuple[FrameInfo, ...]:

@@ -281,7 +281,7 @@ def verify_detached(
             hashing.feed(fp, [binary.update], chunk=_CHUNK)
             return
         while True:
-            chunk = fp.read(_CHUNK)
+            chunk = fp.read(clearsign.READ_CHUNK)
             if not chunk:
                 break
             if binary.hashers:
