@@ -65,7 +65,7 @@ from pgpsig.report import (
     SigStatus,
     Status,
 )
-from pgpsig.tree import Resolved, Tree, resolve_inside, walk_module
+from pgpsig.tree import Tree, resolve_inside, walk_module
 from pgpsig.trust import TrustDecision, TrustRoots, decide_trust
 from pgpsig.validity import CertValidator
 from pgpsig.verify import verify_clearsigned
@@ -171,7 +171,9 @@ class _Pending:
     details: list[str]
     signature: ModuleSignature | None
     manifest: Manifest | None = None
-    files: list[tuple[str, Path | None, str | None, bool]] = field(default_factory=list)
+    #: (listed path, real path to hash as ``str(Path)`` gives it, problem, via a symbolic link):
+    #: strings, not :class:`~pathlib.Path` objects, which cost 2-3 us each to make, hash and print.
+    files: list[tuple[str, str | None, str | None, bool]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     unlisted: list[str] = field(default_factory=list)
     symlinks: list[str] = field(default_factory=list)
@@ -459,14 +461,15 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
         if rel in direct and base is module_dir:
             # What resolve_inside answers for a regular file with no link on its way, without its
             # realpath and stats; the hashing opens the file and refuses anything but a regular one.
-            r = Resolved(Path(os.path.join(module_real, rel)), None, False)  # noqa: PTH118
-        else:
-            r = resolve_inside(base, rel)
+            pending.files.append((entry.path, os.path.join(module_real, rel), None, False))  # noqa: PTH118
+            continue
+        r = resolve_inside(base, rel)
         if r.via_symlink:
             pending.symlinks.append(entry.path)
         if r.problem == "escapes":
             pending.escaping.append(entry.path)
-        pending.files.append((entry.path, r.path, r.problem, r.via_symlink))
+        real = None if r.path is None else str(r.path)
+        pending.files.append((entry.path, real, r.problem, r.via_symlink))
     # (6) unlisted files
     if tree is not None:
         pending.unlisted = [f for f in tree.files if f not in listed]
@@ -503,7 +506,7 @@ def _reached_directly(tree: Tree) -> frozenset[str]:
 
 
 def _finish(
-    p: _Pending, digests: dict[Path, FileDigest | OSError], opts: CheckOptions
+    p: _Pending, digests: dict[str, FileDigest | OSError], opts: CheckOptions
 ) -> ModuleReport:
     """Steps 5-6 after hashing: compare, set the bits, write the details."""
     status = p.status
@@ -514,7 +517,7 @@ def _finish(
     assert p.manifest is not None
     want = {e.path: e.sha256 for e in p.manifest.entries}
     for rel, real, problem, _via in p.files:
-        shown = str(real) if real is not None else str(p.path / rel)
+        shown = real if real is not None else str(p.path / rel)
         if problem == "escapes":
             altered.append(rel)
             details.append(f"{p.path / rel} symlink leaves the module")
@@ -637,8 +640,8 @@ def _hash_and_finish(
 
     The files go to one :func:`digest_files` call (``workers`` as there).
     """
-    paths: list[Path] = []
-    seen: set[Path] = set()
+    paths: list[str] = []
+    seen: set[str] = set()
     for p in batch:
         for _rel, real, problem, _via in p.files:
             if real is not None and problem is None and real not in seen:
@@ -649,7 +652,7 @@ def _hash_and_finish(
     results = digest_files(paths, workers=workers) if paths else []
     if progress is not None:
         progress("files", len(paths), len(paths))
-    digests: dict[Path, FileDigest | OSError] = dict(zip(paths, results, strict=True))
+    digests: dict[str, FileDigest | OSError] = dict(zip(paths, results, strict=True))
     return [
         _finish(p, digests, opts) if p.manifest is not None else _report_without_files(p, opts)
         for p in batch

@@ -196,7 +196,10 @@ def digest_file(path: Path, algorithm: str = "sha256") -> FileDigest:
 
 
 def digest_files(
-    paths: Sequence[Path], algorithm: str = "sha256", *, workers: int | None = None
+    paths: Sequence[str | os.PathLike[str]],
+    algorithm: str = "sha256",
+    *,
+    workers: int | None = None,
 ) -> list[FileDigest | OSError]:
     """Hash many files, choosing sequential, threaded or multi-process work by the job's shape.
 
