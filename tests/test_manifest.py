@@ -1093,3 +1093,149 @@ def test_render_parse_round_trip(paths: dict[str, str]) -> None:
     assert [e.path for e in m.entries] == sorted(paths, key=sort_key)
     assert {e.path: e.sha256 for e in m.entries} == {p: h.lower() for p, h in paths.items()}
     assert rerender(m) == render(list(paths.items()), signedwith="K")
+
+
+# --------------------------------------------------------------------------------------------
+# The plain-entry fast path of parse (manifest._PLAIN_ENTRY) against every rule
+
+
+def _outcome(text: bytes) -> tuple[str, object]:
+    try:
+        return "ok", parse(text)
+    except PgpsigError as e:
+        return type(e).__name__, (str(e), getattr(e, "line", None))
+
+
+def _both_ways(text: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    fast = _outcome(text)
+    with monkeypatch.context() as m:
+        m.setattr(manifest, "_PLAIN_ENTRY", __import__("re").compile(rb"(?!)"))
+        slow = _outcome(text)
+    return fast, slow
+
+
+#: Pieces of [hashes] keys: plain ones, and every kind of thing the rules look at.
+_KEY_PIECES = [
+    "a",
+    "B",
+    "0",
+    "_x",
+    "mod.php",
+    "-dash",
+    "x-y",
+    "a,b",
+    "a+b",
+    "a@b",
+    "a%20",
+    "dir/",
+    "/",
+    "//",
+    ".",
+    "..",
+    "./",
+    "../",
+    ".htaccess",
+    "a.",
+    "yes",
+    "No",
+    "NULL",
+    "true",
+    "off",
+    "none",
+    "#c",
+    ";",
+    "=",
+    "[",
+    "]",
+    "a b",
+    " ",
+    "\t",
+    "?",
+    "{",
+    "}",
+    "|",
+    "&",
+    "~",
+    "!",
+    "(",
+    ")",
+    "^",
+    '"',
+    "'",
+    "$",
+    "\\",
+    "\x7f",
+    "\x01",
+    "é",
+    "日本",
+    "\u00a0",
+]
+_VALUES = [H1, H1.upper(), H1[:63], H1 + "0", "", f'"{H1}"', f"{H1} ; c", f"{H1}\t", "yes", "0x1"]
+_SEPARATORS = [" = ", "=", " =", "= ", "\t=\t", "  =  ", " = = "]
+
+
+def _random_manifests(n: int) -> list[bytes]:
+    import random
+
+    rng = random.Random(20261122)
+    out = []
+    for _ in range(n):
+        lines = []
+        for _ in range(rng.randint(1, 6)):
+            key = "".join(rng.choice(_KEY_PIECES) for _ in range(rng.randint(1, 4)))
+            if rng.random() < 0.5:  # most lines plain, as sign.php writes them
+                key = rng.choice(["a", "lib/x.php", "-dash.php", "d/e/f.js", "yes/ok", "a,b+c"])
+            sep = _SEPARATORS[0] if rng.random() < 0.6 else rng.choice(_SEPARATORS)
+            value = H1 if rng.random() < 0.6 else rng.choice(_VALUES)
+            end = "\n" if rng.random() < 0.9 else rng.choice(["\r\n", " \n", "\r\r\n"])
+            lines.append(f"{key}{sep}{value}{end}")
+        if rng.random() < 0.2:
+            lines.append(lines[0])  # a duplicate
+        out.append(doc("".join(lines)).encode("utf-8"))
+    return out
+
+
+@pytest.mark.parametrize("chunk", range(4))
+def test_plain_entry_fast_path_changes_nothing(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random [hashes] lines give the same manifest, or the same error, with and without it."""
+    texts = _random_manifests(2000)[chunk::4]
+    took_fast = 0
+    for text in texts:
+        fast, slow = _both_ways(text, monkeypatch)
+        assert fast == slow, text
+        took_fast += fast[0] == "ok"
+    assert took_fast > 20, "the generator must reach accepted manifests"
+
+
+@needs_data
+def test_plain_entry_fast_path_on_real_files(
+    conformance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = 0
+    for case in CASES:
+        data = sig_path(conformance, case).read_bytes()
+        try:
+            text = signed_text(data)
+        except PgpsigError:
+            continue
+        fast, slow = _both_ways(text, monkeypatch)
+        assert fast == slow, case["case"]
+        plain += sum(1 for ln in text.split(b"\n") if manifest._PLAIN_ENTRY.fullmatch(ln))
+    assert plain > 10_000, plain  # the real files are mostly plain lines
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "yes = " + H1,
+        "NULL = " + H1,
+        "a/../b = " + H1,
+        ".x = " + H1,
+        "a//b = " + H1,
+        "a = " + H1.upper(),
+    ],
+)
+def test_plain_entry_fast_path_leaves_special_lines(line: str) -> None:
+    """What the fast pattern must not take (or takes only with the reserved-word check)."""
+    m = manifest._PLAIN_ENTRY.fullmatch(line.encode())
+    assert m is None or m[1].lower() in manifest._RESERVED_BYTES
