@@ -32,17 +32,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from pgpsig import fanout
 from pgpsig.errors import CertificateError, InputError, PolicyError
-from pgpsig.hashing import digest_files
+from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.keyring import read_certs
 from pgpsig.manifest import render
 from pgpsig.packets import Cert
 from pgpsig.policy import Policy, policy_named
 from pgpsig.signing import SigningKey, best_hash, sign_cleartext
-from pgpsig.tree import walk_module
+from pgpsig.tree import Tree, walk_module
 from pgpsig.validity import CertValidator
 
 __all__ = ["SignResult", "choose_signing_key", "sign_module", "sign_modules"]
+
+#: Least work, in files (plus :data:`_MODULE_WEIGHT` a module), for which several modules are
+#: hashed, rendered and signed by forked workers (:mod:`pgpsig.fanout`); below it, in this process
+#: with the files of every module hashed in one :func:`digest_files` call.
+_FANOUT_MIN_FILES = 2000
+#: Fixed work of one module (walk, render, sign) in files that take as long to hash.
+_MODULE_WEIGHT = 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,9 +166,11 @@ def sign_modules(
 ) -> list[SignResult]:
     """Sign several modules with one key, as :func:`sign_module` signs one, in one pass.
 
-    Every module is walked and checked before any file is hashed, and every file of every module is
-    hashed (in one parallel pass) before any ``module.sig`` is written: a module that cannot be
-    signed stops the whole run with nothing written. Then each ``module.sig`` is written atomically,
+    Every module is walked and checked before any file is hashed, and every module is hashed,
+    rendered and signed before any ``module.sig`` is written: a module that cannot be signed stops
+    the whole run with nothing written. With enough work (:data:`_FANOUT_MIN_FILES`), whole modules
+    go to forked workers (:mod:`pgpsig.fanout`); otherwise the files of every module are hashed
+    here in one parallel pass. Then each ``module.sig`` is written atomically,
     in the order given. Modules may not be given twice or nest (the outer one would list the inner
     one's old ``module.sig``).
 
@@ -200,27 +210,42 @@ def sign_modules(
                 + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
             )
         trees.append(tree)
-    # (3)
-    digests = iter(
-        digest_files([d / f for d, t in zip(module_dirs, trees, strict=True) for f in t.files])
-    )
-    signed: list[tuple[Path, bytes, int]] = []
-    for module_dir, tree in zip(module_dirs, trees, strict=True):
-        entries: list[tuple[str, str]] = []
-        for rel in tree.files:
-            d = next(digests)
-            if isinstance(d, OSError):
-                raise InputError(f"cannot read {module_dir / rel}: {d.strerror or d}")
-            entries.append((rel, d.hexdigest))
-        # (4)
-        body = render(entries, signedwith=signedwith or cert.primary.key_id)
-        # (5)
-        signed.append(
-            (module_dir, sign_cleartext(body, key, created=now, hash_name=algo), len(entries))
+    # (3)-(5)
+    label = signedwith or cert.primary.key_id
+    units = list(zip(module_dirs, trees, strict=True))
+
+    def one(i: int) -> bytes:
+        """In a fanout's worker: hash (one file after the other), render and sign module ``i``."""
+        module_dir, tree = units[i]
+        digests = digest_files([module_dir / f for f in tree.files], workers=1)
+        return _render_and_sign(
+            module_dir, tree, digests, key=key, algo=algo, signedwith=label, now=now
         )
+
+    fan = fanout.plan([len(t.files) + _MODULE_WEIGHT for t in trees], min_total=_FANOUT_MIN_FILES)
+    if fan is not None:
+        signed = fanout.run(one, len(units), *fan, what="signing modules")
+    else:
+        digests = digest_files([d / f for d, t in units for f in t.files])
+        signed = []
+        start = 0
+        for module_dir, tree in units:
+            stop = start + len(tree.files)
+            signed.append(
+                _render_and_sign(
+                    module_dir,
+                    tree,
+                    digests[start:stop],
+                    key=key,
+                    algo=algo,
+                    signedwith=label,
+                    now=now,
+                )
+            )
+            start = stop
     # (6)
     results = []
-    for module_dir, data, files in signed:
+    for (module_dir, tree), data in zip(units, signed, strict=True):
         out = module_dir / "module.sig"
         _write_atomically(out, data)
         results.append(
@@ -228,12 +253,32 @@ def sign_modules(
                 path=out,
                 signer=key.fingerprint,
                 primary=cert.fingerprint,
-                files=files,
+                files=len(tree.files),
                 hash_algorithm=algo,
                 created=now,
             )
         )
     return results
+
+
+def _render_and_sign(
+    module_dir: Path,
+    tree: Tree,
+    digests: Sequence[FileDigest | OSError],
+    *,
+    key: SigningKey,
+    algo: str,
+    signedwith: str,
+    now: datetime,
+) -> bytes:
+    """Steps 4-5 for one module: its manifest from the digests of its files, clear-signed."""
+    entries: list[tuple[str, str]] = []
+    for rel, d in zip(tree.files, digests, strict=True):
+        if isinstance(d, OSError):
+            raise InputError(f"cannot read {module_dir / rel}: {d.strerror or d}")
+        entries.append((rel, d.hexdigest))
+    body = render(entries, signedwith=signedwith)
+    return sign_cleartext(body, key, created=now, hash_name=algo)
 
 
 def _refuse_nesting(module_dirs: Sequence[Path]) -> None:

@@ -1,0 +1,132 @@
+"""Whole units of work (modules) to forked worker processes: planning and running a fanout.
+
+Checking or signing a FreePBX install is 122 modules of 20 to 8,000 small files. Hashing alone in
+parallel (:func:`pgpsig.hashing.digest_files`) leaves the rest of each module's work (reading and
+verifying ``module.sig``, parsing the manifest, walking the tree, rendering and signing) on one
+core, and makes one process hold every module's file list. A *fanout* sends whole modules to a pool
+of forked workers instead:
+
+* :func:`plan` splits the units into groups balanced by an estimated weight, or says the fanout
+  does not pay (one core, fork unsafe, too little work, one unit holding most of it);
+* :func:`run` runs ``task(i)`` for every unit ``i`` in the workers and returns the results in the
+  order of the units. The task and everything it reads are *inherited* by the forked workers, never
+  pickled; only unit numbers go out and results come back. A worker that dies fails the whole run
+  (:class:`~pgpsig.errors.PgpsigError`): never a partial result.
+
+Nothing here reads the clock, prints or looks at the environment.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from pgpsig.errors import PgpsigError
+from pgpsig.hashing import _fork_is_safe, _fork_pool
+
+__all__ = ["GROUPS_PER_WORKER", "plan", "run"]
+
+T = TypeVar("T")
+
+#: Groups of units per worker process: enough for the groups to even out, few enough that each
+#: group's result is worth sending back.
+GROUPS_PER_WORKER = 4
+
+#: The task of the running fanout, set by :func:`run` before its workers are forked and inherited
+#: by them; None outside a fanout.
+_TASK: Callable[[int], Any] | None = None
+
+
+def plan(weights: Sequence[int], *, min_total: int) -> tuple[int, list[list[int]]] | None:
+    """(workers, groups of unit indices, heaviest group first) for a fanout, or None.
+
+    None (do the work in this process) when fork is not safe (see
+    :func:`pgpsig.hashing._fork_is_safe`), there is one core or one unit, the total weight is
+    under ``min_total``, or one unit holds so much of the work that it alone would take a worker
+    longer than the whole work takes here with its hashing spread over the cores. There is a
+    worker a core, but no more than the total weight over the largest unit's. Units go, heaviest
+    first, to the lightest of about :data:`GROUPS_PER_WORKER` groups a worker.
+    """
+    if len(weights) < 2:
+        return None
+    cpus = os.cpu_count() or 1
+    if cpus < 2 or not _fork_is_safe():
+        return None
+    total = sum(weights)
+    if total < min_total or total <= 0:
+        return None
+    largest = max(weights)
+    # More workers than total / largest would all wait for the worker of the largest unit.
+    workers = min(cpus, len(weights), -(-total // largest))
+    # Here, a file costs about as much to prepare and compare as to hash, and only the hashing is
+    # spread over the cores: the largest unit's share must stay under (1 + 1/workers) / 2.
+    if workers < 2 or 2 * workers * largest >= total * (workers + 1):
+        return None
+    count = min(len(weights), workers * GROUPS_PER_WORKER)
+    groups: list[list[int]] = [[] for _ in range(count)]
+    loads = [(0, k) for k in range(count)]  # a heap of (load, group)
+    for i in sorted(range(len(weights)), key=lambda i: -weights[i]):
+        load, k = heapq.heappop(loads)
+        groups[k].append(i)
+        heapq.heappush(loads, (load + weights[i], k))
+    order = sorted(loads, key=lambda lk: -lk[0])
+    return workers, [sorted(groups[k]) for _load, k in order if groups[k]]
+
+
+def run(
+    task: Callable[[int], T],
+    count: int,
+    workers: int,
+    groups: list[list[int]],
+    *,
+    what: str,
+    on_group: Callable[[int], None] | None = None,
+) -> list[T]:
+    """``[task(0), ..., task(count - 1)]``, computed by ``workers`` forked processes by ``groups``.
+
+    ``on_group(n)`` is called here as each group of ``n`` units comes back. ``what`` names the
+    work in the error message.
+
+    Raises:
+        PgpsigError: a worker died (killed, out of memory) or returned nothing for some unit.
+        Exception: whatever ``task`` raised in a worker (re-raised here; the run stops).
+    """
+    from concurrent.futures import as_completed  # noqa: PLC0415 - loaded by _fork_pool anyway
+    from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
+
+    global _TASK  # noqa: PLW0603 - inherited by the forked workers, see _TASK
+    results: list[Any] = [None] * count
+    placed = [False] * count
+    _TASK = task
+    try:
+        pool = _fork_pool(workers)
+        try:
+            futures = {pool.submit(_run_group, group): group for group in groups}
+            for future in as_completed(futures):
+                group = futures[future]
+                for i, result in zip(group, future.result(), strict=True):
+                    results[i] = result
+                    placed[i] = True
+                if on_group is not None:
+                    on_group(len(group))
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    except BrokenProcessPool as e:
+        raise PgpsigError(f"a worker process {what} died: {e}") from e
+    finally:
+        _TASK = None
+    if not all(placed):  # every group's result is placed above, or an error raised
+        raise PgpsigError(f"a worker process {what} returned nothing for some unit")
+    return results
+
+
+def _run_group(indices: list[int]) -> list[Any]:
+    """In a forked worker: the inherited task's results for the units at ``indices``."""
+    task = _TASK
+    if task is None:
+        raise RuntimeError("_run_group runs only in a fanout's worker process")
+    return [task(i) for i in indices]

@@ -1,0 +1,116 @@
+"""``sign_modules`` with whole modules sent to forked workers (pgpsig.fanout) and without.
+
+The fanout must change nothing but the speed: the same ``module.sig`` bytes (Ed25519 signatures
+are deterministic, the time is fixed), the same all-or-nothing behaviour when a module cannot be
+signed, and a worker that dies fails the run with nothing written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT
+from pgpsig import fanout, sign
+from pgpsig.errors import InputError, PgpsigError
+from pgpsig.signing import load_signing_keys
+
+EX = ROOT / "examples"
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the fanout needs fork")
+
+
+def _fleet(base: Path) -> list[Path]:
+    mods = []
+    for m, n in (("alpha", 30), ("beta", 3), ("gamma", 12), ("delta", 1)):
+        d = base / m
+        for i in range(n):
+            f = d / f"dir{i % 3}" / f"file{i}.php"
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_bytes(f"<?php // {m} {i}\n".encode() * (i + 1))
+        (d / "module.xml").write_bytes(f"<module>{m}</module>\n".encode())
+        mods.append(d)
+    return mods
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Force the fanout on (any amount of work) and count its runs."""
+    runs: list[int] = []
+    real_run = fanout.run
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(sign, "_FANOUT_MIN_FILES", 0)
+    monkeypatch.setattr(fanout, "run", run)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # two workers even on a one-core machine
+    yield runs
+
+
+def _sign(mods: list[Path]) -> list[sign.SignResult]:
+    data = (EX / "example-dev.sec.asc").read_bytes()
+    keys = load_signing_keys(data, None)
+    return sign.sign_modules(mods, keys, now=NOW, secret_key_data=data)
+
+
+def test_same_bytes_with_and_without_fanout(
+    tmp_path: Path, spy: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fanned = _fleet(tmp_path / "fanned")
+    results = _sign(fanned)
+    assert spy == [1], "the fanout must have run"
+    monkeypatch.setattr(sign, "_FANOUT_MIN_FILES", 10**9)
+    here = _fleet(tmp_path / "here")
+    results_here = _sign(here)
+    assert spy == [1], "no fanout the second time"
+    for a, b, ra, rb in zip(fanned, here, results, results_here, strict=True):
+        assert (a / "module.sig").read_bytes() == (b / "module.sig").read_bytes(), a.name
+        assert dataclasses.replace(ra, path=rb.path) == rb
+    assert [r.files for r in results] == [31, 4, 13, 2]
+
+
+def test_unreadable_file_in_a_worker_writes_nothing(
+    tmp_path: Path, spy: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file gone between the walk and the hashing: InputError from the worker, nothing written."""
+    mods = _fleet(tmp_path)
+    real_walk = sign.walk_module
+
+    def walk(root: Path, **kw: Any) -> Any:
+        t = real_walk(root, **kw)
+        return dataclasses.replace(t, files=(*t.files, "ghost.php")) if root.name == "gamma" else t
+
+    monkeypatch.setattr(sign, "walk_module", walk)
+    with pytest.raises(InputError, match="ghost.php"):
+        _sign(mods)
+    assert spy == [1]
+    assert not list(tmp_path.rglob("module.sig"))
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_dead_worker_fails_closed(
+    tmp_path: Path, spy: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mods = _fleet(tmp_path)
+    parent = os.getpid()
+    real_render = sign.render
+
+    def render(*args: Any, **kwargs: Any) -> bytes:
+        if os.getpid() != parent:
+            os._exit(3)  # a worker killed mid-run
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(sign, "render", render)
+    with pytest.raises(PgpsigError, match="worker process signing modules died"):
+        _sign(mods)
+    assert spy == [1]
+    assert not list(tmp_path.rglob("module.sig"))
