@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 import pgpsig.check as chk
+from pgpsig import fanout
 from pgpsig.errors import PgpsigError
 from pgpsig.keyring import load_keyring
 from pgpsig.keys import generate_key
@@ -140,13 +141,13 @@ class Spy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.pools = 0
         self.calls: list[tuple[str, int, int]] = []
-        real = chk._fork_pool
+        real = fanout._fork_pool
 
         def counting(workers: int) -> Any:
             self.pools += 1
             return real(workers)
 
-        monkeypatch.setattr(chk, "_fork_pool", counting)
+        monkeypatch.setattr(fanout, "_fork_pool", counting)
 
     def progress(self, stage: str, done: int, total: int) -> None:
         self.calls.append((stage, done, total))
@@ -299,7 +300,7 @@ def test_no_fanout_with_one_cpu_or_one_module_or_little_work(
     fanout_on(monkeypatch)
     assert chk._plan_fanout(setup.modules) is not None
     assert chk._plan_fanout(setup.modules[:1]) is None
-    monkeypatch.setattr(chk, "_fork_is_safe", lambda: False)
+    monkeypatch.setattr(fanout, "_fork_is_safe", lambda: False)
     assert chk._plan_fanout(setup.modules) is None
     monkeypatch.undo()
     fanout_on(monkeypatch)
@@ -350,7 +351,7 @@ def test_a_dead_worker_fails_the_check(setup: Setup, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(chk, "_check_one", _die)
     with pytest.raises(PgpsigError, match="worker process checking modules died"):
         chk.check_modules(setup.modules, setup.opts)
-    assert chk._FANOUT is None
+    assert fanout._TASK is None
 
 
 def test_an_error_in_a_worker_reaches_the_caller(

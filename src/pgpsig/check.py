@@ -30,9 +30,9 @@ Steps, for each module (numbered as in the code):
 GOOD is set only with a good, trusted signature and all files intact: 129 is the only "ok".
 
 How the work is spread (:func:`check_modules`): when several modules are checked, fork is safe and
-there is enough work, whole modules (steps 1-6) go to a pool of forked worker processes, in groups
-balanced by the size of each ``module.sig``; each worker hashes its modules' files itself, one after
-the other, and sends back the finished reports. Otherwise the modules are checked in this process,
+there is enough work, whole modules (steps 1-6) go to a pool of forked worker processes
+(:mod:`pgpsig.fanout`), in groups balanced by the size of each ``module.sig``; each worker hashes
+its modules' files itself, one after the other, and sends back the finished reports. Otherwise the modules are checked in this process,
 in batches of about :data:`_BATCH_FILES` listed files whose files are hashed together
 (:func:`pgpsig.hashing.digest_files` may start its own pool for a big batch). Either way the
 reports are the same, in the order of the modules given, and no process holds every module's file
@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import heapq
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -51,8 +50,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from pgpsig import fanout
 from pgpsig.errors import FormatError, InputError, PgpsigError
-from pgpsig.hashing import FileDigest, _fork_is_safe, _fork_pool, digest_files
+from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.keyring import Keyring
 from pgpsig.manifest import Manifest, parse
 from pgpsig.packets import Cert
@@ -105,9 +105,6 @@ _FANOUT_MIN_WEIGHT = 256 << 10
 #: Fixed work of one module (read and verify ``module.sig``, judge the signer, walk the tree), in
 #: bytes of ``module.sig`` that take as long to check (about 20 listed files).
 _MODULE_WEIGHT = 2 << 10
-#: Groups of modules per worker process: enough for the groups to even out, few enough that each
-#: group's result is worth sending back.
-_GROUPS_PER_WORKER = 4
 #: Listed files of the modules checked together in this process before their files are hashed
 #: (when there is no fanout): bounds the memory of the pending file lists.
 _BATCH_FILES = 4096
@@ -661,48 +658,19 @@ def _hash_and_finish(
 
 # --- fanout: whole modules to forked workers ------------------------------------------------------
 
-#: The modules and options of the running fanout, set by :func:`_check_fanout` before its workers
-#: are forked and inherited by them (never pickled); None outside a fanout.
-_FANOUT: tuple[Sequence[tuple[str, Path]], CheckOptions] | None = None
-
 
 def _plan_fanout(modules: Sequence[tuple[str, Path]]) -> tuple[int, list[list[int]]] | None:
     """(workers, groups of module indices, heaviest group first) for a fanout, or None.
 
-    None (check here) when fork is not safe (see :func:`pgpsig.hashing._fork_is_safe`), there is
-    one core, fewer than :data:`_FANOUT_MIN_MODULES` modules or less than
-    :data:`_FANOUT_MIN_WEIGHT` of work, or one module holds so much of the work that it alone
-    would take a worker longer than the whole check takes here (its files hashed in parallel by
-    :func:`digest_files`). The work of a module is the size of its ``module.sig``, which grows
-    with its listed files, plus :data:`_MODULE_WEIGHT`. There is a worker a core, but no more
-    than the total work over the largest module's. Modules go, heaviest first, to the lightest of
-    about :data:`_GROUPS_PER_WORKER` groups a worker.
+    :func:`pgpsig.fanout.plan` (fork must be safe, more than one core, one module must not hold
+    most of the work) of at least :data:`_FANOUT_MIN_MODULES` modules and
+    :data:`_FANOUT_MIN_WEIGHT` of work. The work of a module is the size of its ``module.sig``,
+    which grows with its listed files, plus :data:`_MODULE_WEIGHT`.
     """
     if len(modules) < _FANOUT_MIN_MODULES:
         return None
-    cpus = os.cpu_count() or 1
-    if cpus < 2 or not _fork_is_safe():
-        return None
     weights = [_module_weight(Path(d)) for _name, d in modules]
-    total = sum(weights)
-    if total < _FANOUT_MIN_WEIGHT:
-        return None
-    largest = max(weights)
-    # More workers than total / largest would all wait for the worker of the largest module.
-    workers = min(cpus, len(modules), -(-total // largest))
-    # Here, a file costs about as much to prepare and compare as to hash, and only the hashing is
-    # spread over the cores: the largest module's share must stay under (1 + 1/workers) / 2.
-    if workers < 2 or 2 * workers * largest >= total * (workers + 1):
-        return None
-    count = min(len(modules), workers * _GROUPS_PER_WORKER)
-    groups: list[list[int]] = [[] for _ in range(count)]
-    loads = [(0, k) for k in range(count)]  # a heap of (load, group)
-    for i in sorted(range(len(modules)), key=lambda i: -weights[i]):
-        load, k = heapq.heappop(loads)
-        groups[k].append(i)
-        heapq.heappush(loads, (load + weights[i], k))
-    order = sorted(loads, key=lambda lk: -lk[0])
-    return workers, [sorted(groups[k]) for _load, k in order]
+    return fanout.plan(weights, min_total=_FANOUT_MIN_WEIGHT)
 
 
 def _module_weight(module_dir: Path) -> int:
@@ -722,49 +690,31 @@ def _check_fanout(
 ) -> list[ModuleReport]:
     """Check the ``groups`` of modules on ``workers`` forked processes; reports in input order.
 
+    The workers inherit ``modules`` and ``opts`` (nothing but module numbers and reports is
+    pickled) and check each module with :func:`_check_one`.
+
     Raises:
         PgpsigError: a worker died: the check fails closed, with no report.
     """
-    from concurrent.futures import as_completed  # noqa: PLC0415 - loaded by _fork_pool anyway
-    from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
-
-    global _FANOUT  # noqa: PLW0603 - inherited by the forked workers, see _FANOUT
-    reports: list[ModuleReport | None] = [None] * len(modules)
     done = 0
-    _FANOUT = (modules, opts)
-    try:
-        pool = _fork_pool(workers)
-        try:
-            futures = {pool.submit(_check_group, group): group for group in groups}
-            for future in as_completed(futures):
-                for i, report in zip(futures[future], future.result(), strict=True):
-                    reports[i] = report
-                done += len(futures[future])
-                if progress is not None:
-                    progress("signatures", done, len(modules))
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
-    except BrokenProcessPool as e:
-        raise PgpsigError(f"a worker process checking modules died: {e}") from e
-    finally:
-        _FANOUT = None
-    out = [r for r in reports if r is not None]
-    if len(out) != len(modules):  # every group's result is placed above, or an error raised
-        raise PgpsigError("a worker process returned no report for some module")
+
+    def one(i: int) -> ModuleReport:
+        name, module_dir = modules[i]
+        return _check_one(name, module_dir, opts)
+
+    def group_done(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress("signatures", done, len(modules))
+
+    reports = fanout.run(
+        one, len(modules), workers, groups, what="checking modules", on_group=group_done
+    )
     if progress is not None:
-        files = sum(r.files.checked for r in out)
+        files = sum(r.files.checked for r in reports)
         progress("files", files, files)
-    return out
-
-
-def _check_group(indices: list[int]) -> list[ModuleReport]:
-    """In a forked worker: check the modules at ``indices`` of the fanout, one after the other."""
-    if _FANOUT is None:
-        raise RuntimeError("_check_group runs only in a fanout's worker process")
-    modules, opts = _FANOUT
-    return [_check_one(*modules[i], opts) for i in indices]
+    return reports
 
 
 def _check_one(name: str, module_dir: Path, opts: CheckOptions) -> ModuleReport:
