@@ -160,7 +160,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
 
 def fanout_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(chk, "_FANOUT_MIN_WEIGHT", 0)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(fanout, "usable_cpus", lambda: 2)
 
 
 def fanout_off(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -304,17 +304,17 @@ def test_no_fanout_with_one_cpu_or_one_module_or_little_work(
     assert chk._plan_fanout(setup.modules) is None
     monkeypatch.undo()
     fanout_on(monkeypatch)
-    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(fanout, "usable_cpus", lambda: 1)
     assert chk._plan_fanout(setup.modules) is None
     monkeypatch.undo()
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(fanout, "usable_cpus", lambda: 2)
     assert chk._plan_fanout(setup.modules) is None  # a few kB of module.sig: not worth a pool
 
 
 def test_plan_balances_groups_and_leaves_a_dominant_module_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(fanout, "usable_cpus", lambda: 2)
     monkeypatch.setattr(chk, "_FANOUT_MIN_WEIGHT", 0)
     sizes = [30_000, 1_000, 20_000, 5_000, 5_000, 8_000, 12_000, 3_000, 9_000, 7_000]
     modules = []
@@ -330,7 +330,7 @@ def test_plan_balances_groups_and_leaves_a_dominant_module_here(
     assert loads == sorted(loads, reverse=True)  # heaviest group first
     assert groups[0] == [0]  # the largest module alone
     # Many cores: no more workers than the total work over the largest module's.
-    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(fanout, "usable_cpus", lambda: 64)
     plan = chk._plan_fanout(modules)
     assert plan is not None and plan[0] == 4 and len(plan[1]) == len(sizes)
     # One module holding most of the work: checked here, its files hashed in parallel there.
@@ -371,7 +371,8 @@ def test_a_dead_worker_exits_2_through_the_cli(setup: Setup, tmp_path: Path) -> 
         "import os, sys\n"
         "import pgpsig.check as chk\n"
         "chk._FANOUT_MIN_WEIGHT = 0\n"
-        "os.cpu_count = lambda: 2\n"
+        "import pgpsig.fanout\n"
+        "pgpsig.fanout.usable_cpus = lambda: 2\n"
         "chk._check_one = lambda *a: os._exit(3)\n"
         "from pgpsig.cli import main\n"
         "main(sys.argv[1:])\n"

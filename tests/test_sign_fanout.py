@@ -52,7 +52,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
     monkeypatch.setattr(sign, "_FANOUT_MIN_FILES", 0)
     monkeypatch.setattr(fanout, "run", run)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # two workers even on a one-core machine
+    monkeypatch.setattr(fanout, "usable_cpus", lambda: 2)  # two workers even on one core
     yield runs
 
 

@@ -469,16 +469,21 @@ def _progress(n_modules: int) -> Iterator[Any]:
     except ImportError:
         yield None
         return
-    with Progress(transient=True, console=Console(stderr=True), redirect_stdout=False) as bar:
-        task = bar.add_task("checking signatures", total=n_modules)
+    # No refresh thread (auto_refresh=False): check forks worker processes only while this
+    # process runs no other thread, so the bar is redrawn by each update instead.
+    with Progress(
+        transient=True, console=Console(stderr=True), redirect_stdout=False, auto_refresh=False
+    ) as bar:
+        task = bar.add_task("checking modules", total=n_modules)
 
         def update(stage: str, done: int, total: int) -> None:
             if stage == "signatures":
-                bar.update(task, completed=done, total=total)
+                bar.update(task, description="checking modules", completed=done, total=total)
             elif done == 0:
                 bar.update(task, description=f"hashing {total} files", completed=0, total=None)
             else:
                 bar.update(task, completed=total, total=total)
+            bar.refresh()
 
         yield update
 

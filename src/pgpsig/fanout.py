@@ -19,12 +19,11 @@ Nothing here reads the clock, prints or looks at the environment.
 from __future__ import annotations
 
 import heapq
-import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pgpsig.errors import PgpsigError
-from pgpsig.hashing import _fork_is_safe, _fork_pool
+from pgpsig.hashing import _fork_is_safe, _fork_pool, usable_cpus
 
 __all__ = ["GROUPS_PER_WORKER", "plan", "run"]
 
@@ -51,7 +50,7 @@ def plan(weights: Sequence[int], *, min_total: int) -> tuple[int, list[list[int]
     """
     if len(weights) < 2:
         return None
-    cpus = os.cpu_count() or 1
+    cpus = usable_cpus()
     if cpus < 2 or not _fork_is_safe():
         return None
     total = sum(weights)

@@ -211,7 +211,7 @@ def digest_files(
     Args:
         paths: The files, hashed as :func:`digest_file` does.
         algorithm: A :mod:`hashlib` algorithm name.
-        workers: Most threads or processes to use; ``None`` means ``os.cpu_count()``.
+        workers: Most threads or processes to use; ``None`` means :func:`usable_cpus`.
 
     Returns:
         One entry per path, in the same order: a :class:`FileDigest`, or the :class:`OSError` raised
@@ -224,7 +224,7 @@ def digest_files(
     """
     new = _constructor(algorithm)
     if workers is None:
-        workers = os.cpu_count() or 1
+        workers = usable_cpus()
     if workers < 1:
         msg = f"workers must be at least 1, not {workers}"
         raise ValueError(msg)
@@ -351,6 +351,17 @@ def _digest_many(
     pool.shutdown(wait=True)
     assert len(results) == len(names)
     return results
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the system has one), at least 1."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        try:
+            return max(1, len(affinity(0)))
+        except OSError:
+            pass
+    return os.cpu_count() or 1
 
 
 def _fork_pool(workers: int) -> ProcessPoolExecutor:
