@@ -98,3 +98,59 @@ def test_input_changed_between_passes_is_an_error(make: object, order: str) -> N
             now=NOW,
             output=lambda _block, chunk: written.append(chunk),
         )
+
+
+class _Colliding:
+    """An MD5 stand-in under which every text collides (a chosen-prefix collision, modelled)."""
+
+    digest_size = 16
+
+    def update(self, _data: object) -> None:
+        pass
+
+    def digest(self) -> bytes:
+        return b"\0" * 16
+
+    def hexdigest(self) -> str:
+        return "00" * 16
+
+    def copy(self) -> _Colliding:
+        return self
+
+
+def _v6_with_header(header: bytes) -> tuple[bytes, Keyring]:
+    v6 = sop.generate_key(["Six <6@example.org>"], now=NOW, profile="rfc9580")
+    signed = sop.inline_sign(b"pay alice 10\n", [v6], now=NOW, mode="clearsigned")
+    assert b"Hash:" not in signed
+    first = b"-----BEGIN PGP SIGNED MESSAGE-----\n"
+    return signed.replace(first, first + header, 1), _ring(sop.extract_cert(v6))
+
+
+@pytest.mark.parametrize("header", [b"Hash: MD5\n", b"Hash: SHA1\n", b"Hash: MD5, SHA256\n"])
+def test_weak_hash_header_is_not_the_witness(
+    header: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Hash: header is not signed: its MD5 or SHA-1 must not be what ties the two passes."""
+    import hashlib
+
+    real_new = hashlib.new
+
+    def new(name: str, *args: object, **kwargs: object) -> object:
+        if name.lower() in ("md5", "sha1"):
+            return _Colliding()
+        return real_new(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hashlib, "new", new)
+    signed, ring = _v6_with_header(header)
+    good = verify_clearsigned(Swapping(signed, signed), ring, policy=POLICY, now=NOW)
+    assert good.ok  # a v6 signature: always two passes
+    bad = signed.replace(b"pay alice 10", b"pay mallory 9999", 1)
+    written: list[bytes] = []
+    with pytest.raises(InputError, match="changed while it was being read"):
+        verify_clearsigned(
+            Swapping(bad, signed),
+            ring,
+            policy=POLICY,
+            now=NOW,
+            output=lambda _block, chunk: written.append(chunk),
+        )

@@ -49,6 +49,8 @@ from pgpsig.validity import CertValidator, KeyExpiredError, KeyRevokedError
 __all__ = ["judge", "read_signature_file", "verify_clearsigned", "verify_detached"]
 
 _CHUNK = 1 << 20
+#: Hash algorithms strong enough to witness that two passes read the same text (see _Feed).
+_WITNESS_ALGORITHMS = frozenset({8, 9, 10, 12, 14})  # SHA-256, -384, -512, SHA3-256, SHA3-512
 _DATA_TYPES = (0x00, 0x01)
 
 
@@ -179,8 +181,8 @@ class _Feed:
     """Hash objects fed with the same signed data, keyed by (version, hash id, salt)."""
 
     hashers: dict[tuple[int, int, bytes], hashlib._Hash] = field(default_factory=dict)
-    #: A SHA-256 of everything fed, for a clear-signed block whose ``Hash:`` header gives no hasher
-    #: (see :meth:`witness_digest`); None otherwise: no data is hashed twice.
+    #: A SHA-256 of everything fed, for a clear-signed block whose ``Hash:`` header gives no strong
+    #: hasher (see :meth:`witness_digest`); None otherwise: no data is hashed twice.
     witness: hashlib._Hash | None = None
 
     def want(self, sig: Signature) -> None:
@@ -207,17 +209,27 @@ class _Feed:
         if self.witness is not None:
             self.witness.update(chunk)
 
+    def strong_hasher(self) -> hashlib._Hash | None:
+        """The first hasher of a collision-resistant hash (SHA-2 of 256 bits or more, SHA-3)."""
+        return next(
+            (h for (_v, algo, _s), h in self.hashers.items() if algo in _WITNESS_ALGORITHMS), None
+        )
+
     def witness_digest(self) -> bytes:
-        """A digest of everything fed so far: the witness's, else the first hasher's.
+        """A digest of everything fed so far: the witness's, else the first strong hasher's.
 
         A second pass over a clear-signed file must see the text the first one saw: both passes
-        set their feeds up the same way (the ``Hash:`` header's hashers first, a witness when there
-        is none), so equal data gives equal witness digests, and different data different ones.
+        set their feeds up the same way (the ``Hash:`` header's hashers first, a SHA-256 witness
+        when none of them is collision-resistant), so equal data gives equal witness digests, and
+        different data different ones. The header is not signed: with ``Hash: MD5`` first, the
+        witness must not be an MD5 (a collision would tie the text written out to other text).
         """
         if self.witness is not None:
             return self.witness.digest()
-        first = next(iter(self.hashers.values()), None)
-        return first.digest() if first is not None else b""
+        strong = self.strong_hasher()
+        if strong is None:  # setup always gives a witness or a strong hasher
+            raise AssertionError("a feed with no witness")
+        return strong.digest()
 
     def has(self, sig: Signature) -> bool:
         return (sig.version, sig.hash_algorithm, sig.salt) in self.hashers
@@ -375,7 +387,7 @@ def verify_clearsigned(
         f = _Feed()
         for name in hashes:
             f.want_name(name)
-        if not f.hashers:
+        if f.strong_hasher() is None:
             f.witness = hashlib.sha256()
         return f
 
