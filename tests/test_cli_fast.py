@@ -206,3 +206,45 @@ def test_fast_path_imports_no_typer(tmp_path: Path) -> None:
         check=True,
     )
     assert "typer" in json.loads(r.stdout.splitlines()[-1])[1]
+
+
+def test_numbers_too_long_for_int_are_left_to_typer() -> None:
+    """Python refuses int() of more than 4,300 digits: typer then says so, exit 2, no traceback."""
+    argv = ["verify", "f.asc", "-n", "1" * 5000]
+    assert cli._fast_parse(argv) is None
+    assert cli._fast_parse(["verify", "f.asc", "-n", "1" * 10]) is None
+    assert cli._fast_parse(["verify", "f.asc", "-n", "123456789"]) is not None
+
+
+def test_unreadable_paths_are_left_to_typer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """click's Path(readable=True) refuses an existing path it may not read: so does the fast path."""
+    here = str(EX / "hello.txt.asc")
+    assert cli._fast_parse(["verify", here, "-k", here]) is not None
+    monkeypatch.setattr(cli.os, "access", lambda path, mode: str(path) != here)
+    assert cli._fast_parse(["verify", here]) is None
+    assert cli._fast_parse(["verify", "other.asc", "-k", here]) is None
+    assert cli._fast_parse(["check", here]) is None
+    assert cli._fast_parse(["verify", "missing.asc", "-o", "missing.txt"]) is not None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", str(EX / "module"), "-k", str(EX / "example-dev.asc"), "--json", "--trust-root",
+         str(EX / "example-master.asc")],
+        ["key", "list", "--keyring", str(EX / "example-dev.asc")],
+    ],
+)  # fmt: skip
+def test_broken_pipe_on_stdout(argv: list[str], tmp_path: Path) -> None:
+    """The reader of stdout gone: exit 1 quietly, never 0, fast path or typer alike."""
+    p = subprocess.Popen(
+        [sys.executable, "-m", "pgpsig", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PGPSIG_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait(timeout=60) == 1
+    assert err == b"", err

@@ -1733,11 +1733,15 @@ def _fast_parse(argv: list[str]) -> tuple[Callable[..., Any], dict[str, Any]] | 
             value = argv[i]
             i += 1
         if kind == "int":
-            if not (value.isascii() and value.isdigit()):
+            if not (value.isascii() and value.isdigit() and len(value) <= 9):
                 return None
             converted: Any = int(value)
+        elif kind.startswith("path"):
+            if not _readable_or_absent(value):
+                return None
+            converted = Path(value)
         else:
-            converted = Path(value) if kind.startswith("path") else value
+            converted = value
         if kind in ("paths", "strs"):
             kwargs.setdefault(param, []).append(converted)
         elif param in kwargs:
@@ -1747,12 +1751,25 @@ def _fast_parse(argv: list[str]) -> tuple[Callable[..., Any], dict[str, Any]] | 
     pname, pkind, count = _FAST_POSITIONAL[argv[0]]
     if count is not None and len(positional) != count:
         return None
+    if not all(map(_readable_or_absent, positional)):
+        return None
     if count == 1:
         kwargs[pname] = Path(positional[0]) if pkind == "path" else positional[0]
     elif positional:
         kwargs[pname] = [Path(p) for p in positional]
     func: Callable[..., Any] = verify if argv[0] == "verify" else check
     return func, kwargs
+
+
+def _readable_or_absent(path: str) -> bool:
+    """Whether typer's path parameters take ``path`` (click's ``Path(readable=True)``)."""
+    return path == "-" or not os.path.exists(path) or os.access(path, os.R_OK)  # noqa: PTH110
+
+
+def _stdout_gone() -> None:
+    """Send what is left for stdout to /dev/null: its reader went away (``pgpsig ... | head``)."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _run(command: Callable[[], Any]) -> int:
@@ -1775,6 +1792,9 @@ def _run(command: Callable[[], Any]) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         code = 130
+    except BrokenPipeError:
+        _stdout_gone()
+        code = EXIT_FAILED  # what click does on a broken pipe, so both parsers agree
     except Exception as e:  # noqa: BLE001 (fail closed: no traceback, never a "good")
         kinds = {c.__name__ for c in type(e).__mro__}
         show = getattr(e, "show", None)
@@ -1793,7 +1813,10 @@ def _run(command: Callable[[], Any]) -> int:
 
 def _dispatch(argv: list[str], *, fast: bool = True) -> int:
     """Run one command line: through a fast path when it has one (``fast``), else through typer."""
-    parsed = _fast_parse(argv) if fast else None
+    try:
+        parsed = _fast_parse(argv) if fast else None
+    except Exception:  # noqa: BLE001 (whatever the fast parser cannot take, typer judges)
+        parsed = None
     if parsed is not None:
         func, kwargs = parsed
         return _run(lambda: func(**kwargs))
@@ -1804,6 +1827,9 @@ def _dispatch(argv: list[str], *, fast: bool = True) -> int:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI; map every error to an exit code and one line on stderr."""
     code = _dispatch(sys.argv[1:] if argv is None else list(argv))
-    with contextlib.suppress(OSError):
+    try:
         sys.stdout.flush()
+    except OSError:  # the report did not reach its reader: never a success
+        _stdout_gone()
+        code = code or EXIT_FAILED
     sys.exit(code)
