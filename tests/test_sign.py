@@ -112,8 +112,13 @@ def normalise(text: bytes) -> bytes:
     return re.sub(rb"(?m)^signedwith=.*$", b"signedwith=X", text)
 
 
-def sign(pgpsig: Run, mod: Path, key: Path, *args: str | Path, env: dict[str, str] | None = None,
-         ) -> subprocess.CompletedProcess[bytes]:
+def sign(
+    pgpsig: Run,
+    mod: Path,
+    key: Path,
+    *args: str | Path,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
     return pgpsig("sign", mod, "--key", key, *args, env=env)
 
 
@@ -376,3 +381,26 @@ def test_sign_many_modules_all_or_nothing(pgpsig: Run, kf: Factory, problem: str
     for m in ("alpha", "beta", "gamma"):
         assert (base / m / "module.sig").read_bytes() == b"old\n", m
         assert not [n for n in os.listdir(base / m) if n.endswith(".tmp")]
+
+
+def test_sign_modules_dir_skips_dot_names_and_refuses_links(pgpsig: Run, kf: Factory) -> None:
+    """--modules-dir never signs or writes outside DIR: a linked entry is refused, .git skipped."""
+    base = _fleet(kf, "fleet-links")
+    outside = write_tree(kf.scratch("fleet-outside") / "elsewhere", {"x.php": b"x\n"})
+    write_tree(base / ".git", {"HEAD": b"ref: refs/heads/main\n"})
+    r = pgpsig("sign", "--modules-dir", base, "--key", kf["dev"].secret, "--json")
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    names = [Path(d["path"]).parent.name for d in json.loads(r.stdout)["modules"]]
+    assert names == ["alpha", "beta", "gamma"]
+    assert not (base / ".git" / "module.sig").exists()
+
+    (base / "zz-link").symlink_to(outside)
+    for m in ("alpha", "beta", "gamma"):
+        (base / m / "module.sig").write_bytes(b"old\n")
+    r = pgpsig("sign", "--modules-dir", base, "--key", kf["dev"].secret)
+    assert r.returncode == 2
+    assert "symbolic link" in one_line_error(r)
+    assert not (outside / "module.sig").exists()
+    assert all(
+        (base / m / "module.sig").read_bytes() == b"old\n" for m in ("alpha", "beta", "gamma")
+    )

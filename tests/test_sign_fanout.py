@@ -114,3 +114,36 @@ def test_dead_worker_fails_closed(
         _sign(mods)
     assert spy == [1]
     assert not list(tmp_path.rglob("module.sig"))
+
+
+def test_nothing_replaced_when_one_module_sig_cannot_be_written(tmp_path: Path) -> None:
+    """beta's module.sig is a directory: no module.sig is replaced, no temporary file is left."""
+    mods = _fleet(tmp_path)
+    for m in mods:
+        (m / "module.sig").write_bytes(b"old\n")
+    (mods[1] / "module.sig").unlink()
+    (mods[1] / "module.sig").mkdir()
+    with pytest.raises(InputError, match="beta/module.sig"):
+        _sign(mods)
+    for m in (mods[0], mods[2], mods[3]):
+        assert (m / "module.sig").read_bytes() == b"old\n", m.name
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_failed_rename_names_what_was_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mods = _fleet(tmp_path)
+    real_replace = Path.replace
+
+    def replace(self: Path, target: Any) -> Path:
+        if Path(target).parent.name == "gamma":
+            raise OSError(5, "Input/output error")
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace)
+    with pytest.raises(InputError, match=r"gamma/module.sig: .*2 already replaced: .*alpha.*beta"):
+        _sign(mods)
+    assert (mods[0] / "module.sig").exists() and (mods[1] / "module.sig").exists()
+    assert not (mods[2] / "module.sig").exists() and not (mods[3] / "module.sig").exists()
+    assert not list(tmp_path.rglob("*.tmp"))

@@ -411,9 +411,7 @@ def sign(
     pol = _policy(policy)
     targets = list(module_dirs or [])
     if modules_dir is not None:
-        if not modules_dir.is_dir():
-            raise InputError(f"{modules_dir} is not a directory")
-        targets += [p for p in sorted(modules_dir.iterdir()) if p.is_dir()]
+        targets += _modules_to_sign(modules_dir)
     if not targets:
         _usage("nothing to sign: give MODULE_DIR... or --modules-dir")
     for target in targets:
@@ -451,6 +449,27 @@ def sign(
                 f"({r.hash_algorithm}) -> {_safe(str(r.path))}"
             )
     raise _Exit(EXIT_OK)
+
+
+def _modules_to_sign(modules_dir: Path) -> list[Path]:
+    """The module directories of ``--modules-dir DIR``: its subdirectories, in bytewise order.
+
+    Names starting with ``.`` (``.git``) are not modules. A symbolic link is refused: signing
+    through it would write a ``module.sig`` outside DIR; name its target to sign it.
+    """
+    if not modules_dir.is_dir():
+        raise InputError(f"{modules_dir} is not a directory")
+    out = []
+    for p in sorted(modules_dir.iterdir()):
+        if p.name.startswith(".") or not p.is_dir():
+            continue
+        if p.is_symlink():
+            raise InputError(
+                f"{p} is a symbolic link: signing it would write outside {modules_dir}; "
+                "name its target as a MODULE_DIR to sign it"
+            )
+        out.append(p)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

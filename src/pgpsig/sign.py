@@ -11,7 +11,8 @@ Steps:
 3. Hash every file (SHA-256, streaming, parallel).
 4. Render the manifest byte-for-byte as ``sign.php`` v2 does (:func:`pgpsig.manifest.render`).
 5. Clear-sign it with the key's best hash (SHA-256 or stronger), signature type 0x01.
-6. Write ``module.sig`` atomically (a temporary file in the module directory, fsync, rename).
+6. Write ``module.sig`` atomically (a temporary file in the module directory, fsync, rename); with
+   several modules, every temporary file is written before the first rename.
 
 :func:`sign_modules` signs many modules in one pass (one walk each, one parallel hashing pass for
 all their files, nothing written unless every module can be signed).
@@ -97,22 +98,51 @@ def choose_signing_key(
     )
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_all(outputs: Sequence[tuple[Path, bytes]]) -> None:
+    """Write every file atomically and, as far as the filesystem allows, all or none of them.
+
+    First each file's bytes go to a temporary file beside it (mode 0644, fsync); if any of those
+    fails, every temporary file is removed and nothing is replaced. Then each temporary file is
+    renamed over its file. A rename cannot fail for want of space; if one fails anyway, the error
+    names the files already replaced.
+
+    Raises:
+        InputError: a file cannot be written (nothing replaced), or a rename failed.
+    """
+    temps: list[Path] = []
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise InputError(f"cannot write {path}: {e.strerror or e}") from e
-    tmp_path = Path(tmp)
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            fp.write(data)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.chmod(tmp_path, 0o644)  # noqa: PTH101 (mkstemp makes 0600; module.sig is public)
-        tmp_path.replace(path)
-    except OSError as e:
-        tmp_path.unlink(missing_ok=True)
-        raise InputError(f"cannot write {path}: {e.strerror or e}") from e
+        for path, data in outputs:
+            if path.is_dir() and not path.is_symlink():  # a rename over it would fail in phase 2
+                raise InputError(f"cannot write {path}: it is a directory")
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            except OSError as e:
+                raise InputError(f"cannot write {path}: {e.strerror or e}") from e
+            temps.append(Path(tmp))
+            try:
+                with os.fdopen(fd, "wb") as fp:
+                    fp.write(data)
+                    fp.flush()
+                    os.fsync(fp.fileno())
+                os.chmod(tmp, 0o644)  # noqa: PTH101 (mkstemp makes 0600; module.sig is public)
+            except OSError as e:
+                raise InputError(f"cannot write {path}: {e.strerror or e}") from e
+    except BaseException:
+        for t in temps:
+            t.unlink(missing_ok=True)
+        raise
+    done: list[Path] = []
+    for i, ((path, _data), temp) in enumerate(zip(outputs, temps, strict=True)):
+        try:
+            temp.replace(path)
+        except OSError as e:
+            for t in temps[i:]:
+                t.unlink(missing_ok=True)
+            written = (
+                f" ({len(done)} already replaced: {', '.join(map(str, done))})" if done else ""
+            )
+            raise InputError(f"cannot write {path}: {e.strerror or e}{written}") from e
+        done.append(path)
 
 
 def sign_module(
@@ -244,13 +274,12 @@ def sign_modules(
             )
             start = stop
     # (6)
+    _write_all([(d / "module.sig", data) for (d, _t), data in zip(units, signed, strict=True)])
     results = []
-    for (module_dir, tree), data in zip(units, signed, strict=True):
-        out = module_dir / "module.sig"
-        _write_atomically(out, data)
+    for module_dir, tree in units:
         results.append(
             SignResult(
-                path=out,
+                path=module_dir / "module.sig",
                 signer=key.fingerprint,
                 primary=cert.fingerprint,
                 files=len(tree.files),
