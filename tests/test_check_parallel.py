@@ -141,13 +141,13 @@ class Spy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.pools = 0
         self.calls: list[tuple[str, int, int]] = []
-        real = fanout._fork_pool
+        real = fanout.fork_pool
 
         def counting(workers: int) -> Any:
             self.pools += 1
             return real(workers)
 
-        monkeypatch.setattr(fanout, "_fork_pool", counting)
+        monkeypatch.setattr(fanout, "fork_pool", counting)
 
     def progress(self, stage: str, done: int, total: int) -> None:
         self.calls.append((stage, done, total))
@@ -300,7 +300,7 @@ def test_no_fanout_with_one_cpu_or_one_module_or_little_work(
     fanout_on(monkeypatch)
     assert chk._plan_fanout(setup.modules) is not None
     assert chk._plan_fanout(setup.modules[:1]) is None
-    monkeypatch.setattr(fanout, "_fork_is_safe", lambda: False)
+    monkeypatch.setattr(fanout, "fork_is_safe", lambda: False)
     assert chk._plan_fanout(setup.modules) is None
     monkeypatch.undo()
     fanout_on(monkeypatch)

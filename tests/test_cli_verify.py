@@ -135,3 +135,13 @@ def test_product_runs_no_external_program() -> None:
         text = p.read_text()
         for needle in ("import subprocess", "os.system(", "os.popen(", "os.exec", "os.spawn"):
             assert needle not in text, f"{p.name}: {needle}"
+
+
+def test_output_that_cannot_be_replaced(tmp_path: Path) -> None:
+    """--output naming a directory: exit 2 with one line, no traceback, no temporary file left."""
+    (tmp_path / "d").mkdir()
+    r = run_pgpsig("verify", SIGNED, "--keyring", KEY, "--output", tmp_path / "d")
+    assert r.returncode == 2
+    assert r.stderr.decode().count("\n") == 1 and b"cannot write" in r.stderr, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+    assert list((tmp_path / "d").iterdir()) == []

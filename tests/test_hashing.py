@@ -264,11 +264,11 @@ def test_a_process_pool_keeps_order_and_errors(tmp_path: Path) -> None:
             *digests[249:],
         ]
     )
-    assert hashing._fork_is_safe(), "this test expects to run without other threads"
+    assert hashing.fork_is_safe(), "this test expects to run without other threads"
     for parallel_min in (1, 200_000):  # pool started at once / part-way through
         with (
             thresholds(parallel_min=parallel_min, batch=50_000),
-            mock.patch.object(hashing, "_fork_pool", wraps=hashing._fork_pool) as pool,
+            mock.patch.object(hashing, "fork_pool", wraps=hashing.fork_pool) as pool,
         ):
             assert as_pairs(digest_files(inputs, workers=2)) == want
             assert pool.call_count == 1
@@ -306,7 +306,7 @@ def test_no_fork_while_other_threads_run() -> None:
     t = threading.Thread(target=stop.wait)
     t.start()
     try:
-        assert not hashing._fork_is_safe()
+        assert not hashing.fork_is_safe()
     finally:
         stop.set()
         t.join()
@@ -357,3 +357,18 @@ def test_memory_stays_bounded_on_a_300_mb_file(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     growth = int(r.stdout.strip())
     assert growth < 16 << 20, f"peak RSS grew by {growth} bytes hashing a 300 MB file"
+
+
+def _fork_is_safe_here(_: int) -> bool:
+    return hashing.fork_is_safe()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_pool_worker_never_starts_a_pool_of_its_own() -> None:
+    """ProcessPoolExecutor's workers are not daemonic: the pool's initializer marks them."""
+    assert hashing.fork_is_safe(), "this test expects to run without other threads"
+    pool = hashing.fork_pool(2)
+    try:
+        assert list(pool.map(_fork_is_safe_here, [1, 2])) == [False, False]
+    finally:
+        pool.shutdown()

@@ -32,8 +32,9 @@ GOOD is set only with a good, trusted signature and all files intact: 129 is the
 How the work is spread (:func:`check_modules`): when several modules are checked, fork is safe and
 there is enough work, whole modules (steps 1-6) go to a pool of forked worker processes
 (:mod:`pgpsig.fanout`), in groups balanced by the size of each ``module.sig``; each worker hashes
-its modules' files itself, one after the other, and sends back the finished reports. Otherwise the modules are checked in this process,
-in batches of about :data:`_BATCH_FILES` listed files whose files are hashed together
+its modules' files itself, one after the other, and sends back the finished reports. Otherwise the
+modules are checked in this process, in batches of about :data:`_BATCH_FILES` listed files whose
+files are hashed together
 (:func:`pgpsig.hashing.digest_files` may start its own pool for a big batch). Either way the
 reports are the same, in the order of the modules given, and no process holds every module's file
 list at once.
@@ -667,8 +668,8 @@ def _plan_fanout(modules: Sequence[tuple[str, Path]]) -> tuple[int, list[list[in
     :data:`_FANOUT_MIN_WEIGHT` of work. The work of a module is the size of its ``module.sig``,
     which grows with its listed files, plus :data:`_MODULE_WEIGHT`.
     """
-    if len(modules) < _FANOUT_MIN_MODULES:
-        return None
+    if len(modules) < _FANOUT_MIN_MODULES or not fanout.possible():
+        return None  # decided before stat'ing every module.sig
     weights = [_module_weight(Path(d)) for _name, d in modules]
     return fanout.plan(weights, min_total=_FANOUT_MIN_WEIGHT)
 

@@ -184,12 +184,21 @@ class _AtomicOutput:
             self._pending_cr = False
 
     def commit(self, blocks: int) -> None:
-        """Finish the last of ``blocks`` blocks and move the file into place."""
-        self._advance(blocks)
-        self.fp.flush()
-        os.fsync(self.fp.fileno())
-        self.fp.close()
-        self.tmp.replace(self.path)
+        """Finish the last of ``blocks`` blocks and move the file into place.
+
+        Raises:
+            InputError: it cannot be written or moved (``path`` is a directory, the disk is full);
+                the temporary file is removed.
+        """
+        try:
+            self._advance(blocks)
+            self.fp.flush()
+            os.fsync(self.fp.fileno())
+            self.fp.close()
+            self.tmp.replace(self.path)
+        except OSError as e:
+            self.discard()
+            raise InputError(f"cannot write {self.path}: {e.strerror or e}") from e
 
     def discard(self) -> None:
         if not self.fp.closed:

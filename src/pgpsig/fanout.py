@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pgpsig.errors import PgpsigError
-from pgpsig.hashing import _fork_is_safe, _fork_pool, usable_cpus
+from pgpsig.hashing import fork_is_safe, fork_pool, usable_cpus
 
-__all__ = ["GROUPS_PER_WORKER", "plan", "run"]
+__all__ = ["GROUPS_PER_WORKER", "plan", "possible", "run"]
 
 T = TypeVar("T")
 
@@ -38,11 +38,16 @@ GROUPS_PER_WORKER = 4
 _TASK: Callable[[int], Any] | None = None
 
 
+def possible() -> bool:
+    """Whether a fanout may run here at all: two cores or more, and fork safe."""
+    return usable_cpus() >= 2 and fork_is_safe()
+
+
 def plan(weights: Sequence[int], *, min_total: int) -> tuple[int, list[list[int]]] | None:
     """(workers, groups of unit indices, heaviest group first) for a fanout, or None.
 
     None (do the work in this process) when fork is not safe (see
-    :func:`pgpsig.hashing._fork_is_safe`), there is one core or one unit, the total weight is
+    :func:`pgpsig.hashing.fork_is_safe`), there is one core or one unit, the total weight is
     under ``min_total``, or one unit holds so much of the work that it alone would take a worker
     longer than the whole work takes here with its hashing spread over the cores. There is a
     worker a core, but no more than the total weight over the largest unit's. Units go, heaviest
@@ -50,9 +55,9 @@ def plan(weights: Sequence[int], *, min_total: int) -> tuple[int, list[list[int]
     """
     if len(weights) < 2:
         return None
-    cpus = usable_cpus()
-    if cpus < 2 or not _fork_is_safe():
+    if not possible():
         return None
+    cpus = usable_cpus()
     total = sum(weights)
     if total < min_total or total <= 0:
         return None
@@ -92,7 +97,7 @@ def run(
         PgpsigError: a worker died (killed, out of memory) or returned nothing for some unit.
         Exception: whatever ``task`` raised in a worker (re-raised here; the run stops).
     """
-    from concurrent.futures import as_completed  # noqa: PLC0415 - loaded by _fork_pool anyway
+    from concurrent.futures import as_completed  # noqa: PLC0415 - loaded by fork_pool anyway
     from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
 
     global _TASK  # noqa: PLW0603 - inherited by the forked workers, see _TASK
@@ -100,7 +105,7 @@ def run(
     placed = [False] * count
     _TASK = task
     try:
-        pool = _fork_pool(workers)
+        pool = fork_pool(workers)
         try:
             futures = {pool.submit(_run_group, group): group for group in groups}
             for future in as_completed(futures):

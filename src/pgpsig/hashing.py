@@ -2,8 +2,8 @@
 
 This module owns turning file contents into digests, and nothing else: it opens files, reads them
 in bounded chunks and feeds hash objects. It never reads the clock, never prints and never looks at
-the environment. Walking a module tree (which files belong to a module, and the FreePBX rules for
-symlinks) is not here yet: the module-checking work will add it, on top of :func:`digest_files`.
+the environment. Which files a module holds is :mod:`pgpsig.tree`'s; sending whole modules to
+worker processes is :mod:`pgpsig.fanout`'s, on the pool of :func:`fork_pool`.
 
 Public API:
 
@@ -65,7 +65,17 @@ if TYPE_CHECKING:
 # multiprocessing and concurrent.futures (about 15 ms of imports) are imported only when a pool
 # is started: most jobs of a cold ``pgpsig check`` of a small module are sequential.
 
-__all__ = ["CHUNK", "FileDigest", "Sink", "digest_file", "digest_files", "feed"]
+__all__ = [
+    "CHUNK",
+    "FileDigest",
+    "Sink",
+    "digest_file",
+    "digest_files",
+    "feed",
+    "fork_is_safe",
+    "fork_pool",
+    "usable_cpus",
+]
 
 CHUNK: int = 1 << 20
 """Size in bytes of one read; also the largest file that is read whole rather than streamed."""
@@ -232,7 +242,7 @@ def digest_files(
     if workers == 1 or len(names) <= 1:
         results = _digest_batch(names, algorithm)
     else:
-        results = _digest_many(names, algorithm, new, workers, fork_ok=_fork_is_safe())
+        results = _digest_many(names, algorithm, new, workers, fork_ok=fork_is_safe())
     return [r if isinstance(r, OSError) else FileDigest(r[0], r[1]) for r in results]
 
 
@@ -315,7 +325,7 @@ def _digest_many(
             run_start = i + 1
             run_weight = 0
         if early and shape.small_weight >= _PARALLEL_MIN_WEIGHT:
-            pool = _fork_pool(workers)
+            pool = fork_pool(workers)
             weight = shape.small_weight + shape.big_weight
             per_run = max(1, min(_MAX_BATCH_FILES, shape.files * _BATCH_WEIGHT // weight))
             runs.extend(
@@ -332,7 +342,7 @@ def _digest_many(
         if strategy == "threads":
             return _digest_threads(names, new, min(workers, len(names)))
         runs.sort(key=lambda run: -run[0])  # heaviest first: a short tail
-        pool = _fork_pool(min(workers, len(runs)))
+        pool = fork_pool(min(workers, len(runs)))
     results: list[_Result] = []
     try:
         futures = [
@@ -364,23 +374,41 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def _fork_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes forked from this one (cheap: nothing to re-import).
+#: True in a process started by :func:`fork_pool`: a worker never starts a pool of its own.
+_IN_WORKER = False
 
-    Each worker first moves the objects it inherited into the permanent GC generation, so that its
-    collections neither scan them nor copy their pages.
+
+def _worker_start() -> None:
+    """First thing in a pool worker: mark it, and freeze what it inherited.
+
+    Moving the inherited objects into the permanent GC generation keeps the worker's collections
+    from scanning them or copying their pages.
     """
+    global _IN_WORKER  # noqa: PLW0603 - a per-process flag
+    _IN_WORKER = True
+    gc.freeze()
+
+
+def fork_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes forked from this one (cheap: nothing to re-import)."""
     import multiprocessing  # noqa: PLC0415 - lazy, see the imports
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_start,
     )
 
 
-def _fork_is_safe() -> bool:
-    """Whether a pool of forked worker processes may be started from here."""
-    if not hasattr(os, "fork"):  # multiprocessing offers "fork" exactly where os.fork exists
+def fork_is_safe() -> bool:
+    """Whether a pool of forked worker processes may be started from here.
+
+    Not in a worker of :func:`fork_pool` (ProcessPoolExecutor's workers are not daemonic), not in
+    another multiprocessing daemon, not while another thread runs (a fork with threads running can
+    deadlock the child), not where there is no ``fork``.
+    """
+    if _IN_WORKER or not hasattr(os, "fork"):
         return False
     if threading.active_count() > 1:
         return False
