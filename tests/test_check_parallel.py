@@ -174,6 +174,7 @@ def reference(
     with monkeypatch.context() as m:
         fanout_off(m)
         m.setattr(chk, "_reached_directly", lambda _tree: frozenset())
+        m.setattr(chk, "_walk_would_list", lambda _rel: False)  # no "missing" without looking
         return chk.check_modules(modules, opts)
 
 
@@ -209,7 +210,11 @@ def test_the_tree_covers_every_finding(setup: Setup, monkeypatch: pytest.MonkeyP
 
 
 def test_walk_reuse_resolves_as_resolve_inside(setup: Setup) -> None:
-    """Every listed file of every module: _prepare's answer is resolve_inside's, to the byte."""
+    """Every listed file of every module: _prepare's answer is resolve_inside's, to the byte;
+    but a path the walk shows cannot be a file of the module is "missing" without looking, where
+    resolve_inside may say why (not-a-file, unreadable): a missing file in the report either way.
+    """
+    shortcut = 0
     for modules, opts in option_sets(setup):
         for name, d in modules:
             p = chk._prepare(name, d.absolute(), opts)
@@ -218,7 +223,31 @@ def test_walk_reuse_resolves_as_resolve_inside(setup: Setup) -> None:
                 assert dest is not None
                 r = resolve_inside(*dest)
                 want = None if r.path is None else str(r.path)
-                assert (real, problem, via) == (want, r.problem, r.via_symlink), (name, rel)
+                if (real, problem, via) != (want, r.problem, r.via_symlink):
+                    assert (real, problem, via) == (None, "missing", False), (name, rel)
+                    assert r.path is None and r.problem in ("not-a-file", "unreadable"), (name, rel)
+                    shortcut += 1
+    assert shortcut == 2  # fifo's views/main.php, with and without strict
+
+
+def test_a_manifest_of_absent_files_is_judged_without_resolving_each(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no link in the walked tree, listed paths it did not reach are missing at once."""
+    calls: list[str] = []
+    real_resolve = chk.resolve_inside
+
+    def counting(base: Path, rel: str) -> object:
+        calls.append(rel)
+        return real_resolve(base, rel)
+
+    monkeypatch.setattr(chk, "resolve_inside", counting)
+    d = setup.dir / "missing"
+    p = chk._prepare("missing", d.absolute(), setup.opts)
+    assert calls == []
+    assert ("assets/js/a.js", None, "missing", False) in p.files
+    p = chk._prepare("links", (setup.dir / "links").absolute(), setup.opts)
+    assert calls, "a tree with links: paths behind them are resolved"
 
 
 @pytest.mark.parametrize("way", ["fanout", "here", "tiny-batches"])

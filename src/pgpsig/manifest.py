@@ -62,7 +62,7 @@ output is byte-identical to ``sign.php``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pgpsig.errors import LimitError, ManifestFormatError
@@ -320,11 +320,31 @@ def _php_value(raw: str) -> tuple[str | None, str]:
     return v, ""
 
 
-def _split_lines(data: bytes) -> list[bytes]:
+#: Texts at least this long are split into lines one line at a time, not into one list (a 64 MiB
+#: manifest would otherwise be held twice over while it is parsed).
+_LAZY_SPLIT = 4 << 20
+
+
+def _split_lines(data: bytes) -> Iterable[bytes]:
+    """The lines of ``data`` without their LF or CRLF (a final line break ends the last line)."""
+    if len(data) >= _LAZY_SPLIT:
+        return _iter_lines(data)
     lines = data.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()
     return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+
+
+def _iter_lines(data: bytes) -> Iterator[bytes]:
+    """:func:`_split_lines`, one line at a time."""
+    start, size = 0, len(data)
+    while start < size:
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = size
+        line = data[start:end]
+        yield line[:-1] if line.endswith(b"\r") else line
+        start = end + 1
 
 
 def _title(comment: str) -> str:
