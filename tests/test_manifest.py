@@ -1239,3 +1239,22 @@ def test_plain_entry_fast_path_leaves_special_lines(line: str) -> None:
     """What the fast pattern must not take (or takes only with the reserved-word check)."""
     m = manifest._PLAIN_ENTRY.fullmatch(line.encode())
     assert m is None or m[1].lower() in manifest._RESERVED_BYTES
+
+
+def test_lazy_line_split_is_the_same_split() -> None:
+    """Long manifests are split one line at a time: the same lines as the one-list split."""
+    import random
+
+    rng = random.Random(7)
+    pieces = [b"a", b"\n", b"\r", b"\r\n", b" ", b"xyz", b"=", b"\n\n"]
+    for _ in range(5000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        assert list(manifest._iter_lines(data)) == list(manifest._split_lines(data)), data
+
+
+def test_lazy_split_parses_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = doc("".join(f"dir/f{i}.php = {H1}\n" for i in range(50))).encode()
+    eager = parse(text)
+    monkeypatch.setattr(manifest, "_LAZY_SPLIT", 0)
+    assert parse(text) == eager
+    assert parse(text.replace(b"\n", b"\r\n")) == eager
