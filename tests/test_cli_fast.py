@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +27,7 @@ from conftest import ROOT
 from pgpsig import cli
 
 EX = ROOT / "examples"
+COMMANDS = {"verify": cli.verify, "check": cli.check, "sign": cli.sign}
 
 
 def _click_command(name: str) -> Any:
@@ -42,7 +45,7 @@ def _kind(param: Any) -> str:
     return {Path: "path", int: "int", str: "str"}[annotation]
 
 
-@pytest.mark.parametrize("name", ["verify", "check"])
+@pytest.mark.parametrize("name", ["verify", "check", "sign"])
 def test_tables_match_typer_declarations(name: str) -> None:
     """Every option typer declares is in the table under each of its names, and nothing else."""
     declared: dict[str, tuple[str, str]] = {}
@@ -61,7 +64,7 @@ def test_tables_match_typer_declarations(name: str) -> None:
 
 def _typer_kwargs(name: str, argv: list[str]) -> dict[str, Any]:
     """What typer passes the command for ``pgpsig NAME ARGV...`` (the command itself not run)."""
-    func = cli.verify if name == "verify" else cli.check
+    func = COMMANDS[name]
     got: dict[str, Any] = {}
 
     @functools.wraps(func)
@@ -81,7 +84,7 @@ def _fast_kwargs(name: str, argv: list[str]) -> dict[str, Any]:
     parsed = cli._fast_parse([name, *argv])
     assert parsed is not None, argv
     func, kwargs = parsed
-    assert func is (cli.verify if name == "verify" else cli.check)
+    assert func is COMMANDS[name]
     defaults = {
         k: p.default
         for k, p in inspect.signature(func).parameters.items()
@@ -91,6 +94,10 @@ def _fast_kwargs(name: str, argv: list[str]) -> dict[str, Any]:
 
 
 PARSED = [
+    ("sign", ["m", "--key", "k.asc"]),
+    ("sign", ["--key=k", "m1", "m2", "--exclude", "a/*", "--exclude=*.po", "--hash", "sha512"]),
+    ("sign", ["--modules-dir", "mods", "--key", "k", "--passphrase-file", "p", "--json"]),
+    ("sign", ["m", "--key", "k", "--passphrase-env", "PW", "--policy", "freepbx-legacy"]),
     ("verify", ["f.asc"]),
     ("verify", ["-"]),
     ("verify", ["f.asc", "--keyring", "a.asc", "-k", "b", "--keyring=c d"]),
@@ -116,9 +123,12 @@ def test_fast_parse_equals_typer(name: str, argv: list[str]) -> None:
 
 
 LEFT_TO_TYPER = [
+    ["sign", "m"],
+    ["sign", "m", "--key"],
+    ["sign", "m", "--key", "a", "--key", "b"],
+    ["sign", "--help"],
     [],
     ["key", "list"],
-    ["sign", "m", "--key", "k"],
     ["verify"],
     ["verify", "a", "b"],
     ["verify", "--help"],
@@ -176,8 +186,35 @@ def test_same_outcome_both_ways(
     assert seen[0][0] in (0, 1, 2)
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--json"], ["--hash", "sha256", "--exclude", "*.txt"], ["--hash", "md5"], ["--missing"]],
+)
+def test_sign_same_outcome_both_ways(
+    extra: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("PGPSIG_HOME", str(tmp_path / "home"))
+    shutil.copytree(EX / "module", tmp_path / "m")
+    target = "nothing-here" if extra == ["--missing"] else str(tmp_path / "m")
+    argv = ["sign", target, "--key", str(EX / "example-dev.sec.asc"), *extra[:4]]
+    argv = [a for a in argv if a != "--missing"]
+    assert cli._fast_parse(argv) is not None
+    seen = []
+    for fast in (True, False):
+        code = cli._dispatch(argv, fast=fast)
+        out, err = capsys.readouterr()
+        seen.append((code, re.sub(r'"created": "[^"]*"', "", out), err))
+    assert seen[0] == seen[1]
+    assert seen[0][0] == (
+        0 if extra in ([], ["--json"], ["--hash", "sha256", "--exclude", "*.txt"]) else 2
+    )
+
+
 def test_fast_path_imports_no_typer(tmp_path: Path) -> None:
-    """A plain check or verify runs without importing typer, pydantic, click or rich."""
+    """A plain check, verify or sign runs without importing typer, pydantic, click or rich."""
     script = (
         "import json, sys\n"
         "from pgpsig import cli\n"
@@ -188,6 +225,7 @@ def test_fast_path_imports_no_typer(tmp_path: Path) -> None:
     for argv in (
         ["check", str(EX / "module"), "-k", str(EX / "example-dev.asc")],
         ["verify", str(EX / "hello.txt.asc"), "-k", str(EX / "example-dev.asc")],
+        ["sign", str(tmp_path / "nothing-here"), "--key", str(EX / "example-dev.sec.asc")],
     ):
         r = subprocess.run(
             [sys.executable, "-c", script, *argv],
@@ -197,7 +235,7 @@ def test_fast_path_imports_no_typer(tmp_path: Path) -> None:
         )
         code, loaded = json.loads(r.stdout.splitlines()[-1])
         assert loaded == [], r.stdout
-        assert code == (1 if argv[0] == "check" else 0), r  # check: no trust root given
+        assert code == {"check": 1, "verify": 0, "sign": 2}[argv[0]], r  # check: no root given
     # and the same script does load typer for a command line the fast path leaves to it
     r = subprocess.run(
         [sys.executable, "-c", script, "key", "list", "--keyring", str(EX / "example-dev.asc")],

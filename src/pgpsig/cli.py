@@ -1689,11 +1689,12 @@ def _typer_apps() -> dict[str, typer.Typer]:
 # entry point
 
 
-#: Fast paths: argument lists of ``check`` and ``verify`` parsed without typer. Each command's
-#: options, by every name typer knows them by: (parameter, kind). ``tests/test_cli_fast.py`` holds
-#: these tables to typer's own declarations and the parses to typer's. Anything else on the command
-#: line (``--help``, an unknown or misspelt option, a missing or dash-leading value, a repeated
-#: single option, a bad number, a wrong count of arguments) goes to typer, which says what is wrong.
+#: Fast paths: argument lists of ``check``, ``verify`` and ``sign`` parsed without typer. Each
+#: command's options, by every name typer knows them by: (parameter, kind).
+#: ``tests/test_cli_fast.py`` holds these tables to typer's own declarations and the parses to
+#: typer's. Anything else on the command line (``--help``, an unknown or misspelt option, a missing or dash-leading value, a repeated
+#: single option, a bad number, a wrong count of arguments, a missing required option) goes to
+#: typer, which says what is wrong.
 _FAST_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
     "verify": {
         "--signature": ("signature", "path"),
@@ -1706,6 +1707,16 @@ _FAST_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "--at": ("at", "str"),
         "--output": ("output", "path"),
         "-o": ("output", "path"),
+        "--json": ("as_json", "flag"),
+    },
+    "sign": {
+        "--key": ("key", "path"),
+        "--modules-dir": ("modules_dir", "path"),
+        "--passphrase-file": ("passphrase_file", "path"),
+        "--passphrase-env": ("passphrase_env", "str"),
+        "--hash": ("hash_name", "str"),
+        "--exclude": ("exclude", "strs"),
+        "--policy": ("policy", "str"),
         "--json": ("as_json", "flag"),
     },
     "check": {
@@ -1726,11 +1737,14 @@ _FAST_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
 _FAST_POSITIONAL: dict[str, tuple[str, str, int | None]] = {
     "verify": ("file", "path", 1),
     "check": ("modules", "paths", None),
+    "sign": ("module_dirs", "paths", None),
 }
+#: Options without which typer refuses the command line (it then says so).
+_FAST_REQUIRED: dict[str, tuple[str, ...]] = {"sign": ("key",)}
 
 
 def _fast_parse(argv: list[str]) -> tuple[Callable[..., Any], dict[str, Any]] | None:
-    """(command, keyword arguments) for a plain ``check`` or ``verify`` command line, else None."""
+    """(command, keyword arguments) for a plain ``check``, ``verify`` or ``sign`` line, else None."""
     if not argv or argv[0] not in _FAST_OPTIONS:
         return None
     options = _FAST_OPTIONS[argv[0]]
@@ -1785,8 +1799,10 @@ def _fast_parse(argv: list[str]) -> tuple[Callable[..., Any], dict[str, Any]] | 
         kwargs[pname] = Path(positional[0]) if pkind == "path" else positional[0]
     elif positional:
         kwargs[pname] = [Path(p) for p in positional]
-    func: Callable[..., Any] = verify if argv[0] == "verify" else check
-    return func, kwargs
+    if any(name not in kwargs for name in _FAST_REQUIRED.get(argv[0], ())):
+        return None
+    commands: dict[str, Callable[..., Any]] = {"verify": verify, "check": check, "sign": sign}
+    return commands[argv[0]], kwargs
 
 
 def _readable_or_absent(path: str) -> bool:
