@@ -483,17 +483,28 @@ def signature_body(
     unhashed = subpacket(_SP_ISSUER_KEY_ID, bytes.fromhex(key.key_id))
     head = bytes([4, sig_type, key.algorithm, hash_id]) + struct.pack(">H", len(hashed)) + hashed
 
-    digest_state = hashlib.new(name.lower())
-    if isinstance(hashed_data_feed, bytes | bytearray | memoryview):
-        digest_state.update(hashed_data_feed)
-    else:
-        hashed_data_feed(digest_state)
-    digest_state.update(head)
-    digest_state.update(b"\x04\xff" + struct.pack(">I", len(head)))  # the v4 trailer
-    digest = digest_state.digest()
-
+    digest = _signature_digest(name, hashed_data_feed, head)
     material = _sign_digest(key, digest, name)
     return head + struct.pack(">H", len(unhashed)) + unhashed + digest[:2] + material
+
+
+def _signature_digest(
+    name: str, hashed_data_feed: HashFeed | bytes, head: bytes, *, salt: bytes = b""
+) -> bytes:
+    """The digest a signature signs: salt (v6), the data, the head, then the trailer.
+
+    ``head`` starts with the version octet; the trailer is ``version || 0xFF || 4-octet length of
+    head`` (RFC 9580 section 5.2.4).
+    """
+    state = hashlib.new(name.lower())
+    state.update(salt)
+    if isinstance(hashed_data_feed, bytes | bytearray | memoryview):
+        state.update(hashed_data_feed)
+    else:
+        hashed_data_feed(state)
+    state.update(head)
+    state.update(bytes([head[0], 0xFF]) + struct.pack(">I", len(head)))
+    return state.digest()
 
 
 def _v6_signature_body(
@@ -525,15 +536,7 @@ def _v6_signature_body(
         + b"".join(extra_hashed_subpackets)
     )
     head = bytes([6, sig_type, key.algorithm, hash_id]) + struct.pack(">I", len(hashed)) + hashed
-    digest_state = hashlib.new(name.lower())
-    digest_state.update(salt)
-    if isinstance(hashed_data_feed, bytes | bytearray | memoryview):
-        digest_state.update(hashed_data_feed)
-    else:
-        hashed_data_feed(digest_state)
-    digest_state.update(head)
-    digest_state.update(b"\x06\xff" + struct.pack(">I", len(head)))  # the v6 trailer
-    digest = digest_state.digest()
+    digest = _signature_digest(name, hashed_data_feed, head, salt=salt)
     material = _sign_digest(key, digest, name)
     return head + struct.pack(">I", 0) + digest[:2] + bytes([len(salt)]) + salt + material
 
