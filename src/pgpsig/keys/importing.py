@@ -96,6 +96,19 @@ class ImportItem:
         }
 
 
+def _rejected(
+    source: str, details: Sequence[str], fingerprint: str | None = None, user_id: str | None = None
+) -> ImportItem:
+    """An item of the import report for something not stored, and why."""
+    return ImportItem(
+        source=source,
+        fingerprint=fingerprint,
+        user_id=user_id,
+        status="rejected",
+        details=tuple(details),
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ImportReport:
     """Every item of an import, and the problems found in the store while loading it."""
@@ -207,15 +220,7 @@ def import_keys(
         try:
             parsed.append((name, read_key_material(data, source=name)))
         except (FormatError, LimitError) as e:
-            items.append(
-                ImportItem(
-                    source=name,
-                    fingerprint=None,
-                    user_id=None,
-                    status="rejected",
-                    details=(str(e),),
-                )
-            )
+            items.append(_rejected(name, (str(e),)))
     # (2)
     with store.locked():
         ring = store.load()
@@ -281,15 +286,7 @@ def import_keys(
                 merge_cert(combined, cert)
                 cleaned, notes = _clean(combined, index)
                 if cleaned is None:
-                    items.append(
-                        ImportItem(
-                            source=name,
-                            fingerprint=fpr,
-                            user_id=_first_user_id(cert),
-                            status="rejected",
-                            details=tuple(notes),
-                        )
-                    )
+                    items.append(_rejected(name, notes, fpr, _first_user_id(cert)))
                     continue
                 commit(name, before, cleaned, [*notes, *extra])
         # (4) after every certificate, so that a revocation may come before its certificate.
@@ -297,28 +294,12 @@ def import_keys(
             for sig in material.signatures:
                 target, reason = _attach_bare(sig, index, work)
                 if target is None:
-                    items.append(
-                        ImportItem(
-                            source=name,
-                            fingerprint=None,
-                            user_id=None,
-                            status="rejected",
-                            details=(reason,),
-                        )
-                    )
+                    items.append(_rejected(name, (reason,)))
                     continue
                 before = work.get(target.fingerprint)
                 cleaned, notes = _clean(target, index)
                 if cleaned is None:  # cannot happen: the target was clean before
-                    items.append(
-                        ImportItem(
-                            source=name,
-                            fingerprint=target.fingerprint,
-                            user_id=None,
-                            status="rejected",
-                            details=tuple(notes),
-                        )
-                    )
+                    items.append(_rejected(name, notes, target.fingerprint))
                     continue
                 commit(name, before, cleaned, notes)
         # (5)
