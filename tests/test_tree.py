@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pgpsig.errors import InputError
-from pgpsig.tree import excluded, resolve_inside, walk_module
+from pgpsig.tree import excluded, resolve_inside, walk_module, walk_would_list
 
 
 def make(root: Path, files: dict[str, bytes]) -> None:
@@ -113,3 +113,19 @@ def test_resolve_inside_fast_path_agrees_with_portable_path(
     monkeypatch.setattr(tree, "_resolve_fast", lambda *a: None)
     portable = [resolve_inside(b, r) for b in bases for r in rels]
     assert fast == portable
+
+
+def test_walk_would_list_states_the_walks_rules(tmp_path: Path) -> None:
+    """walk_would_list(rel) is True exactly for the regular files walk_module lists."""
+    names = [
+        "a.php", "module.sig", "sub/module.sig", ".htaccess", "sub/.hidden", ".dir/x.php",
+        "sub/.dir/y.php", "sub/deep/z.txt", "x.y/z", "-dash.php",
+    ]  # fmt: skip
+    for rel in names:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x\n")
+    listed = set(walk_module(tmp_path).files)
+    assert listed == {"a.php", "sub/module.sig", "sub/deep/z.txt", "x.y/z", "-dash.php"}
+    for rel in names:
+        assert walk_would_list(rel) == (rel in listed), rel
+    assert not walk_would_list("/etc/passwd")

@@ -66,7 +66,7 @@ from pgpsig.report import (
     SigStatus,
     Status,
 )
-from pgpsig.tree import Tree, resolve_inside, walk_module
+from pgpsig.tree import Tree, resolve_inside, walk_module, walk_would_list
 from pgpsig.trust import TrustDecision, TrustRoots, decide_trust
 from pgpsig.validity import CertValidator
 from pgpsig.verify import verify_clearsigned
@@ -483,7 +483,7 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
             # realpath and stats; the hashing opens the file and refuses anything but a regular one.
             pending.files.append((entry.path, os.path.join(module_real, rel), None, False))  # noqa: PTH118
             continue
-        if walked_all and base is module_dir and _walk_would_list(rel):
+        if walked_all and base is module_dir and walk_would_list(rel):
             pending.files.append((entry.path, None, "missing", False))
             continue
         r = resolve_inside(base, rel)
@@ -502,15 +502,6 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
         pending.details.append(f"{module_dir}: cannot walk module: {walk_error}")
         pending.walk_failed = True
     return pending
-
-
-def _walk_would_list(rel: str) -> bool:
-    """Whether the walk lists ``rel`` when it is a regular file with no link on its way.
-
-    Not a name starting with ``.`` at any depth, not the top ``module.sig``, not absolute (a
-    SYSTEM manifest's absolute path is looked up below the base directory).
-    """
-    return not (rel.startswith((".", "/")) or "/." in rel or rel == "module.sig")
 
 
 def _reached_directly(tree: Tree) -> frozenset[str]:

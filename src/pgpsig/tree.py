@@ -36,6 +36,7 @@ __all__ = [
     "excluded",
     "resolve_inside",
     "walk_module",
+    "walk_would_list",
 ]
 
 #: Deepest directory nesting walked below a module root.
@@ -155,6 +156,15 @@ def _walk(
                 raise LimitError(f"module holds more than {MAX_FILES} files")
         else:
             w.special.append(r)
+
+
+def walk_would_list(rel: str) -> bool:
+    """Whether :func:`walk_module` lists ``rel``, a regular file reached through no link.
+
+    That is, with dot-names skipped and ``rel`` not excluded: not a name starting with ``.`` at any depth, not the top ``module.sig``, not absolute (a
+    SYSTEM manifest's absolute path is looked up below the base directory).
+    """
+    return not (rel.startswith((".", "/")) or "/." in rel or rel == "module.sig")
 
 
 def walk_module(root: Path, *, exclude: Sequence[str] = (), skip_dotfiles: bool = True) -> Tree:
