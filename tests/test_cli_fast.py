@@ -155,6 +155,17 @@ def test_left_to_typer(argv: list[str]) -> None:
     assert cli._fast_parse(argv) is None
 
 
+def _both_ways(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[tuple[int, str, str]]:
+    """(exit code, stdout, stderr) through the fast path, then through typer."""
+    assert cli._fast_parse(argv) is not None
+    seen = []
+    for fast in (True, False):
+        code = cli._dispatch(argv, fast=fast)
+        out, err = capsys.readouterr()
+        seen.append((code, re.sub(r'"created": "[^"]*"', "", out), err))
+    return seen
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -176,41 +187,35 @@ def test_same_outcome_both_ways(
 ) -> None:
     """Exit code, stdout and stderr are the same through the fast path and through typer."""
     monkeypatch.setenv("PGPSIG_HOME", str(tmp_path / "home"))
-    assert cli._fast_parse(argv) is not None
-    seen = []
-    for fast in (True, False):
-        code = cli._dispatch(argv, fast=fast)
-        out, err = capsys.readouterr()
-        seen.append((code, out, err))
-    assert seen[0] == seen[1]
-    assert seen[0][0] in (0, 1, 2)
+    fast, slow = _both_ways(argv, capsys)
+    assert fast == slow
+    assert fast[0] in (0, 1, 2)
 
 
 @pytest.mark.parametrize(
-    "extra",
-    [[], ["--json"], ["--hash", "sha256", "--exclude", "*.txt"], ["--hash", "md5"], ["--missing"]],
+    ("extra", "module", "code"),
+    [
+        ([], "m", 0),
+        (["--json"], "m", 0),
+        (["--hash", "sha256", "--exclude", "*.txt"], "m", 0),
+        (["--hash", "md5"], "m", 2),
+        ([], "nothing-here", 2),
+    ],
 )
 def test_sign_same_outcome_both_ways(
     extra: list[str],
+    module: str,
+    code: int,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("PGPSIG_HOME", str(tmp_path / "home"))
     shutil.copytree(EX / "module", tmp_path / "m")
-    target = "nothing-here" if extra == ["--missing"] else str(tmp_path / "m")
-    argv = ["sign", target, "--key", str(EX / "example-dev.sec.asc"), *extra[:4]]
-    argv = [a for a in argv if a != "--missing"]
-    assert cli._fast_parse(argv) is not None
-    seen = []
-    for fast in (True, False):
-        code = cli._dispatch(argv, fast=fast)
-        out, err = capsys.readouterr()
-        seen.append((code, re.sub(r'"created": "[^"]*"', "", out), err))
-    assert seen[0] == seen[1]
-    assert seen[0][0] == (
-        0 if extra in ([], ["--json"], ["--hash", "sha256", "--exclude", "*.txt"]) else 2
-    )
+    argv = ["sign", str(tmp_path / module), "--key", str(EX / "example-dev.sec.asc"), *extra]
+    fast, slow = _both_ways(argv, capsys)
+    assert fast == slow
+    assert fast[0] == code
 
 
 def test_fast_path_imports_no_typer(tmp_path: Path) -> None:
