@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 import pgpsig.check as chk
+from keyfactory import write_tree as write
 from pgpsig import fanout
 from pgpsig.errors import PgpsigError
 from pgpsig.keyring import load_keyring
@@ -53,14 +54,6 @@ FILES = {
     "views/more/deep.php": b"<?php // deep\n",
     "lib/real.php": b"<?php // real\n",
 }
-
-
-def write(root: Path, files: dict[str, bytes]) -> Path:
-    for rel, data in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data)
-    return root
 
 
 class Setup:
