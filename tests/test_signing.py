@@ -354,7 +354,7 @@ def test_import_pgpsig_signing_does_not_import_pgpy() -> None:
 @pytest.mark.xfail(
     strict=True,
     raises=PgpsigError,
-    reason="PGPy 0.6.0 cannot read RFC 9580 Ed25519 (algorithm 27) secret keys",
+    reason="PGPy (PGPym 0.6.2) cannot read RFC 9580 Ed25519 (algorithm 27) secret keys",
 )
 def test_load_ed25519_algorithm_27_secret_key() -> None:
     private = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

@@ -1,5 +1,8 @@
 """Adapter to PGPy for OpenPGP secret keys: the only module of pgpsig that imports ``pgpy``.
 
+``pgpy`` comes from the PyPI distribution PGPym, PGPy's maintained continuation (PGPy 0.6.0 cannot
+run on Python 3.13, nor read Brainpool keys with ``cryptography`` 49 and newer).
+
 This module owns one job: turn a transferable secret key (RFC 9580 section 10.2, v4, armored or
 binary) into ``cryptography`` private-key objects, each with the raw body of its public-key packet.
 PGPy parses the secret-key packets and decrypts protected key material (S2K); everything else
@@ -20,8 +23,8 @@ Self-signatures are *not* verified here: a secret key is the user's own input, a
 are returned only as an unverified hint for choosing a signing key. Signing is not done here
 either: see :mod:`pgpsig.signing`.
 
-PGPy is imported lazily so ``import pgpsig`` stays cheap, and its known warnings (a deprecated
-``imghdr`` import, ``cryptography``'s moves of legacy ciphers to ``decrepit``) are silenced by
+PGPy is imported lazily so ``import pgpsig`` stays cheap, and its known warnings
+(``cryptography``'s moves of legacy ciphers and CFB mode to ``decrepit``) are silenced by
 exact category and message in a narrow :func:`warnings.catch_warnings` block (which, like every
 use of :mod:`warnings`, is process-global: load keys before starting threads). Every PGPy
 exception becomes a :mod:`pgpsig.errors` type.
@@ -72,12 +75,12 @@ _S2K_GNU_EXTENSION = 101
 
 _ARMOR_LABEL = "PGP PRIVATE KEY BLOCK"
 
-# Warnings PGPy 0.6.0 is known to cause, silenced by exact category and message start. Each is
-# harmless for what this module does: PGPy imports ``imghdr`` (deprecated in Python 3.11, removed
-# in 3.13) and names legacy ciphers and CFB mode by their old ``cryptography`` paths (still there
-# in cryptography 48, announced to go in 49).
+# Warnings PGPy (PGPym 0.6.2) is known to cause, silenced by exact category and message start.
+# Each is harmless for what this module does: PGPy names legacy ciphers and CFB mode (which
+# decrypts every protected v4 secret key) by their old ``cryptography`` paths, still there in
+# cryptography 50 with a deprecation warning. If a release removes them, protected keys fail with
+# UnsupportedError (never silently), and CI, which installs the newest cryptography, goes red.
 _KNOWN_WARNINGS: tuple[tuple[type[Warning], str], ...] = (
-    (DeprecationWarning, r"'imghdr' is deprecated and slated for removal"),
     (CryptographyDeprecationWarning, r"TripleDES has been moved to cryptography\.hazmat\.decrepit"),
     (CryptographyDeprecationWarning, r"Camellia has been moved to cryptography\.hazmat\.decrepit"),
     (CryptographyDeprecationWarning, r"CFB has been moved to cryptography\.hazmat\.decrepit"),

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     _SopPasswordOpt = list[str] | None
     _SopNotBeforeOpt = str
     _SopNotAfterOpt = str
+    _VersionOpt = bool
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -72,7 +73,7 @@ def _command(group: str, name: str | None = None, **settings: Any) -> Callable[[
     return register
 
 
-def _root() -> None:
+def _root(version: _VersionOpt = False) -> None:
     """Sign and check software modules with OpenPGP, with no gpg binary."""
 
 
@@ -1290,7 +1291,8 @@ def _sop_bounds(not_before: str, not_after: str, now: datetime) -> tuple[Any, An
     return parse_date(not_before, now=now), parse_date(not_after, now=now)
 
 
-def _sop_versions() -> dict[str, str]:
+def _versions() -> dict[str, str]:
+    """Versions of pgpsig and of what it runs on, for ``pgpsig --version`` and ``sop version``."""
     import platform
     from importlib import metadata
 
@@ -1299,12 +1301,24 @@ def _sop_versions() -> dict[str, str]:
 
     from pgpsig import __version__
 
-    versions = {"pgpsig": __version__, "cryptography": cryptography.__version__}
-    with contextlib.suppress(metadata.PackageNotFoundError):
-        versions["PGPy"] = metadata.version("pgpy") + " (reads v4 secret keys)"
-    versions["OpenSSL"] = backend.openssl_version_text()
-    versions["Python"] = platform.python_version()
+    versions = {"pgpsig": __version__, "Python": platform.python_version()}
+    versions["cryptography"] = cryptography.__version__
+    versions["OpenSSL"] = backend.openssl_version_text().removeprefix("OpenSSL ")
+    # ``import pgpy`` comes from PGPym (PGPy's maintained continuation), or from PGPy itself.
+    for dist in ("PGPym", "pgpy"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[metadata.distribution(dist).metadata["Name"]] = (
+                metadata.version(dist) + " (reads v4 secret keys)"
+            )
+            break
     return versions
+
+
+def _print_version(value: bool) -> None:
+    """``--version``/``-V``: print the versions and leave (an eager option of the root)."""
+    if value:
+        print("\n".join(f"{name} {version}" for name, version in _versions().items()))
+        raise _Exit(EXIT_OK)
 
 
 @_command("sop", "version")
@@ -1321,7 +1335,7 @@ def sop_version(
     if backend + extended + sop_spec > 1:
         raise _sop_error(83, "give at most one of --backend, --extended, --sop-spec")
     kind = "backend" if backend else "extended" if extended else "sop-spec" if sop_spec else ""
-    _sop_stdout(sop.version(kind, _sop_versions()).encode())
+    _sop_stdout(sop.version(kind, _versions()).encode())
 
 
 @_command("sop", "list-profiles")
@@ -1626,6 +1640,16 @@ def _declare_option_aliases() -> None:
             ),
         ],
         _JsonOpt=Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")],
+        _VersionOpt=Annotated[
+            bool,
+            typer.Option(
+                "--version",
+                "-V",
+                help="Print the versions of pgpsig and of what it runs on, and exit.",
+                callback=_print_version,
+                is_eager=True,
+            ),
+        ],
         _SopArmorOpt=Annotated[
             bool, typer.Option("--no-armor", help="Write binary, not ASCII armor.")
         ],
@@ -1653,24 +1677,29 @@ def _typer_apps() -> dict[str, typer.Typer]:
     import typer
 
     _declare_option_aliases()
+    help_options = {"help_option_names": ["-h", "--help"]}  # -h as gpg and sq users expect
     apps = {
         "": typer.Typer(
             name="pgpsig",
+            context_settings=help_options,
             help="Sign and check software modules with OpenPGP, with no gpg binary.",
             no_args_is_help=True,
             add_completion=True,
             pretty_exceptions_enable=False,
         ),
         "key": typer.Typer(
+            context_settings=help_options,
             help="Key lifecycle: generate, certify, revoke, and the certificate store.",
             no_args_is_help=True,
         ),
         "trust-root": typer.Typer(
+            context_settings=help_options,
             help="The store's trust roots (the keys whose certifications make a signer trusted).",
             no_args_is_help=True,
         ),
         "sop": typer.Typer(
             name="sop",
+            context_settings=help_options,
             help="Stateless OpenPGP (SOP): sign and verify through the draft's interface.",
             no_args_is_help=True,
             add_completion=False,
