@@ -24,8 +24,8 @@ are returned only as an unverified hint for choosing a signing key. Signing is n
 either: see :mod:`pgpsig.signing`.
 
 PGPy is imported lazily so ``import pgpsig`` stays cheap, and its known warnings
-(``cryptography``'s moves of legacy ciphers and CFB mode to ``decrepit``) are silenced by
-exact category and message in a narrow :func:`warnings.catch_warnings` block (which, like every
+(``cryptography``'s deprecations of the legacy ciphers and the CFB mode PGPy uses) are silenced by
+category, as raised from PGPy's modules, in a narrow :func:`warnings.catch_warnings` block (which, like every
 use of :mod:`warnings`, is process-global: load keys before starting threads). Every PGPy
 exception becomes a :mod:`pgpsig.errors` type.
 """
@@ -75,16 +75,14 @@ _S2K_GNU_EXTENSION = 101
 
 _ARMOR_LABEL = "PGP PRIVATE KEY BLOCK"
 
-# Warnings PGPy (PGPym 0.6.2) is known to cause, silenced by exact category and message start.
-# Each is harmless for what this module does: PGPy names legacy ciphers and CFB mode (which
-# decrypts every protected v4 secret key) by their old ``cryptography`` paths, still there in
-# cryptography 50 with a deprecation warning. If a release removes them, protected keys fail with
-# UnsupportedError (never silently), and CI, which installs the newest cryptography, goes red.
-_KNOWN_WARNINGS: tuple[tuple[type[Warning], str], ...] = (
-    (CryptographyDeprecationWarning, r"TripleDES has been moved to cryptography\.hazmat\.decrepit"),
-    (CryptographyDeprecationWarning, r"Camellia has been moved to cryptography\.hazmat\.decrepit"),
-    (CryptographyDeprecationWarning, r"CFB has been moved to cryptography\.hazmat\.decrepit"),
-)
+# Warnings PGPy (PGPym 0.6.2) is known to cause: ``cryptography``'s deprecation notices for the
+# legacy ciphers and the CFB mode (which decrypts every protected v4 secret key) that PGPy names by
+# their old paths. Their text changes from one ``cryptography`` release to the next ("IDEA has been
+# deprecated" in 42, "CFB has been moved to ... decrepit" in 48 to 50), so the filter is this
+# category as attributed to PGPy's own modules, and nothing else. If a release removes those
+# paths, protected keys fail with UnsupportedError (never silently), and CI, which installs the
+# newest cryptography, goes red.
+_PGPY_MODULES = r"pgpy(\.|$)"
 
 
 class PassphraseError(InputError):
@@ -171,8 +169,9 @@ def _import_pgpy() -> Any:
 def _quiet_pgpy() -> Iterator[None]:
     """Silence PGPy's known, harmless warnings, and nothing else."""
     with warnings.catch_warnings():
-        for category, message in _KNOWN_WARNINGS:
-            warnings.filterwarnings("ignore", message=message, category=category)
+        warnings.filterwarnings(
+            "ignore", category=CryptographyDeprecationWarning, module=_PGPY_MODULES
+        )
         yield
 
 

@@ -837,8 +837,5 @@ def _sign_digest(key: SigningKey, digest: bytes, hash_name: str) -> bytes:
 
 
 def _ecdsa(prehashed: Prehashed) -> ec.ECDSA:
-    """ECDSA with deterministic nonces (RFC 6979) where ``cryptography`` offers them."""
-    try:
-        return ec.ECDSA(prehashed, deterministic_signing=True)
-    except TypeError:  # cryptography < 44
-        return ec.ECDSA(prehashed)
+    """ECDSA with deterministic nonces (RFC 6979; ``cryptography`` 44 and newer)."""
+    return ec.ECDSA(prehashed, deterministic_signing=True)
