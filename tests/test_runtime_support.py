@@ -11,6 +11,7 @@ pgpsig's own verifier, which does not use PGPy. The version and help options tha
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 from importlib import metadata
@@ -233,7 +234,7 @@ def test_version(flag: str) -> None:
 
     assert lines[0] == f"pgpsig {__version__}"
     names = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in lines}
-    assert names["Python"] == ".".join(map(str, sys.version_info[:3]))
+    assert names["Python"] == platform.python_version()
     assert names["cryptography"] == metadata.version("cryptography")
     assert names["PGPym"].startswith(metadata.version("PGPym"))
 

@@ -79,7 +79,8 @@ _ARMOR_LABEL = "PGP PRIVATE KEY BLOCK"
 # legacy ciphers and the CFB mode (which decrypts every protected v4 secret key) that PGPy names by
 # their old paths. Their text changes from one ``cryptography`` release to the next ("IDEA has been
 # deprecated" in 42, "CFB has been moved to ... decrepit" in 48 to 50), so the filter is this
-# category as attributed to PGPy's own modules, and nothing else. If a release removes those
+# category as attributed to PGPy's own modules (any such deprecation PGPy's key loading causes:
+# pgpsig's own calls are attributed to pgpsig and stay visible). If a release removes those
 # paths, protected keys fail with UnsupportedError (never silently), and CI, which installs the
 # newest cryptography, goes red.
 _PGPY_MODULES = r"pgpy(\.|$)"
