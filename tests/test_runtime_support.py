@@ -5,11 +5,13 @@ maintained continuation): ``sign``, ``key certify``, ``key revoke``, ``key revok
 and SOP ``sign``. On Python 3.13 PGPy 0.6.0 died importing ``imghdr``, and with cryptography 49
 and newer it could not read Brainpool keys (its curve classes lack ``group_order``); these tests run
 each of those commands with v4 RSA and Ed25519 keys, protected and not, and judge the results with
-pgpsig's own verifier, which does not use PGPy. The version and help options that users of gpg and sq reach for first are here too.
+pgpsig's own verifier, which does not use PGPy. The version and help options that users of gpg
+and sq reach for first are here too.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -32,9 +34,9 @@ def _run(*args: str | Path, passphrase: str | None = None) -> subprocess.Complet
     return run_pgpsig(*args, env=env)
 
 
-def _ok(r: subprocess.CompletedProcess[bytes]) -> str:
+def _ok(r: subprocess.CompletedProcess[bytes]) -> bytes:
     assert r.returncode == 0, r.stderr.decode(errors="replace")
-    return r.stdout.decode()
+    return r.stdout
 
 
 def _generate(tmp: Path, name: str, algorithm: str, passphrase: str | None) -> tuple[Path, Path]:
@@ -66,11 +68,11 @@ def _module(tmp: Path, name: str) -> Path:
     return module
 
 
-def _status(r: subprocess.CompletedProcess[bytes]) -> int:
-    import json
-
-    doc = json.loads(r.stdout)
-    return int(doc["modules"][0]["status"]) if "modules" in doc else int(doc["status"])
+def _check(module: Path, *keyrings: Path, root: Path) -> tuple[int, int]:
+    """``pgpsig check MODULE --keyring ... --trust-root ROOT --json``: (exit code, module status)."""
+    rings = [arg for ring in keyrings for arg in ("--keyring", ring)]
+    r = _run("check", module, *rings, "--trust-root", root, "--json")
+    return r.returncode, int(json.loads(r.stdout)["modules"][0]["status"])
 
 
 @pytest.mark.parametrize("protected", [False, True], ids=["plain", "protected"])
@@ -90,18 +92,7 @@ def test_secret_key_commands(tmp_path: Path, algorithm: str, protected: bool) ->
     )
     by_dev = _module(tmp_path, "bydev")
     _ok(_run("sign", by_dev, "--key", dev_sec))
-    r = _run(
-        "check",
-        by_dev,
-        "--keyring",
-        certified,
-        "--keyring",
-        key_cert,
-        "--trust-root",
-        key_cert,
-        "--json",
-    )
-    assert (r.returncode, _status(r)) == (0, GOOD_AND_TRUSTED)
+    assert _check(by_dev, certified, key_cert, root=key_cert) == (0, GOOD_AND_TRUSTED)
 
     # revoke-certification: the master withdraws it; the developer's module stops checking good.
     withdrawn = tmp_path / "dev.withdrawn.asc"
@@ -117,24 +108,12 @@ def test_secret_key_commands(tmp_path: Path, algorithm: str, protected: bool) ->
             passphrase=passphrase,
         )
     )
-    r = _run(
-        "check",
-        by_dev,
-        "--keyring",
-        withdrawn,
-        "--keyring",
-        key_cert,
-        "--trust-root",
-        key_cert,
-        "--json",
-    )
-    assert (r.returncode, _status(r)) == (1, REVOKED)
+    assert _check(by_dev, withdrawn, key_cert, root=key_cert) == (1, REVOKED)
 
     # sign: the key signs a module itself; as its own trust root, the module checks good.
     by_key = _module(tmp_path, "bykey")
     _ok(_run("sign", by_key, "--key", key_sec, passphrase=passphrase))
-    r = _run("check", by_key, "--keyring", key_cert, "--trust-root", key_cert, "--json")
-    assert (r.returncode, _status(r)) == (0, GOOD_AND_TRUSTED)
+    assert _check(by_key, key_cert, root=key_cert) == (0, GOOD_AND_TRUSTED)
 
     # revoke: a revocation certificate imported next to the key; the module stops checking good.
     revocation = tmp_path / "key.rev.asc"
@@ -153,8 +132,7 @@ def test_secret_key_commands(tmp_path: Path, algorithm: str, protected: bool) ->
     ring = tmp_path / "ring"
     ring.mkdir()
     _ok(_run("key", "import", key_cert, revocation, "--keyring", ring))
-    r = _run("check", by_key, "--keyring", ring, "--trust-root", key_cert, "--json")
-    assert (r.returncode, _status(r)) == (1, REVOKED)
+    assert _check(by_key, ring, root=key_cert) == (1, REVOKED)
 
     # SOP sign: a detached signature that pgpsig's verifier (and SOP verify) accept.
     data = tmp_path / "data.txt"
@@ -164,19 +142,16 @@ def test_secret_key_commands(tmp_path: Path, algorithm: str, protected: bool) ->
     sop_args = ["sop", "sign", str(key_sec)]
     if protected:
         sop_args[2:2] = ["--with-key-password", str(password)]
-    signature = _ok_bytes(run_pgpsig(*sop_args, stdin=data.read_bytes()))
+    signature = _ok(run_pgpsig(*sop_args, stdin=data.read_bytes()))
     sig_file = tmp_path / "data.txt.sig"
     sig_file.write_bytes(signature)
     verdict = _ok(
         run_pgpsig("verify", data, "--signature", sig_file, "--keyring", key_cert, "--json")
     )
-    assert '"status": "good"' in verdict
+    doc = json.loads(verdict)
+    assert doc["ok"] is True
+    assert [sig["status"] for sig in doc["signatures"]] == ["good"]
     _ok(run_pgpsig("sop", "verify", sig_file, key_cert, stdin=data.read_bytes()))
-
-
-def _ok_bytes(r: subprocess.CompletedProcess[bytes]) -> bytes:
-    assert r.returncode == 0, r.stderr.decode(errors="replace")
-    return r.stdout
 
 
 @pytest.mark.parametrize("algorithm", ["ed25519", "rsa3072"])
@@ -222,14 +197,13 @@ def test_gpg_made_ecdsa_keys_sign(tmp_path: Path, curve: str) -> None:
         gpg.close()
     module = _module(tmp_path, "mod")
     _ok(_run("sign", module, "--key", secret))
-    r = _run("check", module, "--keyring", cert, "--trust-root", cert, "--json")
-    assert (r.returncode, _status(r)) == (0, GOOD_AND_TRUSTED)
+    assert _check(module, cert, root=cert) == (0, GOOD_AND_TRUSTED)
 
 
 @pytest.mark.parametrize("flag", ["--version", "-V"])
 def test_version(flag: str) -> None:
     r = run_pgpsig(flag)
-    lines = _ok(r).splitlines()
+    lines = _ok(r).decode().splitlines()
     from pgpsig import __version__
 
     assert lines[0] == f"pgpsig {__version__}"
