@@ -1305,11 +1305,10 @@ def _versions() -> dict[str, str]:
     versions["cryptography"] = cryptography.__version__
     versions["OpenSSL"] = backend.openssl_version_text().removeprefix("OpenSSL ")
     # ``import pgpy`` comes from PGPym (PGPy's maintained continuation), or from PGPy itself.
-    for dist in ("PGPym", "pgpy"):
+    for name in ("PGPym", "pgpy"):
         with contextlib.suppress(metadata.PackageNotFoundError):
-            versions[metadata.distribution(dist).metadata["Name"]] = (
-                metadata.version(dist) + " (reads v4 secret keys)"
-            )
+            dist = metadata.distribution(name)
+            versions[dist.metadata["Name"]] = f"{dist.version} (reads v4 secret keys)"
             break
     return versions
 
@@ -1677,7 +1676,9 @@ def _typer_apps() -> dict[str, typer.Typer]:
     import typer
 
     _declare_option_aliases()
-    help_options = {"help_option_names": ["-h", "--help"]}  # -h as gpg and sq users expect
+    # -h as gpg and sq users expect; groups added to an app inherit it. "sop" also runs on its own
+    # (pgpsig-sop), so it says it too.
+    help_options = {"help_option_names": ["-h", "--help"]}
     apps = {
         "": typer.Typer(
             name="pgpsig",
@@ -1688,12 +1689,10 @@ def _typer_apps() -> dict[str, typer.Typer]:
             pretty_exceptions_enable=False,
         ),
         "key": typer.Typer(
-            context_settings=help_options,
             help="Key lifecycle: generate, certify, revoke, and the certificate store.",
             no_args_is_help=True,
         ),
         "trust-root": typer.Typer(
-            context_settings=help_options,
             help="The store's trust roots (the keys whose certifications make a signer trusted).",
             no_args_is_help=True,
         ),
