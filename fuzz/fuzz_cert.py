@@ -25,14 +25,14 @@ if __name__ == "__main__":
         from pgpsig.keyring import Keyring, read_certs
         from pgpsig.policy import policy_named
         from pgpsig.trust import TrustRoots, decide_trust
-        from pgpsig.validity import CertValidator
+        from pgpsig.validity import Judge
         from pgpsig.verify import verify_detached
 else:
     from pgpsig.errors import PgpsigError
     from pgpsig.keyring import Keyring, read_certs
     from pgpsig.policy import policy_named
     from pgpsig.trust import TrustRoots, decide_trust
-    from pgpsig.validity import CertValidator
+    from pgpsig.validity import Judge
     from pgpsig.verify import verify_detached
 
 SEEDS = ["keys/*", "sig/*.cert.pgp", "timeline/*.cert.pgp", "attacks/**/*.cert.pgp"]
@@ -76,8 +76,9 @@ def test_one_input(data: bytes) -> None:
     ring = Keyring()
     ring.add_all([*certs, *BOB])
     roots = TrustRoots(frozenset({BOB[0].fingerprint}))
+    judge = Judge(POLICY, AT, ring)
     for cert in list(ring):
-        v = CertValidator(cert, POLICY, ring.get, reference_time=AT)
+        v = judge.view(cert)
         for key, _ in cert.all_keys():
             for t in TIMES:
                 with contextlib.suppress(PgpsigError):
@@ -86,7 +87,7 @@ def test_one_input(data: bytes) -> None:
                 v.revocations(None if key is cert.primary else key)
         with contextlib.suppress(PgpsigError):
             v.can_certify(AT)
-        decide_trust(cert, roots=roots, keyring=ring, policy=POLICY, now=AT)
+        decide_trust(cert, roots=roots, judge=judge)
     for sig in SIGNATURES:
         report = verify_detached(MESSAGE, sig, ring, policy=POLICY, now=AT)
         for result in report.signatures:

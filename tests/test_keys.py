@@ -38,7 +38,7 @@ from pgpsig.packets import iter_packets, parse_signature
 from pgpsig.policy import Policy
 from pgpsig.signing import PassphraseError, load_signing_keys
 from pgpsig.store import Store
-from pgpsig.validity import CertValidator, KeyRevokedError
+from pgpsig.validity import Judge, KeyRevokedError
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 POLICY = Policy()
@@ -104,7 +104,7 @@ def test_generate_loads_and_validates(algorithm: str, subkey: bool) -> None:
     assert cert.fingerprint == key.fingerprint
     assert cert.primary.bits == {"ed25519": 256, "rsa3072": 3072, "rsa4096": 4096}[algorithm]
     assert cert.primary.algorithm == (22 if algorithm == "ed25519" else 1)
-    v = CertValidator(cert, POLICY)
+    v = Judge(POLICY, now).view(cert)
     signer = next(k for k, _ in cert.all_keys() if k.fingerprint == key.signing_fingerprint)
     v.check_signing_key(signer, now)
     selfsig = cert.uids[0].signatures[0]

@@ -93,22 +93,24 @@ class Gpg:
         return self.fingerprints(uid)[0]
 
     def fingerprints(self, selector: str) -> list[str]:
-        out = self("--with-colons", "--list-keys", selector).decode()
-        lines = out.splitlines()
-        return [
-            lines[i + 1].split(":")[9]
-            for i, ln in enumerate(lines)
-            if ln.startswith("pub:") and i + 1 < len(lines)
-        ]
+        return [f for f, (kind, _, _) in self.listing(selector).items() if kind == "pub"]
 
     def listing(self, *selectors: str) -> dict[str, tuple[str, str, str]]:
-        """fingerprint -> (pub|sub, validity letter, expiry timestamp) of every key listed."""
+        """fingerprint -> (pub|sub, validity letter, expiry timestamp) of every key listed.
+
+        A key's ``fpr`` record is the first after its ``pub``/``sub`` line (designated revokers'
+        ``rvk`` records may come between).
+        """
         out = self("--with-colons", "--list-keys", *selectors).decode().splitlines()
         res = {}
-        for i, ln in enumerate(out):
+        key: list[str] | None = None
+        for ln in out:
             f = ln.split(":")
-            if f[0] in ("pub", "sub") and i + 1 < len(out):
-                res[out[i + 1].split(":")[9]] = (f[0], f[1], f[6])
+            if f[0] in ("pub", "sub"):
+                key = f
+            elif f[0] == "fpr" and key is not None:
+                res[f[9]] = (key[0], key[1], key[6])
+                key = None
         return res
 
     def gen_revoke(self, fpr: str, menu_reason: str, text: str, out: Path, **kw: Any) -> Path:
@@ -589,6 +591,39 @@ def test_list_validity_equals_gpg_on_real_keyrings(
         assert (int(datetime.fromisoformat(exp).timestamp()) if exp else "") == (
             int(expires) if expires else ""
         ), (name, fpr)
+
+
+#: Debian's archive keyrings (package debian-archive-keyring): real keys whose primary user ID's
+#: self-signature states an expiry and a *newer* direct-key signature states none. Read in place.
+DEBIAN_KEYRINGS = sorted(Path("/usr/share/keyrings").glob("debian-archive-*.gpg"))
+
+
+@pytest.mark.skipif(not DEBIAN_KEYRINGS, reason="Debian's archive keyrings are not installed")
+@pytest.mark.parametrize("keyring", DEBIAN_KEYRINGS, ids=[p.stem for p in DEBIAN_KEYRINGS])
+def test_list_expiry_equals_gpg_on_debian_archive_keys(
+    gpg: Callable[[str], Gpg], keyring: Path
+) -> None:
+    """Every key's expiry and validity as gpg lists them (a key pgpsig's policy finds too short
+    is ``invalid`` to pgpsig whatever gpg says: gpg 2.2 has no key-size policy)."""
+    g = gpg("debian")
+    g.run("--import", keyring)
+    theirs = g.listing()
+    r = ok(run_pgpsig("key", "list", "--keyring", keyring, "--json"))
+    ours: dict[str, dict[str, Any]] = {}
+    for k in json.loads(r.stdout)["keys"]:
+        ours[k["fingerprint"]] = k
+        for s in k["subkeys"]:
+            ours[s["fingerprint"]] = s
+    assert set(theirs) == set(ours)
+    for fpr, (kind, letter, expires) in theirs.items():
+        mine = ours[fpr]
+        exp = mine["expires"]
+        assert (int(datetime.fromisoformat(exp).timestamp()) if exp else "") == (
+            int(expires) if expires else ""
+        ), (kind, fpr)
+        if mine["validity"] == "invalid" and "too short" in (mine["reason"] or ""):
+            continue
+        assert mine["validity"] == validity(letter), (kind, fpr, mine["reason"])
 
 
 #: label -> (gpg's validity, pgpsig's, reason) for the gpg-made histories that differ.

@@ -56,7 +56,6 @@ from pgpsig.errors import FormatError, InputError, PgpsigError
 from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.keyring import Keyring
 from pgpsig.manifest import Manifest, parse
-from pgpsig.packets import Cert
 from pgpsig.policy import Policy
 from pgpsig.report import (
     FileFindings,
@@ -68,7 +67,7 @@ from pgpsig.report import (
 )
 from pgpsig.tree import Tree, resolve_inside, walk_module, walk_would_list
 from pgpsig.trust import TrustDecision, TrustRoots, decide_trust
-from pgpsig.validity import CertValidator
+from pgpsig.validity import Judge
 from pgpsig.verify import verify_clearsigned
 
 __all__ = [
@@ -110,8 +109,6 @@ _MODULE_WEIGHT = 2 << 10
 #: (when there is no fanout): bounds the memory of the pending file lists.
 _BATCH_FILES = 4096
 
-_Val = Callable[[Cert], CertValidator]
-
 
 @dataclass(frozen=True, slots=True)
 class FreePBXLayout:
@@ -148,7 +145,14 @@ class FreePBXLayout:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckOptions:
-    """How to check: trust roots, policy, reference time, strictness, FreePBX layout."""
+    """How to check: trust roots, policy, reference time, strictness, FreePBX layout.
+
+    ``judge`` is the run's :class:`~pgpsig.validity.Judge`, made from the keyring, policy and time:
+    every signature, key and certification of the run is judged by it (one cache for the run).
+
+    Raises:
+        ValueError: ``now`` is naive.
+    """
 
     keyring: Keyring
     roots: TrustRoots
@@ -157,6 +161,10 @@ class CheckOptions:
     strict: bool = False
     freepbx: FreePBXLayout | None = None
     exclude: Sequence[str] = ()
+    judge: Judge = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "judge", Judge(self.policy, self.now, self.keyring))
 
 
 @dataclass
@@ -209,7 +217,7 @@ def _judge_signature(
 
     try:
         report = verify_clearsigned(
-            data, opts.keyring, policy=opts.policy, now=opts.now, output=collect
+            data, opts.keyring, policy=opts.policy, now=opts.now, output=collect, judge=opts.judge
         )
     except (FormatError, InputError) as e:
         res = SignatureResult(status=SigStatus.MALFORMED, reason=str(e))
@@ -227,30 +235,13 @@ def _judge_signature(
             ModuleSignature(result=res),
             None,
         )
-    validators: dict[str, CertValidator] = {}
-
-    def val(c: Cert) -> CertValidator:
-        v = validators.get(c.fingerprint)
-        if v is None:
-            v = validators[c.fingerprint] = CertValidator(
-                c, opts.policy, opts.keyring.get, reference_time=opts.now
-            )
-        return v
-
     best: tuple[SignatureResult, TrustDecision] | None = None
     for s in report.signatures:
         if not s.good or s.primary is None:
             continue
         cert = opts.keyring.get(s.primary)
         assert cert is not None
-        decision = decide_trust(
-            cert,
-            roots=opts.roots,
-            keyring=opts.keyring,
-            policy=opts.policy,
-            now=opts.now,
-            validator=val,
-        )
+        decision = decide_trust(cert, roots=opts.roots, judge=opts.judge)
         if best is None or (decision.trusted and not best[1].trusted):
             best = (s, decision)
     chunks = texts.pop(0, [])
@@ -263,11 +254,7 @@ def _judge_signature(
             SigStatus.EXPIRED: Status.EXPIRED,
             SigStatus.REVOKED: Status.REVOKED,
         }.get(first.status, Status.INVALID)
-        if (
-            first.status is SigStatus.BAD
-            and first.primary
-            and _signer_trusted(first.primary, opts, val)
-        ):
+        if first.status is SigStatus.BAD and first.primary and _signer_trusted(first.primary, opts):
             status = Status.TAMPERED
         return (
             status,
@@ -276,7 +263,7 @@ def _judge_signature(
             None,
         )
     s, decision = best
-    warnings = list(s.warnings) + list(decision.warnings) + _soft_revocation_warnings(s, opts, val)
+    warnings = list(s.warnings) + list(decision.warnings) + _soft_revocation_warnings(s, opts)
     sig = ModuleSignature(
         result=s, trusted=decision.trusted, trust_path=decision.path, warnings=tuple(warnings)
     )
@@ -300,28 +287,21 @@ def _most_telling(failures: list[SignatureResult]) -> SignatureResult:
     return sorted(failures, key=lambda f: order.index(f.status) if f.status in order else 99)[0]
 
 
-def _signer_trusted(primary: str, opts: CheckOptions, val: _Val) -> bool:
+def _signer_trusted(primary: str, opts: CheckOptions) -> bool:
     cert = opts.keyring.get(primary)
     if cert is None:
         return False
-    return decide_trust(
-        cert,
-        roots=opts.roots,
-        keyring=opts.keyring,
-        policy=opts.policy,
-        now=opts.now,
-        validator=val,
-    ).trusted
+    return decide_trust(cert, roots=opts.roots, judge=opts.judge).trusted
 
 
-def _soft_revocation_warnings(s: SignatureResult, opts: CheckOptions, val: _Val) -> list[str]:
+def _soft_revocation_warnings(s: SignatureResult, opts: CheckOptions) -> list[str]:
     """A soft revocation made after the signature: the signature stays good, with a warning."""
     if s.primary is None:
         return []
     cert = opts.keyring.get(s.primary)
     if cert is None:
         return []
-    v = val(cert)
+    v = opts.judge.view(cert)
     out = []
     for key, _ in cert.all_keys():
         if key.fingerprint not in (s.signer, cert.fingerprint):

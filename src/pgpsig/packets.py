@@ -69,6 +69,8 @@ HASH_NAMES: dict[int, str] = {
 #: Signature subpacket types pgpsig understands. A *critical* subpacket of any other type makes the
 #: signature invalid (RFC 9580 section 5.2.3.7). Regular expression (6) is deliberately absent:
 #: pgpsig does not implement regex-scoped trust, so a critical one must fail closed.
+#: Subpackets holding a four-octet time: creation (2), signature (3) and key (9) expiration.
+_TIME_SUBPACKETS = frozenset({2, 3, 9})
 KNOWN_SUBPACKETS = frozenset(
     {
         2,
@@ -501,6 +503,37 @@ class Signature:
                     continue
         return tuple(out)
 
+    @property
+    def primary_user_id(self) -> bool:
+        """Whether the hashed area marks this user ID as the primary one (subpacket 25, non-zero)."""
+        sp = self._first(25)
+        return sp is not None and sp.body[:1] not in (b"", b"\0")
+
+    def may_be_issued_by(self, key: PublicKey) -> bool:
+        """Whether the issuer hints allow ``key`` to have made this signature.
+
+        Issuer fingerprints are authoritative when present; else key IDs; a signature with no hint
+        at all may be anyone's (only the cryptographic check can tell). This is the one rule of
+        issuer matching: every judgement that asks "could this key have made it" uses it.
+        """
+        fprs = self.issuer_fingerprints
+        if fprs:
+            return key.fingerprint in fprs
+        kids = self.issuer_key_ids
+        return not kids or key.key_id in kids
+
+    def defect(self) -> str | None:
+        """Why this signature cannot be used at all, or None.
+
+        A critical subpacket or notation pgpsig does not understand, or a known subpacket whose
+        body has the wrong length (a creation or expiration time that is not four octets): read as
+        "absent", a malformed expiration would mean "never expires", so it fails closed instead.
+        """
+        for sp in self.hashed:
+            if sp.type in _TIME_SUBPACKETS and len(sp.body) != 4:
+                return f"malformed subpacket {sp.type} ({len(sp.body)} octets, not 4)"
+        return self.critical_unknown()
+
     def critical_unknown(self) -> str | None:
         """Describe the first critical subpacket or notation pgpsig does not understand, else None."""
         for sp in self.hashed:
@@ -909,6 +942,9 @@ class Cert:
     uids: list[Component] = field(default_factory=list)
     uats: list[Component] = field(default_factory=list)
     subkeys: list[Component] = field(default_factory=list)
+    #: Components pgpsig could not parse (a subkey of an unknown algorithm or version), kept with
+    #: the signatures that follow them: a key revocation placed there still counts.
+    unparsed: list[Component] = field(default_factory=list)
     unknown_packets: int = 0
     had_secret: bool = False
 
@@ -984,6 +1020,7 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
                 sk = _secret_to_public(p.body, True)
             except PacketError:
                 comp = Component("unknown", p.body)
+                cur.unparsed.append(comp)
                 cur.unknown_packets += 1
                 continue
             comp = Component("subkey", sk.body, key=sk)

@@ -34,7 +34,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pgpsig import fanout
-from pgpsig.errors import CertificateError, InputError, PolicyError
+from pgpsig.errors import CertificateError, InputError
 from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.keyring import read_certs
 from pgpsig.manifest import render
@@ -42,7 +42,7 @@ from pgpsig.packets import Cert
 from pgpsig.policy import Policy, policy_named
 from pgpsig.signing import SigningKey, best_hash, sign_cleartext
 from pgpsig.tree import Tree, walk_module
-from pgpsig.validity import CertValidator
+from pgpsig.validity import Judge
 
 __all__ = ["SignResult", "choose_signing_key", "sign_module", "sign_modules"]
 
@@ -75,27 +75,13 @@ def choose_signing_key(
         CertificateError: no key of the certificate may sign at ``now``.
         PolicyError: the usable keys are too weak for the policy.
     """
-    v = CertValidator(cert, policy, reference_time=now)
+    usable, problems = Judge(policy, now).view(cert).signing_keys(now)
     by_fpr = {k.fingerprint: k for k in keys}
-    ordered = sorted(
-        (k for k, _ in cert.all_keys() if k.fingerprint in by_fpr and k is not cert.primary),
-        key=lambda k: k.created,
-        reverse=True,
-    )
-    ordered.append(cert.primary)
-    errors: list[str] = []
-    for key in ordered:
-        if key.fingerprint not in by_fpr:
-            continue
-        try:
-            v.check_signing_key(key, now)
-        except (CertificateError, PolicyError) as e:
-            errors.append(str(e))
-            continue
-        return by_fpr[key.fingerprint]
-    raise CertificateError(
-        "no secret key may sign now" + (f": {'; '.join(errors)}" if errors else "")
-    )
+    for key in usable:
+        if key.fingerprint in by_fpr:
+            return by_fpr[key.fingerprint]
+    mine = [p for p in problems if any(f in p for f in by_fpr)] or problems
+    raise CertificateError("no secret key may sign now" + (f": {'; '.join(mine)}" if mine else ""))
 
 
 def _write_all(outputs: Sequence[tuple[Path, bytes]]) -> None:

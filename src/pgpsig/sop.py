@@ -55,7 +55,7 @@ from pgpsig.errors import (
     UnsupportedError,
 )
 from pgpsig.keyring import Keyring, cert_to_bytes, read_certs
-from pgpsig.packets import Cert, PublicKey, Signature, packet_header, parse_certs
+from pgpsig.packets import Cert, Signature, packet_header, parse_certs
 from pgpsig.policy import Policy, policy_named
 from pgpsig.report import SignatureResult, SigStatus, iso
 from pgpsig.signing import (
@@ -68,8 +68,8 @@ from pgpsig.signing import (
     signature_packet,
     subpacket,
 )
-from pgpsig.validity import CertValidator
-from pgpsig.verify import judge, read_signature_file, verify_clearsigned, verify_detached
+from pgpsig.validity import Judge
+from pgpsig.verify import judge_signature, read_signature_file, verify_clearsigned, verify_detached
 
 __all__ = [
     "PROFILES",
@@ -395,17 +395,9 @@ def inline_verify(
     except (FormatError, LimitError) as e:
         raise SopError(SopExit.BAD_DATA, f"not a signed message: {e}") from e
     content = msg.literal.data
+    judge = Judge(policy, now, ring)
     results = [
-        (
-            s,
-            judge(
-                s,
-                lambda sig: message.signed_digest(sig, content),
-                ring,
-                policy=policy,
-                now=now,
-            ),
-        )
+        (s, judge_signature(s, lambda sig: message.signed_digest(sig, content), judge))
         for s in msg.signatures
     ]
     return content, _accepted(results, not_before, not_after)
@@ -528,20 +520,10 @@ def _signer(tsk: bytes, passwords: Sequence[bytes], now: datetime) -> SigningKey
         (cert,) = parse_certs(tsk)
     except (FormatError, LimitError, ValueError) as e:
         raise SopError(SopExit.BAD_DATA, f"not a usable secret key: {e}") from e
-    validator = CertValidator(cert, _policy(), reference_time=now)
-    usable: list[PublicKey] = []
-    problems: list[str] = []
-    for key, _comp in cert.all_keys():
-        try:
-            validator.check_signing_key(key, now)
-        except PgpsigError as e:
-            problems.append(str(e))
-            continue
-        usable.append(key)
+    usable, problems = Judge(_policy(), now).view(cert).signing_keys(now)
     if not usable:
         why = problems[0] if problems else "no key"
         raise SopError(SopExit.KEY_CANNOT_SIGN, f"key {cert.fingerprint} cannot sign now: {why}")
-    usable.sort(key=lambda k: (k.is_subkey, k.created), reverse=True)
     loaded = {k.fingerprint: k for k in _unlock(tsk, passwords)}
     for key in usable:
         if key.fingerprint in loaded:
@@ -760,7 +742,7 @@ def generate_key(
     public = _packet(6, key.public_packet_body) + sigs_after_key + uid_part
     # pgpsig never makes a key it would refuse: judge the new certificate now.
     (cert,) = parse_certs(public)
-    CertValidator(cert, _policy()).check_signing_key(cert.primary, created)
+    Judge(_policy(), created).view(cert).check_signing_key(cert.primary, created)
     secret = _packet(5, secretkey.secret_key_packet_body(key, password)) + sigs_after_key + uid_part
     headers = [("Comment", key.fingerprint)]
     return _armor.encode("PGP PRIVATE KEY BLOCK", secret, headers) if armor_out else secret

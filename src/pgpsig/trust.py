@@ -15,8 +15,14 @@ This module owns one decision: a signer (a certificate whose signature already v
    c. R could certify when it made it (valid, alive, unrevoked, Certify flag if flags are present);
       R is not hard-revoked at all;
    d. R has not revoked it: no verified certification revocation (0x30) by R over the same user ID
-      made at or after the certification and at or before T;
-   e. the user ID is bound to the signer by a valid self-signature and not revoked by the signer.
+      made at or after the certification and at or before T, wherever it sits in the certificate;
+   e. the user ID is bound to the signer by a valid self-signature and not revoked by the signer;
+   f. R itself is valid at T: not expired, not revoked (hard, or soft and made at or before T). A
+      root that is expired or revoked confers no trust, as in gpg; a retired (soft-revoked) root
+      included, so a master key that is replaced must re-certify its developers under the new one.
+
+Rules a-e are :meth:`pgpsig.validity.Judge.certification` (``key list`` reports the same verdicts);
+this module adds only which issuers are roots and rule f.
 
 Only direct certification by a root counts (a path of length one, as FreePBX's masters do with
 their depth-1 trust signatures); anything the admin may have marked "ultimate" elsewhere does not
@@ -25,15 +31,13 @@ their depth-1 trust signatures); anything the admin may have marked "ultimate" e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from pgpsig.errors import CertificateError, KeyringError, PolicyError
+from pgpsig.errors import KeyringError
 from pgpsig.keyring import Keyring
-from pgpsig.packets import Cert, Component, Signature
-from pgpsig.policy import Policy, SignatureKind
-from pgpsig.validity import CertValidator, RevocationInfo
+from pgpsig.packets import Cert
+from pgpsig.validity import Judge
 
 __all__ = ["TrustDecision", "TrustRoots", "decide_trust"]
 
@@ -74,148 +78,47 @@ class TrustDecision:
     warnings: tuple[str, ...] = ()
 
 
-def _issued_by(sig: Signature, cert: Cert) -> bool:
-    fprs = sig.issuer_fingerprints
-    if fprs:
-        return cert.fingerprint in fprs
-    return cert.primary.key_id in sig.issuer_key_ids
-
-
-def _uid_bound(v: CertValidator, uid: Component, at: datetime) -> bool:
-    """Rule 2e: the user ID has a valid self-signature and is not revoked by its owner."""
-    p = v.cert.primary
-    prefix = p.hash_prefix() + uid.hash_prefix()
-    bound = False
-    for sig in uid.signatures:
-        created = sig.created
-        if created is None or created > at or not _issued_by(sig, v.cert):
-            continue
-        if sig.sig_type == 0x30 and v.verify_over(sig, p, prefix):
-            return False
-        if 0x10 <= sig.sig_type <= 0x13 and sig.alive_at(at) and v.verify_over(sig, p, prefix):
-            bound = True
-    return bound
-
-
-def _certification_revoked(
-    root_v: CertValidator, signer: Cert, uid: Component, cert_sig: Signature, at: datetime
-) -> Signature | None:
-    """Rule 2d: a verified 0x30 by the root over this user ID, made after the certification."""
-    prefix = signer.primary.hash_prefix() + uid.hash_prefix()
-    made = cert_sig.created
-    assert made is not None
-    for sig in uid.signatures:
-        if sig.sig_type != 0x30 or not _issued_by(sig, root_v.cert):
-            continue
-        created = sig.created
-        if created is None or created < made or created > at:
-            continue
-        if root_v.verify_over(sig, root_v.cert.primary, prefix):
-            return sig
-    return None
-
-
-def decide_trust(
-    signer: Cert,
-    *,
-    roots: TrustRoots,
-    keyring: Keyring,
-    policy: Policy,
-    now: datetime,
-    validator: Callable[[Cert], CertValidator] | None = None,
-) -> TrustDecision:
-    """Decide whether ``signer`` is trusted at ``now`` (rules in the module docstring)."""
-    if now.tzinfo is None:
-        raise ValueError("now must be a timezone-aware datetime")
-
-    def val(c: Cert) -> CertValidator:
-        return (
-            validator(c)
-            if validator is not None
-            else CertValidator(c, policy, keyring.get, reference_time=now)
-        )
-
-    signer_v = val(signer)
-    warnings: list[str] = []
+def decide_trust(signer: Cert, *, roots: TrustRoots, judge: Judge) -> TrustDecision:
+    """Decide whether ``signer`` is trusted as of ``judge.as_of`` (rules in the module docstring)."""
+    now = judge.as_of
+    view = judge.view(signer)
     if signer.fingerprint in roots:
-        revs = [r for r in signer_v.revocations(None) if r.hard or r.created <= now]
-        if revs:
-            return TrustDecision(False, (), _revoked_text(signer.fingerprint, revs[0]), True)
-        return TrustDecision(True, (signer.fingerprint,))
+        state = view.primary_state(now)
+        if state.ok:
+            return TrustDecision(True, (signer.fingerprint,))
+        return TrustDecision(
+            False, (), f"trust root {signer.fingerprint}: {state.reason}", state.status == "revoked"
+        )
+    root_keys = [c.primary for f in roots.fingerprints if (c := judge.lookup(f)) is not None]
     reasons: list[str] = []
-    revoked_cert = False
+    revoked: str | None = None  # why, when a revocation is what stands in the way
     for uid in signer.uids:
-        if not _uid_bound(signer_v, uid, now):
-            continue
-        prefix = signer.primary.hash_prefix() + uid.hash_prefix()
         for sig in uid.signatures:
             if not 0x10 <= sig.sig_type <= 0x13:
                 continue
-            root = next(
-                (keyring.get(f) for f in roots.fingerprints if _issued_by(sig, _cert(keyring, f))),
-                None,
-            )
-            if root is None or root.fingerprint == signer.fingerprint:
+            if not (sig.issuer_fingerprints or sig.issuer_key_ids) or not any(
+                sig.may_be_issued_by(k) for k in root_keys
+            ):
                 continue
-            created = sig.created
-            # (2b) creation time, expiry, critical subpackets, hash policy.
-            if created is None or sig.created_count != 1 or created > now + policy.clock_skew:
-                reasons.append(f"certification by {root.fingerprint} has no valid creation time")
+            verdict = judge.certification(signer, uid, sig)
+            if verdict.issuer not in roots:
                 continue
-            if not sig.alive_at(now):
-                reasons.append(f"certification by {root.fingerprint} expired")
+            if not verdict.ok:
+                reasons.append(verdict.reason or verdict.status)
+                if verdict.status == "revoked":
+                    revoked = revoked or reasons[-1]
                 continue
-            crit = sig.critical_unknown()
-            if crit is not None:
-                reasons.append(f"certification by {root.fingerprint} has a {crit}")
+            root = judge.lookup(verdict.issuer)
+            assert root is not None
+            state = judge.view(root).primary_state(now)  # (f)
+            if not state.ok:
+                reasons.append(f"trust root {root.fingerprint} is {state.status}: {state.reason}")
+                if state.status == "revoked":
+                    revoked = revoked or reasons[-1]
                 continue
-            try:
-                policy.check_hash(sig.hash_algorithm, kind=SignatureKind.CERTIFICATION, at=created)
-            except PolicyError as e:
-                reasons.append(f"certification by {root.fingerprint}: {e}")
-                continue
-            root_v = val(root)
-            # (2a) it verifies.
-            if not root_v.verify_over(sig, root.primary, prefix):
-                reasons.append(f"certification by {root.fingerprint} does not verify")
-                continue
-            # (2c) the root could certify then, and is not hard-revoked.
-            try:
-                root_v.can_certify(created)
-            except (CertificateError, PolicyError) as e:
-                reasons.append(f"root {root.fingerprint} could not certify then: {e}")
-                continue
-            hard = [r for r in root_v.revocations(None) if r.hard]
-            if hard:
-                reasons.append(_revoked_text(root.fingerprint, hard[0]))
-                continue
-            # (2d) not revoked by the root.
-            rev = _certification_revoked(root_v, signer, uid, sig, now)
-            if rev is not None:
-                revoked_cert = True
-                reasons.append(
-                    f"root {root.fingerprint} revoked its certification of {signer.fingerprint}"
-                    f" ({uid.uid!r}) on {rev.created.isoformat() if rev.created else '?'}"
-                )
-                continue
-            return TrustDecision(
-                True, (root.fingerprint, signer.fingerprint), None, False, tuple(warnings)
-            )
-    if revoked_cert:
-        return TrustDecision(False, (), reasons[-1], True)
-    reason = (
-        reasons[0]
-        if reasons
-        else (f"{signer.fingerprint} is not a trust root and no trust root certified it")
+            return TrustDecision(True, (root.fingerprint, signer.fingerprint))
+    if reasons:
+        return TrustDecision(False, (), revoked or reasons[0], revoked is not None)
+    return TrustDecision(
+        False, (), f"{signer.fingerprint} is not a trust root and no trust root certified it"
     )
-    return TrustDecision(False, (), reason)
-
-
-def _cert(keyring: Keyring, fpr: str) -> Cert:
-    c = keyring.get(fpr)
-    assert c is not None
-    return c
-
-
-def _revoked_text(fpr: str, r: RevocationInfo) -> str:
-    return f"key {fpr} is revoked ({r.reason_name}, {r.created.isoformat()})"

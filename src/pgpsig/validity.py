@@ -1,33 +1,45 @@
-"""Certificate validity: is this key valid, alive, unrevoked and allowed to sign at time T?
+"""The validity engine: is this key valid, alive, unrevoked and allowed to sign (or certify) at T?
 
-This module owns the rules PGPy skips (THREATS.md): self-signatures and user-ID bindings verified,
-subkey bindings (0x18) verified with the primary and 0x19 back-signatures required for signing
-subkeys, key flags, key and signature expiry judged at the signature's own time, and revocations
-(0x20, 0x28, 0x30) verified, hard ones invalidating every signature and soft ones only signatures
-made after them (and only until a newer self-signature re-validates the key, as Sequoia does).
+This module owns every rule PGPy skips (THREATS.md) and is the only place they are written:
+self-signatures and user-ID bindings, subkey bindings (0x18) with 0x19 back-signatures for signing
+subkeys, key flags, key and signature expiry judged at the signature's own time, revocations (0x20,
+0x28, 0x30), designated revokers, and third-party certifications. Every command asks it.
 
-Judgement is always "as of time T under policy P": T and P are arguments, never read from a clock.
-Cryptographic checks of certificate signatures are cached per :class:`CertValidator`, so judging the
-same certificate at many times costs each signature check once.
+A :class:`Judge` is built once per run from a policy, a reference time ("as of", required) and the
+keyring (for designated revokers and certifiers). It is immutable and owns the only cache: one
+:class:`CertView` per certificate, whose questions take only the time a signature was made. Answers
+are values (:class:`KeyVerdict`, :class:`CertificationVerdict`); ``check_*`` wrappers raise for the
+use cases that must stop (sign, certify).
 
-Rules, for a signature by key K of certificate C made at time t:
+Rules, for a signature by key K of certificate C made at time t, judged as of the reference time R:
 
 1. The primary key P passes the key-size policy and was created at or before t.
 2. A *binding* for P is in force at t: the newest self-signature (direct-key 0x1F, or a user-ID
-   certification 0x10-0x13 by P over a user ID not revoked at t) that verifies, has a hashed creation
-   time at or after P's creation and at or before t, is not expired at t, has no critical unknown
-   subpacket, and whose hash the policy accepts for self-signatures at its creation time.
-3. P is alive at t: no key-expiration subpacket in that binding, or P.created + expiry > t.
-4. P is not revoked at t: a verified 0x20 by P (or by a designated revoker whose certificate is in the
-   keyring) with a hard reason (none, 0, 2, or any unknown code) revokes P for all times; a soft
-   reason (1 superseded, 3 retired, 32 user ID no longer valid) revokes it from its creation time on,
-   unless the binding in force at t is newer than the revocation. A revocation counts wherever it
-   sits in the certificate (after a user ID, under a subkey): what it verifies over decides.
+   certification 0x10-0x13 by P over a user ID not revoked at t) that verifies, has one hashed
+   creation time at or after P's creation and at or before t, is not expired at t, has no defect
+   (critical unknown subpacket, malformed time subpacket), and whose hash the policy accepts for
+   self-signatures at its creation time. When every such signature was made after t but P existed,
+   the oldest is taken as in force from P's creation (gpg's grace; FreePBX's mirror key needs it).
+3. P is alive at t. It expires at the *earliest* key-expiration time stated by the self-signatures
+   in force at t: the newest direct-key signature, and the binding of the primary user ID (the user
+   ID whose binding carries the primary-user-ID flag; the newest such) or, when no user ID is marked
+   primary, of every user ID. Within one component the newest signature replaces older ones; across
+   components a signature without an expiration never cancels another's (gpg and Sequoia read
+   direct-key and primary-user-ID expirations this way; the README cites them).
+4. P is not revoked: a verified 0x20 by P, or by a designated revoker whose certificate is in the
+   keyring (named by fingerprint or key ID), wherever it sits in the certificate. A *hard* reason
+   (none, 0, 2, or any unknown code) revokes P for all times, whatever R: a thief chooses the date.
+   A *soft* reason (1 superseded, 3 retired, 32 user ID no longer valid) revokes it from its own
+   creation on, only if made at or before R (not yet known before), and only until a newer
+   self-signature re-validates the key (as Sequoia does).
 5. If K is P: if the binding carries key flags, they include Sign (0x02).
-6. If K is a subkey S: S was created at or before t; a binding 0x18 by P over S is in force at t (rules
-   as in 2); it carries the Sign flag; it holds an embedded 0x19 back-signature by S over (P, S) that
-   verifies, is not expired at t, and whose hash the policy accepts; S is alive at t (expiry from
-   that binding); S is not revoked at t by a 0x28 from P (hard/soft as in 4, wherever it sits).
+6. If K is a subkey S: S was created at or before t; a binding 0x18 by P over S is in force at t (as
+   in 2, without the grace); it carries the Sign flag; it embeds a 0x19 back-signature by S over
+   (P, S) that verifies, is not expired at t, has no defect, and whose hash the policy accepts; S is
+   alive at t (expiry from that binding); S is not revoked by a 0x28 from P (hard/soft as in 4).
+
+A third-party certification of a user ID (rules in :meth:`Judge.certification`) is judged the same
+way for ``check``'s trust decision and for ``key list``.
 """
 
 from __future__ import annotations
@@ -38,18 +50,25 @@ from datetime import datetime, timedelta
 
 from pgpsig._crypto import check_signature
 from pgpsig.errors import CertificateError, PgpsigError, PolicyError
+from pgpsig.keyring import Keyring
 from pgpsig.packets import Cert, Component, PublicKey, Signature
 from pgpsig.policy import Policy, SignatureKind
 
 __all__ = [
     "HARD_REASONS",
     "SOFT_REASONS",
-    "CertValidator",
+    "CertView",
+    "CertificationVerdict",
+    "Judge",
     "KeyExpiredError",
     "KeyRevokedError",
+    "KeyVerdict",
     "RevocationInfo",
     "SigningKeyView",
     "UnboundKeyError",
+    "self_signature_usable",
+    "usable_self_signatures",
+    "verifies_over",
 ]
 
 #: Revocation reasons that only take effect from the revocation's own creation time.
@@ -59,6 +78,7 @@ HARD_REASONS = frozenset({0, 2})
 
 _SIG_FLAG = 0x02
 _CERTIFY_FLAG = 0x01
+_CERTIFICATIONS = range(0x10, 0x14)
 
 
 class KeyExpiredError(CertificateError):
@@ -94,6 +114,12 @@ class RevocationInfo:
             32: "user ID no longer valid",
         }.get(self.code, f"reason code {self.code}")
 
+    def describe(self, what: str) -> str:
+        """``key X is revoked (reason, date): message``."""
+        return f"{what} is revoked ({self.reason_name}, {self.created.isoformat()})" + (
+            f": {self.message}" if self.message else ""
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class SigningKeyView:
@@ -103,6 +129,72 @@ class SigningKeyView:
     key: PublicKey
     binding: Signature
     warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyVerdict:
+    """The state of a key at a time: ``valid``, ``expired``, ``revoked`` or ``invalid``.
+
+    ``binding`` is the self-signature in force (when one is), ``revocation`` the revocation in
+    effect (when ``revoked``), ``reason`` says why it is not valid, ``error`` is the exception the
+    raising wrappers throw.
+    """
+
+    status: str
+    reason: str | None = None
+    binding: Signature | None = None
+    revocation: RevocationInfo | None = None
+    error: PgpsigError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the key is valid."""
+        return self.status == "valid"
+
+    def raise_for_status(self) -> Signature:
+        """The binding when valid; else raise the typed error."""
+        if self.error is not None:
+            raise self.error
+        assert self.binding is not None
+        return self.binding
+
+
+def _verdict(error: PgpsigError, revocation: RevocationInfo | None = None) -> KeyVerdict:
+    status = (
+        "revoked"
+        if isinstance(error, KeyRevokedError)
+        else "expired"
+        if isinstance(error, KeyExpiredError)
+        else "invalid"
+    )
+    return KeyVerdict(status, str(error), None, revocation, error)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificationVerdict:
+    """A third-party certification of one user ID, judged as of the reference time.
+
+    ``status``: ``valid``; ``revoked`` (its issuer revoked it with a 0x30 made after it and at or
+    before the reference time); ``expired``; ``policy`` (hash not accepted); ``malformed`` (no single
+    creation time, a critical unknown or malformed subpacket); ``future`` (made after the reference
+    time: it did not exist then); ``issuer-revoked`` (the issuer is hard-revoked, or was revoked when
+    it certified); ``issuer-invalid`` (the issuer could not certify then: expired, not yet valid, no
+    Certify flag); ``uid-invalid`` (the user ID is not bound, or its owner revoked it); ``bad`` (does
+    not verify with any candidate issuer); ``unverified`` (no issuer in the keyring). ``issuer`` is the issuer's fingerprint when known, else its hint.
+    """
+
+    issuer: str
+    user_id: str
+    created: datetime | None
+    status: str
+    reason: str | None = None
+    trust: tuple[int, int] | None = None
+    revocation: Signature | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the certification counts."""
+        return self.status == "valid"
 
 
 def _is_hard(sig: Signature) -> bool:
@@ -124,142 +216,367 @@ def _revocation_info(sig: Signature) -> RevocationInfo:
     )
 
 
-class CertValidator:
-    """Judges one certificate under one policy, at any time, caching signature checks.
+def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
+    """Whether ``sig`` by ``signer`` verifies over ``prefix`` (the signed key and component bytes).
 
-    ``lookup`` finds other certificates by fingerprint (for designated revokers); it may be None.
-    ``reference_time``, when given, hides revocations made after it: judging "as of" a past time
-    ignores what happened later.
+    The one cryptographic check of a certificate signature; no other rule is applied. Readers that
+    sort a certificate's packets (``key import``, revocation files) use it directly.
+    """
+    try:
+        h = sig.new_hash()
+        h.update(prefix)
+        h.update(sig.trailer())
+        check_signature(signer, sig, h.digest())
+    except PgpsigError:
+        return False
+    return True
+
+
+_Verify = Callable[[Signature, PublicKey, bytes], bool]
+
+
+def self_signature_usable(
+    sig: Signature,
+    signer: PublicKey,
+    prefix: bytes,
+    not_before: datetime,
+    *,
+    policy: Policy,
+    verify: _Verify = verifies_over,
+) -> bool:
+    """Whether a self-signature is usable at all.
+
+    It has one creation time, not before ``not_before``; no defect; a hash the policy accepts for
+    self-signatures at its creation; and it verifies.
+    """
+    created = sig.created
+    if created is None or sig.created_count != 1 or created < not_before:
+        return False
+    if sig.defect() is not None:
+        return False
+    try:
+        policy.check_hash(sig.hash_algorithm, kind=SignatureKind.SELF, at=created)
+    except PolicyError:
+        return False
+    return verify(sig, signer, prefix)
+
+
+def usable_self_signatures(
+    cert: Cert, policy: Policy, verify: _Verify = verifies_over
+) -> list[tuple[Signature, Component | None]]:
+    """Every usable self-signature over the primary: direct-key (with None) and user-ID bindings."""
+    p = cert.primary
+    out: list[tuple[Signature, Component | None]] = []
+    for sig in cert.direct:
+        if (
+            sig.sig_type == 0x1F
+            and sig.may_be_issued_by(p)
+            and self_signature_usable(
+                sig, p, p.hash_prefix(), p.created, policy=policy, verify=verify
+            )
+        ):
+            out.append((sig, None))
+    for comp in (*cert.uids, *cert.uats):
+        prefix = p.hash_prefix() + comp.hash_prefix()
+        for sig in comp.signatures:
+            if (
+                sig.sig_type in _CERTIFICATIONS
+                and sig.may_be_issued_by(p)
+                and self_signature_usable(sig, p, prefix, p.created, policy=policy, verify=verify)
+            ):
+                out.append((sig, comp))
+    return out
+
+
+class Judge:
+    """Judges certificates under one policy as of one reference time; owns the only cache.
+
+    Args:
+        policy: Which hashes and key sizes are acceptable, and the clock skew.
+        as_of: The reference time (timezone-aware): what is known then is what counts.
+        keyring: Where designated revokers and certifiers are found (None: nowhere).
     """
 
-    def __init__(
-        self,
-        cert: Cert,
-        policy: Policy,
-        lookup: Callable[[str], Cert | None] | None = None,
-        *,
-        reference_time: datetime | None = None,
-    ) -> None:
-        self.cert = cert
-        self.policy = policy
-        self._lookup = lookup
-        #: Revocations made after this time are not yet known (``--at`` replays an old check).
-        self.reference_time = reference_time
-        self._cache: dict[tuple[int, int, bytes], bool] = {}
-        # Derived facts, computed once per shape of the certificate (a flooded certificate must
-        # not cost a scan of every signature for every signature: that was quadratic).
-        self._uid_revoked: dict[int, tuple[int, datetime | None]] = {}
-        self._self_sigs: tuple[tuple[int, ...], list[tuple[Signature, Component | None]]] | None
-        self._self_sigs = None
-        self._revokers_of: tuple[tuple[int, ...], frozenset[str]] | None = None
+    __slots__ = ("_keyring", "_views", "as_of", "policy")
 
-    # -- signature checks over certificate components -----------------------------------------
+    def __init__(self, policy: Policy, as_of: datetime, keyring: Keyring | None = None) -> None:
+        if as_of.tzinfo is None or as_of.utcoffset() is None:
+            raise ValueError("the reference time must be a timezone-aware datetime")
+        self.policy = policy
+        self.as_of = as_of
+        self._keyring = keyring
+        self._views: dict[int, CertView] = {}
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if hasattr(self, name):
+            raise AttributeError(f"Judge.{name} cannot change: build another judge")
+        object.__setattr__(self, name, value)
+
+    def __reduce__(self) -> tuple[type[Judge], tuple[Policy, datetime, Keyring | None]]:
+        # A judge sent to a worker process starts with an empty cache (its keys are object ids).
+        return (Judge, (self.policy, self.as_of, self._keyring))
+
+    @property
+    def keyring(self) -> Keyring | None:
+        """The certificates this judge looks others up in."""
+        return self._keyring
+
+    def lookup(self, fingerprint: str) -> Cert | None:
+        """A certificate of the keyring by primary fingerprint."""
+        return self._keyring.get(fingerprint) if self._keyring is not None else None
+
+    def view(self, cert: Cert) -> CertView:
+        """The (cached) view of ``cert``."""
+        v = self._views.get(id(cert))
+        if v is None or v.cert is not cert:
+            v = self._views[id(cert)] = CertView(self, cert)
+        return v
+
+    def issuer_candidates(self, sig: Signature, exclude: Cert | None = None) -> list[Cert]:
+        """Certificates of the keyring whose *primary* key the issuer hints name."""
+        if self._keyring is None:
+            return []
+        out: list[Cert] = []
+        for c, k in self._keyring.candidates(sig.issuer_fingerprints, sig.issuer_key_ids):
+            if k is c.primary and c is not exclude and c not in out:
+                out.append(c)
+        return out
+
+    def certification(self, cert: Cert, uid: Component, sig: Signature) -> CertificationVerdict:
+        """Judge a third-party certification ``sig`` of ``uid`` of ``cert``, as of the reference time.
+
+        In order: an issuer among the keyring's primary keys named by the hints (``unverified``)
+        for which it verifies (``bad``); made at or before the reference time (``future``); one
+        creation time, no defect (``malformed``); alive (``expired``); hash accepted for
+        certifications at its creation time (``policy``); the issuer could certify when it made it
+        and is not hard-revoked (``issuer-invalid``, ``issuer-revoked``); the user ID is bound by its
+        owner and not revoked by it at the reference time (``uid-invalid``); not revoked by its issuer
+        with a 0x30 over the same user ID made at or after it and known at the reference time,
+        wherever that revocation sits (``revoked``).
+        """
+        created = sig.created
+        hint = sig.issuer_fingerprints[0] if sig.issuer_fingerprints else sig.issuer_hint
+
+        def out(
+            issuer: str, status: str, reason: str | None = None, **kw: object
+        ) -> CertificationVerdict:
+            return CertificationVerdict(
+                issuer,
+                uid.uid,
+                created,
+                status,
+                reason,
+                sig.trust,
+                **kw,  # type: ignore[arg-type]
+            )
+
+        issuers = self.issuer_candidates(sig, exclude=cert)
+        if not issuers:
+            return out(hint, "unverified", f"certifier {hint} is not in the keyring")
+        prefix = cert.primary.hash_prefix() + uid.hash_prefix()
+        own = self.view(cert)
+        issuer = next((c for c in issuers if own.verify_over(sig, c.primary, prefix)), None)
+        if issuer is None:
+            return out(issuers[0].fingerprint, "bad", f"certification by {hint} does not verify")
+        fpr = issuer.fingerprint
+        if created is not None and created > self.as_of + self.policy.clock_skew:
+            return out(fpr, "future", f"certification by {fpr} made after the reference time")
+        defect = sig.defect()
+        if created is None or sig.created_count != 1 or defect is not None:
+            why = defect or "no single hashed creation time"
+            return out(fpr, "malformed", f"certification by {fpr} has a {why}")
+        if not sig.alive_at(self.as_of):
+            return out(fpr, "expired", f"certification by {fpr} expired")
+        try:
+            self.policy.check_hash(sig.hash_algorithm, kind=SignatureKind.CERTIFICATION, at=created)
+        except PolicyError as e:
+            return out(fpr, "policy", f"certification by {fpr}: {e}")
+        iv = self.view(issuer)
+        then = iv.certifier(created)
+        if then.status == "revoked":
+            return out(
+                fpr, "issuer-revoked", f"certifier {fpr} could not certify then: {then.reason}"
+            )
+        if not then.ok:
+            return out(
+                fpr, "issuer-invalid", f"certifier {fpr} could not certify then: {then.reason}"
+            )
+        hard = iv.hard_revocation()
+        if hard is not None:
+            return out(fpr, "issuer-revoked", hard.describe(f"key {fpr}"))
+        if not own.uid_bound(uid, self.as_of):
+            return out(
+                fpr,
+                "uid-invalid",
+                f"user ID {uid.uid!r} of {cert.fingerprint} is not bound by a valid self-signature"
+                " or was revoked by its owner",
+            )
+        rev = own.certification_revocation(uid, issuer.primary, created)
+        if rev is not None:
+            made = rev.created.isoformat() if rev.created else "?"
+            return out(
+                fpr,
+                "revoked",
+                f"{fpr} revoked its certification of {cert.fingerprint} ({uid.uid!r}) on {made}",
+                revocation=rev,
+            )
+        return out(fpr, "valid")
+
+
+class CertView:
+    """One certificate as a :class:`Judge` sees it: questions take the time a signature was made.
+
+    Signature checks and derived facts are cached here, per shape of the certificate (a flooded
+    certificate must not cost a scan of every signature for every signature).
+    """
+
+    def __init__(self, judge: Judge, cert: Cert) -> None:
+        self.judge = judge
+        self.cert = cert
+        self.policy = judge.policy
+        self._cache: dict[tuple[int, int, bytes], bool] = {}
+        self._memo: dict[object, tuple[tuple[int, ...], object]] = {}
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _shape(self) -> tuple[int, ...]:
+        c = self.cert
+        return (
+            len(c.direct),
+            *(len(x.signatures) for x in (*c.uids, *c.uats, *c.subkeys, *c.unparsed)),
+            len(c.uids),
+            len(c.subkeys),
+        )
+
+    def _memoized(self, key: object, make: Callable[[], object]) -> object:
+        shape = self._shape()
+        hit = self._memo.get(key)
+        if hit is None or hit[0] != shape:
+            hit = (shape, make())
+            self._memo[key] = hit
+        return hit[1]
 
     def _verified(
         self, sig: Signature, signer: PublicKey, prefix: bytes, *, cache: bool = True
     ) -> bool:
-        """True if ``sig`` by ``signer`` verifies over ``prefix``.
+        """:func:`verifies_over`, cached by object identity and prefix.
 
-        Cached by the identity of the signature and key objects and by ``prefix`` (one signature
-        may be tried over several components). ``cache=False`` for short-lived signature objects
-        (embedded signatures are parsed anew on each access: a freed object's id can be reused).
+        ``cache=False`` for short-lived signature objects (embedded signatures are parsed anew on
+        each access: a freed object's id can be reused).
         """
         k = (id(sig), id(signer), prefix)
         hit = self._cache.get(k) if cache else None
         if hit is not None:
             return hit
-        ok = False
-        try:
-            h = sig.new_hash()
-            h.update(prefix)
-            h.update(sig.trailer())
-            check_signature(signer, sig, h.digest())
-            ok = True
-        except PgpsigError:
-            ok = False
+        ok = verifies_over(sig, signer, prefix)
         if cache:
             self._cache[k] = ok
         return ok
 
+    def verify_over(self, sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
+        """Check ``sig`` by ``signer`` over ``prefix`` (cached); no other rule is applied."""
+        return self._verified(sig, signer, prefix)
+
     def _self_sig_ok(
         self, sig: Signature, signer: PublicKey, prefix: bytes, not_before: datetime
     ) -> bool:
-        """A self-signature usable at all: well formed, policy-acceptable, verifies."""
-        created = sig.created
-        if created is None or sig.created_count != 1 or created < not_before:
-            return False
-        if sig.critical_unknown() is not None:
-            return False
-        try:
-            self.policy.check_hash(sig.hash_algorithm, kind=SignatureKind.SELF, at=created)
-        except PolicyError:
-            return False
-        return self._verified(sig, signer, prefix)
+        return self_signature_usable(
+            sig, signer, prefix, not_before, policy=self.policy, verify=self._verified
+        )
 
-    def _issued_by(self, sig: Signature, key: PublicKey) -> bool:
-        """Whether ``sig``'s issuer hints allow ``key`` (no hints: allowed, the check decides)."""
-        fprs = sig.issuer_fingerprints
-        if fprs:
-            return key.fingerprint in fprs
-        kids = sig.issuer_key_ids
-        return not kids or key.key_id in kids
+    def placed_anywhere(self, sig_type: int) -> list[Signature]:
+        """Signatures of ``sig_type`` wherever they sit in the certificate.
 
-    # -- primary key ------------------------------------------------------------------------------
+        A revocation is judged by what it verifies over, not by where it was found: a key
+        revocation after a user ID, a subkey revocation under another subkey, a certification
+        revocation in the direct-key area (as keyservers and careless merges leave them) still
+        count, as Sequoia and gpg's import decide. Signatures after a component pgpsig could not
+        parse are kept there (:attr:`Cert.unparsed`) and count too.
+        """
+        c = self.cert
+        comps = (*c.uids, *c.uats, *c.subkeys, *c.unparsed)
+        return [
+            sig
+            for sig in (*c.direct, *(s for x in comps for s in x.signatures))
+            if sig.sig_type == sig_type
+        ]
 
-    def _uid_revoked_at(self, uid: Component, at: datetime) -> bool:
-        """Whether a verified self-revocation (0x30) of ``uid`` was made at or before ``at``."""
-        hit = self._uid_revoked.get(id(uid))
-        if hit is None or hit[0] != len(uid.signatures):
-            hit = (len(uid.signatures), self._earliest_uid_revocation(uid))
-            self._uid_revoked[id(uid)] = hit
-        return hit[1] is not None and hit[1] <= at
+    # -- user IDs -----------------------------------------------------------------------------
 
-    def _earliest_uid_revocation(self, uid: Component) -> datetime | None:
+    def _uid_revocation_times(self) -> dict[int, datetime]:
+        """Earliest verified self-revocation (0x30 by P) of each user ID/attribute, by id()."""
         p = self.cert.primary
-        prefix = p.hash_prefix() + uid.hash_prefix()
-        candidates = []
-        for sig in uid.signatures:
-            if sig.sig_type != 0x30 or not self._issued_by(sig, p):
-                continue
+        revs = [s for s in self.placed_anywhere(0x30) if s.created and s.may_be_issued_by(p)]
+        revs.sort(key=lambda s: s.created or p.created)
+        out: dict[int, datetime] = {}
+        for comp in (*self.cert.uids, *self.cert.uats):
+            prefix = p.hash_prefix() + comp.hash_prefix()
+            for sig in revs:
+                if sig.created is not None and self._verified(sig, p, prefix):
+                    out[id(comp)] = sig.created
+                    break
+        return out
+
+    def uid_revoked_at(self, uid: Component, at: datetime) -> bool:
+        """Whether the owner revoked ``uid`` (a verified 0x30 by P) at or before ``at``."""
+        times = self._memoized("uid-revocations", self._uid_revocation_times)
+        assert isinstance(times, dict)
+        t = times.get(id(uid))
+        return t is not None and t <= at
+
+    def uid_bound(self, uid: Component, at: datetime) -> bool:
+        """A usable self-signature binds ``uid`` at ``at`` and its owner has not revoked it."""
+        if self.uid_revoked_at(uid, at):
+            return False
+        return any(
+            comp is uid and sig.created is not None and sig.created <= at and sig.alive_at(at)
+            for sig, comp in self.self_signatures()
+        )
+
+    def bound_components(self) -> set[int]:
+        """The ``id()`` of each user ID and attribute with at least one usable self-signature."""
+        return {id(c) for _, c in self.self_signatures() if c is not None}
+
+    def certification_revocation(
+        self, uid: Component, issuer: PublicKey, made: datetime
+    ) -> Signature | None:
+        """A verified 0x30 by ``issuer`` over ``uid`` made at or after ``made`` and known at R."""
+        prefix = self.cert.primary.hash_prefix() + uid.hash_prefix()
+        limit = self.judge.as_of + self.policy.clock_skew
+        for sig in self.placed_anywhere(0x30):
             created = sig.created
-            if created is not None:
-                candidates.append((created, sig))
-        candidates.sort(key=lambda c: c[0])
-        for created, sig in candidates:
-            if self._verified(sig, p, prefix):
-                return created
+            if created is None or created < made or created > limit:
+                continue
+            if sig.may_be_issued_by(issuer) and self._verified(sig, issuer, prefix):
+                return sig
         return None
+
+    # -- primary key --------------------------------------------------------------------------
 
     def self_signatures(self) -> list[tuple[Signature, Component | None]]:
         """Every usable self-signature over the primary: direct-key and user-ID bindings."""
-        shape = (
-            len(self.cert.direct),
-            *(len(c.signatures) for c in (*self.cert.uids, *self.cert.uats)),
-        )
-        if self._self_sigs is None or self._self_sigs[0] != shape:
-            self._self_sigs = (shape, self._find_self_signatures())
-        return list(self._self_sigs[1])
+        found = self._memoized("self-signatures", self._find_self_signatures)
+        assert isinstance(found, list)
+        return list(found)
 
     def _find_self_signatures(self) -> list[tuple[Signature, Component | None]]:
-        p = self.cert.primary
-        out: list[tuple[Signature, Component | None]] = []
-        for sig in self.cert.direct:
-            if (
-                sig.sig_type == 0x1F
-                and self._issued_by(sig, p)
-                and self._self_sig_ok(sig, p, p.hash_prefix(), p.created)
-            ):
-                out.append((sig, None))
-        for comp in (*self.cert.uids, *self.cert.uats):
-            prefix = p.hash_prefix() + comp.hash_prefix()
-            for sig in comp.signatures:
-                if (
-                    0x10 <= sig.sig_type <= 0x13
-                    and self._issued_by(sig, p)
-                    and self._self_sig_ok(sig, p, prefix, p.created)
-                ):
-                    out.append((sig, comp))
-        return out
+        return usable_self_signatures(self.cert, self.policy, self._verified)
+
+    def _in_force(self, at: datetime) -> dict[int, Signature]:
+        """The newest usable self-signature of each component (0 for direct-key) in force at ``at``."""
+        best: dict[int, Signature] = {}
+        for sig, comp in self.self_signatures():
+            created = sig.created
+            assert created is not None
+            if created > at or not sig.alive_at(at):
+                continue
+            if comp is not None and self.uid_revoked_at(comp, at):
+                continue
+            k = 0 if comp is None else id(comp)
+            have = best.get(k)
+            if have is None or created > (have.created or created):
+                best[k] = sig
+        return best
 
     def primary_binding(self, at: datetime) -> tuple[Signature, bool]:
         """The self-signature in force for the primary key at ``at``, and whether it is backdated.
@@ -272,97 +589,108 @@ class CertValidator:
         Raises:
             UnboundKeyError: none is in force.
         """
-        best: Signature | None = None
-        oldest_later: Signature | None = None
-        for sig, comp in self.self_signatures():
-            created = sig.created
-            assert created is not None
-            if comp is not None and self._uid_revoked_at(comp, max(at, created)):
-                continue
-            if created > at:
-                if oldest_later is None or created < (oldest_later.created or created):
-                    oldest_later = sig
-                continue
-            if not sig.alive_at(at):
-                continue
-            if best is None or created > (best.created or created):
-                best = sig
-        if best is not None:
-            return best, False
-        if oldest_later is not None and self.cert.primary.created <= at:
-            return oldest_later, True
+        in_force = self._in_force(at)
+        if in_force:
+            return max(in_force.values(), key=lambda s: s.created or at), False
+        later = [
+            sig
+            for sig, comp in self.self_signatures()
+            if sig.created is not None
+            and sig.created > at
+            and not (comp is not None and self.uid_revoked_at(comp, sig.created))
+        ]
+        if later and self.cert.primary.created <= at:
+            return min(later, key=lambda s: s.created or at), True
         raise UnboundKeyError(
             f"certificate {self.cert.fingerprint} has no valid self-signature "
             f"in force at {at.isoformat()}"
         )
 
-    def _placed_anywhere(self, sig_type: int) -> list[Signature]:
-        """Signatures of ``sig_type`` wherever they sit in the certificate.
-
-        A revocation is judged by what it verifies over, not by where it was found: a key
-        revocation after a user ID, or a subkey revocation under another subkey (as keyservers
-        and careless merges leave them), still revokes, as Sequoia and gpg's import decide.
-        """
-        comps = (*self.cert.uids, *self.cert.uats, *self.cert.subkeys)
-        return [
-            sig
-            for sig in (*self.cert.direct, *(s for c in comps for s in c.signatures))
-            if sig.sig_type == sig_type
+    def primary_expiry(self, at: datetime) -> datetime | None:
+        """When the primary key expires, as the self-signatures in force at ``at`` state (rule 3)."""
+        p = self.cert.primary
+        in_force = self._in_force(at)
+        if not in_force:
+            try:
+                binding, _ = self.primary_binding(at)
+            except UnboundKeyError:
+                return None
+            stating = [binding]
+        else:
+            uid_ids = {id(c) for c in self.cert.uids}
+            direct = in_force.get(0)
+            uid_sigs = [(k, s) for k, s in in_force.items() if k in uid_ids]
+            primary = [s for _, s in uid_sigs if s.primary_user_id]
+            if primary:
+                chosen = [max(primary, key=lambda s: s.created or at)]
+            else:
+                chosen = [s for _, s in uid_sigs]
+            stating = ([direct] if direct is not None else []) + chosen
+            if not stating:  # only user attributes bind the key
+                stating = list(in_force.values())
+        ends = [
+            p.created + timedelta(seconds=s.key_expires_after)
+            for s in stating
+            if s.key_expires_after is not None
         ]
+        return min(ends, default=None)
 
     def revocations(self, target: PublicKey | None = None) -> list[RevocationInfo]:
-        """Verified revocations of the primary key (``target`` None) or of a subkey."""
+        """Verified revocations of the primary key (``target`` None) or of a subkey, known at R.
+
+        Hard revocations count whenever they are dated; soft ones only if made at or before the
+        reference time (a retirement announced later was not known then).
+        """
+        got = self._memoized(
+            ("revocations", None if target is None else id(target)),
+            lambda: self._find_revocations(target),
+        )
+        assert isinstance(got, list)
+        limit = self.judge.as_of + self.policy.clock_skew
+        return [r for r in got if r.hard or r.created <= limit]
+
+    def _find_revocations(self, target: PublicKey | None) -> list[RevocationInfo]:
         p = self.cert.primary
         out: list[RevocationInfo] = []
         if target is None:
-            for sig in self._placed_anywhere(0x20):
-                if sig.created is None or self._after_reference(sig):
+            for sig in self.placed_anywhere(0x20):
+                if sig.created is None or sig.created_count != 1:
                     continue
                 if (
-                    self._issued_by(sig, p) and self._verified(sig, p, p.hash_prefix())
+                    sig.may_be_issued_by(p) and self._verified(sig, p, p.hash_prefix())
                 ) or self._designated_revoker_ok(sig):
                     out.append(_revocation_info(sig))
             return out
         if not any(comp.key is target for comp in self.cert.subkeys):
             return out
         prefix = p.hash_prefix() + target.hash_prefix()
-        for sig in self._placed_anywhere(0x28):
-            if sig.created is None or self._after_reference(sig):
+        for sig in self.placed_anywhere(0x28):
+            if sig.created is None or sig.created_count != 1:
                 continue
-            if self._issued_by(sig, p) and self._verified(sig, p, prefix):
+            if sig.may_be_issued_by(p) and self._verified(sig, p, prefix):
                 out.append(_revocation_info(sig))
         return out
 
-    def _after_reference(self, sig: Signature) -> bool:
-        created = sig.created
-        return (
-            self.reference_time is not None
-            and created is not None
-            and created > self.reference_time + self.policy.clock_skew
-        )
+    def hard_revocation(self) -> RevocationInfo | None:
+        """A hard revocation of the primary key, if any."""
+        return next((r for r in self.revocations(None) if r.hard), None)
 
     def _revokers(self) -> frozenset[str]:
-        """Designated revokers named by the usable self-signatures (computed once per shape)."""
-        sigs = self.self_signatures()
-        assert self._self_sigs is not None
-        if self._revokers_of is None or self._revokers_of[0] != self._self_sigs[0]:
-            allowed: set[str] = set()
-            for s, _ in sigs:
-                allowed.update(s.revocation_keys)
-            self._revokers_of = (self._self_sigs[0], frozenset(allowed))
-        return self._revokers_of[1]
+        """Designated revokers named by the usable self-signatures."""
+        out: set[str] = set()
+        for s, _ in self.self_signatures():
+            out.update(s.revocation_keys)
+        return frozenset(out)
 
     def _designated_revoker_ok(self, sig: Signature) -> bool:
-        if self._lookup is None:
-            return False
-        allowed = self._revokers()
-        for fpr in sig.issuer_fingerprints:
-            if fpr not in allowed:
+        """``sig`` was made by a designated revoker (named by fingerprint or key ID) and verifies."""
+        for fpr in self._revokers():
+            other = self.judge.lookup(fpr)
+            if other is None or not sig.may_be_issued_by(other.primary):
                 continue
-            other = self._lookup(fpr)
-            if other is not None and self._verified(
-                sig, other.primary, self.cert.primary.hash_prefix()
-            ):
+            if not (sig.issuer_fingerprints or sig.issuer_key_ids):
+                continue  # no hint at all: a revoker must name itself
+            if self._verified(sig, other.primary, self.cert.primary.hash_prefix()):
                 return True
         return False
 
@@ -379,8 +707,39 @@ class CertValidator:
                 return r
         return None
 
+    def primary_state(self, at: datetime) -> KeyVerdict:
+        """Rules 1-4 for the primary key at ``at``."""
+        p = self.cert.primary
+        try:
+            self.policy.check_key(p)
+        except PolicyError as e:
+            return _verdict(e)
+        if p.created > at:
+            return _verdict(
+                UnboundKeyError(
+                    f"key {p.fingerprint} was created {p.created.isoformat()}, "
+                    f"after {at.isoformat()}"
+                )
+            )
+        try:
+            binding, backdated = self.primary_binding(at)
+        except UnboundKeyError as e:
+            rev = self.hard_revocation()
+            if rev is not None:  # a hard revocation outranks a missing binding
+                return _verdict(KeyRevokedError(rev.describe(f"key {p.fingerprint}")), rev)
+            return _verdict(e)
+        bcreated = p.created if backdated else binding.created
+        assert bcreated is not None
+        rev = self._revoked_at(self.revocations(None), bcreated, at)
+        if rev is not None:
+            return _verdict(KeyRevokedError(rev.describe(f"key {p.fingerprint}")), rev)
+        end = self.primary_expiry(at)
+        if end is not None and end <= at:
+            return _verdict(KeyExpiredError(f"key {p.fingerprint} expired {end.isoformat()}"))
+        return KeyVerdict("valid", None, binding)
+
     def check_primary(self, at: datetime) -> Signature:
-        """Rules 1-4 for the primary key at ``at``; return the binding in force.
+        """:meth:`primary_state`, raising: the binding in force.
 
         Raises:
             PolicyError: the primary key is too weak.
@@ -388,29 +747,26 @@ class CertValidator:
             KeyExpiredError: expired at ``at``.
             KeyRevokedError: revoked at ``at``.
         """
-        p = self.cert.primary
-        self.policy.check_key(p)
-        if p.created > at:
-            raise UnboundKeyError(
-                f"key {p.fingerprint} was created {p.created.isoformat()}, after {at.isoformat()}"
-            )
-        binding, backdated = self.primary_binding(at)
-        bcreated = p.created if backdated else binding.created
-        assert bcreated is not None
-        rev = self._revoked_at(self.revocations(None), bcreated, at)
-        if rev is not None:
-            raise KeyRevokedError(
-                f"key {p.fingerprint} is revoked ({rev.reason_name}, {rev.created.isoformat()})"
-                + (f": {rev.message}" if rev.message else "")
-            )
-        exp = binding.key_expires_after
-        if exp is not None and p.created + timedelta(seconds=exp) <= at:
-            raise KeyExpiredError(
-                f"key {p.fingerprint} expired {(p.created + timedelta(seconds=exp)).isoformat()}"
-            )
-        return binding
+        return self.primary_state(at).raise_for_status()
 
-    # -- subkeys ------------------------------------------------------------------------------------
+    def certifier(self, at: datetime) -> KeyVerdict:
+        """Rules 1-4 plus the Certify flag (when key flags are present), at ``at``."""
+        state = self.primary_state(at)
+        if not state.ok:
+            return state
+        assert state.binding is not None
+        flags = state.binding.key_flags
+        if flags is not None and not flags & _CERTIFY_FLAG:
+            return _verdict(
+                UnboundKeyError(f"key {self.cert.fingerprint} is not allowed to certify")
+            )
+        return state
+
+    def can_certify(self, at: datetime) -> Signature:
+        """:meth:`certifier`, raising (see :meth:`check_primary`)."""
+        return self.certifier(at).raise_for_status()
+
+    # -- subkeys ------------------------------------------------------------------------------
 
     def subkey_binding(self, comp: Component, at: datetime) -> Signature:
         """The subkey binding (0x18) in force for ``comp`` at ``at``.
@@ -424,7 +780,7 @@ class CertValidator:
         prefix = p.hash_prefix() + s.hash_prefix()
         best: Signature | None = None
         for sig in comp.signatures:
-            if sig.sig_type != 0x18 or not self._issued_by(sig, p):
+            if sig.sig_type != 0x18 or not sig.may_be_issued_by(p):
                 continue
             if not self._self_sig_ok(sig, p, prefix, s.created):
                 continue
@@ -450,7 +806,7 @@ class CertValidator:
             created = emb.created
             if emb.sig_type != 0x19 or created is None or not emb.alive_at(at):
                 continue
-            if emb.critical_unknown() is not None:
+            if emb.defect() is not None:
                 continue
             try:
                 self.policy.check_hash(emb.hash_algorithm, kind=SignatureKind.SELF, at=created)
@@ -460,8 +816,74 @@ class CertValidator:
                 return True
         return False
 
+    def subkey_state(self, comp: Component, at: datetime, *, signing: bool) -> KeyVerdict:
+        """Rule 6 for a subkey at ``at`` (the primary's state first); ``signing`` asks for Sign."""
+        primary = self.primary_state(at)
+        if not primary.ok:
+            return primary
+        key = comp.key
+        assert key is not None
+        try:
+            self.policy.check_key(key)
+        except PolicyError as e:
+            return _verdict(e)
+        if key.created > at:
+            return _verdict(
+                UnboundKeyError(
+                    f"subkey {key.fingerprint} was created {key.created.isoformat()}, "
+                    f"after {at.isoformat()}"
+                )
+            )
+        try:
+            sb = self.subkey_binding(comp, at)
+        except UnboundKeyError as e:
+            return _verdict(e)
+        if signing:
+            flags = sb.key_flags
+            if flags is None or not flags & _SIG_FLAG:
+                return _verdict(
+                    UnboundKeyError(f"subkey {key.fingerprint} is not bound as a signing key")
+                )
+            if not self._back_signature_ok(sb, comp, at):
+                return _verdict(
+                    UnboundKeyError(
+                        f"signing subkey {key.fingerprint} has no valid primary-key "
+                        "back-signature (0x19)"
+                    )
+                )
+        assert sb.created is not None
+        rev = self._revoked_at(self.revocations(key), sb.created, at)
+        if rev is not None:
+            return _verdict(KeyRevokedError(rev.describe(f"subkey {key.fingerprint}")), rev)
+        exp = sb.key_expires_after
+        if exp is not None and key.created + timedelta(seconds=exp) <= at:
+            end = key.created + timedelta(seconds=exp)
+            return _verdict(KeyExpiredError(f"subkey {key.fingerprint} expired {end.isoformat()}"))
+        return KeyVerdict("valid", None, sb)
+
+    def signing_key(self, key: PublicKey, at: datetime) -> KeyVerdict:
+        """All rules for ``key`` (the primary or one of its subkeys) making a data signature at ``at``."""
+        p = self.cert.primary
+        if key is p:
+            state = self.primary_state(at)
+            if not state.ok:
+                return state
+            assert state.binding is not None
+            flags = state.binding.key_flags
+            if flags is not None and not flags & _SIG_FLAG:
+                return _verdict(
+                    UnboundKeyError(f"key {p.fingerprint} is not allowed to sign (key flags)")
+                )
+            return state
+        comp = next((c for c in self.cert.subkeys if c.key is key), None)
+        if comp is None:
+            return _verdict(
+                UnboundKeyError(f"key {key.fingerprint} is not part of {p.fingerprint}")
+            )
+        return self.subkey_state(comp, at, signing=True)
+
     def check_signing_key(self, key: PublicKey, at: datetime) -> SigningKeyView:
-        """All rules for ``key`` (the primary or one of its subkeys) making a data signature at ``at``.
+        """:meth:`signing_key`, raising.
 
         Raises:
             PolicyError: a key is too weak.
@@ -469,56 +891,26 @@ class CertValidator:
             KeyExpiredError: the primary or the subkey had expired at ``at``.
             KeyRevokedError: the primary or the subkey was revoked at ``at``.
         """
-        binding = self.check_primary(at)
-        p = self.cert.primary
-        if key is p:
-            flags = binding.key_flags
-            if flags is not None and not flags & _SIG_FLAG:
-                raise UnboundKeyError(f"key {p.fingerprint} is not allowed to sign (key flags)")
-            return SigningKeyView(self.cert, p, binding, ())
-        comp = next((c for c in self.cert.subkeys if c.key is key), None)
-        if comp is None:
-            raise UnboundKeyError(f"key {key.fingerprint} is not part of {p.fingerprint}")
-        self.policy.check_key(key)
-        if key.created > at:
-            raise UnboundKeyError(
-                f"subkey {key.fingerprint} was created {key.created.isoformat()}, after {at.isoformat()}"
-            )
-        sb = self.subkey_binding(comp, at)
-        flags = sb.key_flags
-        if flags is None or not flags & _SIG_FLAG:
-            raise UnboundKeyError(f"subkey {key.fingerprint} is not bound as a signing key")
-        if not self._back_signature_ok(sb, comp, at):
-            raise UnboundKeyError(
-                f"signing subkey {key.fingerprint} has no valid primary-key back-signature (0x19)"
-            )
-        assert sb.created is not None
-        rev = self._revoked_at(self.revocations(key), sb.created, at)
-        if rev is not None:
-            raise KeyRevokedError(
-                f"subkey {key.fingerprint} is revoked ({rev.reason_name}, {rev.created.isoformat()})"
-                + (f": {rev.message}" if rev.message else "")
-            )
-        exp = sb.key_expires_after
-        if exp is not None and key.created + timedelta(seconds=exp) <= at:
-            raise KeyExpiredError(
-                f"subkey {key.fingerprint} expired {(key.created + timedelta(seconds=exp)).isoformat()}"
-            )
-        return SigningKeyView(self.cert, key, sb, ())
+        binding = self.signing_key(key, at).raise_for_status()
+        return SigningKeyView(self.cert, key, binding, ())
 
-    def can_certify(self, at: datetime) -> Signature:
-        """Rules 1-4 plus the Certify flag (when key flags are present), for a certifier at ``at``.
+    def signing_keys(self, at: datetime) -> tuple[list[PublicKey], list[str]]:
+        """Keys that may sign at ``at``, in the order a signer prefers them, and why others may not.
 
-        Raises:
-            CertificateError: the primary key may not certify at ``at`` (or any error of
-                :meth:`check_primary`).
+        The order: signing subkeys, newest first, then the primary key (as gpg and Sequoia choose).
         """
-        binding = self.check_primary(at)
-        flags = binding.key_flags
-        if flags is not None and not flags & _CERTIFY_FLAG:
-            raise UnboundKeyError(f"key {self.cert.fingerprint} is not allowed to certify")
-        return binding
-
-    def verify_over(self, sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
-        """Check ``sig`` by ``signer`` over ``prefix`` (cached); for certifications by other keys."""
-        return self._verified(sig, signer, prefix)
+        keys = sorted(
+            (k for k, c in self.cert.all_keys() if c is not None),
+            key=lambda k: k.created,
+            reverse=True,
+        )
+        keys.append(self.cert.primary)
+        usable: list[PublicKey] = []
+        problems: list[str] = []
+        for key in keys:
+            v = self.signing_key(key, at)
+            if v.ok:
+                usable.append(key)
+            elif v.reason:
+                problems.append(v.reason)
+        return usable, problems

@@ -10,8 +10,8 @@ Steps, for each signature found (they are judged one by one; see :func:`judge`):
 3. The signer is found in the keyring by issuer fingerprint (or key ID when no fingerprint is given);
    every candidate key is tried.
 4. The policy accepts its hash algorithm for data signatures at its creation time.
-5. The signing key is valid, alive, unrevoked and allowed to sign at the signature's creation time
-   (:mod:`pgpsig.validity`).
+5. The signing key is valid, alive, unrevoked and allowed to sign at the signature's creation time,
+   as the run's :class:`~pgpsig.validity.Judge` sees it (one judge, and so one cache, per run).
 6. The digest of the signed data (canonical text for 0x01) plus the signature trailer matches.
 
 The input is read as a stream: memory stays bounded whatever the size of the signed data. A
@@ -44,9 +44,9 @@ from pgpsig.keyring import Keyring
 from pgpsig.packets import Signature, parse_signatures
 from pgpsig.policy import Policy, SignatureKind
 from pgpsig.report import SignatureResult, SigStatus, VerifyReport
-from pgpsig.validity import CertValidator, KeyExpiredError, KeyRevokedError
+from pgpsig.validity import Judge, KeyExpiredError, KeyRevokedError
 
-__all__ = ["judge", "read_signature_file", "verify_clearsigned", "verify_detached"]
+__all__ = ["judge_signature", "read_signature_file", "verify_clearsigned", "verify_detached"]
 
 _CHUNK = 1 << 20
 #: Hash algorithms strong enough to witness that two passes read the same text (see _Feed).
@@ -54,47 +54,30 @@ _WITNESS_ALGORITHMS = frozenset({8, 9, 10, 12, 14})  # SHA-256, -384, -512, SHA3
 _DATA_TYPES = (0x00, 0x01)
 
 
-def _require_aware(now: datetime) -> None:
-    if now.tzinfo is None:
-        raise ValueError("now must be a timezone-aware datetime")
+def _judge_for(keyring: Keyring, policy: Policy, now: datetime, judge: Judge | None) -> Judge:
+    """The run's judge: the one given (it must be about this keyring, policy and time), else new."""
+    if judge is None:
+        return Judge(policy, now, keyring)
+    if judge.keyring is not keyring or judge.policy is not policy or judge.as_of != now:
+        raise ValueError("the judge given is for another keyring, policy or reference time")
+    return judge
 
 
-class _Validators:
-    """One :class:`CertValidator` per certificate for the whole run (signature checks cached)."""
-
-    def __init__(self, keyring: Keyring, policy: Policy, now: datetime | None = None) -> None:
-        self._ring = keyring
-        self._policy = policy
-        self._now = now
-        self._by_fpr: dict[str, CertValidator] = {}
-
-    def get(self, fpr: str) -> CertValidator:
-        v = self._by_fpr.get(fpr)
-        if v is None:
-            cert = self._ring.get(fpr)
-            assert cert is not None
-            v = CertValidator(cert, self._policy, self._ring.get, reference_time=self._now)
-            self._by_fpr[fpr] = v
-        return v
-
-
-def judge(
+def judge_signature(
     sig: Signature,
     digest: Callable[[Signature], bytes],
-    keyring: Keyring,
+    judge: Judge,
     *,
-    policy: Policy,
-    now: datetime,
     clearsigned: bool = False,
     block: int = 0,
-    validators: _Validators | None = None,
 ) -> SignatureResult:
-    """Judge one data signature; ``digest(sig)`` gives the finished digest for it.
+    """Judge one data signature as of ``judge.as_of``; ``digest(sig)`` gives its finished digest.
 
     Returns a result whatever happens; it never raises for a bad or unacceptable signature.
     """
-    _require_aware(now)
-    vals = validators or _Validators(keyring, policy, now)
+    keyring, policy, now = judge.keyring, judge.policy, judge.as_of
+    if keyring is None:
+        raise ValueError("judging a data signature needs a judge with a keyring")
     created = sig.created
     base = {"created": created, "hash_algorithm": sig.hash_name, "block": block}
     hint = sig.issuer_fingerprints[0] if sig.issuer_fingerprints else None
@@ -110,9 +93,9 @@ def judge(
         return result(SigStatus.BAD, "a clear-signed frame needs a text signature (type 0x01)")
     if created is None or sig.created_count != 1:
         return result(SigStatus.BAD, "no (or more than one) hashed signature creation time")
-    crit = sig.critical_unknown()
-    if crit is not None:
-        return result(SigStatus.BAD, f"signature has a {crit}")
+    defect = sig.defect()
+    if defect is not None:
+        return result(SigStatus.BAD, f"signature has a {defect}")
     # (2) Not from the future, not expired now.
     if created > now + policy.clock_skew:
         return result(SigStatus.BAD, f"signature created in the future ({created.isoformat()})")
@@ -153,7 +136,7 @@ def judge(
             failures.append(result(SigStatus.BAD, str(e), **who))
             continue
         try:
-            vals.get(cert.fingerprint).check_signing_key(key, created)
+            judge.view(cert).check_signing_key(key, created)
         except KeyRevokedError as e:
             failures.append(result(SigStatus.REVOKED, str(e), **who))
             continue
@@ -273,15 +256,19 @@ def verify_detached(
     policy: Policy,
     now: datetime,
     min_signatures: int = 1,
+    judge: Judge | None = None,
 ) -> VerifyReport:
     """Verify a detached signature file over ``data`` (a stream, bytes or a path).
+
+    ``judge``, when given, is the run's judge for this keyring, policy and time (its cache is
+    shared with the caller's other questions).
 
     Raises:
         FormatError: the signature file is malformed.
         InputError: the data cannot be read.
-        ValueError: ``now`` is naive.
+        ValueError: ``now`` is naive, or ``judge`` is for something else.
     """
-    _require_aware(now)
+    the_judge = _judge_for(keyring, policy, now, judge)
     sigs = read_signature_file(signature)
     binary, text = _Feed(), _Feed()
     for s in sigs:
@@ -313,17 +300,8 @@ def verify_detached(
             run(data)
     except OSError as e:
         raise InputError(f"cannot read signed data: {e.strerror or e}") from e
-    vals = _Validators(keyring, policy, now)
     results = tuple(
-        judge(
-            s,
-            (text if s.sig_type == 0x01 else binary).digest,
-            keyring,
-            policy=policy,
-            now=now,
-            validators=vals,
-        )
-        for s in sigs
+        judge_signature(s, (text if s.sig_type == 0x01 else binary).digest, the_judge) for s in sigs
     )
     return VerifyReport(signatures=results, min_signatures=min_signatures, blocks=1)
 
@@ -367,20 +345,22 @@ def verify_clearsigned(
     now: datetime,
     min_signatures: int = 1,
     output: Callable[[int, bytes], None] | None = None,
+    judge: Judge | None = None,
 ) -> VerifyReport:
     """Verify a clear-signed input (one or several blocks), streaming.
 
     ``output(block, chunk)``, if given, receives the canonical signed text of each block as it is
-    read (CRLF line breaks). The caller must discard it unless the report is ``ok``.
+    read (CRLF line breaks). The caller must discard it unless the report is ``ok``. ``judge`` as
+    for :func:`verify_detached`.
 
     Raises:
         ClearsignFormatError: the frame is malformed, or a signature uses a hash the ``Hash:``
             header does not list.
         FormatError: malformed armor or signature packets.
         InputError: the input cannot be read.
-        ValueError: ``now`` is naive.
+        ValueError: ``now`` is naive, or ``judge`` is for something else.
     """
-    _require_aware(now)
+    the_judge = _judge_for(keyring, policy, now, judge)
     feeds: list[_Feed] = []
 
     def setup(hashes: tuple[str, ...]) -> _Feed:
@@ -445,21 +425,11 @@ def verify_clearsigned(
     finally:
         if opened is not None:
             opened.close()
-    vals = _Validators(keyring, policy, now)
     results: list[SignatureResult] = []
     for i, sigs in enumerate(per_block):
         for s in sigs:
             results.append(
-                judge(
-                    s,
-                    feeds[i].digest,
-                    keyring,
-                    policy=policy,
-                    now=now,
-                    clearsigned=True,
-                    block=i,
-                    validators=vals,
-                )
+                judge_signature(s, feeds[i].digest, the_judge, clearsigned=True, block=i)
             )
     warnings = []
     for i, info in enumerate(infos):

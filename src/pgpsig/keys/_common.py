@@ -2,9 +2,9 @@
 
 This private module owns the signature types, key flags, subpacket types and packet tags that
 :mod:`pgpsig.keys` writes and reads, and the helpers more than one of its modules needs: the
-aware-time check, a certificate's first user ID, whether a signature's issuer hints name a key, a
-signing key's public key, a shallow copy of a certificate, and whether the owner revoked a user
-ID. No use case lives here. The RFC's type numbers stay together here whichever module uses them;
+aware-time check, a certificate's first user ID, a signing key's public key and a shallow copy of a
+certificate (issuer hints are :meth:`pgpsig.packets.Signature.may_be_issued_by`'s, user-ID
+revocations the validity engine's). No use case lives here. The RFC's type numbers stay together here whichever module uses them;
 the parameters of one job (S2K settings, size limits, armor labels) stay in that job's module.
 """
 
@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pgpsig.packets import Cert, Component, PublicKey, Signature, Tag, parse_public_key
+from pgpsig.packets import Cert, Component, PublicKey, Tag, parse_public_key
 from pgpsig.signing import SigningKey
-from pgpsig.validity import CertValidator
 
 __all__ = [
     "_BACK_SIGNATURE",
@@ -45,10 +44,8 @@ __all__ = [
     "_TAGS_SKIPPED_BEFORE_KEY",
     "_copy",
     "_first_user_id",
-    "_names",
     "_public_key",
     "_require_aware",
-    "_uid_revoked",
 ]
 
 # Signature types (RFC 9580 section 5.2.1).
@@ -101,13 +98,6 @@ def _first_user_id(cert: Cert) -> str | None:
     return cert.uids[0].uid if cert.uids else None
 
 
-def _names(sig: Signature, key: PublicKey) -> bool:
-    """Whether ``sig``'s issuer hints name ``key`` (no hints at all: maybe)."""
-    if sig.issuer_fingerprints:
-        return key.fingerprint in sig.issuer_fingerprints
-    return not sig.issuer_key_ids or key.key_id in sig.issuer_key_ids
-
-
 def _public_key(key: SigningKey, *, is_subkey: bool = False) -> PublicKey:
     return parse_public_key(key.public_packet_body, is_subkey=is_subkey)[0]
 
@@ -119,18 +109,5 @@ def _copy(cert: Cert) -> Cert:
         uids=[Component(c.kind, c.value, c.key, list(c.signatures)) for c in cert.uids],
         uats=[Component(c.kind, c.value, c.key, list(c.signatures)) for c in cert.uats],
         subkeys=[Component(c.kind, c.value, c.key, list(c.signatures)) for c in cert.subkeys],
-    )
-
-
-def _uid_revoked(v: CertValidator, comp: Component, at: datetime) -> bool:
-    """The owner revoked this user ID (a verified self 0x30 made at or before ``at``)."""
-    p = v.cert.primary
-    prefix = p.hash_prefix() + comp.hash_prefix()
-    return any(
-        s.sig_type == _CERT_REVOCATION
-        and s.created is not None
-        and s.created <= at
-        and _names(s, p)
-        and v.verify_over(s, p, prefix)
-        for s in comp.signatures
+        unparsed=[Component(c.kind, c.value, c.key, list(c.signatures)) for c in cert.unparsed],
     )

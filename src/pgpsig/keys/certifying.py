@@ -33,10 +33,8 @@ from pgpsig.keys._common import (
     _SP_REVOCATION_REASON,
     _SP_TRUST,
     _copy,
-    _names,
     _public_key,
     _require_aware,
-    _uid_revoked,
 )
 from pgpsig.keys.material import _one_clean_cert
 from pgpsig.packets import Cert, Component, iter_packets
@@ -44,7 +42,7 @@ from pgpsig.packets import parse_signature as _parse_signature
 from pgpsig.policy import Policy
 from pgpsig.report import iso
 from pgpsig.signing import SigningKey, best_hash, load_signing_keys, signature_packet, subpacket
-from pgpsig.validity import CertValidator
+from pgpsig.validity import CertView, Judge
 
 __all__ = [
     "REVOCATION_REASONS",
@@ -93,11 +91,8 @@ def _signable(key: SigningKey, now: datetime) -> datetime:
     return created
 
 
-def _bound_uids(v: CertValidator, at: datetime) -> list[Component]:
-    bound = {
-        id(c) for s, c in v.self_signatures() if c is not None and s.created and s.created <= at
-    }
-    return [c for c in v.cert.uids if id(c) in bound and not _uid_revoked(v, c, at)]
+def _bound_uids(v: CertView, at: datetime) -> list[Component]:
+    return [c for c in v.cert.uids if v.uid_bound(c, at)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,12 +172,13 @@ def certify(
     # (1)
     master, master_cert = _load_primary(master_key, passphrase)
     created = _signable(master, now)
-    CertValidator(master_cert, policy).can_certify(created)
+    judge = Judge(policy, created)
+    judge.view(master_cert).can_certify(created)
     # (2)
     cert, _ = _one_clean_cert(cert_data, source="certificate", noun="certificate")
     if cert.fingerprint == master.fingerprint:
         raise CertificateError("a key does not certify itself here (it already self-signs)")
-    v = CertValidator(cert, policy)
+    v = judge.view(cert)
     v.check_primary(created)
     # (3)
     p = cert.primary
@@ -195,7 +191,7 @@ def certify(
             s
             for s in comp.signatures
             if s.sig_type in _CERTIFICATIONS
-            and _names(s, master_pub)
+            and s.may_be_issued_by(master_pub)
             and s.created
             and v.verify_over(s, master_pub, prefix)
         ]
@@ -203,7 +199,7 @@ def certify(
             s
             for s in comp.signatures
             if s.sig_type == _CERT_REVOCATION
-            and _names(s, master_pub)
+            and s.may_be_issued_by(master_pub)
             and s.created
             and v.verify_over(s, master_pub, prefix)
         ]
@@ -328,7 +324,7 @@ def revoke_key(
     sig = _parse_signature(next(iter_packets(packet)).body)
     probe = _copy(cert)
     probe.direct.append(sig)
-    if not any(r.created == created for r in CertValidator(probe, Policy()).revocations(None)):
+    if not any(r.created == created for r in Judge(Policy(), created).view(probe).revocations()):
         raise CertificateError("the new revocation does not verify")
     # (4)
     headers = [
@@ -388,7 +384,7 @@ def revoke_certification(
     reason_sp = _reason_subpacket(reason, message)
     # (2)
     cert, _ = _one_clean_cert(cert_data, source="certificate", noun="certificate")
-    v = CertValidator(cert, Policy())
+    v = Judge(Policy(), created).view(cert)
     p = cert.primary
     master_pub = _public_key(master)
     # (3)
@@ -397,7 +393,7 @@ def revoke_certification(
         prefix = p.hash_prefix() + comp.hash_prefix()
         if any(
             s.sig_type in _CERTIFICATIONS
-            and _names(s, master_pub)
+            and s.may_be_issued_by(master_pub)
             and v.verify_over(s, master_pub, prefix)
             for s in comp.signatures
         ):

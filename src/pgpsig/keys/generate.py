@@ -64,7 +64,7 @@ from pgpsig.signing import (
     signature_packet,
     subpacket,
 )
-from pgpsig.validity import CertValidator
+from pgpsig.validity import Judge
 
 __all__ = [
     "ALGORITHMS",
@@ -366,7 +366,7 @@ def generate_key(
     )
     # (5)
     cert = parse_certs(public)[0]
-    validator = CertValidator(cert, Policy())
+    validator = Judge(Policy(), created).view(cert)
     signer = sub_pub if sub is not None else primary_pub
     signer_in_cert = next(k for k, _ in cert.all_keys() if k.fingerprint == signer.fingerprint)
     validator.check_signing_key(signer_in_cert, created)

@@ -30,7 +30,7 @@ from pgpsig.keys.material import KeyMaterial, _clean, _Index, read_key_material
 from pgpsig.packets import Cert, Signature
 from pgpsig.policy import Policy
 from pgpsig.store import Store
-from pgpsig.validity import CertValidator
+from pgpsig.validity import usable_self_signatures, verifies_over
 
 __all__ = [
     "ImportItem",
@@ -146,28 +146,28 @@ def _attach_bare(
         return None, "a bare signature without creation time"
     own = [c for c in index.issuers(sig) if c.fingerprint in work]
     for cert in own:
-        v = CertValidator(cert, Policy(), index.get)
         p = cert.primary
         if sig.sig_type in (_KEY_REVOCATION, _DIRECT_KEY):
-            if v.verify_over(sig, p, p.hash_prefix()):
+            if verifies_over(sig, p, p.hash_prefix()):
                 out = _copy(cert)
                 out.direct.append(sig)
                 return out, ""
             continue
         for i, comp in enumerate(cert.subkeys):
             assert comp.key is not None
-            if v.verify_over(sig, p, p.hash_prefix() + comp.key.hash_prefix()):
+            if verifies_over(sig, p, p.hash_prefix() + comp.key.hash_prefix()):
                 out = _copy(cert)
                 out.subkeys[i].signatures.append(sig)
                 return out, ""
     if sig.sig_type == _KEY_REVOCATION:
         # A designated revoker's revocation: any stored certificate naming the issuer.
         for cert in work.values():
-            v = CertValidator(cert, Policy())
-            names = {f for s, _ in v.self_signatures() for f in s.revocation_keys}
+            names = {
+                f for s, _ in usable_self_signatures(cert, Policy()) for f in s.revocation_keys
+            }
             hit = [f for f in sig.issuer_fingerprints if f in names]
             revoker = index.get(hit[0]) if hit else None
-            if revoker is not None and v.verify_over(
+            if revoker is not None and verifies_over(
                 sig, revoker.primary, cert.primary.hash_prefix()
             ):
                 out = _copy(cert)

@@ -34,7 +34,6 @@ from pgpsig.keys._common import (
     _SUBKEY_REVOCATION,
     _TAGS_KEY,
     _TAGS_SKIPPED_BEFORE_KEY,
-    _names,
 )
 from pgpsig.packets import (
     MAX_PACKETS_PER_CERT,
@@ -46,8 +45,7 @@ from pgpsig.packets import (
     parse_certs,
 )
 from pgpsig.packets import parse_signature as _parse_signature
-from pgpsig.policy import Policy
-from pgpsig.validity import CertValidator
+from pgpsig.validity import verifies_over
 
 __all__ = [
     "KeyMaterial",
@@ -145,15 +143,15 @@ class _Index:
 
 
 def _third_party_ok(
-    v: CertValidator, sig: Signature, prefix: bytes, index: _Index
+    cert: Cert, sig: Signature, prefix: bytes, index: _Index
 ) -> tuple[bool, str | None]:
     """A signature by another key: (keep, note). Unknown issuer: kept, to be judged at use."""
     if not sig.issuer_fingerprints and not sig.issuer_key_ids:
         return False, "a signature without issuer was dropped"
-    issuers = [c for c in index.issuers(sig) if c.fingerprint != v.cert.fingerprint]
+    issuers = [c for c in index.issuers(sig) if c.fingerprint != cert.fingerprint]
     if not issuers:
         return True, None
-    if any(v.verify_over(sig, c.primary, prefix) for c in issuers):
+    if any(verifies_over(sig, c.primary, prefix) for c in issuers):
         return True, None
     return False, f"a signature by {issuers[0].fingerprint} that does not verify was dropped"
 
@@ -194,7 +192,6 @@ class _LookupIndex(_Index):
 
 def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
     p = cert.primary
-    v = CertValidator(cert, Policy(), index.get)
     notes: list[str] = []
     out = Cert(primary=p, had_secret=cert.had_secret)
     self_ok = False
@@ -214,15 +211,15 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
         if (
             sig.sig_type == _DIRECT_KEY
             and usable(sig)
-            and _names(sig, p)
-            and v.verify_over(sig, p, p.hash_prefix())
+            and sig.may_be_issued_by(p)
+            and verifies_over(sig, p, p.hash_prefix())
         ):
             out.direct.append(sig)
             self_ok = True
             revokers.update(sig.revocation_keys)
             continue
         if sig.sig_type != _KEY_REVOCATION:
-            if sig.sig_type != _DIRECT_KEY or not _names(sig, p):
+            if sig.sig_type != _DIRECT_KEY or not sig.may_be_issued_by(p):
                 notes.append(
                     f"a type 0x{sig.sig_type:02X} signature on the primary key was dropped"
                 )
@@ -242,8 +239,10 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                 ):
                     notes.append(f"a type 0x{sig.sig_type:02X} signature on a user ID was dropped")
                     continue
-                if _names(sig, p):  # a self-signature (or no issuer at all): it must verify
-                    if v.verify_over(sig, p, prefix):
+                if sig.may_be_issued_by(
+                    p
+                ):  # a self-signature (or no issuer at all): it must verify
+                    if verifies_over(sig, p, prefix):
                         kept.append(sig)
                         if sig.sig_type != _CERT_REVOCATION:
                             bound = True
@@ -251,7 +250,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                     else:
                         notes.append(f"a self-signature on user ID {comp.uid!r} does not verify")
                     continue
-                keep, note = _third_party_ok(v, sig, prefix, index)
+                keep, note = _third_party_ok(cert, sig, prefix, index)
                 if keep:
                     kept.append(sig)
                 elif note:
@@ -269,14 +268,14 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
         if not usable(sig):
             notes.append("a key revocation without a creation time was dropped")
             continue
-        if _names(sig, p) and v.verify_over(sig, p, p.hash_prefix()):
+        if sig.may_be_issued_by(p) and verifies_over(sig, p, p.hash_prefix()):
             out.direct.append(sig)
             self_ok = True
             continue
         named = [f for f in sig.issuer_fingerprints if f in revokers]
         if named:
             other = index.get(named[0])
-            if other is None or v.verify_over(sig, other.primary, p.hash_prefix()):
+            if other is None or verifies_over(sig, other.primary, p.hash_prefix()):
                 out.direct.append(sig)
                 continue
         notes.append(f"a key revocation by {sig.issuer_hint} that does not verify was dropped")
@@ -292,8 +291,8 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             ok = (
                 sig.sig_type in (_SUBKEY_BINDING, _SUBKEY_REVOCATION)
                 and usable(sig)
-                and _names(sig, p)
-                and v.verify_over(sig, p, prefix)
+                and sig.may_be_issued_by(p)
+                and verifies_over(sig, p, prefix)
             )
             if ok:
                 kept.append(sig)
