@@ -1076,9 +1076,10 @@ def cert_revocations(out: g.Output) -> Iterable[Case]:
         "cert-hard-revocation-after-reference-time",
         data_sig(ALICE),
         cert=g.alice_with(late),
-        exit=0,
+        exit=1,
         threat=g.T_REVOKED_EXPIRED,
-        defect="none: the hard revocation is dated one day after --at, not yet known at --at",
+        defect="the hard revocation is dated one day after --at: a hard revocation counts whatever "
+        "its date (whoever stole the key chooses it)",
     )
     revoker_unhashed = g.user_id(ALICE, ALICE_UID, unhashed=[g.sp_revocation_key(BOB)])
     by_bob = g.key_revocation(ALICE, created=T1, reason=None, signer=BOB)
