@@ -6,7 +6,8 @@
     may, names the right signer when it must, and prints no raw control character or fake status
     line when untrusted strings are involved;
 (c) every ``check`` case, laid out in a temporary directory from its recipe (files, links, FIFOs,
-    sparse files), gets exactly its recorded FreePBX status, exit code and file findings.
+    sparse files), gets exactly its recorded FreePBX status, exit code and file findings; a case
+    whose status is null must be refused as a whole (its exit code, no module reported good).
 
 The CLI runs in real processes (the ``pgpsig`` fixture). To stay within the test budget the
 cases of a kind are started together on a small thread pool the first time one of them is asked
@@ -96,7 +97,10 @@ def test_every_case_names_a_threats_row_and_existing_files() -> None:
         for path in paths:
             assert (VECTORS / path).is_file(), (c["name"], path)
         referenced.update(p.removeprefix("attacks/") for p in paths)
-        assert c["exit"] == (0 if c["status"] == GOOD_TRUSTED else 1), c["name"]
+        if c["status"] is None:  # refused as a whole: a usage error
+            assert c["exit"] == 2, c["name"]
+        else:
+            assert c["exit"] == (0 if c["status"] == GOOD_TRUSTED else 1), c["name"]
     unreferenced = set(files_under(ATTACKS)) - referenced
     assert not unreferenced, f"corpus files no case uses: {sorted(unreferenced)}"
     threats = ROOT.parent / "shared" / "design" / "THREATS.md"
@@ -279,6 +283,11 @@ def test_check_attack(case: dict[str, Any], results: Results, pgpsig: Run) -> No
     r = runs[0]
     why = (case["name"], case["defect"], r.stderr.decode(errors="replace"))
     assert r.returncode == case["exit"], (*why, r.stdout.decode(errors="replace"))
+    if case["status"] is None:
+        # Refused as a whole (exit 2): whatever JSON there is reports no module as good.
+        modules = json.loads(r.stdout)["modules"] if r.stdout.strip() else []
+        assert not [m for m in modules if m["status"] & 1], (*why, modules)
+        return
     doc = json.loads(r.stdout)
     (module,) = doc["modules"]
     assert module["status"] == case["status"], (*why, module)

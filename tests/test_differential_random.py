@@ -551,7 +551,6 @@ KNOWN_ATTACK_DIFFERENCES = {
     "cert-self-signature-after-data-signature": "gpg-compatible backdating of a re-issued self-signature",
     "cert-only-user-id-revoked": "a revoked user ID binds nothing",
     "cert-revoked-copy-beside-clean-copy": "copies of a certificate are merged; the revocation stands",
-    "cert-hard-revocation-after-reference-time": "--at replays the past: a later revocation is unknown",
     "cert-rsa-public-exponent-over-64-bits": "pgpsig's policy caps RSA public exponents at 64 bits",
 }
 

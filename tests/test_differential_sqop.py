@@ -44,11 +44,21 @@ KNOWN_DIFFERENCES: dict[str, str] = {
         "sqop has no legacy policy: it rejects every SHA-1 data signature, while pgpsig's "
         "--policy freepbx-legacy accepts them for FreePBX's SHA-1 mirror signatures."
     ),
+    "no-primary-uid-one-uid-expiry-t1": (
+        "Sequoia takes the primary key's expiry from one binding, the primary user ID's; with no "
+        "user ID flagged primary it picks the newest-bound one, which states no expiry. pgpsig "
+        "takes the earliest expiry of every user ID's binding in force when none is primary (gpg "
+        "also reports the key expired)."
+    ),
     # Revocation.
     "revoked-by-designated-revoker": (
         "Sequoia treats a revocation by a designated revoker (Revocation Key subpacket) as "
         "RevocationStatus::CouldBe and sqop does not act on it; pgpsig honours it (THREATS.md: "
         "issuer = primary or designated revoker). gpg also reports the key revoked."
+    ),
+    "revoked-by-designated-revoker-key-id-only": (
+        "As revoked-by-designated-revoker (Sequoia does not act on designated-revoker "
+        "revocations); here the revocation names Bob by issuer key ID only."
     ),
     # The cleartext signature framework: sqop is lenient where the contract is strict.
     "header-notdashescaped": (

@@ -67,6 +67,7 @@ T3 = utc("2024-09-01T00:00:00Z")  # revocations, expiries, late bindings *after*
 AT_ISO = "2025-06-01T00:00:00Z"  # the reference time every vector is judged at (``--at``)
 AT = utc(AT_ISO)
 T_FUTURE = AT + DAY  # a data signature made one day after the reference time
+T_AFTER_AT = utc("2025-09-01T00:00:00Z")  # a revocation dated three months after --at
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ SIG_TIMESTAMP = 0x40
 
 SP_CREATED, SP_SIG_EXPIRES, SP_KEY_EXPIRES, SP_REVOCATION_KEY = 2, 3, 9, 12
 SP_ISSUER, SP_NOTATION, SP_KEY_FLAGS, SP_REASON = 16, 20, 27, 29
-SP_EMBEDDED_SIG, SP_ISSUER_FPR = 32, 33
+SP_PRIMARY_UID, SP_EMBEDDED_SIG, SP_ISSUER_FPR = 25, 32, 33
 SP_EXPERIMENTAL = 101  # in the private/experimental range 100-110: unknown to every implementation
 
 FLAG_CERTIFY, FLAG_SIGN, FLAG_ENCRYPT_COMMS, FLAG_ENCRYPT_STORAGE = 0x01, 0x02, 0x04, 0x08
@@ -377,6 +378,7 @@ WALT = rsa_key("walt rsa-1024", 1024)
 ERIN = ecdsa_key("erin p-256")
 
 ALICE_UID = "Alice Vector <alice@example.org>"
+ALICE_UID2 = "Alice Second <alice2@example.org>"
 BOB_UID = "Bob Vector <bob@example.org>"
 MALLORY_UID = "Mallory Vector <mallory@example.org>"
 ROB_UID = "Rob RSA-2048 <rob@example.org>"
@@ -611,6 +613,12 @@ def direct_key(primary: Key, *, created: int, hashed: Sequence[bytes]) -> bytes:
     return standard_sign(
         primary, SIG_DIRECT_KEY, primary.hashed_form, created=created, hashed=hashed
     )
+
+
+def self_signature(primary: Key, uid: str, **options: Any) -> bytes:
+    """A self-signature over a user ID without the user ID packet: a further binding of a user ID
+    already in the certificate (``options`` as for :func:`user_id`)."""
+    return user_id(primary, uid, **options)[len(old_packet(TAG_USER_ID, uid.encode())) :]
 
 
 def certificate(primary: Key, *parts: bytes) -> bytes:
@@ -1196,6 +1204,133 @@ def subkey_expiry(out: Output) -> Iterable[Vector]:
     )
 
 
+@maker
+def expiry_kept_across_components(out: Output) -> Iterable[Vector]:
+    """A key expiry stated by one self-signature in force is not cancelled by a newer
+    self-signature of another component (direct-key signature or user ID binding) that states
+    none: the primary key expires at the earliest expiry of the self-signatures in force."""
+    yield detached(
+        out,
+        "timeline/uid-expiry-t1-newer-direct-key-without-expiry",
+        sig=data_sig(ALICE),
+        cert=alice_with(
+            direct_key(ALICE, created=T0 + DAY, hashed=[]),
+            uid=user_id(ALICE, ALICE_UID, key_expires=T1),
+        ),
+        exit=1,
+        threat=T_KEY_EXPIRY,
+        defect="the user ID binding (t0) expires the key at t1; a newer direct-key signature "
+        "(t0 + 1 day) states no expiry and does not cancel it",
+    )
+    yield detached(
+        out,
+        "timeline/direct-key-expiry-t1-newer-uid-without-expiry",
+        sig=data_sig(ALICE),
+        cert=alice_with(
+            direct_key(ALICE, created=T0, hashed=[sp_key_expires(T1 - T0)]),
+            uid=user_id(ALICE, ALICE_UID, created=T0 + DAY),
+        ),
+        exit=1,
+        threat=T_KEY_EXPIRY,
+        defect="the direct-key signature (t0) expires the key at t1; the only user ID binding is "
+        "newer (t0 + 1 day) and states no expiry",
+    )
+    yield detached(
+        out,
+        "timeline/direct-key-expiry-t3-uid-without-expiry",
+        sig=data_sig(ALICE),
+        cert=alice_with(direct_key(ALICE, created=T0, hashed=[sp_key_expires(T3 - T0)])),
+        exit=0,
+        threat=T_KEY_EXPIRY,
+        defect="none: the direct-key signature expires the key at t3, after the t2 signature; "
+        "the user ID binding states no expiry",
+    )
+
+
+@maker
+def expiry_on_one_of_two_user_ids(out: Output) -> Iterable[Vector]:
+    """Two user IDs, one binding with a key expiry: the primary user ID's binding counts (when
+    one is flagged primary), or every user ID's (when none is); a newer binding of another user ID
+    without an expiry does not cancel it."""
+    primary_flag = [subpacket(SP_PRIMARY_UID, b"\x01")]
+    yield detached(
+        out,
+        "timeline/primary-uid-expiry-t1-other-uid-newer-without-expiry",
+        sig=data_sig(ALICE),
+        cert=certificate(
+            ALICE,
+            user_id(ALICE, ALICE_UID, key_expires=T1, extra_hashed=primary_flag),
+            user_id(ALICE, ALICE_UID2, created=T0 + DAY),
+        ),
+        exit=1,
+        threat=T_KEY_EXPIRY,
+        defect="the user ID flagged primary expires the key at t1; a second user ID, bound later "
+        "(t0 + 1 day) without an expiry, is not primary",
+    )
+    yield detached(
+        out,
+        "timeline/no-primary-uid-one-uid-expiry-t1",
+        sig=data_sig(ALICE),
+        cert=certificate(
+            ALICE,
+            user_id(ALICE, ALICE_UID, key_expires=T1),
+            user_id(ALICE, ALICE_UID2, created=T0 + DAY),
+        ),
+        exit=1,
+        threat=T_KEY_EXPIRY,
+        defect="no user ID flagged primary; the first one's binding (t0) expires the key at t1, "
+        "the second one's (t0 + 1 day) states no expiry",
+    )
+
+
+@maker
+def expiry_extended(out: Output) -> Iterable[Vector]:
+    """Within one component the newest binding in force replaces older ones: a newer self-signature
+    on the same user ID without an expiry extends the key (the control of the two makers above)."""
+    yield detached(
+        out,
+        "timeline/uid-expiry-t1-extended-by-newer-self-sig",
+        sig=data_sig(ALICE),
+        cert=alice_cert(self_signature(ALICE, ALICE_UID, created=T0 + DAY), key_expires=T1),
+        exit=0,
+        threat=T_KEY_EXPIRY,
+        defect="none: the user ID binding (t0) expires the key at t1; a newer binding of the same "
+        "user ID (t0 + 1 day) states no expiry, so the owner extended the key",
+    )
+
+
+@maker
+def malformed_expiry_subpackets(out: Output) -> Iterable[Vector]:
+    """A key-expiration (9) or signature-expiration (3) subpacket of 3 octets instead of 4: the
+    signature that carries it is unusable, critical bit or not (fail closed; read as 0 or skipped,
+    either would mean "never expires")."""
+    for critical in (False, True):
+        suffix, what = ("-critical", "critical") if critical else ("", "non-critical")
+        wrong = subpacket(SP_KEY_EXPIRES, b"\x00\x00\x00", critical=critical)
+        yield detached(
+            out,
+            f"sig/key-expiry-subpacket-3-octets{suffix}",
+            sig=data_sig(ALICE),
+            cert=alice_cert(extra_hashed=[wrong]),
+            exit=1,
+            threat=T_KEY_EXPIRY,
+            defect=f"the only self-signature carries a {what} key-expiration subpacket of 3 "
+            "octets (4 expected): no usable self-signature",
+        )
+    for critical in (False, True):
+        suffix, what = ("-critical", "critical") if critical else ("", "non-critical")
+        wrong = subpacket(SP_SIG_EXPIRES, b"\x00\x00\x00", critical=critical)
+        yield detached(
+            out,
+            f"sig/sig-expiry-subpacket-3-octets{suffix}",
+            sig=data_sig(ALICE, hashed=[wrong]),
+            exit=1,
+            threat=T_SIG_TIME,
+            defect=f"the data signature carries a {what} signature-expiration subpacket of 3 "
+            "octets (4 expected)",
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # Critical subpackets.
 
@@ -1539,6 +1674,188 @@ def subkey_revocations(out: Output) -> Iterable[Vector]:
             defect=f"signing subkey revoked (0x28, reason {reason[0]}) at t3, after the t2 signature"
             + ("" if exit_code else "; soft, so the signature stands"),
         )
+
+
+@maker
+def revocations_dated_after_at(out: Output) -> Iterable[Vector]:
+    """Key revocations dated after --at, of a signature made before it: a hard one counts whatever
+    its date (whoever stole the key chooses the date), a soft one is not known yet at --at."""
+    for kind, reason, exit_code in (
+        ("hard-compromised", HARD_REASONS["compromised"], 1),
+        ("soft-retired", SOFT_REASONS["retired"], 0),
+    ):
+        yield detached(
+            out,
+            f"timeline/revoked-{kind}-after-at-sig-t2",
+            sig=data_sig(ALICE),
+            cert=alice_with(key_revocation(ALICE, created=T_AFTER_AT, reason=reason)),
+            exit=exit_code,
+            threat=T_REVOKED_EXPIRED,
+            defect=f"{kind.split('-')[0]} key revocation (reason {reason[0]}) dated "
+            f"{iso(T_AFTER_AT)[:10]}, three months after --at"
+            + ("" if exit_code else ": not known yet at --at, and after the signature anyway"),
+        )
+
+
+@maker
+def designated_revoker_key_id_only(out: Output) -> Iterable[Vector]:
+    """Bob, Alice's designated revoker, revokes her key with a revocation that names its issuer
+    by key ID only (no issuer fingerprint subpacket), as older implementations write them."""
+    designation = direct_key(ALICE, created=T0, hashed=[sp_revocation_key(BOB)])
+    revocation = sign(
+        BOB,
+        SIG_KEY_REVOCATION,
+        ALICE.hashed_form,
+        hashed=[sp_created(T1), sp_reason(*HARD_REASONS["compromised"])],
+        unhashed=[sp_issuer(BOB)],
+    )
+    yield detached(
+        out,
+        "timeline/revoked-by-designated-revoker-key-id-only",
+        sig=data_sig(ALICE),
+        cert=alice_with(designation, revocation),
+        extra_certs=(KEY_BOB,),
+        exit=1,
+        threat=T_REVOKED_EXPIRED,
+        defect="hard revocation at t1 by the designated revoker Bob, naming him by issuer key ID "
+        "only (no issuer fingerprint); his cert is in the keyring",
+    )
+
+
+def opaque_subkey(version: int, algorithm: int, material: bytes) -> bytes:
+    """A subkey packet of a version or public-key algorithm that this writer does not implement,
+    created at t0, with a 0x18 binding by Alice (encrypt-only flags, so no back-signature)."""
+    created = T0.to_bytes(4, "big")
+    if version == 5:  # the LibrePGP draft: a four-octet material length, hashed as 0x9A, len(4)
+        body = bytes([5]) + created + bytes([algorithm]) + len(material).to_bytes(4, "big")
+        hashed_form = b"\x9a" + len(body + material).to_bytes(4, "big") + body + material
+    else:
+        body = bytes([version]) + created + bytes([algorithm])
+        hashed_form = b"\x99" + len(body + material).to_bytes(2, "big") + body + material
+    binding = standard_sign(
+        ALICE,
+        SIG_SUBKEY_BINDING,
+        ALICE.hashed_form + hashed_form,
+        created=T0,
+        hashed=[sp_key_flags(FLAG_ENCRYPT_COMMS | FLAG_ENCRYPT_STORAGE)],
+    )
+    return old_packet(TAG_PUBLIC_SUBKEY, body + material) + binding
+
+
+@maker
+def revocation_after_unparsable_subkey(out: Output) -> Iterable[Vector]:
+    """A hard key revocation placed after a subkey packet a verifier cannot read (unknown
+    algorithm, unknown key version): skipping the subkey must not skip the revocation."""
+    hard = key_revocation(ALICE, created=T1, reason=HARD_REASONS["compromised"])
+    for stem, packet, what in (
+        (
+            "unknown-algorithm-subkey",
+            opaque_subkey(4, 99, mpi(int.from_bytes(seed("algorithm 99"), "big"))),
+            "a v4 subkey of public-key algorithm 99 (unassigned)",
+        ),
+        (
+            "v5-subkey",
+            opaque_subkey(5, PK_EDDSA, ALICE_ENC.material()),
+            "a v5 subkey packet (LibrePGP draft)",
+        ),
+    ):
+        yield detached(
+            out,
+            f"sig/revocation-after-{stem}",
+            sig=data_sig(ALICE),
+            cert=alice_cert(packet, hard),
+            exit=1,
+            threat=T_REVOCATION,
+            defect=f"a hard key revocation (0x20, compromised, t1) placed after {what}; the "
+            "primary key signs",
+        )
+
+
+REVOCATION_CERT_COMMENT = "Comment: This is a revocation certificate"
+
+
+def revocation_certificate_text(primary: Key, uid: str, armored: str, *, colon: bool) -> str:
+    """A revocation certificate laid out as GnuPG stores it in openpgp-revocs.d/FPR.rev: text
+    about the key and what the file is for, then the armor, its BEGIN line prefixed with ':'
+    (``colon``) so that importing it by accident fails. The wording here is ours."""
+    fpr = primary.fingerprint.hex().upper()
+    intro = (
+        "This is a revocation certificate for the OpenPGP key:\n"
+        "\n"
+        f"pub   ed25519 {iso(primary.created)[:10]} [SC]\n"
+        f"      {fpr}\n"
+        f"uid          {uid}\n"
+        "\n"
+        "Publishing this certificate declares the key above revoked, for good.\n"
+        "\n"
+        "A colon has been put before the five dashes of the BEGIN line below, so\n"
+        "that nobody imports this file by mistake; remove it to use the certificate.\n"
+        "\n"
+    )
+    return intro + (":" + armored if colon else armored)
+
+
+@maker
+def revocation_certificate_files(out: Output) -> Iterable[Vector]:
+    """Alice's certificate in one keyring file, her hard key revocation (0x20, reason 0, t3: what
+    ``gpg --gen-revoke`` makes by default) alone in another, in the forms such a revocation
+    certificate takes: gpg's armored key block with its comment and text, a signature armor,
+    binary, and the colon-escaped file of gpg's openpgp-revocs.d."""
+    rev = key_revocation(ALICE, created=T3, reason=(REASON_UNSPECIFIED, ""))
+    key_block = armor("PUBLIC KEY BLOCK", rev, headers=[REVOCATION_CERT_COMMENT])
+    forms = (
+        (
+            "armored-key-block",
+            ".rev.asc",
+            revocation_certificate_text(ALICE, ALICE_UID, key_block, colon=False),
+            "an armored PUBLIC KEY BLOCK in gpg's layout (explanatory text before it, "
+            f"'{REVOCATION_CERT_COMMENT}' header)",
+        ),
+        (
+            "armored-signature",
+            ".rev.asc",
+            armor("SIGNATURE", rev),
+            "an armored PGP SIGNATURE",
+        ),
+        ("binary", ".rev.pgp", rev, "binary (the bare signature packet)"),
+        (
+            "gpg-colon-escaped",
+            ".rev",
+            revocation_certificate_text(ALICE, ALICE_UID, key_block, colon=True),
+            "gpg's openpgp-revocs.d file as written, its BEGIN line escaped with ':' "
+            "(pgpsig applies it)",
+        ),
+    )
+    for stem, suffix, content, what in forms:
+        name = f"revocation-certificate-{stem}"
+        yield detached(
+            out,
+            f"sig/{name}",
+            sig=data_sig(ALICE),
+            cert=(KEY_ALICE,),
+            extra_certs=(out.add(f"sig/{name}{suffix}", content),),
+            exit=1,
+            threat=T_REVOKED_EXPIRED,
+            defect=f"Alice's hard revocation (reason 0, t3) in a second keyring file, {what}",
+        )
+
+
+@maker
+def subkey_revocation_under_user_id(out: Output) -> Iterable[Vector]:
+    """The signing subkey's hard revocation (0x28) sits under the user ID, before the subkey
+    packet it revokes (``cert-subkey-revocation-under-other-subkey`` in attacks/ puts it under
+    another subkey)."""
+    revocation = subkey_revocation(ALICE, ALICE_SUB, created=T1, reason=HARD_REASONS["compromised"])
+    yield detached(
+        out,
+        "sig/subkey-revocation-under-user-id",
+        sig=data_sig(ALICE_SUB),
+        cert=alice_cert(revocation, subkey(ALICE, ALICE_SUB)),
+        exit=1,
+        threat=T_REVOCATION,
+        defect="the signing subkey's hard revocation (0x28, compromised, t1) sits under the user "
+        "ID, before the subkey packet; the subkey signs",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

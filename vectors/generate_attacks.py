@@ -147,14 +147,15 @@ class CheckCase:
     ``{"fifo": P}``, ``{"sparse": P, "size": N}`` (a file of N octets with no data blocks).
     ``files``: lists the JSON ``files`` object must equal (only the keys given).
     ``signature``: the JSON signature ``status``. ``no_raw_output`` as for :class:`VerifyCase`
-    (checked on the human output).
+    (checked on the human output). ``status`` None: the run must be refused as a whole (exit 2,
+    a usage error such as a trust root that names no primary key), no module reported good.
     """
 
     name: str
     tree: tuple[dict[str, Any], ...]
     keyring: tuple[str, ...]
     roots: tuple[str, ...]
-    status: int
+    status: int | None
     threat: str
     defect: str
     args: tuple[str, ...] = ()
@@ -165,6 +166,8 @@ class CheckCase:
 
     @property
     def exit(self) -> int:
+        if self.status is None:
+            return 2
         return 0 if self.status == GOOD | TRUSTED else 1
 
     def to_json(self) -> dict[str, object]:
@@ -1073,9 +1076,10 @@ def cert_revocations(out: g.Output) -> Iterable[Case]:
         "cert-hard-revocation-after-reference-time",
         data_sig(ALICE),
         cert=g.alice_with(late),
-        exit=0,
+        exit=1,
         threat=g.T_REVOKED_EXPIRED,
-        defect="none: the hard revocation is dated one day after --at, not yet known at --at",
+        defect="the hard revocation is dated one day after --at: a hard revocation counts whatever "
+        "its date (whoever stole the key chooses it)",
     )
     revoker_unhashed = g.user_id(ALICE, ALICE_UID, unhashed=[g.sp_revocation_key(BOB)])
     by_bob = g.key_revocation(ALICE, created=T1, reason=None, signer=BOB)
@@ -1370,7 +1374,7 @@ def check_case(
     out: g.Output,
     name: str,
     *,
-    status: int,
+    status: int | None,
     threat: str,
     defect: str,
     module_sig: str | bytes | None = GOOD_SIG,
@@ -2004,6 +2008,129 @@ def check_trust(out: g.Output) -> Iterable[Case]:
 
 
 @maker
+def check_root_names_a_subkey(out: g.Output) -> Iterable[Case]:
+    """The root's certificate is absent; Mallory's certificate carries the root's public key packet
+    as a subkey (bound by Mallory's 0x18; no back-signature, Mallory lacks the root's secret). A
+    --trust-root fingerprint that names no primary key is a usage error: never a trusted module."""
+    disguised = out.add(
+        f"{FOLDER}/keys/mallory-with-root-as-subkey.pgp",
+        g.certificate(
+            MALLORY,
+            g.user_id(MALLORY, MALLORY_UID),
+            g.subkey(MALLORY, ALICE, flags=FLAG_CERTIFY | FLAG_SIGN, backsig=False),
+        ),
+    )
+    yield check_case(
+        out,
+        "check-subkey-copy-of-root-signs",
+        module_sig=signed(manifest(entries_of(BASE_FILES), signer=MALLORY), MALLORY),
+        keyring=(disguised,),
+        status=None,
+        threat=T_TRUST,
+        defect="the root's fingerprint is a subkey of Mallory's certificate (the root's own is "
+        "absent); Mallory signs",
+    )
+    certified = out.add(
+        f"{FOLDER}/keys/bob-certified-by-mallory.pgp", bob_cert(certification(MALLORY))
+    )
+    yield check_case(
+        out,
+        "check-subkey-copy-of-root-certifies-signer",
+        module_sig=signed(manifest(entries_of(BASE_FILES), signer=BOB), BOB),
+        keyring=(disguised, certified),
+        status=None,
+        threat=T_TRUST,
+        defect="the root's fingerprint is a subkey of Mallory's certificate (the root's own is "
+        "absent); Mallory certified Bob, Bob signs",
+    )
+
+
+@maker
+def check_root_expired_or_revoked(out: g.Output) -> Iterable[Case]:
+    """The root Alice certified Bob at t0 and Bob signed at t2, but by --at the root's own key has
+    expired (t3) or been revoked (t3, hard or soft): a root gives no trust once it is not valid."""
+    certified = out.add(f"{FOLDER}/keys/bob-certified-by-alice.pgp", bob_cert(certification(ALICE)))
+    by_bob = signed(manifest(entries_of(BASE_FILES), signer=BOB), BOB)
+    roots = (
+        (
+            "expired",
+            g.alice_cert(key_expires=T3),
+            "the root's key expired at t3 (after the certification and the signature, before --at)",
+        ),
+        (
+            "revoked-hard",
+            g.alice_with(
+                g.key_revocation(ALICE, created=T3, reason=(g.REASON_COMPROMISED, "stolen"))
+            ),
+            "the root's key was revoked as compromised at t3",
+        ),
+        (
+            "revoked-soft",
+            g.alice_with(g.key_revocation(ALICE, created=T3, reason=(g.REASON_RETIRED, "retired"))),
+            "the root's key was retired (soft revocation) at t3, before --at",
+        ),
+    )
+    for stem, cert, what in roots:
+        root = out.add(f"{FOLDER}/keys/alice-{stem}-t3.pgp", cert)
+        yield check_case(
+            out,
+            f"check-root-{stem}",
+            module_sig=by_bob,
+            keyring=(root, certified),
+            status=INVALID,
+            threat=T_TRUST,
+            defect=f"Bob signs, certified by the root Alice at t0; {what}",
+            signature="untrusted",
+        )
+
+
+@maker
+def check_certification_revocation_in_direct_key_area(out: g.Output) -> Iterable[Case]:
+    """The root's 0x30 revocation of its certification of Bob's user ID sits in Bob's direct-key
+    area (right after his primary key), not under the user ID it revokes."""
+    revoked = out.add(
+        f"{FOLDER}/keys/bob-certification-revoked-in-direct-key-area.pgp",
+        g.certificate(
+            BOB,
+            certification(ALICE, sig_type=0x30, created=T1),
+            g.user_id(BOB, BOB_UID),
+            certification(ALICE),
+        ),
+    )
+    yield check_case(
+        out,
+        "check-certification-revocation-in-direct-key-area",
+        module_sig=signed(manifest(entries_of(BASE_FILES), signer=BOB), BOB),
+        keyring=(*RING, revoked),
+        status=REVOKED,
+        threat=g.T_CERTIFICATIONS,
+        defect="Alice's revocation (0x30, t1) of her certification of Bob sits before Bob's user "
+        "ID, in the direct-key area",
+    )
+
+
+@maker
+def check_certification_critical_unknown(out: g.Output) -> Iterable[Case]:
+    """The root's certification of the signer carries a critical unknown subpacket: it is not a
+    valid certification, so it gives no trust."""
+    critical = g.subpacket(g.SP_EXPERIMENTAL, b"x", critical=True)
+    key = out.add(
+        f"{FOLDER}/keys/bob-certification-critical-unknown.pgp",
+        bob_cert(certification(ALICE, hashed=[critical])),
+    )
+    yield check_case(
+        out,
+        "check-certification-critical-unknown-subpacket",
+        module_sig=signed(manifest(entries_of(BASE_FILES), signer=BOB), BOB),
+        keyring=(*RING, key),
+        status=INVALID,
+        threat=g.T_CRITICAL,
+        defect="Alice's certification of Bob carries a critical unknown subpacket (101)",
+        signature="untrusted",
+    )
+
+
+@maker
 def check_hashes_and_times(out: g.Output) -> Iterable[Case]:
     """SHA-1 and MD5 under each policy, future-dated signatures, expiresafter."""
     rob_root = (fpr(ROB),)
@@ -2189,9 +2316,10 @@ def table(cases: Sequence[Case]) -> str:
             extra = [k for k in c.keyring if k != KEY_ALICE_ASC]
             args = f" `{' '.join(c.args)}`" if c.args else ""
             files = ", ".join(f"`{f}`" for f in [*sig, *extra]) or "(recipe only)"
+            status = "error (exit 2)" if c.status is None else c.status
             rows.append(
                 f"| `{c.name}`{args} | {files} | `{c.origin}` | {c.defect} "
-                f"| {c.threat.replace('|', chr(92) + '|')} | {c.status} |"
+                f"| {c.threat.replace('|', chr(92) + '|')} | {status} |"
             )
     return "\n".join(rows) + "\n"
 
