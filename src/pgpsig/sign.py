@@ -75,7 +75,7 @@ def choose_signing_key(
         CertificateError: no key of the certificate may sign at ``now``.
         PolicyError: the usable keys are too weak for the policy.
     """
-    usable, problems = Judge(policy, now).view(cert).signing_keys(now)
+    usable, problems = Judge.alone(cert, policy, now).signing_keys(now)
     by_fpr = {k.fingerprint: k for k in keys}
     for key in usable:
         if key.fingerprint in by_fpr:

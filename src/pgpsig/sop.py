@@ -520,7 +520,7 @@ def _signer(tsk: bytes, passwords: Sequence[bytes], now: datetime) -> SigningKey
         (cert,) = parse_certs(tsk)
     except (FormatError, LimitError, ValueError) as e:
         raise SopError(SopExit.BAD_DATA, f"not a usable secret key: {e}") from e
-    usable, problems = Judge(_policy(), now).view(cert).signing_keys(now)
+    usable, problems = Judge.alone(cert, _policy(), now).signing_keys(now)
     if not usable:
         why = problems[0] if problems else "no key"
         raise SopError(SopExit.KEY_CANNOT_SIGN, f"key {cert.fingerprint} cannot sign now: {why}")
@@ -742,7 +742,7 @@ def generate_key(
     public = _packet(6, key.public_packet_body) + sigs_after_key + uid_part
     # pgpsig never makes a key it would refuse: judge the new certificate now.
     (cert,) = parse_certs(public)
-    Judge(_policy(), created).view(cert).check_signing_key(cert.primary, created)
+    Judge.alone(cert, _policy(), created).check_signing_key(cert.primary, created)
     secret = _packet(5, secretkey.secret_key_packet_body(key, password)) + sigs_after_key + uid_part
     headers = [("Comment", key.fingerprint)]
     return _armor.encode("PGP PRIVATE KEY BLOCK", secret, headers) if armor_out else secret

@@ -312,6 +312,15 @@ class Judge:
             raise AttributeError(f"Judge.{name} cannot change: build another judge")
         object.__setattr__(self, name, value)
 
+    @classmethod
+    def alone(cls, cert: Cert, policy: Policy, at: datetime) -> CertView:
+        """A view of one certificate judged on its own (no keyring) as of ``at``.
+
+        For the key lifecycle (a key just generated, a master about to certify, a revocation just
+        made, a signer choosing its key): nothing else is consulted.
+        """
+        return cls(policy, at).view(cert)
+
     def __reduce__(self) -> tuple[type[Judge], tuple[Policy, datetime, Keyring | None]]:
         # A judge sent to a worker process starts with an empty cache (its keys are object ids).
         return (Judge, (self.policy, self.as_of, self._keyring))

@@ -172,13 +172,12 @@ def certify(
     # (1)
     master, master_cert = _load_primary(master_key, passphrase)
     created = _signable(master, now)
-    judge = Judge(policy, created)
-    judge.view(master_cert).can_certify(created)
+    Judge.alone(master_cert, policy, created).can_certify(created)
     # (2)
     cert, _ = _one_clean_cert(cert_data, source="certificate", noun="certificate")
     if cert.fingerprint == master.fingerprint:
         raise CertificateError("a key does not certify itself here (it already self-signs)")
-    v = judge.view(cert)
+    v = Judge.alone(cert, policy, created)
     v.check_primary(created)
     # (3)
     p = cert.primary
@@ -324,7 +323,7 @@ def revoke_key(
     sig = _parse_signature(next(iter_packets(packet)).body)
     probe = _copy(cert)
     probe.direct.append(sig)
-    if not any(r.created == created for r in Judge(Policy(), created).view(probe).revocations()):
+    if not any(r.created == created for r in Judge.alone(probe, Policy(), created).revocations()):
         raise CertificateError("the new revocation does not verify")
     # (4)
     headers = [
@@ -384,7 +383,7 @@ def revoke_certification(
     reason_sp = _reason_subpacket(reason, message)
     # (2)
     cert, _ = _one_clean_cert(cert_data, source="certificate", noun="certificate")
-    v = Judge(Policy(), created).view(cert)
+    v = Judge.alone(cert, Policy(), created)
     p = cert.primary
     master_pub = _public_key(master)
     # (3)

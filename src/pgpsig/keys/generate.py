@@ -366,7 +366,7 @@ def generate_key(
     )
     # (5)
     cert = parse_certs(public)[0]
-    validator = Judge(Policy(), created).view(cert)
+    validator = Judge.alone(cert, Policy(), created)
     signer = sub_pub if sub is not None else primary_pub
     signer_in_cert = next(k for k, _ in cert.all_keys() if k.fingerprint == signer.fingerprint)
     validator.check_signing_key(signer_in_cert, created)
