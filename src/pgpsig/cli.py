@@ -518,8 +518,12 @@ def _progress(n_modules: int) -> Iterator[Any]:
 
 
 def _root_refs(refs: list[str], ring: Any) -> list[str]:
-    """Trust roots: fingerprints stay as they are; certificate files join the keyring."""
+    """``--trust-root`` values as references: fingerprints and key IDs stay as they are.
+
+    A certificate file joins the keyring, and its certificates' primary fingerprints are roots.
+    """
     from pgpsig.keyring import load_keyring
+    from pgpsig.store import normalize_fingerprint
 
     out: list[str] = []
     for ref in refs:
@@ -528,26 +532,42 @@ def _root_refs(refs: list[str], ring: Any) -> list[str]:
             extra = load_keyring([p])
             ring.add_all(extra)
             out.extend(extra.certs)
-        else:
-            out.append(ref)
+            continue
+        kid = ref.strip().replace(" ", "").upper().removeprefix("0X")
+        is_kid = len(kid) == 16 and all(c in "0123456789ABCDEF" for c in kid)
+        if normalize_fingerprint(ref) is None and not is_kid:
+            raise InputError(
+                f"--trust-root {ref}: not a certificate file, a fingerprint or a key ID"
+            )
+        out.append(ref)
     return out
 
 
-def _stored_roots() -> list[str]:
-    f = _store_dir() / "roots"
-    if not f.is_file():
-        return []
-    return [
-        ln.split("#", 1)[0].strip()
-        for ln in _read(f).decode().splitlines()
-        if ln.split("#", 1)[0].strip()
-    ]
+def _trust_roots(ring: Any, given: list[str], preset: tuple[str, ...]) -> Any:
+    """The roots in force (TrustRoots.select: explicit ones, else the store's); warnings said."""
+    from pgpsig.store import Store
+    from pgpsig.trust import TrustRoots
+
+    store = Store.at(_store_dir())
+    roots = TrustRoots.select(
+        ring, given=given, preset=preset, stored=store.roots, stored_from=str(store.roots_file)
+    )
+    for w in roots.warnings:
+        _err(f"warning: {w}")
+    return roots
 
 
-def _human_check(reports: list[Any], color: bool) -> None:
+def _roots_line(roots: Any) -> str:
+    """The human line naming the roots in force and where each came from."""
+    named = ", ".join(f"{o.fingerprint} ({o.source})" for o in roots.origins)
+    return f"trust roots: {named or 'none'}"
+
+
+def _human_check(reports: list[Any], roots: Any, color: bool) -> None:
     def paint(text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
+    print(_roots_line(roots))
     for r in reports:
         ok = r.ok
         head = paint("OK  " if ok else "FAIL", "32" if ok else "31;1")
@@ -632,17 +652,14 @@ def check(
         check_modules,
     )
     from pgpsig.keyring import load_keyring
-    from pgpsig.trust import TrustRoots
 
     now = _now(at)
     targets: list[tuple[str, Path]] = [(p.resolve().name, p) for p in modules or []]
     key_paths = list(keyring or [])
-    roots = list(trust_root or [])
     layout = None
     if freepbx_webroot is not None:
         bmo = freepbx_webroot / "admin" / "libraries" / "BMO"
         key_paths += [p for p in (bmo, bmo / "signatures") if p.is_dir()]
-        roots += list(FREEPBX_ROOTS)
         paths = dict(FREEPBX_DEFAULT_PATHS)
         for item in freepbx_path or []:
             name, sep, value = item.partition("=")
@@ -668,15 +685,19 @@ def check(
             _err(f"warning: skipped {prob}")
     else:
         ring = _keyring(None)
-    roots += _stored_roots()
-    root_fprs = _root_refs(roots, ring)
-    if freepbx_webroot is not None:
-        root_fprs = [r for r in root_fprs if ring.find(r) is not None or r not in FREEPBX_ROOTS]
-    if not root_fprs:
-        _err("warning: no trust root given (--trust-root): no signer can be trusted")
+    roots = _trust_roots(
+        ring,
+        _root_refs(list(trust_root or []), ring),
+        FREEPBX_ROOTS if freepbx_webroot is not None else (),
+    )
+    if not roots.fingerprints:
+        _err(
+            "warning: no trust root in force (give --trust-root, or add one to the store with"
+            " pgpsig key trust-root add): no signer can be trusted"
+        )
     opts = CheckOptions(
         keyring=ring,
-        roots=TrustRoots.resolve(root_fprs, ring),
+        roots=roots,
         policy=pol,
         now=now,
         strict=strict,
@@ -695,12 +716,13 @@ def check(
                         "good": good,
                         "failed": len(reports) - good,
                     },
+                    "trust_roots": [o.to_dict() for o in roots.origins],
                 },
                 indent=2,
             )
         )
     else:
-        _human_check(reports, sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        _human_check(reports, roots, sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     raise _Exit(EXIT_OK if good == len(reports) else EXIT_FAILED)
 
 
@@ -765,9 +787,12 @@ def _cert_input(ref: str) -> bytes:
     if p.is_file():
         return _read(p)
     ring = Store.at(_store_dir()).load()
-    cert = ring.find(ref)
+    cert = ring.find_primary(ref)  # a subkey's copy in another certificate is not this key
     if cert is None:
-        raise InputError(f"{ref}: neither a certificate file nor a key of the store")
+        raise InputError(
+            f"{ref}: neither a certificate file nor the primary fingerprint or key ID of a key"
+            " of the store"
+        )
     data: bytes = cert_to_bytes(cert)
     return data
 
@@ -919,18 +944,24 @@ def key_list(
 
     now = _now(at)
     pol = _policy(policy)
-    roots: list[str] | None = None
+    roots = None  # unknown for a --keyring: check may be given other roots
     if keyring:
         ring = load_keyring(keyring)
     else:
-        store = _key_store(None)
-        ring = store.load()
-        roots = store.roots()
+        ring = _key_store(None).load()
     for prob in ring.problems:
         _err(f"warning: skipped {prob}")
-    infos = [k.to_dict() for k in list_keys(ring, now=now, policy=pol, roots=roots)]
+    if not keyring:
+        roots = _trust_roots(ring, [], ())
+    fprs = None if roots is None else roots.fingerprints
+    infos = [k.to_dict() for k in list_keys(ring, now=now, policy=pol, roots=fprs)]
     if as_json:
-        print(json.dumps({"keys": infos, "problems": list(ring.problems)}, indent=2))
+        doc = {
+            "keys": infos,
+            "problems": list(ring.problems),
+            "trust_roots": None if roots is None else [o.to_dict() for o in roots.origins],
+        }
+        print(json.dumps(doc, indent=2))
     else:
         for info in infos:
             _print_key(info)

@@ -239,6 +239,27 @@ class Keyring:
         certs = {c.fingerprint: c for c, _ in hits}
         return next(iter(certs.values())) if len(certs) == 1 else None
 
+    def find_primary(self, ref: str) -> Cert | None:
+        """A certificate by its *primary* key only: for references that name a trust root.
+
+        ``ref`` (any case, spaces and a ``0x`` prefix allowed) is a primary fingerprint (40 or 64
+        hex digits, matched exactly) or a key ID (16 hex digits) that is the primary key ID of
+        exactly one certificate. Subkeys never match (a certificate that carries a copy of
+        another key as a subkey, bound or not, is not that key's certificate), and a fingerprint
+        that is absent never falls back to its key ID (a colliding key ID is not the key).
+
+        Returns:
+            The certificate, or None: absent, a subkey only, an ambiguous key ID, or not a
+            fingerprint or key ID at all.
+        """
+        ref = ref.upper().replace(" ", "").removeprefix("0X")
+        if len(ref) in (40, 64):
+            return self.certs.get(ref)
+        if len(ref) != 16:
+            return None
+        hits = [c for c, key in self._by_kid.get(ref, []) if key is c.primary]
+        return hits[0] if len(hits) == 1 else None
+
 
 def _read_file(path: Path) -> bytes:
     try:

@@ -31,40 +31,128 @@ their depth-1 trust signatures); anything the admin may have marked "ultimate" e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pgpsig.errors import KeyringError
 from pgpsig.keyring import Keyring
 from pgpsig.packets import Cert
 from pgpsig.validity import Judge
 
-__all__ = ["TrustDecision", "TrustRoots", "decide_trust"]
+__all__ = ["RootSource", "TrustDecision", "TrustRoot", "TrustRoots", "decide_trust"]
+
+#: Where a trust root came from: a ``--trust-root`` of the command line (a fingerprint, key ID or
+#: certificate file), the FreePBX preset's master keys, or the store's ``roots`` file.
+RootSource = Literal["option", "freepbx-preset", "store"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrustRoot:
+    """One trust root in force: its primary fingerprint and where it came from."""
+
+    fingerprint: str
+    source: RootSource
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON form: ``{"fingerprint": ..., "source": "option" | "freepbx-preset" | "store"}``."""
+        return {"fingerprint": self.fingerprint, "source": self.source}
 
 
 @dataclass(frozen=True, slots=True)
 class TrustRoots:
-    """Fingerprints (upper-case hex) of the primary keys that are trusted to certify signers."""
+    """Fingerprints (upper-case hex) of the primary keys that are trusted to certify signers.
+
+    :meth:`select` is the one rule for which roots are in force; ``origins`` says where each came
+    from and ``warnings`` which references were set aside (empty when built from fingerprints).
+    """
 
     fingerprints: frozenset[str] = field(default_factory=frozenset)
+    origins: tuple[TrustRoot, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @classmethod
     def resolve(cls, refs: Iterable[str], keyring: Keyring) -> TrustRoots:
-        """Turn fingerprints or key IDs into root fingerprints present in ``keyring``.
+        """Roots named explicitly: :meth:`select` with ``given=refs`` and nothing else.
 
         Raises:
-            KeyringError: a reference matches no certificate, or several.
+            KeyringError: a reference names no certificate's primary key in ``keyring``.
         """
-        out = set()
-        for ref in refs:
-            cert = keyring.find(ref)
+        return cls.select(keyring, given=refs)
+
+    @classmethod
+    def select(
+        cls,
+        keyring: Keyring,
+        *,
+        given: Iterable[str] = (),
+        preset: Iterable[str] = (),
+        stored: Callable[[], Iterable[str]] | None = None,
+        stored_from: str = "the store's roots file",
+    ) -> TrustRoots:
+        """The roots in force: the explicit ones if there are any, else the stored ones.
+
+        Explicit roots are those ``given`` (``--trust-root``) and the FreePBX ``preset``'s; when
+        there is at least one, they are exactly the roots in force and ``stored`` is not even
+        read. Only without any do the store's roots apply. Every reference must name a
+        certificate's *primary* key in ``keyring`` (:meth:`Keyring.find_primary`): a subkey that
+        carries a copy of a root's key never makes its certificate a root.
+
+        Args:
+            keyring: The certificates the check uses.
+            given: Fingerprints or key IDs the user named.
+            preset: The FreePBX preset's master fingerprints (when the preset is used).
+            stored: Reads the store's roots (called only when nothing is explicit).
+            stored_from: Where the stored roots come from, for warnings (the roots file).
+
+        Returns:
+            The roots, with ``origins`` in the order given and a warning for each preset or
+            stored root that is not a certificate's primary key in the keyring.
+
+        Raises:
+            KeyringError: a *given* reference names no certificate's primary key.
+        """
+        refs: list[tuple[str, RootSource]] = [(r, "option") for r in given]
+        refs += [(r, "freepbx-preset") for r in preset]
+        if not refs and stored is not None:
+            refs = [(r, "store") for r in stored()]
+        origins: list[TrustRoot] = []
+        warnings: list[str] = []
+        for ref, source in refs:
+            cert = keyring.find_primary(ref)
             if cert is None:
-                raise KeyringError(f"trust root {ref} is not in the keyring (or is ambiguous)")
-            out.add(cert.fingerprint)
-        return cls(frozenset(out))
+                why = _missing(ref, keyring)
+                if source == "option":
+                    raise KeyringError(f"trust root {ref} {why}")
+                if source == "store":
+                    warnings.append(f"trust root {ref} from {stored_from} {why}: ignored")
+                else:
+                    warnings.append(f"FreePBX preset trust root {ref} {why}: not a trust root")
+                continue
+            root = TrustRoot(cert.fingerprint, source)
+            if root not in origins:
+                origins.append(root)
+        return cls(frozenset(o.fingerprint for o in origins), tuple(origins), tuple(warnings))
 
     def __contains__(self, fpr: object) -> bool:
         return isinstance(fpr, str) and fpr.upper() in self.fingerprints
+
+
+def _missing(ref: str, keyring: Keyring) -> str:
+    """Why ``ref`` names no certificate's primary key in ``keyring`` (the end of a sentence)."""
+    norm = ref.upper().replace(" ", "").removeprefix("0X")
+    hits = (
+        keyring.candidates([norm], []) if len(norm) in (40, 64) else keyring.candidates([], [norm])
+    )
+    holders = sorted({c.fingerprint for c, key in hits if key is not c.primary})
+    if len(norm) == 16 and sum(1 for c, key in hits if key is c.primary) > 1:
+        return "is the key ID of several certificates in the keyring: give the fingerprint"
+    if holders:
+        return (
+            f"is not the primary key of a certificate in the keyring (only a subkey of"
+            f" {', '.join(holders)} matches, and a subkey is never a trust root)"
+        )
+    return "is not in the keyring"
 
 
 @dataclass(frozen=True, slots=True)

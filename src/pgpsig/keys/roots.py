@@ -15,6 +15,7 @@ from pgpsig.keyring import Keyring
 from pgpsig.keys._common import _first_user_id
 from pgpsig.packets import Cert
 from pgpsig.store import Store, normalize_fingerprint
+from pgpsig.trust import TrustRoots
 
 __all__ = [
     "TrustRootInfo",
@@ -38,11 +39,13 @@ class TrustRootInfo:
 
 
 def _resolve(ring: Keyring, ref: str) -> Cert:
-    cert = ring.find(ref)
-    if cert is None:
-        raise KeyringError(
-            f"{ref} is not in the store (or the key ID is ambiguous): import its certificate first"
-        )
+    """The stored certificate whose primary key ``ref`` names (TrustRoots' rule: never a subkey)."""
+    try:
+        (fpr,) = TrustRoots.resolve([ref], ring).fingerprints
+    except KeyringError as e:
+        raise KeyringError(f"{e}: import its certificate first") from e
+    cert = ring.get(fpr)
+    assert cert is not None
     return cert
 
 
@@ -51,7 +54,8 @@ def add_trust_root(store: Store, ref: str) -> TrustRootInfo:
 
     Steps:
 
-    1. Lock the store and find the certificate by fingerprint (or a unique key ID).
+    1. Lock the store and find the certificate by its primary fingerprint (or a key ID that
+       names exactly one primary key; a subkey never matches).
     2. Append its fingerprint to ``roots`` (with its user ID as a comment) unless it is there.
 
     Args:
@@ -101,7 +105,7 @@ def remove_trust_root(store: Store, ref: str) -> str:
         roots = store.roots()
         fpr = normalize_fingerprint(ref)
         if fpr is None or fpr not in roots:
-            cert = ring.find(ref)
+            cert = ring.find_primary(ref)
             fpr = cert.fingerprint if cert is not None else None
         if fpr is None or fpr not in roots:
             raise KeyringError(f"{ref} is not a trust root of this store")
