@@ -18,8 +18,10 @@ This module owns one decision: a signer (a certificate whose signature already v
       made at or after the certification and at or before T, wherever it sits in the certificate;
    e. the user ID is bound to the signer by a valid self-signature and not revoked by the signer;
    f. R itself is valid at T: not expired, not revoked (hard, or soft and made at or before T). A
-      root that is expired or revoked confers no trust, as in gpg; a retired (soft-revoked) root
-      included, so a master key that is replaced must re-certify its developers under the new one.
+      root that is expired or revoked confers no trust (status 4, not 64: neither the signer's key
+      nor its certification is revoked), as gpg's web of trust decides with an ownertrust (its
+      ``--trusted-key`` does not look); a retired root included, so a master key that is replaced
+      must re-certify its developers under its successor.
 
 Rules a-e are :meth:`pgpsig.validity.Judge.certification` (``key list`` reports the same verdicts);
 this module adds only which issuers are roots and rule f.
@@ -200,9 +202,8 @@ def decide_trust(signer: Cert, *, roots: TrustRoots, judge: Judge) -> TrustDecis
             assert root is not None
             state = judge.view(root).primary_state(now)  # (f)
             if not state.ok:
+                # Not the signer's key nor its certification (FreePBX's 64): no trust, status 4.
                 reasons.append(f"trust root {root.fingerprint} is {state.status}: {state.reason}")
-                if state.status == "revoked":
-                    revoked = revoked or reasons[-1]
                 continue
             return TrustDecision(True, (root.fingerprint, signer.fingerprint))
     if reasons:
