@@ -139,9 +139,16 @@ def _keyring(paths: list[Path] | None) -> Any:
     else:
         store = _store_dir() / "certs"
         ring = load_keyring([store]) if store.is_dir() else Keyring()
+    _ring_warnings(ring)
+    return ring
+
+
+def _ring_warnings(ring: Any) -> None:
+    """Report a loaded keyring's skipped files and its warnings (pending revocations...)."""
     for p in ring.problems:
         _err(f"warning: skipped {p}")
-    return ring
+    for w in ring.warnings:
+        _err(f"warning: {w}")
 
 
 class _AtomicOutput:
@@ -664,8 +671,7 @@ def check(
     pol = _policy(policy or ("freepbx-legacy" if freepbx_webroot is not None else "default"))
     if key_paths:
         ring = load_keyring(key_paths)
-        for prob in ring.problems:
-            _err(f"warning: skipped {prob}")
+        _ring_warnings(ring)
     else:
         ring = _keyring(None)
     roots += _stored_roots()
@@ -926,8 +932,7 @@ def key_list(
         store = _key_store(None)
         ring = store.load()
         roots = store.roots()
-    for prob in ring.problems:
-        _err(f"warning: skipped {prob}")
+    _ring_warnings(ring)
     infos = [k.to_dict() for k in list_keys(ring, now=now, policy=pol, roots=roots)]
     if as_json:
         print(json.dumps({"keys": infos, "problems": list(ring.problems)}, indent=2))

@@ -43,6 +43,7 @@ __all__ = [
     "parse_public_key",
     "parse_signature",
     "parse_signatures",
+    "signature_identity",
 ]
 
 #: Largest single packet body accepted (a signature or key is a few KiB; user attributes may hold a photo).
@@ -560,6 +561,18 @@ class Signature:
         return "unknown issuer"
 
 
+def signature_identity(sig: Signature) -> bytes:
+    """What makes two signature packets the same signature: everything but the unhashed area.
+
+    The unhashed area is not signed (a keyserver may add or strip an issuer hint there), so two
+    packets that differ only in it are copies of one signature.
+    """
+    start = (6 if sig.version == 4 else 8) + len(sig.hashed_area)
+    width = 2 if sig.version == 4 else 4
+    ulen = int.from_bytes(sig.raw[start : start + width], "big")
+    return sig.raw[:start] + sig.raw[start + width + ulen :]
+
+
 # Salt sizes for v6 signatures, by hash algorithm (RFC 9580 section 9.5).
 _V6_SALT = {8: 16, 9: 24, 10: 32, 11: 16, 12: 16, 14: 32}
 
@@ -877,8 +890,8 @@ def parse_public_key(body: bytes, *, is_subkey: bool = False) -> tuple[PublicKey
 class Component:
     """A user ID, user attribute or subkey with the signatures that follow it."""
 
-    kind: str  # "uid", "uat" or "subkey"
-    value: bytes  # the user ID / attribute bytes, or the subkey body
+    kind: str  # "uid", "uat", "subkey" or "unparsed" (a subkey packet pgpsig cannot parse)
+    value: bytes  # the user ID / attribute bytes, or the subkey body (the whole packet body)
     key: PublicKey | None = None
     signatures: list[Signature] = field(default_factory=list)
 
@@ -893,7 +906,8 @@ class Component:
             return b"\xb4" + struct.pack(">I", len(self.value)) + self.value
         if self.kind == "uat":
             return b"\xd1" + struct.pack(">I", len(self.value)) + self.value
-        assert self.key is not None
+        if self.key is None:
+            raise PacketError("no signature can be checked over a subkey packet that cannot be parsed")
         return self.key.hash_prefix()
 
 
@@ -901,7 +915,10 @@ class Component:
 class Cert:
     """A transferable public key: primary key, its direct signatures and its components.
 
-    ``raw`` keeps the packets as read (public parts only), for export and storage.
+    ``unparsed`` holds the subkey packets :func:`parse_certs` could not parse (kind ``unparsed``,
+    no ``key``), each with the signatures that followed it, so that nothing after such a packet is
+    lost: those signatures are there to be reported and looked at, and a key revocation (0x20)
+    among them, which is over the primary key alone, is moved to ``direct``.
     """
 
     primary: PublicKey
@@ -909,6 +926,7 @@ class Cert:
     uids: list[Component] = field(default_factory=list)
     uats: list[Component] = field(default_factory=list)
     subkeys: list[Component] = field(default_factory=list)
+    unparsed: list[Component] = field(default_factory=list)
     unknown_packets: int = 0
     had_secret: bool = False
 
@@ -936,7 +954,12 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
     Signatures that cannot be parsed (unknown versions, malformed, over the subpacket limit) are
     dropped, as are unknown
     packet types and trust packets: a certificate is a bag of claims each checked on its own, and
-    an unparseable claim is simply not made. A malformed *key* packet is an error.
+    an unparseable claim is simply not made. A malformed *primary key* packet is an error; a subkey
+    packet that cannot be parsed (a version or layout pgpsig does not read) is kept in
+    :attr:`Cert.unparsed` with the signatures that follow it, except key revocations (0x20): they
+    are made over the primary key alone, wherever they sit, so they go to :attr:`Cert.direct`
+    (dropped with the packet, a revocation would be lost without a word and the key would keep
+    verifying).
 
     Raises:
         PacketError: malformed framing or key packets, or data that does not start with a key.
@@ -969,7 +992,7 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
             except (PacketError, LimitError):  # e.g. a third party's 513 unhashed subpackets
                 cur.unknown_packets += 1
                 continue
-            if comp is None:
+            if comp is None or (comp.kind == "unparsed" and sig.sig_type == 0x20):
                 cur.direct.append(sig)
             else:
                 comp.signatures.append(sig)
@@ -983,8 +1006,8 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
             try:
                 sk = _secret_to_public(p.body, True)
             except PacketError:
-                comp = Component("unknown", p.body)
-                cur.unknown_packets += 1
+                comp = Component("unparsed", p.body)
+                cur.unparsed.append(comp)
                 continue
             comp = Component("subkey", sk.body, key=sk)
             cur.subkeys.append(comp)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pgpsig.packets import Cert, Component, PublicKey, Signature, Tag, parse_public_key
+from pgpsig.packets import Cert, Component, PublicKey, Signature, parse_public_key
 from pgpsig.signing import SigningKey
 from pgpsig.validity import CertValidator
 
@@ -41,8 +41,6 @@ __all__ = [
     "_SP_TRUST",
     "_SUBKEY_BINDING",
     "_SUBKEY_REVOCATION",
-    "_TAGS_KEY",
-    "_TAGS_SKIPPED_BEFORE_KEY",
     "_copy",
     "_first_user_id",
     "_names",
@@ -87,10 +85,6 @@ _SP_REVOCATION_REASON = 29
 _SP_FEATURES = 30
 _SP_EMBEDDED_SIGNATURE = 32
 
-# Packet tags (RFC 9580 section 5.5).
-_TAGS_SKIPPED_BEFORE_KEY = frozenset({10, 12, 21})  # marker, trust, padding
-_TAGS_KEY = frozenset({Tag.SECRET_KEY, Tag.PUBLIC_KEY})
-
 
 def _require_aware(now: datetime) -> None:
     if now.tzinfo is None or now.utcoffset() is None:
@@ -119,6 +113,7 @@ def _copy(cert: Cert) -> Cert:
         uids=[Component(c.kind, c.value, c.key, list(c.signatures)) for c in cert.uids],
         uats=[Component(c.kind, c.value, c.key, list(c.signatures)) for c in cert.uats],
         subkeys=[Component(c.kind, c.value, c.key, list(c.signatures)) for c in cert.subkeys],
+        unparsed=[Component(c.kind, c.value, c.key, list(c.signatures)) for c in cert.unparsed],
     )
 
 

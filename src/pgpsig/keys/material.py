@@ -1,7 +1,7 @@
 """Reading key files, and keeping only the parts of a certificate that may be stored.
 
-This module owns :func:`read_key_material` (certificates and bare signatures from armored or
-binary data) and :func:`clean_cert` (the validation every certificate passes before the store,
+This module owns :func:`read_key_material` (certificates and bare signatures from a key file,
+read by :func:`pgpsig.keyring.read_key_file`) and :func:`clean_cert` (the validation every certificate passes before the store,
 an export or a certification sees it). :mod:`pgpsig.keys.importing` merges and stores; the
 judgement of validity at use is :mod:`pgpsig.validity`'s and :mod:`pgpsig.trust`'s.
 
@@ -19,11 +19,9 @@ when a certificate is judged, so a stricter or looser ``--policy`` later sees ev
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
-from pgpsig import armor
-from pgpsig.errors import CertificateError, FormatError, PacketError
-from pgpsig.keyring import read_certs
+from pgpsig.errors import CertificateError, FormatError
+from pgpsig.keyring import KeyFile, read_certs, read_key_file
 from pgpsig.keys._common import (
     _CERT_REVOCATION,
     _CERTIFICATIONS,
@@ -32,8 +30,6 @@ from pgpsig.keys._common import (
     _PRIMARY_ONLY,
     _SUBKEY_BINDING,
     _SUBKEY_REVOCATION,
-    _TAGS_KEY,
-    _TAGS_SKIPPED_BEFORE_KEY,
     _names,
 )
 from pgpsig.packets import (
@@ -41,11 +37,7 @@ from pgpsig.packets import (
     Cert,
     Component,
     Signature,
-    Tag,
-    iter_packets,
-    parse_certs,
 )
-from pgpsig.packets import parse_signature as _parse_signature
 from pgpsig.policy import Policy
 from pgpsig.validity import CertValidator
 
@@ -56,38 +48,19 @@ __all__ = [
 ]
 
 
-_ARMOR_LABELS = frozenset({"PGP PUBLIC KEY BLOCK", "PGP PRIVATE KEY BLOCK", "PGP SIGNATURE"})
-
-
-@dataclass(slots=True)
-class KeyMaterial:
-    """What a key file holds: certificates and bare signatures (revocation certificates)."""
-
-    certs: list[Cert] = field(default_factory=list)
-    signatures: list[Signature] = field(default_factory=list)
-    had_secret: bool = False
-
-
-def _split(binary: bytes, into: KeyMaterial) -> None:
-    """Leading signature packets are bare signatures; the rest are certificates."""
-    for p in iter_packets(binary):
-        if p.tag in _TAGS_KEY:
-            certs = parse_certs(binary[p.offset :])
-            into.certs.extend(certs)
-            into.had_secret = into.had_secret or any(c.had_secret for c in certs)
-            return
-        if p.tag == Tag.SIGNATURE:
-            into.signatures.append(_parse_signature(p.body))
-        elif p.tag not in _TAGS_SKIPPED_BEFORE_KEY:
-            raise PacketError(f"unexpected packet (tag {p.tag}) where a key or signature belongs")
+#: What a key file holds: certificates and bare signatures (revocation certificates). The
+#: keyring's reader decides this for every reader of key files (:func:`pgpsig.keyring.read_key_file`).
+KeyMaterial = KeyFile
 
 
 def read_key_material(data: bytes, *, source: str = "<data>") -> KeyMaterial:
     """Parse certificates and bare signatures from armored or binary data.
 
-    Armored input may hold several blocks (``PGP PUBLIC KEY BLOCK``, ``PGP PRIVATE KEY BLOCK`` or
-    ``PGP SIGNATURE``); other blocks are ignored. A block or binary stream may start with bare
-    signature packets (a revocation certificate) followed by certificates.
+    Every form :func:`pgpsig.keyring.read_key_file` reads: armored blocks (``PGP PUBLIC KEY
+    BLOCK``, ``PGP PRIVATE KEY BLOCK`` or ``PGP SIGNATURE``; others are ignored) with any text
+    around them, gpg's colon-escaped revocation certificates, or binary packets. A block or binary
+    stream may start with bare signature packets (a revocation certificate) followed by
+    certificates.
 
     Args:
         data: The file's content.
@@ -99,14 +72,8 @@ def read_key_material(data: bytes, *, source: str = "<data>") -> KeyMaterial:
     Raises:
         FormatError: Malformed armor or packets, or nothing usable at all.
     """
-    out = KeyMaterial()
     try:
-        if armor.is_armored(data):
-            for block in armor.decode_all(data):
-                if block.label in _ARMOR_LABELS:
-                    _split(bytes(block.data), out)
-        else:
-            _split(data, out)
+        out = read_key_file(data)
     except FormatError as e:
         raise type(e)(f"{source}: {e}") from e
     if not out.certs and not out.signatures:
