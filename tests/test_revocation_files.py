@@ -1,4 +1,4 @@
-"""Revocations wherever certificates are read (issue #12): keyring files and directories.
+"""Revocations wherever certificates are read (issue #12): files, directories, the store, imports.
 
 A revocation kept on its own (``pgpsig key revoke``, ``gpg --gen-revoke``, gpg's
 ``openpgp-revocs.d``) is read in every form, joins the certificate it verifies over whatever the
@@ -30,12 +30,14 @@ from pgpsig.keyring import Keyring, cert_to_bytes, load_keyring, read_certs
 from pgpsig.keys import (
     certify,
     generate_key,
+    import_keys,
     list_keys,
     revoke_certification,
     revoke_key,
 )
-from pgpsig.packets import Cert, iter_packets, packet_header, parse_signature
+from pgpsig.packets import Cert, iter_packets, packet_header, parse_certs, parse_signature
 from pgpsig.policy import Policy
+from pgpsig.store import Store
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 LATER = T0 + timedelta(days=10)
@@ -439,6 +441,210 @@ def test_keyring_directory_with_key_and_rev_file_revokes(tmp_path: Path) -> None
     assert r.stderr == b""
     r = run_pgpsig("key", "list", "--keyring", d, *at, "--json")
     assert [k["validity"] for k in json.loads(r.stdout)["keys"]] == ["revoked"]
+
+
+# --------------------------------------------------------------------------------------------------
+# import: the store and --keyring DIR
+
+
+def test_import_into_keyring_directory_keeps_pending_revocation_until_the_key(
+    tmp_path: Path,
+) -> None:
+    key = gen("dirimport")
+    d = tmp_path / "ring"
+    rev = write(tmp_path / "dirimport.rev", _revocs_d(key_revocation("dirimport")))
+    cert = write(tmp_path / "dirimport.asc", key.certificate)
+    env = {"PGPSIG_HOME": str(tmp_path / "home")}
+    r = run_pgpsig("key", "import", rev, "--keyring", d, "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    (item,) = json.loads(r.stdout)["imported"]
+    assert item["status"] == "pending"
+    assert key.fingerprint in item["details"][0]
+    assert sorted(p.name for p in d.iterdir() if not p.name.startswith(".")) == [
+        f"{key.fingerprint}.rev"
+    ]
+    # Read as a keyring directory meanwhile: reported, nothing to revoke yet.
+    r = run_pgpsig("key", "list", "--keyring", d, "--json", env=env)
+    assert json.loads(r.stdout)["keys"] == [] and b"pending" in r.stderr
+    r = run_pgpsig("key", "import", cert, "--keyring", d, "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    assert [i["status"] for i in json.loads(r.stdout)["imported"]] == ["new", "updated"]
+    assert sorted(p.name for p in d.iterdir() if not p.name.startswith(".")) == [
+        f"{key.fingerprint}.asc"
+    ]
+    stored = one((d / f"{key.fingerprint}.asc").read_bytes())
+    assert [s.sig_type for s in stored.direct] == [0x20]
+    r = run_pgpsig("key", "list", "--keyring", d, "--json", env=env)
+    assert [k["validity"] for k in json.loads(r.stdout)["keys"]] == ["revoked"]
+    assert r.stderr == b""
+    assert not (tmp_path / "home").exists()
+
+
+def test_import_into_keyring_directory_with_the_key_present(tmp_path: Path) -> None:
+    key = gen("present")
+    d = tmp_path / "ring"
+    cert = write(tmp_path / "present.asc", key.certificate)
+    assert run_pgpsig("key", "import", cert, "--keyring", d).returncode == 0
+    rev = write(tmp_path / "present.rev", _gpg_layout(key_revocation("present")))
+    r = run_pgpsig("key", "import", rev, "--keyring", d, "--json")
+    assert r.returncode == 0, r.stderr
+    assert [i["status"] for i in json.loads(r.stdout)["imported"]] == ["updated"]
+    r = run_pgpsig("key", "list", "--keyring", d, "--json")
+    assert [k["validity"] for k in json.loads(r.stdout)["keys"]] == ["revoked"]
+    # A revocation that does not verify is rejected (exit 1) and not stored.
+    body = bytearray(binary(key_revocation("present"))[2:])
+    body[-1] ^= 0x01
+    bad = write(tmp_path / "bad.rev", rev_block(packet_header(2, len(body)) + bytes(body)))
+    r = run_pgpsig("key", "import", bad, "--keyring", d, "--json")
+    assert r.returncode == 1
+    assert [i["status"] for i in json.loads(r.stdout)["imported"]] == ["rejected"]
+    assert not list(d.glob("*.rev"))
+
+
+def test_store_keeps_pending_revocation_and_loading_the_store_applies_it(tmp_path: Path) -> None:
+    key = gen("stored")
+    store = Store.at(tmp_path / "home")
+    r = import_keys(store, [("stored.rev", key_revocation("stored"))])
+    assert [i.status for i in r.items] == ["pending"]
+    assert r.ok
+    ring = store.load()
+    assert len(ring.pending) == 1 and not ring.certs
+    # A certificate put into the store by hand (not imported): the store's readers apply it.
+    write(store.certs_dir / f"{key.fingerprint}.asc", key.certificate)
+    ring = store.load()
+    assert not ring.pending and not ring.warnings
+    assert validity(ring, key.fingerprint)["validity"] == "revoked"
+    env = {"PGPSIG_HOME": str(tmp_path / "home")}
+    r = run_pgpsig("key", "list", "--json", env=env)
+    assert [k["validity"] for k in json.loads(r.stdout)["keys"]] == ["revoked"]
+    # The next import writes it into the certificate's file and removes the .rev file.
+    r = import_keys(store, [("again", key.certificate)])
+    assert [i.status for i in r.items] == ["unchanged", "updated"]
+    assert not store.pending_files()
+    assert [s.sig_type for s in one(store.cert_path(key.fingerprint).read_bytes()).direct] == [0x20]
+    assert validity(store.load(), key.fingerprint)["validity"] == "revoked"
+
+
+def test_store_pending_revocation_that_turns_out_not_to_verify_is_removed(tmp_path: Path) -> None:
+    key = gen("turncoat")
+    body = bytearray(binary(key_revocation("turncoat"))[2:])
+    body[-1] ^= 0x01
+    store = Store.at(tmp_path)
+    r = import_keys(store, [("bad", rev_block(packet_header(2, len(body)) + bytes(body)))])
+    assert [i.status for i in r.items] == ["pending"]
+    r = import_keys(store, [("key", key.certificate)])
+    assert [i.status for i in r.items] == ["new", "rejected"]
+    assert "removed from the store" in r.items[1].details[0]
+    assert not store.pending_files()
+    assert validity(store.load(), key.fingerprint)["validity"] == "valid"
+
+
+def test_import_keeps_subkey_and_certification_revocations_found_elsewhere(tmp_path: Path) -> None:
+    """A 0x28 under the user ID or on the primary key, a 0x30 under the subkey: moved, not lost."""
+    key = gen("scattered", subkey=True)
+    primary, sub = signing_keys("scattered", subkey=True)
+    subkey_data = signing.key_hash_input(primary.public_packet_body) + signing.key_hash_input(
+        sub.public_packet_body
+    )
+    uid_data = signing.key_hash_input(primary.public_packet_body) + signing.user_id_hash_input(
+        key.user_id.encode()
+    )
+    r28 = parse_signature(
+        signing.signature_packet(primary, subkey_data, sig_type=0x28, created=LATER)[2:]
+    )
+    r30 = parse_signature(
+        signing.signature_packet(primary, uid_data, sig_type=0x30, created=LATER)[2:]
+    )
+    for where in ("uid", "direct", "subkey"):
+        cert = one(key.certificate)
+        if where == "subkey":  # the user ID's revocation under the subkey
+            cert.subkeys[0].signatures.append(r30)
+        else:
+            (cert.uids[0].signatures if where == "uid" else cert.direct).append(r28)
+        store = Store.at(tmp_path / where)
+        r = import_keys(store, [("scattered", cert_to_bytes(cert))])
+        assert [i.status for i in r.items] == ["new"], r.items
+        stored = store.load().certs[key.fingerprint]
+        assert stored.direct == []
+        d = validity(store.load(), key.fingerprint)
+        if where == "subkey":
+            assert [s.sig_type for s in stored.subkeys[0].signatures] == [0x18]
+            assert [s.sig_type for s in stored.uids[0].signatures] == [0x13, 0x30]
+            assert d["revoked_user_ids"] == [key.user_id]
+        else:
+            ring = Keyring()
+            ring.add(cert)  # what verify --keyring FILE sees: revoked already
+            assert [s["validity"] for s in validity(ring, key.fingerprint)["subkeys"]] == [
+                "revoked"
+            ]
+            assert [s.sig_type for s in stored.subkeys[0].signatures] == [0x18, 0x28]
+            assert [s.sig_type for s in stored.uids[0].signatures] == [0x13]
+            assert [s["validity"] for s in d["subkeys"]] == ["revoked"]
+
+
+# --------------------------------------------------------------------------------------------------
+# a subkey packet pgpsig cannot parse, followed by a key revocation
+
+
+def _with_unparseable_subkey(label: str, secret: bool = False) -> tuple[bytes, bytes]:
+    """``label``'s certificate, then a v5 subkey packet (unreadable here), a 0x18, then a 0x20."""
+    key = gen(label)
+    copy = next(p for p in iter_packets(binary(key.certificate)) if p.tag == 2)
+    bogus = (
+        bytes([5])
+        + struct.pack(">I", int(T0.timestamp()))
+        + bytes([27])
+        + b"\x00\x00\x00\x20"
+        + b"\x11" * 32
+    )
+    tag = 7 if secret else 14
+    data = (
+        binary(key.certificate)
+        + packet_header(tag, len(bogus))
+        + bogus
+        + packet_header(2, len(copy.body))
+        + copy.body
+        + binary(key_revocation(label))
+    )
+    return data, bogus
+
+
+def test_unparseable_subkey_keeps_the_key_revocation_after_it(tmp_path: Path) -> None:
+    key = gen("v5sub")
+    data, bogus = _with_unparseable_subkey("v5sub")
+    (cert,) = parse_certs(data)
+    assert [c.kind for c in cert.unparsed] == ["unparsed"]
+    assert [s.sig_type for s in cert.unparsed[0].signatures] == [0x13]
+    assert [s.sig_type for s in cert.direct] == [0x20]
+    assert cert.subkeys == []
+    ring = load_keyring([write(tmp_path / "v5.gpg", data)])
+    assert validity(ring, key.fingerprint)["validity"] == "revoked"
+    assert len(ring.warnings) == 1
+    assert key.fingerprint in ring.warnings[0] and "cannot parse" in ring.warnings[0]
+    # Written back: the unparseable packet (and what followed it) is left out, the revocation not.
+    out = cert_to_bytes(cert)
+    assert bogus not in out
+    (again,) = parse_certs(out)
+    assert [s.sig_type for s in again.direct] == [0x20] and not again.unparsed
+    # Imported: the revocation is stored, the packet dropped with a note.
+    store = Store.at(tmp_path / "store")
+    r = import_keys(store, [("v5", data)])
+    assert [i.status for i in r.items] == ["new"]
+    assert any("cannot parse" in d for d in r.items[0].details)
+    assert validity(store.load(), key.fingerprint)["validity"] == "revoked"
+    r = run_pgpsig("key", "list", "--keyring", tmp_path / "v5.gpg", "--json")
+    assert [k["validity"] for k in json.loads(r.stdout)["keys"]] == ["revoked"]
+    assert b"cannot parse" in r.stderr and key.fingerprint.encode() in r.stderr
+
+
+def test_unparseable_secret_subkey_is_never_written(tmp_path: Path) -> None:
+    data, bogus = _with_unparseable_subkey("v5secret", secret=True)
+    (cert,) = parse_certs(data)
+    assert cert.unparsed[0].value == bogus
+    assert bogus not in cert_to_bytes(cert)
+    store = Store.at(tmp_path)
+    import_keys(store, [("secret", data)])
+    assert bogus not in binary(store.cert_path(gen("v5secret").fingerprint).read_bytes())
 
 
 # --------------------------------------------------------------------------------------------------

@@ -12,8 +12,12 @@ binding are dropped; a certificate with no valid self-signature at all is refuse
 certifications (and their 0x30 revocations) are kept when their issuer's certificate is unknown,
 because they can only be judged later (by :mod:`pgpsig.trust`, at use), and are dropped when the
 issuer is known and they do not verify. Key revocations by a designated revoker follow the same
-rule. Signature *policy* (SHA-1 cutoffs, key sizes) is not applied when storing: it is applied
-when a certificate is judged, so a stricter or looser ``--policy`` later sees every claim.
+rule. A revocation that verifies is kept wherever it was found: a key revocation after a
+component moves to the primary key, a subkey or certification revocation under the wrong
+component moves to the one it verifies over (:func:`pgpsig.revocations.locate`). A subkey packet
+pgpsig cannot parse is dropped with its signatures (noted). Signature *policy* (SHA-1 cutoffs,
+key sizes) is not applied when storing: it is applied when a certificate is judged, so a stricter
+or looser ``--policy`` later sees every claim.
 """
 
 from __future__ import annotations
@@ -37,8 +41,10 @@ from pgpsig.packets import (
     Cert,
     Component,
     Signature,
+    signature_identity,
 )
 from pgpsig.policy import Policy
+from pgpsig.revocations import locate
 from pgpsig.validity import CertValidator
 
 __all__ = [
@@ -46,6 +52,9 @@ __all__ = [
     "clean_cert",
     "read_key_material",
 ]
+
+#: Revocations of one component (subkey, user ID), to be moved there when found elsewhere.
+_COMPONENT_REVOCATIONS = frozenset({_SUBKEY_REVOCATION, _CERT_REVOCATION})
 
 
 #: What a key file holds: certificates and bare signatures (revocation certificates). The
@@ -172,10 +181,12 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
 
     # Signatures over the primary key alone (direct-key 0x1F, key revocation 0x20) found after a
     # user ID or subkey are misplaced; they verify wherever they are, so they are moved to the
-    # primary key (as gpg does) rather than lost.
+    # primary key (as gpg does) rather than lost. Subkey and certification revocations found in
+    # the wrong place are moved to the component they verify over (after the components).
     direct = list(cert.direct)
-    for comp in (*cert.uids, *cert.uats, *cert.subkeys):
+    for comp in (*cert.uids, *cert.uats, *cert.subkeys, *cert.unparsed):
         direct.extend(s for s in comp.signatures if s.sig_type in _PRIMARY_ONLY)
+    misplaced = [s for s in cert.direct if s.sig_type in _COMPONENT_REVOCATIONS]
     # Direct-key self-signatures first (they may name designated revokers).
     for sig in direct:
         if (
@@ -188,7 +199,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             self_ok = True
             revokers.update(sig.revocation_keys)
             continue
-        if sig.sig_type != _KEY_REVOCATION:
+        if sig.sig_type != _KEY_REVOCATION and sig.sig_type not in _COMPONENT_REVOCATIONS:
             if sig.sig_type != _DIRECT_KEY or not _names(sig, p):
                 notes.append(
                     f"a type 0x{sig.sig_type:02X} signature on the primary key was dropped"
@@ -204,6 +215,9 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             for sig in comp.signatures:
                 if sig.sig_type in _PRIMARY_ONLY:
                     continue  # moved to the primary key above
+                if sig.sig_type == _SUBKEY_REVOCATION:
+                    misplaced.append(sig)
+                    continue
                 if not usable(sig) or not (
                     sig.sig_type in _CERTIFICATIONS or sig.sig_type == _CERT_REVOCATION
                 ):
@@ -215,12 +229,16 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                         if sig.sig_type != _CERT_REVOCATION:
                             bound = True
                             revokers.update(sig.revocation_keys)
+                    elif sig.sig_type == _CERT_REVOCATION:
+                        misplaced.append(sig)  # it may be over another user ID
                     else:
                         notes.append(f"a self-signature on user ID {comp.uid!r} does not verify")
                     continue
                 keep, note = _third_party_ok(v, sig, prefix, index)
                 if keep:
                     kept.append(sig)
+                elif sig.sig_type == _CERT_REVOCATION:
+                    misplaced.append(sig)  # it may be over another user ID
                 elif note:
                     notes.append(note)
             if bound:
@@ -240,7 +258,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             out.direct.append(sig)
             self_ok = True
             continue
-        named = [f for f in sig.issuer_fingerprints if f in revokers]
+        named = [f for f in revokers if _names_fingerprint(sig, f)]
         if named:
             other = index.get(named[0])
             if other is None or v.verify_over(sig, other.primary, p.hash_prefix()):
@@ -265,6 +283,8 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             if ok:
                 kept.append(sig)
                 bound = bound or sig.sig_type == _SUBKEY_BINDING
+            elif sig.sig_type in _COMPONENT_REVOCATIONS:
+                misplaced.append(sig)  # it may be over another component
             else:
                 notes.append(
                     f"a type 0x{sig.sig_type:02X} signature on subkey {comp.key.fingerprint} "
@@ -274,6 +294,12 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             out.subkeys.append(Component("subkey", comp.value, key=comp.key, signatures=kept))
         else:
             notes.append(f"subkey {comp.key.fingerprint} has no valid binding and was dropped")
+    notes.extend(_place_misplaced(cert, out, misplaced, index))
+    for comp in cert.unparsed:  # its key revocations, if any, were moved to the primary key
+        notes.append(
+            "a subkey packet pgpsig cannot parse was dropped with the "
+            f"{len(comp.signatures)} signature(s) after it"
+        )
     if not self_ok:
         return None, [*notes, f"{p.fingerprint} has no valid self-signature"]
     packets = (
@@ -289,6 +315,55 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             f"{MAX_PACKETS_PER_CERT} a certificate may have (flooded?)",
         ]
     return out, notes
+
+
+def _names_fingerprint(sig: Signature, fpr: str) -> bool:
+    """Whether ``sig``'s issuer hints name the key with fingerprint ``fpr`` (or its key ID)."""
+    if sig.issuer_fingerprints:
+        return fpr in sig.issuer_fingerprints
+    return (fpr[-16:] if len(fpr) == 40 else fpr[:16]) in sig.issuer_key_ids
+
+
+def _place_misplaced(
+    cert: Cert, out: Cert, misplaced: list[Signature], index: _Index
+) -> list[str]:
+    """Move subkey and certification revocations found in the wrong place to where they verify.
+
+    A 0x28 under a user ID, under another subkey or on the primary key, and a 0x30 under a subkey
+    or on the primary key, are kept under the component of ``out`` they verify over (found by
+    :func:`pgpsig.revocations.locate`, as for a bare revocation); ``validity`` reads revocations
+    wherever they sit, so dropping one that verifies would undo a revocation. A third party's
+    0x30 can be placed only when its issuer's certificate is known.
+
+    Returns:
+        One note per revocation dropped (verifies over no kept component, or cannot be placed).
+    """
+    p = cert.primary
+    notes: list[str] = []
+    kept = {(c.kind, c.value): c for c in (*out.uids, *out.uats, *out.subkeys)}
+    for sig in misplaced:
+        where: Component | Cert | None = None
+        if sig.created is None or sig.created_count != 1:
+            notes.append(f"a type 0x{sig.sig_type:02X} signature without a creation time was dropped")
+            continue
+        if _names(sig, p):
+            where = locate(sig, cert)
+        elif sig.sig_type == _CERT_REVOCATION:
+            for issuer in index.issuers(sig):
+                if issuer.fingerprint != p.fingerprint:
+                    where = locate(sig, cert, issuer.primary)
+                    if where is not None:
+                        break
+        target = kept.get((where.kind, where.value)) if isinstance(where, Component) else None
+        if target is None:
+            notes.append(
+                f"a type 0x{sig.sig_type:02X} signature by {sig.issuer_hint} that does not "
+                "verify over any kept component was dropped"
+            )
+            continue
+        if signature_identity(sig) not in {signature_identity(s) for s in target.signatures}:
+            target.signatures.append(sig)
+    return notes
 
 
 def _one_clean_cert(data: bytes, *, source: str, noun: str) -> tuple[Cert, list[str]]:
