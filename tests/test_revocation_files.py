@@ -222,6 +222,24 @@ def test_text_that_holds_no_armor_or_only_other_signatures_is_still_refused(tmp_
     assert len(ring.problems) == 2
 
 
+def test_loose_signatures_of_one_file_are_bounded(tmp_path: Path) -> None:
+    from pgpsig.errors import LimitError
+    from pgpsig.keyring import read_key_file
+    from pgpsig.packets import MAX_SUBPACKETS
+
+    pkt = binary(key_revocation("bounded"))
+    assert len(read_key_file(rev_block(*[pkt] * MAX_SUBPACKETS)).signatures) == MAX_SUBPACKETS
+    with pytest.raises(LimitError):
+        read_key_file(rev_block(*[pkt] * (MAX_SUBPACKETS + 1)))
+    d = tmp_path / "d"
+    d.mkdir()
+    write(d / "flood.rev", pkt * (MAX_SUBPACKETS + 1))
+    write(d / "bounded.asc", gen("bounded").certificate)
+    ring = load_keyring([d])
+    assert len(ring.problems) == 1 and "flood.rev" in ring.problems[0]
+    assert validity(ring, gen("bounded").fingerprint)["validity"] == "valid"
+
+
 # --------------------------------------------------------------------------------------------------
 # pending, retried, reported; not verifying: reported and ignored
 
@@ -240,6 +258,17 @@ def test_pending_revocation_is_reported_then_applied_when_its_key_arrives(tmp_pa
     # Added again (another copy of the certificate): no duplicate.
     ring.add(one(key.certificate))
     assert [s.sig_type for s in ring.certs[key.fingerprint].direct] == [0x20]
+
+
+def test_keyrings_added_together_share_their_pending_revocations(tmp_path: Path) -> None:
+    """What a trust-root file loaded on its own brings into the keyring: pending ones too."""
+    key = gen("joined")
+    main = load_keyring([write(tmp_path / "joined.asc", key.certificate)])
+    extra = load_keyring([write(tmp_path / "joined.rev", key_revocation("joined"))])
+    assert len(extra.pending) == 1
+    main.add_keyring(extra)
+    assert not main.pending and not main.warnings
+    assert validity(main, key.fingerprint)["validity"] == "revoked"
 
 
 def test_revocation_that_does_not_verify_is_reported_and_ignored(tmp_path: Path) -> None:

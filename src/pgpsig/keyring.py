@@ -34,6 +34,7 @@ from pathlib import Path
 from pgpsig import armor, revocations
 from pgpsig.errors import FormatError, KeyringError, LimitError, PacketError
 from pgpsig.packets import (
+    MAX_SUBPACKETS,
     Cert,
     Component,
     PublicKey,
@@ -108,7 +109,11 @@ class KeyFile:
 
 
 def _split(binary: bytes, into: KeyFile) -> None:
-    """Leading signature packets are loose signatures; from the first key on, certificates."""
+    """Leading signature packets are loose signatures; from the first key on, certificates.
+
+    Raises:
+        LimitError: More than :data:`~pgpsig.packets.MAX_SUBPACKETS` loose signatures in the file.
+    """
     for p in iter_packets(binary):
         if p.tag in (Tag.PUBLIC_KEY, Tag.SECRET_KEY):
             certs = parse_certs(binary[p.offset :])
@@ -117,6 +122,11 @@ def _split(binary: bytes, into: KeyFile) -> None:
             return
         if p.tag == Tag.SIGNATURE:
             into.signatures.append(parse_signature(p.body))
+            if len(into.signatures) > MAX_SUBPACKETS:
+                # Each may cost a scan of the keyring and a signature check or more.
+                raise LimitError(
+                    f"more than {MAX_SUBPACKETS} signatures outside any certificate in one file"
+                )
         elif p.tag not in _SKIPPED_BEFORE_KEY:
             raise PacketError(f"unexpected packet (tag {p.tag}) where a key or signature belongs")
 
@@ -139,7 +149,7 @@ def read_key_file(data: bytes) -> KeyFile:
     Raises:
         FormatError: Malformed armor or packets, a packet that belongs in no key file, or text
             without any armor block.
-        LimitError: Input over a size limit.
+        LimitError: Input over a size limit, or more than 512 loose signatures.
     """
     out = KeyFile()
     start = _LEADING_WS.match(data)
