@@ -554,6 +554,24 @@ def test_store_keeps_pending_revocation_and_loading_the_store_applies_it(tmp_pat
     assert validity(store.load(), key.fingerprint)["validity"] == "revoked"
 
 
+def test_import_never_rewrites_a_rev_file_a_person_put_there(tmp_path: Path) -> None:
+    """A ``.rev`` file holding more than revocations is the person's: read, never rewritten."""
+    key, other = gen("owned"), gen("neighbour")
+    store = Store.directory(tmp_path)
+    theirs = write(tmp_path / f"{key.fingerprint}.rev", other.certificate + key_revocation("owned"))
+    before = theirs.read_bytes()
+    r = import_keys(store, [("rev", key_revocation("owned"))])
+    assert [i.status for i in r.items] == ["pending"]
+    ours = tmp_path / f"{key.fingerprint}-1.rev"
+    assert ours.is_file() and theirs.read_bytes() == before
+    r = import_keys(store, [("key", key.certificate)])
+    assert [i.status for i in r.items] == ["new", "updated"]
+    assert not ours.exists() and theirs.read_bytes() == before
+    ring = store.load()
+    assert validity(ring, key.fingerprint)["validity"] == "revoked"
+    assert other.fingerprint in ring.certs
+
+
 def test_store_pending_revocation_that_turns_out_not_to_verify_is_removed(tmp_path: Path) -> None:
     key = gen("turncoat")
     body = bytearray(binary(key_revocation("turncoat"))[2:])

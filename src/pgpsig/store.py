@@ -44,7 +44,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -325,8 +325,12 @@ class Store:
         ring.add_key_files(files)
         return ring
 
-    def pending_path(self, sig: Signature) -> Path:
+    def pending_path(self, sig: Signature, managed: Collection[Path] = ()) -> Path:
         """The ``.rev`` file where revocation ``sig`` waits: named by its issuer.
+
+        ``<ISSUER>.rev``, unless a file of that name exists that is not in ``managed`` (the files
+        :meth:`pending_revocations` returned: one a person put there is never overwritten); then
+        ``<ISSUER>-1.rev``, ``<ISSUER>-2.rev``...
 
         Raises:
             KeyringError: ``sig`` names no issuer.
@@ -334,10 +338,19 @@ class Store:
         issuer = (sig.issuer_fingerprints or sig.issuer_key_ids or ("",))[0]
         if not issuer or not set(issuer) <= _HEX:
             raise KeyringError("a revocation that names no issuer cannot be kept")
-        return self.certs_dir / f"{issuer}{_PENDING_SUFFIX}"
+        path = self.certs_dir / f"{issuer}{_PENDING_SUFFIX}"
+        n = 0
+        while path.exists() and path not in managed:
+            n += 1
+            path = self.certs_dir / f"{issuer}-{n}{_PENDING_SUFFIX}"
+        return path
 
     def pending_revocations(self) -> dict[Path, list[LooseRevocation]]:
-        """The revocations of every ``.rev`` file (those that can be read), by file.
+        """The revocations of every ``.rev`` file that holds nothing else, by file.
+
+        Only such files are rewritten or removed by :meth:`write_pending`; a ``.rev`` file that
+        cannot be read, or also holds certificates or other signatures (one a person put there),
+        is left alone (:meth:`load` still reads it).
 
         Raises:
             KeyringError: The directory exists but cannot be listed.
@@ -347,12 +360,11 @@ class Store:
             try:
                 found = self._read_file(path)
             except (FormatError, KeyringError):
-                continue  # reported by load(); left alone
-            out[path] = [
-                LooseRevocation(s, str(path))
-                for s in found.signatures
-                if s.sig_type in REVOCATION_TYPES
-            ]
+                continue  # reported by load()
+            sigs = found.signatures
+            if found.certs or not all(s.sig_type in REVOCATION_TYPES for s in sigs):
+                continue
+            out[path] = [LooseRevocation(s, str(path)) for s in sigs]
         return out
 
     def write_pending(self, path: Path, sigs: list[Signature]) -> None:

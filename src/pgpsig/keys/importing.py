@@ -319,7 +319,7 @@ def import_keys(
                     if only_known and path is None:
                         items.append(_item(name, None, "ignored", f"{_what(sig)}: {_NO_CERT}"))
                         continue
-                    dest = path or store.pending_path(sig)
+                    dest = path or store.pending_path(sig, stored)
                     keep.setdefault(dest, []).append(sig)
                     if path is None:
                         text = f"{_what(sig)}: {_NO_CERT}; kept in {dest.name}, applied when it is"
