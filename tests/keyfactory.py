@@ -347,9 +347,7 @@ def _build(work: Path) -> Factory:
         f.keys[label] = Key(label, fpr, signer, cert, cert_bin, secret, subs)
 
     sub = f.keys["subdev"]
-    stripped = strip_backsig(
-        sub.cert_bin.read_bytes(), truth("--export-secret-keys", sub.fpr)
-    )
+    stripped = strip_backsig(sub.cert_bin.read_bytes(), truth("--export-secret-keys", sub.fpr))
     nb = exported / "nobacksig.gpg"
     nb.write_bytes(stripped)
     shutil.copy(f.keyring / "root.asc", f.keyring_nobacksig / "root.asc")
@@ -407,9 +405,7 @@ def signphp_hashes(root: Path, exclude: Sequence[str] = ()) -> dict[str, str]:
     def excluded(rel: str) -> bool:
         parts = rel.split("/")
         return any(
-            fnmatchcase("/".join(parts[: i + 1]), pat)
-            for pat in exclude
-            for i in range(len(parts))
+            fnmatchcase("/".join(parts[: i + 1]), pat) for pat in exclude for i in range(len(parts))
         )
 
     def walk(d: Path, prefix: str) -> None:

@@ -89,11 +89,19 @@ def module(kf: Factory, name: str = "sample", files: dict[str, bytes] | None = N
     return write_tree(kf.scratch(name) / name, SAMPLE if files is None else files)
 
 
-def check(pgpsig: Run, kf: Factory, *args: str | Path, keyring: Path | str | None = None,
-          roots: tuple[str, ...] | None = None, timeout: float = 120) -> tuple[int, dict[str, Any]]:
+def check(
+    pgpsig: Run,
+    kf: Factory,
+    *args: str | Path,
+    keyring: Path | str | None = None,
+    roots: tuple[str, ...] | None = None,
+    timeout: float = 120,
+) -> tuple[int, dict[str, Any]]:
     """Run ``pgpsig check ARGS --json`` with the factory's keyring and root; (exit code, JSON)."""
     ring = [] if keyring == PRESET else ["--keyring", str(keyring or kf.keyring)]
-    trust = [a for r in (roots if roots is not None else (kf.root.fpr,)) for a in ("--trust-root", r)]
+    trust = [
+        a for r in (roots if roots is not None else (kf.root.fpr,)) for a in ("--trust-root", r)
+    ]
     r = pgpsig("check", *args, *ring, *trust, "--json", timeout=timeout)
     assert r.returncode in (0, 1), r.stderr.decode(errors="replace")
     doc = json.loads(r.stdout)
@@ -108,8 +116,16 @@ def one(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def flags(status: int) -> list[str]:
-    names = ["GOOD", "TAMPERED", "INVALID", "UNSIGNED", "UNSUPPORTED", "EXPIRED", "REVOKED",
-             "TRUSTED"]
+    names = [
+        "GOOD",
+        "TAMPERED",
+        "INVALID",
+        "UNSIGNED",
+        "UNSUPPORTED",
+        "EXPIRED",
+        "REVOKED",
+        "TRUSTED",
+    ]
     return [n for i, n in enumerate(names) if status & (1 << i)]
 
 
@@ -304,16 +320,26 @@ def test_signing_subkey_without_backsig_is_invalid(pgpsig: Run, kf: Factory) -> 
     assert m["signature"]["trusted"] is False
 
 
-def test_stripped_backsig_is_rejected_by_gpgv_too(kf: Factory, oracle: Callable[[str], str]) -> None:
+def test_stripped_backsig_is_rejected_by_gpgv_too(
+    kf: Factory, oracle: Callable[[str], str]
+) -> None:
     """The factory's stripped certificate really lacks the back-signature (gpgv agrees)."""
     signed = kf.scratch("gpgv") / "t.asc"
     signed.write_bytes(kf.clearsign("subdev", b"hello\n"))
     gpgv = oracle("gpgv")
-    ok = subprocess.run([gpgv, "--keyring", kf["subdev"].cert_bin, signed],
-                        capture_output=True, check=False, timeout=60)
+    ok = subprocess.run(
+        [gpgv, "--keyring", kf["subdev"].cert_bin, signed],
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
-    bad = subprocess.run([gpgv, "--keyring", kf["nobacksig"].cert_bin, signed],
-                         capture_output=True, check=False, timeout=60)
+    bad = subprocess.run(
+        [gpgv, "--keyring", kf["nobacksig"].cert_bin, signed],
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
     assert bad.returncode != 0, bad.stderr
 
 
@@ -528,7 +554,9 @@ def _install_framework(web: Path, ampbin: Path) -> dict[str, str]:
     src = write_tree(web.parent.parent.parent / "src/framework", FRAMEWORK_SOURCE)
     hashes = signphp_hashes(src)
     mod = web / "admin/modules/framework"
-    write_tree(mod, {k: v for k, v in FRAMEWORK_SOURCE.items() if k in ("module.xml", "install.php")})
+    write_tree(
+        mod, {k: v for k, v in FRAMEWORK_SOURCE.items() if k in ("module.xml", "install.php")}
+    )
     for rel, data in FRAMEWORK_SOURCE.items():
         if rel.startswith("amp_conf/htdocs/"):
             write_tree(web, {rel.removeprefix("amp_conf/htdocs/"): data})
@@ -544,8 +572,14 @@ def test_freepbx_webroot(pgpsig: Run, kf: Factory) -> None:
     sign_module(kf, web / "admin/modules/framework", entries=fw_hashes)
     core = write_tree(web / "admin/modules/core", SAMPLE)
     sign_module(kf, core)
-    args = ("--freepbx-webroot", web, "--freepbx-path", f"AMPBIN={ampbin}",
-            "--freepbx-secure-dir", secure)
+    args = (
+        "--freepbx-webroot",
+        web,
+        "--freepbx-path",
+        f"AMPBIN={ampbin}",
+        "--freepbx-secure-dir",
+        secure,
+    )
     code, doc = check(pgpsig, kf, *args, keyring=PRESET)
     by = {m["module"]: m for m in doc["modules"]}
     assert set(by) == {"framework", "core"}
@@ -577,8 +611,16 @@ def test_freepbx_webroot_without_trust_root_trusts_nobody(pgpsig: Run, kf: Facto
     web, ampbin, secure = _webroot(kf)
     core = write_tree(web / "admin/modules/core", SAMPLE)
     sign_module(kf, core)
-    r = pgpsig("check", "--freepbx-webroot", web, "--freepbx-path", f"AMPBIN={ampbin}",
-               "--freepbx-secure-dir", secure, "--json")
+    r = pgpsig(
+        "check",
+        "--freepbx-webroot",
+        web,
+        "--freepbx-path",
+        f"AMPBIN={ampbin}",
+        "--freepbx-secure-dir",
+        secure,
+        "--json",
+    )
     assert r.returncode == 1, r.stderr
     m = one(json.loads(r.stdout))
     assert m["status"] == INVALID, m
@@ -608,8 +650,14 @@ def test_freepbx_local_signature(pgpsig: Run, kf: Factory) -> None:
         pytest.skip("local signatures must be owned by uid 0; this test runs as root (as in CI)")
     web, ampbin, secure = _webroot(kf)
     mod = _local_signature(kf, web, secure)
-    args = ("--freepbx-webroot", web, "--freepbx-path", f"AMPBIN={ampbin}",
-            "--freepbx-secure-dir", secure)
+    args = (
+        "--freepbx-webroot",
+        web,
+        "--freepbx-path",
+        f"AMPBIN={ampbin}",
+        "--freepbx-secure-dir",
+        secure,
+    )
     keyring = PRESET
     code, doc = check(pgpsig, kf, *args, keyring=keyring)
     m = one(doc)
@@ -628,8 +676,11 @@ def test_freepbx_local_signature(pgpsig: Run, kf: Factory) -> None:
     # The secure file altered (still validly signed, but not the one the tag names).
     secure_file = secure / "localmod.sig"
     original = secure_file.read_bytes()
-    full = signphp_body({"module.xml": sha256_file(mod / "module.xml")},
-                        signedwith=kf["dev"].fpr[-16:], type_="local")
+    full = signphp_body(
+        {"module.xml": sha256_file(mod / "module.xml")},
+        signedwith=kf["dev"].fpr[-16:],
+        type_="local",
+    )
     secure_file.write_bytes(kf.clearsign("dev", full))
     _, doc = check(pgpsig, kf, *args, keyring=keyring)
     m = one(doc)

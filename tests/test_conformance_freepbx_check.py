@@ -29,14 +29,24 @@ def modules(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, d
     for c in json.loads((base / "freepbx" / "manifest.json").read_text()):
         name = c["case"].replace("/", "__")
         (out / name).mkdir()
-        shutil.copy(base / "freepbx" / "cases" / c["case"] / "module.sig", out / name / "module.sig")
+        shutil.copy(
+            base / "freepbx" / "cases" / c["case"] / "module.sig", out / name / "module.sig"
+        )
         cases[name] = c
     return out, cases
 
 
 def _run(conformance: Path, mods: Path, policy: str) -> dict[str, dict]:
-    args = ["check", "--modules-dir", str(mods), "--keyring", str(conformance / "freepbx" / "keys"),
-            "--policy", policy, "--json"]
+    args = [
+        "check",
+        "--modules-dir",
+        str(mods),
+        "--keyring",
+        str(conformance / "freepbx" / "keys"),
+        "--policy",
+        policy,
+        "--json",
+    ]
     for r in ROOTS:
         args += ["--trust-root", r]
     r = run_pgpsig(*args, timeout=600)
@@ -46,7 +56,9 @@ def _run(conformance: Path, mods: Path, policy: str) -> dict[str, dict]:
     return {Path(m["path"]).name: m for m in doc["modules"]}
 
 
-def test_legacy_policy_matches_gpg(conformance: Path, modules: tuple[Path, dict[str, dict]]) -> None:
+def test_legacy_policy_matches_gpg(
+    conformance: Path, modules: tuple[Path, dict[str, dict]]
+) -> None:
     mods, cases = modules
     got = _run(conformance, mods, "freepbx-legacy")
     counts = {"good": 0, "unknown": 0, "malformed": 0}
@@ -74,7 +86,9 @@ def test_legacy_policy_matches_gpg(conformance: Path, modules: tuple[Path, dict[
     assert counts == {"good": 139, "unknown": 8, "malformed": 1}
 
 
-def test_default_policy_refuses_sha1(conformance: Path, modules: tuple[Path, dict[str, dict]]) -> None:
+def test_default_policy_refuses_sha1(
+    conformance: Path, modules: tuple[Path, dict[str, dict]]
+) -> None:
     mods, cases = modules
     got = _run(conformance, mods, "default")
     refused = 0

@@ -63,6 +63,10 @@ def test_signature_verdict_equals_gpg(conformance: Path, case: dict, policy: str
 def test_expected_totals() -> None:
     if not CASES:
         pytest.skip("conformance data not found")
-    good = sum(1 for c in CASES if "GOODSIG" in c.get("gpg_with_bundled_keys", {}).get("status", []))
-    nokey = sum(1 for c in CASES if "NO_PUBKEY" in c.get("gpg_with_bundled_keys", {}).get("status", []))
+    good = sum(
+        1 for c in CASES if "GOODSIG" in c.get("gpg_with_bundled_keys", {}).get("status", [])
+    )
+    nokey = sum(
+        1 for c in CASES if "NO_PUBKEY" in c.get("gpg_with_bundled_keys", {}).get("status", [])
+    )
     assert (len(CASES), good, nokey) == (148, 139, 8)

@@ -88,7 +88,13 @@ def test_hard_revocation_counts_whatever_the_reference_time(
     """A key revoked as compromised on 2019-01-01 never verifies again, even ``--at`` mid-2018:
     whoever holds the stolen key chooses the dates (README: Revocations and ``--at``)."""
     d = conformance / "openpgp" / "interop-suite" / "revoked-key"
-    args = ["verify", str(d / "message.txt"), "--signature", str(d / "revoked-key-sig-t1-t2.pgp"),
-            "--keyring", str(d / "revoked-key-cert-revoked-compromised.pgp")]
+    args = [
+        "verify",
+        str(d / "message.txt"),
+        "--signature",
+        str(d / "revoked-key-sig-t1-t2.pgp"),
+        "--keyring",
+        str(d / "revoked-key-cert-revoked-compromised.pgp"),
+    ]
     r = run_pgpsig(*args, *(["--at", at] if at else []))
     assert r.returncode == code, r.stdout

@@ -398,6 +398,8 @@ BARE_CR: dict[str, tuple[bytes, bool]] = {
     "final-cr": (b"last line ends in CR\r", False),
     "cr-after-final-lf": (b"line\n\r", False),
 }
+
+
 @pytest.mark.parametrize("case", list(BARE_CR))
 def test_detached_text_bare_cr(
     gpg: Gpg, keys: dict[str, Cert], pgpsig: Run, oracle: Callable[[str], str], case: str
@@ -409,8 +411,11 @@ def test_detached_text_bare_cr(
     sig = detach_sign(gpg, [cert.fpr], data, "--textmode")
     assert gpg.run("--verify", sig, data).returncode == 0
     code, doc, err = verify_json(pgpsig, data, "--signature", sig, "--keyring", cert.armored)
-    sqv = subprocess.run([oracle("sqv"), "--keyring", str(cert.binary), str(sig), str(data)],
-                         capture_output=True, check=False)
+    sqv = subprocess.run(
+        [oracle("sqv"), "--keyring", str(cert.binary), str(sig), str(data)],
+        capture_output=True,
+        check=False,
+    )
     if BARE_CR[case][1]:
         assert (code, statuses(doc)) == (0, ["good"]), (doc, err)
     else:

@@ -340,13 +340,15 @@ def test_revocation_certificate_is_a_bare_signature_that_imports(tmp_path: Path)
     material = read_key_material(rev.revocation)
     assert not material.certs
     assert len(material.signatures) == 1
-    # Unknown key: rejected, nothing stored.
+    # Unknown key: kept pending in the store, applied when the key is imported.
     r = import_keys(store, [("rev", rev.revocation)])
-    assert statuses(r) == ["rejected"]
-    assert "import the certificate first" in r.items[0].details[0]
-    import_keys(store, [("key", key.certificate)])
-    r = import_keys(store, [("rev", rev.revocation)])
-    assert statuses(r) == ["updated"]
+    assert statuses(r) == ["pending"]
+    assert r.ok
+    assert "is not in the store" in r.items[0].details[0]
+    assert [p.name for p in store.pending_files()] == [f"{key.fingerprint}.rev"]
+    r = import_keys(store, [("key", key.certificate)])
+    assert statuses(r) == ["new", "updated"]
+    assert not store.pending_files()
     assert statuses(import_keys(store, [("rev", rev.revocation)])) == ["unchanged"]
     d = info(store.load(), key.fingerprint, T0 + timedelta(days=2))
     assert d["validity"] == "revoked"

@@ -19,13 +19,37 @@ def make(root: Path, files: dict[str, bytes]) -> None:
 
 
 def test_sign_php_order_and_dotfiles(tmp_path: Path) -> None:
-    make(tmp_path, {"module.xml": b"", "Zeta.php": b"", "alpha.php": b"", "Api.class.php": b"",
-                    "assets/js/x.js": b"", "assets.php": b"", "foo/bar": b"", "foo.php": b"",
-                    ".htaccess": b"", "node/.hidden/x": b"", "module.sig": b"", "sub/module.sig": b"",
-                    "-lead.php": b""})
+    make(
+        tmp_path,
+        {
+            "module.xml": b"",
+            "Zeta.php": b"",
+            "alpha.php": b"",
+            "Api.class.php": b"",
+            "assets/js/x.js": b"",
+            "assets.php": b"",
+            "foo/bar": b"",
+            "foo.php": b"",
+            ".htaccess": b"",
+            "node/.hidden/x": b"",
+            "module.sig": b"",
+            "sub/module.sig": b"",
+            "-lead.php": b"",
+        },
+    )
     t = walk_module(tmp_path)
-    assert t.files == ("-lead.php", "Api.class.php", "Zeta.php", "alpha.php", "assets/js/x.js",
-                       "assets.php", "foo/bar", "foo.php", "module.xml", "sub/module.sig")
+    assert t.files == (
+        "-lead.php",
+        "Api.class.php",
+        "Zeta.php",
+        "alpha.php",
+        "assets/js/x.js",
+        "assets.php",
+        "foo/bar",
+        "foo.php",
+        "module.xml",
+        "sub/module.sig",
+    )
 
 
 def test_excludes(tmp_path: Path) -> None:
@@ -103,8 +127,22 @@ def test_resolve_inside_fast_path_agrees_with_portable_path(
     os.symlink(".", mod / "a" / "self")
     os.symlink("loop", mod / "loop")
     os.mkfifo(mod / "fifo")
-    rels = ["a/b.txt", "c.txt", "a/d/e.txt", "escape.txt", "dangling-out", "dangling-in",
-            "alias/b.txt", "a/back", "a/self/b.txt", "loop", "fifo", "a", "nope", "c.txt/x"]
+    rels = [
+        "a/b.txt",
+        "c.txt",
+        "a/d/e.txt",
+        "escape.txt",
+        "dangling-out",
+        "dangling-in",
+        "alias/b.txt",
+        "a/back",
+        "a/self/b.txt",
+        "loop",
+        "fifo",
+        "a",
+        "nope",
+        "c.txt/x",
+    ]
     bases = [mod, tmp_path / "link-to-mod"]
     os.symlink("mod", bases[1])
     if hasattr(os, "O_PATH") and os.path.isdir("/proc/self/fd"):

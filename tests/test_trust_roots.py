@@ -81,7 +81,11 @@ def _check(
     """``pgpsig check ARGS [--json]`` with the store ``home``: (exit code, JSON or text, stderr)."""
     r = pgpsig("check", *args, *(["--json"] if as_json else []), env={"PGPSIG_HOME": str(home)})
     out = r.stdout.decode()
-    return r.returncode, json.loads(out) if as_json and r.returncode != 2 else out, r.stderr.decode()
+    return (
+        r.returncode,
+        json.loads(out) if as_json and r.returncode != 2 else out,
+        r.stderr.decode(),
+    )
 
 
 def _statuses(doc: dict[str, Any]) -> dict[str, int]:
@@ -198,8 +202,18 @@ def test_human_output_names_roots_in_force(pgpsig: Run, kf: Factory) -> None:
     assert out.splitlines()[0] == f"trust roots: {kf.root.fpr} (store)"
     # A certificate file and a key ID name roots too; each root once per source, in order given.
     code, out, err = _check(
-        pgpsig, home, mod, "--keyring", ring, "--trust-root", kf["devrsa"].fpr[-16:],
-        "--trust-root", kf.root.cert, "--trust-root", kf.root.fpr.lower(), as_json=False,
+        pgpsig,
+        home,
+        mod,
+        "--keyring",
+        ring,
+        "--trust-root",
+        kf["devrsa"].fpr[-16:],
+        "--trust-root",
+        kf.root.cert,
+        "--trust-root",
+        kf.root.fpr.lower(),
+        as_json=False,
     )
     assert code == 0, err
     assert out.splitlines()[0] == (
@@ -222,8 +236,17 @@ def test_explicit_root_that_resolves_to_nothing_is_an_error(
 ) -> None:
     mod = _module(kf, "dev")
     ring = _keyring(kf, "root", "dev")
-    code, out, err = _check(pgpsig, _home(kf, kf.root.fpr), mod, "--keyring", ring,
-                            "--trust-root", kf.root.fpr, "--trust-root", ref)
+    code, out, err = _check(
+        pgpsig,
+        _home(kf, kf.root.fpr),
+        mod,
+        "--keyring",
+        ring,
+        "--trust-root",
+        kf.root.fpr,
+        "--trust-root",
+        ref,
+    )
     assert code == 2, (out, err)
     assert out == ""
     assert len(err.strip().splitlines()) == 1 and ref in err, err
@@ -242,8 +265,9 @@ def test_subkey_copy_of_root_never_becomes_the_root(pgpsig: Run, kf: Factory, bo
     _module(kf, "stranger", "evil", mods)
     _module(kf, "dev", "bydev", mods)
     for ref in (kf.root.fpr, kf.root.fpr[-16:]):
-        code, out, err = _check(pgpsig, _home(kf), "--modules-dir", mods, "--keyring", ring,
-                                "--trust-root", ref)
+        code, out, err = _check(
+            pgpsig, _home(kf), "--modules-dir", mods, "--keyring", ring, "--trust-root", ref
+        )
         assert code == 2, (out, err)
         assert out == ""
         assert f"trust root {ref} is not the primary key of a certificate" in err, err
@@ -259,8 +283,16 @@ def test_subkey_copy_of_root_never_becomes_the_root(pgpsig: Run, kf: Factory, bo
 
     # With the root's own certificate present, the root (and only it) is in force.
     shutil.copy(kf.root.cert, ring / "root.asc")
-    code, doc, err = _check(pgpsig, _home(kf), "--modules-dir", mods, "--keyring", ring,
-                            "--trust-root", kf.root.fpr[-16:])
+    code, doc, err = _check(
+        pgpsig,
+        _home(kf),
+        "--modules-dir",
+        mods,
+        "--keyring",
+        ring,
+        "--trust-root",
+        kf.root.fpr[-16:],
+    )
     assert code == 1, err
     assert _statuses(doc) == {"bydev": GOOD_TRUSTED, "evil": INVALID}
     assert doc["trust_roots"] == [{"fingerprint": kf.root.fpr, "source": "option"}]
@@ -278,8 +310,14 @@ def test_subkey_copy_of_freepbx_master_is_a_warning(
         with_subkey_copy(kf["stranger"], _binary(master), bound=True)
     )
     _module(kf, "stranger", "core", web / "admin/modules")
-    code, doc, err = _check(pgpsig, _home(kf, kf["stranger"].fpr), "--freepbx-webroot", web,
-                            "--freepbx-secure-dir", web / "secure")
+    code, doc, err = _check(
+        pgpsig,
+        _home(kf, kf["stranger"].fpr),
+        "--freepbx-webroot",
+        web,
+        "--freepbx-secure-dir",
+        web / "secure",
+    )
     assert code == 1, err
     assert _statuses(doc) == {"core": INVALID}
     assert doc["trust_roots"] == []  # the stored root does not apply either: the preset is explicit
@@ -293,8 +331,16 @@ def test_subkey_copy_of_freepbx_master_is_a_warning(
     (bmo / "stranger.key").unlink()
     shutil.copy(kf.root.cert, bmo / "root.key")
     shutil.copy(kf["stranger"].cert, bmo / "stranger.key")
-    code, doc, err = _check(pgpsig, _home(kf), "--freepbx-webroot", web, "--freepbx-secure-dir",
-                            web / "secure", "--trust-root", kf["stranger"].fpr)
+    code, doc, err = _check(
+        pgpsig,
+        _home(kf),
+        "--freepbx-webroot",
+        web,
+        "--freepbx-secure-dir",
+        web / "secure",
+        "--trust-root",
+        kf["stranger"].fpr,
+    )
     assert code == 0, err
     assert "warning" not in err, err
     assert doc["trust_roots"] == [
@@ -319,8 +365,16 @@ def test_store_commands_never_take_a_subkey_copy_for_the_key(tmp_path: Path, kf:
         r = run_pgpsig("key", "trust-root", "add", ref, env=env)
         assert r.returncode == 2, r.stdout
         assert b"only a subkey of" in r.stderr, r.stderr
-        r = run_pgpsig("key", "certify", ref, "--with", kf["dev"].secret,
-                       "--out", tmp_path / "c.asc", env={**env, "PGPSIG_PASSPHRASE": ""})
+        r = run_pgpsig(
+            "key",
+            "certify",
+            ref,
+            "--with",
+            kf["dev"].secret,
+            "--out",
+            tmp_path / "c.asc",
+            env={**env, "PGPSIG_PASSPHRASE": ""},
+        )
         assert r.returncode == 2, r.stdout
         assert not (tmp_path / "c.asc").exists()
     assert not (tmp_path / "home" / "roots").exists()

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
-from pgpsig.errors import SignatureError, UnsupportedError
+from pgpsig.errors import PgpsigError, SignatureError, UnsupportedError
 from pgpsig.packets import PublicKey, Signature
 
 __all__ = ["check_signature"]
@@ -157,3 +157,21 @@ def check_signature(key: PublicKey, sig: Signature, digest: bytes) -> None:
         raise SignatureError("bad signature") from e
     except (ValueError, OverflowError) as e:
         raise SignatureError(f"malformed signature values: {e}") from e
+
+
+def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
+    """Whether ``sig`` by ``signer`` verifies over ``prefix`` (the signed key and component bytes).
+
+    The one cryptographic check of a certificate signature: its hash (salted for v6) over
+    ``prefix`` and its trailer, then :func:`check_signature`. No other rule is applied; the
+    validity engine caches it, and readers that sort a certificate's packets (``key import``,
+    revocation files) call it directly.
+    """
+    try:
+        h = sig.new_hash()
+        h.update(prefix)
+        h.update(sig.trailer())
+        check_signature(signer, sig, h.digest())
+    except PgpsigError:
+        return False
+    return True

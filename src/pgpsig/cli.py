@@ -131,7 +131,12 @@ def _policy(name: str) -> Any:
         _usage(str(e))
 
 
-def _keyring(paths: list[Path] | None) -> Any:
+def _keyring(paths: list[Path] | None, *, warn: bool = True) -> Any:
+    """The keyring of ``--keyring`` paths, else the store's, its warnings printed.
+
+    ``warn=False`` when the caller adds more certificates first (they may resolve pending
+    revocations) and prints the warnings itself.
+    """
     from pgpsig.keyring import Keyring, load_keyring
 
     if paths:
@@ -139,9 +144,17 @@ def _keyring(paths: list[Path] | None) -> Any:
     else:
         store = _store_dir() / "certs"
         ring = load_keyring([store]) if store.is_dir() else Keyring()
+    if warn:
+        _ring_warnings(ring)
+    return ring
+
+
+def _ring_warnings(ring: Any) -> None:
+    """Report a loaded keyring's skipped files and its warnings (pending revocations...)."""
     for p in ring.problems:
         _err(f"warning: skipped {p}")
-    return ring
+    for w in ring.warnings:
+        _err(f"warning: {w}")
 
 
 class _AtomicOutput:
@@ -530,7 +543,7 @@ def _root_refs(refs: list[str], ring: Any) -> list[str]:
         p = Path(ref)
         if p.is_file():
             extra = load_keyring([p])
-            ring.add_all(extra)
+            ring.add_keyring(extra)
             out.extend(extra.certs)
             continue
         kid = ref.strip().replace(" ", "").upper().removeprefix("0X")
@@ -651,7 +664,6 @@ def check(
         FreePBXLayout,
         check_modules,
     )
-    from pgpsig.keyring import load_keyring
 
     now = _now(at)
     targets: list[tuple[str, Path]] = [(p.resolve().name, p) for p in modules or []]
@@ -679,17 +691,13 @@ def check(
         if not p.is_dir():
             raise InputError(f"{p} is not a directory")
     pol = _policy(policy or ("freepbx-legacy" if freepbx_webroot is not None else "default"))
-    if key_paths:
-        ring = load_keyring(key_paths)
-        for prob in ring.problems:
-            _err(f"warning: skipped {prob}")
-    else:
-        ring = _keyring(None)
+    ring = _keyring(key_paths or None, warn=False)
     roots = _trust_roots(
         ring,
         _root_refs(list(trust_root or []), ring),
         FREEPBX_ROOTS if freepbx_webroot is not None else (),
     )
+    _ring_warnings(ring)  # after the roots' certificate files joined: they may resolve some
     if not roots.fingerprints:
         _err(
             "warning: no trust root in force (give --trust-root, or add one to the store with"
@@ -949,8 +957,7 @@ def key_list(
         ring = load_keyring(keyring)
     else:
         ring = _key_store(None).load()
-    for prob in ring.problems:
-        _err(f"warning: skipped {prob}")
+    _ring_warnings(ring)
     if not keyring:
         roots = _trust_roots(ring, [], ())
     fprs = None if roots is None else roots.fingerprints

@@ -1,10 +1,24 @@
-"""Keyrings: certificates loaded from files and directories, indexed for signer lookup.
+"""Keyrings: certificates and loose revocations loaded from files and directories, indexed.
 
 This module owns reading certificates from disk: a file may be armored or binary and hold one or
 many certificates (a Debian keyring, several armored blocks); a directory contributes every
-``*.asc *.gpg *.pgp *.key`` file in it (not recursive). Certificates with the same primary
+``*.asc *.gpg *.pgp *.key *.rev`` file in it (not recursive). Certificates with the same primary
 fingerprint are merged. Key IDs are only hints: lookup by key ID returns every candidate and the
 verifier tries each.
+
+**Revocation files.** A file may also hold revocation signatures on their own (0x20 key, 0x28
+subkey, 0x30 certification revocations), alone or after its certificates: what ``pgpsig key
+revoke`` and ``gpg --gen-revoke`` write, in any of these forms: an armored ``PGP PUBLIC KEY BLOCK``
+or ``PGP SIGNATURE`` block, binary packets, gpg's layout with explanatory text and ``Comment:``
+lines around the armor, and the copy gpg keeps in ``openpgp-revocs.d/<FPR>.rev``, whose BEGIN
+line is escaped with a colon (``:-----BEGIN PGP PUBLIC KEY BLOCK-----``) so that it is not
+imported by accident. That escape is undone and the revocation applied: the colon guards against
+*publishing* a revocation by mistake; for a verifier, a revocation that verifies is a fact, and
+ignoring one because of how its file was written would fail open. :mod:`pgpsig.revocations`
+decides which certificate each belongs to; one that verifies joins it, one whose issuer is not in
+the keyring waits in :attr:`Keyring.pending` (and joins as soon as that certificate is added, so
+the order of ``--keyring`` paths does not matter), one that does not verify is ignored; both are
+reported in :attr:`Keyring.warnings`.
 
 A file that cannot be parsed is an error when named directly; inside a directory it is recorded in
 :attr:`Keyring.problems` and skipped, so one corrupt file does not hide the rest.
@@ -12,28 +26,52 @@ A file that cannot be parsed is an error when named directly; inside a directory
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgpsig import armor
-from pgpsig.errors import FormatError, KeyringError, LimitError
-from pgpsig.packets import Cert, Component, PublicKey, Signature, Tag, packet_header, parse_certs
+from pgpsig import armor, revocations
+from pgpsig.errors import FormatError, KeyringError, LimitError, PacketError
+from pgpsig.packets import (
+    MAX_SUBPACKETS,
+    Cert,
+    Component,
+    PublicKey,
+    Signature,
+    Tag,
+    iter_packets,
+    packet_header,
+    parse_certs,
+    parse_signature,
+    signature_identity,
+)
+from pgpsig.revocations import LooseRevocation, Outcome
 
 __all__ = [
     "KEY_SUFFIXES",
     "MAX_KEYRING_FILE_BYTES",
+    "KeyFile",
     "Keyring",
     "cert_to_bytes",
     "load_keyring",
     "merge_cert",
     "read_certs",
+    "read_key_file",
     "signature_identity",
 ]
 
-KEY_SUFFIXES = (".asc", ".gpg", ".pgp", ".key")
+KEY_SUFFIXES = (".asc", ".gpg", ".pgp", ".key", ".rev")
 #: Largest keyring file read (a full Debian keyring is ~ 20 MB).
 MAX_KEYRING_FILE_BYTES = 256 * 1024 * 1024
+
+#: Armor blocks a key file may hold (others, such as a ``PGP MESSAGE``, are passed over).
+_KEY_FILE_LABELS = frozenset({"PGP PUBLIC KEY BLOCK", "PGP PRIVATE KEY BLOCK", "PGP SIGNATURE"})
+#: Packets that may come before the first key or signature (marker, trust, padding).
+_SKIPPED_BEFORE_KEY = frozenset({Tag.MARKER, Tag.TRUST, Tag.PADDING})
+#: gpg's escaped BEGIN line (``openpgp-revocs.d``): a colon before the five dashes.
+_ESCAPED_BEGIN = re.compile(rb"^:(?=-----BEGIN PGP )", re.MULTILINE)
+_LEADING_WS = re.compile(rb"[ \t\r\n]*")
 
 
 def read_certs(data: bytes, *, source: str = "<data>") -> list[Cert]:
@@ -57,11 +95,80 @@ def read_certs(data: bytes, *, source: str = "<data>") -> list[Cert]:
     return certs
 
 
+@dataclass(slots=True)
+class KeyFile:
+    """What a key file holds: certificates, and signatures outside any certificate.
+
+    ``signatures`` are the loose ones: those before the first key of a block or binary stream,
+    and those of a block holding no key (a revocation certificate).
+    """
+
+    certs: list[Cert] = field(default_factory=list)
+    signatures: list[Signature] = field(default_factory=list)
+    had_secret: bool = False
+
+
+def _split(binary: bytes, into: KeyFile) -> None:
+    """Leading signature packets are loose signatures; from the first key on, certificates.
+
+    Raises:
+        LimitError: More than :data:`~pgpsig.packets.MAX_SUBPACKETS` loose signatures in the file.
+    """
+    for p in iter_packets(binary):
+        if p.tag in (Tag.PUBLIC_KEY, Tag.SECRET_KEY):
+            certs = parse_certs(binary[p.offset :])
+            into.certs.extend(certs)
+            into.had_secret = into.had_secret or any(c.had_secret for c in certs)
+            return
+        if p.tag == Tag.SIGNATURE:
+            into.signatures.append(parse_signature(p.body))
+            if len(into.signatures) > MAX_SUBPACKETS:
+                # Each may cost a scan of the keyring and a signature check or more.
+                raise LimitError(
+                    f"more than {MAX_SUBPACKETS} signatures outside any certificate in one file"
+                )
+        elif p.tag not in _SKIPPED_BEFORE_KEY:
+            raise PacketError(f"unexpected packet (tag {p.tag}) where a key or signature belongs")
+
+
+def read_key_file(data: bytes) -> KeyFile:
+    """Parse the certificates and loose signatures of a key file (module docstring: forms).
+
+    Binary input starts with a packet header (its first octet has the high bit set); anything else
+    is read as text holding armor blocks, with any text around them (gpg's explanations,
+    ``Comment:`` headers) and gpg's colon-escaped BEGIN line. Blocks other than public key,
+    private key (public parts only) and signature blocks are passed over. Within a block or binary
+    stream, signatures before the first key are loose; signatures after a key belong to it.
+
+    Args:
+        data: The file's content.
+
+    Returns:
+        The certificates and loose signatures (possibly neither: the caller decides).
+
+    Raises:
+        FormatError: Malformed armor or packets, a packet that belongs in no key file, or text
+            without any armor block.
+        LimitError: Input over a size limit, or more than 512 loose signatures.
+    """
+    out = KeyFile()
+    start = _LEADING_WS.match(data)
+    first = data[start.end() : start.end() + 1] if start is not None else data[:1]
+    if first and first[0] & 0x80:
+        _split(data, out)
+    elif first:
+        text = _ESCAPED_BEGIN.sub(b"", data) if b":-----BEGIN PGP " in data else data
+        for block in armor.decode_all(text, max_size=MAX_KEYRING_FILE_BYTES):
+            if block.label in _KEY_FILE_LABELS:
+                _split(bytes(block.data), out)
+    return out
+
+
 def _merge(into: Cert, other: Cert) -> None:
     """Merge the components and signatures of ``other`` (same primary) into ``into``."""
     seen = {s.raw for s in into.direct}
     into.direct.extend(s for s in other.direct if s.raw not in seen)
-    for attr in ("uids", "uats", "subkeys"):
+    for attr in ("uids", "uats", "subkeys", "unparsed"):
         mine = getattr(into, attr)
         index = {c.value: c for c in mine}
         for comp in getattr(other, attr):
@@ -88,7 +195,12 @@ def cert_to_bytes(cert: Cert) -> bytes:
     the primary key, its direct signatures, each user ID and user attribute with its signatures,
     each subkey with its signatures. Secret key material is never written (a ``Cert`` holds
     public parts only); packets :func:`~pgpsig.packets.parse_certs` dropped (unparseable
-    signatures, unknown packets) are not there to write. Headers are new-format.
+    signatures, unknown packets) are not there to write. Subkey packets it could not parse
+    (:attr:`~pgpsig.packets.Cert.unparsed`) are not written either, nor the signatures kept with
+    them: such a packet may be a secret subkey (whose secret part must never be written), and
+    nothing about a key pgpsig cannot read can be verified (which is what a stored certificate
+    holds); a key revocation found after one was moved to the primary key and is written there.
+    Headers are new-format.
 
     Args:
         cert: The certificate.
@@ -107,18 +219,6 @@ def cert_to_bytes(cert: Cert) -> bytes:
         out.append(_packet(Tag.PUBLIC_SUBKEY, comp.key.body))
         out.extend(_packet(Tag.SIGNATURE, s.raw) for s in comp.signatures)
     return b"".join(out)
-
-
-def signature_identity(sig: Signature) -> bytes:
-    """What makes two signature packets the same signature: everything but the unhashed area.
-
-    The unhashed area is not signed (a keyserver may add or strip an issuer hint there), so two
-    packets that differ only in it are copies of one signature.
-    """
-    start = (6 if sig.version == 4 else 8) + len(sig.hashed_area)
-    width = 2 if sig.version == 4 else 4
-    ulen = int.from_bytes(sig.raw[start : start + width], "big")
-    return sig.raw[:start] + sig.raw[start + width + ulen :]
 
 
 def merge_cert(into: Cert, other: Cert) -> int:
@@ -148,7 +248,7 @@ def merge_cert(into: Cert, other: Cert) -> int:
             seen.add(signature_identity(s))
             into.direct.append(s)
             added += 1
-    for attr in ("uids", "uats", "subkeys"):
+    for attr in ("uids", "uats", "subkeys", "unparsed"):
         mine: list[Component] = getattr(into, attr)
         index = {c.value: c for c in mine}
         for comp in getattr(other, attr):
@@ -169,24 +269,28 @@ def merge_cert(into: Cert, other: Cert) -> int:
 
 @dataclass(slots=True)
 class Keyring:
-    """An in-memory set of certificates with lookup by fingerprint and key ID."""
+    """An in-memory set of certificates with lookup by fingerprint and key ID.
+
+    ``problems`` lists files that were skipped (unreadable, malformed). ``pending`` holds loose
+    revocations whose issuer's certificate is not (yet) here; each time certificates are added
+    they, and the revocations that did not verify, are tried again. ``warnings`` says, one line
+    each, what is pending, what was ignored and what could not be parsed.
+    """
 
     certs: dict[str, Cert] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    pending: list[LooseRevocation] = field(default_factory=list)
+    _unverified: list[tuple[LooseRevocation, str]] = field(default_factory=list)
+    _notes: list[str] = field(default_factory=list)
     _by_fpr: dict[str, list[tuple[Cert, PublicKey]]] = field(default_factory=dict)
     _by_kid: dict[str, list[tuple[Cert, PublicKey]]] = field(default_factory=dict)
 
     def add(self, cert: Cert) -> None:
         """Add (or merge) a certificate."""
-        have = self.certs.get(cert.fingerprint)
-        if have is None:
-            self.certs[cert.fingerprint] = cert
-        else:
-            _merge(have, cert)
-        self._reindex()
+        self.add_all([cert])
 
     def add_all(self, certs: Iterable[Cert]) -> None:
-        """Add several certificates."""
+        """Add several certificates, then try the pending revocations again."""
         for c in certs:
             have = self.certs.get(c.fingerprint)
             if have is None:
@@ -194,6 +298,78 @@ class Keyring:
             else:
                 _merge(have, c)
         self._reindex()
+        if self.pending or self._unverified:
+            again = [*self.pending, *(rev for rev, _ in self._unverified)]
+            self.pending, self._unverified = [], []
+            self.add_revocations(again)
+
+    def add_revocations(self, revs: Iterable[LooseRevocation]) -> None:
+        """Attach each loose revocation to the certificate it verifies over, or keep it aside.
+
+        See :mod:`pgpsig.revocations`: attached (no duplicates), else pending (its issuer is not
+        here) or ignored (it does not verify), and both reported in :attr:`warnings`.
+        """
+        for rev in revs:
+            found = revocations.resolve(rev.signature, self.certs)
+            if found.outcome is Outcome.ATTACH:
+                revocations.attach(rev.signature, found)
+            elif found.outcome is Outcome.PENDING:
+                self.pending.append(rev)
+            elif found.outcome is Outcome.UNVERIFIED:
+                self._unverified.append((rev, revocations.describe(rev, found)))
+
+    def add_key_files(self, files: Sequence[tuple[str, KeyFile]]) -> None:
+        """Add what key files hold: every certificate first, then the loose revocations.
+
+        A loose signature that is not a revocation is ignored, and a subkey packet that could not
+        be parsed is noted, both in :attr:`warnings`.
+        """
+        loose: list[LooseRevocation] = []
+        for source, kf in files:
+            for cert in kf.certs:
+                for comp in cert.unparsed:
+                    version = comp.value[0] if comp.value else 0
+                    self._notes.append(
+                        f"{source}: certificate {cert.fingerprint} holds a subkey packet pgpsig "
+                        f"cannot parse (version {version} key); that subkey is unusable, and the "
+                        f"{len(comp.signatures)} signature(s) after it are kept aside"
+                        " (a key revocation among them still applies)"
+                    )
+            for sig in kf.signatures:
+                if sig.sig_type in revocations.REVOCATION_TYPES:
+                    loose.append(LooseRevocation(sig, source))
+                else:
+                    self._notes.append(
+                        f"{source}: a type 0x{sig.sig_type:02X} signature outside any "
+                        "certificate (not a revocation) was ignored"
+                    )
+        self.add_all(cert for _, kf in files for cert in kf.certs)
+        self.add_revocations(loose)
+
+    def add_keyring(self, other: Keyring) -> None:
+        """Add everything ``other`` holds: its certificates, problems, notes and revocations.
+
+        Its pending and ignored revocations are tried again here (they may belong to a
+        certificate of this keyring).
+        """
+        self.problems.extend(other.problems)
+        self._notes.extend(other._notes)
+        self.add_all(other.certs.values())
+        self.add_revocations([*other.pending, *(rev for rev, _ in other._unverified)])
+
+    @property
+    def warnings(self) -> list[str]:
+        """What people should know about this keyring's content (not skipped files).
+
+        Pending revocations, ignored revocations and other loose signatures, and subkey packets
+        that could not be parsed, one line each (distinct from :attr:`problems`, which lists files
+        that were skipped).
+        """
+        pending = [
+            revocations.describe(rev, revocations.Resolution(Outcome.PENDING))
+            for rev in self.pending
+        ]
+        return [*self._notes, *pending, *(text for _, text in self._unverified)]
 
     def _reindex(self) -> None:
         self._by_fpr = {}
@@ -277,14 +453,28 @@ def _read_file(path: Path) -> bytes:
     return data
 
 
+def _load_error(path: Path, kf: KeyFile) -> str | None:
+    """Why a key file adds nothing at all (no certificate, no revocation), or None."""
+    if kf.certs or any(s.sig_type in revocations.REVOCATION_TYPES for s in kf.signatures):
+        return None
+    if kf.signatures:
+        return f"{path}: no certificate or revocation found (only other signatures)"
+    return f"{path}: no certificate or revocation found"
+
+
 def load_keyring(paths: Iterable[Path]) -> Keyring:
-    """Load certificates from files and directories.
+    """Load certificates and loose revocations from files and directories.
+
+    Every file is read first; then the certificates are added and the revocations attached, so
+    that the order of the paths does not matter.
 
     Raises:
         KeyringError: a named path does not exist or cannot be read.
-        FormatError: a named *file* holds no valid certificate.
+        FormatError: a named *file* holds neither a certificate nor a revocation, or is
+            malformed.
     """
     ring = Keyring()
+    files: list[tuple[str, KeyFile]] = []
     for path in paths:
         if path.is_dir():
             try:
@@ -297,15 +487,26 @@ def load_keyring(paths: Iterable[Path]) -> Keyring:
                 if not p.is_file():
                     continue
                 try:
-                    ring.add_all(read_certs(_read_file(p), source=str(p)))
+                    kf = read_key_file(_read_file(p))
                 except (FormatError, KeyringError) as e:
                     ring.problems.append(f"{p}: {e}")
+                    continue
+                why = _load_error(p, kf)
+                if why is not None:
+                    ring.problems.append(why)
+                    continue
+                files.append((str(p), kf))
         elif path.exists():
             data = _read_file(path)
             try:
-                ring.add_all(read_certs(data, source=str(path)))
+                kf = read_key_file(data)
             except FormatError as e:
                 raise type(e)(f"{path}: {e}") from e
+            why = _load_error(path, kf)
+            if why is not None:
+                raise FormatError(why)
+            files.append((str(path), kf))
         else:
             raise KeyringError(f"keyring {path} does not exist")
+    ring.add_key_files(files)
     return ring

@@ -43,6 +43,7 @@ __all__ = [
     "parse_public_key",
     "parse_signature",
     "parse_signatures",
+    "signature_identity",
 ]
 
 #: Largest single packet body accepted (a signature or key is a few KiB; user attributes may hold a photo).
@@ -66,9 +67,15 @@ HASH_NAMES: dict[int, str] = {
     14: "SHA3-512",
 }
 
+
 #: Signature subpacket types pgpsig understands. A *critical* subpacket of any other type makes the
 #: signature invalid (RFC 9580 section 5.2.3.7). Regular expression (6) is deliberately absent:
 #: pgpsig does not implement regex-scoped trust, so a critical one must fail closed.
+def _key_id_of(fingerprint: str) -> str:
+    """The key ID a fingerprint implies: its last 8 octets (v4), its first 8 (v6)."""
+    return fingerprint[-16:] if len(fingerprint) == 40 else fingerprint[:16]
+
+
 #: Subpackets holding a four-octet time: creation (2), signature (3) and key (9) expiration.
 _TIME_SUBPACKETS = frozenset({2, 3, 9})
 KNOWN_SUBPACKETS = frozenset(
@@ -486,7 +493,7 @@ class Signature:
                 if kid not in out:
                     out.append(kid)
         for fpr in self.issuer_fingerprints:
-            kid = fpr[-16:] if len(fpr) == 40 else fpr[:16]
+            kid = _key_id_of(fpr)
             if kid not in out:
                 out.append(kid)
         return tuple(out)
@@ -516,11 +523,20 @@ class Signature:
         at all may be anyone's (only the cryptographic check can tell). This is the one rule of
         issuer matching: every judgement that asks "could this key have made it" uses it.
         """
+        return self.may_be_issued_by_fingerprint(key.fingerprint)
+
+    def may_be_issued_by_fingerprint(self, fingerprint: str) -> bool:
+        """:meth:`may_be_issued_by` for a key known only by its fingerprint (v4 or v6)."""
         fprs = self.issuer_fingerprints
         if fprs:
-            return key.fingerprint in fprs
+            return fingerprint in fprs
         kids = self.issuer_key_ids
-        return not kids or key.key_id in kids
+        return not kids or _key_id_of(fingerprint) in kids
+
+    @property
+    def has_issuer_hint(self) -> bool:
+        """Whether the signature names its issuer at all (fingerprint or key ID)."""
+        return bool(self.issuer_fingerprints or self.issuer_key_ids)
 
     def defect(self) -> str | None:
         """Why this signature cannot be used at all, or None.
@@ -591,6 +607,18 @@ class Signature:
         if self.issuer_key_ids:
             return self.issuer_key_ids[0]
         return "unknown issuer"
+
+
+def signature_identity(sig: Signature) -> bytes:
+    """What makes two signature packets the same signature: everything but the unhashed area.
+
+    The unhashed area is not signed (a keyserver may add or strip an issuer hint there), so two
+    packets that differ only in it are copies of one signature.
+    """
+    start = (6 if sig.version == 4 else 8) + len(sig.hashed_area)
+    width = 2 if sig.version == 4 else 4
+    ulen = int.from_bytes(sig.raw[start : start + width], "big")
+    return sig.raw[:start] + sig.raw[start + width + ulen :]
 
 
 # Salt sizes for v6 signatures, by hash algorithm (RFC 9580 section 9.5).
@@ -910,8 +938,8 @@ def parse_public_key(body: bytes, *, is_subkey: bool = False) -> tuple[PublicKey
 class Component:
     """A user ID, user attribute or subkey with the signatures that follow it."""
 
-    kind: str  # "uid", "uat" or "subkey"
-    value: bytes  # the user ID / attribute bytes, or the subkey body
+    kind: str  # "uid", "uat", "subkey" or "unparsed" (a subkey packet pgpsig cannot parse)
+    value: bytes  # the user ID / attribute bytes, or the subkey body (the whole packet body)
     key: PublicKey | None = None
     signatures: list[Signature] = field(default_factory=list)
 
@@ -926,7 +954,10 @@ class Component:
             return b"\xb4" + struct.pack(">I", len(self.value)) + self.value
         if self.kind == "uat":
             return b"\xd1" + struct.pack(">I", len(self.value)) + self.value
-        assert self.key is not None
+        if self.key is None:
+            raise PacketError(
+                "no signature can be checked over a subkey packet that cannot be parsed"
+            )
         return self.key.hash_prefix()
 
 
@@ -934,7 +965,10 @@ class Component:
 class Cert:
     """A transferable public key: primary key, its direct signatures and its components.
 
-    ``raw`` keeps the packets as read (public parts only), for export and storage.
+    ``unparsed`` holds the subkey packets :func:`parse_certs` could not parse (kind ``unparsed``,
+    no ``key``), each with the signatures that followed it, so that nothing after such a packet is
+    lost: those signatures are there to be reported and looked at, and a key revocation (0x20)
+    among them, which is over the primary key alone, is moved to ``direct``.
     """
 
     primary: PublicKey
@@ -972,7 +1006,12 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
     Signatures that cannot be parsed (unknown versions, malformed, over the subpacket limit) are
     dropped, as are unknown
     packet types and trust packets: a certificate is a bag of claims each checked on its own, and
-    an unparseable claim is simply not made. A malformed *key* packet is an error.
+    an unparseable claim is simply not made. A malformed *primary key* packet is an error; a subkey
+    packet that cannot be parsed (a version or layout pgpsig does not read) is kept in
+    :attr:`Cert.unparsed` with the signatures that follow it, except key revocations (0x20): they
+    are made over the primary key alone, wherever they sit, so they go to :attr:`Cert.direct`
+    (dropped with the packet, a revocation would be lost without a word and the key would keep
+    verifying).
 
     Raises:
         PacketError: malformed framing or key packets, or data that does not start with a key.
@@ -1005,7 +1044,7 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
             except (PacketError, LimitError):  # e.g. a third party's 513 unhashed subpackets
                 cur.unknown_packets += 1
                 continue
-            if comp is None:
+            if comp is None or (comp.kind == "unparsed" and sig.sig_type == 0x20):
                 cur.direct.append(sig)
             else:
                 comp.signatures.append(sig)
@@ -1019,9 +1058,8 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
             try:
                 sk = _secret_to_public(p.body, True)
             except PacketError:
-                comp = Component("unknown", p.body)
+                comp = Component("unparsed", p.body)
                 cur.unparsed.append(comp)
-                cur.unknown_packets += 1
                 continue
             comp = Component("subkey", sk.body, key=sk)
             cur.subkeys.append(comp)

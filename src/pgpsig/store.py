@@ -3,6 +3,10 @@
 This module owns the layout of the user's store and every write into it::
 
     <home>/certs/<FINGERPRINT>.asc   one armored certificate per primary key (upper-case hex)
+    <home>/certs/<ISSUER>.rev        revocations whose certificate the store does not hold yet,
+                                     by the issuer's fingerprint (or key ID when that is all
+                                     they name): applied when the store is loaded, and written
+                                     into the certificate (the file removed) when it is imported
     <home>/roots                     trust roots: one fingerprint per line, "# comment" allowed
     <home>/.lock                     advisory lock file (fcntl.flock), never holds data
 
@@ -20,6 +24,10 @@ Rules:
 * **One writer at a time.** Writers hold an exclusive ``flock`` on the lock file for the whole
   read-merge-write cycle (:meth:`Store.locked`), so two processes importing at once lose nothing:
   the second one merges into what the first one wrote. Readers take no lock.
+* **Nothing that verifies is dropped.** A revocation imported before its certificate waits in a
+  ``.rev`` file (see :mod:`pgpsig.revocations`); every reader applies it (``check`` and ``verify``
+  read ``.rev`` files of a keyring directory too), and the import that brings the certificate
+  writes it into the certificate's file.
 * **Corruption is local.** A file that cannot be parsed is reported in
   :attr:`~pgpsig.keyring.Keyring.problems` and skipped; the rest of the store loads. A file whose
   name is not the fingerprint of the one certificate it holds (one a person copied in) is loaded,
@@ -36,14 +44,22 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pgpsig import armor
 from pgpsig.errors import FormatError, KeyringError, LimitError, UnsupportedError
-from pgpsig.keyring import MAX_KEYRING_FILE_BYTES, Keyring, cert_to_bytes, read_certs
-from pgpsig.packets import Cert
+from pgpsig.keyring import (
+    MAX_KEYRING_FILE_BYTES,
+    KeyFile,
+    Keyring,
+    cert_to_bytes,
+    read_key_file,
+    signature_identity,
+)
+from pgpsig.packets import Cert, Signature, packet_header
+from pgpsig.revocations import REVOCATION_TYPES, LooseRevocation
 
 __all__ = [
     "CERTS_DIR",
@@ -64,6 +80,7 @@ LOCK_NAME = ".lock"
 DIR_LOCK_NAME = ".pgpsig.lock"
 
 _CERT_SUFFIX = ".asc"
+_PENDING_SUFFIX = ".rev"
 _CORRUPT_SUFFIX = ".corrupt"
 _TMP_SUFFIX = ".tmp"
 _HEX = frozenset("0123456789ABCDEF")
@@ -201,12 +218,13 @@ class Store:
             places.append((self.roots_file.parent, f".{self.roots_file.name}."))
         for directory, prefix in places:
             try:
+                marks = (prefix,) if prefix else (f"{_CERT_SUFFIX}.", f"{_PENDING_SUFFIX}.")
                 stray = [
                     p
                     for p in directory.iterdir()
                     if p.name.startswith(prefix or ".")
                     and p.name.endswith(_TMP_SUFFIX)
-                    and (prefix or f"{_CERT_SUFFIX}.") in p.name
+                    and any(m in p.name for m in marks)
                 ]
             except OSError:
                 continue
@@ -233,32 +251,44 @@ class Store:
         Raises:
             KeyringError: The directory exists but cannot be listed.
         """
+        return self._files(_CERT_SUFFIX)
+
+    def pending_files(self) -> list[Path]:
+        """Every file of revocations waiting for their certificate, sorted (``.rev``).
+
+        Raises:
+            KeyringError: The directory exists but cannot be listed.
+        """
+        return self._files(_PENDING_SUFFIX)
+
+    def _files(self, suffix: str) -> list[Path]:
         if not self.certs_dir.is_dir():
             return []
         try:
             return sorted(
                 p
                 for p in self.certs_dir.iterdir()
-                if p.suffix.lower() == _CERT_SUFFIX and not p.name.startswith(".")
+                if p.suffix.lower() == suffix and not p.name.startswith(".")
             )
         except OSError as e:
             raise KeyringError(f"cannot list {self.certs_dir}: {e.strerror or e}") from e
 
-    def _read_file(self, path: Path) -> list[Cert]:
+    def _read_file(self, path: Path) -> KeyFile:
         try:
             if path.stat().st_size > MAX_KEYRING_FILE_BYTES:
                 raise LimitError(f"larger than {MAX_KEYRING_FILE_BYTES} bytes")
             data = path.read_bytes()
         except OSError as e:
             raise KeyringError(f"cannot read: {e.strerror or e}") from e
-        return read_certs(data, source=path.name)
+        return read_key_file(data)
 
     def load(self) -> Keyring:
-        """Every certificate of the store.
+        """Every certificate of the store, with the revocations of its ``.rev`` files applied.
 
-        A file that cannot be read or parsed is recorded in ``problems`` (with its path) and
-        skipped; one whose name is not the fingerprint of the one certificate it holds is loaded
-        and recorded in ``problems``.
+        A file that cannot be read or parsed, or holds neither a certificate nor a revocation, is
+        recorded in ``problems`` (with its path) and skipped; a certificate file whose name is not
+        the fingerprint of the one certificate it holds is loaded and recorded in ``problems``.
+        Revocations that cannot be applied are in the keyring's ``pending`` and ``warnings``.
 
         Returns:
             The keyring (possibly empty; a store that does not exist yet is empty).
@@ -267,25 +297,105 @@ class Store:
             KeyringError: The certificate directory cannot be listed.
         """
         ring = Keyring()
-        certs: list[Cert] = []
-        for path in self.cert_files():
+        files: list[tuple[str, KeyFile]] = []
+        for path in [*self.cert_files(), *self.pending_files()]:
             try:
                 found = self._read_file(path)
             except (FormatError, KeyringError) as e:
                 ring.problems.append(f"{path}: {e}")
                 continue
+            if not found.certs and not any(
+                s.sig_type in REVOCATION_TYPES for s in found.signatures
+            ):
+                ring.problems.append(f"{path}: no certificate or revocation found")
+                continue
             expected = path.name[: -len(_CERT_SUFFIX)].upper()
-            if len(found) != 1 or found[0].fingerprint != expected:
+            certs = found.certs
+            if path.suffix.lower() == _CERT_SUFFIX and (
+                len(certs) != 1 or certs[0].fingerprint != expected
+            ):
                 # Still a keyring file (``check`` reads it), so its certificates count; the next
                 # import of them writes them where they belong.
-                names = ", ".join(c.fingerprint for c in found)
+                names = ", ".join(c.fingerprint for c in certs) or "no certificate"
                 ring.problems.append(
                     f"{path}: holds {names}, not (only) the certificate its name says; "
                     "loaded anyway (import it to store it under its fingerprint)"
                 )
-            certs.extend(found)
-        ring.add_all(certs)
+            files.append((str(path), found))
+        ring.add_key_files(files)
         return ring
+
+    def pending_path(self, sig: Signature, managed: Collection[Path] = ()) -> Path:
+        """The ``.rev`` file where revocation ``sig`` waits: named by its issuer.
+
+        ``<ISSUER>.rev``, unless a file of that name exists that is not in ``managed`` (the files
+        :meth:`pending_revocations` returned: one a person put there is never overwritten); then
+        ``<ISSUER>-1.rev``, ``<ISSUER>-2.rev``...
+
+        Raises:
+            KeyringError: ``sig`` names no issuer.
+        """
+        issuer = (sig.issuer_fingerprints or sig.issuer_key_ids or ("",))[0]
+        if not issuer or not set(issuer) <= _HEX:
+            raise KeyringError("a revocation that names no issuer cannot be kept")
+        path = self.certs_dir / f"{issuer}{_PENDING_SUFFIX}"
+        n = 0
+        while path.exists() and path not in managed:
+            n += 1
+            path = self.certs_dir / f"{issuer}-{n}{_PENDING_SUFFIX}"
+        return path
+
+    def pending_revocations(self) -> dict[Path, list[LooseRevocation]]:
+        """The revocations of every ``.rev`` file that holds nothing else, by file.
+
+        Only such files are rewritten or removed by :meth:`write_pending`; a ``.rev`` file that
+        cannot be read, or also holds certificates or other signatures (one a person put there),
+        is left alone (:meth:`load` still reads it).
+
+        Raises:
+            KeyringError: The directory exists but cannot be listed.
+        """
+        out: dict[Path, list[LooseRevocation]] = {}
+        for path in self.pending_files():
+            try:
+                found = self._read_file(path)
+            except (FormatError, KeyringError):
+                continue  # reported by load()
+            sigs = found.signatures
+            if found.certs or not all(s.sig_type in REVOCATION_TYPES for s in sigs):
+                continue
+            out[path] = [LooseRevocation(s, str(path)) for s in sigs]
+        return out
+
+    def write_pending(self, path: Path, sigs: list[Signature]) -> None:
+        """Replace the ``.rev`` file ``path`` with these revocations, or remove it if none.
+
+        Needs the lock. Copies of one signature are written once. A file at that place that
+        cannot be parsed is first moved aside to ``<name>.corrupt``.
+
+        Raises:
+            KeyringError: The store is not locked, or the file cannot be written or removed.
+        """
+        self._require_lock()
+        self._set_aside_if_corrupt(path)
+        if not sigs:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as e:
+                raise KeyringError(f"cannot remove {path}: {e.strerror or e}") from e
+            _fsync_dir(path.parent)
+            return
+        seen: set[bytes] = set()
+        body: list[bytes] = []
+        for s in sigs:
+            ident = signature_identity(s)
+            if ident not in seen:
+                seen.add(ident)
+                body.append(packet_header(2, len(s.raw)) + s.raw)
+        headers = [
+            ("Comment", "Revocations waiting for their certificate (pgpsig key import)"),
+        ]
+        atomic_write(path, armor.encode("PGP PUBLIC KEY BLOCK", b"".join(body), headers))
 
     def write_cert(self, cert: Cert, *, comment: str | None = None) -> Path:
         """Write ``cert`` (armored) to its file, replacing what was there. Needs the lock.
@@ -304,15 +414,19 @@ class Store:
         """
         self._require_lock()
         path = self.cert_path(cert.fingerprint)
+        self._set_aside_if_corrupt(path)
+        headers = [("Comment", _header_text(comment))] if comment else []
+        atomic_write(path, armor.encode("PGP PUBLIC KEY BLOCK", cert_to_bytes(cert), headers))
+        return path
+
+    def _set_aside_if_corrupt(self, path: Path) -> None:
+        """Move a file that cannot be parsed to ``<name>.corrupt`` before it is replaced."""
         if path.exists():
             try:
                 self._read_file(path)
             except (FormatError, KeyringError):
                 with contextlib.suppress(OSError):
                     path.replace(path.with_name(path.name + _CORRUPT_SUFFIX))
-        headers = [("Comment", _header_text(comment))] if comment else []
-        atomic_write(path, armor.encode("PGP PUBLIC KEY BLOCK", cert_to_bytes(cert), headers))
-        return path
 
     # -- trust roots ------------------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pgpsig._crypto import check_signature
+from pgpsig._crypto import verifies_over
 from pgpsig.errors import CertificateError, PgpsigError, PolicyError
 from pgpsig.keyring import Keyring
 from pgpsig.packets import Cert, Component, PublicKey, Signature
@@ -68,7 +68,6 @@ __all__ = [
     "UnboundKeyError",
     "self_signature_usable",
     "usable_self_signatures",
-    "verifies_over",
 ]
 
 #: Revocation reasons that only take effect from the revocation's own creation time.
@@ -214,22 +213,6 @@ def _revocation_info(sig: Signature) -> RevocationInfo:
         message="" if rr is None else rr[1].decode("utf-8", "replace"),
         hard=_is_hard(sig),
     )
-
-
-def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
-    """Whether ``sig`` by ``signer`` verifies over ``prefix`` (the signed key and component bytes).
-
-    The one cryptographic check of a certificate signature; no other rule is applied. Readers that
-    sort a certificate's packets (``key import``, revocation files) use it directly.
-    """
-    try:
-        h = sig.new_hash()
-        h.update(prefix)
-        h.update(sig.trailer())
-        check_signature(signer, sig, h.digest())
-    except PgpsigError:
-        return False
-    return True
 
 
 _Verify = Callable[[Signature, PublicKey, bytes], bool]

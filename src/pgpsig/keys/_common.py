@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pgpsig.packets import Cert, Component, PublicKey, Tag, parse_public_key
+from pgpsig.packets import Cert, Component, PublicKey, parse_public_key
 from pgpsig.signing import SigningKey
 
 __all__ = [
@@ -40,8 +40,6 @@ __all__ = [
     "_SP_TRUST",
     "_SUBKEY_BINDING",
     "_SUBKEY_REVOCATION",
-    "_TAGS_KEY",
-    "_TAGS_SKIPPED_BEFORE_KEY",
     "_copy",
     "_first_user_id",
     "_public_key",
@@ -83,10 +81,6 @@ _SP_KEY_FLAGS = 27
 _SP_REVOCATION_REASON = 29
 _SP_FEATURES = 30
 _SP_EMBEDDED_SIGNATURE = 32
-
-# Packet tags (RFC 9580 section 5.5).
-_TAGS_SKIPPED_BEFORE_KEY = frozenset({10, 12, 21})  # marker, trust, padding
-_TAGS_KEY = frozenset({Tag.SECRET_KEY, Tag.PUBLIC_KEY})
 
 
 def _require_aware(now: datetime) -> None:

@@ -8,29 +8,33 @@ in the code.
 
 Nothing is duplicated: two copies of one signature differing only in unhashed subpackets are one
 signature. A bare revocation signature (what ``pgpsig key revoke`` and ``gpg --gen-revoke``
-write) joins the certificate it verifies against.
+write) joins the certificate it verifies over (:mod:`pgpsig.revocations` decides, as for every
+keyring); one whose issuer's certificate the store does not hold is kept pending in the store
+(``<ISSUER>.rev``, read by every reader of the store) and written into that certificate by the
+import that brings it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from pgpsig._crypto import verifies_over
 from pgpsig.errors import FormatError, LimitError
 from pgpsig.keyring import merge_cert, signature_identity
-from pgpsig.keys._common import (
-    _DIRECT_KEY,
-    _KEY_REVOCATION,
-    _SUBKEY_REVOCATION,
-    _copy,
-    _first_user_id,
-)
+from pgpsig.keys._common import _DIRECT_KEY, _copy, _first_user_id
 from pgpsig.keys.material import KeyMaterial, _clean, _Index, read_key_material
 from pgpsig.packets import Cert, Signature
-from pgpsig.policy import Policy
+from pgpsig.revocations import (
+    REVOCATION_TYPES,
+    LooseRevocation,
+    Outcome,
+    Resolution,
+    resolve,
+)
 from pgpsig.store import Store
-from pgpsig.validity import usable_self_signatures, verifies_over
 
 __all__ = [
     "ImportItem",
@@ -75,8 +79,10 @@ class ImportItem:
     """What happened to one certificate or bare signature of an import.
 
     ``status``: ``new`` (a certificate the store did not have), ``updated`` (something joined a
-    stored certificate), ``unchanged``, ``rejected`` (nothing stored; see ``details``), or
-    ``ignored`` (refresh: a certificate the store does not hold).
+    stored certificate), ``unchanged``, ``rejected`` (nothing stored; see ``details``),
+    ``pending`` (a revocation whose certificate the store does not hold: kept in the store and
+    applied when that certificate is imported), or ``ignored`` (refresh: a certificate the store
+    does not hold).
     """
 
     source: str
@@ -133,52 +139,49 @@ class ImportReport:
         }
 
 
-def _attach_bare(
-    sig: Signature, index: _Index, work: Mapping[str, Cert]
-) -> tuple[Cert | None, str]:
-    """A copy of the certificate a bare signature belongs to, with it attached; or a reason."""
-    if sig.sig_type not in (_KEY_REVOCATION, _SUBKEY_REVOCATION, _DIRECT_KEY):
-        return None, (
-            f"a bare type 0x{sig.sig_type:02X} signature cannot be attached "
-            "(import the certificate that carries it)"
-        )
-    if sig.created is None:
-        return None, "a bare signature without creation time"
-    own = [c for c in index.issuers(sig) if c.fingerprint in work]
-    for cert in own:
-        p = cert.primary
-        if sig.sig_type in (_KEY_REVOCATION, _DIRECT_KEY):
-            if verifies_over(sig, p, p.hash_prefix()):
-                out = _copy(cert)
-                out.direct.append(sig)
-                return out, ""
-            continue
-        for i, comp in enumerate(cert.subkeys):
-            assert comp.key is not None
-            if verifies_over(sig, p, p.hash_prefix() + comp.key.hash_prefix()):
-                out = _copy(cert)
-                out.subkeys[i].signatures.append(sig)
-                return out, ""
-    if sig.sig_type == _KEY_REVOCATION:
-        # A designated revoker's revocation: any stored certificate naming the issuer.
-        for cert in work.values():
-            names = {
-                f for s, _ in usable_self_signatures(cert, Policy()) for f in s.revocation_keys
-            }
-            hit = [f for f in sig.issuer_fingerprints if f in names]
-            revoker = index.get(hit[0]) if hit else None
-            if revoker is not None and verifies_over(
-                sig, revoker.primary, cert.primary.hash_prefix()
-            ):
-                out = _copy(cert)
-                out.direct.append(sig)
-                return out, ""
-    if not own:
-        return None, (
-            f"a bare type 0x{sig.sig_type:02X} signature by {sig.issuer_hint}, whose certificate "
-            "is not in the store (import the certificate first)"
-        )
-    return None, f"a bare type 0x{sig.sig_type:02X} signature by {sig.issuer_hint} does not verify"
+_NO_CERT = "its issuer's certificate is not in the store"
+
+
+def _what(sig: Signature) -> str:
+    """A bare signature, for messages: its kind and issuer."""
+    kind = REVOCATION_TYPES.get(sig.sig_type, f"a bare type 0x{sig.sig_type:02X} signature")
+    return f"{kind} by {sig.issuer_hint}"
+
+
+def _item(source: str, cert: Cert | None, status: str, detail: str) -> ImportItem:
+    """An item of the import report with one detail."""
+    return ImportItem(
+        source=source,
+        fingerprint=None if cert is None else cert.fingerprint,
+        user_id=None if cert is None else _first_user_id(cert),
+        status=status,
+        details=(detail,),
+    )
+
+
+def _attach_direct_key(sig: Signature, index: _Index, work: Mapping[str, Cert]) -> Cert | None:
+    """A copy of the certificate a bare direct-key signature (0x1F) verifies over, with it."""
+    for cert in index.issuers(sig):
+        if cert.fingerprint in work and verifies_over(
+            sig, cert.primary, cert.primary.hash_prefix()
+        ):
+            out = _copy(work[cert.fingerprint])
+            out.direct.append(sig)
+            return out
+    return None
+
+
+def _with_revocation(found: Resolution, sig: Signature) -> Cert:
+    """A copy of the certificate ``found`` names, with ``sig`` where ``found`` says."""
+    assert found.cert is not None
+    out = _copy(found.cert)
+    if found.component is None:
+        out.direct.append(sig)
+    else:
+        comps = {"uid": out.uids, "uat": out.uats, "subkey": out.subkeys}[found.component.kind]
+        place = next(c for c in comps if c.value == found.component.value)
+        place.signatures.append(sig)
+    return out
 
 
 def import_keys(
@@ -198,9 +201,13 @@ def import_keys(
     3. For each certificate: merge it with the stored copy, then keep only what verifies
        (:func:`clean_cert`, with every stored and incoming certificate as possible issuers). No
        valid self-signature: rejected; nothing new: unchanged.
-    4. Then each bare signature (a revocation certificate): attach it to the stored or imported
-       certificate it verifies against; else rejected.
-    5. Write each changed certificate atomically, then release the lock.
+    4. Then each revocation kept pending in the store, and each bare signature (a revocation
+       certificate): attach it to the stored or imported certificate it verifies over
+       (:func:`pgpsig.revocations.resolve`); when its issuer's certificate is not in the store,
+       keep it pending (``<ISSUER>.rev``, status ``pending``); when it does not verify, reject it
+       (a stored one is then removed).
+    5. Write each changed certificate atomically, then the pending files (a revocation leaves its
+       file only after the certificate holding it is written), then release the lock.
 
     Args:
         store: The store to import into.
@@ -289,20 +296,63 @@ def import_keys(
                     items.append(_rejected(name, notes, fpr, _first_user_id(cert)))
                     continue
                 commit(name, before, cleaned, [*notes, *extra])
-        # (4) after every certificate, so that a revocation may come before its certificate.
-        for name, material in parsed:
-            for sig in material.signatures:
-                target, reason = _attach_bare(sig, index, work)
+        # (4) after every certificate, so that a revocation may come before its certificate:
+        # first the revocations kept pending in the store, then the sources' bare signatures.
+        stored = store.pending_revocations()
+        keep: dict[Path, list[Signature]] = {path: [] for path in stored}
+        loose: list[tuple[LooseRevocation, Path | None]] = [
+            (rev, path) for path, revs in stored.items() for rev in revs
+        ]
+        loose += [
+            (LooseRevocation(sig, name), None)
+            for name, material in parsed
+            for sig in material.signatures
+        ]
+        for rev, path in loose:
+            sig, name = rev.signature, rev.source
+            if sig.sig_type == _DIRECT_KEY:  # a bare direct-key self-signature, not a revocation
+                target = _attach_direct_key(sig, index, work)
                 if target is None:
-                    items.append(_rejected(name, (reason,)))
+                    items.append(_rejected(name, (f"{_what(sig)}: {_NO_CERT}",)))
                     continue
-                before = work.get(target.fingerprint)
-                cleaned, notes = _clean(target, index)
-                if cleaned is None:  # cannot happen: the target was clean before
-                    items.append(_rejected(name, notes, target.fingerprint))
+            else:
+                found = resolve(sig, work)
+                if found.outcome is Outcome.PENDING:
+                    if only_known and path is None:
+                        items.append(_item(name, None, "ignored", f"{_what(sig)}: {_NO_CERT}"))
+                        continue
+                    dest = path or store.pending_path(sig, stored)
+                    keep.setdefault(dest, []).append(sig)
+                    if path is None:
+                        text = f"{_what(sig)}: {_NO_CERT}; kept in {dest.name}, applied when it is"
+                        items.append(_item(name, None, "pending", f"{text} imported"))
                     continue
-                commit(name, before, cleaned, notes)
-        # (5)
+                if found.outcome is Outcome.UNVERIFIED:
+                    gone = "; removed from the store" if path is not None else ""
+                    items.append(_rejected(name, (f"{_what(sig)}: {found.reason}{gone}",)))
+                    continue
+                assert found.cert is not None
+                if found.outcome is Outcome.PRESENT:
+                    fpr = found.cert.fingerprint
+                    if path is not None:  # applied when the store was loaded: now written
+                        changed[fpr] = work[fpr]
+                        note = "a revocation kept pending in the store joined its certificate"
+                        items.append(_item(name, work[fpr], "updated", note))
+                    else:
+                        commit(name, found.cert, found.cert, [])
+                    continue
+                target = _with_revocation(found, sig)
+            before = work.get(target.fingerprint)
+            cleaned, notes = _clean(target, index)
+            if cleaned is None:  # cannot happen: the target was clean before
+                items.append(_rejected(name, notes, target.fingerprint))
+                continue
+            commit(name, before, cleaned, notes)
+        # (5) certificates first: a revocation is removed from its .rev file once it is written.
         for cert in changed.values():
             store.write_cert(cert, comment=_first_user_id(cert))
+        for dest, sigs in keep.items():
+            old = [rev.signature for rev in stored.get(dest, [])]
+            if dest not in stored or [s.raw for s in sigs] != [s.raw for s in old]:
+                store.write_pending(dest, sigs)
         return ImportReport(items=tuple(items), problems=tuple(ring.problems))

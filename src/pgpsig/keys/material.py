@@ -1,7 +1,7 @@
 """Reading key files, and keeping only the parts of a certificate that may be stored.
 
-This module owns :func:`read_key_material` (certificates and bare signatures from armored or
-binary data) and :func:`clean_cert` (the validation every certificate passes before the store,
+This module owns :func:`read_key_material` (certificates and bare signatures from a key file,
+read by :func:`pgpsig.keyring.read_key_file`) and :func:`clean_cert` (the validation every certificate passes before the store,
 an export or a certification sees it). :mod:`pgpsig.keys.importing` merges and stores; the
 judgement of validity at use is :mod:`pgpsig.validity`'s and :mod:`pgpsig.trust`'s.
 
@@ -12,18 +12,21 @@ binding are dropped; a certificate with no valid self-signature at all is refuse
 certifications (and their 0x30 revocations) are kept when their issuer's certificate is unknown,
 because they can only be judged later (by :mod:`pgpsig.trust`, at use), and are dropped when the
 issuer is known and they do not verify. Key revocations by a designated revoker follow the same
-rule. Signature *policy* (SHA-1 cutoffs, key sizes) is not applied when storing: it is applied
-when a certificate is judged, so a stricter or looser ``--policy`` later sees every claim.
+rule. A revocation that verifies is kept wherever it was found: a key revocation after a
+component moves to the primary key, a subkey or certification revocation under the wrong
+component moves to the one it verifies over (:func:`pgpsig.revocations.locate`). A subkey packet
+pgpsig cannot parse is dropped with its signatures (noted). Signature *policy* (SHA-1 cutoffs,
+key sizes) is not applied when storing: it is applied when a certificate is judged, so a stricter
+or looser ``--policy`` later sees every claim.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
-from pgpsig import armor
-from pgpsig.errors import CertificateError, FormatError, PacketError
-from pgpsig.keyring import read_certs
+from pgpsig._crypto import verifies_over
+from pgpsig.errors import CertificateError, FormatError
+from pgpsig.keyring import KeyFile, read_certs, read_key_file
 from pgpsig.keys._common import (
     _CERT_REVOCATION,
     _CERTIFICATIONS,
@@ -32,20 +35,15 @@ from pgpsig.keys._common import (
     _PRIMARY_ONLY,
     _SUBKEY_BINDING,
     _SUBKEY_REVOCATION,
-    _TAGS_KEY,
-    _TAGS_SKIPPED_BEFORE_KEY,
 )
 from pgpsig.packets import (
     MAX_PACKETS_PER_CERT,
     Cert,
     Component,
     Signature,
-    Tag,
-    iter_packets,
-    parse_certs,
+    signature_identity,
 )
-from pgpsig.packets import parse_signature as _parse_signature
-from pgpsig.validity import verifies_over
+from pgpsig.revocations import locate
 
 __all__ = [
     "KeyMaterial",
@@ -53,39 +51,23 @@ __all__ = [
     "read_key_material",
 ]
 
-
-_ARMOR_LABELS = frozenset({"PGP PUBLIC KEY BLOCK", "PGP PRIVATE KEY BLOCK", "PGP SIGNATURE"})
-
-
-@dataclass(slots=True)
-class KeyMaterial:
-    """What a key file holds: certificates and bare signatures (revocation certificates)."""
-
-    certs: list[Cert] = field(default_factory=list)
-    signatures: list[Signature] = field(default_factory=list)
-    had_secret: bool = False
+#: Revocations of one component (subkey, user ID), to be moved there when found elsewhere.
+_COMPONENT_REVOCATIONS = frozenset({_SUBKEY_REVOCATION, _CERT_REVOCATION})
 
 
-def _split(binary: bytes, into: KeyMaterial) -> None:
-    """Leading signature packets are bare signatures; the rest are certificates."""
-    for p in iter_packets(binary):
-        if p.tag in _TAGS_KEY:
-            certs = parse_certs(binary[p.offset :])
-            into.certs.extend(certs)
-            into.had_secret = into.had_secret or any(c.had_secret for c in certs)
-            return
-        if p.tag == Tag.SIGNATURE:
-            into.signatures.append(_parse_signature(p.body))
-        elif p.tag not in _TAGS_SKIPPED_BEFORE_KEY:
-            raise PacketError(f"unexpected packet (tag {p.tag}) where a key or signature belongs")
+#: What a key file holds: certificates and bare signatures (revocation certificates). The
+#: keyring's reader decides this for every reader of key files (:func:`pgpsig.keyring.read_key_file`).
+KeyMaterial = KeyFile
 
 
 def read_key_material(data: bytes, *, source: str = "<data>") -> KeyMaterial:
     """Parse certificates and bare signatures from armored or binary data.
 
-    Armored input may hold several blocks (``PGP PUBLIC KEY BLOCK``, ``PGP PRIVATE KEY BLOCK`` or
-    ``PGP SIGNATURE``); other blocks are ignored. A block or binary stream may start with bare
-    signature packets (a revocation certificate) followed by certificates.
+    Every form :func:`pgpsig.keyring.read_key_file` reads: armored blocks (``PGP PUBLIC KEY
+    BLOCK``, ``PGP PRIVATE KEY BLOCK`` or ``PGP SIGNATURE``; others are ignored) with any text
+    around them, gpg's colon-escaped revocation certificates, or binary packets. A block or binary
+    stream may start with bare signature packets (a revocation certificate) followed by
+    certificates.
 
     Args:
         data: The file's content.
@@ -97,14 +79,8 @@ def read_key_material(data: bytes, *, source: str = "<data>") -> KeyMaterial:
     Raises:
         FormatError: Malformed armor or packets, or nothing usable at all.
     """
-    out = KeyMaterial()
     try:
-        if armor.is_armored(data):
-            for block in armor.decode_all(data):
-                if block.label in _ARMOR_LABELS:
-                    _split(bytes(block.data), out)
-        else:
-            _split(data, out)
+        out = read_key_file(data)
     except FormatError as e:
         raise type(e)(f"{source}: {e}") from e
     if not out.certs and not out.signatures:
@@ -202,10 +178,12 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
 
     # Signatures over the primary key alone (direct-key 0x1F, key revocation 0x20) found after a
     # user ID or subkey are misplaced; they verify wherever they are, so they are moved to the
-    # primary key (as gpg does) rather than lost.
+    # primary key (as gpg does) rather than lost. Subkey and certification revocations found in
+    # the wrong place are moved to the component they verify over (after the components).
     direct = list(cert.direct)
-    for comp in (*cert.uids, *cert.uats, *cert.subkeys):
+    for comp in (*cert.uids, *cert.uats, *cert.subkeys, *cert.unparsed):
         direct.extend(s for s in comp.signatures if s.sig_type in _PRIMARY_ONLY)
+    misplaced = [s for s in cert.direct if s.sig_type in _COMPONENT_REVOCATIONS]
     # Direct-key self-signatures first (they may name designated revokers).
     for sig in direct:
         if (
@@ -218,7 +196,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             self_ok = True
             revokers.update(sig.revocation_keys)
             continue
-        if sig.sig_type != _KEY_REVOCATION:
+        if sig.sig_type != _KEY_REVOCATION and sig.sig_type not in _COMPONENT_REVOCATIONS:
             if sig.sig_type != _DIRECT_KEY or not sig.may_be_issued_by(p):
                 notes.append(
                     f"a type 0x{sig.sig_type:02X} signature on the primary key was dropped"
@@ -234,25 +212,31 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             for sig in comp.signatures:
                 if sig.sig_type in _PRIMARY_ONLY:
                     continue  # moved to the primary key above
+                if sig.sig_type == _SUBKEY_REVOCATION:
+                    misplaced.append(sig)
+                    continue
                 if not usable(sig) or not (
                     sig.sig_type in _CERTIFICATIONS or sig.sig_type == _CERT_REVOCATION
                 ):
                     notes.append(f"a type 0x{sig.sig_type:02X} signature on a user ID was dropped")
                     continue
-                if sig.may_be_issued_by(
-                    p
-                ):  # a self-signature (or no issuer at all): it must verify
+                # A self-signature (or no issuer at all): it must verify.
+                if sig.may_be_issued_by(p):
                     if verifies_over(sig, p, prefix):
                         kept.append(sig)
                         if sig.sig_type != _CERT_REVOCATION:
                             bound = True
                             revokers.update(sig.revocation_keys)
+                    elif sig.sig_type == _CERT_REVOCATION:
+                        misplaced.append(sig)  # it may be over another user ID
                     else:
                         notes.append(f"a self-signature on user ID {comp.uid!r} does not verify")
                     continue
                 keep, note = _third_party_ok(cert, sig, prefix, index)
                 if keep:
                     kept.append(sig)
+                elif sig.sig_type == _CERT_REVOCATION:
+                    misplaced.append(sig)  # it may be over another user ID
                 elif note:
                     notes.append(note)
             if bound:
@@ -272,7 +256,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             out.direct.append(sig)
             self_ok = True
             continue
-        named = [f for f in sig.issuer_fingerprints if f in revokers]
+        named = [f for f in revokers if sig.has_issuer_hint and sig.may_be_issued_by_fingerprint(f)]
         if named:
             other = index.get(named[0])
             if other is None or verifies_over(sig, other.primary, p.hash_prefix()):
@@ -297,6 +281,8 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             if ok:
                 kept.append(sig)
                 bound = bound or sig.sig_type == _SUBKEY_BINDING
+            elif sig.sig_type in _COMPONENT_REVOCATIONS:
+                misplaced.append(sig)  # it may be over another component
             else:
                 notes.append(
                     f"a type 0x{sig.sig_type:02X} signature on subkey {comp.key.fingerprint} "
@@ -306,6 +292,12 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             out.subkeys.append(Component("subkey", comp.value, key=comp.key, signatures=kept))
         else:
             notes.append(f"subkey {comp.key.fingerprint} has no valid binding and was dropped")
+    notes.extend(_place_misplaced(cert, out, misplaced, index))
+    for comp in cert.unparsed:  # its key revocations, if any, were moved to the primary key
+        notes.append(
+            "a subkey packet pgpsig cannot parse was dropped with the "
+            f"{len(comp.signatures)} signature(s) after it"
+        )
     if not self_ok:
         return None, [*notes, f"{p.fingerprint} has no valid self-signature"]
     packets = (
@@ -321,6 +313,48 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             f"{MAX_PACKETS_PER_CERT} a certificate may have (flooded?)",
         ]
     return out, notes
+
+
+def _place_misplaced(cert: Cert, out: Cert, misplaced: list[Signature], index: _Index) -> list[str]:
+    """Move subkey and certification revocations found in the wrong place to where they verify.
+
+    A 0x28 under a user ID, under another subkey or on the primary key, and a 0x30 under a subkey
+    or on the primary key, are kept under the component of ``out`` they verify over (found by
+    :func:`pgpsig.revocations.locate`, as for a bare revocation); ``validity`` reads revocations
+    wherever they sit, so dropping one that verifies would undo a revocation. A third party's
+    0x30 can be placed only when its issuer's certificate is known.
+
+    Returns:
+        One note per revocation dropped (verifies over no kept component, or cannot be placed).
+    """
+    p = cert.primary
+    notes: list[str] = []
+    kept = {(c.kind, c.value): c for c in (*out.uids, *out.uats, *out.subkeys)}
+    for sig in misplaced:
+        where: Component | Cert | None = None
+        if sig.created is None or sig.created_count != 1:
+            notes.append(
+                f"a type 0x{sig.sig_type:02X} signature without a creation time was dropped"
+            )
+            continue
+        if sig.may_be_issued_by(p):
+            where = locate(sig, cert)
+        elif sig.sig_type == _CERT_REVOCATION:
+            for issuer in index.issuers(sig):
+                if issuer.fingerprint != p.fingerprint:
+                    where = locate(sig, cert, issuer.primary)
+                    if where is not None:
+                        break
+        target = kept.get((where.kind, where.value)) if isinstance(where, Component) else None
+        if target is None:
+            notes.append(
+                f"a type 0x{sig.sig_type:02X} signature by {sig.issuer_hint} that does not "
+                "verify over any kept component was dropped"
+            )
+            continue
+        if signature_identity(sig) not in {signature_identity(s) for s in target.signatures}:
+            target.signatures.append(sig)
+    return notes
 
 
 def _one_clean_cert(data: bytes, *, source: str, noun: str) -> tuple[Cert, list[str]]:
