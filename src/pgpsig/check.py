@@ -68,7 +68,7 @@ from pgpsig.report import (
 from pgpsig.tree import Tree, resolve_inside, walk_module, walk_would_list
 from pgpsig.trust import TrustDecision, TrustRoots, decide_trust
 from pgpsig.validity import Judge
-from pgpsig.verify import verify_clearsigned
+from pgpsig.verify import judge_for, verify_clearsigned
 
 __all__ = [
     "FREEPBX_DEFAULT_PATHS",
@@ -164,7 +164,7 @@ class CheckOptions:
     judge: Judge = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "judge", Judge(self.policy, self.now, self.keyring))
+        object.__setattr__(self, "judge", judge_for(self.keyring, self.policy, self.now))
 
 
 @dataclass

@@ -69,7 +69,13 @@ from pgpsig.signing import (
     subpacket,
 )
 from pgpsig.validity import Judge
-from pgpsig.verify import judge_signature, read_signature_file, verify_clearsigned, verify_detached
+from pgpsig.verify import (
+    judge_for,
+    judge_signature,
+    read_signature_file,
+    verify_clearsigned,
+    verify_detached,
+)
 
 __all__ = [
     "PROFILES",
@@ -395,7 +401,7 @@ def inline_verify(
     except (FormatError, LimitError) as e:
         raise SopError(SopExit.BAD_DATA, f"not a signed message: {e}") from e
     content = msg.literal.data
-    judge = Judge(policy, now, ring)
+    judge = judge_for(ring, policy, now)
     results = [
         (s, judge_signature(s, lambda sig: message.signed_digest(sig, content), judge))
         for s in msg.signatures

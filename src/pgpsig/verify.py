@@ -46,7 +46,13 @@ from pgpsig.policy import Policy, SignatureKind
 from pgpsig.report import SignatureResult, SigStatus, VerifyReport
 from pgpsig.validity import Judge, KeyExpiredError, KeyRevokedError
 
-__all__ = ["judge_signature", "read_signature_file", "verify_clearsigned", "verify_detached"]
+__all__ = [
+    "judge_for",
+    "judge_signature",
+    "read_signature_file",
+    "verify_clearsigned",
+    "verify_detached",
+]
 
 _CHUNK = 1 << 20
 #: Hash algorithms strong enough to witness that two passes read the same text (see _Feed).
@@ -54,8 +60,15 @@ _WITNESS_ALGORITHMS = frozenset({8, 9, 10, 12, 14})  # SHA-256, -384, -512, SHA3
 _DATA_TYPES = (0x00, 0x01)
 
 
-def _judge_for(keyring: Keyring, policy: Policy, now: datetime, judge: Judge | None) -> Judge:
-    """The run's judge: the one given (it must be about this keyring, policy and time), else new."""
+def judge_for(keyring: Keyring, policy: Policy, now: datetime, judge: Judge | None = None) -> Judge:
+    """The run's judge: the one given (it must be about this keyring, policy and time), else new.
+
+    The one place a use case that reads a keyring makes its :class:`~pgpsig.validity.Judge`
+    (``verify``, ``check``, ``key list``, ``sop``): one judge, and so one cache, per run.
+
+    Raises:
+        ValueError: ``now`` is naive, or ``judge`` is for another keyring, policy or time.
+    """
     if judge is None:
         return Judge(policy, now, keyring)
     if judge.keyring is not keyring or judge.policy is not policy or judge.as_of != now:
@@ -268,7 +281,7 @@ def verify_detached(
         InputError: the data cannot be read.
         ValueError: ``now`` is naive, or ``judge`` is for something else.
     """
-    the_judge = _judge_for(keyring, policy, now, judge)
+    the_judge = judge_for(keyring, policy, now, judge)
     sigs = read_signature_file(signature)
     binary, text = _Feed(), _Feed()
     for s in sigs:
@@ -360,7 +373,7 @@ def verify_clearsigned(
         InputError: the input cannot be read.
         ValueError: ``now`` is naive, or ``judge`` is for something else.
     """
-    the_judge = _judge_for(keyring, policy, now, judge)
+    the_judge = judge_for(keyring, policy, now, judge)
     feeds: list[_Feed] = []
 
     def setup(hashes: tuple[str, ...]) -> _Feed:

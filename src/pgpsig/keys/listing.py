@@ -26,6 +26,7 @@ from pgpsig.packets import Cert, Component, Signature
 from pgpsig.policy import Policy
 from pgpsig.report import iso
 from pgpsig.validity import CertView, Judge, KeyVerdict, RevocationInfo
+from pgpsig.verify import judge_for
 
 __all__ = [
     "CertificationInfo",
@@ -250,7 +251,7 @@ def list_keys(
         ValueError: A naive ``now``.
     """
     _require_aware(now)
-    judge = Judge(policy, now, keyring)
+    judge = judge_for(keyring, policy, now)
     root_set = {r.upper() for r in roots} if roots is not None else None
     out = []
     for cert in keyring:
