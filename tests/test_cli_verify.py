@@ -88,6 +88,9 @@ def test_at(at: str, code: int) -> None:
         ["verify", str(SIGNED), "--keyring", "/nonexistent/keyring"],
         ["verify", "/nonexistent/file.asc", "--keyring", str(KEY)],
         ["verify", str(SIGNED), "--keyring", str(KEY), "--at", "yesterday"],
+        ["verify", str(SIGNED), "--keyring", str(KEY), "--at", "9999-12-31T23:59:59Z"],
+        ["verify", str(SIGNED), "--keyring", str(KEY), "--at", "0001-01-01T00:00:00+05:00"],
+        ["key", "list", "--keyring", str(KEY), "--at", "9999-12-31T23:59:59Z"],
         ["verify", str(SIGNED), "--keyring", str(KEY), "--min-signatures", "0"],
         ["verify", str(SIGNED), "--keyring", str(KEY), "--policy", "lax"],
         ["verify", str(SIGNED), "--keyring", str(SIGNED)],
@@ -100,6 +103,7 @@ def test_usage_and_input_errors_exit_2(args: list[str]) -> None:
     r = run_pgpsig(*args)
     assert r.returncode == 2, r.stdout
     assert r.stderr.strip(), "a reason on stderr"
+    assert b"internal error" not in r.stderr and b"Traceback" not in r.stderr, r.stderr
 
 
 def test_garbage_inputs_exit_2_with_one_line(tmp_path: Path) -> None:

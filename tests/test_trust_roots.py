@@ -226,10 +226,21 @@ def test_human_output_names_roots_in_force(pgpsig: Run, kf: Factory) -> None:
     assert "no trust root in force" in err
 
 
+_REVOCATION_ONLY = str(
+    Path(__file__).resolve().parent.parent
+    / "vectors/sig/revocation-certificate-armored-key-block.rev.asc"
+)
+
+
 @pytest.mark.parametrize(
     "ref",
-    ["0123456789ABCDEF0123456789ABCDEF01234567", "0123456789ABCDEF", "no-such-file.asc"],
-    ids=["fingerprint", "key-id", "missing-file"],
+    [
+        "0123456789ABCDEF0123456789ABCDEF01234567",
+        "0123456789ABCDEF",
+        "no-such-file.asc",
+        _REVOCATION_ONLY,
+    ],
+    ids=["fingerprint", "key-id", "missing-file", "file-without-certificate"],
 )
 def test_explicit_root_that_resolves_to_nothing_is_an_error(
     pgpsig: Run, kf: Factory, ref: str
@@ -250,6 +261,20 @@ def test_explicit_root_that_resolves_to_nothing_is_an_error(
     assert code == 2, (out, err)
     assert out == ""
     assert len(err.strip().splitlines()) == 1 and ref in err, err
+
+
+def test_trust_root_file_without_certificate_never_falls_back_to_the_store(
+    pgpsig: Run, kf: Factory
+) -> None:
+    """Only a revocation file given as ``--trust-root``: an error, not "no root given" (which would
+    let the store's roots in: the module was 129 through a root the user did not name)."""
+    mod = _module(kf, "dev")
+    ring = _keyring(kf, "root", "dev")
+    code, out, err = _check(
+        pgpsig, _home(kf, kf.root.fpr), mod, "--keyring", ring, "--trust-root", _REVOCATION_ONLY
+    )
+    assert code == 2, (out, err)
+    assert "holds no certificate" in err
 
 
 # --------------------------------------------------------------------------------------------------

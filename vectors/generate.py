@@ -1331,6 +1331,44 @@ def malformed_expiry_subpackets(out: Output) -> Iterable[Vector]:
         )
 
 
+@maker
+def duplicate_expiry_subpacket(out: Output) -> Iterable[Vector]:
+    """Two key-expiration subpackets in one self-signature (t3, then t1): which one counts is not
+    agreed (Sequoia takes the last, gpg the first), so the self-signature is unusable."""
+    yield detached(
+        out,
+        "sig/key-expiry-subpacket-twice",
+        sig=data_sig(ALICE),
+        cert=alice_cert(extra_hashed=[sp_key_expires(T3 - T0), sp_key_expires(T1 - T0)]),
+        exit=1,
+        threat=T_KEY_EXPIRY,
+        defect="the only self-signature states two key expirations (t3, then t1): no usable "
+        "self-signature",
+    )
+
+
+@maker
+def primary_flags_from_primary_user_id(out: Output) -> Iterable[Vector]:
+    """The primary key's flags come from the self-signatures that state its properties (the
+    primary user ID's binding, the direct-key signature), as its expiry does: a newer binding of
+    another user ID that grants Sign does not make a certify-only key a signing key."""
+    primary_flag = [subpacket(SP_PRIMARY_UID, b"\x01")]
+    yield detached(
+        out,
+        "timeline/primary-uid-certify-only-newer-uid-signs",
+        sig=data_sig(ALICE),
+        cert=certificate(
+            ALICE,
+            user_id(ALICE, ALICE_UID, flags=FLAG_CERTIFY, extra_hashed=primary_flag),
+            user_id(ALICE, ALICE_UID2, created=T0 + DAY),
+        ),
+        exit=1,
+        threat=T_KEY_FLAGS,
+        defect="the user ID flagged primary makes the key certify-only; a second user ID bound "
+        "later (t0 + 1 day) grants Sign and is not primary",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Critical subpackets.
 

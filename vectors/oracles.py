@@ -88,6 +88,13 @@ VERIFY: dict[str, VerifyRecord] = {
         "reject",
         "gpg warns 'subpacket of type 9 too short' and uses the self-signature without an expiry",
     ),
+    "key-expiry-subpacket-twice": ("EXPKEYSIG", "reject", "reject", ""),
+    "primary-uid-certify-only-newer-uid-signs": (
+        "GOODSIG",
+        "reject",
+        "reject",
+        "gpg does not check the signing key's flags when it verifies",
+    ),
     "sig-expiry-subpacket-3-octets": (
         "GOODSIG",
         "reject",

@@ -81,6 +81,11 @@ def _root(version: _VersionOpt = False) -> None:
 # Helpers: clock, environment, printing
 
 
+#: Reference times ``--at`` accepts: OpenPGP's v4 times run from 1970 to 2106; judging needs some
+#: room after the time (clock skew), so the year 9999 would overflow.
+_AT_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 1, 1, tzinfo=timezone.utc))
+
+
 def _now(at: str | None) -> datetime:
     """The reference time: ``--at`` if given (ISO 8601, naive means UTC), else the clock."""
     if at is None:
@@ -91,7 +96,13 @@ def _now(at: str | None) -> datetime:
         _usage(f"--at: not an ISO 8601 time: {at!r}")
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone(timezone.utc)
+    try:
+        t = t.astimezone(timezone.utc)
+    except OverflowError:
+        _usage(f"--at: out of range: {at!r}")
+    if not _AT_RANGE[0] <= t <= _AT_RANGE[1]:
+        _usage(f"--at: {at!r} is outside {_AT_RANGE[0].year}-{_AT_RANGE[1].year}")
+    return t
 
 
 def _store_dir() -> Path:
@@ -543,6 +554,8 @@ def _root_refs(refs: list[str], ring: Any) -> list[str]:
         p = Path(ref)
         if p.is_file():
             extra = load_keyring([p])
+            if not extra.certs:  # e.g. a revocation file: it names no root (never "no root given")
+                raise InputError(f"--trust-root {ref}: the file holds no certificate")
             ring.add_keyring(extra)
             out.extend(extra.certs)
             continue
@@ -556,14 +569,24 @@ def _root_refs(refs: list[str], ring: Any) -> list[str]:
     return out
 
 
-def _trust_roots(ring: Any, given: list[str], preset: tuple[str, ...]) -> Any:
-    """The roots in force (TrustRoots.select: explicit ones, else the store's); warnings said."""
+def _trust_roots(
+    ring: Any, given: list[str], preset: tuple[str, ...], *, explicit: bool = False
+) -> Any:
+    """The roots in force (TrustRoots.select: explicit ones, else the store's); warnings said.
+
+    ``explicit``: the user named roots (``--trust-root`` or the FreePBX preset), so the store's
+    never apply, even if the named ones resolve to nothing.
+    """
     from pgpsig.store import Store
     from pgpsig.trust import TrustRoots
 
     store = Store.at(_store_dir())
     roots = TrustRoots.select(
-        ring, given=given, preset=preset, stored=store.roots, stored_from=str(store.roots_file)
+        ring,
+        given=given,
+        preset=preset,
+        stored=None if explicit else store.roots,
+        stored_from=str(store.roots_file),
     )
     for w in roots.warnings:
         _err(f"warning: {w}")
@@ -696,6 +719,7 @@ def check(
         ring,
         _root_refs(list(trust_root or []), ring),
         FREEPBX_ROOTS if freepbx_webroot is not None else (),
+        explicit=bool(trust_root) or freepbx_webroot is not None,
     )
     _ring_warnings(ring)  # after the roots' certificate files joined: they may resolve some
     if not roots.fingerprints:

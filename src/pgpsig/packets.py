@@ -541,13 +541,20 @@ class Signature:
     def defect(self) -> str | None:
         """Why this signature cannot be used at all, or None.
 
-        A critical subpacket or notation pgpsig does not understand, or a known subpacket whose
-        body has the wrong length (a creation or expiration time that is not four octets): read as
-        "absent", a malformed expiration would mean "never expires", so it fails closed instead.
+        A critical subpacket or notation pgpsig does not understand; a known subpacket whose body
+        has the wrong length (a creation or expiration time that is not four octets: read as
+        "absent", a malformed expiration would mean "never expires"); or a time subpacket given
+        twice in the hashed area (implementations disagree on which one counts). Fails closed.
         """
+        seen: set[int] = set()
         for sp in self.hashed:
-            if sp.type in _TIME_SUBPACKETS and len(sp.body) != 4:
+            if sp.type not in _TIME_SUBPACKETS:
+                continue
+            if len(sp.body) != 4:
                 return f"malformed subpacket {sp.type} ({len(sp.body)} octets, not 4)"
+            if sp.type in seen:  # which one counts? readers disagree (pgpsig took the first,
+                return f"duplicate subpacket {sp.type}"  # Sequoia the last): none does
+            seen.add(sp.type)
         return self.critical_unknown()
 
     def critical_unknown(self) -> str | None:

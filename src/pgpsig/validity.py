@@ -32,7 +32,8 @@ Rules, for a signature by key K of certificate C made at time t, judged as of th
    A *soft* reason (1 superseded, 3 retired, 32 user ID no longer valid) revokes it from its own
    creation on, only if made at or before R (not yet known before), and only until a newer
    self-signature re-validates the key (as Sequoia does).
-5. If K is P: if the binding carries key flags, they include Sign (0x02).
+5. If K is P: the flags the same stating self-signatures grant (those that carry key flags; every
+   one of them must grant it) include Sign (0x02); none carries flags: any use.
 6. If K is a subkey S: S was created at or before t; a binding 0x18 by P over S is in force at t (as
    in 2, without the grace); it carries the Sign flag; it embeds a 0x19 back-signature by S over
    (P, S) that verifies, is not expired at t, has no defect, and whose hash the policy accepts; S is
@@ -496,16 +497,34 @@ class CertView:
     # -- user IDs -----------------------------------------------------------------------------
 
     def _uid_revocation_times(self) -> dict[int, datetime]:
-        """Earliest verified self-revocation (0x30 by P) of each user ID/attribute, by id()."""
+        """Earliest verified self-revocation (0x30 by P) of each bound user ID/attribute, by id().
+
+        A 0x30 is tried first over the component it sits under, then (misplaced) over the other
+        *bound* components only: user IDs without a self-signature are never candidates, so a
+        third party who adds bare user IDs and forged revocations costs one check per signature
+        per real user ID, not per user ID it added.
+        """
         p = self.cert.primary
+        bound = self.bound_components()
+        comps = [c for c in (*self.cert.uids, *self.cert.uats) if id(c) in bound]
+        out: dict[int, datetime] = {}
+        home: dict[int, Component] = {}
+        for c in (*self.cert.uids, *self.cert.uats):
+            for sig in c.signatures:
+                home[id(sig)] = c
         revs = [s for s in self.placed_anywhere(0x30) if s.created and s.may_be_issued_by(p)]
         revs.sort(key=lambda s: s.created or p.created)
-        out: dict[int, datetime] = {}
-        for comp in (*self.cert.uids, *self.cert.uats):
-            prefix = p.hash_prefix() + comp.hash_prefix()
-            for sig in revs:
-                if sig.created is not None and self._verified(sig, p, prefix):
-                    out[id(comp)] = sig.created
+        for sig in revs:
+            created = sig.created
+            assert created is not None
+            at_home = home.get(id(sig))
+            order = [at_home] if at_home is not None and id(at_home) in bound else []
+            order += [c for c in comps if c is not at_home]
+            for comp in order:
+                if id(comp) in out:
+                    continue  # an earlier revocation already counts for it
+                if self._verified(sig, p, p.hash_prefix() + comp.hash_prefix()):
+                    out[id(comp)] = created
                     break
         return out
 
@@ -598,34 +617,52 @@ class CertView:
             f"in force at {at.isoformat()}"
         )
 
-    def primary_expiry(self, at: datetime) -> datetime | None:
-        """When the primary key expires, as the self-signatures in force at ``at`` state (rule 3)."""
-        p = self.cert.primary
+    def stating_signatures(self, at: datetime) -> list[Signature]:
+        """The self-signatures that state the primary key's properties at ``at`` (rule 3).
+
+        The newest direct-key signature in force, and the binding in force of the primary user ID
+        (the newest binding carrying the primary-user-ID flag) or, when no user ID is marked
+        primary, of every user ID; only user attributes, then theirs. When none is in force but
+        the key existed (rule 2's grace), the binding taken as in force.
+        """
         in_force = self._in_force(at)
         if not in_force:
             try:
-                binding, _ = self.primary_binding(at)
+                return [self.primary_binding(at)[0]]
             except UnboundKeyError:
-                return None
-            stating = [binding]
-        else:
-            uid_ids = {id(c) for c in self.cert.uids}
-            direct = in_force.get(0)
-            uid_sigs = [(k, s) for k, s in in_force.items() if k in uid_ids]
-            primary = [s for _, s in uid_sigs if s.primary_user_id]
-            if primary:
-                chosen = [max(primary, key=lambda s: s.created or at)]
-            else:
-                chosen = [s for _, s in uid_sigs]
-            stating = ([direct] if direct is not None else []) + chosen
-            if not stating:  # only user attributes bind the key
-                stating = list(in_force.values())
+                return []
+        uid_ids = {id(c) for c in self.cert.uids}
+        direct = in_force.get(0)
+        uid_sigs = [sig for k, sig in in_force.items() if k in uid_ids]
+        primary = [sig for sig in uid_sigs if sig.primary_user_id]
+        chosen = [max(primary, key=lambda sig: sig.created or at)] if primary else uid_sigs
+        stating = ([direct] if direct is not None else []) + chosen
+        return stating or list(in_force.values())
+
+    def primary_expiry(self, at: datetime) -> datetime | None:
+        """When the primary key expires: the earliest the stating self-signatures say (rule 3)."""
+        p = self.cert.primary
         ends = [
             p.created + timedelta(seconds=s.key_expires_after)
-            for s in stating
+            for s in self.stating_signatures(at)
             if s.key_expires_after is not None
         ]
         return min(ends, default=None)
+
+    def primary_flags(self, at: datetime) -> int | None:
+        """The primary key's flags at ``at``: those granted by every stating self-signature.
+
+        Only signatures that carry key flags count; None when none does (any use). Where they
+        disagree, only what all of them grant is granted (fail closed).
+        """
+        stated = [s.key_flags for s in self.stating_signatures(at)]
+        flags = [f for f in stated if f is not None]
+        if not flags:
+            return None
+        out = flags[0]
+        for f in flags[1:]:
+            out &= f
+        return out
 
     def revocations(self, target: PublicKey | None = None) -> list[RevocationInfo]:
         """Verified revocations of the primary key (``target`` None) or of a subkey, known at R.
@@ -746,8 +783,7 @@ class CertView:
         state = self.primary_state(at)
         if not state.ok:
             return state
-        assert state.binding is not None
-        flags = state.binding.key_flags
+        flags = self.primary_flags(at)
         if flags is not None and not flags & _CERTIFY_FLAG:
             return _verdict(
                 UnboundKeyError(f"key {self.cert.fingerprint} is not allowed to certify")
@@ -860,8 +896,7 @@ class CertView:
             state = self.primary_state(at)
             if not state.ok:
                 return state
-            assert state.binding is not None
-            flags = state.binding.key_flags
+            flags = self.primary_flags(at)
             if flags is not None and not flags & _SIG_FLAG:
                 return _verdict(
                     UnboundKeyError(f"key {p.fingerprint} is not allowed to sign (key flags)")

@@ -261,10 +261,7 @@ def list_keys(
         state = v.primary_state(now)
         # (2)
         expires = v.primary_expiry(now)
-        try:
-            binding: Signature | None = v.primary_binding(now)[0]
-        except CertificateError:
-            binding = None
+        pflags = v.primary_flags(now)
         # (3)
         bound = v.bound_components()
         uids = tuple(c.uid for c in cert.uids if id(c) in bound)
@@ -286,9 +283,7 @@ def list_keys(
                 reason=state.reason,
                 revocation=state.revocation,
                 subkeys=subs,
-                flags=None
-                if binding is None or binding.key_flags is None
-                else _flag_names(binding.key_flags),
+                flags=None if pflags is None else _flag_names(pflags),
                 certifications=certs,
                 trust_root=None if root_set is None else cert.fingerprint in root_set,
             )
