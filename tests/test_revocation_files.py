@@ -15,6 +15,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import cache
@@ -38,6 +39,9 @@ from pgpsig.keys import (
 from pgpsig.packets import Cert, iter_packets, packet_header, parse_certs, parse_signature
 from pgpsig.policy import Policy
 from pgpsig.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "vectors"))
+import generate as g  # noqa: E402 - the vectors' independent OpenPGP writer
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 LATER = T0 + timedelta(days=10)
@@ -627,6 +631,23 @@ def test_import_keeps_subkey_and_certification_revocations_found_elsewhere(tmp_p
             assert [s.sig_type for s in stored.subkeys[0].signatures] == [0x18, 0x28]
             assert [s.sig_type for s in stored.uids[0].signatures] == [0x13]
             assert [s["validity"] for s in d["subkeys"]] == ["revoked"]
+
+
+# --------------------------------------------------------------------------------------------------
+# one merge rule for keyrings and imports
+
+
+def test_keyring_merges_copies_of_a_signature_that_differ_in_unhashed_subpackets() -> None:
+    """One merge rule (:func:`pgpsig.keyring.merge_cert`) for the keyring and the import."""
+    v = g.ed25519_key("i12 review: merged")
+    full = g.certificate(v, g.user_id(v, "V <v@example.org>"))
+    other = g.certificate(v, g.user_id(v, "V <v@example.org>", unhashed=[g.sp_issuer(v)]))
+    ring = Keyring()
+    assert one(full).uids[0].signatures[0].raw != one(other).uids[0].signatures[0].raw
+    ring.add(one(full))
+    ring.add(one(other))
+    (cert,) = ring
+    assert len(cert.uids[0].signatures) == 1
 
 
 # --------------------------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 This module owns reading certificates from disk: a file may be armored or binary and hold one or
 many certificates (a Debian keyring, several armored blocks); a directory contributes every
 ``*.asc *.gpg *.pgp *.key *.rev`` file in it (not recursive). Certificates with the same primary
-fingerprint are merged. Key IDs are only hints: lookup by key ID returns every candidate and the
-verifier tries each.
+fingerprint are merged (:func:`merge_cert`, the one merge rule). Key IDs are only hints: lookup by
+key ID returns every candidate and the verifier tries each.
 
 **Revocation files.** A file may also hold revocation signatures on their own (0x20 key, 0x28
 subkey, 0x30 certification revocations), alone or after its certificates: what ``pgpsig key
@@ -164,23 +164,6 @@ def read_key_file(data: bytes) -> KeyFile:
     return out
 
 
-def _merge(into: Cert, other: Cert) -> None:
-    """Merge the components and signatures of ``other`` (same primary) into ``into``."""
-    seen = {s.raw for s in into.direct}
-    into.direct.extend(s for s in other.direct if s.raw not in seen)
-    for attr in ("uids", "uats", "subkeys", "unparsed"):
-        mine = getattr(into, attr)
-        index = {c.value: c for c in mine}
-        for comp in getattr(other, attr):
-            have = index.get(comp.value)
-            if have is None:
-                mine.append(comp)
-                index[comp.value] = comp
-                continue
-            raws = {s.raw for s in have.signatures}
-            have.signatures.extend(s for s in comp.signatures if s.raw not in raws)
-
-
 # Packet tags written by :func:`cert_to_bytes` (RFC 9580 section 5).
 
 
@@ -290,13 +273,13 @@ class Keyring:
         self.add_all([cert])
 
     def add_all(self, certs: Iterable[Cert]) -> None:
-        """Add several certificates, then try the pending revocations again."""
+        """Add several certificates (merged by :func:`merge_cert`), then retry revocations aside."""
         for c in certs:
             have = self.certs.get(c.fingerprint)
             if have is None:
                 self.certs[c.fingerprint] = c
             else:
-                _merge(have, c)
+                merge_cert(have, c)
         self._reindex()
         if self.pending or self._unverified:
             again = [*self.pending, *(rev for rev, _ in self._unverified)]
