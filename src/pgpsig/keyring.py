@@ -15,10 +15,11 @@ line is escaped with a colon (``:-----BEGIN PGP PUBLIC KEY BLOCK-----``) so that
 imported by accident. That escape is undone and the revocation applied: the colon guards against
 *publishing* a revocation by mistake; for a verifier, a revocation that verifies is a fact, and
 ignoring one because of how its file was written would fail open. :mod:`pgpsig.revocations`
-decides which certificate each belongs to; one that verifies joins it, one whose issuer is not in
-the keyring waits in :attr:`Keyring.pending` (and joins as soon as that certificate is added, so
-the order of ``--keyring`` paths does not matter), one that does not verify is ignored; both are
-reported in :attr:`Keyring.warnings`.
+decides which certificate each belongs to; one that verifies joins it, one that revokes nothing in
+the keyring yet (its issuer's certificate, or the one it revokes, is not here) waits in
+:attr:`Keyring.pending` (and joins as soon as its certificate is added, so the order of
+``--keyring`` paths does not matter), one that can never apply is ignored; both are reported in
+:attr:`Keyring.warnings`.
 
 A file that cannot be parsed is an error when named directly; inside a directory it is recorded in
 :attr:`Keyring.problems` and skipped, so one corrupt file does not hide the rest.
@@ -255,15 +256,17 @@ class Keyring:
     """An in-memory set of certificates with lookup by fingerprint and key ID.
 
     ``problems`` lists files that were skipped (unreadable, malformed). ``pending`` holds loose
-    revocations whose issuer's certificate is not (yet) here; each time certificates are added
-    they, and the revocations that did not verify, are tried again. ``warnings`` says, one line
-    each, what is pending, what was ignored and what could not be parsed.
+    revocations that revoke nothing here yet (their issuer's certificate, or the one they revoke,
+    is not here: :mod:`pgpsig.revocations`); each time certificates are added they are tried
+    again. ``warnings`` says, one line each, what is pending, what was ignored and what could not
+    be parsed.
     """
 
     certs: dict[str, Cert] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     pending: list[LooseRevocation] = field(default_factory=list)
-    _unverified: list[tuple[LooseRevocation, str]] = field(default_factory=list)
+    _why: dict[int, str] = field(default_factory=dict)
+    _unusable: list[str] = field(default_factory=list)
     _notes: list[str] = field(default_factory=list)
     _by_fpr: dict[str, list[tuple[Cert, PublicKey]]] = field(default_factory=dict)
     _by_kid: dict[str, list[tuple[Cert, PublicKey]]] = field(default_factory=dict)
@@ -273,7 +276,7 @@ class Keyring:
         self.add_all([cert])
 
     def add_all(self, certs: Iterable[Cert]) -> None:
-        """Add several certificates (merged by :func:`merge_cert`), then retry revocations aside."""
+        """Add several certificates (merged by :func:`merge_cert`), then retry the pending ones."""
         for c in certs:
             have = self.certs.get(c.fingerprint)
             if have is None:
@@ -281,25 +284,26 @@ class Keyring:
             else:
                 merge_cert(have, c)
         self._reindex()
-        if self.pending or self._unverified:
-            again = [*self.pending, *(rev for rev, _ in self._unverified)]
-            self.pending, self._unverified = [], []
+        if self.pending:
+            again, self.pending, self._why = self.pending, [], {}
             self.add_revocations(again)
 
     def add_revocations(self, revs: Iterable[LooseRevocation]) -> None:
         """Attach each loose revocation to the certificate it verifies over, or keep it aside.
 
-        See :mod:`pgpsig.revocations`: attached (no duplicates), else pending (its issuer is not
-        here) or ignored (it does not verify), and both reported in :attr:`warnings`.
+        See :mod:`pgpsig.revocations`: attached (no duplicates), else pending (it revokes nothing
+        here yet) or ignored (it never can), and both reported in :attr:`warnings`.
         """
+        targets = revocations.Targets()
         for rev in revs:
-            found = revocations.resolve(rev.signature, self.certs)
+            found = revocations.resolve(rev.signature, self.certs, targets)
             if found.outcome is Outcome.ATTACH:
                 revocations.attach(rev.signature, found)
             elif found.outcome is Outcome.PENDING:
                 self.pending.append(rev)
-            elif found.outcome is Outcome.UNVERIFIED:
-                self._unverified.append((rev, revocations.describe(rev, found)))
+                self._why[id(rev)] = found.reason
+            elif found.outcome is Outcome.UNUSABLE:
+                self._unusable.append(revocations.describe(rev, found))
 
     def add_key_files(self, files: Sequence[tuple[str, KeyFile]]) -> None:
         """Add what key files hold: every certificate first, then the loose revocations.
@@ -332,13 +336,14 @@ class Keyring:
     def add_keyring(self, other: Keyring) -> None:
         """Add everything ``other`` holds: its certificates, problems, notes and revocations.
 
-        Its pending and ignored revocations are tried again here (they may belong to a
-        certificate of this keyring).
+        Its pending revocations are tried again here (they may belong to a certificate of this
+        keyring).
         """
         self.problems.extend(other.problems)
         self._notes.extend(other._notes)
+        self._unusable.extend(other._unusable)
         self.add_all(other.certs.values())
-        self.add_revocations([*other.pending, *(rev for rev, _ in other._unverified)])
+        self.add_revocations(other.pending)
 
     @property
     def warnings(self) -> list[str]:
@@ -349,10 +354,12 @@ class Keyring:
         that were skipped).
         """
         pending = [
-            revocations.describe(rev, revocations.Resolution(Outcome.PENDING))
+            revocations.describe(
+                rev, revocations.Resolution(Outcome.PENDING, reason=self._why.get(id(rev), ""))
+            )
             for rev in self.pending
         ]
-        return [*self._notes, *pending, *(text for _, text in self._unverified)]
+        return [*self._notes, *pending, *self._unusable]
 
     def _reindex(self) -> None:
         self._by_fpr = {}
