@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from conftest import run_pgpsig
 from pgpsig import armor, signing
+from pgpsig.errors import KeyringError
 from pgpsig.keyring import Keyring, cert_to_bytes, load_keyring, read_certs
 from pgpsig.keys import (
     certify,
@@ -237,11 +238,15 @@ def test_loose_signatures_of_one_file_are_bounded(tmp_path: Path) -> None:
         read_key_file(rev_block(*[pkt] * (MAX_SUBPACKETS + 1)))
     d = tmp_path / "d"
     d.mkdir()
-    write(d / "flood.rev", pkt * (MAX_SUBPACKETS + 1))
     write(d / "bounded.asc", gen("bounded").certificate)
+    # Any other key file over the limit is skipped (reported), and the rest loads...
+    write(d / "flood.gpg", pkt * (MAX_SUBPACKETS + 1))
     ring = load_keyring([d])
-    assert len(ring.problems) == 1 and "flood.rev" in ring.problems[0]
-    assert validity(ring, gen("bounded").fingerprint)["validity"] == "valid"
+    assert len(ring.problems) == 1 and "flood.gpg" in ring.problems[0]
+    # ...but a revocation file is not: skipping it would let a revoked key verify (fail closed).
+    (d / "flood.gpg").rename(d / "flood.rev")
+    with pytest.raises(KeyringError, match="cannot read revocation file .*flood.rev"):
+        load_keyring([d])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -683,9 +688,9 @@ def test_import_keeps_subkey_and_certification_revocations_found_elsewhere(tmp_p
 
 
 # --------------------------------------------------------------------------------------------------
-# review of #12: pending revocations survive every import order; misplaced revocations are not
-# lost; what a revocation is tried against is bounded. Inputs come from the vectors' independent
-# writer (vectors/generate.py).
+# review of #12: pending revocations survive every import order; misplaced, appended, BOM-prefixed
+# revocations are not lost; what a revocation is tried against is bounded. Inputs come from the
+# vectors' independent writer (vectors/generate.py).
 
 
 def fp(key: Any) -> str:
@@ -742,6 +747,25 @@ def test_store_keeps_a_designated_revokers_revocation_until_the_revoked_key_arri
     assert validity(ring, fp(v))["validity"] == "revoked"
     assert validity(ring, fp(r))["validity"] == "valid"
     assert [s.sig_type for s in one(store.cert_path(fp(v)).read_bytes()).direct] == [0x1F, 0x20]
+
+
+def test_a_designated_revokers_revocation_inside_the_revoked_certificate_stays_there(
+    tmp_path: Path,
+) -> None:
+    """Where the store writes it; not taken out as loose, so rewriting the file keeps it even
+    when the revoker's certificate has left the store."""
+    v, r, files = _designated()
+    store = Store.at(tmp_path / "home")
+    for name in ("rev.asc", "r.asc", "v.asc"):
+        import_keys(store, [(name, files[name])])
+    assert [s.sig_type for s in one(store.cert_path(fp(v)).read_bytes()).direct] == [0x1F, 0x20]
+    store.cert_path(fp(r)).unlink()  # a person removes the revoker's certificate
+    ring = store.load()
+    assert not ring.pending and not ring.warnings
+    more = g.certificate(v, g.user_id(v, "V <v@example.org>"), g.user_id(v, "V2 <v2@example.org>"))
+    assert [i.status for i in import_keys(store, [("v2", more)]).items] == ["updated"]
+    import_keys(store, [("r.asc", files["r.asc"])])
+    assert validity(store.load(), fp(v))["validity"] == "revoked"
 
 
 def test_store_keeps_a_roots_certification_revocation_imported_before_root_and_developer(
@@ -853,6 +877,94 @@ def test_import_still_drops_a_misplaced_certification_revocation_its_known_issue
     assert [i.status for i in r.items] == ["new"]
     assert any("does not verify over any kept component" in d for d in r.items[0].details)
     assert one(store.cert_path(fp(dev)).read_bytes()).direct == []
+
+
+def _two_then_revocation(kind: str) -> tuple[Any, bytes, bytes, bytes]:
+    """V's and R's certificates, and a revocation of (a part of) V meant to follow both."""
+    v, r = g.ed25519_key("i12 review: v"), g.ed25519_key("i12 review: r")
+    vsub = g.ed25519_key("i12 review: v's signing subkey")
+    v_cert = g.certificate(v, g.user_id(v, "V <v@example.org>"), g.subkey(v, vsub))
+    r_cert = g.certificate(r, g.user_id(r, "R <r@example.org>"))
+    rev = (
+        g.key_revocation(v, created=g.T1, reason=(2, "stolen"))
+        if kind == "key"
+        else g.subkey_revocation(v, vsub, created=g.T1, reason=(2, "stolen"))
+    )
+    return v, v_cert, r_cert, rev
+
+
+@pytest.mark.parametrize("kind", ["key", "subkey"])
+@pytest.mark.parametrize("layout", ["binary-cat", "one-armored-block"])
+def test_revocation_appended_after_another_certificate_is_not_swallowed(
+    tmp_path: Path, kind: str, layout: str
+) -> None:
+    """``cat v.gpg r.gpg v.rev``: packet grouping puts V's revocation in R's certificate."""
+    v, v_cert, r_cert, rev = _two_then_revocation(kind)
+    data = v_cert + r_cert + rev
+    ring = load_keyring(
+        [write(tmp_path / "ring.gpg", data if layout == "binary-cat" else asc(data))]
+    )
+    assert not ring.pending and not ring.warnings
+    (r_cert_read,) = (c for c in ring if c.fingerprint != fp(v))
+    assert all(s.sig_type not in (0x20, 0x28) for c in r_cert_read.uids for s in c.signatures)
+    d = validity(ring, fp(v))
+    if kind == "key":
+        assert d["validity"] == "revoked"
+    else:
+        assert d["validity"] == "valid" and [s["validity"] for s in d["subkeys"]] == ["revoked"]
+    store = Store.at(tmp_path / "home")
+    r = import_keys(store, [("ring", data)])
+    assert "rejected" not in [i.status for i in r.items]
+    d = validity(store.load(), fp(v))
+    assert (d["validity"] if kind == "key" else d["subkeys"][0]["validity"]) == "revoked"
+
+
+def test_key_files_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    v = g.ed25519_key("i12 review: bom")
+    bom = b"\xef\xbb\xbf"
+    d = tmp_path / "ring"
+    d.mkdir()
+    write(d / "v.asc", bom + asc(g.certificate(v, g.user_id(v, "V <v@example.org>"))))
+    write(d / "v.rev", bom + asc(g.key_revocation(v, created=g.T1, reason=(2, "stolen"))))
+    ring = load_keyring([d])
+    assert not ring.problems and not ring.warnings
+    assert validity(ring, fp(v))["validity"] == "revoked"
+    assert [c.fingerprint for c in read_certs((d / "v.asc").read_bytes())] == [fp(v)]
+    store = Store.at(tmp_path / "home")
+    r = import_keys(
+        store, [("v.rev", (d / "v.rev").read_bytes()), ("v.asc", (d / "v.asc").read_bytes())]
+    )
+    assert [i.status for i in r.items] == ["new", "updated"]
+
+
+def test_a_revocation_file_that_cannot_be_read_fails_closed(tmp_path: Path) -> None:
+    """Skipping it would let a revoked key verify: every judgement refuses; import goes on."""
+    key = gen("unreadable")
+    d = tmp_path / "ring"
+    d.mkdir()
+    write(d / "k.asc", key.certificate)
+    data = write(tmp_path / "data.txt", b"signed\n")
+    sig = write(
+        tmp_path / "data.txt.sig",
+        signing.sign_detached(data.read_bytes(), signing_keys("unreadable")[0], created=T0),
+    )
+    at = ("--at", "2025-01-20T00:00:00Z")
+    assert run_pgpsig("verify", data, "--signature", sig, "--keyring", d, *at).returncode == 0
+    write(d / "k.rev", b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot base64 at all!\n")
+    r = run_pgpsig("verify", data, "--signature", sig, "--keyring", d, *at)
+    assert r.returncode == 2
+    assert b"cannot read revocation file" in r.stderr and b"k.rev" in r.stderr
+    assert b"Traceback" not in r.stderr
+    # The store: key list refuses too; key import reports the file and leaves it alone.
+    home = tmp_path / "home"
+    store = Store.at(home)
+    import_keys(store, [("k", key.certificate)])
+    bad = write(store.certs_dir / "broken.rev", b"\x99\x00")
+    r = run_pgpsig("key", "list", env={"PGPSIG_HOME": str(home)})
+    assert r.returncode == 2 and b"cannot read revocation file" in r.stderr
+    report = import_keys(store, [("k", key.certificate)])
+    assert any("revocation file cannot be read" in p for p in report.problems)
+    assert bad.read_bytes() == b"\x99\x00"
 
 
 def _forged_flood(bare: int, forged: int) -> tuple[Any, bytes, bytes]:
