@@ -15,6 +15,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import cache
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from conftest import run_pgpsig
 from pgpsig import armor, signing
+from pgpsig.errors import KeyringError
 from pgpsig.keyring import Keyring, cert_to_bytes, load_keyring, read_certs
 from pgpsig.keys import (
     certify,
@@ -38,6 +40,9 @@ from pgpsig.keys import (
 from pgpsig.packets import Cert, iter_packets, packet_header, parse_certs, parse_signature
 from pgpsig.policy import Policy
 from pgpsig.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "vectors"))
+import generate as g  # noqa: E402 - the vectors' independent OpenPGP writer
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 LATER = T0 + timedelta(days=10)
@@ -233,15 +238,19 @@ def test_loose_signatures_of_one_file_are_bounded(tmp_path: Path) -> None:
         read_key_file(rev_block(*[pkt] * (MAX_SUBPACKETS + 1)))
     d = tmp_path / "d"
     d.mkdir()
-    write(d / "flood.rev", pkt * (MAX_SUBPACKETS + 1))
     write(d / "bounded.asc", gen("bounded").certificate)
+    # Any other key file over the limit is skipped (reported), and the rest loads...
+    write(d / "flood.gpg", pkt * (MAX_SUBPACKETS + 1))
     ring = load_keyring([d])
-    assert len(ring.problems) == 1 and "flood.rev" in ring.problems[0]
-    assert validity(ring, gen("bounded").fingerprint)["validity"] == "valid"
+    assert len(ring.problems) == 1 and "flood.gpg" in ring.problems[0]
+    # ...but a revocation file is not: skipping it would let a revoked key verify (fail closed).
+    (d / "flood.gpg").rename(d / "flood.rev")
+    with pytest.raises(KeyringError, match="cannot read revocation file .*flood.rev"):
+        load_keyring([d])
 
 
 # --------------------------------------------------------------------------------------------------
-# pending, retried, reported; not verifying: reported and ignored
+# pending, retried, reported; revoking nothing at hand: pending too, never applied
 
 
 def test_pending_revocation_is_reported_then_applied_when_its_key_arrives(tmp_path: Path) -> None:
@@ -271,16 +280,21 @@ def test_keyrings_added_together_share_their_pending_revocations(tmp_path: Path)
     assert validity(main, key.fingerprint)["validity"] == "revoked"
 
 
-def test_revocation_that_does_not_verify_is_reported_and_ignored(tmp_path: Path) -> None:
+def test_revocation_that_does_not_verify_is_reported_and_revokes_nothing(tmp_path: Path) -> None:
+    """Not over its issuer's own key: it stays pending (it may revoke a key that designated that
+    issuer and is not here: a revocation does not name what it revokes), and revokes nothing."""
     key = gen("victim")
     body = bytearray(binary(key_revocation("victim"))[2:])
     body[-1] ^= 0x01  # the signature no longer matches
     assert parse_signature(bytes(body)).sig_type == 0x20
     forged = write(tmp_path / "forged.rev", packet_header(2, len(body)) + bytes(body))
     ring = load_keyring([forged, write(tmp_path / "victim.asc", key.certificate)])
-    assert not ring.pending
+    assert len(ring.pending) == 1
     assert len(ring.warnings) == 1
-    assert "ignored" in ring.warnings[0] and "does not verify" in ring.warnings[0]
+    assert (
+        "pending" in ring.warnings[0]
+        and f"nothing in the keyring that {key.fingerprint}" in (ring.warnings[0])
+    )
     assert ring.certs[key.fingerprint].direct == []
     assert validity(ring, key.fingerprint)["validity"] == "valid"
     # Another key's revocation, made over that other key, does not revoke this one either.
@@ -423,11 +437,12 @@ def test_designated_revokers_revocation_joins_the_key_it_revokes(
     # Without the revoker's certificate it cannot be checked: pending.
     ring = load_keyring([rev, tfile])
     assert len(ring.pending) == 1
-    # With the revoker but not the target: the revoker's own key is not revoked (reported), and
-    # the target joining later still gets it.
+    # With the revoker but not the target: the revoker's own key is not revoked, the revocation
+    # waits (reported: it may revoke a key that is not here), and the target joining later gets it.
     ring = load_keyring([rev, rfile])
     assert validity(ring, r.fingerprint)["validity"] == "valid"
-    assert any("ignored" in w for w in ring.warnings)
+    assert len(ring.pending) == 1
+    assert any("pending" in w and "revokes nothing" in w for w in ring.warnings)
     ring.add_all(read_certs(target))
     assert not ring.warnings
     assert [s.sig_type for s in ring.certs[t.fingerprint].direct] == [0x1F, 0x20]
@@ -444,7 +459,8 @@ def test_designated_revokers_revocation_joins_the_key_it_revokes(
         ]
     )
     assert [s.sig_type for s in ring.certs[t.fingerprint].direct] == [0x1F]
-    assert any("ignored" in w for w in ring.warnings)
+    assert validity(ring, t.fingerprint)["validity"] == "valid"
+    assert any("pending" in w and "revokes nothing" in w for w in ring.warnings)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -520,14 +536,44 @@ def test_import_into_keyring_directory_with_the_key_present(tmp_path: Path) -> N
     assert [i["status"] for i in json.loads(r.stdout)["imported"]] == ["updated"]
     r = run_pgpsig("key", "list", "--keyring", d, "--json")
     assert [k["validity"] for k in json.loads(r.stdout)["keys"]] == ["revoked"]
-    # A revocation that does not verify is rejected (exit 1) and not stored.
-    body = bytearray(binary(key_revocation("present"))[2:])
+    # A revocation that does not verify over anything there is kept pending (it does not name
+    # what it revokes: that may come later), reported, and revokes nothing.
+    other = gen("absent")
+    body = bytearray(binary(key_revocation("absent"))[2:])
     body[-1] ^= 0x01
     bad = write(tmp_path / "bad.rev", rev_block(packet_header(2, len(body)) + bytes(body)))
-    r = run_pgpsig("key", "import", bad, "--keyring", d, "--json")
+    r = run_pgpsig(
+        "key",
+        "import",
+        write(tmp_path / "absent.asc", other.certificate),
+        bad,
+        "--keyring",
+        d,
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    items = json.loads(r.stdout)["imported"]
+    assert [i["status"] for i in items] == ["new", "pending"]
+    assert "revokes nothing in the store" in items[1]["details"][0]
+    assert [p.name for p in d.glob("*.rev")] == [f"{other.fingerprint}.rev"]
+    r = run_pgpsig("key", "list", "--keyring", d, "--json")
+    assert sorted(k["validity"] for k in json.loads(r.stdout)["keys"]) == ["revoked", "valid"]
+    assert b"pending" in r.stderr
+    # One that can never apply (no creation time) is rejected (exit 1) and not stored.
+    k = g.ed25519_key("revocation files: no creation time")
+    timeless = g.sign(k, 0x20, k.hashed_form, hashed=[g.sp_issuer_fpr(k)])
+    r = run_pgpsig(
+        "key",
+        "import",
+        write(tmp_path / "timeless.rev", rev_block(timeless)),
+        "--keyring",
+        d,
+        "--json",
+    )
     assert r.returncode == 1
-    assert [i["status"] for i in json.loads(r.stdout)["imported"]] == ["rejected"]
-    assert not list(d.glob("*.rev"))
+    (item,) = json.loads(r.stdout)["imported"]
+    assert item["status"] == "rejected" and "creation time" in item["details"][0]
+    assert [p.name for p in d.glob("*.rev")] == [f"{other.fingerprint}.rev"]
 
 
 def test_store_keeps_pending_revocation_and_loading_the_store_applies_it(tmp_path: Path) -> None:
@@ -572,7 +618,8 @@ def test_import_never_rewrites_a_rev_file_a_person_put_there(tmp_path: Path) -> 
     assert other.fingerprint in ring.certs
 
 
-def test_store_pending_revocation_that_turns_out_not_to_verify_is_removed(tmp_path: Path) -> None:
+def test_store_keeps_a_pending_revocation_that_revokes_nothing_there(tmp_path: Path) -> None:
+    """Never deleted because of what is missing; removed only when it can never apply."""
     key = gen("turncoat")
     body = bytearray(binary(key_revocation("turncoat"))[2:])
     body[-1] ^= 0x01
@@ -580,10 +627,21 @@ def test_store_pending_revocation_that_turns_out_not_to_verify_is_removed(tmp_pa
     r = import_keys(store, [("bad", rev_block(packet_header(2, len(body)) + bytes(body)))])
     assert [i.status for i in r.items] == ["pending"]
     r = import_keys(store, [("key", key.certificate)])
-    assert [i.status for i in r.items] == ["new", "rejected"]
+    assert [i.status for i in r.items] == ["new"]
+    assert [p.name for p in store.pending_files()] == [f"{key.fingerprint}.rev"]
+    ring = store.load()
+    assert len(ring.pending) == 1 and "revokes nothing in the keyring" in ring.warnings[0]
+    assert validity(ring, key.fingerprint)["validity"] == "valid"
+    # A stored signature that can never apply (no creation time) is removed by the next import.
+    k = g.ed25519_key("revocation files: stored without creation time")
+    timeless = parse_signature(g.sign(k, 0x20, k.hashed_form, hashed=[g.sp_issuer_fpr(k)])[2:])
+    with store.locked():
+        store.write_pending(store.certs_dir / "timeless.rev", [timeless])
+    r = import_keys(store, [("key", key.certificate)])
+    assert [i.status for i in r.items] == ["unchanged", "rejected"]
+    assert "creation time" in r.items[1].details[0]
     assert "removed from the store" in r.items[1].details[0]
-    assert not store.pending_files()
-    assert validity(store.load(), key.fingerprint)["validity"] == "valid"
+    assert [p.name for p in store.pending_files()] == [f"{key.fingerprint}.rev"]
 
 
 def test_import_keeps_subkey_and_certification_revocations_found_elsewhere(tmp_path: Path) -> None:
@@ -627,6 +685,371 @@ def test_import_keeps_subkey_and_certification_revocations_found_elsewhere(tmp_p
             assert [s.sig_type for s in stored.subkeys[0].signatures] == [0x18, 0x28]
             assert [s.sig_type for s in stored.uids[0].signatures] == [0x13]
             assert [s["validity"] for s in d["subkeys"]] == ["revoked"]
+
+
+# --------------------------------------------------------------------------------------------------
+# review of #12: pending revocations survive every import order; misplaced, appended, BOM-prefixed
+# revocations are not lost; what a revocation is tried against is bounded. Inputs come from the
+# vectors' independent writer (vectors/generate.py).
+
+
+def fp(key: Any) -> str:
+    return str(key.fingerprint.hex().upper())
+
+
+def asc(data: bytes) -> bytes:
+    return g.armor("PUBLIC KEY BLOCK", data).encode()
+
+
+def import_in_order(store: Store, files: list[tuple[str, bytes]]) -> list[list[str]]:
+    """Import each file on its own (one ``key import`` each); the statuses of each."""
+    return [[i.status for i in import_keys(store, [f]).items] for f in files]
+
+
+def _designated() -> tuple[Any, Any, dict[str, bytes]]:
+    v, r = g.ed25519_key("i12 review: victim"), g.ed25519_key("i12 review: revoker")
+    files = {
+        "v.asc": asc(
+            g.certificate(
+                v,
+                g.direct_key(v, created=g.T0, hashed=[g.sp_revocation_key(r)]),
+                g.user_id(v, "V <v@example.org>"),
+            )
+        ),
+        "r.asc": asc(g.certificate(r, g.user_id(r, "R <r@example.org>"))),
+        "rev.asc": asc(g.key_revocation(v, created=g.T1, reason=(2, "stolen"), signer=r)),
+    }
+    return v, r, files
+
+
+@pytest.mark.parametrize(
+    "order",
+    [("rev.asc", "r.asc", "v.asc"), ("r.asc", "rev.asc", "v.asc"), ("rev.asc", "v.asc", "r.asc")],
+)
+def test_store_keeps_a_designated_revokers_revocation_until_the_revoked_key_arrives(
+    tmp_path: Path, order: tuple[str, ...]
+) -> None:
+    """The revoker's certificate arriving first proves nothing: the revocation does not name V."""
+    v, r, files = _designated()
+    everything = load_keyring([write(tmp_path / name, data) for name, data in files.items()])
+    assert validity(everything, fp(v))["validity"] == "revoked"
+    store = Store.at(tmp_path / "home")
+    for n, name in enumerate(order):
+        statuses = [i.status for i in import_keys(store, [(name, files[name])]).items]
+        assert "rejected" not in statuses
+        if n == 1 and order[:2] == ("rev.asc", "r.asc"):
+            assert statuses == ["new"]  # R is here, V is not: the revocation is still kept
+            assert [p.name for p in store.pending_files()] == [f"{fp(r)}.rev"]
+        if n == 1 and order[:2] == ("r.asc", "rev.asc"):
+            assert statuses == ["pending"]
+    assert not store.pending_files()
+    ring = store.load()
+    assert validity(ring, fp(v))["validity"] == "revoked"
+    assert validity(ring, fp(r))["validity"] == "valid"
+    assert [s.sig_type for s in one(store.cert_path(fp(v)).read_bytes()).direct] == [0x1F, 0x20]
+
+
+def test_a_designated_revokers_revocation_inside_the_revoked_certificate_stays_there(
+    tmp_path: Path,
+) -> None:
+    """Where the store writes it; not taken out as loose, so rewriting the file keeps it even
+    when the revoker's certificate has left the store."""
+    v, r, files = _designated()
+    store = Store.at(tmp_path / "home")
+    for name in ("rev.asc", "r.asc", "v.asc"):
+        import_keys(store, [(name, files[name])])
+    assert [s.sig_type for s in one(store.cert_path(fp(v)).read_bytes()).direct] == [0x1F, 0x20]
+    store.cert_path(fp(r)).unlink()  # a person removes the revoker's certificate
+    ring = store.load()
+    assert not ring.pending and not ring.warnings
+    more = g.certificate(v, g.user_id(v, "V <v@example.org>"), g.user_id(v, "V2 <v2@example.org>"))
+    assert [i.status for i in import_keys(store, [("v2", more)]).items] == ["updated"]
+    import_keys(store, [("r.asc", files["r.asc"])])
+    assert validity(store.load(), fp(v))["validity"] == "revoked"
+
+
+def test_store_keeps_a_roots_certification_revocation_imported_before_root_and_developer(
+    tmp_path: Path,
+) -> None:
+    root, dev = g.ed25519_key("i12 review: root"), g.ed25519_key("i12 review: developer")
+    uid = "Dev <dev@example.org>"
+    files = [
+        ("rev30.asc", asc(g.certification(root, dev, uid, sig_type=0x30, created=g.T1))),
+        ("root.asc", asc(g.certificate(root, g.user_id(root, "Root <root@example.org>")))),
+        (
+            "dev.asc",
+            asc(
+                g.certificate(
+                    dev,
+                    g.user_id(dev, uid),
+                    g.certification(root, dev, uid, sig_type=0x10, created=g.T0),
+                )
+            ),
+        ),
+    ]
+    everything = load_keyring([write(tmp_path / name, data) for name, data in files])
+    assert validity(everything, fp(dev))["certified_by"] == []
+    without = load_keyring([tmp_path / "root.asc", tmp_path / "dev.asc"])
+    assert validity(without, fp(dev))["certified_by"] == [fp(root)]  # the test can fail
+    store = Store.at(tmp_path / "home")
+    assert import_in_order(store, files) == [["pending"], ["new"], ["new", "updated"]]
+    assert not store.pending_files()
+    assert validity(store.load(), fp(dev))["certified_by"] == []
+
+
+def test_a_subkey_copy_of_the_issuers_key_does_not_delete_its_pending_revocation(
+    tmp_path: Path,
+) -> None:
+    """Only primary keys make revocations: Mallory carrying V's key as a subkey is not V."""
+    v, m = g.ed25519_key("i12 review: victim"), g.ed25519_key("i12 review: mallory")
+    files = [
+        ("ownrev.asc", asc(g.key_revocation(v, created=g.T1, reason=(2, "stolen")))),
+        (
+            "m.asc",
+            asc(
+                g.certificate(
+                    m,
+                    g.user_id(m, "M <m@example.org>"),
+                    g.subkey(m, v, flags=g.FLAG_ENCRYPT_COMMS, backsig=False),
+                )
+            ),
+        ),
+        ("v.asc", asc(g.certificate(v, g.user_id(v, "V <v@example.org>")))),
+    ]
+    # A keyring holding the revocation and Mallory: still pending, not "ignored".
+    ring = load_keyring([write(tmp_path / name, data) for name, data in files[:2]])
+    assert len(ring.pending) == 1 and "pending" in ring.warnings[0]
+    assert fp(m) in ring.warnings[0] and "subkey" in ring.warnings[0]
+    store = Store.at(tmp_path / "home")
+    assert import_in_order(store, files) == [["pending"], ["new"], ["new", "updated"]]
+    assert validity(store.load(), fp(v))["validity"] == "revoked"
+    assert validity(store.load(), fp(m))["validity"] == "valid"
+
+
+@pytest.mark.parametrize("where", ["direct", "subkey", "unbound-user-id", "unparseable-subkey"])
+def test_import_keeps_a_misplaced_root_certification_revocation_whose_root_is_absent(
+    tmp_path: Path, where: str
+) -> None:
+    """Read from the file, the root's 0x30 revokes wherever it sits: it must after import too."""
+    root, dev = g.ed25519_key("i12 review: root"), g.ed25519_key("i12 review: developer")
+    sub = g.ed25519_key("i12 review: developer's subkey")
+    uid = "Dev <dev@example.org>"
+    rev30 = g.certification(root, dev, uid, sig_type=0x30, created=g.T1)
+    certified = g.user_id(dev, uid) + g.certification(root, dev, uid, sig_type=0x10, created=g.T0)
+    stray = g.old_packet(g.TAG_USER_ID, b"Stray <stray@example.org>")  # no self-signature
+    opaque = g.opaque_subkey(5, 27, b"\x11" * 32)  # a subkey packet pgpsig cannot parse
+    parts = {
+        "direct": [rev30, certified],
+        "subkey": [certified, g.subkey(dev, sub), rev30],
+        "unbound-user-id": [certified, stray, rev30],
+        "unparseable-subkey": [certified, opaque, rev30],
+    }[where]
+    dev_file = write(tmp_path / "dev.gpg", g.certificate(dev, *parts))
+    root_file = write(tmp_path / "root.gpg", g.certificate(root, g.user_id(root, "Root <r@x>")))
+    assert validity(load_keyring([dev_file, root_file]), fp(dev))["certified_by"] == []
+    store = Store.at(tmp_path / "home")
+    r = import_keys(store, [("dev", dev_file.read_bytes())])
+    assert [i.status for i in r.items] == ["new"]
+    assert validity(load_keyring([store.certs_dir, root_file]), fp(dev))["certified_by"] == []
+    assert any("kept on the primary key" in d for d in r.items[0].details)
+    stored = one(store.cert_path(fp(dev)).read_bytes())
+    assert [s.sig_type for s in stored.direct] == [0x30]
+    # With the root in the store, the next import places it under the user ID it revokes.
+    import_keys(store, [("root", root_file.read_bytes())])
+    r = import_keys(store, [("dev", dev_file.read_bytes())])
+    stored = one(store.cert_path(fp(dev)).read_bytes())
+    assert stored.direct == []
+    assert [s.sig_type for s in stored.uids[0].signatures] == [0x13, 0x10, 0x30]
+    assert validity(store.load(), fp(dev))["certified_by"] == []
+
+
+def test_import_still_drops_a_misplaced_certification_revocation_its_known_issuer_did_not_make(
+    tmp_path: Path,
+) -> None:
+    root, dev = g.ed25519_key("i12 review: root"), g.ed25519_key("i12 review: developer")
+    uid = "Dev <dev@example.org>"
+    forged = g.standard_sign(
+        root, 0x30, dev.hashed_form + g.uid_hashed_form(uid), created=g.T1, corrupt=True
+    )
+    store = Store.at(tmp_path)
+    import_keys(store, [("root", g.certificate(root, g.user_id(root, "Root <r@x>")))])
+    r = import_keys(store, [("dev", g.certificate(dev, forged, g.user_id(dev, uid)))])
+    assert [i.status for i in r.items] == ["new"]
+    assert any("does not verify over any kept component" in d for d in r.items[0].details)
+    assert one(store.cert_path(fp(dev)).read_bytes()).direct == []
+
+
+def _two_then_revocation(kind: str) -> tuple[Any, bytes, bytes, bytes]:
+    """V's and R's certificates, and a revocation of (a part of) V meant to follow both."""
+    v, r = g.ed25519_key("i12 review: v"), g.ed25519_key("i12 review: r")
+    vsub = g.ed25519_key("i12 review: v's signing subkey")
+    v_cert = g.certificate(v, g.user_id(v, "V <v@example.org>"), g.subkey(v, vsub))
+    r_cert = g.certificate(r, g.user_id(r, "R <r@example.org>"))
+    rev = (
+        g.key_revocation(v, created=g.T1, reason=(2, "stolen"))
+        if kind == "key"
+        else g.subkey_revocation(v, vsub, created=g.T1, reason=(2, "stolen"))
+    )
+    return v, v_cert, r_cert, rev
+
+
+@pytest.mark.parametrize("kind", ["key", "subkey"])
+@pytest.mark.parametrize("layout", ["binary-cat", "one-armored-block"])
+def test_revocation_appended_after_another_certificate_is_not_swallowed(
+    tmp_path: Path, kind: str, layout: str
+) -> None:
+    """``cat v.gpg r.gpg v.rev``: packet grouping puts V's revocation in R's certificate."""
+    v, v_cert, r_cert, rev = _two_then_revocation(kind)
+    data = v_cert + r_cert + rev
+    ring = load_keyring(
+        [write(tmp_path / "ring.gpg", data if layout == "binary-cat" else asc(data))]
+    )
+    assert not ring.pending and not ring.warnings
+    (r_cert_read,) = (c for c in ring if c.fingerprint != fp(v))
+    assert all(s.sig_type not in (0x20, 0x28) for c in r_cert_read.uids for s in c.signatures)
+    d = validity(ring, fp(v))
+    if kind == "key":
+        assert d["validity"] == "revoked"
+    else:
+        assert d["validity"] == "valid" and [s["validity"] for s in d["subkeys"]] == ["revoked"]
+    store = Store.at(tmp_path / "home")
+    r = import_keys(store, [("ring", data)])
+    assert "rejected" not in [i.status for i in r.items]
+    d = validity(store.load(), fp(v))
+    assert (d["validity"] if kind == "key" else d["subkeys"][0]["validity"]) == "revoked"
+
+
+def test_key_files_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    v = g.ed25519_key("i12 review: bom")
+    bom = b"\xef\xbb\xbf"
+    d = tmp_path / "ring"
+    d.mkdir()
+    write(d / "v.asc", bom + asc(g.certificate(v, g.user_id(v, "V <v@example.org>"))))
+    write(d / "v.rev", bom + asc(g.key_revocation(v, created=g.T1, reason=(2, "stolen"))))
+    ring = load_keyring([d])
+    assert not ring.problems and not ring.warnings
+    assert validity(ring, fp(v))["validity"] == "revoked"
+    assert [c.fingerprint for c in read_certs((d / "v.asc").read_bytes())] == [fp(v)]
+    store = Store.at(tmp_path / "home")
+    r = import_keys(
+        store, [("v.rev", (d / "v.rev").read_bytes()), ("v.asc", (d / "v.asc").read_bytes())]
+    )
+    assert [i.status for i in r.items] == ["new", "updated"]
+
+
+def test_a_revocation_file_that_cannot_be_read_fails_closed(tmp_path: Path) -> None:
+    """Skipping it would let a revoked key verify: every judgement refuses; import goes on."""
+    key = gen("unreadable")
+    d = tmp_path / "ring"
+    d.mkdir()
+    write(d / "k.asc", key.certificate)
+    data = write(tmp_path / "data.txt", b"signed\n")
+    sig = write(
+        tmp_path / "data.txt.sig",
+        signing.sign_detached(data.read_bytes(), signing_keys("unreadable")[0], created=T0),
+    )
+    at = ("--at", "2025-01-20T00:00:00Z")
+    assert run_pgpsig("verify", data, "--signature", sig, "--keyring", d, *at).returncode == 0
+    write(d / "k.rev", b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot base64 at all!\n")
+    r = run_pgpsig("verify", data, "--signature", sig, "--keyring", d, *at)
+    assert r.returncode == 2
+    assert b"cannot read revocation file" in r.stderr and b"k.rev" in r.stderr
+    assert b"Traceback" not in r.stderr
+    # The store: key list refuses too; key import reports the file and leaves it alone.
+    home = tmp_path / "home"
+    store = Store.at(home)
+    import_keys(store, [("k", key.certificate)])
+    bad = write(store.certs_dir / "broken.rev", b"\x99\x00")
+    r = run_pgpsig("key", "list", env={"PGPSIG_HOME": str(home)})
+    assert r.returncode == 2 and b"cannot read revocation file" in r.stderr
+    report = import_keys(store, [("k", key.certificate)])
+    assert any("revocation file cannot be read" in p for p in report.problems)
+    assert bad.read_bytes() == b"\x99\x00"
+
+
+def _forged_flood(bare: int, forged: int) -> tuple[Any, bytes, bytes]:
+    """V with one bound user ID and ``bare`` user IDs without self-signature, and ``forged``
+    0x30s naming V but made by Mallory (each over a bare user ID): in V's certificate, after
+    the last bare user ID, and on their own."""
+    v, m = g.ed25519_key("i12 review: flooded"), g.ed25519_key("i12 review: flooder")
+    names = [f"bare {i} <b{i}@example.org>" for i in range(bare)]
+    sigs = [
+        g.sign(
+            m,
+            0x30,
+            v.hashed_form + g.uid_hashed_form(names[i % bare]),
+            hashed=[g.sp_created(g.T1 + i), g.sp_issuer_fpr(v)],
+            unhashed=[g.sp_issuer(v)],
+        )
+        for i in range(forged)
+    ]
+    uids = [
+        g.user_id(v, "V <v@example.org>"),
+        *(g.old_packet(g.TAG_USER_ID, n.encode()) for n in names),
+    ]
+    return v, g.certificate(v, *uids, *sigs), b"".join(sigs)
+
+
+def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the signature checks of the revocation reader and the import's cleaning."""
+    from pgpsig import _crypto, revocations
+    from pgpsig.keys import material
+
+    calls = [0]
+
+    def counted(*args: Any) -> bool:
+        calls[0] += 1
+        return _crypto.verifies_over(*args)
+
+    monkeypatch.setattr(revocations, "verifies_over", counted)
+    monkeypatch.setattr(material, "verifies_over", counted)
+    return calls
+
+
+def test_misplaced_revocations_are_tried_against_bound_components_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bare user IDs and forged revocations cost linear work, not their product."""
+    bare, forged = 60, 40
+    v, cert, _ = _forged_flood(bare, forged)
+    calls = _count_checks(monkeypatch)
+    r = import_keys(Store.at(tmp_path), [("flood", cert)])
+    assert [i.status for i in r.items] == ["new"]
+    assert calls[0] <= 3 * forged + 10, calls[0]  # was about forged * bare
+
+
+def test_loose_revocations_are_tried_against_bound_components_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare, forged = 60, 40
+    v, cert, sigs = _forged_flood(bare, forged)
+    plain = g.certificate(
+        v,
+        g.user_id(v, "V <v@example.org>"),
+        *(
+            g.old_packet(g.TAG_USER_ID, f"bare {i} <b{i}@example.org>".encode())
+            for i in range(bare)
+        ),
+    )
+    files = [write(tmp_path / "v.gpg", plain), write(tmp_path / "flood.rev", sigs)]
+    calls = _count_checks(monkeypatch)
+    ring = load_keyring(files)
+    assert calls[0] <= forged + bare + 10, calls[0]  # was about forged * bare
+    assert len(ring.pending) == forged
+    assert validity(ring, fp(v))["revoked_user_ids"] == []
+
+
+def test_keyring_merges_copies_of_a_signature_that_differ_in_unhashed_subpackets() -> None:
+    """One merge rule (:func:`pgpsig.keyring.merge_cert`) for the keyring and the import."""
+    v = g.ed25519_key("i12 review: merged")
+    full = g.certificate(v, g.user_id(v, "V <v@example.org>"))
+    other = g.certificate(v, g.user_id(v, "V <v@example.org>", unhashed=[g.sp_issuer(v)]))
+    ring = Keyring()
+    assert one(full).uids[0].signatures[0].raw != one(other).uids[0].signatures[0].raw
+    ring.add(one(full))
+    ring.add(one(other))
+    (cert,) = ring
+    assert len(cert.uids[0].signatures) == 1
 
 
 # --------------------------------------------------------------------------------------------------

@@ -980,7 +980,7 @@ def key_list(
     if keyring:
         ring = load_keyring(keyring)
     else:
-        ring = _key_store(None).load()
+        ring = _key_store(None).load(strict_revocations=True)  # a judgement: fail closed
     _ring_warnings(ring)
     if not keyring:
         roots = _trust_roots(ring, [], ())

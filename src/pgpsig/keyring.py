@@ -3,8 +3,9 @@
 This module owns reading certificates from disk: a file may be armored or binary and hold one or
 many certificates (a Debian keyring, several armored blocks); a directory contributes every
 ``*.asc *.gpg *.pgp *.key *.rev`` file in it (not recursive). Certificates with the same primary
-fingerprint are merged. Key IDs are only hints: lookup by key ID returns every candidate and the
-verifier tries each.
+fingerprint are merged (:func:`merge_cert`, the one merge rule). Key IDs are only hints: lookup by
+key ID returns every candidate and the verifier tries each. A leading UTF-8 byte order mark (what
+some editors save) is ignored.
 
 **Revocation files.** A file may also hold revocation signatures on their own (0x20 key, 0x28
 subkey, 0x30 certification revocations), alone or after its certificates: what ``pgpsig key
@@ -14,14 +15,19 @@ lines around the armor, and the copy gpg keeps in ``openpgp-revocs.d/<FPR>.rev``
 line is escaped with a colon (``:-----BEGIN PGP PUBLIC KEY BLOCK-----``) so that it is not
 imported by accident. That escape is undone and the revocation applied: the colon guards against
 *publishing* a revocation by mistake; for a verifier, a revocation that verifies is a fact, and
-ignoring one because of how its file was written would fail open. :mod:`pgpsig.revocations`
-decides which certificate each belongs to; one that verifies joins it, one whose issuer is not in
-the keyring waits in :attr:`Keyring.pending` (and joins as soon as that certificate is added, so
-the order of ``--keyring`` paths does not matter), one that does not verify is ignored; both are
-reported in :attr:`Keyring.warnings`.
+ignoring one because of how its file was written would fail open. A key or subkey revocation that
+packet grouping puts inside a certificate whose primary key it does not name (``cat v.gpg r.gpg
+v.rev``: V's revocation follows R's certificate) is taken out and treated as loose too, unless it
+is by a revoker that certificate designates.
+:mod:`pgpsig.revocations` decides which certificate each belongs to; one that verifies joins it,
+one that revokes nothing in the keyring yet waits in :attr:`Keyring.pending` (and joins as soon as
+its certificate is added, so the order of ``--keyring`` paths does not matter), one that can never
+apply is ignored; both are reported in :attr:`Keyring.warnings`.
 
 A file that cannot be parsed is an error when named directly; inside a directory it is recorded in
-:attr:`Keyring.problems` and skipped, so one corrupt file does not hide the rest.
+:attr:`Keyring.problems` and skipped, so one corrupt file does not hide the rest, except a
+``.rev`` file: it exists to revoke, and skipping it would let a revoked key verify, so a keyring
+directory holding a ``.rev`` file that cannot be read is an error (fail closed).
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from pgpsig.revocations import LooseRevocation, Outcome
 __all__ = [
     "KEY_SUFFIXES",
     "MAX_KEYRING_FILE_BYTES",
+    "REVOCATION_SUFFIX",
     "KeyFile",
     "Keyring",
     "cert_to_bytes",
@@ -58,6 +65,7 @@ __all__ = [
     "merge_cert",
     "read_certs",
     "read_key_file",
+    "revocation_file_error",
     "signature_identity",
 ]
 
@@ -72,6 +80,12 @@ _SKIPPED_BEFORE_KEY = frozenset({Tag.MARKER, Tag.TRUST, Tag.PADDING})
 #: gpg's escaped BEGIN line (``openpgp-revocs.d``): a colon before the five dashes.
 _ESCAPED_BEGIN = re.compile(rb"^:(?=-----BEGIN PGP )", re.MULTILINE)
 _LEADING_WS = re.compile(rb"[ \t\r\n]*")
+#: A UTF-8 byte order mark, which some editors put at the start of a text file.
+_BOM = b"\xef\xbb\xbf"
+#: Key and subkey revocations: taken out of a certificate whose primary key they do not name.
+_FOREIGN_REVOCATIONS = frozenset({0x20, 0x28})
+#: The suffix of revocation files: one that cannot be read fails the whole keyring directory.
+REVOCATION_SUFFIX = ".rev"
 
 
 def read_certs(data: bytes, *, source: str = "<data>") -> list[Cert]:
@@ -80,6 +94,7 @@ def read_certs(data: bytes, *, source: str = "<data>") -> list[Cert]:
     Raises:
         FormatError: the data is not a certificate (armor, packet or structure errors).
     """
+    data = data.removeprefix(_BOM)
     if armor.is_armored(data):
         certs: list[Cert] = []
         for block in armor.decode_all(data, max_size=MAX_KEYRING_FILE_BYTES):
@@ -100,29 +115,108 @@ class KeyFile:
     """What a key file holds: certificates, and signatures outside any certificate.
 
     ``signatures`` are the loose ones: those before the first key of a block or binary stream,
-    and those of a block holding no key (a revocation certificate).
+    those of a block holding no key (a revocation certificate), and key and subkey revocations
+    found inside a certificate whose primary key they do not name. ``notes`` says what people
+    should know about the file's content (one line each, without the file's name).
     """
 
     certs: list[Cert] = field(default_factory=list)
     signatures: list[Signature] = field(default_factory=list)
     had_secret: bool = False
+    notes: list[str] = field(default_factory=list)
+    _leading: int = 0
+    _taken: int = 0
+
+
+def _designations(cert: Cert) -> set[str]:
+    """Fingerprints ``cert``'s self-signatures (as their issuer hints say) name as revokers.
+
+    Not verified: this only decides what stays where it was read (the engine verifies).
+    """
+    p = cert.primary
+    sigs = [s for s in cert.direct if s.sig_type == 0x1F]
+    sigs += [
+        s for c in (*cert.uids, *cert.uats) for s in c.signatures if 0x10 <= s.sig_type <= 0x13
+    ]
+    return {
+        f for s in sigs if s.revocation_keys and s.may_be_issued_by(p) for f in s.revocation_keys
+    }
+
+
+def _take_foreign_revocations(cert: Cert, into: KeyFile) -> None:
+    """Move the key and subkey revocations ``cert`` holds but does not own to the loose ones.
+
+    Packet grouping gives a certificate every signature up to the next primary key, so a
+    revocation appended after *another* certificate (``cat v.gpg r.gpg v.rev``, or one armored
+    block holding certificates and then a revocation of an earlier one) lands in the wrong
+    certificate, where it verifies over nothing and would be lost without a word. A 0x20 or 0x28
+    that names an issuer, and not ``cert``'s primary key, is taken out and resolved like any
+    loose revocation (:mod:`pgpsig.revocations`). Two kinds stay where they are:
+
+    * a 0x20 by a key that ``cert`` names as designated revoker: that is where it belongs (the
+      store writes it there), and :mod:`pgpsig.validity` applies it there when the revoker's
+      certificate is in the keyring; taken out, it would wait for that certificate outside the
+      file, and a later rewrite of the file would lose it;
+    * hintless ones: they may be ``cert``'s own.
+
+    At most :data:`~pgpsig.packets.MAX_SUBPACKETS` are taken out of one file (each is worth a
+    search of the keyring); the rest stay where they are, noted.
+    """
+    p = cert.primary
+    left = 0
+    designated: set[str] | None = None
+    for sigs in (
+        cert.direct,
+        *(c.signatures for c in (*cert.uids, *cert.uats, *cert.subkeys, *cert.unparsed)),
+    ):
+        if not any(s.sig_type in _FOREIGN_REVOCATIONS for s in sigs):
+            continue
+        kept: list[Signature] = []
+        for s in sigs:
+            if (
+                s.sig_type in _FOREIGN_REVOCATIONS
+                and s.has_issuer_hint
+                and not s.may_be_issued_by(p)
+            ):
+                if s.sig_type == 0x20:
+                    designated = _designations(cert) if designated is None else designated
+                    if any(s.may_be_issued_by_fingerprint(f) for f in designated):
+                        kept.append(s)
+                        continue
+                if into._taken < MAX_SUBPACKETS:
+                    into._taken += 1
+                    into.signatures.append(s)
+                    continue
+                left += 1
+            kept.append(s)
+        sigs[:] = kept
+    if left:
+        into.notes.append(
+            f"certificate {cert.fingerprint} holds {left} more key or subkey revocation(s) by "
+            f"other keys than the {MAX_SUBPACKETS} taken out of one file; they were left in it "
+            "(where they revoke nothing)"
+        )
 
 
 def _split(binary: bytes, into: KeyFile) -> None:
     """Leading signature packets are loose signatures; from the first key on, certificates.
 
     Raises:
-        LimitError: More than :data:`~pgpsig.packets.MAX_SUBPACKETS` loose signatures in the file.
+        LimitError: More than :data:`~pgpsig.packets.MAX_SUBPACKETS` loose signatures before
+            the keys of the file.
     """
     for p in iter_packets(binary):
         if p.tag in (Tag.PUBLIC_KEY, Tag.SECRET_KEY):
             certs = parse_certs(binary[p.offset :])
+            for cert in certs:
+                _take_foreign_revocations(cert, into)
             into.certs.extend(certs)
             into.had_secret = into.had_secret or any(c.had_secret for c in certs)
             return
         if p.tag == Tag.SIGNATURE:
             into.signatures.append(parse_signature(p.body))
-            if len(into.signatures) > MAX_SUBPACKETS:
+            into._leading += 1
+            if into._leading > MAX_SUBPACKETS:
                 # Each may cost a scan of the keyring and a signature check or more.
                 raise LimitError(
                     f"more than {MAX_SUBPACKETS} signatures outside any certificate in one file"
@@ -134,11 +228,13 @@ def _split(binary: bytes, into: KeyFile) -> None:
 def read_key_file(data: bytes) -> KeyFile:
     """Parse the certificates and loose signatures of a key file (module docstring: forms).
 
-    Binary input starts with a packet header (its first octet has the high bit set); anything else
-    is read as text holding armor blocks, with any text around them (gpg's explanations,
-    ``Comment:`` headers) and gpg's colon-escaped BEGIN line. Blocks other than public key,
-    private key (public parts only) and signature blocks are passed over. Within a block or binary
-    stream, signatures before the first key are loose; signatures after a key belong to it.
+    A leading UTF-8 byte order mark is dropped. Binary input then starts with a packet header
+    (its first octet has the high bit set); anything else is read as text holding armor blocks,
+    with any text around them (gpg's explanations, ``Comment:`` headers) and gpg's colon-escaped
+    BEGIN line. Blocks other than public key, private key (public parts only) and signature blocks
+    are passed over. Within a block or binary stream, signatures before the first key are loose;
+    signatures after a key belong to it, except key and subkey revocations that name another
+    issuer (:func:`_take_foreign_revocations`): they are loose too.
 
     Args:
         data: The file's content.
@@ -149,9 +245,10 @@ def read_key_file(data: bytes) -> KeyFile:
     Raises:
         FormatError: Malformed armor or packets, a packet that belongs in no key file, or text
             without any armor block.
-        LimitError: Input over a size limit, or more than 512 loose signatures.
+        LimitError: Input over a size limit, or more than 512 loose signatures before the keys.
     """
     out = KeyFile()
+    data = data.removeprefix(_BOM)
     start = _LEADING_WS.match(data)
     first = data[start.end() : start.end() + 1] if start is not None else data[:1]
     if first and first[0] & 0x80:
@@ -162,23 +259,6 @@ def read_key_file(data: bytes) -> KeyFile:
             if block.label in _KEY_FILE_LABELS:
                 _split(bytes(block.data), out)
     return out
-
-
-def _merge(into: Cert, other: Cert) -> None:
-    """Merge the components and signatures of ``other`` (same primary) into ``into``."""
-    seen = {s.raw for s in into.direct}
-    into.direct.extend(s for s in other.direct if s.raw not in seen)
-    for attr in ("uids", "uats", "subkeys", "unparsed"):
-        mine = getattr(into, attr)
-        index = {c.value: c for c in mine}
-        for comp in getattr(other, attr):
-            have = index.get(comp.value)
-            if have is None:
-                mine.append(comp)
-                index[comp.value] = comp
-                continue
-            raws = {s.raw for s in have.signatures}
-            have.signatures.extend(s for s in comp.signatures if s.raw not in raws)
 
 
 # Packet tags written by :func:`cert_to_bytes` (RFC 9580 section 5).
@@ -272,15 +352,17 @@ class Keyring:
     """An in-memory set of certificates with lookup by fingerprint and key ID.
 
     ``problems`` lists files that were skipped (unreadable, malformed). ``pending`` holds loose
-    revocations whose issuer's certificate is not (yet) here; each time certificates are added
-    they, and the revocations that did not verify, are tried again. ``warnings`` says, one line
-    each, what is pending, what was ignored and what could not be parsed.
+    revocations that revoke nothing here yet (their issuer's certificate, or the one they revoke,
+    is not here: :mod:`pgpsig.revocations`); each time certificates are added they are tried
+    again. ``warnings`` says, one line each, what is pending, what was ignored and what could not
+    be parsed.
     """
 
     certs: dict[str, Cert] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     pending: list[LooseRevocation] = field(default_factory=list)
-    _unverified: list[tuple[LooseRevocation, str]] = field(default_factory=list)
+    _why: dict[int, str] = field(default_factory=dict)
+    _unusable: list[str] = field(default_factory=list)
     _notes: list[str] = field(default_factory=list)
     _by_fpr: dict[str, list[tuple[Cert, PublicKey]]] = field(default_factory=dict)
     _by_kid: dict[str, list[tuple[Cert, PublicKey]]] = field(default_factory=dict)
@@ -290,33 +372,34 @@ class Keyring:
         self.add_all([cert])
 
     def add_all(self, certs: Iterable[Cert]) -> None:
-        """Add several certificates, then try the pending revocations again."""
+        """Add several certificates (merged by :func:`merge_cert`), then retry the pending ones."""
         for c in certs:
             have = self.certs.get(c.fingerprint)
             if have is None:
                 self.certs[c.fingerprint] = c
             else:
-                _merge(have, c)
+                merge_cert(have, c)
         self._reindex()
-        if self.pending or self._unverified:
-            again = [*self.pending, *(rev for rev, _ in self._unverified)]
-            self.pending, self._unverified = [], []
+        if self.pending:
+            again, self.pending, self._why = self.pending, [], {}
             self.add_revocations(again)
 
     def add_revocations(self, revs: Iterable[LooseRevocation]) -> None:
         """Attach each loose revocation to the certificate it verifies over, or keep it aside.
 
-        See :mod:`pgpsig.revocations`: attached (no duplicates), else pending (its issuer is not
-        here) or ignored (it does not verify), and both reported in :attr:`warnings`.
+        See :mod:`pgpsig.revocations`: attached (no duplicates), else pending (it revokes nothing
+        here yet) or ignored (it never can), and both reported in :attr:`warnings`.
         """
+        targets = revocations.Targets()
         for rev in revs:
-            found = revocations.resolve(rev.signature, self.certs)
+            found = revocations.resolve(rev.signature, self.certs, targets)
             if found.outcome is Outcome.ATTACH:
                 revocations.attach(rev.signature, found)
             elif found.outcome is Outcome.PENDING:
                 self.pending.append(rev)
-            elif found.outcome is Outcome.UNVERIFIED:
-                self._unverified.append((rev, revocations.describe(rev, found)))
+                self._why[id(rev)] = found.reason
+            elif found.outcome is Outcome.UNUSABLE:
+                self._unusable.append(revocations.describe(rev, found))
 
     def add_key_files(self, files: Sequence[tuple[str, KeyFile]]) -> None:
         """Add what key files hold: every certificate first, then the loose revocations.
@@ -326,6 +409,7 @@ class Keyring:
         """
         loose: list[LooseRevocation] = []
         for source, kf in files:
+            self._notes.extend(f"{source}: {note}" for note in kf.notes)
             for cert in kf.certs:
                 for comp in cert.unparsed:
                     version = comp.value[0] if comp.value else 0
@@ -349,13 +433,14 @@ class Keyring:
     def add_keyring(self, other: Keyring) -> None:
         """Add everything ``other`` holds: its certificates, problems, notes and revocations.
 
-        Its pending and ignored revocations are tried again here (they may belong to a
-        certificate of this keyring).
+        Its pending revocations are tried again here (they may belong to a certificate of this
+        keyring).
         """
         self.problems.extend(other.problems)
         self._notes.extend(other._notes)
+        self._unusable.extend(other._unusable)
         self.add_all(other.certs.values())
-        self.add_revocations([*other.pending, *(rev for rev, _ in other._unverified)])
+        self.add_revocations(other.pending)
 
     @property
     def warnings(self) -> list[str]:
@@ -366,10 +451,12 @@ class Keyring:
         that were skipped).
         """
         pending = [
-            revocations.describe(rev, revocations.Resolution(Outcome.PENDING))
+            revocations.describe(
+                rev, revocations.Resolution(Outcome.PENDING, reason=self._why.get(id(rev), ""))
+            )
             for rev in self.pending
         ]
-        return [*self._notes, *pending, *(text for _, text in self._unverified)]
+        return [*self._notes, *pending, *self._unusable]
 
     def _reindex(self) -> None:
         self._by_fpr = {}
@@ -453,6 +540,18 @@ def _read_file(path: Path) -> bytes:
     return data
 
 
+def revocation_file_error(path: Path, error: Exception) -> KeyringError:
+    """The error of a revocation file (``*.rev``) in a keyring directory that cannot be read.
+
+    Such a file is not skipped like other key files: it exists to revoke, and a revocation that
+    is not applied lets a revoked key verify.
+    """
+    return KeyringError(
+        f"cannot read revocation file {path}: {error} (refusing to go on without it: a revocation "
+        "that is not applied would let a revoked key verify; repair or remove the file)"
+    )
+
+
 def _load_error(path: Path, kf: KeyFile) -> str | None:
     """Why a key file adds nothing at all (no certificate, no revocation), or None."""
     if kf.certs or any(s.sig_type in revocations.REVOCATION_TYPES for s in kf.signatures):
@@ -469,7 +568,8 @@ def load_keyring(paths: Iterable[Path]) -> Keyring:
     that the order of the paths does not matter.
 
     Raises:
-        KeyringError: a named path does not exist or cannot be read.
+        KeyringError: a named path does not exist or cannot be read, or a ``.rev`` file of a
+            directory cannot be read or parsed (:func:`revocation_file_error`).
         FormatError: a named *file* holds neither a certificate nor a revocation, or is
             malformed.
     """
@@ -484,11 +584,14 @@ def load_keyring(paths: Iterable[Path]) -> Keyring:
                     f"cannot list keyring directory {path}: {e.strerror or e}"
                 ) from e
             for p in entries:
-                if not p.is_file():
+                is_rev = p.suffix.lower() == REVOCATION_SUFFIX
+                if not p.is_file() and not (is_rev and p.is_symlink()):  # a dangling link fails
                     continue
                 try:
                     kf = read_key_file(_read_file(p))
                 except (FormatError, KeyringError) as e:
+                    if is_rev:
+                        raise revocation_file_error(p, e) from e
                     ring.problems.append(f"{p}: {e}")
                     continue
                 why = _load_error(p, kf)

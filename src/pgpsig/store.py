@@ -24,12 +24,17 @@ Rules:
 * **One writer at a time.** Writers hold an exclusive ``flock`` on the lock file for the whole
   read-merge-write cycle (:meth:`Store.locked`), so two processes importing at once lose nothing:
   the second one merges into what the first one wrote. Readers take no lock.
-* **Nothing that verifies is dropped.** A revocation imported before its certificate waits in a
+* **Nothing that verifies is dropped.** A revocation imported before its certificate (or before
+  the certificate it revokes, when it is a designated revoker's or a certifier's) waits in a
   ``.rev`` file (see :mod:`pgpsig.revocations`); every reader applies it (``check`` and ``verify``
   read ``.rev`` files of a keyring directory too), and the import that brings the certificate
-  writes it into the certificate's file.
+  writes it into the certificate's file. It leaves its ``.rev`` file only then, or when it can
+  never apply.
 * **Corruption is local.** A file that cannot be parsed is reported in
-  :attr:`~pgpsig.keyring.Keyring.problems` and skipped; the rest of the store loads. A file whose
+  :attr:`~pgpsig.keyring.Keyring.problems` and skipped; the rest of the store loads. A ``.rev``
+  file is the exception for a reader that judges keys (``load(strict_revocations=True)``, and
+  every keyring directory ``check`` and ``verify`` read): skipping it would let a revoked key
+  verify, so it is an error there. A file whose
   name is not the fingerprint of the one certificate it holds (one a person copied in) is loaded,
   as ``check`` would load it, and reported. A writer that replaces an unreadable file first moves it aside to
   ``<name>.corrupt`` so that nothing is silently lost.
@@ -56,6 +61,7 @@ from pgpsig.keyring import (
     Keyring,
     cert_to_bytes,
     read_key_file,
+    revocation_file_error,
     signature_identity,
 )
 from pgpsig.packets import Cert, Signature, packet_header
@@ -282,7 +288,7 @@ class Store:
             raise KeyringError(f"cannot read: {e.strerror or e}") from e
         return read_key_file(data)
 
-    def load(self) -> Keyring:
+    def load(self, *, strict_revocations: bool = False) -> Keyring:
         """Every certificate of the store, with the revocations of its ``.rev`` files applied.
 
         A file that cannot be read or parsed, or holds neither a certificate nor a revocation, is
@@ -290,11 +296,18 @@ class Store:
         the fingerprint of the one certificate it holds is loaded and recorded in ``problems``.
         Revocations that cannot be applied are in the keyring's ``pending`` and ``warnings``.
 
+        Args:
+            strict_revocations: A ``.rev`` file that cannot be read or parsed is an error, as for
+                every keyring directory a judgement reads (:func:`pgpsig.keyring.load_keyring`);
+                False (what ``key import`` needs: it must go on, and leaves such a file alone)
+                records it in ``problems``.
+
         Returns:
             The keyring (possibly empty; a store that does not exist yet is empty).
 
         Raises:
-            KeyringError: The certificate directory cannot be listed.
+            KeyringError: The certificate directory cannot be listed, or (``strict_revocations``)
+                a ``.rev`` file cannot be read.
         """
         ring = Keyring()
         files: list[tuple[str, KeyFile]] = []
@@ -302,6 +315,14 @@ class Store:
             try:
                 found = self._read_file(path)
             except (FormatError, KeyringError) as e:
+                if path.suffix.lower() == _PENDING_SUFFIX:
+                    if strict_revocations:
+                        raise revocation_file_error(path, e) from e
+                    ring.problems.append(
+                        f"{path}: revocation file cannot be read ({e}); "
+                        "the revocations in it are not applied"
+                    )
+                    continue
                 ring.problems.append(f"{path}: {e}")
                 continue
             if not found.certs and not any(

@@ -9,9 +9,16 @@ in the code.
 Nothing is duplicated: two copies of one signature differing only in unhashed subpackets are one
 signature. A bare revocation signature (what ``pgpsig key revoke`` and ``gpg --gen-revoke``
 write) joins the certificate it verifies over (:mod:`pgpsig.revocations` decides, as for every
-keyring); one whose issuer's certificate the store does not hold is kept pending in the store
-(``<ISSUER>.rev``, read by every reader of the store) and written into that certificate by the
-import that brings it.
+keyring); one that revokes nothing the store holds yet (its issuer's certificate, or the one it
+revokes, is not there) is kept pending in the store (``<ISSUER>.rev``, read by every reader of the
+store) and written into its certificate by the import that brings it.
+
+**A stored revocation is never deleted because of what is missing.** It leaves its ``.rev`` file
+only once the certificate holding it has been written, or when it can never apply (not a
+revocation, no single creation time, no issuer named: :attr:`~pgpsig.revocations.Outcome.UNUSABLE`).
+That its issuer's certificate is here proves nothing: a designated revoker's or a certifier's
+revocation does not name the certificate it revokes, and a certificate that carries the issuer's
+key as a subkey is not the issuer's.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from pgpsig.revocations import (
     LooseRevocation,
     Outcome,
     Resolution,
+    Targets,
+    holds_anywhere,
     resolve,
 )
 from pgpsig.store import Store
@@ -203,9 +212,9 @@ def import_keys(
        valid self-signature: rejected; nothing new: unchanged.
     4. Then each revocation kept pending in the store, and each bare signature (a revocation
        certificate): attach it to the stored or imported certificate it verifies over
-       (:func:`pgpsig.revocations.resolve`); when its issuer's certificate is not in the store,
-       keep it pending (``<ISSUER>.rev``, status ``pending``); when it does not verify, reject it
-       (a stored one is then removed).
+       (:func:`pgpsig.revocations.resolve`); when it revokes nothing in the store yet, keep it
+       pending (``<ISSUER>.rev``, status ``pending``); when it can never apply, reject it (a
+       stored one is then removed).
     5. Write each changed certificate atomically, then the pending files (a revocation leaves its
        file only after the certificate holding it is written), then release the lock.
 
@@ -308,6 +317,7 @@ def import_keys(
             for name, material in parsed
             for sig in material.signatures
         ]
+        targets = Targets()  # what each certificate offers, worked out once for the batch
         for rev, path in loose:
             sig, name = rev.signature, rev.source
             if sig.sig_type == _DIRECT_KEY:  # a bare direct-key self-signature, not a revocation
@@ -316,18 +326,20 @@ def import_keys(
                     items.append(_rejected(name, (f"{_what(sig)}: {_NO_CERT}",)))
                     continue
             else:
-                found = resolve(sig, work)
+                found = resolve(sig, work, targets, place="the store")
                 if found.outcome is Outcome.PENDING:
                     if only_known and path is None:
-                        items.append(_item(name, None, "ignored", f"{_what(sig)}: {_NO_CERT}"))
+                        items.append(_item(name, None, "ignored", f"{_what(sig)}: {found.reason}"))
                         continue
                     dest = path or store.pending_path(sig, stored)
                     keep.setdefault(dest, []).append(sig)
                     if path is None:
-                        text = f"{_what(sig)}: {_NO_CERT}; kept in {dest.name}, applied when it is"
-                        items.append(_item(name, None, "pending", f"{text} imported"))
+                        text = f"{_what(sig)}: {found.reason}; kept in {dest.name}"
+                        items.append(
+                            _item(name, None, "pending", f"{text}, applied when that is imported")
+                        )
                     continue
-                if found.outcome is Outcome.UNVERIFIED:
+                if found.outcome is Outcome.UNUSABLE:
                     gone = "; removed from the store" if path is not None else ""
                     items.append(_rejected(name, (f"{_what(sig)}: {found.reason}{gone}",)))
                     continue
@@ -344,6 +356,14 @@ def import_keys(
                 target = _with_revocation(found, sig)
             before = work.get(target.fingerprint)
             cleaned, notes = _clean(target, index)
+            if path is not None and (cleaned is None or not holds_anywhere(cleaned, sig)):
+                # Attached but not kept by the cleaning (cannot happen: the same check decided
+                # both): it stays in its file rather than be lost.
+                keep.setdefault(path, []).append(sig)
+                notes = [
+                    *notes,
+                    f"{_what(sig)}: not stored with its certificate; kept in {path.name}",
+                ]
             if cleaned is None:  # cannot happen: the target was clean before
                 items.append(_rejected(name, notes, target.fingerprint))
                 continue

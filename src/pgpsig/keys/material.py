@@ -14,8 +14,10 @@ because they can only be judged later (by :mod:`pgpsig.trust`, at use), and are 
 issuer is known and they do not verify. Key revocations by a designated revoker follow the same
 rule. A revocation that verifies is kept wherever it was found: a key revocation after a
 component moves to the primary key, a subkey or certification revocation under the wrong
-component moves to the one it verifies over (:func:`pgpsig.revocations.locate`). A subkey packet
-pgpsig cannot parse is dropped with its signatures (noted). Signature *policy* (SHA-1 cutoffs,
+component moves to the kept component it verifies over (:func:`pgpsig.revocations.locate`); a
+third party's certification revocation found in the wrong place whose issuer is unknown is kept
+on the primary key (it cannot be checked, and must not be lost). A subkey packet pgpsig cannot
+parse is dropped with its signatures (noted), except the revocations after it. Signature *policy* (SHA-1 cutoffs,
 key sizes) is not applied when storing: it is applied when a certificate is judged, so a stricter
 or looser ``--policy`` later sees every claim.
 """
@@ -53,6 +55,7 @@ __all__ = [
 
 #: Revocations of one component (subkey, user ID), to be moved there when found elsewhere.
 _COMPONENT_REVOCATIONS = frozenset({_SUBKEY_REVOCATION, _CERT_REVOCATION})
+_REVOCATIONS = frozenset({_KEY_REVOCATION, *_COMPONENT_REVOCATIONS})
 
 
 #: What a key file holds: certificates and bare signatures (revocation certificates). The
@@ -183,7 +186,12 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
     direct = list(cert.direct)
     for comp in (*cert.uids, *cert.uats, *cert.subkeys, *cert.unparsed):
         direct.extend(s for s in comp.signatures if s.sig_type in _PRIMARY_ONLY)
-    misplaced = [s for s in cert.direct if s.sig_type in _COMPONENT_REVOCATIONS]
+    # (revocation, the component it sat under or None) to place once the components are known
+    misplaced: list[tuple[Signature, Component | None]] = [
+        (s, None) for s in cert.direct if s.sig_type in _COMPONENT_REVOCATIONS
+    ]
+    for comp in cert.unparsed:  # after a subkey packet pgpsig cannot parse
+        misplaced.extend((s, None) for s in comp.signatures if s.sig_type in _COMPONENT_REVOCATIONS)
     # Direct-key self-signatures first (they may name designated revokers).
     for sig in direct:
         if (
@@ -213,7 +221,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                 if sig.sig_type in _PRIMARY_ONLY:
                     continue  # moved to the primary key above
                 if sig.sig_type == _SUBKEY_REVOCATION:
-                    misplaced.append(sig)
+                    misplaced.append((sig, comp))
                     continue
                 if not usable(sig) or not (
                     sig.sig_type in _CERTIFICATIONS or sig.sig_type == _CERT_REVOCATION
@@ -228,7 +236,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                             bound = True
                             revokers.update(sig.revocation_keys)
                     elif sig.sig_type == _CERT_REVOCATION:
-                        misplaced.append(sig)  # it may be over another user ID
+                        misplaced.append((sig, comp))  # it may be over another user ID
                     else:
                         notes.append(f"a self-signature on user ID {comp.uid!r} does not verify")
                     continue
@@ -236,13 +244,20 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                 if keep:
                     kept.append(sig)
                 elif sig.sig_type == _CERT_REVOCATION:
-                    misplaced.append(sig)  # it may be over another user ID
+                    misplaced.append((sig, comp))  # it may be over another user ID
                 elif note:
                     notes.append(note)
             if bound:
                 target.append(Component(comp.kind, comp.value, signatures=kept))
                 self_ok = True
             else:
+                # A third party's revocation kept here (its issuer is unknown) may be over another
+                # user ID: it must not leave with this one.
+                misplaced.extend(
+                    (s, None)
+                    for s in kept
+                    if s.sig_type == _CERT_REVOCATION and not s.may_be_issued_by(p)
+                )
                 what = f"user ID {comp.uid!r}" if comp.kind == "uid" else "a user attribute"
                 notes.append(f"{what} has no valid self-signature and was dropped")
     # Key revocations: by the key itself, or by a designated revoker.
@@ -282,7 +297,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                 kept.append(sig)
                 bound = bound or sig.sig_type == _SUBKEY_BINDING
             elif sig.sig_type in _COMPONENT_REVOCATIONS:
-                misplaced.append(sig)  # it may be over another component
+                misplaced.append((sig, comp))  # it may be over another component
             else:
                 notes.append(
                     f"a type 0x{sig.sig_type:02X} signature on subkey {comp.key.fingerprint} "
@@ -292,11 +307,12 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             out.subkeys.append(Component("subkey", comp.value, key=comp.key, signatures=kept))
         else:
             notes.append(f"subkey {comp.key.fingerprint} has no valid binding and was dropped")
-    notes.extend(_place_misplaced(cert, out, misplaced, index))
-    for comp in cert.unparsed:  # its key revocations, if any, were moved to the primary key
+    notes.extend(_place_misplaced(out, misplaced, index))
+    for comp in cert.unparsed:  # its revocations, if any, were moved to where they verify
+        others = sum(1 for s in comp.signatures if s.sig_type not in _REVOCATIONS)
         notes.append(
             "a subkey packet pgpsig cannot parse was dropped with the "
-            f"{len(comp.signatures)} signature(s) after it"
+            f"{others} signature(s) after it that are not revocations"
         )
     if not self_ok:
         return None, [*notes, f"{p.fingerprint} has no valid self-signature"]
@@ -315,37 +331,58 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
     return out, notes
 
 
-def _place_misplaced(cert: Cert, out: Cert, misplaced: list[Signature], index: _Index) -> list[str]:
+def _place_misplaced(
+    out: Cert, misplaced: list[tuple[Signature, Component | None]], index: _Index
+) -> list[str]:
     """Move subkey and certification revocations found in the wrong place to where they verify.
 
-    A 0x28 under a user ID, under another subkey or on the primary key, and a 0x30 under a subkey
-    or on the primary key, are kept under the component of ``out`` they verify over (found by
-    :func:`pgpsig.revocations.locate`, as for a bare revocation); ``validity`` reads revocations
-    wherever they sit, so dropping one that verifies would undo a revocation. A third party's
-    0x30 can be placed only when its issuer's certificate is known.
+    A 0x28 under a user ID, under another subkey, on the primary key or after a subkey packet
+    pgpsig cannot parse, and a 0x30 anywhere but under the user ID it verifies over, are kept
+    under the component of ``out`` they verify over (:func:`pgpsig.revocations.locate`, as for a
+    bare revocation); ``validity`` reads revocations wherever they sit, so dropping one that
+    verifies would undo a revocation. Only the components ``out`` keeps (bound) are tried, the one
+    the revocation sat under first: a third party cannot make this cost more by adding bare user
+    IDs (each try is a signature check).
+
+    A third party's 0x30 whose issuer's certificate is unknown cannot be checked yet: it is kept
+    on the primary key (where :mod:`pgpsig.validity` reads it, and where the next import, knowing
+    the issuer, places or drops it), never dropped: a root's revocation of its certification
+    must not be lost because the root's certificate came later.
 
     Returns:
-        One note per revocation dropped (verifies over no kept component, or cannot be placed).
+        One note per revocation dropped (verifies over no kept component) or kept unplaced.
     """
-    p = cert.primary
+    p = out.primary
     notes: list[str] = []
-    kept = {(c.kind, c.value): c for c in (*out.uids, *out.uats, *out.subkeys)}
-    for sig in misplaced:
-        where: Component | Cert | None = None
+    kept = (*out.uids, *out.uats, *out.subkeys)
+    by_value = {(c.kind, c.value): c for c in kept}
+    for sig, origin in misplaced:
         if sig.created is None or sig.created_count != 1:
             notes.append(
                 f"a type 0x{sig.sig_type:02X} signature without a creation time was dropped"
             )
             continue
+        first = None if origin is None else by_value.get((origin.kind, origin.value))
+        within = kept if first is None else (first, *(c for c in kept if c is not first))
+        where: Component | Cert | None = None
         if sig.may_be_issued_by(p):
-            where = locate(sig, cert)
+            where = locate(sig, out, within=within)
         elif sig.sig_type == _CERT_REVOCATION:
-            for issuer in index.issuers(sig):
-                if issuer.fingerprint != p.fingerprint:
-                    where = locate(sig, cert, issuer.primary)
-                    if where is not None:
-                        break
-        target = kept.get((where.kind, where.value)) if isinstance(where, Component) else None
+            issuers = [c for c in index.issuers(sig) if c.fingerprint != p.fingerprint]
+            if not issuers:
+                if signature_identity(sig) not in {signature_identity(s) for s in out.direct}:
+                    out.direct.append(sig)
+                    notes.append(
+                        f"a certification revocation by {sig.issuer_hint}, whose certificate is "
+                        "not in the store, was kept on the primary key (it cannot be checked "
+                        "or placed until that certificate is imported)"
+                    )
+                continue
+            for issuer in issuers:
+                where = locate(sig, out, issuer.primary, within=within)
+                if where is not None:
+                    break
+        target = where if isinstance(where, Component) else None
         if target is None:
             notes.append(
                 f"a type 0x{sig.sig_type:02X} signature by {sig.issuer_hint} that does not "
