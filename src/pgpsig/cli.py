@@ -169,17 +169,16 @@ def _ring_warnings(ring: Any) -> None:
 
 
 class _AtomicOutput:
-    """Write to a temporary file beside ``path``; replace ``path`` only on :meth:`commit`."""
+    """``verify --output``: LF text staged beside ``path``, which only :meth:`commit` replaces.
+
+    The staging is :class:`pgpsig.fsutil.Staged` (the one atomic-write rule).
+    """
 
     def __init__(self, path: Path) -> None:
+        from pgpsig.fsutil import Staged
+
         self.path = path
-        directory = path.parent if str(path.parent) else Path()
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-        except OSError as e:
-            raise InputError(f"cannot write {path}: {e.strerror or e}") from e
-        self.tmp = Path(tmp)
-        self.fp = os.fdopen(fd, "wb")
+        self._staged = Staged(path)
         self._pending_cr = False
         self._block = -1
 
@@ -189,7 +188,7 @@ class _AtomicOutput:
             return
         self._flush_cr()
         count = block - self._block if self._block >= 0 else block
-        self.fp.write(b"\n" * count)
+        self._staged.write(b"\n" * count)
         self._block = block
 
     def write_canonical(self, block: int, chunk: bytes) -> None:
@@ -201,11 +200,11 @@ class _AtomicOutput:
         if chunk.endswith(b"\r"):
             chunk = chunk[:-1]
             self._pending_cr = True
-        self.fp.write(chunk.replace(b"\r\n", b"\n"))
+        self._staged.write(chunk.replace(b"\r\n", b"\n"))
 
     def _flush_cr(self) -> None:
         if self._pending_cr:
-            self.fp.write(b"\r")
+            self._staged.write(b"\r")
             self._pending_cr = False
 
     def commit(self, blocks: int) -> None:
@@ -215,20 +214,11 @@ class _AtomicOutput:
             InputError: it cannot be written or moved (``path`` is a directory, the disk is full);
                 the temporary file is removed.
         """
-        try:
-            self._advance(blocks)
-            self.fp.flush()
-            os.fsync(self.fp.fileno())
-            self.fp.close()
-            self.tmp.replace(self.path)
-        except OSError as e:
-            self.discard()
-            raise InputError(f"cannot write {self.path}: {e.strerror or e}") from e
+        self._advance(blocks)
+        self._staged.commit()
 
     def discard(self) -> None:
-        if not self.fp.closed:
-            self.fp.close()
-        self.tmp.unlink(missing_ok=True)
+        self._staged.discard()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -777,7 +767,7 @@ def _key_store(keyring_dir: Path | None) -> Any:
 
 def _emit(out: Path | None, data: bytes, *, mode: int = 0o644) -> None:
     """Write ``data`` atomically to ``out``, or to stdout when ``out`` is None."""
-    from pgpsig.store import atomic_write
+    from pgpsig.fsutil import atomic_write
 
     if out is None:
         sys.stdout.buffer.write(data)

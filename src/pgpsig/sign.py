@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pgpsig import fanout
+from pgpsig import fanout, fsutil
 from pgpsig.errors import CertificateError, InputError
 from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.keyring import read_certs
@@ -87,48 +86,38 @@ def choose_signing_key(
 def _write_all(outputs: Sequence[tuple[Path, bytes]]) -> None:
     """Write every file atomically and, as far as the filesystem allows, all or none of them.
 
-    First each file's bytes go to a temporary file beside it (mode 0644, fsync); if any of those
-    fails, every temporary file is removed and nothing is replaced. Then each temporary file is
-    renamed over its file. A rename cannot fail for want of space; if one fails anyway, the error
-    names the files already replaced.
+    First each file's bytes go to a temporary file beside it (:class:`pgpsig.fsutil.Staged`, mode
+    0644, fsync); if any of those fails, every temporary file is removed and nothing is replaced.
+    Then each one is committed (renamed over its file, directory fsync'ed). A rename cannot fail
+    for want of space; if one fails anyway, the error names the files already replaced.
 
     Raises:
         InputError: a file cannot be written (nothing replaced), or a rename failed.
     """
-    temps: list[Path] = []
+    staged: list[fsutil.Staged] = []
     try:
         for path, data in outputs:
             if path.is_dir() and not path.is_symlink():  # a rename over it would fail in phase 2
                 raise InputError(f"cannot write {path}: it is a directory")
-            try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            except OSError as e:
-                raise InputError(f"cannot write {path}: {e.strerror or e}") from e
-            temps.append(Path(tmp))
-            try:
-                with os.fdopen(fd, "wb") as fp:
-                    fp.write(data)
-                    fp.flush()
-                    os.fsync(fp.fileno())
-                os.chmod(tmp, 0o644)  # noqa: PTH101 (mkstemp makes 0600; module.sig is public)
-            except OSError as e:
-                raise InputError(f"cannot write {path}: {e.strerror or e}") from e
+            staged.append(fsutil.Staged(path))
+            staged[-1].write(data)
+            staged[-1].flush()
     except BaseException:
-        for t in temps:
-            t.unlink(missing_ok=True)
+        for st in staged:
+            st.discard()
         raise
     done: list[Path] = []
-    for i, ((path, _data), temp) in enumerate(zip(outputs, temps, strict=True)):
+    for i, st in enumerate(staged):
         try:
-            temp.replace(path)
-        except OSError as e:
-            for t in temps[i:]:
-                t.unlink(missing_ok=True)
+            st.commit()
+        except InputError as e:
+            for rest in staged[i + 1 :]:
+                rest.discard()
             written = (
                 f" ({len(done)} already replaced: {', '.join(map(str, done))})" if done else ""
             )
-            raise InputError(f"cannot write {path}: {e.strerror or e}{written}") from e
-        done.append(path)
+            raise InputError(f"{e}{written}") from e
+        done.append(st.path)
 
 
 def sign_module(

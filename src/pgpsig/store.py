@@ -17,10 +17,10 @@ certificates are ``DIR/<FINGERPRINT>.asc`` and its lock is ``DIR/.pgpsig.lock``.
 
 Rules:
 
-* **Atomic writes.** A file is written to a temporary file in the same directory (``.<name>.*.tmp``,
-  a suffix no keyring reader loads), flushed, fsync'ed and renamed over the target, then the
-  directory is fsync'ed. A reader sees the old file or the new one, never half of one; a process
-  killed mid-write leaves at most a stray temporary file, which the next writer removes.
+* **Atomic writes**, by :mod:`pgpsig.fsutil`'s one rule (temporary file beside the target,
+  fsync, rename, fsync of the directory): a reader sees the old file or the new one, never half of
+  one; a process killed mid-write leaves at most a stray temporary file, which the next writer
+  removes.
 * **One writer at a time.** Writers hold an exclusive ``flock`` on the lock file for the whole
   read-merge-write cycle (:meth:`Store.locked`), so two processes importing at once lose nothing:
   the second one merges into what the first one wrote. Readers take no lock.
@@ -48,12 +48,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgpsig import armor
+from pgpsig import armor, fsutil
 from pgpsig.errors import FormatError, KeyringError, LimitError, UnsupportedError
 from pgpsig.keyring import (
     MAX_KEYRING_FILE_BYTES,
@@ -88,7 +87,6 @@ DIR_LOCK_NAME = ".pgpsig.lock"
 _CERT_SUFFIX = ".asc"
 _PENDING_SUFFIX = ".rev"
 _CORRUPT_SUFFIX = ".corrupt"
-_TMP_SUFFIX = ".tmp"
 _HEX = frozenset("0123456789ABCDEF")
 
 
@@ -100,49 +98,13 @@ def normalize_fingerprint(text: str) -> str | None:
     return None
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (best effort where directories cannot be opened)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` atomically: temporary file, fsync, rename, fsync of the directory.
-
-    Args:
-        path: The file to create or replace.
-        data: Its new content.
-        mode: Permission bits of the new file (``0o600`` for secret keys).
+    """:func:`pgpsig.fsutil.atomic_write`, failing with :class:`KeyringError` (the store's error).
 
     Raises:
-        InputError: The file cannot be written (a :class:`~pgpsig.errors.KeyringError`).
+        KeyringError: The file cannot be written.
     """
-    directory = path.parent if str(path.parent) else Path()
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=directory)
-        with os.fdopen(fd, "wb") as fp:
-            os.fchmod(fp.fileno(), mode)
-            fp.write(data)
-            fp.flush()
-            os.fsync(fp.fileno())
-        Path(tmp).replace(path)
-        tmp = None
-        _fsync_dir(directory)
-    except OSError as e:
-        raise KeyringError(f"cannot write {path}: {e.strerror or e}") from e
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                Path(tmp).unlink()
+    fsutil.atomic_write(path, data, mode=mode, error=KeyringError)
 
 
 @dataclass(slots=True)
@@ -229,7 +191,7 @@ class Store:
                     p
                     for p in directory.iterdir()
                     if p.name.startswith(prefix or ".")
-                    and p.name.endswith(_TMP_SUFFIX)
+                    and p.name.endswith(fsutil.TMP_SUFFIX)
                     and any(m in p.name for m in marks)
                 ]
             except OSError:
@@ -404,7 +366,7 @@ class Store:
                 path.unlink(missing_ok=True)
             except OSError as e:
                 raise KeyringError(f"cannot remove {path}: {e.strerror or e}") from e
-            _fsync_dir(path.parent)
+            fsutil.fsync_dir(path.parent)
             return
         seen: set[bytes] = set()
         body: list[bytes] = []
