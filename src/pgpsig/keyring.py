@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pgpsig import armor, revocations
+from pgpsig._crypto import verifies_over
 from pgpsig.errors import FormatError, KeyringError, LimitError, PacketError
 from pgpsig.packets import (
     MAX_SUBPACKETS,
@@ -83,7 +84,7 @@ _LEADING_WS = re.compile(rb"[ \t\r\n]*")
 #: A UTF-8 byte order mark, which some editors put at the start of a text file.
 _BOM = b"\xef\xbb\xbf"
 #: Key and subkey revocations: taken out of a certificate whose primary key they do not name.
-_FOREIGN_REVOCATIONS = frozenset({0x20, 0x28})
+_FOREIGN_REVOCATIONS = frozenset({0x20, 0x28, 0x30})
 #: The suffix of revocation files: one that cannot be read fails the whole keyring directory.
 REVOCATION_SUFFIX = ".rev"
 
@@ -143,51 +144,86 @@ def _designations(cert: Cert) -> set[str]:
     }
 
 
+def _belongs(sig: Signature, cert: Cert, home: Component | None) -> bool:
+    """Whether the revocation ``sig``, found under ``home`` (None: the primary key), stays there.
+
+    Hintless ones may be anyone's: they stay. One by ``cert``'s primary key must verify where it
+    sits (over the primary key for 0x20; over ``home`` for 0x28 and 0x30): ``cat dev.gpg root.gpg
+    root-revokes-dev.sig`` puts the root's revocation of *dev*'s certification under the root's
+    user ID, where it is the root's but revokes nothing; one check each, whatever else the
+    certificate holds. A third party's 0x30 stays only under a user ID that party certified; its
+    0x20 (a designated revoker's) stays (the validity engine judges it where it sits); its 0x28
+    never belongs. What does not stay is resolved as loose, wherever in the keyring it belongs.
+    """
+    if not sig.has_issuer_hint:
+        return True
+    p = cert.primary
+    if sig.may_be_issued_by(p):
+        if sig.sig_type == 0x20:
+            return verifies_over(sig, p, p.hash_prefix())
+        wanted = "subkey" if sig.sig_type == 0x28 else ("uid", "uat")
+        return (
+            home is not None
+            and home.kind in wanted
+            and verifies_over(sig, p, p.hash_prefix() + home.hash_prefix())
+        )
+    if sig.sig_type == 0x30:
+        return home is not None and any(
+            0x10 <= c.sig_type <= 0x13 and c.has_issuer_hint and _same_issuer(c, sig)
+            for c in home.signatures
+        )
+    return sig.sig_type == 0x20 and any(
+        sig.may_be_issued_by_fingerprint(f) for f in _designations(cert)
+    )
+
+
+def _revoker_elsewhere(sig: Signature, cert: Cert) -> bool:
+    """A 0x20 by another key that stays in ``cert`` (a designated revoker's, :func:`_belongs`)."""
+    return sig.sig_type == 0x20 and sig.has_issuer_hint and not sig.may_be_issued_by(cert.primary)
+
+
+def _same_issuer(a: Signature, b: Signature) -> bool:
+    """Whether two signatures' issuer hints name the same key."""
+    fa, fb = a.issuer_fingerprints, b.issuer_fingerprints
+    if fa and fb:
+        return bool(set(fa) & set(fb))
+    return bool(set(a.issuer_key_ids) & set(b.issuer_key_ids))
+
+
 def _take_foreign_revocations(cert: Cert, into: KeyFile) -> None:
     """Move the key and subkey revocations ``cert`` holds but does not own to the loose ones.
 
     Packet grouping gives a certificate every signature up to the next primary key, so a
     revocation appended after *another* certificate (``cat v.gpg r.gpg v.rev``, or one armored
     block holding certificates and then a revocation of an earlier one) lands in the wrong
-    certificate, where it verifies over nothing and would be lost without a word. A 0x20 or 0x28
-    that names an issuer, and not ``cert``'s primary key, is taken out and resolved like any
-    loose revocation (:mod:`pgpsig.revocations`). Two kinds stay where they are:
-
-    * a 0x20 by a key that ``cert`` names as designated revoker: that is where it belongs (the
-      store writes it there), and :mod:`pgpsig.validity` applies it there when the revoker's
-      certificate is in the keyring; taken out, it would wait for that certificate outside the
-      file, and a later rewrite of the file would lose it;
-    * hintless ones: they may be ``cert``'s own.
+    certificate, where it verifies over nothing and would be lost without a word. A 0x20, 0x28 or
+    0x30 that does not belong to ``cert`` (:func:`_belongs`) is taken out and resolved like any
+    loose revocation (:mod:`pgpsig.revocations`). A 0x20 by a key that ``cert`` names as
+    designated revoker stays: that is where it belongs (the store writes it there), and
+    :mod:`pgpsig.validity` applies it there when the revoker's certificate is in the keyring.
 
     At most :data:`~pgpsig.packets.MAX_SUBPACKETS` are taken out of one file (each is worth a
     search of the keyring); the rest stay where they are, noted.
     """
-    p = cert.primary
     left = 0
-    designated: set[str] | None = None
-    for sigs in (
-        cert.direct,
-        *(c.signatures for c in (*cert.uids, *cert.uats, *cert.subkeys, *cert.unparsed)),
-    ):
+    homes: list[tuple[Component | None, list[Signature]]] = [(None, cert.direct)]
+    homes += [(c, c.signatures) for c in (*cert.uids, *cert.uats, *cert.subkeys, *cert.unparsed)]
+    for home, sigs in homes:
         if not any(s.sig_type in _FOREIGN_REVOCATIONS for s in sigs):
             continue
         kept: list[Signature] = []
         for s in sigs:
-            if (
-                s.sig_type in _FOREIGN_REVOCATIONS
-                and s.has_issuer_hint
-                and not s.may_be_issued_by(p)
-            ):
-                if s.sig_type == 0x20:
-                    designated = _designations(cert) if designated is None else designated
-                    if any(s.may_be_issued_by_fingerprint(f) for f in designated):
-                        kept.append(s)
-                        continue
+            if s.sig_type in _FOREIGN_REVOCATIONS and not _belongs(s, cert, home):
                 if into._taken < MAX_SUBPACKETS:
                     into._taken += 1
                     into.signatures.append(s)
                     continue
                 left += 1
+            elif _revoker_elsewhere(s, cert) and into._taken < MAX_SUBPACKETS:
+                # A designated revoker's 0x20 stays, and is offered as loose too: the revoker may
+                # be designated by several certificates and have revoked another one of them.
+                into._taken += 1
+                into.signatures.append(s)
             kept.append(s)
         sigs[:] = kept
     if left:

@@ -204,10 +204,22 @@ def _is_hard(sig: Signature) -> bool:
     return rr[0] not in SOFT_REASONS
 
 
-def _revocation_info(sig: Signature) -> RevocationInfo:
+def _revocation_info(sig: Signature, key: PublicKey) -> RevocationInfo:
+    """A verified revocation of ``key``, as a value.
+
+    One whose time cannot be read (no creation time, two of them, a malformed time subpacket)
+    is hard and dated from the key's creation: for a revocation, failing closed means applying
+    it, and the date of a hard revocation does not matter (gpg applies such revocations too).
+    """
     rr = sig.revocation_reason
     created = sig.created
-    assert created is not None
+    if created is None or sig.created_count != 1 or sig.defect() is not None:
+        return RevocationInfo(
+            created=key.created,
+            code=None if rr is None else rr[0],
+            message="" if rr is None else rr[1].decode("utf-8", "replace"),
+            hard=True,
+        )
     return RevocationInfo(
         created=created,
         code=None if rr is None else rr[0],
@@ -683,21 +695,17 @@ class CertView:
         out: list[RevocationInfo] = []
         if target is None:
             for sig in self.placed_anywhere(0x20):
-                if sig.created is None or sig.created_count != 1:
-                    continue
                 if (
                     sig.may_be_issued_by(p) and self._verified(sig, p, p.hash_prefix())
                 ) or self._designated_revoker_ok(sig):
-                    out.append(_revocation_info(sig))
+                    out.append(_revocation_info(sig, p))
             return out
         if not any(comp.key is target for comp in self.cert.subkeys):
             return out
         prefix = p.hash_prefix() + target.hash_prefix()
         for sig in self.placed_anywhere(0x28):
-            if sig.created is None or sig.created_count != 1:
-                continue
             if sig.may_be_issued_by(p) and self._verified(sig, p, prefix):
-                out.append(_revocation_info(sig))
+                out.append(_revocation_info(sig, target))
         return out
 
     def hard_revocation(self) -> RevocationInfo | None:

@@ -264,9 +264,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
     for sig in direct:
         if sig.sig_type != _KEY_REVOCATION:
             continue
-        if not usable(sig):
-            notes.append("a key revocation without a creation time was dropped")
-            continue
+        # No usable creation time: kept if it verifies (validity applies it as hard).
         if sig.may_be_issued_by(p) and verifies_over(sig, p, p.hash_prefix()):
             out.direct.append(sig)
             self_ok = True
@@ -289,7 +287,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                 continue  # moved to the primary key above
             ok = (
                 sig.sig_type in (_SUBKEY_BINDING, _SUBKEY_REVOCATION)
-                and usable(sig)
+                and (usable(sig) or sig.sig_type == _SUBKEY_REVOCATION)
                 and sig.may_be_issued_by(p)
                 and verifies_over(sig, p, prefix)
             )
