@@ -189,7 +189,6 @@ class CertificationVerdict:
     status: str
     reason: str | None = None
     trust: tuple[int, int] | None = None
-    revocation: Signature | None = None
 
     @property
     def ok(self) -> bool:
@@ -213,18 +212,12 @@ def _revocation_info(sig: Signature, key: PublicKey) -> RevocationInfo:
     """
     rr = sig.revocation_reason
     created = sig.created
-    if created is None or sig.created_count != 1 or sig.defect() is not None:
-        return RevocationInfo(
-            created=key.created,
-            code=None if rr is None else rr[0],
-            message="" if rr is None else rr[1].decode("utf-8", "replace"),
-            hard=True,
-        )
+    readable = created is not None and sig.created_count == 1 and sig.defect() is None
     return RevocationInfo(
-        created=created,
+        created=created if readable and created is not None else key.created,
         code=None if rr is None else rr[0],
         message="" if rr is None else rr[1].decode("utf-8", "replace"),
-        hard=_is_hard(sig),
+        hard=_is_hard(sig) or not readable,
     )
 
 
@@ -362,18 +355,8 @@ class Judge:
         created = sig.created
         hint = sig.issuer_fingerprints[0] if sig.issuer_fingerprints else sig.issuer_hint
 
-        def out(
-            issuer: str, status: str, reason: str | None = None, **kw: object
-        ) -> CertificationVerdict:
-            return CertificationVerdict(
-                issuer,
-                uid.uid,
-                created,
-                status,
-                reason,
-                sig.trust,
-                **kw,  # type: ignore[arg-type]
-            )
+        def out(issuer: str, status: str, reason: str | None = None) -> CertificationVerdict:
+            return CertificationVerdict(issuer, uid.uid, created, status, reason, sig.trust)
 
         issuers = self.issuer_candidates(sig, exclude=cert)
         if not issuers:
@@ -423,7 +406,6 @@ class Judge:
                 fpr,
                 "revoked",
                 f"{fpr} revoked its certification of {cert.fingerprint} ({uid.uid!r}) on {made}",
-                revocation=rev,
             )
         return out(fpr, "valid")
 
@@ -786,17 +768,21 @@ class CertView:
         """
         return self.primary_state(at).raise_for_status()
 
-    def certifier(self, at: datetime) -> KeyVerdict:
-        """Rules 1-4 plus the Certify flag (when key flags are present), at ``at``."""
+    def _primary_may(self, at: datetime, flag: int, what: str) -> KeyVerdict:
+        """Rules 1-4 for the primary key, plus ``flag`` among its flags (when it states any)."""
         state = self.primary_state(at)
         if not state.ok:
             return state
         flags = self.primary_flags(at)
-        if flags is not None and not flags & _CERTIFY_FLAG:
+        if flags is not None and not flags & flag:
             return _verdict(
-                UnboundKeyError(f"key {self.cert.fingerprint} is not allowed to certify")
+                UnboundKeyError(f"key {self.cert.fingerprint} is not allowed to {what}")
             )
         return state
+
+    def certifier(self, at: datetime) -> KeyVerdict:
+        """Rules 1-4 plus the Certify flag (when key flags are present), at ``at``."""
+        return self._primary_may(at, _CERTIFY_FLAG, "certify")
 
     def can_certify(self, at: datetime) -> Signature:
         """:meth:`certifier`, raising (see :meth:`check_primary`)."""
@@ -901,15 +887,7 @@ class CertView:
         """All rules for ``key`` (the primary or one of its subkeys) making a data signature at ``at``."""
         p = self.cert.primary
         if key is p:
-            state = self.primary_state(at)
-            if not state.ok:
-                return state
-            flags = self.primary_flags(at)
-            if flags is not None and not flags & _SIG_FLAG:
-                return _verdict(
-                    UnboundKeyError(f"key {p.fingerprint} is not allowed to sign (key flags)")
-                )
-            return state
+            return self._primary_may(at, _SIG_FLAG, "sign (key flags)")
         comp = next((c for c in self.cert.subkeys if c.key is key), None)
         if comp is None:
             return _verdict(
