@@ -35,8 +35,8 @@ def sign_all(key: Path, modules_dir: Path) -> int:
     from datetime import datetime, timezone  # noqa: PLC0415 - import only what is measured
 
     from pgpsig.errors import PgpsigError  # noqa: PLC0415
-    from pgpsig.sign import sign_module  # noqa: PLC0415
-    from pgpsig.signing import load_signing_keys  # noqa: PLC0415
+    from pgpsig.modules.sign import sign_module  # noqa: PLC0415
+    from pgpsig.openpgp.signing import load_signing_keys  # noqa: PLC0415
 
     data = key.read_bytes()
     keys = load_signing_keys(data)

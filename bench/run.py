@@ -850,7 +850,7 @@ def build_install(ctx: Context, variant: Variant) -> list[Prepared]:
         ],
         env={"PGPSIG_HOME": str(ctx.empty_home)},
         timeout=ctx.timeout,
-        note="pgpsig.sign.sign_module for every module, in one process",
+        note="pgpsig.modules.sign.sign_module for every module, in one process",
         validate=_pipeline_validator(ctx, trees["pgpsig-lib"]),
     )
     sign = Prepared(

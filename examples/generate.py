@@ -23,9 +23,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from pgpsig import armor
-from pgpsig.packets import packet_header
-from pgpsig.signing import (
+from pgpsig.openpgp import armor
+from pgpsig.openpgp.packets import packet_header
+from pgpsig.openpgp.signing import (
     SigningKey,
     key_hash_input,
     make_signing_key,

@@ -1,4 +1,4 @@
-"""Fuzz target: ASCII armor (pgpsig.armor.decode, decode_all, encode).
+"""Fuzz target: ASCII armor (pgpsig.openpgp.armor.decode, decode_all, encode).
 
 Properties: decoding raises only ``PgpsigError``; a block that decodes re-encodes (same label,
 headers and data, with and without CRC) and decodes back to itself.
@@ -15,11 +15,11 @@ if __name__ == "__main__":
     import atheris
 
     with atheris.instrument_imports(include=["pgpsig"]):
-        from pgpsig import armor
         from pgpsig.errors import PgpsigError
+        from pgpsig.openpgp import armor
 else:
-    from pgpsig import armor
     from pgpsig.errors import PgpsigError
+    from pgpsig.openpgp import armor
 
 SEEDS = ["**/*.asc", "keys/*.asc"]
 

@@ -1,4 +1,4 @@
-"""Fuzz target: certificate parsing, validity and trust (``pgpsig.validity``, ``pgpsig.trust``).
+"""Fuzz target: certificate parsing, validity and trust (``pgpsig.engine.validity``, ``pgpsig.engine.trust``).
 
 The input is a certificate file (binary or armored, one or many certificates). Properties:
 
@@ -21,18 +21,18 @@ if __name__ == "__main__":
     import atheris
 
     with atheris.instrument_imports(include=["pgpsig"]):
+        from pgpsig.certs.keyring import Keyring, read_certs
+        from pgpsig.engine.trust import TrustRoots, decide_trust
+        from pgpsig.engine.validity import Judge
         from pgpsig.errors import PgpsigError
-        from pgpsig.keyring import Keyring, read_certs
         from pgpsig.policy import policy_named
-        from pgpsig.trust import TrustRoots, decide_trust
-        from pgpsig.validity import Judge
         from pgpsig.verify import verify_detached
 else:
+    from pgpsig.certs.keyring import Keyring, read_certs
+    from pgpsig.engine.trust import TrustRoots, decide_trust
+    from pgpsig.engine.validity import Judge
     from pgpsig.errors import PgpsigError
-    from pgpsig.keyring import Keyring, read_certs
     from pgpsig.policy import policy_named
-    from pgpsig.trust import TrustRoots, decide_trust
-    from pgpsig.validity import Judge
     from pgpsig.verify import verify_detached
 
 SEEDS = ["keys/*", "sig/*.cert.pgp", "timeline/*.cert.pgp", "attacks/**/*.cert.pgp"]

@@ -21,15 +21,15 @@ if __name__ == "__main__":
     import atheris
 
     with atheris.instrument_imports(include=["pgpsig"]):
-        from pgpsig import clearsign
+        from pgpsig.certs.keyring import load_keyring
         from pgpsig.errors import PgpsigError
-        from pgpsig.keyring import load_keyring
+        from pgpsig.openpgp import clearsign
         from pgpsig.policy import policy_named
         from pgpsig.verify import verify_clearsigned
 else:
-    from pgpsig import clearsign
+    from pgpsig.certs.keyring import load_keyring
     from pgpsig.errors import PgpsigError
-    from pgpsig.keyring import load_keyring
+    from pgpsig.openpgp import clearsign
     from pgpsig.policy import policy_named
     from pgpsig.verify import verify_clearsigned
 

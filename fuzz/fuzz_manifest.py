@@ -1,4 +1,4 @@
-"""Fuzz target: the ``module.sig`` manifest (``pgpsig.manifest.parse``, ``render``, ``check_path``).
+"""Fuzz target: the ``module.sig`` manifest (``pgpsig.modules.manifest.parse``, ``render``, ``check_path``).
 
 Properties: parsing raises only ``PgpsigError``; a manifest that parses lists at least one entry,
 no path twice, only safe paths (absolute ones only in a SYSTEM file), 64 lower-case hex digits per
@@ -17,18 +17,18 @@ if __name__ == "__main__":
     import atheris
 
     with atheris.instrument_imports(include=["pgpsig"]):
-        from pgpsig import manifest
         from pgpsig.errors import PgpsigError
+        from pgpsig.modules import manifest
 else:
-    from pgpsig import manifest
     from pgpsig.errors import PgpsigError
+    from pgpsig.modules import manifest
 
 SEEDS = ["attacks/check/*.module.sig"]
 
 
 def signed_text(data: bytes) -> bytes:
     """The manifest inside a clear-signed module.sig (the seeds' transform)."""
-    from pgpsig import clearsign
+    from pgpsig.openpgp import clearsign
 
     return clearsign.decode_all(data)[0].text
 

@@ -21,15 +21,15 @@ if __name__ == "__main__":
     import atheris
 
     with atheris.instrument_imports(include=["pgpsig"]):
+        from pgpsig.certs.keyring import load_keyring
         from pgpsig.errors import PgpsigError
-        from pgpsig.keyring import load_keyring
-        from pgpsig.packets import Signature, iter_packets, parse_certs, parse_signatures
+        from pgpsig.openpgp.packets import Signature, iter_packets, parse_certs, parse_signatures
         from pgpsig.policy import policy_named
         from pgpsig.verify import read_signature_file, verify_detached
 else:
+    from pgpsig.certs.keyring import load_keyring
     from pgpsig.errors import PgpsigError
-    from pgpsig.keyring import load_keyring
-    from pgpsig.packets import Signature, iter_packets, parse_certs, parse_signatures
+    from pgpsig.openpgp.packets import Signature, iter_packets, parse_certs, parse_signatures
     from pgpsig.policy import policy_named
     from pgpsig.verify import read_signature_file, verify_detached
 

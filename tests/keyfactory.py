@@ -255,8 +255,13 @@ def strip_backsig(cert: bytes, secret: bytes) -> bytes:
     expiry, ...) except the embedded signature (32); it is made with the primary secret key from
     ``secret`` by pgpsig's own signing primitives.
     """
-    from pgpsig import packets
-    from pgpsig.signing import key_hash_input, load_signing_keys, signature_packet, subpacket
+    from pgpsig.openpgp import packets
+    from pgpsig.openpgp.signing import (
+        key_hash_input,
+        load_signing_keys,
+        signature_packet,
+        subpacket,
+    )
 
     primary_key = next(k for k in load_signing_keys(secret) if k.is_primary)
     out: list[bytes] = []

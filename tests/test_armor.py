@@ -1,4 +1,4 @@
-"""Tests of pgpsig.armor: CRC24, strict decoding rules, encoding, real armored keys, fuzzing."""
+"""Tests of pgpsig.openpgp.armor: CRC24, strict decoding rules, encoding, real armored keys, fuzzing."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pgpsig import armor
 from pgpsig.errors import ArmorError, LimitError, PgpsigError
+from pgpsig.openpgp import armor
 
 # A small real signature (rpgp csf/msg.csf) and one made-up payload, armored by hand below.
 PAYLOAD = bytes(range(256)) * 3 + b"tail"

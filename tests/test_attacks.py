@@ -312,8 +312,8 @@ def test_clear_signed_input_changing_between_passes_is_refused() -> None:
     import io
     from datetime import datetime
 
+    from pgpsig.certs.keyring import load_keyring
     from pgpsig.errors import InputError
-    from pgpsig.keyring import load_keyring
     from pgpsig.policy import policy_named
     from pgpsig.verify import verify_clearsigned
 

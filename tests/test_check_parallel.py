@@ -28,18 +28,18 @@ from typing import Any
 
 import pytest
 
-import pgpsig.check as chk
+import pgpsig.modules.check as chk
 from keyfactory import write_tree as write
-from pgpsig import fanout
+from pgpsig.certs.keyring import load_keyring
+from pgpsig.engine.trust import TrustRoots
 from pgpsig.errors import PgpsigError
-from pgpsig.keyring import load_keyring
 from pgpsig.keys import generate_key
+from pgpsig.modules import fanout
+from pgpsig.modules.sign import sign_module
+from pgpsig.modules.tree import resolve_inside
+from pgpsig.openpgp.signing import load_signing_keys
 from pgpsig.policy import policy_named
 from pgpsig.report import ModuleReport, Status
-from pgpsig.sign import sign_module
-from pgpsig.signing import load_signing_keys
-from pgpsig.tree import resolve_inside
-from pgpsig.trust import TrustRoots
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 NOW = T0 + timedelta(days=1)
@@ -391,10 +391,10 @@ def test_an_error_in_a_worker_reaches_the_caller(
 def test_a_dead_worker_exits_2_through_the_cli(setup: Setup, tmp_path: Path) -> None:
     script = (
         "import os, sys\n"
-        "import pgpsig.check as chk\n"
+        "import pgpsig.modules.check as chk\n"
         "chk._FANOUT_MIN_WEIGHT = 0\n"
-        "import pgpsig.fanout\n"
-        "pgpsig.fanout.usable_cpus = lambda: 2\n"
+        "import pgpsig.modules.fanout\n"
+        "pgpsig.modules.fanout.usable_cpus = lambda: 2\n"
         "chk._check_one = lambda *a: os._exit(3)\n"
         "from pgpsig.cli import main\n"
         "main(sys.argv[1:])\n"

@@ -1,4 +1,4 @@
-"""Tests of pgpsig.clearsign: frame rules, canonical text, streaming, real data, fuzzing.
+"""Tests of pgpsig.openpgp.clearsign: frame rules, canonical text, streaming, real data, fuzzing.
 
 The real clear-signed files are also checked cryptographically with a tiny test-only verifier
 (v4 RSA, v4 EdDSA-legacy, v4/v6 Ed25519): that proves the decoder's canonical text is exactly
@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pgpsig import armor, clearsign
 from pgpsig.errors import ClearsignFormatError, LimitError, PgpsigError
+from pgpsig.openpgp import armor, clearsign
 
 # Made-up signature packet bytes: the frame decoder does not look inside them.
 SIG = b"\xc2\x04fake signature packet" + bytes(range(40))

@@ -125,7 +125,7 @@ def test_unknown_key_without_keyring(tmp_path: Path) -> None:
 
 def test_import_pgpsig_does_not_import_typer_or_pgpy() -> None:
     code = (
-        "import sys, pgpsig, pgpsig.verify, pgpsig.keyring; "
+        "import sys, pgpsig, pgpsig.verify, pgpsig.certs.keyring; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'pgpy', 'rich')))"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -42,8 +42,8 @@ from typing import Any
 
 import pytest
 
+from pgpsig.certs.keyring import Keyring, read_certs
 from pgpsig.errors import PgpsigError
-from pgpsig.keyring import Keyring, read_certs
 from pgpsig.policy import policy_named
 from pgpsig.verify import verify_clearsigned, verify_detached
 

@@ -19,9 +19,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from conftest import run_pgpsig
-from pgpsig import armor
+from pgpsig.certs.keyring import Keyring, cert_to_bytes, read_certs
+from pgpsig.certs.store import Store
+from pgpsig.engine.validity import Judge, KeyRevokedError
 from pgpsig.errors import CertificateError, FormatError, InputError, KeyringError
-from pgpsig.keyring import Keyring, cert_to_bytes, read_certs
 from pgpsig.keys import (
     certify,
     clean_cert,
@@ -34,11 +35,10 @@ from pgpsig.keys import (
     revoke_certification,
     revoke_key,
 )
-from pgpsig.packets import iter_packets, parse_signature
+from pgpsig.openpgp import armor
+from pgpsig.openpgp.packets import iter_packets, parse_signature
+from pgpsig.openpgp.signing import PassphraseError, load_signing_keys
 from pgpsig.policy import Policy
-from pgpsig.signing import PassphraseError, load_signing_keys
-from pgpsig.store import Store
-from pgpsig.validity import Judge, KeyRevokedError
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 POLICY = Policy()
@@ -240,7 +240,7 @@ def _flip_last_byte_of_signature(data: bytes, index: int) -> bytes:
     """Binary cert data with one byte of the ``index``-th signature's material changed."""
     out = []
     n = -1
-    from pgpsig.packets import packet_header
+    from pgpsig.openpgp.packets import packet_header
 
     for p in iter_packets(data):
         body = p.body
@@ -533,7 +533,7 @@ def test_key_without_primary_secret_cannot_certify_or_revoke() -> None:
     key = gen("stub", signing_subkey=True)
     data = bytes(armor.decode(key.secret_key).data)
     out = []
-    from pgpsig.packets import packet_header
+    from pgpsig.openpgp.packets import packet_header
 
     for p in iter_packets(data):
         body = p.body
@@ -698,9 +698,9 @@ def test_cli_certification_revocation_makes_every_module_64(lifecycle: dict[str,
 
 def test_soft_revocation_spares_modules_signed_before_it(tmp_path: Path) -> None:
     """``superseded``/``retired`` only invalidate signatures made after the revocation (library)."""
-    from pgpsig.check import CheckOptions, check_modules
-    from pgpsig.sign import sign_module
-    from pgpsig.trust import TrustRoots
+    from pgpsig.engine.trust import TrustRoots
+    from pgpsig.modules.check import CheckOptions, check_modules
+    from pgpsig.modules.sign import sign_module
 
     store = Store.at(tmp_path / "home")
     master, dev = gen("master"), gen("dev", signing_subkey=True)
@@ -851,8 +851,8 @@ def test_misplaced_key_revocation_is_moved_to_the_primary_key(tmp_path: Path) ->
 
 def _fake_certification(n: int) -> bytes:
     """A well-formed 0x10 by an unknown issuer (its signature cannot be checked, so it is kept)."""
-    from pgpsig.packets import packet_header
-    from pgpsig.signing import subpacket
+    from pgpsig.openpgp.packets import packet_header
+    from pgpsig.openpgp.signing import subpacket
 
     issuer = hashlib.sha1(b"flood %d" % n).digest()  # noqa: S324
     hashed = subpacket(2, struct.pack(">I", int(T0.timestamp()))) + subpacket(33, b"\x04" + issuer)

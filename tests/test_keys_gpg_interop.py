@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from conftest import conformance_path, require_oracle, run_pgpsig
-from pgpsig import armor
+from pgpsig.openpgp import armor
 
 pytestmark = pytest.mark.oracle
 

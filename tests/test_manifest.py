@@ -1,8 +1,8 @@
-"""Tests of pgpsig.manifest: the 148 real module.sig bodies, sign.php rendering, PHP as an oracle.
+"""Tests of pgpsig.modules.manifest: the 148 real module.sig bodies, sign.php rendering, PHP as an oracle.
 
 PHP's own ``parse_ini_string($text, true)`` is the oracle (the ``oracle("php")`` fixture: skipped
 when php is missing, a failure in CI): the real files, rendered manifests with random paths, and
-randomly assembled INI text must read the same in PHP as in :func:`pgpsig.manifest.parse`
+randomly assembled INI text must read the same in PHP as in :func:`pgpsig.modules.manifest.parse`
 whenever parse accepts them; PHP quirks the parser depends on are pinned in one test.
 """
 
@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import conformance_path
-from pgpsig import clearsign, manifest
 from pgpsig.errors import LimitError, ManifestFormatError, PgpsigError
-from pgpsig.manifest import Manifest, ManifestEntry, check_path, parse, render, sort_key
+from pgpsig.modules import manifest
+from pgpsig.modules.manifest import Manifest, ManifestEntry, check_path, parse, render, sort_key
+from pgpsig.openpgp import clearsign
 
 Oracle = Callable[[str], str]
 

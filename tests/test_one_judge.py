@@ -29,13 +29,13 @@ from pathlib import Path
 import pytest
 
 from conftest import conformance_path
+from pgpsig.certs.keyring import Keyring, load_keyring
+from pgpsig.engine.trust import TrustRoots, decide_trust
+from pgpsig.engine.validity import Judge
 from pgpsig.errors import PgpsigError
-from pgpsig.keyring import Keyring, load_keyring
 from pgpsig.keys import list_keys
 from pgpsig.policy import Policy, policy_named
 from pgpsig.report import SignatureResult, SigStatus
-from pgpsig.trust import TrustRoots, decide_trust
-from pgpsig.validity import Judge
 from pgpsig.verify import verify_clearsigned, verify_detached
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pgpsig import armor
 from pgpsig.errors import LimitError, PacketError, PgpsigError
-from pgpsig.packets import (
+from pgpsig.openpgp import armor
+from pgpsig.openpgp.packets import (
     iter_packets,
     packet_header,
     parse_certs,

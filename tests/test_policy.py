@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from pgpsig.errors import PolicyError
-from pgpsig.packets import PublicKey
+from pgpsig.openpgp.packets import PublicKey
 from pgpsig.policy import Policy, SignatureKind, policy_named
 
 T2020 = datetime(2020, 1, 1, tzinfo=timezone.utc)

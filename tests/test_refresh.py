@@ -29,7 +29,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from conftest import run_pgpsig
-from pgpsig.keyring import cert_to_bytes, read_certs
+from pgpsig.certs.keyring import cert_to_bytes, read_certs
+from pgpsig.certs.store import Store
 from pgpsig.keys import (
     HTTPFetcher,
     NetworkError,
@@ -40,7 +41,6 @@ from pgpsig.keys import (
     revoke_key,
     wkd_hash,
 )
-from pgpsig.store import Store
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 NO_PROXY = {"no_proxy": "*", "NO_PROXY": "*", "http_proxy": "", "HTTP_PROXY": ""}
@@ -305,7 +305,7 @@ def test_hkp_scheme_mapping() -> None:
 def test_check_and_verify_never_touch_the_network() -> None:
     """Neither check nor verify imports the refresh code or urllib's HTTP client."""
     code = (
-        "import sys, pgpsig.check, pgpsig.verify, pgpsig.cli\n"
+        "import sys, pgpsig.modules.check, pgpsig.verify, pgpsig.cli\n"
         "bad = [m for m in ('pgpsig.keys', 'urllib.request', 'http.client') if m in sys.modules]\n"
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"

@@ -26,9 +26,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from conftest import run_pgpsig
-from pgpsig import armor, signing
+from pgpsig.certs.keyring import Keyring, cert_to_bytes, load_keyring, read_certs
+from pgpsig.certs.store import Store
 from pgpsig.errors import KeyringError
-from pgpsig.keyring import Keyring, cert_to_bytes, load_keyring, read_certs
 from pgpsig.keys import (
     certify,
     generate_key,
@@ -37,9 +37,9 @@ from pgpsig.keys import (
     revoke_certification,
     revoke_key,
 )
-from pgpsig.packets import Cert, iter_packets, packet_header, parse_certs, parse_signature
+from pgpsig.openpgp import armor, signing
+from pgpsig.openpgp.packets import Cert, iter_packets, packet_header, parse_certs, parse_signature
 from pgpsig.policy import Policy
-from pgpsig.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "vectors"))
 import generate as g  # noqa: E402 - the vectors' independent OpenPGP writer
@@ -228,9 +228,9 @@ def test_text_that_holds_no_armor_or_only_other_signatures_is_still_refused(tmp_
 
 
 def test_loose_signatures_of_one_file_are_bounded(tmp_path: Path) -> None:
+    from pgpsig.certs.keyring import read_key_file
     from pgpsig.errors import LimitError
-    from pgpsig.keyring import read_key_file
-    from pgpsig.packets import MAX_SUBPACKETS
+    from pgpsig.openpgp.packets import MAX_SUBPACKETS
 
     pkt = binary(key_revocation("bounded"))
     assert len(read_key_file(rev_block(*[pkt] * MAX_SUBPACKETS)).signatures) == MAX_SUBPACKETS
@@ -997,8 +997,9 @@ def _forged_flood(bare: int, forged: int) -> tuple[Any, bytes, bytes]:
 
 def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the signature checks of the revocation reader and the import's cleaning."""
-    from pgpsig import _crypto, revocations
+    from pgpsig.certs import revocations
     from pgpsig.keys import material
+    from pgpsig.openpgp import _crypto
 
     calls = [0]
 
@@ -1046,7 +1047,7 @@ def test_loose_revocations_are_tried_against_bound_components_only(
 
 
 def test_keyring_merges_copies_of_a_signature_that_differ_in_unhashed_subpackets() -> None:
-    """One merge rule (:func:`pgpsig.keyring.merge_cert`) for the keyring and the import."""
+    """One merge rule (:func:`pgpsig.certs.keyring.merge_cert`) for the keyring and the import."""
     v = g.ed25519_key("i12 review: merged")
     full = g.certificate(v, g.user_id(v, "V <v@example.org>"))
     other = g.certificate(v, g.user_id(v, "V <v@example.org>", unhashed=[g.sp_issuer(v)]))

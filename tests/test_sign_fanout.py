@@ -1,4 +1,4 @@
-"""``sign_modules`` with whole modules sent to forked workers (pgpsig.fanout) and without.
+"""``sign_modules`` with whole modules sent to forked workers (pgpsig.modules.fanout) and without.
 
 The fanout must change nothing but the speed: the same ``module.sig`` bytes (Ed25519 signatures
 are deterministic, the time is fixed), the same all-or-nothing behaviour when a module cannot be
@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from pgpsig import fanout, sign
 from pgpsig.errors import InputError, PgpsigError
-from pgpsig.signing import load_signing_keys
+from pgpsig.modules import fanout, sign
+from pgpsig.openpgp.signing import load_signing_keys
 
 EX = ROOT / "examples"
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -3,7 +3,7 @@
 Keys are made by gpg at test time in a temporary GNUPGHOME (one session fixture), exported as
 secret keys, loaded with ``load_signing_keys`` and used to sign; the independent implementations
 must then accept every signature. The file runs with warnings as errors: PGPy's noise must be
-silenced by ``pgpsig._pgpy`` itself.
+silenced by ``pgpsig.openpgp._pgpy`` itself.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from conftest import require_oracle
-from pgpsig import clearsign, packets, signing
 from pgpsig.errors import (
     ArmorError,
     InputError,
@@ -31,7 +30,8 @@ from pgpsig.errors import (
     PgpsigError,
     UnsupportedError,
 )
-from pgpsig.signing import (
+from pgpsig.openpgp import clearsign, packets, signing
+from pgpsig.openpgp.signing import (
     PassphraseError,
     SigningKey,
     best_hash,
@@ -347,7 +347,7 @@ def test_corrupt_unprotected_secret_is_refused(gpg_home: GpgHome) -> None:
 
 
 def test_import_pgpsig_signing_does_not_import_pgpy() -> None:
-    code = "import sys, pgpsig.signing; sys.exit('pgpy' in sys.modules)"
+    code = "import sys, pgpsig.openpgp.signing; sys.exit('pgpy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

@@ -35,8 +35,9 @@ from pathlib import Path
 import pytest
 
 from conftest import conformance_path, require_oracle
-from pgpsig import armor, packets, sop
-from pgpsig.signing import load_signing_keys, sign_detached, signature_packet, subpacket
+from pgpsig import sop
+from pgpsig.openpgp import armor, packets
+from pgpsig.openpgp.signing import load_signing_keys, sign_detached, signature_packet, subpacket
 
 PGPSIG_SOP = [sys.executable, "-c", "from pgpsig.cli import sop_main; sop_main()"]
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -427,7 +428,7 @@ def _key_usable(w: Workspace, r: Result) -> Outcome:
 def _cert_fingerprints(w: Workspace, r: Result) -> Outcome:
     if r.code != 0:
         return (r.code,)
-    from pgpsig.keyring import read_certs
+    from pgpsig.certs.keyring import read_certs
 
     return (r.code, tuple(sorted(c.fingerprint for c in read_certs(r.out))))
 
@@ -979,7 +980,7 @@ def test_a_bad_signature_next_to_a_good_one(keys: Path) -> None:
     bad, _ = sop.sign(b"other data", [(keys / "other.key").read_bytes()], now=NOW, armor_out=False)
     certs = [(keys / "own.cert").read_bytes(), (keys / "other.cert").read_bytes()]
     (found,) = sop.verify(b"data", good + bad, certs, now=NOW)
-    from pgpsig.keyring import Keyring, read_certs
+    from pgpsig.certs.keyring import Keyring, read_certs
     from pgpsig.verify import verify_detached
 
     assert found.primary_fingerprint == read_certs(certs[0])[0].fingerprint
@@ -1033,8 +1034,8 @@ def test_compressed_inline_messages_verify(keys: Path, algorithm: int) -> None:
 def test_compression_bombs_are_refused(keys: Path) -> None:
     import zlib
 
-    from pgpsig import message
     from pgpsig.errors import LimitError
+    from pgpsig.openpgp import message
 
     ops, _lit, sig = _signed_parts(keys, b"x")
     lit = message.literal_packet(b"\0" * (4 << 20))

@@ -24,12 +24,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from conftest import ROOT, run_pgpsig
-from pgpsig import armor
+from pgpsig.certs.keyring import cert_to_bytes, load_keyring, read_certs
+from pgpsig.certs.store import Store, atomic_write
 from pgpsig.errors import KeyringError
-from pgpsig.keyring import cert_to_bytes, load_keyring, read_certs
 from pgpsig.keys import generate_key, import_keys
-from pgpsig.signing import make_signing_key, signature_packet
-from pgpsig.store import Store, atomic_write
+from pgpsig.openpgp import armor
+from pgpsig.openpgp.signing import make_signing_key, signature_packet
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
@@ -107,7 +107,7 @@ def test_lock_serialises_writers(tmp_path: Path) -> None:
     """A second process waits for the lock: its import starts only after the first one ends."""
     store = Store.at(tmp_path)
     script = (
-        "import sys, time; from pathlib import Path; from pgpsig.store import Store\n"
+        "import sys, time; from pathlib import Path; from pgpsig.certs.store import Store\n"
         "s = Store.at(Path(sys.argv[1]))\n"
         "with s.locked():\n"
         "    print('locked', flush=True); time.sleep(1.5)\n"
@@ -196,7 +196,7 @@ def test_two_processes_import_500_certificates_each_and_lose_none(tmp_path: Path
 _KILL_IN_FSYNC = """
 import os, signal, sys
 from pathlib import Path
-import pgpsig.store as store_mod
+import pgpsig.certs.store as store_mod
 from pgpsig.keys import import_keys
 real = os.fsync
 def fsync(fd):
@@ -239,7 +239,7 @@ from datetime import timedelta
 sys.path.insert(0, sys.argv[2])
 from test_store import make_cert, certified, T0
 from pgpsig.keys import import_keys
-from pgpsig.store import Store
+from pgpsig.certs.store import Store
 store = Store.at(Path(sys.argv[1]))
 print("ready", flush=True)
 i = 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pgpsig.errors import InputError
-from pgpsig.tree import excluded, resolve_inside, walk_module, walk_would_list
+from pgpsig.modules.tree import excluded, resolve_inside, walk_module, walk_would_list
 
 
 def make(root: Path, files: dict[str, bytes]) -> None:
@@ -114,7 +114,7 @@ def test_fifo_is_special_not_hashed(tmp_path: Path) -> None:
 def test_resolve_inside_fast_path_agrees_with_portable_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pgpsig import tree
+    from pgpsig.modules import tree
 
     mod = tmp_path / "mod"
     make(mod, {"a/b.txt": b"x", "c.txt": b"y", "a/d/e.txt": b"z"})

@@ -93,7 +93,7 @@ def _statuses(doc: dict[str, Any]) -> dict[str, int]:
 
 
 def _primary_body(cert: bytes) -> bytes:
-    from pgpsig import packets
+    from pgpsig.openpgp import packets
 
     return next(p.body for p in packets.iter_packets(cert) if p.tag == 6)
 
@@ -105,8 +105,13 @@ def with_subkey_copy(attacker: keyfactory.Key, victim_cert: bytes, *, bound: boo
     key, which verifies (no back-signature is needed for a key that does not sign).
     Otherwise the subkey packet follows the attacker's certificate with no signature at all.
     """
-    from pgpsig import packets
-    from pgpsig.signing import key_hash_input, load_signing_keys, signature_packet, subpacket
+    from pgpsig.openpgp import packets
+    from pgpsig.openpgp.signing import (
+        key_hash_input,
+        load_signing_keys,
+        signature_packet,
+        subpacket,
+    )
 
     own = attacker.cert_bin.read_bytes()
     body = _primary_body(victim_cert)
@@ -124,7 +129,7 @@ def with_subkey_copy(attacker: keyfactory.Key, victim_cert: bytes, *, bound: boo
 
 
 def _binary(cert: Path) -> bytes:
-    from pgpsig import armor
+    from pgpsig.openpgp import armor
 
     data = cert.read_bytes()
     return armor.decode(data).data if armor.is_armored(data) else data
@@ -430,9 +435,9 @@ def test_key_list_marks_only_primary_stored_roots(tmp_path: Path, kf: Factory) -
 
 def test_library_resolution_is_primary_only(kf: Factory) -> None:
     """``Keyring.find_primary`` and ``TrustRoots.select``, below the CLI."""
+    from pgpsig.certs.keyring import Keyring, read_certs
+    from pgpsig.engine.trust import TrustRoots
     from pgpsig.errors import KeyringError
-    from pgpsig.keyring import Keyring, read_certs
-    from pgpsig.trust import TrustRoots
 
     ring = Keyring()
     ring.add_all(read_certs(with_subkey_copy(kf["stranger"], _binary(kf.root.cert), bound=False)))

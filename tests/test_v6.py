@@ -26,13 +26,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed448, ed25519
 
 from conftest import conformance_path, run_pgpsig
-from pgpsig import armor, message, packets, secretkey, sop
+from pgpsig import sop
+from pgpsig.certs.keyring import Keyring, read_certs
 from pgpsig.errors import PacketError
-from pgpsig.keyring import Keyring, read_certs
-from pgpsig.packets import parse_certs, parse_signature
-from pgpsig.policy import policy_named
-from pgpsig.report import SigStatus
-from pgpsig.signing import (
+from pgpsig.openpgp import armor, message, packets, secretkey
+from pgpsig.openpgp.packets import parse_certs, parse_signature
+from pgpsig.openpgp.signing import (
     PassphraseError,
     load_signing_keys,
     make_signing_key,
@@ -41,6 +40,8 @@ from pgpsig.signing import (
     signature_packet,
     subpacket,
 )
+from pgpsig.policy import policy_named
+from pgpsig.report import SigStatus
 from pgpsig.verify import verify_clearsigned, verify_detached
 
 PGPSIG_SOP = [sys.executable, "-c", "from pgpsig.cli import sop_main; sop_main()"]

@@ -18,8 +18,8 @@ import pytest
 
 from conftest import ROOT
 from pgpsig import sop
+from pgpsig.certs.keyring import Keyring, read_certs
 from pgpsig.errors import InputError
-from pgpsig.keyring import Keyring, read_certs
 from pgpsig.policy import policy_named
 from pgpsig.verify import verify_clearsigned
 

@@ -22,16 +22,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "check_module": "pgpsig.check",
-    "check_modules": "pgpsig.check",
-    "CheckOptions": "pgpsig.check",
-    "sign_module": "pgpsig.sign",
-    "sign_modules": "pgpsig.sign",
+    "check_module": "pgpsig.modules.check",
+    "check_modules": "pgpsig.modules.check",
+    "CheckOptions": "pgpsig.modules.check",
+    "sign_module": "pgpsig.modules.sign",
+    "sign_modules": "pgpsig.modules.sign",
     "verify_clearsigned": "pgpsig.verify",
     "verify_detached": "pgpsig.verify",
-    "Keyring": "pgpsig.keyring",
-    "load_keyring": "pgpsig.keyring",
-    "TrustRoots": "pgpsig.trust",
+    "Keyring": "pgpsig.certs.keyring",
+    "load_keyring": "pgpsig.certs.keyring",
+    "TrustRoots": "pgpsig.engine.trust",
     "Policy": "pgpsig.policy",
     "policy_named": "pgpsig.policy",
     "ModuleReport": "pgpsig.report",
@@ -39,7 +39,7 @@ _EXPORTS = {
     "Status": "pgpsig.report",
     "SigStatus": "pgpsig.report",
     "PgpsigError": "pgpsig.errors",
-    "load_signing_keys": "pgpsig.signing",
+    "load_signing_keys": "pgpsig.openpgp.signing",
 }
 
 __all__ = [
@@ -65,14 +65,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from pgpsig.check import CheckOptions, check_module, check_modules
+    from pgpsig.certs.keyring import Keyring, load_keyring
+    from pgpsig.engine.trust import TrustRoots
     from pgpsig.errors import PgpsigError
-    from pgpsig.keyring import Keyring, load_keyring
+    from pgpsig.modules.check import CheckOptions, check_module, check_modules
+    from pgpsig.modules.sign import sign_module, sign_modules
+    from pgpsig.openpgp.signing import load_signing_keys
     from pgpsig.policy import Policy, policy_named
     from pgpsig.report import ModuleReport, SigStatus, Status, VerifyReport
-    from pgpsig.sign import sign_module, sign_modules
-    from pgpsig.signing import load_signing_keys
-    from pgpsig.trust import TrustRoots
     from pgpsig.verify import verify_clearsigned, verify_detached
 
 

@@ -2,8 +2,8 @@
 
 This module owns turning file contents into digests, and nothing else: it opens files, reads them
 in bounded chunks and feeds hash objects. It never reads the clock, never prints and never looks at
-the environment. Which files a module holds is :mod:`pgpsig.tree`'s; sending whole modules to
-worker processes is :mod:`pgpsig.fanout`'s, on the pool of :func:`fork_pool`.
+the environment. Which files a module holds is :mod:`pgpsig.modules.tree`'s; sending whole modules to
+worker processes is :mod:`pgpsig.modules.fanout`'s, on the pool of :func:`fork_pool`.
 
 Public API:
 

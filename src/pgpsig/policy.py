@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 
 from pgpsig.errors import PolicyError
-from pgpsig.packets import HASH_NAMES, PublicKey
+from pgpsig.openpgp.packets import HASH_NAMES, PublicKey
 
 __all__ = ["PROFILES", "Policy", "SignatureKind", "policy_named"]
 

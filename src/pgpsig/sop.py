@@ -11,7 +11,7 @@ only signs and verifies, and those subcommands answer ``UNSUPPORTED_SUBCOMMAND``
 
 Verification goes through pgpsig's engine, never a shortcut: every signature is judged by
 :func:`pgpsig.verify.judge` (certificate validity at the signature's time with
-:mod:`pgpsig.validity`, policy ``default``, hard and soft revocations, expiry, key flags and
+:mod:`pgpsig.engine.validity`, policy ``default``, hard and soft revocations, expiry, key flags and
 back-signatures), clear-signed input by :func:`pgpsig.verify.verify_clearsigned` (the strict
 frame decoder) and detached signatures by :func:`pgpsig.verify.verify_detached`. SOP's answer is
 then the draft's: success when at least one signature is good and made inside
@@ -45,8 +45,8 @@ from enum import IntEnum
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from pgpsig import armor as _armor
-from pgpsig import clearsign, message, packets
+from pgpsig.certs.keyring import Keyring, cert_to_bytes, read_certs
+from pgpsig.engine.validity import Judge
 from pgpsig.errors import (
     FormatError,
     InputError,
@@ -54,11 +54,10 @@ from pgpsig.errors import (
     PgpsigError,
     UnsupportedError,
 )
-from pgpsig.keyring import Keyring, cert_to_bytes, read_certs
-from pgpsig.packets import Cert, Signature, packet_header, parse_certs
-from pgpsig.policy import Policy, policy_named
-from pgpsig.report import SignatureResult, SigStatus, iso
-from pgpsig.signing import (
+from pgpsig.openpgp import armor as _armor
+from pgpsig.openpgp import clearsign, message, packets
+from pgpsig.openpgp.packets import Cert, Signature, packet_header, parse_certs
+from pgpsig.openpgp.signing import (
     PassphraseError,
     SigningKey,
     best_hash,
@@ -68,7 +67,8 @@ from pgpsig.signing import (
     signature_packet,
     subpacket,
 )
-from pgpsig.validity import Judge
+from pgpsig.policy import Policy, policy_named
+from pgpsig.report import SignatureResult, SigStatus, iso
 from pgpsig.verify import (
     judge_for,
     judge_signature,
@@ -616,7 +616,7 @@ def inline_sign(
     ``binary``: one-pass signatures, a literal data packet of format ``b``, binary signatures.
     ``text``: the same with format ``u`` and text signatures (UTF-8 input only).
     ``clearsigned``: the cleartext signature framework (always armored), as
-    :func:`pgpsig.signing.sign_cleartext` makes it: the final line break is the frame's, the
+    :func:`pgpsig.openpgp.signing.sign_cleartext` makes it: the final line break is the frame's, the
     text's trailing whitespace is not signed; a ``Hash:`` header lists the v4 signatures' hashes.
 
     Raises:
@@ -697,7 +697,7 @@ def generate_key(
     Raises:
         SopError: UNSUPPORTED_PROFILE, PASSWORD_NOT_HUMAN_READABLE.
     """
-    from pgpsig import secretkey  # noqa: PLC0415 - imports signing; kept out of the verify path
+    from pgpsig.openpgp import secretkey  # noqa: PLC0415 - imports signing; kept out of the verify path
 
     name = next(iter(PROFILES)) if profile == "default" else profile
     if name not in PROFILES:

@@ -11,7 +11,7 @@ Steps, for each signature found (they are judged one by one; see :func:`judge`):
    every candidate key is tried.
 4. The policy accepts its hash algorithm for data signatures at its creation time.
 5. The signing key is valid, alive, unrevoked and allowed to sign at the signature's creation time,
-   as the run's :class:`~pgpsig.validity.Judge` sees it (one judge, and so one cache, per run).
+   as the run's :class:`~pgpsig.engine.validity.Judge` sees it (one judge, and so one cache, per run).
 6. The digest of the signed data (canonical text for 0x01) plus the signature trailer matches.
 
 The input is read as a stream: memory stays bounded whatever the size of the signed data. A
@@ -29,8 +29,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from pgpsig import armor, clearsign, hashing
-from pgpsig._crypto import check_signature
+from pgpsig import hashing
+from pgpsig.certs.keyring import Keyring
+from pgpsig.engine.validity import Judge, KeyExpiredError, KeyRevokedError
 from pgpsig.errors import (
     ClearsignFormatError,
     FormatError,
@@ -40,11 +41,11 @@ from pgpsig.errors import (
     SignatureError,
     UnsupportedError,
 )
-from pgpsig.keyring import Keyring
-from pgpsig.packets import Signature, parse_signatures
+from pgpsig.openpgp import armor, clearsign
+from pgpsig.openpgp._crypto import check_signature
+from pgpsig.openpgp.packets import Signature, parse_signatures
 from pgpsig.policy import Policy, SignatureKind
 from pgpsig.report import SignatureResult, SigStatus, VerifyReport
-from pgpsig.validity import Judge, KeyExpiredError, KeyRevokedError
 
 __all__ = [
     "judge_for",
@@ -63,7 +64,7 @@ _DATA_TYPES = (0x00, 0x01)
 def judge_for(keyring: Keyring, policy: Policy, now: datetime, judge: Judge | None = None) -> Judge:
     """The run's judge: the one given (it must be about this keyring, policy and time), else new.
 
-    The one place a use case that reads a keyring makes its :class:`~pgpsig.validity.Judge`
+    The one place a use case that reads a keyring makes its :class:`~pgpsig.engine.validity.Judge`
     (``verify``, ``check``, ``key list``, ``sop``): one judge, and so one cache, per run.
 
     Raises:

@@ -18,8 +18,8 @@ with its steps numbered in its docstring and marked ``# (n)`` in the code:
 * :mod:`~pgpsig.keys.roots`: the store's trust roots (:func:`add_trust_root`,
   :func:`remove_trust_root`, :func:`list_trust_roots`).
 
-The packet primitives are in :mod:`pgpsig.signing` and :mod:`pgpsig.packets`, the judgement of
-validity in :mod:`pgpsig.validity`, the files in :mod:`pgpsig.store`. Nothing here reads the
+The packet primitives are in :mod:`pgpsig.openpgp.signing` and :mod:`pgpsig.openpgp.packets`, the judgement of
+validity in :mod:`pgpsig.engine.validity`, the files in :mod:`pgpsig.certs.store`. Nothing here reads the
 clock or the environment (times, passphrases and the network clock are arguments) or prints.
 ``check`` and ``verify`` never import this package. Each module's docstring states the choices
 it makes (also in the README, "Keys").

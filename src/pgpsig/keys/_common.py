@@ -3,7 +3,7 @@
 This private module owns the signature types, key flags, subpacket types and packet tags that
 :mod:`pgpsig.keys` writes and reads, and the helpers more than one of its modules needs: the
 aware-time check, a certificate's first user ID, a signing key's public key and a shallow copy of a
-certificate (issuer hints are :meth:`pgpsig.packets.Signature.may_be_issued_by`'s, user-ID
+certificate (issuer hints are :meth:`pgpsig.openpgp.packets.Signature.may_be_issued_by`'s, user-ID
 revocations the validity engine's). No use case lives here. The RFC's type numbers stay together here whichever module uses them;
 the parameters of one job (S2K settings, size limits, armor labels) stay in that job's module.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pgpsig.packets import Cert, Component, PublicKey, parse_public_key
-from pgpsig.signing import SigningKey
+from pgpsig.openpgp.packets import Cert, Component, PublicKey, parse_public_key
+from pgpsig.openpgp.signing import SigningKey
 
 __all__ = [
     "_BACK_SIGNATURE",

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from pgpsig import armor
+from pgpsig.certs.keyring import cert_to_bytes, merge_cert, read_certs
+from pgpsig.engine.validity import CertView, Judge
 from pgpsig.errors import CertificateError, InputError
-from pgpsig.keyring import cert_to_bytes, merge_cert, read_certs
 from pgpsig.keys._common import (
     _CERT_GENERIC,
     _CERT_REVOCATION,
@@ -37,12 +37,18 @@ from pgpsig.keys._common import (
     _require_aware,
 )
 from pgpsig.keys.material import _one_clean_cert
-from pgpsig.packets import Cert, Component, iter_packets
-from pgpsig.packets import parse_signature as _parse_signature
+from pgpsig.openpgp import armor
+from pgpsig.openpgp.packets import Cert, Component, iter_packets
+from pgpsig.openpgp.packets import parse_signature as _parse_signature
+from pgpsig.openpgp.signing import (
+    SigningKey,
+    best_hash,
+    load_signing_keys,
+    signature_packet,
+    subpacket,
+)
 from pgpsig.policy import Policy
 from pgpsig.report import iso
-from pgpsig.signing import SigningKey, best_hash, load_signing_keys, signature_packet, subpacket
-from pgpsig.validity import CertView, Judge
 
 __all__ = [
     "REVOCATION_REASONS",

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pgpsig import armor
-from pgpsig.keyring import cert_to_bytes
+from pgpsig.certs.keyring import cert_to_bytes
 from pgpsig.keys._common import _first_user_id
 from pgpsig.keys.material import _one_clean_cert
+from pgpsig.openpgp import armor
 
 __all__ = [
     "ExportResult",

@@ -32,7 +32,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from pgpsig import armor
+from pgpsig.engine.validity import Judge
 from pgpsig.keys._common import (
     _BACK_SIGNATURE,
     _CERT_POSITIVE,
@@ -51,10 +51,9 @@ from pgpsig.keys._common import (
     _public_key,
     _require_aware,
 )
-from pgpsig.packets import Tag, packet_header, parse_certs
-from pgpsig.policy import Policy
-from pgpsig.report import iso
-from pgpsig.signing import (
+from pgpsig.openpgp import armor
+from pgpsig.openpgp.packets import Tag, packet_header, parse_certs
+from pgpsig.openpgp.signing import (
     PrivateKey,
     SigningKey,
     best_hash,
@@ -64,7 +63,8 @@ from pgpsig.signing import (
     signature_packet,
     subpacket,
 )
-from pgpsig.validity import Judge
+from pgpsig.policy import Policy
+from pgpsig.report import iso
 
 __all__ = [
     "ALGORITHMS",
@@ -273,7 +273,7 @@ def generate_key(
     3. Self-sign the user ID (0x13): key flags (Certify+Sign, or Certify with a subkey), expiry,
        preferences, features, primary user ID.
     4. With a subkey: its 0x19 back-signature, embedded in the 0x18 binding by the primary.
-    5. Check the new certificate with :mod:`pgpsig.validity`: pgpsig never makes a key it would
+    5. Check the new certificate with :mod:`pgpsig.engine.validity`: pgpsig never makes a key it would
        refuse to accept.
     6. Write the secret key packets (protected when ``passphrase`` is given) and armor both.
 

@@ -8,14 +8,14 @@ in the code.
 
 Nothing is duplicated: two copies of one signature differing only in unhashed subpackets are one
 signature. A bare revocation signature (what ``pgpsig key revoke`` and ``gpg --gen-revoke``
-write) joins the certificate it verifies over (:mod:`pgpsig.revocations` decides, as for every
+write) joins the certificate it verifies over (:mod:`pgpsig.certs.revocations` decides, as for every
 keyring); one that revokes nothing the store holds yet (its issuer's certificate, or the one it
 revokes, is not there) is kept pending in the store (``<ISSUER>.rev``, read by every reader of the
 store) and written into its certificate by the import that brings it.
 
 **A stored revocation is never deleted because of what is missing.** It leaves its ``.rev`` file
 only once the certificate holding it has been written, or when it can never apply (not a
-revocation, no single creation time, no issuer named: :attr:`~pgpsig.revocations.Outcome.UNUSABLE`).
+revocation, no single creation time, no issuer named: :attr:`~pgpsig.certs.revocations.Outcome.UNUSABLE`).
 That its issuer's certificate is here proves nothing: a designated revoker's or a certifier's
 revocation does not name the certificate it revokes, and a certificate that carries the issuer's
 key as a subkey is not the issuer's.
@@ -28,13 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pgpsig._crypto import verifies_over
-from pgpsig.errors import FormatError, LimitError
-from pgpsig.keyring import merge_cert, signature_identity
-from pgpsig.keys._common import _DIRECT_KEY, _copy, _first_user_id
-from pgpsig.keys.material import KeyMaterial, _clean, _Index, read_key_material
-from pgpsig.packets import Cert, Signature
-from pgpsig.revocations import (
+from pgpsig.certs.keyring import merge_cert, signature_identity
+from pgpsig.certs.revocations import (
     REVOCATION_TYPES,
     LooseRevocation,
     Outcome,
@@ -43,7 +38,12 @@ from pgpsig.revocations import (
     holds_anywhere,
     resolve,
 )
-from pgpsig.store import Store
+from pgpsig.certs.store import Store
+from pgpsig.errors import FormatError, LimitError
+from pgpsig.keys._common import _DIRECT_KEY, _copy, _first_user_id
+from pgpsig.keys.material import KeyMaterial, _clean, _Index, read_key_material
+from pgpsig.openpgp._crypto import verifies_over
+from pgpsig.openpgp.packets import Cert, Signature
 
 __all__ = [
     "ImportItem",
@@ -212,7 +212,7 @@ def import_keys(
        valid self-signature: rejected; nothing new: unchanged.
     4. Then each revocation kept pending in the store, and each bare signature (a revocation
        certificate): attach it to the stored or imported certificate it verifies over
-       (:func:`pgpsig.revocations.resolve`); when it revokes nothing in the store yet, keep it
+       (:func:`pgpsig.certs.revocations.resolve`); when it revokes nothing in the store yet, keep it
        pending (``<ISSUER>.rev``, status ``pending``); when it can never apply, reject it (a
        stored one is then removed).
     5. Write each changed certificate atomically, then the pending files (a revocation leaves its

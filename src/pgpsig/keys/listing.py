@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pgpsig.certs.keyring import Keyring
+from pgpsig.engine.validity import CertView, Judge, KeyVerdict, RevocationInfo
 from pgpsig.errors import CertificateError
-from pgpsig.keyring import Keyring
 from pgpsig.keys._common import (
     _CERTIFICATIONS,
     _FLAG_NAMES,
@@ -22,10 +23,9 @@ from pgpsig.keys._common import (
     _SUBKEY_BINDING,
     _require_aware,
 )
-from pgpsig.packets import Cert, Component, Signature
+from pgpsig.openpgp.packets import Cert, Component, Signature
 from pgpsig.policy import Policy
 from pgpsig.report import iso
-from pgpsig.validity import CertView, Judge, KeyVerdict, RevocationInfo
 from pgpsig.verify import judge_for
 
 __all__ = [
@@ -73,7 +73,7 @@ class SubkeyInfo:
 class CertificationInfo:
     """A third-party certification of one user ID (made at or before the reference time).
 
-    ``status`` is :class:`pgpsig.validity.CertificationVerdict`'s (the rules ``check`` applies to a
+    ``status`` is :class:`pgpsig.engine.validity.CertificationVerdict`'s (the rules ``check`` applies to a
     trust root's certification): ``valid``, ``revoked``, ``expired``, ``policy``, ``malformed``,
     ``issuer-revoked``, ``issuer-invalid``, ``uid-invalid``, ``bad`` or ``unverified``.
     """

@@ -1,20 +1,20 @@
 """Reading key files, and keeping only the parts of a certificate that may be stored.
 
 This module owns :func:`read_key_material` (certificates and bare signatures from a key file,
-read by :func:`pgpsig.keyring.read_key_file`) and :func:`clean_cert` (the validation every certificate passes before the store,
+read by :func:`pgpsig.certs.keyring.read_key_file`) and :func:`clean_cert` (the validation every certificate passes before the store,
 an export or a certification sees it). :mod:`pgpsig.keys.importing` merges and stores; the
-judgement of validity at use is :mod:`pgpsig.validity`'s and :mod:`pgpsig.trust`'s.
+judgement of validity at use is :mod:`pgpsig.engine.validity`'s and :mod:`pgpsig.engine.trust`'s.
 
 Rules of cleaning (also in the README, "Keys", item **import**): self-signatures (0x10-0x13,
 0x1F), subkey bindings (0x18) and revocations (0x20, 0x28, 0x30 by the key itself) must verify
 with the primary key; a user ID without a valid self-signature and a subkey without a valid
 binding are dropped; a certificate with no valid self-signature at all is refused. Third-party
 certifications (and their 0x30 revocations) are kept when their issuer's certificate is unknown,
-because they can only be judged later (by :mod:`pgpsig.trust`, at use), and are dropped when the
+because they can only be judged later (by :mod:`pgpsig.engine.trust`, at use), and are dropped when the
 issuer is known and they do not verify. Key revocations by a designated revoker follow the same
 rule. A revocation that verifies is kept wherever it was found: a key revocation after a
 component moves to the primary key, a subkey or certification revocation under the wrong
-component moves to the kept component it verifies over (:func:`pgpsig.revocations.locate`); a
+component moves to the kept component it verifies over (:func:`pgpsig.certs.revocations.locate`); a
 third party's certification revocation found in the wrong place whose issuer is unknown is kept
 on the primary key (it cannot be checked, and must not be lost). A subkey packet pgpsig cannot
 parse is dropped with its signatures (noted), except the revocations after it. Signature *policy* (SHA-1 cutoffs,
@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from pgpsig._crypto import verifies_over
+from pgpsig.certs.keyring import KeyFile, read_certs, read_key_file
+from pgpsig.certs.revocations import locate
 from pgpsig.errors import CertificateError, FormatError
-from pgpsig.keyring import KeyFile, read_certs, read_key_file
 from pgpsig.keys._common import (
     _CERT_REVOCATION,
     _CERTIFICATIONS,
@@ -38,14 +38,14 @@ from pgpsig.keys._common import (
     _SUBKEY_BINDING,
     _SUBKEY_REVOCATION,
 )
-from pgpsig.packets import (
+from pgpsig.openpgp._crypto import verifies_over
+from pgpsig.openpgp.packets import (
     MAX_PACKETS_PER_CERT,
     Cert,
     Component,
     Signature,
     signature_identity,
 )
-from pgpsig.revocations import locate
 
 __all__ = [
     "KeyMaterial",
@@ -59,14 +59,14 @@ _REVOCATIONS = frozenset({_KEY_REVOCATION, *_COMPONENT_REVOCATIONS})
 
 
 #: What a key file holds: certificates and bare signatures (revocation certificates). The
-#: keyring's reader decides this for every reader of key files (:func:`pgpsig.keyring.read_key_file`).
+#: keyring's reader decides this for every reader of key files (:func:`pgpsig.certs.keyring.read_key_file`).
 KeyMaterial = KeyFile
 
 
 def read_key_material(data: bytes, *, source: str = "<data>") -> KeyMaterial:
     """Parse certificates and bare signatures from armored or binary data.
 
-    Every form :func:`pgpsig.keyring.read_key_file` reads: armored blocks (``PGP PUBLIC KEY
+    Every form :func:`pgpsig.certs.keyring.read_key_file` reads: armored blocks (``PGP PUBLIC KEY
     BLOCK``, ``PGP PRIVATE KEY BLOCK`` or ``PGP SIGNATURE``; others are ignored) with any text
     around them, gpg's colon-escaped revocation certificates, or binary packets. A block or binary
     stream may start with bare signature packets (a revocation certificate) followed by
@@ -336,14 +336,14 @@ def _place_misplaced(
 
     A 0x28 under a user ID, under another subkey, on the primary key or after a subkey packet
     pgpsig cannot parse, and a 0x30 anywhere but under the user ID it verifies over, are kept
-    under the component of ``out`` they verify over (:func:`pgpsig.revocations.locate`, as for a
+    under the component of ``out`` they verify over (:func:`pgpsig.certs.revocations.locate`, as for a
     bare revocation); ``validity`` reads revocations wherever they sit, so dropping one that
     verifies would undo a revocation. Only the components ``out`` keeps (bound) are tried, the one
     the revocation sat under first: a third party cannot make this cost more by adding bare user
     IDs (each try is a signature check).
 
     A third party's 0x30 whose issuer's certificate is unknown cannot be checked yet: it is kept
-    on the primary key (where :mod:`pgpsig.validity` reads it, and where the next import, knowing
+    on the primary key (where :mod:`pgpsig.engine.validity` reads it, and where the next import, knowing
     the issuer, places or drops it), never dropped: a root's revocation of its certification
     must not be lost because the root's certificate came later.
 

@@ -25,10 +25,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pgpsig.certs.store import Store
 from pgpsig.errors import InputError, LimitError
 from pgpsig.keys.importing import ImportItem, ImportReport, import_keys
-from pgpsig.packets import Cert
-from pgpsig.store import Store
+from pgpsig.openpgp.packets import Cert
 
 __all__ = [
     "MAX_RESPONSE_BYTES",

@@ -2,7 +2,7 @@
 
 This module owns :func:`add_trust_root`, :func:`remove_trust_root` and :func:`list_trust_roots`:
 the fingerprints in the store's ``roots`` file (each with its user ID as a comment), changed under
-the store lock. What a root means when a signature is judged is :mod:`pgpsig.trust`'s.
+the store lock. What a root means when a signature is judged is :mod:`pgpsig.engine.trust`'s.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pgpsig.certs.keyring import Keyring
+from pgpsig.certs.store import Store, normalize_fingerprint
+from pgpsig.engine.trust import TrustRoots
 from pgpsig.errors import KeyringError
-from pgpsig.keyring import Keyring
 from pgpsig.keys._common import _first_user_id
-from pgpsig.packets import Cert
-from pgpsig.store import Store, normalize_fingerprint
-from pgpsig.trust import TrustRoots
+from pgpsig.openpgp.packets import Cert
 
 __all__ = [
     "TrustRootInfo",

@@ -2,9 +2,9 @@
 
 This module owns the secret-key packets (RFC 9580 section 5.5.3) of *version 6* transferable
 secret keys: reading them into ``cryptography`` private keys (:func:`load_secret_keys`, used by
-:func:`pgpsig.signing.load_signing_keys` whenever the key is v6), and writing secret-key packets
+:func:`pgpsig.openpgp.signing.load_signing_keys` whenever the key is v6), and writing secret-key packets
 of v6 and v4 keys (:func:`secret_key_packet_body`, used to generate keys). Version 4 keys are
-read by PGPy (:mod:`pgpsig._pgpy`).
+read by PGPy (:mod:`pgpsig.openpgp._pgpy`).
 
 Read:
 
@@ -37,10 +37,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from pgpsig import armor, packets
 from pgpsig.errors import FormatError, InputError, PacketError, UnsupportedError
-from pgpsig.packets import SECRET_KEY_TAGS, PublicKey, Tag
-from pgpsig.signing import (
+from pgpsig.openpgp import armor, packets
+from pgpsig.openpgp.packets import SECRET_KEY_TAGS, PublicKey, Tag
+from pgpsig.openpgp.signing import (
     PassphraseError,
     SigningKey,
     SigningPrivateKey,

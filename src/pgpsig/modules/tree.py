@@ -257,7 +257,7 @@ def _resolve_fast(base: str, path: str, parts: list[str]) -> Resolved | None:
 def resolve_inside(base: Path, rel: str) -> Resolved:
     """Resolve ``rel`` below ``base``, following links only while they stay inside ``base``.
 
-    ``rel`` must already be a safe relative path (see :func:`pgpsig.manifest.check_path`).
+    ``rel`` must already be a safe relative path (see :func:`pgpsig.modules.manifest.check_path`).
     """
     parts = rel.split("/")
     path = os.path.join(base, *parts)

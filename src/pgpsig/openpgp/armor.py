@@ -22,7 +22,7 @@ Every error is an :class:`~pgpsig.errors.ArmorError` (or ``LimitError``) carryin
 number of the offending line; nothing else escapes :func:`decode` or :func:`decode_all`.
 
 Left out on purpose: the cleartext signature framework (``-----BEGIN PGP SIGNED MESSAGE-----``,
-see :mod:`pgpsig.clearsign`), the meaning of the packets inside, the meaning of header values,
+see :mod:`pgpsig.openpgp.clearsign`), the meaning of the packets inside, the meaning of header values,
 multi-part messages (``PGP MESSAGE, PART x/y`` is decoded as one ordinary block), and reading
 files.
 """

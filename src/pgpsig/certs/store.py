@@ -26,12 +26,12 @@ Rules:
   the second one merges into what the first one wrote. Readers take no lock.
 * **Nothing that verifies is dropped.** A revocation imported before its certificate (or before
   the certificate it revokes, when it is a designated revoker's or a certifier's) waits in a
-  ``.rev`` file (see :mod:`pgpsig.revocations`); every reader applies it (``check`` and ``verify``
+  ``.rev`` file (see :mod:`pgpsig.certs.revocations`); every reader applies it (``check`` and ``verify``
   read ``.rev`` files of a keyring directory too), and the import that brings the certificate
   writes it into the certificate's file. It leaves its ``.rev`` file only then, or when it can
   never apply.
 * **Corruption is local.** A file that cannot be parsed is reported in
-  :attr:`~pgpsig.keyring.Keyring.problems` and skipped; the rest of the store loads. A ``.rev``
+  :attr:`~pgpsig.certs.keyring.Keyring.problems` and skipped; the rest of the store loads. A ``.rev``
   file is the exception for a reader that judges keys (``load(strict_revocations=True)``, and
   every keyring directory ``check`` and ``verify`` read): skipping it would let a revoked key
   verify, so it is an error there. A file whose
@@ -52,9 +52,8 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgpsig import armor, fsutil
-from pgpsig.errors import FormatError, KeyringError, LimitError, UnsupportedError
-from pgpsig.keyring import (
+from pgpsig import fsutil
+from pgpsig.certs.keyring import (
     MAX_KEYRING_FILE_BYTES,
     KeyFile,
     Keyring,
@@ -63,8 +62,10 @@ from pgpsig.keyring import (
     revocation_file_error,
     signature_identity,
 )
-from pgpsig.packets import Cert, Signature, packet_header
-from pgpsig.revocations import REVOCATION_TYPES, LooseRevocation
+from pgpsig.certs.revocations import REVOCATION_TYPES, LooseRevocation
+from pgpsig.errors import FormatError, KeyringError, LimitError, UnsupportedError
+from pgpsig.openpgp import armor
+from pgpsig.openpgp.packets import Cert, Signature, packet_header
 
 __all__ = [
     "CERTS_DIR",
@@ -260,7 +261,7 @@ class Store:
 
         Args:
             strict_revocations: A ``.rev`` file that cannot be read or parsed is an error, as for
-                every keyring directory a judgement reads (:func:`pgpsig.keyring.load_keyring`);
+                every keyring directory a judgement reads (:func:`pgpsig.certs.keyring.load_keyring`);
                 False (what ``key import`` needs: it must go on, and leaves such a file alone)
                 records it in ``problems``.
 

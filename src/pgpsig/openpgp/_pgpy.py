@@ -21,7 +21,7 @@ Only keys of signing algorithms (RSA, DSA, ECDSA, EdDSA-legacy Ed25519) are conv
 subkeys and GnuPG stubs (``--export-secret-subkeys``, smartcards) are skipped and never decrypted.
 Self-signatures are *not* verified here: a secret key is the user's own input, and its key flags
 are returned only as an unverified hint for choosing a signing key. Signing is not done here
-either: see :mod:`pgpsig.signing`.
+either: see :mod:`pgpsig.openpgp.signing`.
 
 PGPy is imported lazily so ``import pgpsig`` stays cheap, and its known warnings
 (``cryptography``'s deprecations of the legacy ciphers and the CFB mode PGPy uses) are silenced by
@@ -41,13 +41,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 
-from pgpsig import armor, packets
 from pgpsig.errors import InputError, PacketError, UnsupportedError
+from pgpsig.openpgp import armor, packets
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from pgpsig.packets import PublicKey
+    from pgpsig.openpgp.packets import PublicKey
 
 __all__ = [
     "PassphraseError",
@@ -129,7 +129,7 @@ def load_secret_keys(data: bytes, passphrase: bytes | None = None) -> tuple[Secr
         ArmorError: The armor is malformed.
         PacketError: The data is not a well-formed transferable secret key, or PGPy cannot read it
             faithfully.
-        LimitError: A packet larger than the limits of :mod:`pgpsig.packets`.
+        LimitError: A packet larger than the limits of :mod:`pgpsig.openpgp.packets`.
         UnsupportedError: A key version, algorithm or key protection that pgpsig (or PGPy) does
             not implement.
         InputError: The data holds a certificate or several keys, or no usable secret signing key.

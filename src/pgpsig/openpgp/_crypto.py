@@ -3,7 +3,7 @@
 This module owns one question: does signature material ``S`` from key ``K`` match digest ``D``?
 It knows RSA (PKCS#1 v1.5), DSA, ECDSA (NIST P-256/384/521, brainpool) and EdDSA (legacy algorithm
 22 with Ed25519, and RFC 9580 Ed25519/Ed448). It does not decide whether the key or the signature is
-*acceptable* (validity, policy); that is :mod:`pgpsig.validity` and :mod:`pgpsig.policy`.
+*acceptable* (validity, policy); that is :mod:`pgpsig.engine.validity` and :mod:`pgpsig.policy`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
 from pgpsig.errors import PgpsigError, SignatureError, UnsupportedError
-from pgpsig.packets import PublicKey, Signature
+from pgpsig.openpgp.packets import PublicKey, Signature
 
 __all__ = ["check_signature"]
 

@@ -5,7 +5,7 @@ format headers), v4 and v6 signature packets (with the raw hashed area kept, so 
 computed while streaming), v4 and v6 public-key and public-subkey packets (the public part of secret
 key packets too), user IDs, and the grouping of packets into transferable public keys
 (:class:`Cert`). It is pure: bytes in, values out; it never decides whether anything is *valid*
-(that is :mod:`pgpsig.validity`) and never checks a signature (that is :mod:`pgpsig._crypto`).
+(that is :mod:`pgpsig.engine.validity`) and never checks a signature (that is :mod:`pgpsig.openpgp._crypto`).
 
 PGPy is not used here: it crashes on issuer-fingerprint-only signatures, refuses private revocation
 reason codes and cannot read v6 packets (see THREATS.md). Parsing is bounded: every length is checked

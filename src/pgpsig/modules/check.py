@@ -7,7 +7,7 @@ Steps, for each module (numbered as in the code):
    (:mod:`pgpsig.verify`): a malformed file is INVALID (4) with nothing else checked.
 3. The signature that counts is chosen: a good one by a trusted signer if any, else a good one,
    else the most telling failure; a bad signature is never hidden by a good one (it counts as the
-   failure). Trust comes only from the configured roots (:mod:`pgpsig.trust`).
+   failure). Trust comes only from the configured roots (:mod:`pgpsig.engine.trust`).
    Bad signature: TAMPERED (2), plus INVALID (4) when the signer is not trusted; unknown,
    untrusted, policy-rejected or unusable key: INVALID (4); key expired at signing time: EXPIRED
    (32); key or its certification revoked: REVOKED (64). Soft revocation after signing: still good,
@@ -23,7 +23,7 @@ Steps, for each module (numbered as in the code):
    manifest is then not authentic). The module is walked once (step 6) before its files are
    resolved: a listed file that the walk reached as a regular file through no symbolic link, below
    the module directory itself, is taken as it is (the hashing opens it and refuses anything but a
-   regular file); every other listed path goes through :func:`pgpsig.tree.resolve_inside`.
+   regular file); every other listed path goes through :func:`pgpsig.modules.tree.resolve_inside`.
 6. Files present but not listed are reported (``unlisted``); with ``strict`` they also set TAMPERED,
    and so does a tree that cannot be walked (too deep, too many files, unreadable directory).
 
@@ -31,7 +31,7 @@ GOOD is set only with a good, trusted signature and all files intact: 129 is the
 
 How the work is spread (:func:`check_modules`): when several modules are checked, fork is safe and
 there is enough work, whole modules (steps 1-6) go to a pool of forked worker processes
-(:mod:`pgpsig.fanout`), in groups balanced by the size of each ``module.sig``; each worker hashes
+(:mod:`pgpsig.modules.fanout`), in groups balanced by the size of each ``module.sig``; each worker hashes
 its modules' files itself, one after the other, and sends back the finished reports. Otherwise the
 modules are checked in this process, in batches of about :data:`_BATCH_FILES` listed files whose
 files are hashed together
@@ -51,11 +51,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from pgpsig import fanout
+from pgpsig.certs.keyring import Keyring
+from pgpsig.engine.trust import TrustDecision, TrustRoots, decide_trust
+from pgpsig.engine.validity import Judge
 from pgpsig.errors import FormatError, InputError, PgpsigError
 from pgpsig.hashing import FileDigest, digest_files
-from pgpsig.keyring import Keyring
-from pgpsig.manifest import Manifest, parse
+from pgpsig.modules import fanout
+from pgpsig.modules.manifest import Manifest, parse
+from pgpsig.modules.tree import Tree, resolve_inside, walk_module, walk_would_list
 from pgpsig.policy import Policy
 from pgpsig.report import (
     FileFindings,
@@ -65,9 +68,6 @@ from pgpsig.report import (
     SigStatus,
     Status,
 )
-from pgpsig.tree import Tree, resolve_inside, walk_module, walk_would_list
-from pgpsig.trust import TrustDecision, TrustRoots, decide_trust
-from pgpsig.validity import Judge
 from pgpsig.verify import judge_for, verify_clearsigned
 
 __all__ = [
@@ -147,7 +147,7 @@ class FreePBXLayout:
 class CheckOptions:
     """How to check: trust roots, policy, reference time, strictness, FreePBX layout.
 
-    ``judge`` is the run's :class:`~pgpsig.validity.Judge`, made from the keyring, policy and time:
+    ``judge`` is the run's :class:`~pgpsig.engine.validity.Judge`, made from the keyring, policy and time:
     every signature, key and certification of the run is judged by it (one cache for the run).
 
     Raises:
@@ -668,7 +668,7 @@ def _hash_and_finish(
 def _plan_fanout(modules: Sequence[tuple[str, Path]]) -> tuple[int, list[list[int]]] | None:
     """(workers, groups of module indices, heaviest group first) for a fanout, or None.
 
-    :func:`pgpsig.fanout.plan` (fork must be safe, more than one core, one module must not hold
+    :func:`pgpsig.modules.fanout.plan` (fork must be safe, more than one core, one module must not hold
     most of the work) of at least :data:`_FANOUT_MIN_MODULES` modules and
     :data:`_FANOUT_MIN_WEIGHT` of work. The work of a module is the size of its ``module.sig``,
     which grows with its listed files, plus :data:`_MODULE_WEIGHT`.

@@ -15,7 +15,7 @@ Canonical text of a frame (what the signature hashes):
   ``"a\n\n"`` as ``a\r\n``, and a single empty line as the empty text.
 
 Strict decoding (every violation raises :class:`~pgpsig.errors.ClearsignFormatError` with the
-1-based line number; the armor of the signature follows :mod:`pgpsig.armor`):
+1-based line number; the armor of the signature follows :mod:`pgpsig.openpgp.armor`):
 
 1. A line that is exactly ``-----BEGIN PGP SIGNED MESSAGE-----`` (trailing whitespace and CR
    on framework lines are tolerated everywhere).
@@ -48,8 +48,8 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import BinaryIO, Protocol
 
-from pgpsig import armor
 from pgpsig.errors import ArmorError, ClearsignFormatError, LimitError
+from pgpsig.openpgp import armor
 
 __all__ = [
     "HASH_ALGORITHMS",

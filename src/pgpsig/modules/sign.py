@@ -4,12 +4,12 @@ Steps:
 
 1. Choose the signing key: the newest subkey flagged for signing whose binding is valid now, else
    the primary; the key must be valid, alive, unrevoked and allowed to sign at ``now`` under the
-   policy (:mod:`pgpsig.validity`), so pgpsig never makes a signature it would itself refuse.
-2. Walk the module the way FreePBX's ``sign.php`` does (:func:`pgpsig.tree.walk_module`), minus
+   policy (:mod:`pgpsig.engine.validity`), so pgpsig never makes a signature it would itself refuse.
+2. Walk the module the way FreePBX's ``sign.php`` does (:func:`pgpsig.modules.tree.walk_module`), minus
    ``exclude`` globs (generated files, the cause of FreePBX's false tamper alarms). A symbolic link
    leaving the module, a loop, a dangling link or a special file stops the signing.
 3. Hash every file (SHA-256, streaming, parallel).
-4. Render the manifest byte-for-byte as ``sign.php`` v2 does (:func:`pgpsig.manifest.render`).
+4. Render the manifest byte-for-byte as ``sign.php`` v2 does (:func:`pgpsig.modules.manifest.render`).
 5. Clear-sign it with the key's best hash (SHA-256 or stronger), signature type 0x01.
 6. Write ``module.sig`` atomically (a temporary file in the module directory, fsync, rename); with
    several modules, every temporary file is written before the first rename.
@@ -32,21 +32,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pgpsig import fanout, fsutil
+from pgpsig import fsutil
+from pgpsig.certs.keyring import read_certs
+from pgpsig.engine.validity import Judge
 from pgpsig.errors import CertificateError, InputError
 from pgpsig.hashing import FileDigest, digest_files
-from pgpsig.keyring import read_certs
-from pgpsig.manifest import render
-from pgpsig.packets import Cert
+from pgpsig.modules import fanout
+from pgpsig.modules.manifest import render
+from pgpsig.modules.tree import Tree, walk_module
+from pgpsig.openpgp.packets import Cert
+from pgpsig.openpgp.signing import SigningKey, best_hash, sign_cleartext
 from pgpsig.policy import Policy, policy_named
-from pgpsig.signing import SigningKey, best_hash, sign_cleartext
-from pgpsig.tree import Tree, walk_module
-from pgpsig.validity import Judge
 
 __all__ = ["SignResult", "choose_signing_key", "sign_module", "sign_modules"]
 
 #: Least work, in files (plus :data:`_MODULE_WEIGHT` a module), for which several modules are
-#: hashed, rendered and signed by forked workers (:mod:`pgpsig.fanout`); below it, in this process
+#: hashed, rendered and signed by forked workers (:mod:`pgpsig.modules.fanout`); below it, in this process
 #: with the files of every module hashed in one :func:`digest_files` call.
 _FANOUT_MIN_FILES = 2000
 #: Fixed work of one module (walk, render, sign) in files that take as long to hash.
@@ -174,7 +175,7 @@ def sign_modules(
     Every module is walked and checked before any file is hashed, and every module is hashed,
     rendered and signed before any ``module.sig`` is written: a module that cannot be signed stops
     the whole run with nothing written. With enough work (:data:`_FANOUT_MIN_FILES`), whole modules
-    go to forked workers (:mod:`pgpsig.fanout`); otherwise the files of every module are hashed
+    go to forked workers (:mod:`pgpsig.modules.fanout`); otherwise the files of every module are hashed
     here in one parallel pass. Then each ``module.sig`` is written atomically,
     in the order given. Modules may not be given twice or nest (the outer one would list the inner
     one's old ``module.sig``).

@@ -49,10 +49,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pgpsig._crypto import verifies_over
+from pgpsig.certs.keyring import Keyring
 from pgpsig.errors import CertificateError, PgpsigError, PolicyError
-from pgpsig.keyring import Keyring
-from pgpsig.packets import Cert, Component, PublicKey, Signature
+from pgpsig.openpgp._crypto import verifies_over
+from pgpsig.openpgp.packets import Cert, Component, PublicKey, Signature
 from pgpsig.policy import Policy, SignatureKind
 
 __all__ = [

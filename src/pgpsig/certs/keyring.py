@@ -19,7 +19,7 @@ ignoring one because of how its file was written would fail open. A key or subke
 packet grouping puts inside a certificate whose primary key it does not name (``cat v.gpg r.gpg
 v.rev``: V's revocation follows R's certificate) is taken out and treated as loose too, unless it
 is by a revoker that certificate designates.
-:mod:`pgpsig.revocations` decides which certificate each belongs to; one that verifies joins it,
+:mod:`pgpsig.certs.revocations` decides which certificate each belongs to; one that verifies joins it,
 one that revokes nothing in the keyring yet waits in :attr:`Keyring.pending` (and joins as soon as
 its certificate is added, so the order of ``--keyring`` paths does not matter), one that can never
 apply is ignored; both are reported in :attr:`Keyring.warnings`.
@@ -37,10 +37,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgpsig import armor, revocations
-from pgpsig._crypto import verifies_over
+from pgpsig.certs import revocations
+from pgpsig.certs.revocations import LooseRevocation, Outcome
 from pgpsig.errors import FormatError, KeyringError, LimitError, PacketError
-from pgpsig.packets import (
+from pgpsig.openpgp import armor
+from pgpsig.openpgp._crypto import verifies_over
+from pgpsig.openpgp.packets import (
     MAX_SUBPACKETS,
     Cert,
     Component,
@@ -53,7 +55,6 @@ from pgpsig.packets import (
     parse_signature,
     signature_identity,
 )
-from pgpsig.revocations import LooseRevocation, Outcome
 
 __all__ = [
     "KEY_SUFFIXES",
@@ -198,11 +199,11 @@ def _take_foreign_revocations(cert: Cert, into: KeyFile) -> None:
     block holding certificates and then a revocation of an earlier one) lands in the wrong
     certificate, where it verifies over nothing and would be lost without a word. A 0x20, 0x28 or
     0x30 that does not belong to ``cert`` (:func:`_belongs`) is taken out and resolved like any
-    loose revocation (:mod:`pgpsig.revocations`). A 0x20 by a key that ``cert`` names as
+    loose revocation (:mod:`pgpsig.certs.revocations`). A 0x20 by a key that ``cert`` names as
     designated revoker stays: that is where it belongs (the store writes it there), and
-    :mod:`pgpsig.validity` applies it there when the revoker's certificate is in the keyring.
+    :mod:`pgpsig.engine.validity` applies it there when the revoker's certificate is in the keyring.
 
-    At most :data:`~pgpsig.packets.MAX_SUBPACKETS` are taken out of one file (each is worth a
+    At most :data:`~pgpsig.openpgp.packets.MAX_SUBPACKETS` are taken out of one file (each is worth a
     search of the keyring); the rest stay where they are, noted.
     """
     left = 0
@@ -238,7 +239,7 @@ def _split(binary: bytes, into: KeyFile) -> None:
     """Leading signature packets are loose signatures; from the first key on, certificates.
 
     Raises:
-        LimitError: More than :data:`~pgpsig.packets.MAX_SUBPACKETS` loose signatures before
+        LimitError: More than :data:`~pgpsig.openpgp.packets.MAX_SUBPACKETS` loose signatures before
             the keys of the file.
     """
     for p in iter_packets(binary):
@@ -307,12 +308,12 @@ def _packet(tag: int, body: bytes) -> bytes:
 def cert_to_bytes(cert: Cert) -> bytes:
     """Serialise a certificate as a binary transferable public key (RFC 9580 section 10.1).
 
-    Every packet the :class:`~pgpsig.packets.Cert` holds is written, in the order it holds them:
+    Every packet the :class:`~pgpsig.openpgp.packets.Cert` holds is written, in the order it holds them:
     the primary key, its direct signatures, each user ID and user attribute with its signatures,
     each subkey with its signatures. Secret key material is never written (a ``Cert`` holds
-    public parts only); packets :func:`~pgpsig.packets.parse_certs` dropped (unparseable
+    public parts only); packets :func:`~pgpsig.openpgp.packets.parse_certs` dropped (unparseable
     signatures, unknown packets) are not there to write. Subkey packets it could not parse
-    (:attr:`~pgpsig.packets.Cert.unparsed`) are not written either, nor the signatures kept with
+    (:attr:`~pgpsig.openpgp.packets.Cert.unparsed`) are not written either, nor the signatures kept with
     them: such a packet may be a secret subkey (whose secret part must never be written), and
     nothing about a key pgpsig cannot read can be verified (which is what a stored certificate
     holds); a key revocation found after one was moved to the primary key and is written there.
@@ -389,7 +390,7 @@ class Keyring:
 
     ``problems`` lists files that were skipped (unreadable, malformed). ``pending`` holds loose
     revocations that revoke nothing here yet (their issuer's certificate, or the one they revoke,
-    is not here: :mod:`pgpsig.revocations`); each time certificates are added they are tried
+    is not here: :mod:`pgpsig.certs.revocations`); each time certificates are added they are tried
     again. ``warnings`` says, one line each, what is pending, what was ignored and what could not
     be parsed.
     """
@@ -423,7 +424,7 @@ class Keyring:
     def add_revocations(self, revs: Iterable[LooseRevocation]) -> None:
         """Attach each loose revocation to the certificate it verifies over, or keep it aside.
 
-        See :mod:`pgpsig.revocations`: attached (no duplicates), else pending (it revokes nothing
+        See :mod:`pgpsig.certs.revocations`: attached (no duplicates), else pending (it revokes nothing
         here yet) or ignored (it never can), and both reported in :attr:`warnings`.
         """
         targets = revocations.Targets()

@@ -148,7 +148,7 @@ def _keyring(paths: list[Path] | None, *, warn: bool = True) -> Any:
     ``warn=False`` when the caller adds more certificates first (they may resolve pending
     revocations) and prints the warnings itself.
     """
-    from pgpsig.keyring import Keyring, load_keyring
+    from pgpsig.certs.keyring import Keyring, load_keyring
 
     if paths:
         ring = load_keyring(paths)
@@ -284,7 +284,7 @@ def verify(
     stdin = str(file) == "-"
     try:
         if signature is not None:
-            from pgpsig.armor import MAX_ARMOR_BYTES
+            from pgpsig.openpgp.armor import MAX_ARMOR_BYTES
 
             sig_bytes = _read(signature, limit=MAX_ARMOR_BYTES)
             data_src: Any = sys.stdin.buffer if stdin else _existing(file)
@@ -427,9 +427,9 @@ def sign(
 
     Several modules are signed in one pass; if one cannot be signed, none is written.
     """
+    from pgpsig.modules.sign import sign_modules
+    from pgpsig.openpgp.signing import load_signing_keys
     from pgpsig.report import iso
-    from pgpsig.sign import sign_modules
-    from pgpsig.signing import load_signing_keys
 
     now = _now(None)
     pol = _policy(policy)
@@ -536,8 +536,8 @@ def _root_refs(refs: list[str], ring: Any) -> list[str]:
 
     A certificate file joins the keyring, and its certificates' primary fingerprints are roots.
     """
-    from pgpsig.keyring import load_keyring
-    from pgpsig.store import normalize_fingerprint
+    from pgpsig.certs.keyring import load_keyring
+    from pgpsig.certs.store import normalize_fingerprint
 
     out: list[str] = []
     for ref in refs:
@@ -567,8 +567,8 @@ def _trust_roots(
     ``explicit``: the user named roots (``--trust-root`` or the FreePBX preset), so the store's
     never apply, even if the named ones resolve to nothing.
     """
-    from pgpsig.store import Store
-    from pgpsig.trust import TrustRoots
+    from pgpsig.certs.store import Store
+    from pgpsig.engine.trust import TrustRoots
 
     store = Store.at(_store_dir())
     roots = TrustRoots.select(
@@ -670,7 +670,7 @@ def check(
     ] = False,
 ) -> None:
     """Check modules: signature, signer trust, and every listed file."""
-    from pgpsig.check import (
+    from pgpsig.modules.check import (
         FREEPBX_DEFAULT_PATHS,
         FREEPBX_ROOTS,
         CheckOptions,
@@ -756,7 +756,7 @@ _KEY_FILE_SUFFIXES = (".asc", ".gpg", ".pgp", ".key", ".rev")
 
 def _key_store(keyring_dir: Path | None) -> Any:
     """The store of a key command: ``--keyring DIR`` as a plain keyring directory, else the user's."""
-    from pgpsig.store import Store
+    from pgpsig.certs.store import Store
 
     if keyring_dir is not None:
         if keyring_dir.exists() and not keyring_dir.is_dir():
@@ -802,8 +802,8 @@ def _key_files(paths: list[Path]) -> list[tuple[str, bytes]]:
 
 def _cert_input(ref: str) -> bytes:
     """CERT of certify/revoke-certification: a certificate file, or a key of the store."""
-    from pgpsig.keyring import cert_to_bytes
-    from pgpsig.store import Store
+    from pgpsig.certs.keyring import cert_to_bytes
+    from pgpsig.certs.store import Store
 
     p = Path(ref)
     if p.is_file():
@@ -961,7 +961,7 @@ def key_list(
     as_json: _JsonOpt = False,
 ) -> None:
     """List certificates: validity, expiry, revocation, subkeys, certifications."""
-    from pgpsig.keyring import load_keyring
+    from pgpsig.certs.keyring import load_keyring
     from pgpsig.keys import list_keys
 
     now = _now(at)

@@ -3,8 +3,8 @@
 This module owns the signer's side of OpenPGP signatures:
 
 * :class:`SigningKey`: one secret key (primary or subkey) ready to sign, loaded from a
-  transferable secret key by :func:`load_signing_keys` (through :mod:`pgpsig._pgpy`, the PGPy
-  adapter, for v4 keys; through :mod:`pgpsig.secretkey`, pgpsig's own reader, for RFC 9580 v6
+  transferable secret key by :func:`load_signing_keys` (through :mod:`pgpsig.openpgp._pgpy`, the PGPy
+  adapter, for v4 keys; through :mod:`pgpsig.openpgp.secretkey`, pgpsig's own reader, for RFC 9580 v6
   keys, which PGPy cannot read) or built from a ``cryptography`` key by :func:`make_signing_key`.
 * :func:`signature_packet`: a complete signature packet (RFC 9580 sections 5.2.3 and 5.2.4) over
   any hashed data, of the key's version: v4 for v4 keys, v6 (salted) for v6 keys. The data comes as bytes or as a *feed*, a function that writes into the
@@ -25,7 +25,7 @@ otherwise leak the key).
 
 Nothing here reads the clock: the creation time is an argument and must be timezone-aware. Nothing
 here decides *whether* a key may sign (expiry, revocation, key flags, policy): that belongs to the
-use case and to :mod:`pgpsig.validity` and :mod:`pgpsig.policy`.
+use case and to :mod:`pgpsig.engine.validity` and :mod:`pgpsig.policy`.
 
 Example::
 
@@ -54,13 +54,13 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from pgpsig import _pgpy, clearsign, packets
-from pgpsig._pgpy import PassphraseError, PrivateKey
 from pgpsig.errors import SignatureError, UnsupportedError
+from pgpsig.openpgp import _pgpy, clearsign, packets
+from pgpsig.openpgp._pgpy import PassphraseError, PrivateKey
 
 if TYPE_CHECKING:
-    from pgpsig._pgpy import SecretKey
-    from pgpsig.secretkey import SecretKey as V6SecretKey
+    from pgpsig.openpgp._pgpy import SecretKey
+    from pgpsig.openpgp.secretkey import SecretKey as V6SecretKey
 
 __all__ = [
     "MAX_CLEARTEXT_LINE",
@@ -196,8 +196,8 @@ def load_signing_keys(data: bytes, passphrase: bytes | None = None) -> tuple[Sig
 
     Args:
         data: A transferable secret key (``gpg --export-secret-keys``), armored or binary. A v4
-            key is read by PGPy (:mod:`pgpsig._pgpy`); a v6 key (RFC 9580), which PGPy cannot
-            read, by :mod:`pgpsig.secretkey`.
+            key is read by PGPy (:mod:`pgpsig.openpgp._pgpy`); a v6 key (RFC 9580), which PGPy cannot
+            read, by :mod:`pgpsig.openpgp.secretkey`.
         passphrase: The passphrase that unlocks protected key material; ignored for keys that
             are not protected.
 
@@ -214,7 +214,7 @@ def load_signing_keys(data: bytes, passphrase: bytes | None = None) -> tuple[Sig
         InputError: A certificate instead of a secret key, several keys, or no secret signing key.
         PassphraseError: A protected key and no passphrase, or a wrong one.
     """
-    from pgpsig import secretkey  # noqa: PLC0415 - only v6 keys need it
+    from pgpsig.openpgp import secretkey  # noqa: PLC0415 - only v6 keys need it
 
     if secretkey.is_v6(data):
         return tuple(_from_secret(s) for s in secretkey.load_secret_keys(data, passphrase))
@@ -612,8 +612,8 @@ def sign_cleartext(
 
     As ``gpg --clearsign`` does, the final line ending of ``text`` (LF or CRLF), if any, becomes
     the frame's line break before the signature armor and is not signed; the rest is signed in
-    canonical form (:func:`pgpsig.clearsign.canonicalize`: trailing spaces and tabs stripped,
-    CRLF line endings) and framed, dash-escaped, by :func:`pgpsig.clearsign.encode`. So a
+    canonical form (:func:`pgpsig.openpgp.clearsign.canonicalize`: trailing spaces and tabs stripped,
+    CRLF line endings) and framed, dash-escaped, by :func:`pgpsig.openpgp.clearsign.encode`. So a
     verifier's output of the message is ``text`` without trailing whitespace, with a final LF.
     A v6 key's frame has no ``Hash:`` header (v6 signatures name their hash themselves, as in
     the sample of RFC 9580 Appendix A.6).

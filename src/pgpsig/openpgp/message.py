@@ -33,9 +33,9 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pgpsig import clearsign
 from pgpsig.errors import LimitError, PacketError
-from pgpsig.packets import Signature, Tag, iter_packets, packet_header, parse_signature
+from pgpsig.openpgp import clearsign
+from pgpsig.openpgp.packets import Signature, Tag, iter_packets, packet_header, parse_signature
 
 __all__ = [
     "MAX_INLINE_BYTES",

@@ -5,7 +5,7 @@ revocation certificate from ``pgpsig key revoke`` or ``gpg --gen-revoke``, a ``.
 the keys, a revocation kept pending in the store, one found inside a certificate it does not name)
 and the certificates at hand, is it *attached* (it verifies over a component of one of them),
 *pending* (nothing at hand is what it revokes, so it cannot be judged yet) or *unusable* (it can
-never revoke anything, whatever certificates arrive)? :mod:`pgpsig.keyring` (every keyring file,
+never revoke anything, whatever certificates arrive)? :mod:`pgpsig.certs.keyring` (every keyring file,
 directory and the store) and :mod:`pgpsig.keys.importing` (``key import``) both ask it, so the two
 cannot disagree.
 
@@ -13,7 +13,7 @@ Where a revocation verifies decides where it goes:
 
 * **0x20** (key revocation): over the primary key, by that primary key, or by a designated revoker
   (a key named by a Revocation Key subpacket 12 in one of the target's self-signatures that
-  verify) whose certificate is at hand. It goes to :attr:`~pgpsig.packets.Cert.direct`.
+  verify) whose certificate is at hand. It goes to :attr:`~pgpsig.openpgp.packets.Cert.direct`.
 * **0x28** (subkey revocation): over (primary, subkey) by the primary key, for a subkey bound to
   it (a 0x18 binding that verifies); under that subkey.
 * **0x30** (certification revocation): over (primary, user ID or attribute) by the certificate's
@@ -37,9 +37,9 @@ pending revocation is retried whenever certificates are added, and the store kee
 been written into its certificate.
 
 Placing a revocation is not judging it: the hash policy, its reason and its time are
-:mod:`pgpsig.validity`'s and :mod:`pgpsig.trust`'s questions; this module only makes sure that a
+:mod:`pgpsig.engine.validity`'s and :mod:`pgpsig.engine.trust`'s questions; this module only makes sure that a
 revocation that verifies is where they look, and never lost. The signature check is
-:func:`pgpsig._crypto.verifies_over`, the engine's.
+:func:`pgpsig.openpgp._crypto.verifies_over`, the engine's.
 
 **Cost.** Each try is a signature check, and a third party may add any number of bare user IDs,
 subkeys and forged self-signatures to a certificate. What a certificate offers as targets (its
@@ -55,8 +55,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
 
-from pgpsig._crypto import verifies_over
-from pgpsig.packets import Cert, Component, PublicKey, Signature, signature_identity
+from pgpsig.openpgp._crypto import verifies_over
+from pgpsig.openpgp.packets import Cert, Component, PublicKey, Signature, signature_identity
 
 __all__ = [
     "REVOCATION_TYPES",
@@ -153,7 +153,7 @@ class Targets:
 
         A user ID or attribute needs a certification (0x10-0x13) by the primary key over it, a
         subkey a binding (0x18) by the primary key; only these can be what a revocation revokes
-        (an unbound component counts for nothing in :mod:`pgpsig.validity`).
+        (an unbound component counts for nothing in :mod:`pgpsig.engine.validity`).
         """
         return self._memo(self._bound, cert, _bound_components)
 

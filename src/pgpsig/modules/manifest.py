@@ -1,7 +1,7 @@
 r"""The ``module.sig`` body (a PHP INI manifest): parse it, render it as sign.php does, check paths.
 
 This module owns the *signed text* of a FreePBX signature file, after the clear-signed frame has
-been removed (:mod:`pgpsig.clearsign`): the ``[config]`` and ``[hashes]`` sections, the entry
+been removed (:mod:`pgpsig.openpgp.clearsign`): the ``[config]`` and ``[hashes]`` sections, the entry
 paths and their safety, the order in which ``sign.php`` lists files, and writing a body that is
 byte-for-byte what devtools ``sign.php`` (v2) writes. It is pure: text in, values out, with no
 filesystem, clock or printing.
