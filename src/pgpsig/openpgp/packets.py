@@ -20,9 +20,9 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from enum import IntEnum
 
 from pgpsig.errors import LimitError, PacketError
+from pgpsig.openpgp.ids import HASH_NAMES, Tag
 
 __all__ = [
     "HASH_NAMES",
@@ -53,19 +53,6 @@ MAX_PACKET_BYTES = 1 << 24
 MAX_PACKETS_PER_CERT = 20_000
 #: Most subpackets in one signature (both areas together).
 MAX_SUBPACKETS = 512
-
-#: OpenPGP hash algorithm ids and names (RFC 9580 section 9.5).
-HASH_NAMES: dict[int, str] = {
-    1: "MD5",
-    2: "SHA1",
-    3: "RIPEMD160",
-    8: "SHA256",
-    9: "SHA384",
-    10: "SHA512",
-    11: "SHA224",
-    12: "SHA3-256",
-    14: "SHA3-512",
-}
 
 
 #: Signature subpacket types pgpsig understands. A *critical* subpacket of any other type makes the
@@ -109,24 +96,6 @@ KNOWN_SUBPACKETS = frozenset(
         39,
     }
 )
-
-
-class Tag(IntEnum):
-    """OpenPGP packet tags (RFC 9580 section 5) that pgpsig reads or writes."""
-
-    SIGNATURE = 2
-    ONE_PASS = 4
-    SECRET_KEY = 5
-    PUBLIC_KEY = 6
-    SECRET_SUBKEY = 7
-    COMPRESSED = 8
-    MARKER = 10
-    LITERAL = 11
-    TRUST = 12
-    USER_ID = 13
-    PUBLIC_SUBKEY = 14
-    USER_ATTRIBUTE = 17
-    PADDING = 21
 
 
 #: Packets that may follow the primary key in a transferable secret key.

@@ -1,0 +1,215 @@
+"""OpenPGP's numbers, once: the identifiers of RFC 9580 that pgpsig reads or writes.
+
+Every other module names these (``SignatureType.KEY_REVOCATION``, ``KeyFlag.SIGN``) instead of
+restating a number or keeping a table of its own. They are :class:`~enum.IntEnum` (and
+:class:`~enum.IntFlag` for key flags), so they compare equal to the integers parsed from packets.
+Section numbers refer to RFC 9580.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, IntFlag
+
+__all__ = [
+    "CERTIFICATION_TYPES",
+    "HARD_REVOCATION_REASONS",
+    "HASH_NAMES",
+    "REVOCATION_TYPES",
+    "SOFT_REVOCATION_REASONS",
+    "CompressionAlgorithm",
+    "Feature",
+    "HashAlgorithm",
+    "KeyFlag",
+    "PublicKeyAlgorithm",
+    "RevocationReason",
+    "SignatureType",
+    "SubpacketType",
+    "SymmetricAlgorithm",
+    "Tag",
+]
+
+
+class HashAlgorithm(IntEnum):
+    """Hash algorithm ids (section 9.5)."""
+
+    MD5 = 1
+    SHA1 = 2
+    RIPEMD160 = 3
+    SHA256 = 8
+    SHA384 = 9
+    SHA512 = 10
+    SHA224 = 11
+    SHA3_256 = 12
+    SHA3_512 = 14
+
+    @property
+    def display(self) -> str:
+        """The name OpenPGP tools print ("SHA256", "SHA3-256")."""
+        return self.name.replace("SHA3_", "SHA3-")
+
+
+#: Hash algorithm id -> printed name, for every id pgpsig knows.
+HASH_NAMES: dict[int, str] = {int(h): h.display for h in HashAlgorithm}
+
+
+class PublicKeyAlgorithm(IntEnum):
+    """Public-key algorithm ids (section 9.1)."""
+
+    RSA = 1
+    RSA_ENCRYPT_ONLY = 2
+    RSA_SIGN_ONLY = 3
+    ELGAMAL = 16
+    DSA = 17
+    ECDH = 18
+    ECDSA = 19
+    ELGAMAL_SIGN = 20
+    EDDSA_LEGACY = 22
+    X25519 = 25
+    X448 = 26
+    ED25519 = 27
+    ED448 = 28
+
+
+class SignatureType(IntEnum):
+    """Signature types (section 5.2.1)."""
+
+    BINARY = 0x00
+    TEXT = 0x01
+    STANDALONE = 0x02
+    GENERIC_CERTIFICATION = 0x10
+    PERSONA_CERTIFICATION = 0x11
+    CASUAL_CERTIFICATION = 0x12
+    POSITIVE_CERTIFICATION = 0x13
+    SUBKEY_BINDING = 0x18
+    PRIMARY_KEY_BINDING = 0x19
+    DIRECT_KEY = 0x1F
+    KEY_REVOCATION = 0x20
+    SUBKEY_REVOCATION = 0x28
+    CERTIFICATION_REVOCATION = 0x30
+    TIMESTAMP = 0x40
+    THIRD_PARTY_CONFIRMATION = 0x50
+
+
+#: The four certification types (0x10-0x13): a key's statement about a user ID.
+CERTIFICATION_TYPES = frozenset(
+    {
+        SignatureType.GENERIC_CERTIFICATION,
+        SignatureType.PERSONA_CERTIFICATION,
+        SignatureType.CASUAL_CERTIFICATION,
+        SignatureType.POSITIVE_CERTIFICATION,
+    }
+)
+#: The three revocation types (0x20, 0x28, 0x30).
+REVOCATION_TYPES = frozenset(
+    {
+        SignatureType.KEY_REVOCATION,
+        SignatureType.SUBKEY_REVOCATION,
+        SignatureType.CERTIFICATION_REVOCATION,
+    }
+)
+
+
+class SubpacketType(IntEnum):
+    """Signature subpacket types (section 5.2.3.7)."""
+
+    SIGNATURE_CREATION_TIME = 2
+    SIGNATURE_EXPIRATION_TIME = 3
+    EXPORTABLE_CERTIFICATION = 4
+    TRUST_SIGNATURE = 5
+    REGULAR_EXPRESSION = 6
+    REVOCABLE = 7
+    KEY_EXPIRATION_TIME = 9
+    PREFERRED_SYMMETRIC = 11
+    REVOCATION_KEY = 12
+    ISSUER_KEY_ID = 16
+    NOTATION_DATA = 20
+    PREFERRED_HASH = 21
+    PREFERRED_COMPRESSION = 22
+    KEY_SERVER_PREFERENCES = 23
+    PREFERRED_KEY_SERVER = 24
+    PRIMARY_USER_ID = 25
+    POLICY_URI = 26
+    KEY_FLAGS = 27
+    SIGNERS_USER_ID = 28
+    REASON_FOR_REVOCATION = 29
+    FEATURES = 30
+    SIGNATURE_TARGET = 31
+    EMBEDDED_SIGNATURE = 32
+    ISSUER_FINGERPRINT = 33
+    PREFERRED_AEAD = 34
+    INTENDED_RECIPIENT = 35
+    ATTESTED_CERTIFICATIONS = 37
+    PREFERRED_AEAD_CIPHERSUITES = 39
+
+
+class KeyFlag(IntFlag):
+    """Key flags, first octet (section 5.2.3.29)."""
+
+    CERTIFY = 0x01
+    SIGN = 0x02
+    ENCRYPT_COMMUNICATIONS = 0x04
+    ENCRYPT_STORAGE = 0x08
+    SPLIT = 0x10
+    AUTHENTICATE = 0x20
+    GROUP = 0x80
+
+
+class RevocationReason(IntEnum):
+    """Reasons for revocation (section 5.2.3.31)."""
+
+    NO_REASON = 0
+    SUPERSEDED = 1
+    COMPROMISED = 2
+    RETIRED = 3
+    USER_ID_INVALID = 32
+
+
+#: Reasons that revoke a key only from their creation on ("soft").
+SOFT_REVOCATION_REASONS = frozenset(
+    {RevocationReason.SUPERSEDED, RevocationReason.RETIRED, RevocationReason.USER_ID_INVALID}
+)
+#: Reasons that revoke a key for all time ("hard"); so does any reason not listed here.
+HARD_REVOCATION_REASONS = frozenset({RevocationReason.NO_REASON, RevocationReason.COMPROMISED})
+
+
+class SymmetricAlgorithm(IntEnum):
+    """Symmetric-key algorithm ids (section 9.3)."""
+
+    PLAINTEXT = 0
+    AES128 = 7
+    AES192 = 8
+    AES256 = 9
+
+
+class CompressionAlgorithm(IntEnum):
+    """Compression algorithm ids (section 9.4)."""
+
+    UNCOMPRESSED = 0
+    ZIP = 1
+    ZLIB = 2
+    BZIP2 = 3
+
+
+class Feature(IntFlag):
+    """Features, first octet (section 5.2.3.32)."""
+
+    SEIPD_V1 = 0x01
+    SEIPD_V2 = 0x08
+
+
+class Tag(IntEnum):
+    """OpenPGP packet tags (RFC 9580 section 5) that pgpsig reads or writes."""
+
+    SIGNATURE = 2
+    ONE_PASS = 4
+    SECRET_KEY = 5
+    PUBLIC_KEY = 6
+    SECRET_SUBKEY = 7
+    COMPRESSED = 8
+    MARKER = 10
+    LITERAL = 11
+    TRUST = 12
+    USER_ID = 13
+    PUBLIC_SUBKEY = 14
+    USER_ATTRIBUTE = 17
+    PADDING = 21
