@@ -4,7 +4,7 @@ Every target module defines ``test_one_input(data: bytes) -> None``, which must 
 raise :class:`pgpsig.errors.PgpsigError`; anything else (another exception, a hang, a "good" verdict
 on input that cannot be good) is a finding. The same function is driven by atheris (coverage-guided,
 ``python fuzz/<target>.py [libFuzzer flags] [CORPUS_DIR...]``) and, when atheris is missing, by
-hypothesis in ``tests/test_fuzz_smoke.py``.
+hypothesis in ``tests/corpus/test_fuzz_smoke.py``.
 """
 
 from __future__ import annotations

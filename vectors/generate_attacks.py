@@ -17,7 +17,7 @@ vectors; it never imports pgpsig) and adds a sign.php-style manifest writer of i
 Module trees are not committed as trees: FIFOs, links to ``/dev/zero``, links leaving the module,
 a 70-deep directory chain or a sparse 64 MiB file do not belong in git. Each check case carries a
 *recipe* (``tree`` in expected.json: files, directories, symbolic links, FIFOs, sparse files, and
-files next to the module) that ``tests/test_attacks.py`` lays out in a temporary directory; the
+files next to the module) that ``tests/corpus/test_attacks.py`` lays out in a temporary directory; the
 signed ``module.sig`` files and the keys are committed under ``attacks/check/`` and
 ``attacks/keys/``.
 

@@ -28,7 +28,7 @@ How the oracles run (``AT`` is the rows' ``--at``, 2025-06-01T00:00:00Z):
   frame split into a text file and a signature file) against every keyring of the case.
 
 The record was measured with gpg 2.2.40, sqv 1.1.0 and sqop 0.27.3 (sequoia-openpgp 1.12.0) on
-Debian bookworm; ``tests/test_oracles.py`` re-measures it when the oracles are installed.
+Debian bookworm; ``tests/corpus/test_oracles.py`` re-measures it when the oracles are installed.
 """
 
 from __future__ import annotations

@@ -1771,7 +1771,7 @@ def _typer_apps() -> dict[str, typer.Typer]:
 
 #: Fast paths: argument lists of ``check``, ``verify`` and ``sign`` parsed without typer. Each
 #: command's options, by every name typer knows them by: (parameter, kind).
-#: ``tests/test_cli_fast.py`` holds these tables to typer's own declarations and the parses to
+#: ``tests/cli/test_cli_fast.py`` holds these tables to typer's own declarations and the parses to
 #: typer's. Anything else on the command line (``--help``, an unknown or misspelt option, a missing or dash-leading value, a repeated
 #: single option, a bad number, a wrong count of arguments, a missing required option) goes to
 #: typer, which says what is wrong.

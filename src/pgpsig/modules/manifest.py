@@ -144,7 +144,7 @@ _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 #: components of letters, digits and ``_ , + @ % - .``, none starting with ``.`` (so no ``.``,
 #: ``..`` or empty component), one space each side of ``=``, a lower-case SHA-256. Such a line is
 #: taken at once (after the reserved-word check); any other line goes through every rule
-#: (``tests/test_manifest.py`` holds both ways to the same results).
+#: (``tests/modules/test_manifest.py`` holds both ways to the same results).
 _PLAIN_ENTRY = re.compile(
     rb"((?:[A-Za-z0-9_,+@%-][A-Za-z0-9_,+@%.-]*/)*[A-Za-z0-9_,+@%-][A-Za-z0-9_,+@%.-]*)"
     rb" = ([0-9a-f]{64})"

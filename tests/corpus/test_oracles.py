@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 sys.path.insert(0, str(VECTORS))
 
 import oracles  # noqa: E402 - vectors/oracles.py, found through the path set just above

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 EXPECTED: list[dict[str, Any]] = json.loads((VECTORS / "expected.json").read_text(encoding="utf-8"))
 
 KNOWN_DIFFERENCES: dict[str, str] = {

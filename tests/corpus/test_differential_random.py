@@ -47,7 +47,7 @@ from pgpsig.errors import PgpsigError
 from pgpsig.policy import policy_named
 from pgpsig.verify import verify_clearsigned, verify_detached
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "vectors"
 sys.path.insert(0, str(VECTORS))
 import generate as g  # noqa: E402 - the vectors' independent OpenPGP writer

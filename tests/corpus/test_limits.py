@@ -30,7 +30,7 @@ from pgpsig.errors import LimitError, PgpsigError
 from pgpsig.modules import check, manifest, tree
 from pgpsig.openpgp import armor, clearsign, packets
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "vectors"))
 import generate as g  # noqa: E402 - the vectors' independent OpenPGP writer
 

@@ -232,7 +232,7 @@ def test_human_output_names_roots_in_force(pgpsig: Run, kf: Factory) -> None:
 
 
 _REVOCATION_ONLY = str(
-    Path(__file__).resolve().parent.parent
+    Path(__file__).resolve().parents[2]
     / "vectors/sig/revocation-certificate-armored-key-block.rev.asc"
 )
 

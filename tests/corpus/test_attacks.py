@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "vectors"
 ATTACKS = VECTORS / "attacks"
 GENERATOR = VECTORS / "generate_attacks.py"

@@ -23,7 +23,7 @@ from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FUZZ = ROOT / "fuzz"
 TARGETS = ["armor", "clearsign", "packets", "cert", "manifest"]
 RUNS = {"armor": 5000, "clearsign": 5000, "packets": 5000, "cert": 5000, "manifest": 5000}

@@ -41,7 +41,7 @@ from pgpsig.openpgp import armor, signing
 from pgpsig.openpgp.packets import Cert, iter_packets, packet_header, parse_certs, parse_signature
 from pgpsig.policy import Policy
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "vectors"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "vectors"))
 import generate as g  # noqa: E402 - the vectors' independent OpenPGP writer
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)

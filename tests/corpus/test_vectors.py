@@ -19,11 +19,13 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "vectors"
 GENERATOR = VECTORS / "generate.py"
 NOT_GENERATED = {"generate.py", "README.md", "generate_attacks.py", "oracles.py"}  # hand-written
-OTHER_GENERATORS = ("attacks/",)  # folders written by generate_attacks.py (tests/test_attacks.py)
+OTHER_GENERATORS = (
+    "attacks/",
+)  # folders written by generate_attacks.py (tests/corpus/test_attacks.py)
 EXPECTED: list[dict[str, Any]] = json.loads((VECTORS / "expected.json").read_text(encoding="utf-8"))
 BY_NAME = {case["name"]: case for case in EXPECTED}
 IDS = [case["name"] for case in EXPECTED]

@@ -38,7 +38,7 @@ from pgpsig.policy import Policy, policy_named
 from pgpsig.report import SignatureResult, SigStatus
 from pgpsig.verify import verify_clearsigned, verify_detached
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "vectors"
 _KEY_STATES = {
     SigStatus.GOOD: "valid",
