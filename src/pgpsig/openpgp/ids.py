@@ -8,14 +8,21 @@ Section numbers refer to RFC 9580.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum, IntFlag
+from types import MappingProxyType
 
 __all__ = [
+    "ALGORITHM_NAMES",
     "CERTIFICATION_TYPES",
+    "ELGAMAL_ALGORITHMS",
     "HARD_REVOCATION_REASONS",
     "HASH_NAMES",
+    "KNOWN_SUBPACKETS",
     "REVOCATION_TYPES",
+    "RSA_ALGORITHMS",
     "SOFT_REVOCATION_REASONS",
+    "V6_SALT_SIZES",
     "CompressionAlgorithm",
     "Feature",
     "HashAlgorithm",
@@ -51,6 +58,18 @@ class HashAlgorithm(IntEnum):
 #: Hash algorithm id -> printed name, for every id pgpsig knows.
 HASH_NAMES: dict[int, str] = {int(h): h.display for h in HashAlgorithm}
 
+#: Salt size in octets of a v6 signature, by its hash algorithm (section 9.5).
+V6_SALT_SIZES: Mapping[int, int] = MappingProxyType(
+    {
+        HashAlgorithm.SHA256: 16,
+        HashAlgorithm.SHA384: 24,
+        HashAlgorithm.SHA512: 32,
+        HashAlgorithm.SHA224: 16,
+        HashAlgorithm.SHA3_256: 16,
+        HashAlgorithm.SHA3_512: 32,
+    }
+)
+
 
 class PublicKeyAlgorithm(IntEnum):
     """Public-key algorithm ids (section 9.1)."""
@@ -68,6 +87,42 @@ class PublicKeyAlgorithm(IntEnum):
     X448 = 26
     ED25519 = 27
     ED448 = 28
+
+    @property
+    def display(self) -> str:
+        """The name pgpsig prints ("RSA", "EdDSA", "Ed25519"): the RSA and ElGamal variants share one."""
+        return _PUBLIC_KEY_DISPLAY[self]
+
+
+_PUBLIC_KEY_DISPLAY: Mapping[PublicKeyAlgorithm, str] = MappingProxyType(
+    {
+        PublicKeyAlgorithm.RSA: "RSA",
+        PublicKeyAlgorithm.RSA_ENCRYPT_ONLY: "RSA",
+        PublicKeyAlgorithm.RSA_SIGN_ONLY: "RSA",
+        PublicKeyAlgorithm.ELGAMAL: "ElGamal",
+        PublicKeyAlgorithm.DSA: "DSA",
+        PublicKeyAlgorithm.ECDH: "ECDH",
+        PublicKeyAlgorithm.ECDSA: "ECDSA",
+        PublicKeyAlgorithm.ELGAMAL_SIGN: "ElGamal",
+        PublicKeyAlgorithm.EDDSA_LEGACY: "EdDSA",
+        PublicKeyAlgorithm.X25519: "X25519",
+        PublicKeyAlgorithm.X448: "X448",
+        PublicKeyAlgorithm.ED25519: "Ed25519",
+        PublicKeyAlgorithm.ED448: "Ed448",
+    }
+)
+#: Public-key algorithm id -> printed name, for every id pgpsig knows.
+ALGORITHM_NAMES: dict[int, str] = {int(a): a.display for a in PublicKeyAlgorithm}
+#: The three RSA ids (1 general, 2 encrypt-only, 3 sign-only): one key format.
+RSA_ALGORITHMS = frozenset(
+    {
+        PublicKeyAlgorithm.RSA,
+        PublicKeyAlgorithm.RSA_ENCRYPT_ONLY,
+        PublicKeyAlgorithm.RSA_SIGN_ONLY,
+    }
+)
+#: The two ElGamal ids (16 encrypt-only, 20 the withdrawn sign-and-encrypt): one key format.
+ELGAMAL_ALGORITHMS = frozenset({PublicKeyAlgorithm.ELGAMAL, PublicKeyAlgorithm.ELGAMAL_SIGN})
 
 
 class SignatureType(IntEnum):
@@ -88,6 +143,11 @@ class SignatureType(IntEnum):
     CERTIFICATION_REVOCATION = 0x30
     TIMESTAMP = 0x40
     THIRD_PARTY_CONFIRMATION = 0x50
+
+    @property
+    def description(self) -> str:
+        """The type in words ("key revocation", "subkey binding"), for messages."""
+        return self.name.lower().replace("_", " ")
 
 
 #: The four certification types (0x10-0x13): a key's statement about a user ID.
@@ -140,6 +200,43 @@ class SubpacketType(IntEnum):
     INTENDED_RECIPIENT = 35
     ATTESTED_CERTIFICATIONS = 37
     PREFERRED_AEAD_CIPHERSUITES = 39
+
+
+#: Signature subpacket types pgpsig understands. A *critical* subpacket of any other type makes the
+#: signature invalid (section 5.2.3.7). Regular expression (6) is deliberately absent: pgpsig does
+#: not implement regex-scoped trust, so a critical one must fail closed. Listed one by one (not
+#: "every member of SubpacketType"): naming a new type must not make it understood.
+KNOWN_SUBPACKETS = frozenset(
+    {
+        SubpacketType.SIGNATURE_CREATION_TIME,
+        SubpacketType.SIGNATURE_EXPIRATION_TIME,
+        SubpacketType.EXPORTABLE_CERTIFICATION,
+        SubpacketType.TRUST_SIGNATURE,
+        SubpacketType.REVOCABLE,
+        SubpacketType.KEY_EXPIRATION_TIME,
+        SubpacketType.PREFERRED_SYMMETRIC,
+        SubpacketType.REVOCATION_KEY,
+        SubpacketType.ISSUER_KEY_ID,
+        SubpacketType.NOTATION_DATA,
+        SubpacketType.PREFERRED_HASH,
+        SubpacketType.PREFERRED_COMPRESSION,
+        SubpacketType.KEY_SERVER_PREFERENCES,
+        SubpacketType.PREFERRED_KEY_SERVER,
+        SubpacketType.PRIMARY_USER_ID,
+        SubpacketType.POLICY_URI,
+        SubpacketType.KEY_FLAGS,
+        SubpacketType.SIGNERS_USER_ID,
+        SubpacketType.REASON_FOR_REVOCATION,
+        SubpacketType.FEATURES,
+        SubpacketType.SIGNATURE_TARGET,
+        SubpacketType.EMBEDDED_SIGNATURE,
+        SubpacketType.ISSUER_FINGERPRINT,
+        SubpacketType.PREFERRED_AEAD,
+        SubpacketType.INTENDED_RECIPIENT,
+        SubpacketType.ATTESTED_CERTIFICATIONS,
+        SubpacketType.PREFERRED_AEAD_CIPHERSUITES,
+    }
+)
 
 
 class KeyFlag(IntFlag):
@@ -198,7 +295,7 @@ class Feature(IntFlag):
 
 
 class Tag(IntEnum):
-    """OpenPGP packet tags (RFC 9580 section 5) that pgpsig reads or writes."""
+    """OpenPGP packet tags (RFC 9580 section 5) that pgpsig reads, writes or must frame."""
 
     SIGNATURE = 2
     ONE_PASS = 4
@@ -206,10 +303,13 @@ class Tag(IntEnum):
     PUBLIC_KEY = 6
     SECRET_SUBKEY = 7
     COMPRESSED = 8
+    SYMMETRICALLY_ENCRYPTED = 9
     MARKER = 10
     LITERAL = 11
     TRUST = 12
     USER_ID = 13
     PUBLIC_SUBKEY = 14
     USER_ATTRIBUTE = 17
+    SEIPD = 18
+    AEAD_ENCRYPTED = 20
     PADDING = 21
