@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pgpsig.errors import ClearsignFormatError, LimitError, PgpsigError
-from pgpsig.openpgp import armor, clearsign
+from pgpsig.openpgp import armor, clearsign, cleartext
 
 # Made-up signature packet bytes: the frame decoder does not look inside them.
 SIG = b"\xc2\x04fake signature packet" + bytes(range(40))
@@ -703,7 +703,7 @@ def frame_like(draw: st.DrawFn) -> bytes:
         parts.append(draw(st.sampled_from([b"", b"junk\n", b"\r\n", b"- \n"])))
         text = draw(texts)
         headers = draw(st.sampled_from([b"Hash: SHA256\n", b"", b"Hash: SHA1\r\nHash: MD5 \n"]))
-        parts.append(frame(clearsign._dash_escape(text) + b"\n", headers=headers))
+        parts.append(frame(cleartext._dash_escape(text) + b"\n", headers=headers))
     data = bytearray(b"".join(parts))
     if draw(st.booleans()):
         data = data.replace(b"\n", b"\r\n")

@@ -1,18 +1,12 @@
-r"""The cleartext signature framework (RFC 9580 section 7): strict decoder, encoder, canonicaliser.
+r"""The cleartext signature framework (RFC 9580 section 7): the strict, streaming frame decoder.
 
-This module owns the clear-signed *frame*: finding each ``-----BEGIN PGP SIGNED MESSAGE-----``
-block, its ``Hash:`` headers, the dash-escaped text, and the signature armor that ends it; and the
-canonical text form that a signature of type 0x01 covers. It is pure: bytes (or a binary stream)
-in, values out, with no filesystem, clock or global state.
-
-Canonical text of a frame (what the signature hashes):
-
-* The text is split into lines on LF; a CR before the LF belongs to the line ending.
-* Dash-escaping is undone: a line starting with ``"- "`` loses those two bytes.
-* Trailing spaces, tabs and stray CRs are removed from every line.
-* Lines are joined with CRLF. The line break just before ``-----BEGIN PGP SIGNATURE-----``
-  belongs to the frame, not to the text: frame text ``"a\n"`` hashes as ``a``, frame text
-  ``"a\n\n"`` as ``a\r\n``, and a single empty line as the empty text.
+This module owns reading the clear-signed *frame*: finding each ``-----BEGIN PGP SIGNED MESSAGE-----``
+block, its ``Hash:`` headers, the dash-escaped text, and the signature armor that ends it, and handing
+on the canonical text a signature of type 0x01 covers (the rule of
+:mod:`pgpsig.openpgp.cleartext`, which also writes frames). It is pure: bytes (or a binary stream)
+in, values out, with no filesystem, clock or global state. The names of
+:mod:`pgpsig.openpgp.cleartext` (:func:`canonicalize`, :class:`Canonicalizer`, :func:`encode`,
+:data:`HASH_ALGORITHMS`) are re-exported here, so one import serves both directions.
 
 Strict decoding (every violation raises :class:`~pgpsig.errors.ClearsignFormatError` with the
 1-based line number; the armor of the signature follows :mod:`pgpsig.openpgp.armor`):
@@ -41,18 +35,27 @@ policy (MD5 is a *known* name here), verification, and reading files.
 from __future__ import annotations
 
 import io
-import itertools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from types import MappingProxyType
 from typing import BinaryIO, Protocol
 
 from pgpsig.errors import ArmorError, ClearsignFormatError, LimitError
 from pgpsig.openpgp import armor
+from pgpsig.openpgp.cleartext import (
+    BEGIN_MESSAGE,
+    HASH_ALGORITHMS,
+    Canonicalizer,
+    canonical_lines,
+    canonicalize,
+    encode,
+)
+from pgpsig.openpgp.cleartext import LINE_WHITESPACE as _LINE_WS
 
 __all__ = [
     "HASH_ALGORITHMS",
+    "MAX_LINE_BYTES",
+    "READ_CHUNK",
     "BlockSink",
     "Canonicalizer",
     "ClearSigned",
@@ -64,25 +67,8 @@ __all__ = [
     "encode",
 ]
 
-HASH_ALGORITHMS: Mapping[str, int] = MappingProxyType(
-    {
-        "MD5": 1,
-        "SHA1": 2,
-        "RIPEMD160": 3,
-        "SHA256": 8,
-        "SHA384": 9,
-        "SHA512": 10,
-        "SHA224": 11,
-        "SHA3-256": 12,
-        "SHA3-512": 14,
-    }
-)
-"""``Hash:`` header names (RFC 9580 section 9.5 "Text Name") and their algorithm IDs."""
-
-_BEGIN_MESSAGE = b"-----BEGIN PGP SIGNED MESSAGE-----"
 _BEGIN_SIGNATURE = b"-----BEGIN PGP SIGNATURE-----"
 _END_SIGNATURE = b"-----END PGP SIGNATURE-----"
-_LINE_WS = b" \t\r"
 _LF = 0x0A
 _DASH = 0x2D
 _SPACE = 0x20
@@ -98,7 +84,6 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 _HASH_HEADER = re.compile(rb"Hash:[ \t]*(.*)", re.DOTALL)
 _UNESCAPED_DASH = re.compile(rb"\n-(?! )")
 _ESCAPED_LINE = re.compile(rb"\n- ")
-_LF_AFTER_WHITESPACE_REVERSED = re.compile(rb"\n[ \t\r]")
 
 _SEEK, _HEADERS, _TEXT, _SIGNATURE = range(4)
 
@@ -157,18 +142,6 @@ class ClearSigned:
         Trailing whitespace stays removed: it is not covered by the signature.
         """
         return self.canonical.replace(b"\r\n", b"\n")
-
-
-def _canonical_lines(text: bytes) -> bytes:
-    """Strip trailing spaces, tabs and CRs from every LF-separated line and join with CRLF."""
-    # Fast path for text without trailing whitespace. Searching the reversed text lets the
-    # regular expression engine skip to each LF instead of trying every space.
-    if _LF_AFTER_WHITESPACE_REVERSED.search(text[::-1]) is None and not text.endswith(
-        (b" ", b"\t", b"\r")
-    ):
-        return text.replace(b"\n", b"\r\n")
-    # map with a C method and no Python frame per line: about a fifth faster than a list comprehension.
-    return b"\r\n".join(map(bytes.rstrip, text.split(b"\n"), itertools.repeat(_LINE_WS)))
 
 
 def _only_whitespace(data: bytes) -> bool:
@@ -289,7 +262,7 @@ class _FrameParser:
 
     # (1) Outside any block: look for the BEGIN line.
     def _seek(self, buf: bytes, pos: int) -> int:
-        begin = _find_line(buf, _BEGIN_MESSAGE, pos)
+        begin = _find_line(buf, BEGIN_MESSAGE, pos)
         end = len(buf) if begin < 0 else begin
         self._outside.add(buf, pos, end)
         self._line += buf.count(b"\n", pos, end)
@@ -373,7 +346,7 @@ class _FrameParser:
             lines = lines[2:]
         # re.sub is several times faster than bytes.replace for this pattern.
         lines = _ESCAPED_LINE.sub(b"\n", lines)
-        canonical = _canonical_lines(lines)
+        canonical = canonical_lines(lines)
         assert self._sink is not None
         if self._text_started:
             self._sink.update(b"\r\n")  # the line break before these lines is now known to be text
@@ -559,141 +532,3 @@ def decode(data: bytes) -> ClearSigned:
             line=blocks[1].info.begin_line,
         )
     return blocks[0]
-
-
-def canonicalize(text: bytes, *, strip_whitespace: bool = True) -> bytes:
-    r"""Turn text into the canonical form that text signatures (type 0x01) hash.
-
-    With ``strip_whitespace`` (the cleartext framework's rule, RFC 9580 section 7.2): split on
-    LF, remove trailing spaces, tabs and CRs from each line, join with CRLF. A final LF is a line
-    break like any other, so ``b"a\n"`` gives ``b"a\r\n"``.
-
-    Without it (detached text-mode data): only line endings change; a lone LF becomes CRLF,
-    CRLF stays, nothing is removed, a final line ending is kept (converted).
-
-    Args:
-        text: The text.
-        strip_whitespace: Apply the trailing-whitespace rule.
-
-    Returns:
-        The canonical bytes.
-    """
-    if strip_whitespace:
-        return _canonical_lines(text)
-    if b"\n" not in text:
-        return text
-    if b"\r\n" in text:
-        text = text.replace(b"\r\n", b"\n")
-    return text.replace(b"\n", b"\r\n")
-
-
-class Canonicalizer:
-    """Streaming :func:`canonicalize`: ``feed`` chunks, then ``finish``.
-
-    The concatenation of everything returned equals ``canonicalize`` of the concatenated input.
-    Memory is bounded by the chunk size plus the longest run of trailing whitespace: the part
-    of an unfinished line up to its last non-whitespace byte is returned at once.
-
-    Args:
-        strip_whitespace: As for :func:`canonicalize`.
-    """
-
-    __slots__ = ("_held", "_strip")
-
-    def __init__(self, *, strip_whitespace: bool = True) -> None:
-        self._strip = strip_whitespace
-        self._held = b""
-
-    def feed(self, chunk: bytes) -> bytes:
-        """Take the next chunk of text.
-
-        Args:
-            chunk: Any bytes.
-
-        Returns:
-            The canonical bytes that no later input can change.
-        """
-        data = self._held + chunk if self._held else chunk
-        if not self._strip:
-            if data.endswith(b"\r"):  # might be the first half of CRLF
-                self._held, data = b"\r", data[:-1]
-            else:
-                self._held = b""
-            return canonicalize(data, strip_whitespace=False)
-        cut = data.rfind(b"\n")
-        partial = data[cut + 1 :]
-        visible = partial.rstrip(_LINE_WS)
-        self._held = partial[len(visible) :]
-        if cut < 0:
-            return visible
-        return _canonical_lines(data[:cut]) + b"\r\n" + visible
-
-    def finish(self) -> bytes:
-        """End the input.
-
-        Returns:
-            The last canonical bytes (a lone CR at the very end without whitespace stripping).
-        """
-        held, self._held = self._held, b""
-        return b"" if self._strip else held
-
-
-def _dash_escape(text: bytes) -> bytes:
-    """Prefix ``"- "`` to every line that starts with ``-`` or ``From `` (as gpg does)."""
-    if text.startswith((b"-", b"From ")):
-        text = b"- " + text
-    if b"\n-" in text:
-        text = text.replace(b"\n-", b"\n- -")
-    if b"\nFrom " in text:
-        text = text.replace(b"\nFrom ", b"\n- From ")
-    return text
-
-
-def encode(text: bytes, signature: bytes, hashes: Sequence[str]) -> bytes:
-    """Build a clear-signed message.
-
-    The frame's text is ``text`` dash-escaped, followed by exactly one LF, the frame's line break
-    before ``-----BEGIN PGP SIGNATURE-----``. So the frame always hashes as
-    ``canonicalize(text)``, with ``text``'s own final line break (if any) being signed::
-
-        decode(encode(t, sig, h)).canonical == canonicalize(t)
-
-    To reproduce ``gpg --clearsign`` of a file ending in LF (gpg does not sign that last LF),
-    drop that LF from ``text`` before canonicalising, signing and encoding. Trailing whitespace
-    in ``text`` is written as is (it is not signed either way, as with gpg). Lines starting with
-    ``-`` or ``From `` are dash-escaped.
-
-    Args:
-        text: The text that was signed (any line endings).
-        signature: The binary signature packets, armored here with a CRC24 line (old verifiers
-            need it).
-        hashes: Names for the ``Hash:`` header (from :data:`HASH_ALGORITHMS`, any case);
-            empty means no ``Hash:`` header (v6 signatures).
-
-    Returns:
-        The clear-signed message, with LF line endings in the frame.
-
-    Raises:
-        ClearsignFormatError: An unknown hash name, or an empty signature.
-    """
-    names: list[str] = []
-    for name in hashes:
-        upper = name.upper()
-        if upper not in HASH_ALGORITHMS:
-            raise ClearsignFormatError(f"unknown hash algorithm {name!r}")
-        if upper not in names:
-            names.append(upper)
-    if not signature:
-        raise ClearsignFormatError("the signature is empty")
-    header = _BEGIN_MESSAGE + b"\n"
-    if names:
-        header += b"Hash: " + ",".join(names).encode("ascii") + b"\n"
-    return b"".join(
-        [
-            header,
-            b"\n",
-            _dash_escape(text),
-            b"\n",
-            armor.encode("PGP SIGNATURE", signature),
-        ]
-    )
