@@ -20,7 +20,9 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 
 from pgpsig.errors import PolicyError
-from pgpsig.openpgp.packets import HASH_NAMES, PublicKey
+from pgpsig.openpgp.ids import ELGAMAL_ALGORITHMS, HASH_NAMES, RSA_ALGORITHMS, HashAlgorithm
+from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
+from pgpsig.openpgp.packets import PublicKey
 
 __all__ = ["PROFILES", "Policy", "SignatureKind", "policy_named"]
 
@@ -31,7 +33,7 @@ _FOREVER = None
 class SignatureKind(Enum):
     """What a signature is used for; cutoffs differ by kind."""
 
-    DATA = "data"  # 0x00 / 0x01 over a document
+    DATA = "data"  # binary or text signatures (0x00 / 0x01) over a document
     SELF = "self"  # self-signatures, bindings, back-signatures, revocations by the key itself
     CERTIFICATION = "certification"  # third-party certifications (0x10-0x13, 0x30)
 
@@ -39,17 +41,27 @@ class SignatureKind(Enum):
 # Acceptance cutoffs: (kind, hash id) -> first instant at which the algorithm is no longer
 # accepted, or None for no cutoff. An algorithm absent from the table is never accepted.
 _DEFAULT_HASH_CUTOFFS: dict[tuple[SignatureKind, int], datetime | None] = {
-    # MD5 (1) and RIPEMD-160 (3): absent, so rejected for every kind.
-    # SHA-1 (2): never for data signatures (SHAttered, 2017; chosen-prefix, 2020).
-    (SignatureKind.DATA, 2): _NEVER,
+    # MD5 and RIPEMD-160: absent, so rejected for every kind.
+    # SHA-1: never for data signatures (SHAttered, 2017; chosen-prefix, 2020).
+    (SignatureKind.DATA, HashAlgorithm.SHA1): _NEVER,
     # SHA-1 self-signatures and certifications: old keys are full of them; accepted only if made
     # before 2023-02-01 (after which every maintained implementation had moved on).
-    (SignatureKind.SELF, 2): datetime(2023, 2, 1, tzinfo=timezone.utc),
-    (SignatureKind.CERTIFICATION, 2): datetime(2023, 2, 1, tzinfo=timezone.utc),
+    (SignatureKind.SELF, HashAlgorithm.SHA1): datetime(2023, 2, 1, tzinfo=timezone.utc),
+    (SignatureKind.CERTIFICATION, HashAlgorithm.SHA1): datetime(2023, 2, 1, tzinfo=timezone.utc),
 }
 for _kind in SignatureKind:
-    for _h in (8, 9, 10, 11, 12, 14):  # SHA-2 and SHA-3 family: no cutoff
+    for _h in (  # SHA-2 and SHA-3 family: no cutoff
+        HashAlgorithm.SHA256,
+        HashAlgorithm.SHA384,
+        HashAlgorithm.SHA512,
+        HashAlgorithm.SHA224,
+        HashAlgorithm.SHA3_256,
+        HashAlgorithm.SHA3_512,
+    ):
         _DEFAULT_HASH_CUTOFFS[(_kind, _h)] = _FOREVER
+
+#: Finite-field discrete-log keys (DSA, ElGamal): the ones ``min_dsa_bits`` bounds.
+_DISCRETE_LOG = frozenset({Alg.DSA, *ELGAMAL_ALGORITHMS})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,19 +120,19 @@ class Policy:
             PolicyError: an RSA/DSA/ElGamal key under the minimum size, or an RSA key with a
                 public exponent over ``max_rsa_exponent_bits`` bits.
         """
-        if key.algorithm in (1, 2, 3) and len(key.params) == 2:
+        if key.algorithm in RSA_ALGORITHMS and len(key.params) == 2:
             e = key.params[1]
             if isinstance(e, int) and e.bit_length() > self.max_rsa_exponent_bits:
                 raise PolicyError(
                     f"RSA key {key.fingerprint} has a {e.bit_length()}-bit public exponent "
                     f"(policy {self.name} allows {self.max_rsa_exponent_bits} bits)"
                 )
-        if key.algorithm in (1, 2, 3) and key.bits < self.min_rsa_bits:
+        if key.algorithm in RSA_ALGORITHMS and key.bits < self.min_rsa_bits:
             raise PolicyError(
                 f"{key.bits}-bit RSA key {key.fingerprint} is too short "
                 f"(policy {self.name} needs {self.min_rsa_bits})"
             )
-        if key.algorithm in (16, 17, 20) and key.bits < self.min_dsa_bits:
+        if key.algorithm in _DISCRETE_LOG and key.bits < self.min_dsa_bits:
             raise PolicyError(
                 f"{key.bits}-bit {key.algorithm_name} key {key.fingerprint} is too short "
                 f"(policy {self.name} needs {self.min_dsa_bits})"
@@ -130,7 +142,7 @@ class Policy:
 def _legacy() -> Policy:
     return Policy(
         name="freepbx-legacy",
-        warn_hashes=frozenset({(SignatureKind.DATA, 2)}),
+        warn_hashes=frozenset({(SignatureKind.DATA, HashAlgorithm.SHA1)}),
     )
 
 

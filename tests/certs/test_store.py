@@ -236,7 +236,7 @@ _WRITE_FOREVER = """
 import sys
 from pathlib import Path
 from datetime import timedelta
-sys.path.insert(0, sys.argv[2])
+sys.path[:0] = [sys.argv[2], str(Path(sys.argv[2]) / "certs")]  # conftest, this module
 from test_store import make_cert, certified, T0
 from pgpsig.keys import import_keys
 from pgpsig.certs.store import Store

@@ -42,6 +42,7 @@ from pgpsig.certs.revocations import LooseRevocation, Outcome
 from pgpsig.errors import FormatError, KeyringError, LimitError, PacketError
 from pgpsig.openpgp import armor
 from pgpsig.openpgp._crypto import verifies_over
+from pgpsig.openpgp.ids import CERTIFICATION_TYPES, REVOCATION_TYPES, SignatureType
 from pgpsig.openpgp.packets import (
     MAX_SUBPACKETS,
     Cert,
@@ -84,8 +85,6 @@ _ESCAPED_BEGIN = re.compile(rb"^:(?=-----BEGIN PGP )", re.MULTILINE)
 _LEADING_WS = re.compile(rb"[ \t\r\n]*")
 #: A UTF-8 byte order mark, which some editors put at the start of a text file.
 _BOM = b"\xef\xbb\xbf"
-#: Key and subkey revocations: taken out of a certificate whose primary key they do not name.
-_FOREIGN_REVOCATIONS = frozenset({0x20, 0x28, 0x30})
 #: The suffix of revocation files: one that cannot be read fails the whole keyring directory.
 REVOCATION_SUFFIX = ".rev"
 
@@ -136,9 +135,12 @@ def _designations(cert: Cert) -> set[str]:
     Not verified: this only decides what stays where it was read (the engine verifies).
     """
     p = cert.primary
-    sigs = [s for s in cert.direct if s.sig_type == 0x1F]
+    sigs = [s for s in cert.direct if s.sig_type == SignatureType.DIRECT_KEY]
     sigs += [
-        s for c in (*cert.uids, *cert.uats) for s in c.signatures if 0x10 <= s.sig_type <= 0x13
+        s
+        for c in (*cert.uids, *cert.uats)
+        for s in c.signatures
+        if s.sig_type in CERTIFICATION_TYPES
     ]
     return {
         f for s in sigs if s.revocation_keys and s.may_be_issued_by(p) for f in s.revocation_keys
@@ -160,27 +162,31 @@ def _belongs(sig: Signature, cert: Cert, home: Component | None) -> bool:
         return True
     p = cert.primary
     if sig.may_be_issued_by(p):
-        if sig.sig_type == 0x20:
+        if sig.sig_type == SignatureType.KEY_REVOCATION:
             return verifies_over(sig, p, p.hash_prefix())
-        wanted = "subkey" if sig.sig_type == 0x28 else ("uid", "uat")
+        wanted = "subkey" if sig.sig_type == SignatureType.SUBKEY_REVOCATION else ("uid", "uat")
         return (
             home is not None
             and home.kind in wanted
             and verifies_over(sig, p, p.hash_prefix() + home.hash_prefix())
         )
-    if sig.sig_type == 0x30:
+    if sig.sig_type == SignatureType.CERTIFICATION_REVOCATION:
         return home is not None and any(
-            0x10 <= c.sig_type <= 0x13 and c.has_issuer_hint and _same_issuer(c, sig)
+            c.sig_type in CERTIFICATION_TYPES and c.has_issuer_hint and _same_issuer(c, sig)
             for c in home.signatures
         )
-    return sig.sig_type == 0x20 and any(
+    return sig.sig_type == SignatureType.KEY_REVOCATION and any(
         sig.may_be_issued_by_fingerprint(f) for f in _designations(cert)
     )
 
 
 def _revoker_elsewhere(sig: Signature, cert: Cert) -> bool:
     """A 0x20 by another key that stays in ``cert`` (a designated revoker's, :func:`_belongs`)."""
-    return sig.sig_type == 0x20 and sig.has_issuer_hint and not sig.may_be_issued_by(cert.primary)
+    return (
+        sig.sig_type == SignatureType.KEY_REVOCATION
+        and sig.has_issuer_hint
+        and not sig.may_be_issued_by(cert.primary)
+    )
 
 
 def _same_issuer(a: Signature, b: Signature) -> bool:
@@ -210,11 +216,11 @@ def _take_foreign_revocations(cert: Cert, into: KeyFile) -> None:
     homes: list[tuple[Component | None, list[Signature]]] = [(None, cert.direct)]
     homes += [(c, c.signatures) for c in (*cert.uids, *cert.uats, *cert.subkeys, *cert.unparsed)]
     for home, sigs in homes:
-        if not any(s.sig_type in _FOREIGN_REVOCATIONS for s in sigs):
+        if not any(s.sig_type in REVOCATION_TYPES for s in sigs):
             continue
         kept: list[Signature] = []
         for s in sigs:
-            if s.sig_type in _FOREIGN_REVOCATIONS and not _belongs(s, cert, home):
+            if s.sig_type in REVOCATION_TYPES and not _belongs(s, cert, home):
                 if into._taken < MAX_SUBPACKETS:
                     into._taken += 1
                     into.signatures.append(s)
@@ -296,9 +302,6 @@ def read_key_file(data: bytes) -> KeyFile:
             if block.label in _KEY_FILE_LABELS:
                 _split(bytes(block.data), out)
     return out
-
-
-# Packet tags written by :func:`cert_to_bytes` (RFC 9580 section 5).
 
 
 def _packet(tag: int, body: bytes) -> bytes:
@@ -457,7 +460,7 @@ class Keyring:
                         " (a key revocation among them still applies)"
                     )
             for sig in kf.signatures:
-                if sig.sig_type in revocations.REVOCATION_TYPES:
+                if sig.sig_type in REVOCATION_TYPES:
                     loose.append(LooseRevocation(sig, source))
                 else:
                     self._notes.append(
@@ -591,7 +594,7 @@ def revocation_file_error(path: Path, error: Exception) -> KeyringError:
 
 def _load_error(path: Path, kf: KeyFile) -> str | None:
     """Why a key file adds nothing at all (no certificate, no revocation), or None."""
-    if kf.certs or any(s.sig_type in revocations.REVOCATION_TYPES for s in kf.signatures):
+    if kf.certs or any(s.sig_type in REVOCATION_TYPES for s in kf.signatures):
         return None
     if kf.signatures:
         return f"{path}: no certificate or revocation found (only other signatures)"

@@ -56,10 +56,10 @@ from enum import Enum
 from typing import TypeVar
 
 from pgpsig.openpgp._crypto import verifies_over
+from pgpsig.openpgp.ids import CERTIFICATION_TYPES, REVOCATION_TYPES, SignatureType
 from pgpsig.openpgp.packets import Cert, Component, PublicKey, Signature, signature_identity
 
 __all__ = [
-    "REVOCATION_TYPES",
     "LooseRevocation",
     "Outcome",
     "Resolution",
@@ -71,16 +71,6 @@ __all__ = [
     "resolve",
 ]
 
-#: The revocation signature types a loose signature may be, and their names for messages.
-REVOCATION_TYPES: Mapping[int, str] = {
-    0x20: "key revocation",
-    0x28: "subkey revocation",
-    0x30: "certification revocation",
-}
-
-_CERTIFICATIONS = range(0x10, 0x14)
-_SUBKEY_BINDING = 0x18
-_DIRECT_KEY = 0x1F
 _T = TypeVar("_T")
 
 
@@ -179,8 +169,8 @@ def _bound_components(cert: Cert) -> tuple[Component, ...]:
     p = cert.primary
     out: list[Component] = []
     for comps, types in (
-        ((*cert.uids, *cert.uats), _CERTIFICATIONS),
-        (cert.subkeys, (_SUBKEY_BINDING,)),
+        ((*cert.uids, *cert.uats), CERTIFICATION_TYPES),
+        (cert.subkeys, frozenset({SignatureType.SUBKEY_BINDING})),
     ):
         for comp in comps:
             prefix = p.hash_prefix() + comp.hash_prefix()
@@ -197,7 +187,7 @@ def _designated_revokers(cert: Cert) -> frozenset[str]:
     out: set[str] = set()
     for sig in cert.direct:
         if (
-            sig.sig_type == _DIRECT_KEY
+            sig.sig_type == SignatureType.DIRECT_KEY
             and sig.revocation_keys
             and not set(sig.revocation_keys) <= out
             and _names(sig, p)
@@ -207,7 +197,7 @@ def _designated_revokers(cert: Cert) -> frozenset[str]:
     for comp in (*cert.uids, *cert.uats):
         for sig in comp.signatures:
             if (
-                sig.sig_type in _CERTIFICATIONS
+                sig.sig_type in CERTIFICATION_TYPES
                 and sig.revocation_keys
                 and not set(sig.revocation_keys) <= out
                 and _names(sig, p)
@@ -222,7 +212,7 @@ def _certifications(cert: Cert) -> dict[tuple[str, str], list[Component]]:
     out: dict[tuple[str, str], list[Component]] = {}
     for comp in (*cert.uids, *cert.uats):
         for sig in comp.signatures:
-            if sig.sig_type not in _CERTIFICATIONS:
+            if sig.sig_type not in CERTIFICATION_TYPES:
                 continue
             hints = (
                 [("F", f) for f in sig.issuer_fingerprints]
@@ -260,13 +250,13 @@ def locate(
     """
     p = cert.primary
     key = p if signer is None else signer
-    if sig.sig_type == 0x20:
+    if sig.sig_type == SignatureType.KEY_REVOCATION:
         return cert if verifies_over(sig, key, p.hash_prefix()) else None
-    if sig.sig_type == 0x28:
+    if sig.sig_type == SignatureType.SUBKEY_REVOCATION:
         if key is not p:
             return None
         kinds: tuple[str, ...] = ("subkey",)
-    elif sig.sig_type == 0x30:
+    elif sig.sig_type == SignatureType.CERTIFICATION_REVOCATION:
         kinds = ("uid", "uat")
     else:
         return None
@@ -298,9 +288,11 @@ def _by_other_key(
     revocation is tried over the bound user IDs ``issuer`` certified (there is nothing else to
     revoke).
     """
-    if sig.sig_type == 0x20 and issuer.fingerprint in targets.revokers(target):
-        return locate(sig, target, issuer)
-    if sig.sig_type == 0x30:
+    if sig.sig_type == SignatureType.KEY_REVOCATION:
+        if issuer.fingerprint in targets.revokers(target):
+            return locate(sig, target, issuer)
+        return None
+    if sig.sig_type == SignatureType.CERTIFICATION_REVOCATION:
         return locate(sig, target, issuer, within=targets.certified_by(target, issuer))
     return None
 
@@ -359,11 +351,13 @@ def resolve(
     issuers, by_subkey = _issuers(sig, certs.values())
     # (1) Made by the primary key of the certificate it revokes a part of.
     for cert in issuers:
-        where = locate(sig, cert, within=() if sig.sig_type == 0x20 else targets.bound(cert))
+        within = () if sig.sig_type == SignatureType.KEY_REVOCATION else targets.bound(cert)
+        where = locate(sig, cert, within=within)
         if where is not None:
             return _found(sig, cert, where)
     # (2) A designated revoker's key revocation, or a third party's certification revocation.
-    if sig.sig_type != 0x28:  # a subkey revocation is its own primary key's
+    # A subkey revocation is its own primary key's.
+    if sig.sig_type != SignatureType.SUBKEY_REVOCATION:
         for issuer in issuers:
             for target in certs.values():
                 if target is not issuer:
@@ -401,7 +395,11 @@ def attach(sig: Signature, resolution: Resolution) -> bool:
 def describe(rev: LooseRevocation, resolution: Resolution) -> str:
     """One line for people about a revocation that was not attached (pending or unusable)."""
     sig = rev.signature
-    what = REVOCATION_TYPES.get(sig.sig_type, f"type 0x{sig.sig_type:02X} signature")
+    what = (
+        SignatureType(sig.sig_type).description
+        if sig.sig_type in REVOCATION_TYPES
+        else f"type 0x{sig.sig_type:02X} signature"
+    )
     head = f"{rev.source}: {what} by {sig.issuer_hint}"
     if resolution.outcome is Outcome.PENDING:
         return (

@@ -62,9 +62,10 @@ from pgpsig.certs.keyring import (
     revocation_file_error,
     signature_identity,
 )
-from pgpsig.certs.revocations import REVOCATION_TYPES, LooseRevocation
+from pgpsig.certs.revocations import LooseRevocation
 from pgpsig.errors import FormatError, KeyringError, LimitError, UnsupportedError
 from pgpsig.openpgp import armor
+from pgpsig.openpgp.ids import REVOCATION_TYPES, Tag
 from pgpsig.openpgp.packets import Cert, Signature, packet_header
 
 __all__ = [
@@ -375,7 +376,7 @@ class Store:
             ident = signature_identity(s)
             if ident not in seen:
                 seen.add(ident)
-                body.append(packet_header(2, len(s.raw)) + s.raw)
+                body.append(packet_header(Tag.SIGNATURE, len(s.raw)) + s.raw)
         headers = [
             ("Comment", "Revocations waiting for their certificate (pgpsig key import)"),
         ]

@@ -40,6 +40,7 @@ from typing import Literal
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.validity import Judge
 from pgpsig.errors import KeyringError
+from pgpsig.openpgp.ids import CERTIFICATION_TYPES
 from pgpsig.openpgp.packets import Cert
 
 __all__ = ["RootSource", "TrustDecision", "TrustRoot", "TrustRoots", "decide_trust"]
@@ -184,7 +185,7 @@ def decide_trust(signer: Cert, *, roots: TrustRoots, judge: Judge) -> TrustDecis
     revoked: str | None = None  # why, when a revocation is what stands in the way
     for uid in signer.uids:
         for sig in uid.signatures:
-            if not 0x10 <= sig.sig_type <= 0x13:
+            if sig.sig_type not in CERTIFICATION_TYPES:
                 continue
             if not (sig.issuer_fingerprints or sig.issuer_key_ids) or not any(
                 sig.may_be_issued_by(k) for k in root_keys

@@ -1,17 +1,25 @@
-"""The vocabulary the key use cases share: RFC 9580 numbers and small helpers.
+"""Small helpers the key use cases share.
 
-This private module owns the signature types, key flags, subpacket types and packet tags that
-:mod:`pgpsig.keys` writes and reads, and the helpers more than one of its modules needs: the
+This private module owns the helpers more than one module of :mod:`pgpsig.keys` needs: the
 aware-time check, a certificate's first user ID, a signing key's public key and a shallow copy of a
 certificate (issuer hints are :meth:`pgpsig.openpgp.packets.Signature.may_be_issued_by`'s, user-ID
-revocations the validity engine's). No use case lives here. The RFC's type numbers stay together here whichever module uses them;
-the parameters of one job (S2K settings, size limits, armor labels) stay in that job's module.
+revocations the validity engine's). No use case lives here. OpenPGP's numbers are
+:mod:`pgpsig.openpgp.ids`'s (the ``_SP_*``, ``_FLAG_*`` and signature-type names below are
+temporary aliases of its enums); the parameters of one job (S2K settings, size limits, armor
+labels) stay in that job's module.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from pgpsig.openpgp.ids import (
+    CERTIFICATION_TYPES,
+    PRIMARY_KEY_TYPES,
+    KeyFlag,
+    SignatureType,
+    SubpacketType,
+)
 from pgpsig.openpgp.packets import Cert, Component, PublicKey, parse_public_key
 from pgpsig.openpgp.signing import SigningKey
 
@@ -23,7 +31,6 @@ __all__ = [
     "_CERT_REVOCATION",
     "_DIRECT_KEY",
     "_FLAG_CERTIFY",
-    "_FLAG_NAMES",
     "_FLAG_SIGN",
     "_KEY_REVOCATION",
     "_PRIMARY_ONLY",
@@ -46,41 +53,31 @@ __all__ = [
     "_require_aware",
 ]
 
-# Signature types (RFC 9580 section 5.2.1).
-_CERT_GENERIC = 0x10
-_CERT_POSITIVE = 0x13
-_SUBKEY_BINDING = 0x18
-_BACK_SIGNATURE = 0x19
-_DIRECT_KEY = 0x1F
-_KEY_REVOCATION = 0x20
-_SUBKEY_REVOCATION = 0x28
-_CERT_REVOCATION = 0x30
-_CERTIFICATIONS = range(0x10, 0x14)
-_PRIMARY_ONLY = frozenset({_DIRECT_KEY, _KEY_REVOCATION})  # hashed over the primary key alone
-
-# Key flags (RFC 9580 section 5.2.3.29), first octet.
-_FLAG_CERTIFY = 0x01
-_FLAG_SIGN = 0x02
-_FLAG_NAMES = (
-    (0x01, "certify"),
-    (0x02, "sign"),
-    (0x04, "encrypt-communications"),
-    (0x08, "encrypt-storage"),
-    (0x20, "authenticate"),
-)
-
-# Subpacket types written here (RFC 9580 section 5.2.3.7).
-_SP_TRUST = 5
-_SP_KEY_EXPIRATION = 9
-_SP_PREFERRED_SYMMETRIC = 11
-_SP_PREFERRED_HASH = 21
-_SP_PREFERRED_COMPRESSION = 22
-_SP_KEYSERVER_PREFERENCES = 23
-_SP_PRIMARY_USER_ID = 25
-_SP_KEY_FLAGS = 27
-_SP_REVOCATION_REASON = 29
-_SP_FEATURES = 30
-_SP_EMBEDDED_SIGNATURE = 32
+# Aliases of :mod:`pgpsig.openpgp.ids`, kept only so that modules not yet moved to the enums
+# (keys/generate.py, keys/material.py) still import: to be deleted once they name the enums.
+_CERT_GENERIC = SignatureType.GENERIC_CERTIFICATION
+_CERT_POSITIVE = SignatureType.POSITIVE_CERTIFICATION
+_SUBKEY_BINDING = SignatureType.SUBKEY_BINDING
+_BACK_SIGNATURE = SignatureType.PRIMARY_KEY_BINDING
+_DIRECT_KEY = SignatureType.DIRECT_KEY
+_KEY_REVOCATION = SignatureType.KEY_REVOCATION
+_SUBKEY_REVOCATION = SignatureType.SUBKEY_REVOCATION
+_CERT_REVOCATION = SignatureType.CERTIFICATION_REVOCATION
+_CERTIFICATIONS = CERTIFICATION_TYPES
+_PRIMARY_ONLY = PRIMARY_KEY_TYPES
+_FLAG_CERTIFY = KeyFlag.CERTIFY
+_FLAG_SIGN = KeyFlag.SIGN
+_SP_TRUST = SubpacketType.TRUST_SIGNATURE
+_SP_KEY_EXPIRATION = SubpacketType.KEY_EXPIRATION_TIME
+_SP_PREFERRED_SYMMETRIC = SubpacketType.PREFERRED_SYMMETRIC
+_SP_PREFERRED_HASH = SubpacketType.PREFERRED_HASH
+_SP_PREFERRED_COMPRESSION = SubpacketType.PREFERRED_COMPRESSION
+_SP_KEYSERVER_PREFERENCES = SubpacketType.KEY_SERVER_PREFERENCES
+_SP_PRIMARY_USER_ID = SubpacketType.PRIMARY_USER_ID
+_SP_KEY_FLAGS = SubpacketType.KEY_FLAGS
+_SP_REVOCATION_REASON = SubpacketType.REASON_FOR_REVOCATION
+_SP_FEATURES = SubpacketType.FEATURES
+_SP_EMBEDDED_SIGNATURE = SubpacketType.EMBEDDED_SIGNATURE
 
 
 def _require_aware(now: datetime) -> None:

@@ -25,19 +25,10 @@ from typing import Any
 from pgpsig.certs.keyring import cert_to_bytes, merge_cert, read_certs
 from pgpsig.engine.validity import CertView, Judge
 from pgpsig.errors import CertificateError, InputError
-from pgpsig.keys._common import (
-    _CERT_GENERIC,
-    _CERT_REVOCATION,
-    _CERTIFICATIONS,
-    _KEY_REVOCATION,
-    _SP_REVOCATION_REASON,
-    _SP_TRUST,
-    _copy,
-    _public_key,
-    _require_aware,
-)
+from pgpsig.keys._common import _copy, _public_key, _require_aware
 from pgpsig.keys.material import _one_clean_cert
 from pgpsig.openpgp import armor
+from pgpsig.openpgp.ids import CERTIFICATION_TYPES, RevocationReason, SignatureType, SubpacketType
 from pgpsig.openpgp.packets import Cert, Component, iter_packets
 from pgpsig.openpgp.packets import parse_signature as _parse_signature
 from pgpsig.openpgp.signing import (
@@ -62,11 +53,11 @@ __all__ = [
 
 #: Revocation reasons by name -> code (RFC 9580 section 5.2.3.31).
 REVOCATION_REASONS: dict[str, int] = {
-    "unspecified": 0,
-    "superseded": 1,
-    "compromised": 2,
-    "retired": 3,
-    "uid-invalid": 32,
+    "unspecified": RevocationReason.NO_REASON,
+    "superseded": RevocationReason.SUPERSEDED,
+    "compromised": RevocationReason.COMPROMISED,
+    "retired": RevocationReason.RETIRED,
+    "uid-invalid": RevocationReason.USER_ID_INVALID,
 }
 
 
@@ -195,7 +186,7 @@ def certify(
         mine = [
             s
             for s in comp.signatures
-            if s.sig_type in _CERTIFICATIONS
+            if s.sig_type in CERTIFICATION_TYPES
             and s.may_be_issued_by(master_pub)
             and s.created
             and v.verify_over(s, master_pub, prefix)
@@ -203,7 +194,7 @@ def certify(
         revs = [
             s
             for s in comp.signatures
-            if s.sig_type == _CERT_REVOCATION
+            if s.sig_type == SignatureType.CERTIFICATION_REVOCATION
             and s.may_be_issued_by(master_pub)
             and s.created
             and v.verify_over(s, master_pub, prefix)
@@ -222,14 +213,14 @@ def certify(
         depth, amount = trust
         if not (0 <= depth <= 255 and 0 <= amount <= 255):
             raise ValueError("trust depth and amount are 0..255")
-        extra_sp.append(subpacket(_SP_TRUST, bytes([depth, amount])))
+        extra_sp.append(subpacket(SubpacketType.TRUST_SIGNATURE, bytes([depth, amount])))
     new: dict[bytes, list[bytes]] = {}
     for comp in targets:
         new[comp.value] = [
             signature_packet(
                 master,
                 p.hash_prefix() + comp.hash_prefix(),
-                sig_type=_CERT_GENERIC,
+                sig_type=SignatureType.GENERIC_CERTIFICATION,
                 created=created,
                 hash_name=best_hash(master),
                 extra_hashed_subpackets=extra_sp,
@@ -251,7 +242,7 @@ def _reason_subpacket(reason: str, message: str) -> bytes:
         raise ValueError(f"unknown reason {reason!r} (use {', '.join(REVOCATION_REASONS)})")
     if any(ch in message for ch in "\r\n\0"):
         raise ValueError("the revocation message must be one line")
-    return subpacket(_SP_REVOCATION_REASON, bytes([code]) + message.encode("utf-8"))
+    return subpacket(SubpacketType.REASON_FOR_REVOCATION, bytes([code]) + message.encode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -320,7 +311,7 @@ def revoke_key(
     packet = signature_packet(
         key,
         cert.primary.hash_prefix(),
-        sig_type=_KEY_REVOCATION,
+        sig_type=SignatureType.KEY_REVOCATION,
         created=created,
         hash_name=best_hash(key),
         extra_hashed_subpackets=[_reason_subpacket(reason, message)],
@@ -397,7 +388,7 @@ def revoke_certification(
     for comp in cert.uids:
         prefix = p.hash_prefix() + comp.hash_prefix()
         if any(
-            s.sig_type in _CERTIFICATIONS
+            s.sig_type in CERTIFICATION_TYPES
             and s.may_be_issued_by(master_pub)
             and v.verify_over(s, master_pub, prefix)
             for s in comp.signatures
@@ -413,7 +404,7 @@ def revoke_certification(
             signature_packet(
                 master,
                 p.hash_prefix() + comp.hash_prefix(),
-                sig_type=_CERT_REVOCATION,
+                sig_type=SignatureType.CERTIFICATION_REVOCATION,
                 created=created,
                 hash_name=best_hash(master),
                 extra_hashed_subpackets=[reason_sp],

@@ -30,7 +30,6 @@ from typing import Any
 
 from pgpsig.certs.keyring import merge_cert, signature_identity
 from pgpsig.certs.revocations import (
-    REVOCATION_TYPES,
     LooseRevocation,
     Outcome,
     Resolution,
@@ -40,9 +39,10 @@ from pgpsig.certs.revocations import (
 )
 from pgpsig.certs.store import Store
 from pgpsig.errors import FormatError, LimitError
-from pgpsig.keys._common import _DIRECT_KEY, _copy, _first_user_id
+from pgpsig.keys._common import _copy, _first_user_id
 from pgpsig.keys.material import KeyMaterial, _clean, _Index, read_key_material
 from pgpsig.openpgp._crypto import verifies_over
+from pgpsig.openpgp.ids import REVOCATION_TYPES, SignatureType
 from pgpsig.openpgp.packets import Cert, Signature
 
 __all__ = [
@@ -153,7 +153,11 @@ _NO_CERT = "its issuer's certificate is not in the store"
 
 def _what(sig: Signature) -> str:
     """A bare signature, for messages: its kind and issuer."""
-    kind = REVOCATION_TYPES.get(sig.sig_type, f"a bare type 0x{sig.sig_type:02X} signature")
+    kind = (
+        SignatureType(sig.sig_type).description
+        if sig.sig_type in REVOCATION_TYPES
+        else f"a bare type 0x{sig.sig_type:02X} signature"
+    )
     return f"{kind} by {sig.issuer_hint}"
 
 
@@ -320,7 +324,9 @@ def import_keys(
         targets = Targets()  # what each certificate offers, worked out once for the batch
         for rev, path in loose:
             sig, name = rev.signature, rev.source
-            if sig.sig_type == _DIRECT_KEY:  # a bare direct-key self-signature, not a revocation
+            if (
+                sig.sig_type == SignatureType.DIRECT_KEY
+            ):  # a bare direct-key self-signature, not a revocation
                 target = _attach_direct_key(sig, index, work)
                 if target is None:
                     items.append(_rejected(name, (f"{_what(sig)}: {_NO_CERT}",)))

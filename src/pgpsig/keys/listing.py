@@ -16,13 +16,8 @@ from typing import Any
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.validity import CertView, Judge, KeyVerdict, RevocationInfo
 from pgpsig.errors import CertificateError
-from pgpsig.keys._common import (
-    _CERTIFICATIONS,
-    _FLAG_NAMES,
-    _FLAG_SIGN,
-    _SUBKEY_BINDING,
-    _require_aware,
-)
+from pgpsig.keys._common import _require_aware
+from pgpsig.openpgp.ids import CERTIFICATION_TYPES, KeyFlag, SignatureType
 from pgpsig.openpgp.packets import Cert, Component, Signature
 from pgpsig.policy import Policy
 from pgpsig.report import iso
@@ -34,6 +29,15 @@ __all__ = [
     "SubkeyInfo",
     "list_keys",
 ]
+
+#: The key flags ``key list`` names, and their names there (JSON ``flags``), in this order.
+_FLAG_NAMES = (
+    (KeyFlag.CERTIFY, "certify"),
+    (KeyFlag.SIGN, "sign"),
+    (KeyFlag.ENCRYPT_COMMUNICATIONS, "encrypt-communications"),
+    (KeyFlag.ENCRYPT_STORAGE, "encrypt-storage"),
+    (KeyFlag.AUTHENTICATE, "authenticate"),
+)
 
 
 def _flag_names(flags: int | None) -> tuple[str, ...]:
@@ -171,7 +175,7 @@ def _certifications(judge: Judge, cert: Cert) -> list[CertificationInfo]:
     out: list[CertificationInfo] = []
     for comp in cert.uids:
         for sig in comp.signatures:
-            if sig.sig_type not in _CERTIFICATIONS or sig.may_be_issued_by(p):
+            if sig.sig_type not in CERTIFICATION_TYPES or sig.may_be_issued_by(p):
                 continue  # not a certification, or a self-signature
             v = judge.certification(cert, comp, sig)
             if v.status == "future":
@@ -195,14 +199,16 @@ def _subkey_info(view: CertView, comp: Component, at: datetime, primary: KeyVerd
     try:
         binding = view.subkey_binding(comp, at)
     except CertificateError:
-        bindings = [s for s in comp.signatures if s.sig_type == _SUBKEY_BINDING and s.created]
+        bindings = [
+            s for s in comp.signatures if s.sig_type == SignatureType.SUBKEY_BINDING and s.created
+        ]
         binding = max(bindings, key=lambda s: s.created or at, default=None)
     flags = binding.key_flags if binding is not None else None
     exp = binding.key_expires_after if binding is not None else None
     state = (
         primary
         if not primary.ok
-        else view.subkey_state(comp, at, signing=flags is not None and bool(flags & _FLAG_SIGN))
+        else view.subkey_state(comp, at, signing=flags is not None and bool(flags & KeyFlag.SIGN))
     )
     return SubkeyInfo(
         fingerprint=key.fingerprint,

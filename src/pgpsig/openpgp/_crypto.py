@@ -16,20 +16,27 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
 from pgpsig.errors import PgpsigError, SignatureError, UnsupportedError
-from pgpsig.openpgp.packets import PublicKey, Signature
+from pgpsig.openpgp.ids import RSA_ALGORITHMS, HashAlgorithm
+from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
+from pgpsig.openpgp.publickey import PublicKey
+from pgpsig.openpgp.signature import Signature
 
 __all__ = ["check_signature"]
 
+#: OpenPGP hash algorithm -> ``cryptography`` hash class (RIPEMD-160 has none).
 _HASHES: dict[int, type[hashes.HashAlgorithm]] = {
-    1: hashes.MD5,
-    2: hashes.SHA1,
-    8: hashes.SHA256,
-    9: hashes.SHA384,
-    10: hashes.SHA512,
-    11: hashes.SHA224,
-    12: hashes.SHA3_256,
-    14: hashes.SHA3_512,
+    HashAlgorithm.MD5: hashes.MD5,
+    HashAlgorithm.SHA1: hashes.SHA1,
+    HashAlgorithm.SHA256: hashes.SHA256,
+    HashAlgorithm.SHA384: hashes.SHA384,
+    HashAlgorithm.SHA512: hashes.SHA512,
+    HashAlgorithm.SHA224: hashes.SHA224,
+    HashAlgorithm.SHA3_256: hashes.SHA3_256,
+    HashAlgorithm.SHA3_512: hashes.SHA3_512,
 }
+
+#: RSA ids a signature may carry (general and sign-only), interchangeable between key and signature.
+_RSA_SIGNING = frozenset({Alg.RSA, Alg.RSA_SIGN_ONLY})
 
 _CURVES: dict[str, type[ec.EllipticCurve]] = {
     "P-256": ec.SECP256R1,
@@ -53,26 +60,26 @@ _PublicKeyObject = (
 def _load(key: PublicKey) -> _PublicKeyObject:
     """Build (once per key object) the ``cryptography`` public key."""
     try:
-        if key.algorithm in (1, 2, 3):
+        if key.algorithm in RSA_ALGORITHMS:
             n, e = key.params
             assert isinstance(n, int)
             assert isinstance(e, int)
             return rsa.RSAPublicNumbers(e, n).public_key()
-        if key.algorithm == 17:
+        if key.algorithm == Alg.DSA:
             p, q, g, y = key.params
             assert isinstance(p, int)
             assert isinstance(q, int)
             assert isinstance(g, int)
             assert isinstance(y, int)
             return dsa.DSAPublicNumbers(y, dsa.DSAParameterNumbers(p, q, g)).public_key()
-        if key.algorithm == 19:
+        if key.algorithm == Alg.ECDSA:
             curve = _CURVES.get(key.curve or "")
             if curve is None:
                 raise UnsupportedError(f"unsupported ECDSA curve {key.curve}")
             point = key.params[1]
             assert isinstance(point, bytes)
             return ec.EllipticCurvePublicKey.from_encoded_point(curve(), point)
-        if key.algorithm == 22:
+        if key.algorithm == Alg.EDDSA_LEGACY:
             point = key.params[1]
             assert isinstance(point, bytes)
             if key.curve == "Ed25519" and len(point) == 33 and point[0] == 0x40:
@@ -80,11 +87,11 @@ def _load(key: PublicKey) -> _PublicKeyObject:
             if key.curve == "Ed448" and len(point) == 58 and point[0] == 0x40:
                 return ed448.Ed448PublicKey.from_public_bytes(point[1:])
             raise UnsupportedError(f"unsupported EdDSA key on curve {key.curve}")
-        if key.algorithm == 27:
+        if key.algorithm == Alg.ED25519:
             raw = key.params[0]
             assert isinstance(raw, bytes)
             return ed25519.Ed25519PublicKey.from_public_bytes(raw)
-        if key.algorithm == 28:
+        if key.algorithm == Alg.ED448:
             raw = key.params[0]
             assert isinstance(raw, bytes)
             return ed448.Ed448PublicKey.from_public_bytes(raw)
@@ -107,7 +114,7 @@ def check_signature(key: PublicKey, sig: Signature, digest: bytes) -> None:
             "digest prefix mismatch (the signed data or the signature was altered)"
         )
     if sig.pubkey_algorithm != key.algorithm and not (
-        sig.pubkey_algorithm in (1, 3) and key.algorithm in (1, 3)
+        sig.pubkey_algorithm in _RSA_SIGNING and key.algorithm in _RSA_SIGNING
     ):
         raise SignatureError(
             f"signature algorithm {sig.pubkey_algorithm} does not match key algorithm {key.algorithm}"

@@ -43,6 +43,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from pgpsig.errors import InputError, PacketError, UnsupportedError
 from pgpsig.openpgp import armor, packets
+from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -61,11 +62,8 @@ PrivateKey: TypeAlias = (
 )
 """The ``cryptography`` private keys pgpsig can sign with."""
 
-# Packet tags (RFC 9580 section 5) that may appear in a transferable secret key.
-
-# Public-key algorithms whose keys can make signatures and that PGPy can read (RFC 9580 9.1):
-# RSA (1), RSA sign-only (3), DSA (17), ECDSA (19), EdDSA-legacy (22).
-_SIGNING_ALGORITHMS = frozenset({1, 3, 17, 19, 22})
+# Public-key algorithms whose keys can make signatures and that PGPy can read (RFC 9580 9.1).
+_SIGNING_ALGORITHMS = frozenset({Alg.RSA, Alg.RSA_SIGN_ONLY, Alg.DSA, Alg.ECDSA, Alg.EDDSA_LEGACY})
 # The only EdDSA-legacy curve PGPy implements: Ed25519 (OID 1.3.6.1.4.1.11591.15.1).
 _ED25519_LEGACY_OID = bytes.fromhex("2b06010401da470f01")
 # S2K usages of protected key material, and GnuPG's S2K extension (a stub without secret, or a
@@ -243,7 +241,7 @@ def _unlock(
     usage, specifier = int(material.s2k.usage), int(material.s2k.specifier)
     if usage in _S2K_PROTECTED and specifier == _S2K_GNU_EXTENSION:
         return None
-    if public.algorithm == 22 and public.params[0] != _ED25519_LEGACY_OID:
+    if public.algorithm == Alg.EDDSA_LEGACY and public.params[0] != _ED25519_LEGACY_OID:
         raise UnsupportedError(f"key {name}: EdDSA-legacy is supported with Ed25519 only")
     protected = usage != 0
     try:

@@ -19,6 +19,7 @@ __all__ = [
     "HARD_REVOCATION_REASONS",
     "HASH_NAMES",
     "KNOWN_SUBPACKETS",
+    "PRIMARY_KEY_TYPES",
     "REVOCATION_TYPES",
     "RSA_ALGORITHMS",
     "SOFT_REVOCATION_REASONS",
@@ -159,6 +160,9 @@ CERTIFICATION_TYPES = frozenset(
         SignatureType.POSITIVE_CERTIFICATION,
     }
 )
+#: The types hashed over the primary key alone (section 5.2.4): direct-key (0x1F), key revocation
+#: (0x20). Wherever one sits in a certificate, it is about the primary key.
+PRIMARY_KEY_TYPES = frozenset({SignatureType.DIRECT_KEY, SignatureType.KEY_REVOCATION})
 #: The three revocation types (0x20, 0x28, 0x30).
 REVOCATION_TYPES = frozenset(
     {
@@ -297,7 +301,9 @@ class Feature(IntFlag):
 class Tag(IntEnum):
     """OpenPGP packet tags (RFC 9580 section 5) that pgpsig reads, writes or must frame."""
 
+    PKESK = 1  # public-key encrypted session key
     SIGNATURE = 2
+    SKESK = 3  # symmetric-key encrypted session key
     ONE_PASS = 4
     SECRET_KEY = 5
     PUBLIC_KEY = 6
@@ -310,6 +316,6 @@ class Tag(IntEnum):
     USER_ID = 13
     PUBLIC_SUBKEY = 14
     USER_ATTRIBUTE = 17
-    SEIPD = 18
-    AEAD_ENCRYPTED = 20
+    SEIPD = 18  # symmetrically encrypted and integrity protected data
+    AEAD_ENCRYPTED = 20  # reserved by RFC 9580 (drafts' AEAD encrypted data); still framed
     PADDING = 21

@@ -34,8 +34,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pgpsig.errors import LimitError, PacketError
-from pgpsig.openpgp import clearsign
-from pgpsig.openpgp.packets import Signature, Tag, iter_packets, packet_header, parse_signature
+from pgpsig.openpgp import cleartext
+from pgpsig.openpgp.framing import iter_packets, packet_header
+from pgpsig.openpgp.ids import CompressionAlgorithm, SignatureType, Tag
+from pgpsig.openpgp.signature import Signature, parse_signature
 
 __all__ = [
     "MAX_INLINE_BYTES",
@@ -51,7 +53,9 @@ __all__ = [
 #: Largest message (after decompression) read into memory.
 MAX_INLINE_BYTES = 1 << 30
 
-_TAGS_ENCRYPTED = frozenset({1, 3, 9, 18, 20})
+_TAGS_ENCRYPTED = frozenset(
+    {Tag.PKESK, Tag.SKESK, Tag.SYMMETRICALLY_ENCRYPTED, Tag.SEIPD, Tag.AEAD_ENCRYPTED}
+)
 _FORMATS = frozenset(b"btum")
 _MAX_NESTING = 4  # compressed packets inside compressed packets, as Sequoia allows
 
@@ -182,15 +186,15 @@ def _decompress(body: bytes, limit: int) -> bytes:
     if not body:
         raise PacketError("empty compressed data packet")
     algo, payload = body[0], body[1:]
-    if algo == 0:
+    if algo == CompressionAlgorithm.UNCOMPRESSED:
         out = payload
-    elif algo in (1, 2):
-        d = zlib.decompressobj(-15 if algo == 1 else 15)
+    elif algo in (CompressionAlgorithm.ZIP, CompressionAlgorithm.ZLIB):
+        d = zlib.decompressobj(-15 if algo == CompressionAlgorithm.ZIP else 15)
         try:
             out = d.decompress(payload, limit + 1)
         except zlib.error as e:
             raise PacketError(f"corrupt compressed data: {e}") from e
-    elif algo == 3:
+    elif algo == CompressionAlgorithm.BZIP2:
         bd = bz2.BZ2Decompressor()
         try:
             out = bd.decompress(payload, max_length=limit + 1)
@@ -298,8 +302,8 @@ def signed_digest(sig: Signature, content: bytes) -> bytes:
         PacketError: An unsupported hash algorithm.
     """
     h = sig.new_hash()
-    if sig.sig_type == 0x01:
-        h.update(clearsign.canonicalize(content, strip_whitespace=False))
+    if sig.sig_type == SignatureType.TEXT:
+        h.update(cleartext.canonicalize(content, strip_whitespace=False))
     else:
         h.update(content)
     h.update(sig.trailer())
