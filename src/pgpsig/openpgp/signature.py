@@ -47,6 +47,8 @@ __all__ = [
 #: Most subpackets in one signature (both areas together); also the most signatures in one block.
 MAX_SUBPACKETS = 512
 
+#: Algorithms whose signature is two MPIs (r, s): DSA, ECDSA, legacy EdDSA.
+_TWO_MPI_ALGORITHMS = frozenset({Alg.DSA, Alg.ECDSA, Alg.EDDSA_LEGACY})
 #: Subpackets holding a four-octet time: creation, signature and key expiration.
 _TIME_SUBPACKETS = frozenset(
     {
@@ -148,7 +150,8 @@ class Signature:
     @property
     def created_count(self) -> int:
         """How many creation-time subpackets the hashed area holds (more than one is ambiguous)."""
-        return sum(1 for sp in self.hashed if sp.type == SubpacketType.SIGNATURE_CREATION_TIME)
+        want = SubpacketType.SIGNATURE_CREATION_TIME
+        return sum(1 for sp in self.hashed if sp.type == want)
 
     def _seconds(self, t: int) -> int | None:
         sp = self._first(t)
@@ -216,8 +219,9 @@ class Signature:
     def revocation_keys(self) -> tuple[str, ...]:
         """Fingerprints of designated revokers (subpacket 12), upper-case hex."""
         out = []
+        want = SubpacketType.REVOCATION_KEY
         for sp in self.hashed:
-            if sp.type == SubpacketType.REVOCATION_KEY and len(sp.body) >= 22:
+            if sp.type == want and len(sp.body) >= 22:
                 out.append(sp.body[2:].hex().upper())
         return tuple(out)
 
@@ -225,8 +229,9 @@ class Signature:
     def notations(self) -> tuple[Notation, ...]:
         """Notations in the hashed area."""
         out = []
+        want = SubpacketType.NOTATION_DATA
         for sp in self.hashed:
-            if sp.type != SubpacketType.NOTATION_DATA or len(sp.body) < 8:
+            if sp.type != want or len(sp.body) < 8:
                 continue
             nlen = (sp.body[4] << 8) | sp.body[5]
             vlen = (sp.body[6] << 8) | sp.body[7]
@@ -240,8 +245,9 @@ class Signature:
     def issuer_fingerprints(self) -> tuple[str, ...]:
         """Issuer fingerprints (subpacket 33) from both areas, hashed first, upper-case hex."""
         out: list[str] = []
+        want = SubpacketType.ISSUER_FINGERPRINT
         for sp in (*self.hashed, *self.unhashed):
-            if sp.type == SubpacketType.ISSUER_FINGERPRINT and len(sp.body) >= 2:
+            if sp.type == want and len(sp.body) >= 2:
                 fpr = sp.body[1:].hex().upper()
                 if fpr not in out:
                     out.append(fpr)
@@ -251,8 +257,9 @@ class Signature:
     def issuer_key_ids(self) -> tuple[str, ...]:
         """Issuer key IDs (subpacket 16) from both areas and those implied by fingerprints."""
         out: list[str] = []
+        want = SubpacketType.ISSUER_KEY_ID
         for sp in (*self.hashed, *self.unhashed):
-            if sp.type == SubpacketType.ISSUER_KEY_ID and len(sp.body) == 8:
+            if sp.type == want and len(sp.body) == 8:
                 kid = sp.body.hex().upper()
                 if kid not in out:
                     out.append(kid)
@@ -266,8 +273,9 @@ class Signature:
     def embedded_signatures(self) -> tuple[Signature, ...]:
         """Embedded signatures (subpacket 32) from both areas; unparseable ones are skipped."""
         out = []
+        want = SubpacketType.EMBEDDED_SIGNATURE
         for sp in (*self.hashed, *self.unhashed):
-            if sp.type == SubpacketType.EMBEDDED_SIGNATURE:
+            if sp.type == want:
                 try:
                     out.append(parse_signature(sp.body))
                 except (PacketError, LimitError):
@@ -462,7 +470,7 @@ def parse_signature(body: bytes) -> Signature:
     if pka in RSA_ALGORITHMS:
         s, pos = read_mpi(body, pos)
         material = (s,)
-    elif pka in (Alg.DSA, Alg.ECDSA, Alg.EDDSA_LEGACY):
+    elif pka in _TWO_MPI_ALGORITHMS:
         r, pos = read_mpi(body, pos)
         s2, pos = read_mpi(body, pos)
         material = (r, s2)
