@@ -240,7 +240,7 @@ def _flip_last_byte_of_signature(data: bytes, index: int) -> bytes:
     """Binary cert data with one byte of the ``index``-th signature's material changed."""
     out = []
     n = -1
-    from pgpsig.openpgp.packets import packet_header
+    from pgpsig.openpgp.write import packet_header
 
     for p in iter_packets(data):
         body = p.body
@@ -533,7 +533,7 @@ def test_key_without_primary_secret_cannot_certify_or_revoke() -> None:
     key = gen("stub", signing_subkey=True)
     data = bytes(armor.decode(key.secret_key).data)
     out = []
-    from pgpsig.openpgp.packets import packet_header
+    from pgpsig.openpgp.write import packet_header
 
     for p in iter_packets(data):
         body = p.body
@@ -851,8 +851,8 @@ def test_misplaced_key_revocation_is_moved_to_the_primary_key(tmp_path: Path) ->
 
 def _fake_certification(n: int) -> bytes:
     """A well-formed 0x10 by an unknown issuer (its signature cannot be checked, so it is kept)."""
-    from pgpsig.openpgp.packets import packet_header
     from pgpsig.openpgp.signing import subpacket
+    from pgpsig.openpgp.write import packet_header
 
     issuer = hashlib.sha1(b"flood %d" % n).digest()  # noqa: S324
     hashed = subpacket(2, struct.pack(">I", int(T0.timestamp()))) + subpacket(33, b"\x04" + issuer)

@@ -30,7 +30,7 @@ from pgpsig.errors import (
     PgpsigError,
     UnsupportedError,
 )
-from pgpsig.openpgp import clearsign, packets, signing
+from pgpsig.openpgp import clearsign, packets, signing, write
 from pgpsig.openpgp.signing import (
     PassphraseError,
     SigningKey,
@@ -614,7 +614,7 @@ def test_signature_packet_subpackets_listed_by_gpg(
 
 
 def _packet(tag: int, body: bytes) -> bytes:
-    return packets.packet_header(tag, len(body)) + body
+    return write.packet_header(tag, len(body)) + body
 
 
 def build_cert(primary: SigningKey, uid: bytes, subkeys: tuple[SigningKey, ...] = ()) -> bytes:

@@ -29,7 +29,7 @@ from conftest import conformance_path, run_pgpsig
 from pgpsig import sop
 from pgpsig.certs.keyring import Keyring, read_certs
 from pgpsig.errors import PacketError
-from pgpsig.openpgp import armor, message, packets, secretkey
+from pgpsig.openpgp import armor, message, packets, secretkey, write
 from pgpsig.openpgp.packets import parse_certs, parse_signature
 from pgpsig.openpgp.signing import (
     PassphraseError,
@@ -344,7 +344,7 @@ def test_protected_v6_secret_key_round_trip() -> None:
         extra_hashed_subpackets=[subpacket(27, b"\x03")],
     )
     body = secretkey.secret_key_packet_body(key, b"sesame")
-    tsk = packets.packet_header(5, len(body)) + body + selfsig
+    tsk = write.packet_header(5, len(body)) + body + selfsig
     assert body[len(key.public_packet_body)] == 254
     (loaded,) = load_signing_keys(tsk, b"sesame")
     assert loaded.fingerprint == key.fingerprint
@@ -392,10 +392,10 @@ def test_v6_signing_subkey_needs_its_back_signature() -> None:
             extra_hashed_subpackets=extra,
         )
         data = (
-            packets.packet_header(6, len(primary.public_packet_body))
+            write.packet_header(6, len(primary.public_packet_body))
             + primary.public_packet_body
             + direct
-            + packets.packet_header(14, len(sub.public_packet_body))
+            + write.packet_header(14, len(sub.public_packet_body))
             + sub.public_packet_body
             + binding
         )

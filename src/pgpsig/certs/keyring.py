@@ -50,11 +50,11 @@ from pgpsig.openpgp.packets import (
     Signature,
     Tag,
     iter_packets,
-    packet_header,
     parse_certs,
     parse_signature,
     signature_identity,
 )
+from pgpsig.openpgp.write import packet as _packet
 
 __all__ = [
     "KEY_SUFFIXES",
@@ -299,10 +299,6 @@ def read_key_file(data: bytes) -> KeyFile:
 
 
 # Packet tags written by :func:`cert_to_bytes` (RFC 9580 section 5).
-
-
-def _packet(tag: int, body: bytes) -> bytes:
-    return packet_header(tag, len(body)) + body
 
 
 def cert_to_bytes(cert: Cert) -> bytes:

@@ -65,7 +65,8 @@ from pgpsig.certs.keyring import (
 from pgpsig.certs.revocations import REVOCATION_TYPES, LooseRevocation
 from pgpsig.errors import FormatError, KeyringError, LimitError, UnsupportedError
 from pgpsig.openpgp import armor
-from pgpsig.openpgp.packets import Cert, Signature, packet_header
+from pgpsig.openpgp.packets import Cert, Signature
+from pgpsig.openpgp.write import packet_header
 
 __all__ = [
     "CERTS_DIR",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pgpsig.openpgp.packets import Cert, Component, PublicKey, parse_public_key
-from pgpsig.openpgp.signing import SigningKey
+from pgpsig.openpgp.signingkey import SigningKey
 
 __all__ = [
     "_BACK_SIGNATURE",

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp import clearsign
-from pgpsig.openpgp.packets import Signature, Tag, iter_packets, packet_header, parse_signature
+from pgpsig.openpgp.packets import Signature, Tag, iter_packets, parse_signature
+from pgpsig.openpgp.write import packet_header
 
 __all__ = [
     "MAX_INLINE_BYTES",

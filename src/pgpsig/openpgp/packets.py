@@ -224,18 +224,6 @@ def iter_packets(data: bytes, *, max_packet: int = MAX_PACKET_BYTES) -> Iterator
         pos += length
 
 
-def packet_header(tag: int, length: int) -> bytes:
-    """A new-format packet header for a body of ``length`` bytes."""
-    if length < 192:
-        ln = bytes([length])
-    elif length < 8384:
-        length -= 192
-        ln = bytes([(length >> 8) + 192, length & 0xFF])
-    else:
-        ln = b"\xff" + struct.pack(">I", length)
-    return bytes([0xC0 | tag]) + ln
-
-
 # --------------------------------------------------------------------------------------------------
 # Signatures
 
