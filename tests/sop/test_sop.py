@@ -37,7 +37,9 @@ import pytest
 from conftest import conformance_path, require_oracle
 from pgpsig import sop
 from pgpsig.openpgp import armor, packets, write
-from pgpsig.openpgp.signing import load_signing_keys, sign_detached, signature_packet, subpacket
+from pgpsig.openpgp.secretkey import load_signing_keys
+from pgpsig.openpgp.signing import sign_detached, signature_packet
+from pgpsig.openpgp.write import subpacket
 
 PGPSIG_SOP = [sys.executable, "-c", "from pgpsig.cli import sop_main; sop_main()"]
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
