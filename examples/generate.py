@@ -24,17 +24,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from pgpsig.openpgp import armor
-from pgpsig.openpgp.packets import packet_header
-from pgpsig.openpgp.signing import (
-    SigningKey,
-    key_hash_input,
-    make_signing_key,
-    secret_key_body,
-    sign_cleartext,
-    signature_packet,
-    subpacket,
-    user_id_hash_input,
-)
+from pgpsig.openpgp.secretkey import secret_key_packet_body
+from pgpsig.openpgp.signing import sign_cleartext, signature_packet
+from pgpsig.openpgp.signingkey import SigningKey, make_signing_key
+from pgpsig.openpgp.write import key_hash_input, packet, subpacket, user_id_hash_input
 
 CREATED = datetime(2025, 1, 1, tzinfo=timezone.utc)
 CERTIFIED = datetime(2025, 1, 2, tzinfo=timezone.utc)
@@ -61,10 +54,6 @@ def _key(label: bytes) -> SigningKey:
     return make_signing_key(ed25519.Ed25519PrivateKey.from_private_bytes(seed), created=CREATED)
 
 
-def _packet(tag: int, body: bytes) -> bytes:
-    return packet_header(tag, len(body)) + body
-
-
 def _self_signed(key: SigningKey, uid: bytes, flags: bytes, *, secret: bool = False) -> bytes:
     selfsig = signature_packet(
         key,
@@ -74,8 +63,8 @@ def _self_signed(key: SigningKey, uid: bytes, flags: bytes, *, secret: bool = Fa
         hash_name="SHA512",
         extra_hashed_subpackets=[subpacket(27, flags, critical=True)],
     )
-    first = _packet(5, secret_key_body(key)) if secret else _packet(6, key.public_packet_body)
-    return first + _packet(13, uid) + selfsig
+    first = packet(5, secret_key_packet_body(key)) if secret else packet(6, key.public_packet_body)
+    return first + packet(13, uid) + selfsig
 
 
 def main(out: Path) -> None:

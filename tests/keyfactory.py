@@ -255,7 +255,7 @@ def strip_backsig(cert: bytes, secret: bytes) -> bytes:
     expiry, ...) except the embedded signature (32); it is made with the primary secret key from
     ``secret`` by pgpsig's own signing primitives.
     """
-    from pgpsig.openpgp import packets
+    from pgpsig.openpgp import packets, write
     from pgpsig.openpgp.signing import (
         key_hash_input,
         load_signing_keys,
@@ -298,7 +298,7 @@ def strip_backsig(cert: bytes, secret: bytes) -> bytes:
                 out.append(new)
                 replaced += 1
                 continue
-        out.append(packets.packet_header(p.tag, len(body)) + body)
+        out.append(write.packet_header(p.tag, len(body)) + body)
     assert replaced == 1, replaced
     return b"".join(out)
 

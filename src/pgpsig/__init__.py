@@ -39,7 +39,7 @@ _EXPORTS = {
     "Status": "pgpsig.report",
     "SigStatus": "pgpsig.report",
     "PgpsigError": "pgpsig.errors",
-    "load_signing_keys": "pgpsig.openpgp.signing",
+    "load_signing_keys": "pgpsig.openpgp.secretkey",
 }
 
 __all__ = [
@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from pgpsig.errors import PgpsigError
     from pgpsig.modules.check import CheckOptions, check_module, check_modules
     from pgpsig.modules.sign import sign_module, sign_modules
-    from pgpsig.openpgp.signing import load_signing_keys
+    from pgpsig.openpgp.secretkey import load_signing_keys
     from pgpsig.policy import Policy, policy_named
     from pgpsig.report import ModuleReport, SigStatus, Status, VerifyReport
     from pgpsig.verify import verify_clearsigned, verify_detached

@@ -38,7 +38,9 @@ from pgpsig.keys import (
     revoke_key,
 )
 from pgpsig.openpgp import armor, signing
-from pgpsig.openpgp.packets import Cert, iter_packets, packet_header, parse_certs, parse_signature
+from pgpsig.openpgp.ids import HashAlgorithm
+from pgpsig.openpgp.packets import Cert, iter_packets, parse_certs, parse_signature
+from pgpsig.openpgp.write import packet_header, signature_body
 from pgpsig.policy import Policy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "vectors"))
@@ -109,11 +111,16 @@ def raw_signature(
     if fingerprint:
         hashed += signing.subpacket(33, b"\x04" + bytes.fromhex(key.fingerprint))
     hashed += extra
-    head = bytes([4, sig_type, key.algorithm, 10]) + struct.pack(">H", len(hashed)) + hashed
-    digest = signing._signature_digest("SHA512", data, head)
-    material = signing._sign_digest(key, digest, "SHA512")
-    unhashed = signing.subpacket(16, bytes.fromhex(key.key_id))
-    body = head + struct.pack(">H", len(unhashed)) + unhashed + digest[:2] + material
+    body = signature_body(
+        version=4,
+        sig_type=sig_type,
+        pubkey_algorithm=key.algorithm,
+        hash_algorithm=HashAlgorithm.SHA512,
+        hashed=hashed,
+        unhashed=signing.subpacket(16, bytes.fromhex(key.key_id)),
+        data=data,
+        sign=lambda digest: signing.sign_digest(key, digest, "SHA512"),
+    )
     return packet_header(2, len(body)) + body
 
 

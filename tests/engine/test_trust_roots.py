@@ -105,7 +105,7 @@ def with_subkey_copy(attacker: keyfactory.Key, victim_cert: bytes, *, bound: boo
     key, which verifies (no back-signature is needed for a key that does not sign).
     Otherwise the subkey packet follows the attacker's certificate with no signature at all.
     """
-    from pgpsig.openpgp import packets
+    from pgpsig.openpgp import write
     from pgpsig.openpgp.signing import (
         key_hash_input,
         load_signing_keys,
@@ -115,7 +115,7 @@ def with_subkey_copy(attacker: keyfactory.Key, victim_cert: bytes, *, bound: boo
 
     own = attacker.cert_bin.read_bytes()
     body = _primary_body(victim_cert)
-    out = own + packets.packet_header(14, len(body)) + body
+    out = own + write.packet_header(14, len(body)) + body
     if bound:
         key = next(k for k in load_signing_keys(attacker.secret.read_bytes()) if k.is_primary)
         out += signature_packet(

@@ -37,7 +37,7 @@ from pgpsig.keys import (
 )
 from pgpsig.openpgp import armor
 from pgpsig.openpgp.packets import iter_packets, parse_signature
-from pgpsig.openpgp.signing import PassphraseError, load_signing_keys
+from pgpsig.openpgp.secretkey import PassphraseError, load_signing_keys
 from pgpsig.policy import Policy
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -156,6 +156,102 @@ def test_generate_refuses_bad_input() -> None:
         generate_key("x <x@example.org>", now=datetime(2025, 1, 1))  # noqa: DTZ001
 
 
+# The preference subpackets of each profile (see pgpsig.keys.generate): v4 as gpg 2.2 writes
+# them without its weak algorithms, v6 as RFC 9580's sample key (Appendix A.3) and Sequoia.
+PREFERENCES = {
+    "v4": [
+        (11, bytes([9, 8, 7])),
+        (21, bytes([10, 9, 8])),
+        (22, bytes([2, 3, 1])),
+        (30, b"\x01"),
+        (23, b"\x80"),
+    ],
+    "v6": [(11, bytes([9, 7])), (21, bytes([10, 9, 8])), (22, b"\x00"), (30, b"\x09")],
+}
+
+
+@pytest.mark.parametrize("profile", ["v4", "v6"])
+def test_generate_writes_the_profile_preferences(profile: str) -> None:
+    key = gen(f"prefs-{profile}", profile=profile, uid=None)
+    cert = one(key.certificate)
+    sigs = [*cert.direct, *cert.uids[0].signatures]
+    assert [s.sig_type for s in sigs] == ([0x1F, 0x13] if profile == "v6" else [0x13])
+    for sig in sigs:
+        assert sig.version == (6 if profile == "v6" else 4)
+        prefs = [(sp.type, sp.body) for sp in sig.hashed if sp.type in (11, 21, 22, 23, 30)]
+        assert prefs == PREFERENCES[profile]
+        assert sig.key_flags == 0x03
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "subkey"), [("ed25519", False), ("ed25519", True), ("rsa3072", False)]
+)
+def test_generate_v6_key_signs_and_verifies(algorithm: str, subkey: bool) -> None:
+    """A v6 key made by the library: v6 packets, its signatures verify under its certificate."""
+    from pgpsig.openpgp.signing import sign_cleartext, sign_detached
+    from pgpsig.verify import verify_clearsigned, verify_detached
+
+    now = datetime.now(timezone.utc)
+    key = generate_key(
+        ["Six <six@example.org>", "Six again <six@example.net>"],
+        now=now,
+        algorithm=algorithm,
+        profile="v6",
+        signing_subkey=subkey,
+        passphrase=b"pw",
+        expires_after=30 * 86400,
+    )
+    assert key.profile == "v6"
+    assert key.user_id == "Six <six@example.org>"
+    cert = one(key.certificate)
+    assert cert.primary.version == 6
+    assert len(cert.fingerprint) == 64
+    assert cert.primary.algorithm == (27 if algorithm == "ed25519" else 1)
+    assert [s.sig_type for s in cert.direct] == [0x1F]
+    assert cert.direct[0].key_expires_after == 30 * 86400
+    assert [len(c.signatures) for c in cert.uids] == [1, 1]
+    with pytest.raises(PassphraseError):
+        load_signing_keys(key.secret_key)
+    keys = load_signing_keys(key.secret_key, b"pw")
+    assert [k.version for k in keys] == [6] * (2 if subkey else 1)
+    signer = next(k for k in keys if k.fingerprint == key.signing_fingerprint)
+    ring = Keyring()
+    ring.add_all(read_certs(key.certificate))
+    sig = sign_detached(b"data", signer, created=now)
+    assert parse_signature(next(iter_packets(sig)).body).version == 6
+    report = verify_detached(b"data", sig, ring, policy=POLICY, now=now)
+    assert report.ok
+    assert report.signatures[0].signer == key.signing_fingerprint
+    assert report.signatures[0].primary == key.fingerprint
+    assert not verify_detached(b"data!", sig, ring, policy=POLICY, now=now).ok
+    signed = sign_cleartext(b"hello\n", signer, created=now)
+    assert b"Hash:" not in signed
+    assert verify_clearsigned(signed, ring, policy=POLICY, now=now).ok
+
+
+def test_generate_v4_and_sop_share_one_generator() -> None:
+    """``sop generate-key`` is the library generator: the same seed and time, the same key."""
+    from pgpsig import sop
+
+    private = seeded("shared")
+    uid = "Shared <shared@example.org>"
+    library = generate_key(uid, now=T0, private_keys=[private])
+    by_sop = sop.generate_key([uid], now=T0, private_key=private, armor_out=False)
+    assert by_sop == library.secret_packets
+    v6 = sop.generate_key([uid], now=T0, private_key=private, profile="rfc9580")
+    v6_cert = one(sop.extract_cert(v6))
+    v6_library = one(generate_key(uid, now=T0, private_keys=[private], profile="v6").certificate)
+    assert v6_cert.fingerprint == v6_library.fingerprint
+    assert [(s.sig_type, [sp.type for sp in s.hashed]) for s in v6_cert.direct] == [
+        (s.sig_type, [sp.type for sp in s.hashed]) for s in v6_library.direct
+    ]
+
+
+def test_generate_refuses_an_unknown_profile() -> None:
+    with pytest.raises(ValueError, match="profile"):
+        generate_key("x <x@example.org>", now=T0, profile="v5")
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [
@@ -240,7 +336,7 @@ def _flip_last_byte_of_signature(data: bytes, index: int) -> bytes:
     """Binary cert data with one byte of the ``index``-th signature's material changed."""
     out = []
     n = -1
-    from pgpsig.openpgp.packets import packet_header
+    from pgpsig.openpgp.write import packet_header
 
     for p in iter_packets(data):
         body = p.body
@@ -533,7 +629,7 @@ def test_key_without_primary_secret_cannot_certify_or_revoke() -> None:
     key = gen("stub", signing_subkey=True)
     data = bytes(armor.decode(key.secret_key).data)
     out = []
-    from pgpsig.openpgp.packets import packet_header
+    from pgpsig.openpgp.write import packet_header
 
     for p in iter_packets(data):
         body = p.body
@@ -851,8 +947,7 @@ def test_misplaced_key_revocation_is_moved_to_the_primary_key(tmp_path: Path) ->
 
 def _fake_certification(n: int) -> bytes:
     """A well-formed 0x10 by an unknown issuer (its signature cannot be checked, so it is kept)."""
-    from pgpsig.openpgp.packets import packet_header
-    from pgpsig.openpgp.signing import subpacket
+    from pgpsig.openpgp.write import packet_header, subpacket
 
     issuer = hashlib.sha1(b"flood %d" % n).digest()  # noqa: S324
     hashed = subpacket(2, struct.pack(">I", int(T0.timestamp()))) + subpacket(33, b"\x04" + issuer)

@@ -14,11 +14,11 @@ from pgpsig.errors import LimitError, PacketError, PgpsigError
 from pgpsig.openpgp import armor
 from pgpsig.openpgp.packets import (
     iter_packets,
-    packet_header,
     parse_certs,
     parse_signature,
     parse_signatures,
 )
+from pgpsig.openpgp.write import packet_header
 
 
 def sub(t: int, body: bytes, critical: bool = False) -> bytes:

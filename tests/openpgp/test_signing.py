@@ -30,21 +30,16 @@ from pgpsig.errors import (
     PgpsigError,
     UnsupportedError,
 )
-from pgpsig.openpgp import clearsign, packets, signing
+from pgpsig.openpgp import clearsign, packets, signing, write
+from pgpsig.openpgp.secretkey import PassphraseError, load_signing_keys
 from pgpsig.openpgp.signing import (
-    PassphraseError,
-    SigningKey,
-    best_hash,
-    key_hash_input,
-    load_signing_keys,
-    make_signing_key,
     sign_cleartext,
     sign_detached,
     signature_body,
     signature_packet,
-    subpacket,
-    user_id_hash_input,
 )
+from pgpsig.openpgp.signingkey import PrivateKey, SigningKey, best_hash, make_signing_key
+from pgpsig.openpgp.write import HashSink, key_hash_input, subpacket, user_id_hash_input
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -346,6 +341,13 @@ def test_corrupt_unprotected_secret_is_refused(gpg_home: GpgHome) -> None:
         load_signing_keys(bytes(binary))
 
 
+def test_secret_key_codec_and_writer_stand_below_the_signer() -> None:
+    """No cycle: the codec and the packet writer load without the signing module (no lazy import)."""
+    for module in ("pgpsig.openpgp.secretkey", "pgpsig.openpgp.write", "pgpsig.openpgp.signingkey"):
+        code = f"import sys, {module}; sys.exit('pgpsig.openpgp.signing' in sys.modules)"
+        assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0, module
+
+
 def test_import_pgpsig_signing_does_not_import_pgpy() -> None:
     code = "import sys, pgpsig.openpgp.signing; sys.exit('pgpy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
@@ -614,7 +616,7 @@ def test_signature_packet_subpackets_listed_by_gpg(
 
 
 def _packet(tag: int, body: bytes) -> bytes:
-    return packets.packet_header(tag, len(body)) + body
+    return write.packet_header(tag, len(body)) + body
 
 
 def build_cert(primary: SigningKey, uid: bytes, subkeys: tuple[SigningKey, ...] = ()) -> bytes:
@@ -634,7 +636,7 @@ def build_cert(primary: SigningKey, uid: bytes, subkeys: tuple[SigningKey, ...] 
         bound = key_hash_input(pub) + key_hash_input(sub.public_packet_body)
         back = signature_body(sub, bound, sig_type=0x19, created=KEYS_CREATED, hash_name="SHA512")
 
-        def feed(h: signing.HashSink, bound: bytes = bound) -> None:
+        def feed(h: HashSink, bound: bytes = bound) -> None:
             h.update(bound)  # a feed works as well as bytes
 
         cert += _packet(14, sub.public_packet_body) + signature_packet(
@@ -652,7 +654,7 @@ def _ed25519(seed: int) -> ed25519.Ed25519PrivateKey:
     return ed25519.Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32)
 
 
-PRIMARY_MAKERS: dict[str, Callable[[], signing.PrivateKey]] = {
+PRIMARY_MAKERS: dict[str, Callable[[], PrivateKey]] = {
     "eddsa-legacy": lambda: _ed25519(1),
     "ecdsa-p256": lambda: ec.derive_private_key(12345678901234567890, ec.SECP256R1()),
     "rsa2048": lambda: rsa.generate_private_key(65537, 2048),

@@ -36,8 +36,10 @@ import pytest
 
 from conftest import conformance_path, require_oracle
 from pgpsig import sop
-from pgpsig.openpgp import armor, packets
-from pgpsig.openpgp.signing import load_signing_keys, sign_detached, signature_packet, subpacket
+from pgpsig.openpgp import armor, packets, write
+from pgpsig.openpgp.secretkey import load_signing_keys
+from pgpsig.openpgp.signing import sign_detached, signature_packet
+from pgpsig.openpgp.write import subpacket
 
 PGPSIG_SOP = [sys.executable, "-c", "from pgpsig.cli import sop_main; sop_main()"]
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -116,7 +118,7 @@ class Workspace:
 
 def _insert_after_primary(binary: bytes, packet: bytes) -> bytes:
     parts = list(packets.iter_packets(binary))
-    raw = [packets.packet_header(p.tag, len(p.body)) + p.body for p in parts]
+    raw = [write.packet_header(p.tag, len(p.body)) + p.body for p in parts]
     return raw[0] + packet + b"".join(raw[1:])
 
 
@@ -1003,7 +1005,7 @@ def _signed_parts(keys: Path, data: bytes) -> tuple[bytes, bytes, bytes]:
     """(one-pass packet, literal packet, signature packet) of a pgpsig inline-signed message."""
     binary = sop.inline_sign(data, [(keys / "own.key").read_bytes()], now=NOW, armor_out=False)
     ops, lit, sig = (
-        packets.packet_header(p.tag, len(p.body)) + p.body for p in packets.iter_packets(binary)
+        write.packet_header(p.tag, len(p.body)) + p.body for p in packets.iter_packets(binary)
     )
     return ops, lit, sig
 
@@ -1025,7 +1027,7 @@ def test_compressed_inline_messages_verify(keys: Path, algorithm: int) -> None:
     else:
         payload = inner
     body = bytes([algorithm]) + payload
-    msg = packets.packet_header(8, len(body)) + body
+    msg = write.packet_header(8, len(body)) + body
     out, (found,) = sop.inline_verify(msg, [(keys / "own.cert").read_bytes()], now=NOW)
     assert out == data
     assert found.mode == "binary"
@@ -1042,7 +1044,7 @@ def test_compression_bombs_are_refused(keys: Path) -> None:
     body = b"\x02" + zlib.compress(ops + lit + sig, 9)
     assert len(body) < 8192
     with pytest.raises(LimitError):
-        message.parse_inline(packets.packet_header(8, len(body)) + body, limit=1 << 20)
+        message.parse_inline(write.packet_header(8, len(body)) + body, limit=1 << 20)
 
 
 def test_message_shapes(keys: Path) -> None:

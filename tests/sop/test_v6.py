@@ -29,17 +29,13 @@ from conftest import conformance_path, run_pgpsig
 from pgpsig import sop
 from pgpsig.certs.keyring import Keyring, read_certs
 from pgpsig.errors import PacketError
-from pgpsig.openpgp import armor, message, packets, secretkey
+from pgpsig.keys.generate import generate_key
+from pgpsig.openpgp import armor, message, packets, secretkey, write
 from pgpsig.openpgp.packets import parse_certs, parse_signature
-from pgpsig.openpgp.signing import (
-    PassphraseError,
-    load_signing_keys,
-    make_signing_key,
-    sign_detached,
-    signature_body,
-    signature_packet,
-    subpacket,
-)
+from pgpsig.openpgp.secretkey import PassphraseError, load_signing_keys
+from pgpsig.openpgp.signing import sign_cleartext, sign_detached, signature_body, signature_packet
+from pgpsig.openpgp.signingkey import make_signing_key
+from pgpsig.openpgp.write import subpacket
 from pgpsig.policy import policy_named
 from pgpsig.report import SigStatus
 from pgpsig.verify import verify_clearsigned, verify_detached
@@ -344,7 +340,7 @@ def test_protected_v6_secret_key_round_trip() -> None:
         extra_hashed_subpackets=[subpacket(27, b"\x03")],
     )
     body = secretkey.secret_key_packet_body(key, b"sesame")
-    tsk = packets.packet_header(5, len(body)) + body + selfsig
+    tsk = write.packet_header(5, len(body)) + body + selfsig
     assert body[len(key.public_packet_body)] == 254
     (loaded,) = load_signing_keys(tsk, b"sesame")
     assert loaded.fingerprint == key.fingerprint
@@ -392,10 +388,10 @@ def test_v6_signing_subkey_needs_its_back_signature() -> None:
             extra_hashed_subpackets=extra,
         )
         data = (
-            packets.packet_header(6, len(primary.public_packet_body))
+            write.packet_header(6, len(primary.public_packet_body))
             + primary.public_packet_body
             + direct
-            + packets.packet_header(14, len(sub.public_packet_body))
+            + write.packet_header(14, len(sub.public_packet_body))
             + sub.public_packet_body
             + binding
         )
@@ -531,3 +527,72 @@ def test_sequoia_checks_what_pgpsig_makes() -> None:
         bytes=data, store=lambda _ids: [cert], signature=pysequoia.Sig.from_bytes(sig)
     )
     assert len(result.valid_sigs) == 1
+
+
+# --------------------------------------------------------------------------------------------------
+# v6 keys made by the library's key generator (pgpsig.keys.generate, profile "v6")
+
+
+def test_library_v6_key_signs_a_module(tmp_path: Path) -> None:
+    """``generate_key(profile="v6")`` with a signing subkey: ``pgpsig sign`` and ``check`` agree."""
+    key = generate_key(
+        "Six <six@example.org>",
+        now=datetime.now(timezone.utc),
+        profile="v6",
+        signing_subkey=True,
+    )
+    (tmp_path / "key.asc").write_bytes(key.secret_key)
+    (tmp_path / "cert.asc").write_bytes(key.certificate)
+    mod = tmp_path / "six"
+    mod.mkdir()
+    (mod / "six.php").write_text("<?php echo 6;\n")
+    (mod / "module.xml").write_text("<module><rawname>six</rawname></module>\n")
+    r = run_pgpsig("sign", mod, "--key", tmp_path / "key.asc", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["signer"] == key.signing_fingerprint
+    assert b"Hash:" not in (mod / "module.sig").read_bytes()
+    check = ("check", mod, "--keyring", tmp_path / "cert.asc", "--trust-root", key.fingerprint)
+    r = run_pgpsig(*check, "--json")
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    (m,) = json.loads(r.stdout)["modules"]
+    assert (m["status"], m["signature"]["signer"]) == (129, key.signing_fingerprint)
+
+
+@pytest.mark.parametrize(("algorithm", "subkey"), [("ed25519", True), ("rsa3072", False)])
+def test_sequoia_checks_a_library_v6_key(algorithm: str, subkey: bool) -> None:
+    """Optional oracle (not installed in CI): Sequoia 2 reads a library v6 key and its signatures."""
+    pysequoia = pytest.importorskip(
+        "pysequoia", reason="pysequoia (Sequoia 2, reads v6) not installed"
+    )
+    now = datetime.now(timezone.utc)
+    key = generate_key(
+        "Six <six@example.org>",
+        now=now,
+        algorithm=algorithm,
+        profile="v6",
+        signing_subkey=subkey,
+        passphrase=b"sesame",
+    )
+    cert = pysequoia.Cert.from_bytes(key.certificate)
+    assert cert.fingerprint.upper() == key.fingerprint
+    signer = next(
+        k
+        for k in load_signing_keys(key.secret_key, b"sesame")
+        if k.fingerprint == key.signing_fingerprint
+    )
+    data = b"made by a pgpsig v6 key\n"
+    sig = sign_detached(data, signer, created=now)
+    result = pysequoia.verify(
+        bytes=data, store=lambda _ids: [cert], signature=pysequoia.Sig.from_bytes(sig)
+    )
+    assert len(result.valid_sigs) == 1
+    clear = sign_cleartext(data, signer, created=now)
+    assert len(pysequoia.verify(clear, lambda _ids: [cert]).valid_sigs) == 1
+    # Sequoia unlocks the protected v6 key and signs; pgpsig verifies.
+    signer_by_sequoia = pysequoia.Tsk.from_bytes(key.secret_key).signer("sesame")
+    theirs = pysequoia.sign(signer_by_sequoia, data, mode=pysequoia.SignatureMode.DETACHED)
+    ring = Keyring()
+    ring.add_all(read_certs(key.certificate))
+    report = verify_detached(data, theirs, ring, policy=POLICY, now=LATER)
+    assert report.ok
+    assert report.signatures[0].signer == key.signing_fingerprint

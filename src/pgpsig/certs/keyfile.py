@@ -37,11 +37,11 @@ from pgpsig.openpgp.packets import (
     Signature,
     Tag,
     iter_packets,
-    packet_header,
     parse_certs,
     parse_signature,
     signature_identity,
 )
+from pgpsig.openpgp.write import packet as _packet
 
 __all__ = [
     "MAX_KEYRING_FILE_BYTES",
@@ -280,10 +280,6 @@ def read_key_file(data: bytes) -> KeyFile:
             if block.label in _KEY_FILE_LABELS:
                 _split(bytes(block.data), out)
     return out
-
-
-def _packet(tag: int, body: bytes) -> bytes:
-    return packet_header(tag, len(body)) + body
 
 
 def cert_to_bytes(cert: Cert) -> bytes:

@@ -66,7 +66,8 @@ from pgpsig.certs.revocations import LooseRevocation
 from pgpsig.errors import FormatError, KeyringError, LimitError, UnsupportedError
 from pgpsig.openpgp import armor
 from pgpsig.openpgp.ids import REVOCATION_TYPES, Tag
-from pgpsig.openpgp.packets import Cert, Signature, packet_header
+from pgpsig.openpgp.packets import Cert, Signature
+from pgpsig.openpgp.write import packet_header
 
 __all__ = [
     "CERTS_DIR",

@@ -3,8 +3,9 @@
 This package owns what a person does with keys, one module per job, each use case one function
 with its steps numbered in its docstring and marked ``# (n)`` in the code:
 
-* :mod:`~pgpsig.keys.generate`: make a key (:func:`generate_key`, ``--expires`` via
-  :func:`parse_expiry`), protecting its secret key material with a passphrase.
+* :mod:`~pgpsig.keys.generate`: make a key, v4 or v6 (:func:`generate_key`, ``--expires`` via
+  :func:`parse_expiry`), protecting its secret key material with a passphrase; pgpsig's one key
+  generator (``sop generate-key`` uses it too).
 * :mod:`~pgpsig.keys.export`: publish its certificate (:func:`export_certificate`).
 * :mod:`~pgpsig.keys.material`: read key files (:func:`read_key_material`) and keep only what
   verifies before anything is stored (:func:`clean_cert`).
@@ -18,8 +19,9 @@ with its steps numbered in its docstring and marked ``# (n)`` in the code:
 * :mod:`~pgpsig.keys.roots`: the store's trust roots (:func:`add_trust_root`,
   :func:`remove_trust_root`, :func:`list_trust_roots`).
 
-The packet primitives are in :mod:`pgpsig.openpgp.signing` and :mod:`pgpsig.openpgp.packets`, the judgement of
-validity in :mod:`pgpsig.engine.validity`, the files in :mod:`pgpsig.certs.store`. Nothing here reads the
+The packet primitives are in :mod:`pgpsig.openpgp` (:mod:`~pgpsig.openpgp.write`,
+:mod:`~pgpsig.openpgp.signing`, :mod:`~pgpsig.openpgp.secretkey`, :mod:`~pgpsig.openpgp.packets`), the
+judgement of validity in :mod:`pgpsig.engine.validity`, the files in :mod:`pgpsig.certs.store`. Nothing here reads the
 clock or the environment (times, passphrases and the network clock are arguments) or prints.
 ``check`` and ``verify`` never import this package. Each module's docstring states the choices
 it makes (also in the README, "Keys").

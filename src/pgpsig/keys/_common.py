@@ -21,7 +21,7 @@ from pgpsig.openpgp.ids import (
     SubpacketType,
 )
 from pgpsig.openpgp.packets import Cert, Component, PublicKey, parse_public_key
-from pgpsig.openpgp.signing import SigningKey
+from pgpsig.openpgp.signingkey import SigningKey
 
 __all__ = [
     "_BACK_SIGNATURE",

@@ -1,28 +1,43 @@
-"""Making keys: ``pgpsig key generate`` and its ``--expires`` durations.
+"""Making keys: one generator, v4 and v6, for ``pgpsig key generate`` and ``sop generate-key``.
 
-This module owns :func:`parse_expiry` (gpg's expiry syntax to seconds), :func:`generate_key` (a
-new primary key, optional signing subkey, their self-signatures, the armored secret key and
-certificate) and the passphrase protection of secret key material. The steps of
-:func:`generate_key` are numbered in its docstring and marked ``# (n)`` in the code.
+This module owns :func:`parse_expiry` (gpg's expiry syntax to seconds) and :func:`generate_key`
+(a new primary key, optional signing subkey, their self-signatures, the secret key and the
+certificate) with its two profiles, :data:`PROFILES`. The steps of :func:`generate_key` are
+numbered in its docstring and marked ``# (n)`` in the code. The packets are written by
+:mod:`pgpsig.openpgp.write`, the signatures by :mod:`pgpsig.openpgp.signing`, the secret-key
+packets (and their passphrase protection) by :mod:`pgpsig.openpgp.secretkey`.
 
 Choices (also in the README, "Keys"):
 
-* **Generated keys** are v4. Ed25519 keys use the EdDSA-legacy algorithm (22), which gpg 2.2,
-  Sequoia and PGPy read; RSA keys are 3072 or 4096 bits. By default one primary key carries
-  Certify and Sign (what FreePBX's developer keys do and the simplest thing to revoke); with
-  ``signing_subkey`` the primary may only certify and a signing subkey is bound to it with a
-  0x18 binding holding the subkey's 0x19 back-signature. The user ID self-signature (0x13) carries
-  key flags, optional key expiry, preferred hashes SHA-512/384/256, preferred ciphers
-  AES-256/192/128, features (MDC), "no-modify" keyserver preferences and "primary user ID".
-  A passphrase protects the secret key material the way gpg 2.2 does: S2K usage 254 (SHA-1
-  checksum), iterated and salted S2K with SHA-256 (coded count 0xF0, 33,554,432 octets), AES-256
-  in CFB mode.
+* **Profiles.** ``v4`` (the default) makes an RFC 4880 key that gpg 2.2, Sequoia and PGPy read:
+  Ed25519 keys use the EdDSA-legacy algorithm (22). ``v6`` makes an RFC 9580 key (SHA-256
+  fingerprint, salted v6 signatures; Ed25519 is algorithm 27), which only RFC 9580
+  implementations read (Sequoia 2, rPGP, OpenPGP.js 6; not gpg). RSA keys are 3072 or 4096 bits.
+* **Keys and flags.** By default one primary key carries Certify and Sign (what FreePBX's developer
+  keys do and the simplest thing to revoke); with ``signing_subkey`` the primary may only certify
+  and a signing subkey is bound to it with a 0x18 binding holding the subkey's 0x19
+  back-signature. There is never an encryption subkey (pgpsig does not encrypt).
+* **Self-signatures.** Each user ID gets a positive certification (0x13) with the key flags, the
+  key expiry, the preferences and, on the first, "primary user ID". A v6 key also gets a
+  direct-key signature (0x1F) with the flags, expiry and preferences (RFC 9580 keeps a v6 key's
+  metadata there), and so does a v4 key without user ID (the draft SOP allows none).
+* **Preferences.** ``v4`` writes what gpg 2.2 writes, less its weak algorithms: ciphers
+  AES-256/192/128, hashes SHA-512/384/256, compression ZLIB/BZIP2/ZIP, features SEIPDv1 (MDC)
+  and the "no-modify" key-server preference; gpg is the main reader of v4 keys (FreePBX runs it).
+  ``v6`` writes what RFC 9580's own v6 sample key (Appendix A.3) and Sequoia's key builder write:
+  ciphers AES-256/128, hashes SHA-512/384/256 (the hashes pgpsig signs with; no SHA-3),
+  compression "uncompressed" only, features SEIPDv1 and SEIPDv2; no key-server preferences (a
+  GnuPG-era hint neither writes). Without an AEAD-ciphersuites subpacket a sender uses AES-128
+  with OCB, the RFC's mandatory suite.
+* **Protection.** A passphrase protects the secret key material the way gpg 2.2 does: S2K usage
+  254 (SHA-1 check value), iterated and salted S2K with SHA-256 (33,554,432 octets), AES-256 in
+  CFB mode (:func:`pgpsig.openpgp.secretkey.secret_key_packet_body`).
+* **Checked.** The new certificate is judged by :mod:`pgpsig.engine.validity` before anything is
+  returned: pgpsig never makes a key it would refuse to accept.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,44 +45,31 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from pgpsig.engine.validity import Judge
-from pgpsig.keys._common import (
-    _BACK_SIGNATURE,
-    _CERT_POSITIVE,
-    _FLAG_CERTIFY,
-    _FLAG_SIGN,
-    _SP_EMBEDDED_SIGNATURE,
-    _SP_FEATURES,
-    _SP_KEY_EXPIRATION,
-    _SP_KEY_FLAGS,
-    _SP_KEYSERVER_PREFERENCES,
-    _SP_PREFERRED_COMPRESSION,
-    _SP_PREFERRED_HASH,
-    _SP_PREFERRED_SYMMETRIC,
-    _SP_PRIMARY_USER_ID,
-    _SUBKEY_BINDING,
-    _public_key,
-    _require_aware,
-)
+from pgpsig.keys._common import _require_aware
 from pgpsig.openpgp import armor
-from pgpsig.openpgp.packets import Tag, packet_header, parse_certs
-from pgpsig.openpgp.signing import (
-    PrivateKey,
-    SigningKey,
-    best_hash,
-    make_signing_key,
-    secret_key_body,
-    signature_body,
-    signature_packet,
-    subpacket,
+from pgpsig.openpgp.ids import (
+    CompressionAlgorithm,
+    Feature,
+    HashAlgorithm,
+    KeyFlag,
+    SignatureType,
+    SubpacketType,
+    SymmetricAlgorithm,
+    Tag,
 )
+from pgpsig.openpgp.packets import parse_certs, parse_public_key
+from pgpsig.openpgp.secretkey import secret_key_packet_body
+from pgpsig.openpgp.signing import signature_body, signature_packet
+from pgpsig.openpgp.signingkey import PrivateKey, SigningKey, best_hash, make_signing_key
+from pgpsig.openpgp.write import packet, subpacket, user_id_hash_input
 from pgpsig.policy import Policy
 from pgpsig.report import iso
 
 __all__ = [
     "ALGORITHMS",
+    "PROFILES",
     "GeneratedKey",
     "generate_key",
     "parse_expiry",
@@ -81,19 +83,65 @@ ALGORITHMS: dict[str, tuple[str, int]] = {
     "rsa4096": ("rsa", 4096),
 }
 
-# Secret-key protection (RFC 9580 sections 3.7 and 5.5.3), as gpg 2.2 writes it.
-_S2K_USAGE_SHA1 = 254
-_S2K_ITERATED_SALTED = 3
-_S2K_SHA256 = 8
-_SYM_AES256 = 9
-#: Coded S2K count: (16 + (c & 15)) << ((c >> 4) + 6) = 33,554,432 octets hashed (~0.1 s).
-_S2K_CODED_COUNT = 0xF0
-
 _MAX_USER_ID = 4096
 
 
-def _packet(tag: int, body: bytes) -> bytes:
-    return packet_header(tag, len(body)) + body
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """What a profile fixes: the key version and the preference subpackets (see the docstring)."""
+
+    version: int
+    preferences: tuple[bytes, ...]
+
+
+def _octets(*values: int) -> bytes:
+    return bytes(values)
+
+
+_PROFILES: dict[str, _Profile] = {
+    "v4": _Profile(
+        version=4,
+        preferences=(
+            subpacket(
+                SubpacketType.PREFERRED_SYMMETRIC,
+                _octets(
+                    SymmetricAlgorithm.AES256, SymmetricAlgorithm.AES192, SymmetricAlgorithm.AES128
+                ),
+            ),
+            subpacket(
+                SubpacketType.PREFERRED_HASH,
+                _octets(HashAlgorithm.SHA512, HashAlgorithm.SHA384, HashAlgorithm.SHA256),
+            ),
+            subpacket(
+                SubpacketType.PREFERRED_COMPRESSION,
+                _octets(
+                    CompressionAlgorithm.ZLIB, CompressionAlgorithm.BZIP2, CompressionAlgorithm.ZIP
+                ),
+            ),
+            subpacket(SubpacketType.FEATURES, _octets(Feature.SEIPD_V1)),
+            subpacket(SubpacketType.KEY_SERVER_PREFERENCES, b"\x80"),  # no-modify
+        ),
+    ),
+    "v6": _Profile(
+        version=6,
+        preferences=(
+            subpacket(
+                SubpacketType.PREFERRED_SYMMETRIC,
+                _octets(SymmetricAlgorithm.AES256, SymmetricAlgorithm.AES128),
+            ),
+            subpacket(
+                SubpacketType.PREFERRED_HASH,
+                _octets(HashAlgorithm.SHA512, HashAlgorithm.SHA384, HashAlgorithm.SHA256),
+            ),
+            subpacket(
+                SubpacketType.PREFERRED_COMPRESSION, _octets(CompressionAlgorithm.UNCOMPRESSED)
+            ),
+            subpacket(SubpacketType.FEATURES, _octets(Feature.SEIPD_V1 | Feature.SEIPD_V2)),
+        ),
+    ),
+}
+#: Key profiles ``generate_key`` makes (``v4``, the default, and ``v6``; see the docstring).
+PROFILES: tuple[str, ...] = tuple(_PROFILES)
 
 
 def parse_expiry(text: str, *, now: datetime) -> int | None:
@@ -142,29 +190,49 @@ def parse_expiry(text: str, *, now: datetime) -> int | None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeneratedKey:
-    """A new key: its transferable secret key and public certificate, both armored.
+    """A new key: its transferable secret key and public certificate.
 
     Attributes:
         fingerprint: The primary key's fingerprint.
         signing_fingerprint: The key that signs modules: the subkey, or the primary.
-        user_id: The user ID.
+        user_ids: The user IDs, the primary one first (none is possible).
         algorithm: ``ed25519``, ``rsa3072`` or ``rsa4096``.
+        profile: ``v4`` or ``v6``.
         created: The creation time of the keys and self-signatures.
         expires: When the key expires, or None.
         protected: Whether the secret key material is passphrase-protected.
-        secret_key: The armored transferable secret key (``PGP PRIVATE KEY BLOCK``).
-        certificate: The armored certificate (``PGP PUBLIC KEY BLOCK``).
+        secret_packets: The transferable secret key, binary.
+        certificate_packets: The certificate, binary.
     """
 
     fingerprint: str
     signing_fingerprint: str
-    user_id: str
+    user_ids: tuple[str, ...]
     algorithm: str
+    profile: str
     created: datetime
     expires: datetime | None
     protected: bool
-    secret_key: bytes = field(repr=False)
-    certificate: bytes = field(repr=False)
+    secret_packets: bytes = field(repr=False)
+    certificate_packets: bytes = field(repr=False)
+
+    @property
+    def user_id(self) -> str:
+        """The primary user ID ("" for a key without one)."""
+        return self.user_ids[0] if self.user_ids else ""
+
+    @property
+    def secret_key(self) -> bytes:
+        """The armored transferable secret key (``PGP PRIVATE KEY BLOCK``)."""
+        return armor.encode("PGP PRIVATE KEY BLOCK", self.secret_packets, self._headers())
+
+    @property
+    def certificate(self) -> bytes:
+        """The armored certificate (``PGP PUBLIC KEY BLOCK``)."""
+        return armor.encode("PGP PUBLIC KEY BLOCK", self.certificate_packets, self._headers())
+
+    def _headers(self) -> list[tuple[str, str]]:
+        return [("Comment", self.fingerprint)]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (no secret material)."""
@@ -197,68 +265,12 @@ def _new_private_key(algorithm: str) -> PrivateKey:
     return ed25519.Ed25519PrivateKey.generate()
 
 
-def _s2k_iterated_sha256(passphrase: bytes, salt: bytes, coded: int) -> bytes:
-    """Iterated and salted S2K with SHA-256 (RFC 9580 section 3.7.1.3): a 32-octet key."""
-    count = (16 + (coded & 15)) << ((coded >> 4) + 6)
-    unit = salt + passphrase
-    count = max(count, len(unit))
-    h = hashlib.sha256()
-    block = unit * max(1, 65536 // len(unit))
-    done = 0
-    while done + len(block) <= count:
-        h.update(block)
-        done += len(block)
-    rest = count - done
-    full, part = divmod(rest, len(unit))
-    h.update(unit * full + unit[:part])
-    return h.digest()
-
-
-def _cfb_encrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
-    """AES in full-block CFB mode (the OpenPGP secret-key protection), built on the block cipher."""
-    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305 - one block at a time, as CFB is defined
-    out = bytearray()
-    previous = iv
-    for i in range(0, len(data), 16):
-        stream = encryptor.update(previous)
-        block = bytes(a ^ b for a, b in zip(data[i : i + 16], stream, strict=False))
-        out += block
-        previous = block
-    return bytes(out)
-
-
-def _secret_packet_body(key: SigningKey, passphrase: bytes | None) -> bytes:
-    """A v4 secret-key packet body, protected with ``passphrase`` when given."""
-    plain = secret_key_body(key)
-    public = key.public_packet_body
-    if passphrase is None:
-        return plain
-    if not plain.startswith(public + b"\x00"):
-        raise ValueError("unexpected secret key layout")
-    secret = plain[len(public) + 1 : -2]  # the algorithm-specific MPIs, without the checksum
-    salt = secrets.token_bytes(8)
-    iv = secrets.token_bytes(16)
-    session = _s2k_iterated_sha256(passphrase, salt, _S2K_CODED_COUNT)
-    sealed = _cfb_encrypt(session, iv, secret + hashlib.sha1(secret).digest())  # noqa: S324 - the SHA-1 check value RFC 9580 prescribes for usage 254
-    s2k = bytes([_S2K_ITERATED_SALTED, _S2K_SHA256]) + salt + bytes([_S2K_CODED_COUNT])
-    return public + bytes([_S2K_USAGE_SHA1, _SYM_AES256]) + s2k + iv + sealed
-
-
-def _preferences() -> list[bytes]:
-    return [
-        subpacket(_SP_PREFERRED_SYMMETRIC, bytes([9, 8, 7])),
-        subpacket(_SP_PREFERRED_HASH, bytes([10, 9, 8])),
-        subpacket(_SP_PREFERRED_COMPRESSION, bytes([2, 3, 1])),
-        subpacket(_SP_FEATURES, b"\x01"),
-        subpacket(_SP_KEYSERVER_PREFERENCES, b"\x80"),
-    ]
-
-
 def generate_key(
-    user_id: str,
+    user_id: str | Sequence[str],
     *,
     now: datetime,
     algorithm: str = "ed25519",
+    profile: str = "v4",
     expires_after: int | None = None,
     passphrase: bytes | None = None,
     signing_subkey: bool = False,
@@ -268,44 +280,54 @@ def generate_key(
 
     Steps:
 
-    1. Check the user ID (one line of UTF-8 text) and the algorithm.
+    1. Check the user IDs (each one line of UTF-8 text), the algorithm and the profile.
     2. Make the primary key (and the signing subkey), or take ``private_keys``.
-    3. Self-sign the user ID (0x13): key flags (Certify+Sign, or Certify with a subkey), expiry,
-       preferences, features, primary user ID.
+    3. Self-sign: a direct-key signature (0x1F) for a v6 key or a key without user ID, and a
+       positive certification (0x13) of each user ID, each with the key flags (Certify+Sign, or
+       Certify with a subkey), expiry and the profile's preferences; the first user ID is the
+       primary one.
     4. With a subkey: its 0x19 back-signature, embedded in the 0x18 binding by the primary.
-    5. Check the new certificate with :mod:`pgpsig.engine.validity`: pgpsig never makes a key it would
-       refuse to accept.
-    6. Write the secret key packets (protected when ``passphrase`` is given) and armor both.
+    5. Check the new certificate with :mod:`pgpsig.engine.validity`: pgpsig never makes a key it
+       would refuse to accept.
+    6. Write the secret key packets (protected when ``passphrase`` is given).
 
     Args:
-        user_id: The user ID, e.g. ``"Jane Developer <jane@example.org>"``.
+        user_id: The user ID, e.g. ``"Jane Developer <jane@example.org>"``, or several (the first
+            is the primary one), or none (an empty sequence).
         now: Creation time of keys and signatures (timezone-aware).
         algorithm: ``ed25519`` (default), ``rsa3072`` or ``rsa4096``.
+        profile: ``v4`` (default, RFC 4880 keys every implementation reads) or ``v6`` (RFC 9580).
         expires_after: Key lifetime in seconds (see :func:`parse_expiry`); None for none.
         passphrase: Protect the secret key with it; None writes it unprotected.
         signing_subkey: Certify-only primary plus a signing subkey.
         private_keys: Use these keys (primary, then subkey) instead of fresh ones: for
-            reproducible tests. Ed25519 keys are stored with algorithm 22, RSA with 1.
+            reproducible tests. Ed25519 keys are stored with algorithm 22 in a v4 key, 27 in a
+            v6 key; RSA keys with 1.
 
     Returns:
         The new key.
 
     Raises:
-        ValueError: A bad user ID, unknown algorithm, naive ``now``, or an unusable expiry.
+        ValueError: A bad user ID, unknown algorithm or profile, naive ``now``, or an unusable
+            expiry.
         CertificateError: The new certificate does not validate (a bug; nothing is returned).
     """
     # (1)
     _require_aware(now)
-    uid = _check_user_id(user_id)
+    names = [user_id] if isinstance(user_id, str) else list(user_id)
+    uids = [_check_user_id(u) for u in names]
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r} (use {', '.join(ALGORITHMS)})")
+    chosen = _PROFILES.get(profile)
+    if chosen is None:
+        raise ValueError(f"unknown profile {profile!r} (use {', '.join(PROFILES)})")
     if expires_after is not None and not 0 < expires_after <= 0xFFFFFFFF:
         raise ValueError("expires_after must be a positive number of seconds")
     created = now.astimezone(timezone.utc).replace(microsecond=0)
     # (2)
     supplied = list(private_keys)
     primary_private = supplied[0] if supplied else _new_private_key(algorithm)
-    primary = make_signing_key(primary_private, created=created)
+    primary = make_signing_key(primary_private, created=created, version=chosen.version)
     sub: SigningKey | None = None
     if signing_subkey:
         sub_private = supplied[1] if len(supplied) > 1 else _new_private_key(algorithm)
@@ -313,82 +335,89 @@ def generate_key(
             sub_private,
             created=created,
             primary_fingerprint=primary.fingerprint,
-            key_flags=_FLAG_SIGN,
+            key_flags=KeyFlag.SIGN,
+            version=chosen.version,
         )
     expiry = (
-        [subpacket(_SP_KEY_EXPIRATION, struct.pack(">I", expires_after))]
+        [subpacket(SubpacketType.KEY_EXPIRATION_TIME, struct.pack(">I", expires_after))]
         if expires_after is not None
         else []
     )
-    primary_pub = _public_key(primary)
-    uid_prefix = primary_pub.hash_prefix() + b"\xb4" + struct.pack(">I", len(uid)) + uid
+    primary_pub = parse_public_key(primary.public_packet_body)[0]
     # (3)
-    flags = _FLAG_CERTIFY if sub is not None else _FLAG_CERTIFY | _FLAG_SIGN
-    selfsig = signature_packet(
-        primary,
-        uid_prefix,
-        sig_type=_CERT_POSITIVE,
-        created=created,
-        hash_name=best_hash(primary),
-        extra_hashed_subpackets=[
-            subpacket(_SP_KEY_FLAGS, bytes([flags])),
-            *expiry,
-            *_preferences(),
-            subpacket(_SP_PRIMARY_USER_ID, b"\x01"),
-        ],
+    flags = KeyFlag.CERTIFY if sub is not None else KeyFlag.CERTIFY | KeyFlag.SIGN
+    metadata = [subpacket(SubpacketType.KEY_FLAGS, bytes([flags])), *expiry, *chosen.preferences]
+
+    def self_signature(sig_type: int, data: bytes, extra: Sequence[bytes] = ()) -> bytes:
+        return signature_packet(
+            primary,
+            data,
+            sig_type=sig_type,
+            created=created,
+            hash_name=best_hash(primary),
+            extra_hashed_subpackets=[*metadata, *extra],
+        )
+
+    direct = b""
+    if chosen.version == 6 or not uids:
+        direct = self_signature(SignatureType.DIRECT_KEY, primary_pub.hash_prefix())
+    primary_uid = [subpacket(SubpacketType.PRIMARY_USER_ID, b"\x01")]
+    uid_part = b"".join(
+        packet(Tag.USER_ID, uid)
+        + self_signature(
+            SignatureType.POSITIVE_CERTIFICATION,
+            primary_pub.hash_prefix() + user_id_hash_input(uid),
+            primary_uid if i == 0 else (),
+        )
+        for i, uid in enumerate(uids)
     )
     # (4)
-    sub_packets: list[tuple[bytes, bytes]] = []  # (subkey packet body, binding packet)
+    binding = b""
+    signer = primary_pub
     if sub is not None:
-        sub_pub = _public_key(sub, is_subkey=True)
-        pair = primary_pub.hash_prefix() + sub_pub.hash_prefix()
+        signer = parse_public_key(sub.public_packet_body, is_subkey=True)[0]
+        pair = primary_pub.hash_prefix() + signer.hash_prefix()
         back = signature_body(
-            sub, pair, sig_type=_BACK_SIGNATURE, created=created, hash_name=best_hash(sub)
+            sub,
+            pair,
+            sig_type=SignatureType.PRIMARY_KEY_BINDING,
+            created=created,
+            hash_name=best_hash(sub),
         )
         binding = signature_packet(
             primary,
             pair,
-            sig_type=_SUBKEY_BINDING,
+            sig_type=SignatureType.SUBKEY_BINDING,
             created=created,
             hash_name=best_hash(primary),
             extra_hashed_subpackets=[
-                subpacket(_SP_KEY_FLAGS, bytes([_FLAG_SIGN])),
+                subpacket(SubpacketType.KEY_FLAGS, bytes([KeyFlag.SIGN])),
                 *expiry,
-                subpacket(_SP_EMBEDDED_SIGNATURE, back),
+                subpacket(SubpacketType.EMBEDDED_SIGNATURE, back),
             ],
         )
-        sub_packets.append((sub.public_packet_body, binding))
-    public = (
-        _packet(Tag.PUBLIC_KEY, primary.public_packet_body)
-        + _packet(Tag.USER_ID, uid)
-        + selfsig
-        + b"".join(_packet(14, body) + binding for body, binding in sub_packets)
-    )
+    public = packet(Tag.PUBLIC_KEY, primary.public_packet_body) + direct + uid_part
+    if sub is not None:
+        public += packet(Tag.PUBLIC_SUBKEY, sub.public_packet_body) + binding
     # (5)
     cert = parse_certs(public)[0]
     validator = Judge.alone(cert, Policy(), created)
-    signer = sub_pub if sub is not None else primary_pub
     signer_in_cert = next(k for k, _ in cert.all_keys() if k.fingerprint == signer.fingerprint)
     validator.check_signing_key(signer_in_cert, created)
     validator.can_certify(created)
     # (6)
-    secret = (
-        _packet(Tag.SECRET_KEY, _secret_packet_body(primary, passphrase))
-        + _packet(Tag.USER_ID, uid)
-        + selfsig
-    )
+    secret = packet(Tag.SECRET_KEY, secret_key_packet_body(primary, passphrase)) + direct + uid_part
     if sub is not None:
-        secret += _packet(Tag.SECRET_SUBKEY, _secret_packet_body(sub, passphrase))
-        secret += sub_packets[0][1]
-    comment = [("Comment", f"{primary.fingerprint}")]
+        secret += packet(Tag.SECRET_SUBKEY, secret_key_packet_body(sub, passphrase)) + binding
     return GeneratedKey(
         fingerprint=primary.fingerprint,
         signing_fingerprint=signer.fingerprint,
-        user_id=user_id,
+        user_ids=tuple(names),
         algorithm=algorithm,
+        profile=profile,
         created=created,
         expires=created + timedelta(seconds=expires_after) if expires_after else None,
         protected=passphrase is not None,
-        secret_key=armor.encode("PGP PRIVATE KEY BLOCK", secret, comment),
-        certificate=armor.encode("PGP PUBLIC KEY BLOCK", public, comment),
+        secret_packets=secret,
+        certificate_packets=public,
     )

@@ -4,7 +4,7 @@ Steps:
 
 1. Choose the signing key: the newest subkey flagged for signing whose binding is valid now, else
    the primary; the key must be valid, alive, unrevoked and allowed to sign at ``now`` under the
-   policy (:mod:`pgpsig.engine.validity`), so pgpsig never makes a signature it would itself refuse.
+   policy (:mod:`pgpsig.engine.signer`), so pgpsig never makes a signature it would itself refuse.
 2. Walk the module the way FreePBX's ``sign.php`` does (:func:`pgpsig.modules.tree.walk_module`), minus
    ``exclude`` globs (generated files, the cause of FreePBX's false tamper alarms). A symbolic link
    leaving the module, a loop, a dangling link or a special file stops the signing.
@@ -34,17 +34,18 @@ from pathlib import Path
 
 from pgpsig import fsutil
 from pgpsig.certs.keyring import read_certs
-from pgpsig.engine.validity import Judge
-from pgpsig.errors import CertificateError, InputError
+from pgpsig.engine.signer import choose_signing_key
+from pgpsig.errors import InputError
 from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.modules import fanout
 from pgpsig.modules.manifest import render
 from pgpsig.modules.tree import Tree, walk_module
 from pgpsig.openpgp.packets import Cert
-from pgpsig.openpgp.signing import SigningKey, best_hash, sign_cleartext
+from pgpsig.openpgp.signing import sign_cleartext
+from pgpsig.openpgp.signingkey import SigningKey, best_hash
 from pgpsig.policy import Policy, policy_named
 
-__all__ = ["SignResult", "choose_signing_key", "sign_module", "sign_modules"]
+__all__ = ["SignResult", "sign_module", "sign_modules"]
 
 #: Least work, in files (plus :data:`_MODULE_WEIGHT` a module), for which several modules are
 #: hashed, rendered and signed by forked workers (:mod:`pgpsig.modules.fanout`); below it, in this process
@@ -64,24 +65,6 @@ class SignResult:
     files: int
     hash_algorithm: str
     created: datetime
-
-
-def choose_signing_key(
-    keys: Sequence[SigningKey], cert: Cert, *, policy: Policy, now: datetime
-) -> SigningKey:
-    """Step 1: the key that should sign now.
-
-    Raises:
-        CertificateError: no key of the certificate may sign at ``now``.
-        PolicyError: the usable keys are too weak for the policy.
-    """
-    usable, problems = Judge.alone(cert, policy, now).signing_keys(now)
-    by_fpr = {k.fingerprint: k for k in keys}
-    for key in usable:
-        if key.fingerprint in by_fpr:
-            return by_fpr[key.fingerprint]
-    mine = [p for p in problems if any(f in p for f in by_fpr)] or problems
-    raise CertificateError("no secret key may sign now" + (f": {'; '.join(mine)}" if mine else ""))
 
 
 def _write_all(outputs: Sequence[tuple[Path, bytes]]) -> None:

@@ -25,7 +25,6 @@ __all__ = [
     "MAX_PACKET_BYTES",
     "Packet",
     "iter_packets",
-    "packet_header",
     "read_mpi",
     "read_mpi_bytes",
     "utc",
@@ -143,18 +142,6 @@ def iter_packets(data: bytes, *, max_packet: int = MAX_PACKET_BYTES) -> Iterator
             )
         yield Packet(tag, data[pos : pos + length], start)
         pos += length
-
-
-def packet_header(tag: int, length: int) -> bytes:
-    """A new-format packet header for a body of ``length`` bytes."""
-    if length < 192:
-        ln = bytes([length])
-    elif length < 8384:
-        length -= 192
-        ln = bytes([(length >> 8) + 192, length & 0xFF])
-    else:
-        ln = b"\xff" + struct.pack(">I", length)
-    return bytes([0xC0 | tag]) + ln
 
 
 def read_mpi(body: bytes, pos: int) -> tuple[int, int]:

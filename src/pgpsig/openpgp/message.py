@@ -35,9 +35,10 @@ from dataclasses import dataclass
 
 from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp import cleartext
-from pgpsig.openpgp.framing import iter_packets, packet_header
+from pgpsig.openpgp.framing import iter_packets
 from pgpsig.openpgp.ids import CompressionAlgorithm, SignatureType, Tag
 from pgpsig.openpgp.signature import Signature, parse_signature
+from pgpsig.openpgp.write import packet_header
 
 __all__ = [
     "MAX_INLINE_BYTES",

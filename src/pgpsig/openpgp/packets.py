@@ -24,7 +24,7 @@ bounded: every length is checked against the remaining input and the limits, and
 from __future__ import annotations
 
 from pgpsig.openpgp.cert import MAX_PACKETS_PER_CERT, SECRET_KEY_TAGS, Cert, Component, parse_certs
-from pgpsig.openpgp.framing import MAX_PACKET_BYTES, Packet, iter_packets, packet_header
+from pgpsig.openpgp.framing import MAX_PACKET_BYTES, Packet, iter_packets
 from pgpsig.openpgp.ids import ALGORITHM_NAMES, HASH_NAMES, KNOWN_SUBPACKETS, Tag
 from pgpsig.openpgp.publickey import PublicKey, parse_public_key
 from pgpsig.openpgp.signature import (
@@ -55,7 +55,6 @@ __all__ = [
     "Subpacket",
     "Tag",
     "iter_packets",
-    "packet_header",
     "parse_certs",
     "parse_public_key",
     "parse_signature",

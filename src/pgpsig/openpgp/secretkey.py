@@ -1,12 +1,16 @@
-"""Secret keys read and written by pgpsig's own code: RFC 9580 v6 keys, which PGPy cannot read.
+"""The secret-key codec: transferable secret keys in and out, v4 and v6, with their protection.
 
-This module owns the secret-key packets (RFC 9580 section 5.5.3) of *version 6* transferable
-secret keys: reading them into ``cryptography`` private keys (:func:`load_secret_keys`, used by
-:func:`pgpsig.openpgp.signing.load_signing_keys` whenever the key is v6), and writing secret-key packets
-of v6 and v4 keys (:func:`secret_key_packet_body`, used to generate keys). Version 4 keys are
-read by PGPy (:mod:`pgpsig.openpgp._pgpy`).
+This module owns secret-key packets (RFC 9580 section 5.5.3) in both directions:
 
-Read:
+* Read: :func:`load_signing_keys` turns a transferable secret key (armored or binary) into
+  :class:`~pgpsig.openpgp.signingkey.SigningKey` values. A v4 key is read by PGPy through its
+  adapter :mod:`pgpsig.openpgp._pgpy` (which checks PGPy's work); a v6 key (RFC 9580), which PGPy
+  cannot read, by the code here. :func:`is_v6` and :func:`is_protected` answer without unlocking.
+* Write: :func:`secret_key_packet_body`, the secret-key (or secret-subkey) packet of a v4 or v6
+  key, unprotected or protected with a passphrase.
+* Protection: the S2K derivation (RFC 9580 section 3.7) and AES in CFB mode, both ways.
+
+Read here (v6 keys):
 
 * signing algorithms only: RSA (1, 3), ECDSA (19; NIST P-256/384/521 and brainpool curves),
   Ed25519 (27) and Ed448 (28); encryption subkeys (X25519, X448, ECDH, ...) are skipped and
@@ -22,7 +26,8 @@ Written: unprotected keys (v4 with their 2-octet checksum, v6 without), or usage
 iterated-and-salted SHA-256 S2K (33,554,432 octets, what gpg 2.2 writes) and AES-256 CFB.
 
 Self-signatures are not verified here (a secret key is the user's own input); the key flags it
-returns are an unverified hint. Nothing here reads the clock or the environment.
+returns are an unverified hint. Nothing here reads a file, the clock or the environment: the
+caller reads the key file and passes its bytes.
 """
 
 from __future__ import annotations
@@ -31,32 +36,45 @@ import hashlib
 import secrets
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from pgpsig.errors import FormatError, InputError, PacketError, UnsupportedError
-from pgpsig.openpgp import armor, packets
-from pgpsig.openpgp.packets import SECRET_KEY_TAGS, PublicKey, Tag
-from pgpsig.openpgp.signing import (
-    PassphraseError,
-    SigningKey,
-    SigningPrivateKey,
-    make_signing_key,
+from pgpsig.openpgp import _pgpy, armor, packets
+from pgpsig.openpgp._pgpy import PassphraseError
+from pgpsig.openpgp.ids import (
+    CERTIFICATION_TYPES,
+    HashAlgorithm,
+    PublicKeyAlgorithm,
+    SignatureType,
+    SymmetricAlgorithm,
+    Tag,
 )
+from pgpsig.openpgp.packets import SECRET_KEY_TAGS, PublicKey
+from pgpsig.openpgp.signingkey import SigningKey, SigningPrivateKey, make_signing_key
+from pgpsig.openpgp.write import mpi
 
 __all__ = [
-    "SecretKey",
+    "PassphraseError",
+    "is_protected",
     "is_v6",
-    "load_secret_keys",
+    "load_signing_keys",
     "secret_key_packet_body",
 ]
 
 
 # Signing algorithms read here (RFC 9580 section 9.1); DSA and EdDSA-legacy cannot be v6.
-_SIGNING_ALGORITHMS = frozenset({1, 3, 19, 27, 28})
+_SIGNING_ALGORITHMS = frozenset(
+    {
+        PublicKeyAlgorithm.RSA,
+        PublicKeyAlgorithm.RSA_SIGN_ONLY,
+        PublicKeyAlgorithm.ECDSA,
+        PublicKeyAlgorithm.ED25519,
+        PublicKeyAlgorithm.ED448,
+    }
+)
 
 _ECDSA_CURVES: dict[str, ec.EllipticCurve] = {
     "P-256": ec.SECP256R1(),
@@ -71,43 +89,72 @@ _ECDSA_CURVES: dict[str, ec.EllipticCurve] = {
 _USAGE_NONE = 0
 _USAGE_AEAD = 253
 _USAGE_CFB = 254
-_USAGE_MALLEABLE = 255
 _S2K_SIMPLE = 0
 _S2K_SALTED = 1
 _S2K_ITERATED = 3
 _S2K_ARGON2 = 4
 _S2K_GNU = 101
 
-# Symmetric ciphers for key protection: id -> key size in octets (AES, block size 16).
-_AES_KEY_SIZES = {7: 16, 8: 24, 9: 32}
-_AES256 = 9
-_S2K_HASHES = {2: "sha1", 8: "sha256", 9: "sha384", 10: "sha512", 11: "sha224"}
-_SHA256 = 8
-# 0xF0: 33,554,432 octets hashed, what gpg 2.2 writes (and pgpsig for v4 keys).
+# Ciphers for key protection: AES (block size 16), key size in octets by cipher.
+_AES_KEY_SIZES: dict[int, int] = {
+    SymmetricAlgorithm.AES128: 16,
+    SymmetricAlgorithm.AES192: 24,
+    SymmetricAlgorithm.AES256: 32,
+}
+# Hashes an S2K specifier may name when reading.
+_S2K_HASHES = frozenset(
+    {
+        HashAlgorithm.SHA1,
+        HashAlgorithm.SHA256,
+        HashAlgorithm.SHA384,
+        HashAlgorithm.SHA512,
+        HashAlgorithm.SHA224,
+    }
+)
+# 0xF0: 33,554,432 octets hashed, what gpg 2.2 writes (and pgpsig for v4 and v6 keys).
 _CODED_COUNT = 0xF0
 _SALT_SIZE = 8
 _BLOCK = 16
 
 
-@dataclass(frozen=True, slots=True)
-class SecretKey:
-    """One usable secret key (the primary or a subkey) of a v6 transferable secret key.
+def load_signing_keys(data: bytes, passphrase: bytes | None = None) -> tuple[SigningKey, ...]:
+    """Load the secret keys that can sign from one transferable secret key.
 
-    Attributes:
-        public: The public part of the key packet as read (``body`` is the raw public-key
-            packet body, the bytes a v6 fingerprint hashes).
-        private_key: The unlocked private key; it rebuilds ``public`` exactly.
-        is_primary: True for the primary key.
-        primary_fingerprint: The primary key's fingerprint.
-        key_flags: The first octet of the key flags of the newest self-signature or binding that
-            names this key, or None. *Unverified*: a hint, never a basis for trust.
+    Args:
+        data: A transferable secret key (``gpg --export-secret-keys``), armored or binary. A v4
+            key is read by PGPy (:mod:`pgpsig.openpgp._pgpy`); a v6 key (RFC 9580), which PGPy
+            cannot read, here.
+        passphrase: The passphrase that unlocks protected key material; ignored for keys that
+            are not protected.
+
+    Returns:
+        The primary key first (absent when the file holds only a GnuPG stub of it, as
+        ``gpg --export-secret-subkeys`` writes), then each secret subkey of a signing algorithm,
+        in file order. Encryption subkeys are left out.
+
+    Raises:
+        ArmorError: The armor is malformed.
+        PacketError: The data is not a well-formed secret key, or PGPy cannot read it faithfully.
+        LimitError: A packet exceeds the parser's limits.
+        UnsupportedError: A key version, algorithm or protection scheme that is not implemented.
+        InputError: A certificate instead of a secret key, several keys, or no secret signing key.
+        PassphraseError: A protected key and no passphrase, or a wrong one.
     """
-
-    public: PublicKey
-    private_key: SigningPrivateKey = field(repr=False)
-    is_primary: bool
-    primary_fingerprint: str
-    key_flags: int | None
+    if is_v6(data):
+        return _load_v6(data, passphrase)
+    return tuple(
+        SigningKey(
+            primary_fingerprint=secret.primary_fingerprint,
+            fingerprint=secret.public.fingerprint,
+            key_id=secret.public.key_id,
+            algorithm=secret.public.algorithm,
+            bits=secret.public.bits,
+            private_key=secret.private_key,
+            public_packet_body=secret.public.body,
+            key_flags=secret.key_flags,
+        )
+        for secret in _pgpy.load_secret_keys(data, passphrase)
+    )
 
 
 def _binary(data: bytes) -> bytes:
@@ -182,7 +229,11 @@ def _flags_by_key(binary: bytes) -> dict[str, int]:
     primary_sigs = list(cert.direct) + [s for c in cert.uids for s in c.signatures]
     for key, comp in cert.all_keys():
         sigs = primary_sigs if comp is None else comp.signatures
-        wanted = (0x1F, 0x10, 0x11, 0x12, 0x13) if comp is None else (0x18,)
+        wanted = (
+            (SignatureType.DIRECT_KEY, *CERTIFICATION_TYPES)
+            if comp is None
+            else (SignatureType.SUBKEY_BINDING,)
+        )
         dated = [
             (s.created, s.key_flags)
             for s in sigs
@@ -195,51 +246,61 @@ def _flags_by_key(binary: bytes) -> dict[str, int]:
     return hints
 
 
-def load_secret_keys(data: bytes, passphrase: bytes | None = None) -> tuple[SecretKey, ...]:
-    """Load and unlock the signing keys of one v6 transferable secret key.
+def _load_v6(data: bytes, passphrase: bytes | None) -> tuple[SigningKey, ...]:
+    """Load and unlock the signing keys of one v6 transferable secret key (RFC 9580 10.2).
 
-    Args:
-        data: One v6 transferable secret key (RFC 9580 section 10.2), armored or binary.
-        passphrase: Unlocks protected key material; ignored for unprotected keys.
-
-    Returns:
-        The primary key (unless it is a stub or cannot sign) followed by each secret signing
-        subkey, in input order.
-
-    Raises:
-        ArmorError: Malformed armor.
-        PacketError: Not a well-formed secret key, or a key that does not match its public part.
-        LimitError: A packet beyond the parser's limits.
-        UnsupportedError: A v4 key, or a protection scheme not implemented here.
-        InputError: A certificate, several keys, or no usable secret signing key.
-        PassphraseError: A protected key and no passphrase, or a wrong one.
+    Returns the primary key (unless it is a stub or cannot sign) followed by each secret signing
+    subkey, in input order. Raises as :func:`load_signing_keys`; a v4 key packet inside is
+    UnsupportedError.
     """
     binary = _binary(data)
     found = _key_packets(binary)
     hints = _flags_by_key(binary)
     primary, _ = packets.parse_public_key(found[0][1])
-    loaded: list[SecretKey] = []
+    loaded: list[SigningKey] = []
     for tag, body in found:
         public, used = packets.parse_public_key(body, is_subkey=tag == Tag.SECRET_SUBKEY)
         if public.version != 6:
             raise UnsupportedError(f"key {public.fingerprint}: a v{public.version} key packet")
         if public.algorithm not in _SIGNING_ALGORITHMS:
             continue  # an encryption key: never decrypted
-        private = _unlock(public, body, body[used:], passphrase)
+        private = _unlock(public, body[used:], passphrase)
         if private is None:
             continue
         loaded.append(
-            SecretKey(
-                public=public,
-                private_key=private,
-                is_primary=tag == Tag.SECRET_KEY,
+            SigningKey(
                 primary_fingerprint=primary.fingerprint,
+                fingerprint=public.fingerprint,
+                key_id=public.key_id,
+                algorithm=public.algorithm,
+                bits=public.bits,
+                private_key=private,
+                public_packet_body=public.body,
                 key_flags=hints.get(public.fingerprint),
             )
         )
     if not loaded:
         raise InputError("no usable secret signing key (only stubs or encryption keys)")
     return tuple(loaded)
+
+
+def is_protected(data: bytes) -> bool:
+    """Whether any secret-key packet of ``data`` (binary) has protected material (S2K usage > 0).
+
+    Never raises: packets that cannot be read count as unprotected.
+    """
+    try:
+        for p in packets.iter_packets(data):
+            if p.tag in (Tag.SECRET_KEY, Tag.SECRET_SUBKEY):
+                try:
+                    _, used = packets.parse_public_key(p.body)
+                except FormatError:
+                    continue
+                if used < len(p.body) and p.body[used] != _USAGE_NONE:
+                    return True
+    except FormatError:
+        return False
+    return False
 
 
 class _Reader:
@@ -266,9 +327,7 @@ class _Reader:
         return out
 
 
-def _unlock(
-    public: PublicKey, body: bytes, secret: bytes, passphrase: bytes | None
-) -> SigningPrivateKey | None:
+def _unlock(public: PublicKey, secret: bytes, passphrase: bytes | None) -> SigningPrivateKey | None:
     """Decode (and decrypt) the secret part of a v6 key packet; None for a GnuPG stub."""
     name = public.fingerprint
     r = _Reader(secret, name)
@@ -313,9 +372,10 @@ def _s2k(spec: int, r: _Reader, passphrase: bytes, size: int, name: str) -> byte
         raise UnsupportedError(f"key {name}: Argon2 S2K (only with AEAD protection)")
     if spec not in (_S2K_SIMPLE, _S2K_SALTED, _S2K_ITERATED):
         raise UnsupportedError(f"key {name}: S2K specifier {spec}")
-    hash_name = _S2K_HASHES.get(r.octet())
-    if hash_name is None:
+    hash_id = r.octet()
+    if hash_id not in _S2K_HASHES:
         raise UnsupportedError(f"key {name}: unsupported S2K hash")
+    hash_name = HashAlgorithm(hash_id).name.lower()
     salt = r.take(_SALT_SIZE) if spec != _S2K_SIMPLE else b""
     count = 0
     if spec == _S2K_ITERATED:
@@ -401,7 +461,7 @@ def _private_key(public: PublicKey, material: bytes) -> SigningPrivateKey:
     name = public.fingerprint
     private: SigningPrivateKey
     try:
-        if public.algorithm in (1, 3):
+        if public.algorithm in (PublicKeyAlgorithm.RSA, PublicKeyAlgorithm.RSA_SIGN_ONLY):
             d, p, q, _u = _mpis(material, 4, name)
             n, e = public.params
             assert isinstance(n, int)
@@ -417,17 +477,17 @@ def _private_key(public: PublicKey, material: bytes) -> SigningPrivateKey:
                 iqmp=rsa.rsa_crt_iqmp(p, q),
                 public_numbers=rsa.RSAPublicNumbers(e, n),
             ).private_key()
-        elif public.algorithm == 19:
+        elif public.algorithm == PublicKeyAlgorithm.ECDSA:
             curve = _ECDSA_CURVES.get(public.curve or "")
             if curve is None:
                 raise UnsupportedError(f"key {name}: ECDSA curve {public.curve}")
             (scalar,) = _mpis(material, 1, name)
             private = ec.derive_private_key(scalar, curve)
-        elif public.algorithm == 27:
+        elif public.algorithm == PublicKeyAlgorithm.ED25519:
             if len(material) != 32:
                 raise PacketError(f"key {name}: an Ed25519 secret is 32 octets")
             private = ed25519.Ed25519PrivateKey.from_private_bytes(material)
-        elif public.algorithm == 28:
+        elif public.algorithm == PublicKeyAlgorithm.ED448:
             if len(material) != 57:
                 raise PacketError(f"key {name}: an Ed448 secret is 57 octets")
             private = ed448.Ed448PrivateKey.from_private_bytes(material)
@@ -448,23 +508,20 @@ def _private_key(public: PublicKey, material: bytes) -> SigningPrivateKey:
 def _secret_material(key: SigningKey) -> bytes:
     """The algorithm-specific secret fields of a key (RFC 9580 section 5.5.5)."""
     pk = key.private_key
-    if key.algorithm == 22 and isinstance(pk, ed25519.Ed25519PrivateKey):  # EdDSA-legacy: an MPI
+    if key.algorithm == PublicKeyAlgorithm.EDDSA_LEGACY and isinstance(
+        pk, ed25519.Ed25519PrivateKey
+    ):  # EdDSA-legacy: an MPI
         seed = pk.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        return _mpi(int.from_bytes(seed, "big"))
+        return mpi(int.from_bytes(seed, "big"))
     if isinstance(pk, rsa.RSAPrivateKey):
         nums = pk.private_numbers()
         p, q = sorted((nums.p, nums.q))
-        return b"".join(_mpi(v) for v in (nums.d, p, q, pow(p, -1, q)))
+        return b"".join(mpi(v) for v in (nums.d, p, q, pow(p, -1, q)))
     if isinstance(pk, ec.EllipticCurvePrivateKey):
-        return _mpi(pk.private_numbers().private_value)
+        return mpi(pk.private_numbers().private_value)
     if isinstance(pk, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
         return pk.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     raise UnsupportedError(f"cannot write algorithm {key.algorithm} secret keys")
-
-
-def _mpi(value: int) -> bytes:
-    bits = value.bit_length()
-    return struct.pack(">H", bits) + value.to_bytes((bits + 7) // 8, "big")
 
 
 def secret_key_packet_body(
@@ -505,8 +562,8 @@ def secret_key_packet_body(
         "sha256", salt, passphrase, (16 + (_CODED_COUNT & 15)) << ((_CODED_COUNT >> 4) + 6), 32
     )
     sealed = _cfb_encrypt(session, iv, material + hashlib.sha1(material).digest())  # noqa: S324 - the check value RFC 9580 prescribes
-    s2k = bytes([_S2K_ITERATED, _SHA256]) + salt + bytes([_CODED_COUNT])
+    s2k = bytes([_S2K_ITERATED, HashAlgorithm.SHA256]) + salt + bytes([_CODED_COUNT])
     if not v6:
-        return public + bytes([_USAGE_CFB, _AES256]) + s2k + iv + sealed
-    fields = bytes([_AES256, len(s2k)]) + s2k + iv
+        return public + bytes([_USAGE_CFB, SymmetricAlgorithm.AES256]) + s2k + iv + sealed
+    fields = bytes([SymmetricAlgorithm.AES256, len(s2k)]) + s2k + iv
     return public + bytes([_USAGE_CFB, len(fields)]) + fields + sealed

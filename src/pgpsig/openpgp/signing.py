@@ -1,31 +1,34 @@
-"""Signing keys and version 4 and 6 signature creation, with ``cryptography`` (not PGPy).
+"""Making OpenPGP signatures, v4 and v6, with ``cryptography`` (not PGPy).
 
-This module owns the signer's side of OpenPGP signatures:
+This module owns the signer's side of OpenPGP signatures, for a :class:`SigningKey`
+(:mod:`pgpsig.openpgp.signingkey`; loaded by :func:`pgpsig.openpgp.secretkey.load_signing_keys`):
 
-* :class:`SigningKey`: one secret key (primary or subkey) ready to sign, loaded from a
-  transferable secret key by :func:`load_signing_keys` (through :mod:`pgpsig.openpgp._pgpy`, the PGPy
-  adapter, for v4 keys; through :mod:`pgpsig.openpgp.secretkey`, pgpsig's own reader, for RFC 9580 v6
-  keys, which PGPy cannot read) or built from a ``cryptography`` key by :func:`make_signing_key`.
-* :func:`signature_packet`: a complete signature packet (RFC 9580 sections 5.2.3 and 5.2.4) over
-  any hashed data, of the key's version: v4 for v4 keys, v6 (salted) for v6 keys. The data comes as bytes or as a *feed*, a function that writes into the
-  hash, so large files stream and the later key work (certifications 0x10-0x13, subkey bindings
-  0x18 with 0x19 back-signatures, revocations 0x20/0x28/0x30) reuses it with
-  :func:`key_hash_input` and :func:`user_id_hash_input`.
-* :func:`sign_cleartext` (a clear-signed message, RFC 9580 section 7) and :func:`sign_detached`
-  (a binary or text detached signature).
-* :func:`best_hash`: the hash a key signs with by default.
+* :func:`signature_packet` and :func:`signature_body`: a signature (RFC 9580 sections 5.2.3 and
+  5.2.4) over any hashed data, of the key's version: v4 for v4 keys, v6 (salted) for v6 keys. The
+  data comes as bytes or as a *feed*, a function that writes into the hash, so large files stream,
+  and the key work (certifications 0x10-0x13, subkey bindings 0x18 with 0x19 back-signatures,
+  revocations 0x20/0x28/0x30) reuses it with :func:`~pgpsig.openpgp.write.key_hash_input` and
+  :func:`~pgpsig.openpgp.write.user_id_hash_input`. The octet layout is
+  :func:`pgpsig.openpgp.write.signature_body`'s; here are the subpackets every signature carries,
+  the checks and the private-key maths (:func:`sign_digest`).
+* :func:`sign_cleartext` (a clear-signed message, RFC 9580 section 7, by one key or several) and
+  :func:`sign_detached` (a binary or text detached signature).
 
 Algorithms: RSA PKCS#1 v1.5 (1, 3), DSA (17), ECDSA (19; deterministic nonces, RFC 6979),
 EdDSA-legacy Ed25519 (22: ``r`` and ``s`` as MPIs), Ed25519 (27: 64 raw octets) and Ed448 (28: 114
 raw octets). Signatures use SHA-256, SHA-384 or SHA-512; nothing weaker is ever produced. A v6
 signature carries a fresh random salt (RFC 9580 section 5.2.4: the salt is hashed first) and an
-issuer fingerprint, and no issuer key ID. Every signature is
-verified with the public key before it is returned (a fault in an RSA-CRT signature would
-otherwise leak the key).
+issuer fingerprint, and no issuer key ID. Every signature is verified with the public key before
+it is returned (a fault in an RSA-CRT signature would otherwise leak the key).
 
 Nothing here reads the clock: the creation time is an argument and must be timezone-aware. Nothing
-here decides *whether* a key may sign (expiry, revocation, key flags, policy): that belongs to the
-use case and to :mod:`pgpsig.engine.validity` and :mod:`pgpsig.policy`.
+here decides *whether* a key may sign (expiry, revocation, key flags, policy): that belongs to
+:mod:`pgpsig.engine.signer` and :mod:`pgpsig.policy`.
+
+For the callers that know it as the signing module, the key names (:class:`SigningKey`,
+:func:`best_hash`, :func:`make_signing_key`, :func:`load_signing_keys`, :class:`PassphraseError`)
+and the writer's :func:`subpacket`, :func:`key_hash_input` and :func:`user_id_hash_input` are
+re-exported here; each is defined once, in the module named above.
 
 Example::
 
@@ -35,36 +38,45 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import struct
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import BinaryIO
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
 
 from pgpsig.errors import SignatureError, UnsupportedError
-from pgpsig.openpgp import _pgpy, clearsign, packets
-from pgpsig.openpgp._pgpy import PassphraseError, PrivateKey
-
-if TYPE_CHECKING:
-    from pgpsig.openpgp._pgpy import SecretKey
-    from pgpsig.openpgp.secretkey import SecretKey as V6SecretKey
+from pgpsig.openpgp import clearsign
+from pgpsig.openpgp.ids import HashAlgorithm, PublicKeyAlgorithm, SignatureType, SubpacketType, Tag
+from pgpsig.openpgp.secretkey import PassphraseError, load_signing_keys
+from pgpsig.openpgp.signingkey import (
+    PrivateKey,
+    SigningKey,
+    SigningPrivateKey,
+    best_hash,
+    make_signing_key,
+)
+from pgpsig.openpgp.write import (
+    HashFeed,
+    HashSink,
+    key_hash_input,
+    mpi,
+    packet,
+    subpacket,
+    timestamp,
+    user_id_hash_input,
+    v6_salt_size,
+)
+from pgpsig.openpgp.write import signature_body as _layout
 
 __all__ = [
     "MAX_CLEARTEXT_LINE",
     "SIGNING_HASHES",
+    "HashFeed",
     "HashSink",
     "PassphraseError",
     "PrivateKey",
@@ -76,18 +88,18 @@ __all__ = [
     "make_signing_key",
     "sign_cleartext",
     "sign_detached",
+    "sign_digest",
     "signature_body",
     "signature_packet",
     "subpacket",
     "user_id_hash_input",
 ]
 
-SigningPrivateKey = PrivateKey | ed448.Ed448PrivateKey
-"""Every ``cryptography`` private key pgpsig signs with: PGPy's (v4) and Ed448 (RFC 9580, algorithm 28)."""
-
 #: Hash algorithms pgpsig signs with, by name, with their OpenPGP ids (RFC 9580 section 9.5).
 #: Nothing weaker than SHA-256 is offered.
-SIGNING_HASHES: dict[str, int] = {"SHA256": 8, "SHA384": 9, "SHA512": 10}
+SIGNING_HASHES: dict[str, int] = {
+    h.name: h for h in (HashAlgorithm.SHA256, HashAlgorithm.SHA384, HashAlgorithm.SHA512)
+}
 
 _HASH_CLASSES: dict[str, type[hashes.HashAlgorithm]] = {
     "SHA256": hashes.SHA256,
@@ -95,35 +107,7 @@ _HASH_CLASSES: dict[str, type[hashes.HashAlgorithm]] = {
     "SHA512": hashes.SHA512,
 }
 
-# Signature subpacket types written here (RFC 9580 section 5.2.3.7).
-_SP_CREATION_TIME = 2
-_SP_ISSUER_KEY_ID = 16
-_SP_ISSUER_FINGERPRINT = 33
-
-_SIG_TYPE_BINARY = 0x00
-_SIG_TYPE_TEXT = 0x01
-
-# Public-key algorithm ids (RFC 9580 section 9.1) and the private keys that fit them.
-_RSA_SIGNING = (1, 3)
-_DSA = 17
-_ECDSA = 19
-_EDDSA_LEGACY = 22
-_ED25519 = 27
-_ED448 = 28
-
-# Salt sizes of v6 signatures by hash (RFC 9580 section 9.5), for the hashes pgpsig signs with.
-_V6_SALT_SIZES: dict[str, int] = {"SHA256": 16, "SHA384": 24, "SHA512": 32}
-
-# Curve OIDs (without the length octet) of ECDSA keys, by ``cryptography`` curve name.
-_CURVE_OIDS: dict[str, bytes] = {
-    "secp256r1": bytes.fromhex("2a8648ce3d030107"),
-    "secp384r1": bytes.fromhex("2b81040022"),
-    "secp521r1": bytes.fromhex("2b81040023"),
-    "brainpoolP256r1": bytes.fromhex("2b2403030208010107"),
-    "brainpoolP384r1": bytes.fromhex("2b240303020801010b"),
-    "brainpoolP512r1": bytes.fromhex("2b240303020801010d"),
-}
-_ED25519_LEGACY_OID = bytes.fromhex("2b06010401da470f01")
+_RSA_SIGNING = (PublicKeyAlgorithm.RSA, PublicKeyAlgorithm.RSA_SIGN_ONLY)
 
 # Bytes read at a time when a detached signature streams over a file.
 _CHUNK = 1 << 20
@@ -133,294 +117,6 @@ _CHUNK = 1 << 20
 #: clear-signed message ("input line longer than 19995 characters") and reports a BAD signature
 #: on longer lines, so such a message could not be checked by gpg (nor by FreePBX, which uses it).
 MAX_CLEARTEXT_LINE = 19995
-
-
-class HashSink(Protocol):
-    """What a hashed-data feed writes into: a hash object's ``update``."""
-
-    def update(self, data: bytes, /) -> None:
-        """Add ``data`` to the hash."""
-
-
-HashFeed = Callable[[HashSink], None]
-"""A function that writes the signed data into the hash it is given."""
-
-
-@dataclass(frozen=True, slots=True)
-class SigningKey:
-    """One secret key (the primary or a subkey) ready to make signatures.
-
-    Attributes:
-        primary_fingerprint: Fingerprint of the primary key, upper-case hex (40 digits for v4
-            keys, 64 for v6).
-        fingerprint: Fingerprint of the key that signs (the primary or a subkey).
-        key_id: The key ID: the last 16 hex digits of a v4 ``fingerprint``, the first 16 of v6.
-        algorithm: OpenPGP public-key algorithm id: 1 or 3 RSA, 17 DSA, 19 ECDSA,
-            22 EdDSA-legacy (Ed25519), 27 Ed25519, 28 Ed448.
-        bits: Key size: the RSA modulus or DSA prime size, the ECDSA curve size, 256 for Ed25519.
-        private_key: The ``cryptography`` private key.
-        public_packet_body: The raw body of the key's public-key (or public-subkey) packet,
-            version octet first (4 or 6: the version of the signatures the key makes).
-        key_flags: The first octet of the key flags (0x01 certify, 0x02 sign, 0x04/0x08 encrypt)
-            from the key's self-signature or binding as read from the secret key, or None when
-            unknown. Unverified: a hint for choosing which key signs, never a basis for trust.
-    """
-
-    primary_fingerprint: str
-    fingerprint: str
-    key_id: str
-    algorithm: int
-    bits: int
-    private_key: SigningPrivateKey = field(repr=False)
-    public_packet_body: bytes = field(repr=False)
-    key_flags: int | None = None
-
-    @property
-    def is_primary(self) -> bool:
-        """True when this is the primary key."""
-        return self.fingerprint == self.primary_fingerprint
-
-    @property
-    def version(self) -> int:
-        """The key packet version (4 or 6), which is also the version of its signatures."""
-        return self.public_packet_body[0]
-
-    @property
-    def created(self) -> datetime:
-        """The key's creation time, from its public-key packet."""
-        return packets.parse_public_key(self.public_packet_body)[0].created
-
-
-def load_signing_keys(data: bytes, passphrase: bytes | None = None) -> tuple[SigningKey, ...]:
-    """Load the secret keys that can sign from one transferable secret key.
-
-    Args:
-        data: A transferable secret key (``gpg --export-secret-keys``), armored or binary. A v4
-            key is read by PGPy (:mod:`pgpsig.openpgp._pgpy`); a v6 key (RFC 9580), which PGPy cannot
-            read, by :mod:`pgpsig.openpgp.secretkey`.
-        passphrase: The passphrase that unlocks protected key material; ignored for keys that
-            are not protected.
-
-    Returns:
-        The primary key first (absent when the file holds only a GnuPG stub of it, as
-        ``gpg --export-secret-subkeys`` writes), then each secret subkey of a signing algorithm,
-        in file order. Encryption subkeys are left out.
-
-    Raises:
-        ArmorError: The armor is malformed.
-        PacketError: The data is not a well-formed secret key, or PGPy cannot read it faithfully.
-        LimitError: A packet exceeds the parser's limits.
-        UnsupportedError: A key version, algorithm or protection scheme that is not implemented.
-        InputError: A certificate instead of a secret key, several keys, or no secret signing key.
-        PassphraseError: A protected key and no passphrase, or a wrong one.
-    """
-    from pgpsig.openpgp import secretkey  # noqa: PLC0415 - only v6 keys need it
-
-    if secretkey.is_v6(data):
-        return tuple(_from_secret(s) for s in secretkey.load_secret_keys(data, passphrase))
-    return tuple(_from_secret(s) for s in _pgpy.load_secret_keys(data, passphrase))
-
-
-def _from_secret(secret: SecretKey | V6SecretKey) -> SigningKey:
-    public = secret.public
-    return SigningKey(
-        primary_fingerprint=secret.primary_fingerprint,
-        fingerprint=public.fingerprint,
-        key_id=public.key_id,
-        algorithm=public.algorithm,
-        bits=public.bits,
-        private_key=secret.private_key,
-        public_packet_body=public.body,
-        key_flags=secret.key_flags,
-    )
-
-
-def make_signing_key(
-    private_key: SigningPrivateKey,
-    *,
-    created: datetime,
-    algorithm: int | None = None,
-    primary_fingerprint: str | None = None,
-    key_flags: int | None = None,
-    version: int = 4,
-) -> SigningKey:
-    """Wrap a ``cryptography`` private key as a :class:`SigningKey`, building its public packet.
-
-    This is the first step of making a new key; its certificate still needs self-signatures
-    (made with :func:`signature_packet`).
-
-    Args:
-        private_key: An RSA, DSA, ECDSA (NIST or brainpool curve), Ed25519 or Ed448 private key.
-        created: The key's creation time (timezone-aware), part of its fingerprint.
-        algorithm: The OpenPGP algorithm id. Default: 1 for RSA, 17 DSA, 19 ECDSA, 28 Ed448,
-            and for Ed25519 22 (EdDSA-legacy, which every v4 implementation reads) in a v4 key,
-            27 (RFC 9580 Ed25519) in a v6 key; give 27 for an RFC 9580 Ed25519 v4 key.
-        primary_fingerprint: The primary key's fingerprint when this key is a subkey; None for a
-            primary key.
-        key_flags: The key flags the caller will put in its self-signature, as a hint.
-        version: 4 (default) or 6: the key packet version (RFC 9580 section 5.5.2), and so the
-            version of the signatures the key makes. A v6 key has a SHA-256 fingerprint. DSA
-            and EdDSA-legacy (22) keys cannot be v6.
-
-    Returns:
-        The signing key.
-
-    Raises:
-        ValueError: A naive or out-of-range ``created``, an algorithm id that does not fit the
-            key or the version, or a version other than 4 and 6.
-        UnsupportedError: An elliptic curve OpenPGP has no OID for here.
-    """
-    timestamp = _timestamp(created)
-    if version not in (4, 6):
-        raise ValueError(f"key version {version} is not 4 or 6")
-    if version == 6 and algorithm is None and isinstance(private_key, ed25519.Ed25519PrivateKey):
-        algorithm = _ED25519
-    material = _public_material(private_key, algorithm)
-    if version == 6:
-        if material[0] in (_DSA, _EDDSA_LEGACY):
-            raise ValueError(f"algorithm {material[0]} keys cannot be v6 (RFC 9580 section 9.1)")
-        fields = material[1:]
-        body = bytes([6]) + struct.pack(">I", timestamp) + material[:1]
-        body += struct.pack(">I", len(fields)) + fields
-    else:
-        body = bytes([4]) + struct.pack(">I", timestamp) + material
-    public = packets.parse_public_key(body)[0]
-    return SigningKey(
-        primary_fingerprint=primary_fingerprint or public.fingerprint,
-        fingerprint=public.fingerprint,
-        key_id=public.key_id,
-        algorithm=public.algorithm,
-        bits=public.bits,
-        private_key=private_key,
-        public_packet_body=body,
-        key_flags=key_flags,
-    )
-
-
-def _public_material(private_key: SigningPrivateKey, algorithm: int | None) -> bytes:
-    """Algorithm octet and public key fields of a key packet (RFC 9580 section 5.5.5)."""
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        algo = _check_algorithm(algorithm, 1, (1, 3))
-        numbers = private_key.public_key().public_numbers()
-        return bytes([algo]) + _mpi(numbers.n) + _mpi(numbers.e)
-    if isinstance(private_key, dsa.DSAPrivateKey):
-        algo = _check_algorithm(algorithm, _DSA, (_DSA,))
-        dsa_numbers = private_key.public_key().public_numbers()
-        p = dsa_numbers.parameter_numbers
-        return bytes([algo]) + b"".join(_mpi(v) for v in (p.p, p.q, p.g, dsa_numbers.y))
-    if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        algo = _check_algorithm(algorithm, _ECDSA, (_ECDSA,))
-        oid = _CURVE_OIDS.get(private_key.curve.name)
-        if oid is None:
-            raise UnsupportedError(f"curve {private_key.curve.name} is not supported")
-        point = private_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-        return bytes([algo, len(oid)]) + oid + _mpi(int.from_bytes(point, "big"))
-    raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    if isinstance(private_key, ed448.Ed448PrivateKey):
-        return bytes([_check_algorithm(algorithm, _ED448, (_ED448,))]) + raw
-    algo = _check_algorithm(algorithm, _EDDSA_LEGACY, (_EDDSA_LEGACY, _ED25519))
-    if algo == _ED25519:
-        return bytes([algo]) + raw
-    oid = _ED25519_LEGACY_OID
-    return bytes([algo, len(oid)]) + oid + _mpi(int.from_bytes(b"\x40" + raw, "big"))
-
-
-def _check_algorithm(algorithm: int | None, default: int, allowed: tuple[int, ...]) -> int:
-    if algorithm is None:
-        return default
-    if algorithm not in allowed:
-        raise ValueError(f"algorithm {algorithm} does not fit this key (expected one of {allowed})")
-    return algorithm
-
-
-def best_hash(key: SigningKey) -> str:
-    """The hash algorithm a key signs with unless told otherwise.
-
-    The rule, never below SHA-256:
-
-    * Ed25519 (22 and 27): SHA512, the hash Ed25519 is built on (as Sequoia does); Ed448 (28):
-      SHA512 (RFC 9580 section 5.2.3.4 wants a 512-bit digest for it).
-    * ECDSA: the hash that matches the curve: SHA256 up to 256-bit curves, SHA384 up to 384,
-      SHA512 above (RFC 9580 section 5.2.3.2 asks for a digest at least as long as the curve).
-    * RSA: SHA512 from 3072 bits on (the key is meant to be strong, and SHA-512 costs nothing
-      next to the RSA operation), SHA256 below.
-    * DSA: SHA256 (a DSA key's ``q`` has at most 256 bits; a longer digest is only truncated).
-
-    Args:
-        key: The signing key.
-
-    Returns:
-        ``"SHA256"``, ``"SHA384"`` or ``"SHA512"``.
-    """
-    if key.algorithm in (_EDDSA_LEGACY, _ED25519, _ED448):
-        return "SHA512"
-    if key.algorithm == _ECDSA:
-        if key.bits <= 256:
-            return "SHA256"
-        return "SHA384" if key.bits <= 384 else "SHA512"
-    if key.algorithm in _RSA_SIGNING and key.bits >= 3072:
-        return "SHA512"
-    return "SHA256"
-
-
-def key_hash_input(public_packet_body: bytes) -> bytes:
-    """The bytes that stand for a v4 key in a signature hash: ``0x99 || 2-octet length || body``.
-
-    Certifications hash the primary key then the user ID; subkey bindings (0x18) and primary-key
-    back-signatures (0x19) hash the primary key then the subkey; key revocations (0x20) hash the
-    primary key, subkey revocations (0x28) the primary key then the subkey (RFC 9580 5.2.4).
-
-    Args:
-        public_packet_body: The body of a v4 public-key or public-subkey packet.
-
-    Returns:
-        The hash input.
-
-    Raises:
-        ValueError: The body is longer than a v4 key packet can be (65535 octets).
-    """
-    if len(public_packet_body) > 0xFFFF:
-        raise ValueError("a v4 key packet body is at most 65535 octets")
-    return b"\x99" + struct.pack(">H", len(public_packet_body)) + public_packet_body
-
-
-def user_id_hash_input(user_id: bytes) -> bytes:
-    """The bytes that stand for a user ID in a certification: ``0xB4 || 4-octet length || uid``.
-
-    Args:
-        user_id: The user ID packet body (UTF-8 by convention, hashed as given).
-
-    Returns:
-        The hash input.
-    """
-    return b"\xb4" + struct.pack(">I", len(user_id)) + user_id
-
-
-def subpacket(type_: int, body: bytes, *, critical: bool = False) -> bytes:
-    """Encode one signature subpacket (RFC 9580 section 5.2.3.7).
-
-    Args:
-        type_: The subpacket type, 0 to 127.
-        body: The subpacket body.
-        critical: Set the critical bit: a verifier that does not know the type must reject the
-            signature.
-
-    Returns:
-        Length, type octet and body.
-
-    Raises:
-        ValueError: A type outside 0..127.
-    """
-    if not 0 <= type_ <= 0x7F:
-        raise ValueError(f"subpacket type {type_} is not in 0..127")
-    length = 1 + len(body)  # the length counts the type octet
-    if length < 192:
-        head = bytes([length])
-    elif length < 8384:
-        head = bytes([((length - 192) >> 8) + 192, (length - 192) & 0xFF])
-    else:
-        head = b"\xff" + struct.pack(">I", length)
-    return head + bytes([type_ | (0x80 if critical else 0)]) + body
 
 
 def signature_body(
@@ -444,101 +140,48 @@ def signature_body(
     """
     hash_id = _hash_id(hash_name)
     name = hash_name.upper()
-    if not 0 <= sig_type <= 0xFF:
-        raise ValueError(f"signature type {sig_type} is not an octet")
-    timestamp = _timestamp(created)
+    seconds = timestamp(created)
     key_created = struct.unpack(">I", key.public_packet_body[1:5])[0]
-    if timestamp < key_created:
+    if seconds < key_created:
         raise ValueError("the signature would be older than its key; verifiers reject that")
     _check_key(key)
-    if key.algorithm == _ED448 and name != "SHA512":
+    if key.algorithm == PublicKeyAlgorithm.ED448 and name != "SHA512":
         raise UnsupportedError(f"an Ed448 key needs SHA512, not {name} (RFC 9580 section 5.2.3.4)")
-    if key.algorithm == _ECDSA and _HASH_CLASSES[name]().digest_size * 8 < min(key.bits, 512):
+    if key.algorithm == PublicKeyAlgorithm.ECDSA and _HASH_CLASSES[name]().digest_size * 8 < min(
+        key.bits, 512
+    ):
         # GnuPG refuses such signatures ("General error"); RFC 9580 section 5.2.3.2 wants the
         # digest at least as long as the curve.
         raise UnsupportedError(
             f"an ECDSA {key.bits}-bit key needs a hash of at least {min(key.bits, 512)} bits, "
             f"not {name}"
         )
+    # The issuer: a v4 signature names it by fingerprint (hashed) and key ID (unhashed, for
+    # older verifiers); a v6 one by its v6 fingerprint only, and hashes a random salt first.
+    hashed = subpacket(SubpacketType.SIGNATURE_CREATION_TIME, struct.pack(">I", seconds))
+    hashed += subpacket(
+        SubpacketType.ISSUER_FINGERPRINT, bytes([key.version]) + bytes.fromhex(key.fingerprint)
+    )
+    hashed += b"".join(extra_hashed_subpackets)
     if key.version == 6:
-        return _v6_signature_body(
-            key,
-            hashed_data_feed,
-            sig_type=sig_type,
-            timestamp=timestamp,
-            name=name,
-            hash_id=hash_id,
-            extra_hashed_subpackets=extra_hashed_subpackets,
-            salt=salt,
-        )
-    if salt is not None:
-        raise ValueError("only v6 signatures carry a salt")
-    hashed = (
-        subpacket(_SP_CREATION_TIME, struct.pack(">I", timestamp))
-        + subpacket(_SP_ISSUER_FINGERPRINT, b"\x04" + bytes.fromhex(key.fingerprint))
-        + b"".join(extra_hashed_subpackets)
-    )
-    if len(hashed) > 0xFFFF:
-        raise ValueError("the hashed subpackets exceed 65535 octets")
-    unhashed = subpacket(_SP_ISSUER_KEY_ID, bytes.fromhex(key.key_id))
-    head = bytes([4, sig_type, key.algorithm, hash_id]) + struct.pack(">H", len(hashed)) + hashed
-
-    digest = _signature_digest(name, hashed_data_feed, head)
-    material = _sign_digest(key, digest, name)
-    return head + struct.pack(">H", len(unhashed)) + unhashed + digest[:2] + material
-
-
-def _signature_digest(
-    name: str, hashed_data_feed: HashFeed | bytes, head: bytes, *, salt: bytes = b""
-) -> bytes:
-    """The digest a signature signs: salt (v6), the data, the head, then the trailer.
-
-    ``head`` starts with the version octet; the trailer is ``version || 0xFF || 4-octet length of
-    head`` (RFC 9580 section 5.2.4).
-    """
-    state = hashlib.new(name.lower())
-    state.update(salt)
-    if isinstance(hashed_data_feed, bytes | bytearray | memoryview):
-        state.update(hashed_data_feed)
+        unhashed = b""
+        if salt is None:
+            salt = secrets.token_bytes(v6_salt_size(hash_id))
     else:
-        hashed_data_feed(state)
-    state.update(head)
-    state.update(bytes([head[0], 0xFF]) + struct.pack(">I", len(head)))
-    return state.digest()
-
-
-def _v6_signature_body(
-    key: SigningKey,
-    hashed_data_feed: HashFeed | bytes,
-    *,
-    sig_type: int,
-    timestamp: int,
-    name: str,
-    hash_id: int,
-    extra_hashed_subpackets: Sequence[bytes],
-    salt: bytes | None,
-) -> bytes:
-    """The body of a v6 signature packet (RFC 9580 sections 5.2.3 and 5.2.4).
-
-    The hash covers the salt, the data, the signature's version, type, algorithms and 4-octet
-    hashed-area length and area, then the trailer ``0x06 0xFF || 4-octet length``. The issuer is
-    named by a v6 issuer fingerprint (33) in the hashed area; the unhashed area is empty (a v6
-    signature carries no issuer key ID).
-    """
-    size = _V6_SALT_SIZES[name]
-    if salt is None:
-        salt = secrets.token_bytes(size)
-    if len(salt) != size:
-        raise ValueError(f"a v6 {name} signature needs a {size}-octet salt, not {len(salt)}")
-    hashed = (
-        subpacket(_SP_CREATION_TIME, struct.pack(">I", timestamp))
-        + subpacket(_SP_ISSUER_FINGERPRINT, b"\x06" + bytes.fromhex(key.fingerprint))
-        + b"".join(extra_hashed_subpackets)
+        unhashed = subpacket(SubpacketType.ISSUER_KEY_ID, bytes.fromhex(key.key_id))
+        if salt is not None:
+            raise ValueError("only v6 signatures carry a salt")
+    return _layout(
+        version=key.version,
+        sig_type=sig_type,
+        pubkey_algorithm=key.algorithm,
+        hash_algorithm=hash_id,
+        hashed=hashed,
+        unhashed=unhashed,
+        data=hashed_data_feed,
+        sign=lambda digest: sign_digest(key, digest, name),
+        salt=salt or b"",
     )
-    head = bytes([6, sig_type, key.algorithm, hash_id]) + struct.pack(">I", len(hashed)) + hashed
-    digest = _signature_digest(name, hashed_data_feed, head, salt=salt)
-    material = _sign_digest(key, digest, name)
-    return head + struct.pack(">I", 0) + digest[:2] + bytes([len(salt)]) + salt + material
 
 
 def signature_packet(
@@ -602,11 +245,15 @@ def signature_packet(
         extra_hashed_subpackets=extra_hashed_subpackets,
         salt=salt,
     )
-    return packets.packet_header(packets.Tag.SIGNATURE, len(body)) + body
+    return packet(Tag.SIGNATURE, body)
 
 
 def sign_cleartext(
-    text: bytes, key: SigningKey, *, created: datetime, hash_name: str | None = None
+    text: bytes,
+    key: SigningKey | Sequence[SigningKey],
+    *,
+    created: datetime,
+    hash_name: str | None = None,
 ) -> bytes:
     """A clear-signed message (RFC 9580 section 7) of ``text``, signature type 0x01.
 
@@ -615,36 +262,43 @@ def sign_cleartext(
     canonical form (:func:`pgpsig.openpgp.clearsign.canonicalize`: trailing spaces and tabs stripped,
     CRLF line endings) and framed, dash-escaped, by :func:`pgpsig.openpgp.clearsign.encode`. So a
     verifier's output of the message is ``text`` without trailing whitespace, with a final LF.
-    A v6 key's frame has no ``Hash:`` header (v6 signatures name their hash themselves, as in
-    the sample of RFC 9580 Appendix A.6).
+    The ``Hash:`` header names the hashes of the v4 signatures; a frame of v6 signatures only has
+    none (v6 signatures name their hash themselves, as in the sample of RFC 9580 Appendix A.6).
 
     Args:
         text: The text to sign, as bytes (any encoding; it is signed as given).
-        key: The key that signs.
+        key: The key that signs, or several keys (one signature each, in order, in one frame).
         created: The signature creation time (timezone-aware).
-        hash_name: The hash; default :func:`best_hash` of the key.
+        hash_name: The hash; default :func:`best_hash` of each key.
 
     Returns:
         The armored clear-signed message.
 
     Raises:
         ValueError: See :func:`signature_packet`; also a line longer than
-            :data:`MAX_CLEARTEXT_LINE` octets once dash-escaped (gpg could not verify it).
+            :data:`MAX_CLEARTEXT_LINE` octets once dash-escaped (gpg could not verify it), or no
+            key.
         UnsupportedError: See :func:`signature_packet`.
         SignatureError: See :func:`signature_packet`.
     """
-    name = (hash_name or best_hash(key)).upper()
-    _hash_id(name)  # refuse an unsupported hash before any work
+    keys = [key] if isinstance(key, SigningKey) else list(key)
+    if not keys:
+        raise ValueError("no key to sign with")
+    names = [(hash_name or best_hash(k)).upper() for k in keys]
+    for name in names:
+        _hash_id(name)  # refuse an unsupported hash before any work
     if text.endswith(b"\r\n"):
         text = text[:-2]
     elif text.endswith(b"\n"):
         text = text[:-1]
     _check_line_lengths(text)
     canonical = clearsign.canonicalize(text)
-    packet = signature_packet(
-        key, canonical, sig_type=_SIG_TYPE_TEXT, created=created, hash_name=name
+    signatures = b"".join(
+        signature_packet(k, canonical, sig_type=SignatureType.TEXT, created=created, hash_name=n)
+        for k, n in zip(keys, names, strict=True)
     )
-    return clearsign.encode(text, packet, [name] if key.version == 4 else [])
+    v4_hashes = [n for k, n in zip(keys, names, strict=True) if k.version == 4]
+    return clearsign.encode(text, signatures, v4_hashes)
 
 
 def _check_line_lengths(text: bytes) -> None:
@@ -715,7 +369,7 @@ def sign_detached(
     return signature_packet(
         key,
         feed,
-        sig_type=_SIG_TYPE_TEXT if text else _SIG_TYPE_BINARY,
+        sig_type=SignatureType.TEXT if text else SignatureType.BINARY,
         created=created,
         hash_name=(hash_name or best_hash(key)).upper(),
     )
@@ -737,23 +391,13 @@ def _refuse_lone_cr(canonical: bytes) -> None:
         )
 
 
-def _hash_id(hash_name: str) -> int:
+def _hash_id(hash_name: str) -> HashAlgorithm:
     hash_id = SIGNING_HASHES.get(hash_name.upper())
     if hash_id is None:
         raise UnsupportedError(
             f"signing with {hash_name!r} is not supported; use one of {', '.join(SIGNING_HASHES)}"
         )
-    return hash_id
-
-
-def _timestamp(created: datetime) -> int:
-    """Seconds since the epoch of an aware datetime, as a v4 packet stores them."""
-    if created.tzinfo is None or created.utcoffset() is None:
-        raise ValueError("created must be timezone-aware (naive datetimes are ambiguous)")
-    timestamp = int(created.timestamp())
-    if not 0 <= timestamp <= 0xFFFFFFFF:
-        raise ValueError(f"{created.isoformat()} cannot be stored in a v4 packet")
-    return timestamp
+    return HashAlgorithm(hash_id)
 
 
 def _check_key(key: SigningKey) -> None:
@@ -761,13 +405,18 @@ def _check_key(key: SigningKey) -> None:
     private = key.private_key
     fits = (
         (key.algorithm in _RSA_SIGNING and isinstance(private, rsa.RSAPrivateKey))
-        or (key.algorithm == _DSA and isinstance(private, dsa.DSAPrivateKey))
-        or (key.algorithm == _ECDSA and isinstance(private, ec.EllipticCurvePrivateKey))
+        or (key.algorithm == PublicKeyAlgorithm.DSA and isinstance(private, dsa.DSAPrivateKey))
         or (
-            key.algorithm in (_EDDSA_LEGACY, _ED25519)
+            key.algorithm == PublicKeyAlgorithm.ECDSA
+            and isinstance(private, ec.EllipticCurvePrivateKey)
+        )
+        or (
+            key.algorithm in (PublicKeyAlgorithm.EDDSA_LEGACY, PublicKeyAlgorithm.ED25519)
             and isinstance(private, ed25519.Ed25519PrivateKey)
         )
-        or (key.algorithm == _ED448 and isinstance(private, ed448.Ed448PrivateKey))
+        or (
+            key.algorithm == PublicKeyAlgorithm.ED448 and isinstance(private, ed448.Ed448PrivateKey)
+        )
     )
     if not fits:
         raise ValueError(
@@ -775,65 +424,41 @@ def _check_key(key: SigningKey) -> None:
         )
 
 
-def secret_key_body(key: SigningKey) -> bytes:
-    """An *unprotected* v4 secret-key packet body for ``key`` (RFC 9580 section 5.5.3).
+def sign_digest(key: SigningKey, digest: bytes, hash_name: str) -> bytes:
+    """Signature material over ``digest``, checked with the public key before it is returned.
 
-    Only for keys meant to be unprotected (examples, tests, keys kept in a secure store);
-    passphrase protection is the key-management work's job.
+    RSA gives one MPI, DSA, ECDSA and EdDSA-legacy two (``r``, ``s``), Ed25519 (27) and Ed448
+    (28) their raw signature octets (RFC 9580 section 5.2.3).
 
     Raises:
-        UnsupportedError: an algorithm other than RSA or Ed25519 (legacy or RFC 9580).
+        SignatureError: The new signature does not verify (a hardware or library fault).
     """
-    pk = key.private_key
-    if isinstance(pk, rsa.RSAPrivateKey):
-        n = pk.private_numbers()
-        p, q = sorted((n.p, n.q))
-        secret = _mpi(n.d) + _mpi(p) + _mpi(q) + _mpi(pow(p, -1, q))
-    elif isinstance(pk, ed25519.Ed25519PrivateKey) and key.algorithm == 22:
-        seed = pk.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        secret = _mpi(int.from_bytes(seed, "big"))
-    elif isinstance(pk, ed25519.Ed25519PrivateKey) and key.algorithm == 27:
-        secret = pk.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    else:
-        raise UnsupportedError(f"cannot export algorithm {key.algorithm} secret keys")
-    checksum = sum(secret) & 0xFFFF  # v4 keys: a 2-octet checksum follows unprotected material
-    return key.public_packet_body + b"\x00" + secret + struct.pack(">H", checksum)
-
-
-def _mpi(value: int) -> bytes:
-    """An OpenPGP multiprecision integer: 2-octet bit count, then big-endian octets."""
-    bits = value.bit_length()
-    return struct.pack(">H", bits) + value.to_bytes((bits + 7) // 8, "big")
-
-
-def _sign_digest(key: SigningKey, digest: bytes, hash_name: str) -> bytes:
-    """Signature material over ``digest``, checked with the public key before it is returned."""
     private = key.private_key
     prehashed = Prehashed(_HASH_CLASSES[hash_name]())
     try:
         if isinstance(private, rsa.RSAPrivateKey):
             raw = private.sign(digest, padding.PKCS1v15(), prehashed)
             private.public_key().verify(raw, digest, padding.PKCS1v15(), prehashed)
-            return _mpi(int.from_bytes(raw, "big"))
+            return mpi(int.from_bytes(raw, "big"))
         if isinstance(private, dsa.DSAPrivateKey):
             der = private.sign(digest, prehashed)
             private.public_key().verify(der, digest, prehashed)
             r, s = decode_dss_signature(der)
-            return _mpi(r) + _mpi(s)
+            return mpi(r) + mpi(s)
         if isinstance(private, ec.EllipticCurvePrivateKey):
             der = private.sign(digest, _ecdsa(prehashed))
             private.public_key().verify(der, digest, ec.ECDSA(prehashed))
             r, s = decode_dss_signature(der)
-            return _mpi(r) + _mpi(s)
+            return mpi(r) + mpi(s)
         # EdDSA signs the digest, not the data (RFC 9580 section 5.2.4), in every encoding; Ed448
         # with an empty context string.
         raw = private.sign(digest)
         private.public_key().verify(raw, digest)
     except InvalidSignature as exc:
         raise SignatureError(f"the new signature by {key.fingerprint} does not verify") from exc
-    if key.algorithm in (_ED25519, _ED448):
+    if key.algorithm in (PublicKeyAlgorithm.ED25519, PublicKeyAlgorithm.ED448):
         return raw
-    return _mpi(int.from_bytes(raw[:32], "big")) + _mpi(int.from_bytes(raw[32:], "big"))
+    return mpi(int.from_bytes(raw[:32], "big")) + mpi(int.from_bytes(raw[32:], "big"))
 
 
 def _ecdsa(prehashed: Prehashed) -> ec.ECDSA:
