@@ -68,7 +68,7 @@ from pgpsig.modules.freepbx import (
 from pgpsig.modules.manifest import Manifest, parse_signed
 from pgpsig.modules.tree import Tree, resolve_inside, walk_module, walk_would_list
 from pgpsig.modules.verdict import (
-    FileFinding,
+    FileFindingTuple,
     FileState,
     JudgedSignature,
     SignatureVerdict,
@@ -112,6 +112,9 @@ _MODULE_WEIGHT = 2 << 10
 #: Listed files of the modules checked together in this process before their files are hashed
 #: (when there is no fanout): bounds the memory of the pending file lists.
 _BATCH_FILES = 4096
+
+_HASHED, _UNREADABLE = FileState.HASHED, FileState.UNREADABLE
+_MISSING, _ESCAPES = FileState.MISSING, FileState.ESCAPES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -373,18 +376,21 @@ def _finish(
     """Steps 5-6 after hashing: what became of each listed file, then the verdict."""
     if p.manifest is None:
         return module_verdict(module=p.name, path=p.path, verdict=p.verdict, now=opts.now)
-    files: list[FileFinding] = []
+    # Plain tuples (FileFinding's fields): a NamedTuple costs 0.5 us a file to make.
+    files: list[FileFindingTuple] = []
+    add = files.append
+    get = digests.get
     for rel, real, problem, _via in p.files:
-        if problem == "escapes":
-            files.append(FileFinding(rel, FileState.ESCAPES))
-        elif problem is not None or real is None:
-            files.append(FileFinding(rel, FileState.MISSING))
-        else:
-            d = digests.get(real)
-            if isinstance(d, OSError) or d is None:
-                files.append(FileFinding(rel, FileState.UNREADABLE, real))
+        if problem is None and real is not None:
+            d = get(real)
+            if d is None or isinstance(d, OSError):
+                add((rel, _UNREADABLE, real, None))
             else:
-                files.append(FileFinding(rel, FileState.HASHED, real, d.hexdigest))
+                add((rel, _HASHED, real, d.hexdigest))
+        elif problem == "escapes":
+            add((rel, _ESCAPES, None, None))
+        else:
+            add((rel, _MISSING, None, None))
     findings = TreeFindings(
         files=files,
         skipped=tuple(p.skipped),

@@ -25,12 +25,14 @@ here in three steps, each a function of values:
    :class:`~pgpsig.report.ModuleReport`.
 
 GOOD is never set together with TAMPERED or INVALID: 129 is the only "ok".
+
+The values passed between the steps are named tuples, not dataclasses: a frozen dataclass costs
+about 0.65 ms to define, paid by every ``pgpsig check`` run when the module is imported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -49,6 +51,7 @@ from pgpsig.report import (
 
 __all__ = [
     "FileFinding",
+    "FileFindingTuple",
     "FileState",
     "JudgedSignature",
     "SignatureVerdict",
@@ -85,8 +88,7 @@ def _failed(reason: str) -> tuple[str, ...]:
     return (f"module.sig check failed! {reason}",)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class JudgedSignature:
+class JudgedSignature(NamedTuple):
     """One signature of ``module.sig`` with what was decided about its signer.
 
     Attributes:
@@ -101,8 +103,7 @@ class JudgedSignature:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SignatureVerdict:
+class SignatureVerdict(NamedTuple):
     """The verdict so far, before the files: status bits, details, the signature that counts.
 
     Attributes:
@@ -148,12 +149,16 @@ class FileFinding(NamedTuple):
     sha256: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TreeFindings:
+#: What :class:`FileFinding` holds, as a plain tuple (cheaper to make, for 200,000 files).
+FileFindingTuple = tuple[str, FileState, "str | None", "str | None"]
+
+
+class TreeFindings(NamedTuple):
     """What the walk, the resolving and the hashing of a module found.
 
     Attributes:
-        files: One finding per listed file that was looked for, in manifest order.
+        files: One finding per listed file that was looked for, in manifest order
+            (:class:`FileFinding` values or plain tuples of the same fields).
         skipped: Listed paths FreePBX does not validate (framework mapping), as listed.
         unlisted: Files present but not listed.
         symlinks: Listed files reached through a symbolic link, then links leaving the module.
@@ -161,7 +166,7 @@ class TreeFindings:
         walk_error: Why the module could not be walked; None when it was.
     """
 
-    files: Sequence[FileFinding] = ()
+    files: Sequence[FileFindingTuple] = ()
     skipped: tuple[str, ...] = ()
     unlisted: tuple[str, ...] = ()
     symlinks: tuple[str, ...] = ()
@@ -270,12 +275,11 @@ def manifest_verdict(
     if not verdict.use_manifest:
         raise ValueError("no good signature: the manifest is not authentic")
     if isinstance(manifest, str):
-        return replace(
-            verdict, status=Status.INVALID, details=_failed(manifest), use_manifest=False
+        return verdict._replace(
+            status=Status.INVALID, details=_failed(manifest), use_manifest=False
         )
     if manifest.expiresafter is not None and now.timestamp() > manifest.expiresafter:
-        return replace(
-            verdict,
+        return verdict._replace(
             status=Status.REVOKED,
             details=_failed("Module signature expired"),
             use_manifest=False,
@@ -329,22 +333,23 @@ def module_verdict(
     missing: list[str] = []
     checked = 0
     want = {e.path: e.sha256 for e in manifest.entries}
+    hashed = FileState.HASHED
     for rel, state, location, sha256 in files.files:
-        if state is FileState.ESCAPES:
+        if state is hashed and sha256 is not None:
+            checked += 1
+            if sha256 != want.get(rel):
+                altered.append(rel)
+                details.append(f"{location or path / rel} altered")
+        elif state is FileState.ESCAPES:
             altered.append(rel)
             details.append(f"{path / rel} symlink leaves the module")
         elif state is FileState.MISSING:
             missing.append(rel)
             details.append(f"{path / rel} missing")
-        else:
+        else:  # unreadable, or hashed with no digest
             checked += 1
-            shown = location if location is not None else str(path / rel)
-            if state is not FileState.HASHED or sha256 is None:
-                missing.append(rel)
-                details.append(f"{shown} missing")
-            elif sha256 != want.get(rel):
-                altered.append(rel)
-                details.append(f"{shown} altered")
+            missing.append(rel)
+            details.append(f"{location or path / rel} missing")
     for rel in files.escaping:
         if rel not in altered:
             altered.append(rel)
