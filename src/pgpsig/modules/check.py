@@ -376,7 +376,7 @@ def _finish(
     """Steps 5-6 after hashing: what became of each listed file, then the verdict."""
     if p.manifest is None:
         return module_verdict(module=p.name, path=p.path, verdict=p.verdict, now=opts.now)
-    # Plain tuples (FileFinding's fields): a NamedTuple costs 0.5 us a file to make.
+    # Plain tuples of FileFinding's fields: a FileFinding costs about 0.6 us a file to make.
     files: list[FileFindingTuple] = []
     add = files.append
     get = digests.get

@@ -150,7 +150,7 @@ class FileFinding(NamedTuple):
 
 
 #: What :class:`FileFinding` holds, as a plain tuple (cheaper to make, for 200,000 files).
-FileFindingTuple = tuple[str, FileState, "str | None", "str | None"]
+FileFindingTuple = tuple[str, FileState, str | None, str | None]
 
 
 class TreeFindings(NamedTuple):
