@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from conftest import conformance_path
 from pgpsig.errors import LimitError, ManifestFormatError, PgpsigError
-from pgpsig.modules import manifest
+from pgpsig.modules import _syntax, manifest
 from pgpsig.modules.manifest import Manifest, ManifestEntry, check_path, parse, render, sort_key
 from pgpsig.openpgp import clearsign
 
@@ -319,8 +319,7 @@ safe_path = (
     .flatmap(lambda p: st.sampled_from([p, "-" + p, "- " + p, p + ".php"]))
     .filter(
         lambda p: (
-            manifest._key_problem(p) is None
-            and manifest._path_problem(p, allow_absolute=False) is None
+            _syntax.key_problem(p) is None and _syntax.path_problem(p, allow_absolute=False) is None
         )
     )
 )

@@ -26,7 +26,6 @@ NOT_YET_CONVERTED = frozenset(
         "keys/material.py",
         "engine/validity.py",
         "verify.py",
-        "modules/*",
         "cli/*",
     }
 )

@@ -19,23 +19,9 @@ then reports "good" with no file checked). Behaviour of PHP 8.2, checked with ``
 * A bare word without ``=`` is silently dropped by PHP, a second ``[hashes]`` section replaces
   the first (only the last one would be checked), a key outside any section goes to the top
   level, text after ``]`` is ignored, a duplicate key keeps the last value: all errors here.
-* Keys: PHP rejects the whole file on a key with any of ``!"$&()^{|}~[`` or equal to a reserved
-  word (``null yes no true false on off none``, any case); ``key[] = v`` and ``key[x] = v`` make
-  arrays. All of these are errors, as are ``?`` (rejected by older PHP), ``;`` (PHP cuts the key
-  there) and a leading ``#`` (a comment for PHP before 7.0). A tab inside a key makes PHP drop
-  everything before it (``a<TAB>b`` reads as ``b``): control characters are errors.
-* Values: ``"..."`` and ``'...'`` lose their quotes; ``v ; comment`` reads as ``v`` (matched).
-  An unquoted ``true``/``on``/``yes`` reads as ``"1"``, ``false``/``off``/``no``/``none``/``null``
-  as ``""`` (matched); such a word next to other words makes PHP reject the file (error).
-  Errors where PHP would transform the value: ``${NAME}`` expansion (``$`` is refused outside
-  single quotes), expression operators ``|&~!^()``, backslash escapes inside double quotes,
-  quoted and unquoted pieces glued together (``"a" b`` reads ``ab``), a quote left open (PHP
-  continues on the next lines), and ``=`` inside an unquoted value.
-* Not matched: PHP replaces an unquoted word that names a defined PHP constant (``E_ALL`` reads
-  ``32767``). The set of constants depends on the running PHP, so it cannot be reproduced; it only
-  concerns informational values (the values that matter, ``version``, ``type``,
-  ``expiresafter``, ``hash`` and the 64-hex hashes, cannot be constant names), and
-  :func:`render` refuses values that look like constant names.
+* Keys and values are read as PHP reads them; a key or value PHP would read as something else
+  than it seems to say (a reserved word, ``$`` expansion, an operator, a quote left open, ...) is
+  an error. The rules, each checked against PHP, are :mod:`pgpsig.modules._syntax`'s.
 
 Rules on top of INI syntax (fail closed, see ``THREATS.md``): a ``[hashes]`` section with at least
 one entry (a local tag file has its one entry); only ``[config]`` and ``[hashes]`` sections; every
@@ -66,6 +52,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pgpsig.errors import LimitError, ManifestFormatError
+from pgpsig.modules._syntax import (
+    LINE_CONTROL,
+    RESERVED_WORDS,
+    WS,
+    check_path,
+    check_value,
+    key_problem,
+    path_problem,
+    php_value,
+)
 
 __all__ = [
     "KINDS",
@@ -78,6 +74,7 @@ __all__ = [
     "ManifestEntry",
     "check_path",
     "parse",
+    "parse_signed",
     "render",
     "sort_key",
 ]
@@ -130,15 +127,7 @@ _HEADER = (
 _MODULE_TITLE = "FreePBX Module Signature File"
 _SYSTEM_TITLE = "FreePBX SYSTEM Signature File"
 
-_WS = " \t"
-_TRUE_WORDS = frozenset({"true", "on", "yes"})
-_FALSE_WORDS = frozenset({"false", "off", "no", "none", "null"})
-_RESERVED_WORDS = _TRUE_WORDS | _FALSE_WORDS
-_RESERVED_BYTES = frozenset(w.encode() for w in _RESERVED_WORDS)
-_KEY_FORBIDDEN = frozenset('?{}|&~!()^"$;=')
-_VALUE_FORBIDDEN = frozenset("\"'$=|&~!^(){}")
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_RESERVED_BYTES = frozenset(w.encode() for w in RESERVED_WORDS)
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 #: A ``[hashes]`` line as sign.php writes it, of a path that needs none of the checks below: ASCII
 #: components of letters, digits and ``_ , + @ % - .``, none starting with ``.`` (so no ``.``,
@@ -151,9 +140,6 @@ _PLAIN_ENTRY = re.compile(
 )
 _DIGITS = re.compile(r"[0-9]+")
 _SECTION = re.compile(r"\[([^\]]*)\][ \t]*(?:;.*)?")
-_WORDS = re.compile(r"[ \t]+")
-_CONSTANT_LIKE = re.compile(r"[A-Z_][A-Z0-9_]*")
-_CORE_CONSTANTS_WITHOUT_UNDERSCORE = frozenset({"INF", "NAN", "STDIN", "STDOUT", "STDERR"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,100 +210,6 @@ def sort_key(path: str) -> tuple[bytes, ...]:
         The components as bytes.
     """
     return tuple(c.encode("utf-8", "surrogatepass") for c in path.split("/"))
-
-
-def _path_problem(path: str, *, allow_absolute: bool) -> str | None:
-    """Why ``path`` is unsafe, or None when it is safe."""
-    if not path:
-        return "empty path"
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return f"path {path!r} is not valid Unicode"
-    if _PATH_CONTROL.search(path):
-        return f"path {path!r} contains a control character"
-    if "\\" in path:
-        return f"path {path!r} contains a backslash"
-    rest = path
-    if path.startswith("/"):
-        if not allow_absolute:
-            return f"absolute path {path!r}"
-        rest = path[1:]
-    for component in rest.split("/"):
-        if not component:
-            return f"path {path!r} has an empty component"
-        if component in (".", ".."):
-            return f"path {path!r} has a {component!r} component"
-    return None
-
-
-def check_path(path: str, *, allow_absolute: bool = False) -> None:
-    """Check that a manifest path cannot leave the module root or be read two ways.
-
-    Args:
-        path: The path as listed.
-        allow_absolute: Accept a leading ``/`` (only SYSTEM signature files list absolute paths).
-
-    Raises:
-        ManifestFormatError: The path is empty, absolute (unless allowed), has an empty, ``.``
-            or ``..`` component (``a//b``, a trailing ``/``, a leading ``./``), or contains a
-            backslash, a control character (below 0x20, or 0x7F) or a lone surrogate.
-    """
-    problem = _path_problem(path, allow_absolute=allow_absolute)
-    if problem is not None:
-        raise ManifestFormatError(problem)
-
-
-def _key_problem(key: str) -> str | None:
-    """Why PHP would not read ``key`` (already trimmed) back as itself, or None."""
-    if not key:
-        return "empty key"
-    if key[0] in _WS or key[-1] in _WS:
-        return f"key {key!r} starts or ends with whitespace (PHP trims it)"
-    if _PATH_CONTROL.search(key):
-        return f"key {key!r} contains a control character"
-    bad = sorted(_KEY_FORBIDDEN.intersection(key))
-    if bad:
-        return f"key {key!r} contains {''.join(bad)!r}, which PHP rejects or reads differently"
-    if "[" in key:
-        return f"key {key!r} contains '[' (PHP reads key[] and key[x] as arrays, else rejects it)"
-    if key.startswith("#"):
-        return f"key {key!r} starts with '#' (a comment for PHP before 7.0)"
-    if key.lower() in _RESERVED_WORDS:
-        return f"key {key!r} is a reserved word for PHP (the whole file would be rejected)"
-    return None
-
-
-def _php_value(raw: str) -> tuple[str | None, str]:
-    """Read an INI value as PHP does: (value, "") or (None, why it is refused)."""
-    v = raw.strip(_WS)
-    if not v:
-        return "", ""
-    if v[0] in "\"'":
-        quote = v[0]
-        end = v.find(quote, 1)
-        if end < 0:
-            return None, "unterminated quoted value (PHP would read on into the next lines)"
-        content = v[1:end]
-        rest = v[end + 1 :].lstrip(_WS)
-        if rest and not rest.startswith(";"):
-            return None, "text after a quoted value (PHP would glue the pieces together)"
-        if quote == '"' and ("\\" in content or "$" in content):
-            return None, "backslash or '$' in a double-quoted value (PHP escapes and expands)"
-        return content, ""
-    semicolon = v.find(";")
-    if semicolon >= 0:
-        v = v[:semicolon].rstrip(_WS)
-    bad = sorted(_VALUE_FORBIDDEN.intersection(v))
-    if bad:
-        return None, f"value {v!r} contains {''.join(bad)!r}, which PHP transforms or rejects"
-    words = _WORDS.split(v) if v else []
-    reserved = [w for w in words if w.lower() in _RESERVED_WORDS]
-    if reserved:
-        if len(words) > 1:
-            return None, f"value {v!r} has the reserved word {reserved[0]!r} among other words"
-        return ("1" if v.lower() in _TRUE_WORDS else ""), ""
-    return v, ""
 
 
 #: Texts at least this long are split into lines one line at a time, not into one list (a 64 MiB
@@ -410,12 +302,12 @@ def parse(text: bytes | str) -> Manifest:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ManifestFormatError("not valid UTF-8", line=number) from e
-        if _CONTROL.search(line):
+        if LINE_CONTROL.search(line):
             raise ManifestFormatError(
                 "control character (PHP reads a CR as a line break and stops at a NUL)",
                 line=number,
             )
-        stripped = line.strip(_WS)
+        stripped = line.strip(WS)
         if not stripped:
             continue
         if stripped.startswith(";"):
@@ -445,11 +337,11 @@ def parse(text: bytes | str) -> Manifest:
             raise ManifestFormatError(
                 f"line is not a comment, section or key = value: {stripped[:80]!r}", line=number
             )
-        key = key.rstrip(_WS)
-        problem = _key_problem(key)
+        key = key.rstrip(WS)
+        problem = key_problem(key)
         if problem is not None:
             raise ManifestFormatError(problem, line=number)
-        value, why = _php_value(raw_value)
+        value, why = php_value(raw_value)
         if value is None:
             raise ManifestFormatError(why, line=number)
         if section is None:
@@ -473,7 +365,7 @@ def parse(text: bytes | str) -> Manifest:
             raise ManifestFormatError(
                 f"hash of {key!r} is not 64 hex digits: {value[:80]!r}", line=number
             )
-        problem = _path_problem(key, allow_absolute=True)
+        problem = path_problem(key, allow_absolute=True)
         if problem is not None:
             raise ManifestFormatError(problem, line=number)
         paths[key] = number
@@ -503,6 +395,21 @@ def parse(text: bytes | str) -> Manifest:
         type=type_,
         expiresafter=expiresafter,
     )
+
+
+def parse_signed(chunks: list[bytes]) -> Manifest:
+    """:func:`parse` of the canonical (CRLF) text a good signature covers, given in ``chunks``.
+
+    The chunks are emptied once joined, and the CRLF text is let go once converted: a 64 MiB
+    ``module.sig`` is never held four times over.
+
+    Raises:
+        ManifestFormatError, LimitError: as :func:`parse`.
+    """
+    text = b"".join(chunks)
+    chunks.clear()
+    text = text.replace(b"\r\n", b"\n")
+    return parse(text)
 
 
 def _derived(
@@ -551,26 +458,6 @@ def _require_str(what: str, value: object) -> str:
 
 def _is_natural(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _check_render_value(key: str, value: str) -> None:
-    """Refuse a ``[config]`` value PHP would not read back as itself."""
-    _require_str(f"{key}: value", value)
-    if _CONTROL.search(value) or "\t" in value:
-        raise ManifestFormatError(f"{key}: value contains a control character")
-    got, why = _php_value(value)
-    if got != value:
-        raise ManifestFormatError(
-            f"{key}: PHP would not read the value {value!r} back as itself"
-            + (f" ({why})" if why else f" (it reads {got!r})")
-        )
-    for word in _WORDS.split(value):
-        if _CONSTANT_LIKE.fullmatch(word) and (
-            "_" in word or word in _CORE_CONSTANTS_WITHOUT_UNDERSCORE
-        ):
-            raise ManifestFormatError(
-                f"{key}: {word!r} looks like a PHP constant name, which PHP would replace"
-            )
 
 
 def render(
@@ -634,13 +521,13 @@ def render(
     config.extend(extra_config)
     seen: set[str] = set()
     for key, value in config:
-        problem = _key_problem(_require_str("config key", key))
+        problem = key_problem(_require_str("config key", key))
         if problem is not None:
             raise ManifestFormatError(problem)
         if key in seen:
             raise ManifestFormatError(f"duplicate config key {key!r}")
         seen.add(key)
-        _check_render_value(key, value)
+        check_value(key, _require_str(f"{key}: value", value))
 
     if not entries:
         raise ManifestFormatError("no entries: FreePBX would check nothing")
@@ -649,7 +536,7 @@ def render(
     checked: dict[str, str] = {}
     for path, digest in entries:
         check_path(_require_str("path", path))
-        problem = _key_problem(path)
+        problem = key_problem(path)
         if problem is not None:
             raise ManifestFormatError(problem)
         if path in checked:

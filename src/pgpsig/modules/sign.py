@@ -45,7 +45,7 @@ from pgpsig.openpgp.signing import sign_cleartext
 from pgpsig.openpgp.signingkey import SigningKey, best_hash
 from pgpsig.policy import Policy, policy_named
 
-__all__ = ["SignResult", "sign_module", "sign_modules"]
+__all__ = ["SignResult", "modules_to_sign", "sign_module", "sign_modules"]
 
 #: Least work, in files (plus :data:`_MODULE_WEIGHT` a module), for which several modules are
 #: hashed, rendered and signed by forked workers (:mod:`pgpsig.modules.fanout`); below it, in this process
@@ -267,6 +267,30 @@ def _render_and_sign(
         entries.append((rel, d.hexdigest))
     body = render(entries, signedwith=signedwith)
     return sign_cleartext(body, key, created=now, hash_name=algo)
+
+
+def modules_to_sign(modules_dir: Path) -> list[Path]:
+    """The module directories of ``--modules-dir DIR``: its subdirectories, in bytewise order.
+
+    Names starting with ``.`` (``.git``) are not modules. A symbolic link is refused: signing
+    through it would write a ``module.sig`` outside DIR; name its target to sign it.
+
+    Raises:
+        InputError: ``modules_dir`` is not a directory, or one of its modules is a symbolic link.
+    """
+    if not modules_dir.is_dir():
+        raise InputError(f"{modules_dir} is not a directory")
+    out = []
+    for p in sorted(modules_dir.iterdir()):
+        if p.name.startswith(".") or not p.is_dir():
+            continue
+        if p.is_symlink():
+            raise InputError(
+                f"{p} is a symbolic link: signing it would write outside {modules_dir}; "
+                "name its target as a MODULE_DIR to sign it"
+            )
+        out.append(p)
+    return out
 
 
 def _refuse_nesting(module_dirs: Sequence[Path]) -> None:
