@@ -13,7 +13,7 @@ This module owns the rules the judge (:mod:`pgpsig.engine.view`) and the store's
   its certifications (0x10-0x13) of its own user IDs and attributes (:func:`usable_self_signatures`);
 - a signature counts by what it verifies over, not by where it sits: :func:`placed_anywhere` finds
   signatures of a type in the direct-key area, under every component, and after a component pgpsig
-  could not parse.
+  could not parse (:func:`placed_under_components`: all but the direct-key area).
 
 What is *in force* at a time, expiry, flags and revocations are the view's (:mod:`pgpsig.engine.view`).
 """
@@ -32,6 +32,7 @@ from pgpsig.policy import Policy, SignatureKind
 __all__ = [
     "Verify",
     "placed_anywhere",
+    "placed_under_components",
     "self_signature_sound",
     "self_signature_usable",
     "single_creation_time",
@@ -124,9 +125,17 @@ def placed_anywhere(cert: Cert, sig_types: Container[int]) -> list[Signature]:
     count, as Sequoia and gpg's import decide. Signatures after a component pgpsig could not
     parse are kept there (:attr:`Cert.unparsed`) and count too.
     """
-    comps = (*cert.uids, *cert.uats, *cert.subkeys, *cert.unparsed)
     return [
-        sig
-        for sig in (*cert.direct, *(s for x in comps for s in x.signatures))
-        if sig.sig_type in sig_types
+        *(sig for sig in cert.direct if sig.sig_type in sig_types),
+        *placed_under_components(cert, sig_types),
     ]
+
+
+def placed_under_components(cert: Cert, sig_types: Container[int]) -> list[Signature]:
+    """Signatures of ``sig_types`` that sit after a component, not in the direct-key area.
+
+    The components, in order: user IDs, user attributes, subkeys, and what follows a subkey pgpsig
+    could not parse. For signatures over the primary key alone (0x1F, 0x20) these are misplaced.
+    """
+    comps = (*cert.uids, *cert.uats, *cert.subkeys, *cert.unparsed)
+    return [sig for x in comps for sig in x.signatures if sig.sig_type in sig_types]
