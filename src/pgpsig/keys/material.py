@@ -38,7 +38,12 @@ from pgpsig.engine.selfsig import (
 )
 from pgpsig.errors import CertificateError, FormatError
 from pgpsig.openpgp._crypto import verifies_over
-from pgpsig.openpgp.ids import CERTIFICATION_TYPES, REVOCATION_TYPES, SignatureType
+from pgpsig.openpgp.ids import (
+    CERTIFICATION_TYPES,
+    PRIMARY_KEY_TYPES,
+    REVOCATION_TYPES,
+    SignatureType,
+)
 from pgpsig.openpgp.packets import (
     MAX_PACKETS_PER_CERT,
     Cert,
@@ -53,8 +58,6 @@ __all__ = [
     "read_key_material",
 ]
 
-#: Signatures hashed over the primary key alone, moved to it wherever they were found.
-_PRIMARY_ONLY = frozenset({SignatureType.DIRECT_KEY, SignatureType.KEY_REVOCATION})
 #: Revocations of one component (subkey, user ID), to be moved there when found elsewhere.
 _COMPONENT_REVOCATIONS = frozenset(
     {SignatureType.SUBKEY_REVOCATION, SignatureType.CERTIFICATION_REVOCATION}
@@ -184,7 +187,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
     # user ID or subkey are misplaced; they verify wherever they are, so they are moved to the
     # primary key (as gpg does) rather than lost. Subkey and certification revocations found in
     # the wrong place are moved to the component they verify over (after the components).
-    direct = [*cert.direct, *placed_under_components(cert, _PRIMARY_ONLY)]
+    direct = [*cert.direct, *placed_under_components(cert, PRIMARY_KEY_TYPES)]
     # (revocation, the component it sat under or None) to place once the components are known
     misplaced: list[tuple[Signature, Component | None]] = [
         (s, None) for s in cert.direct if s.sig_type in _COMPONENT_REVOCATIONS
@@ -220,7 +223,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             kept: list[Signature] = []
             bound = False
             for sig in comp.signatures:
-                if sig.sig_type in _PRIMARY_ONLY:
+                if sig.sig_type in PRIMARY_KEY_TYPES:
                     continue  # moved to the primary key above
                 if sig.sig_type == SignatureType.SUBKEY_REVOCATION:
                     misplaced.append((sig, comp))
@@ -286,7 +289,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
         kept = []
         bound = False
         for sig in comp.signatures:
-            if sig.sig_type in _PRIMARY_ONLY:
+            if sig.sig_type in PRIMARY_KEY_TYPES:
                 continue  # moved to the primary key above
             # A binding must be a sound self-signature; a revocation must verify (undated: hard).
             if not sig.may_be_issued_by(p):
