@@ -273,8 +273,8 @@ def test_forged_user_id_revocations_cost_one_check_each(monkeypatch: pytest.Monk
     secret key needed). Each forged revocation is tried over the component it sits under and the
     owner's *bound* user IDs only: N checks, not U x N (measured before: 400 x 4,000 took 12.9 s
     in ``verify``, 402,000 signature checks)."""
-    from pgpsig.engine import validity
-    from pgpsig.engine.validity import Judge
+    from pgpsig.engine import view as validity  # the module whose verifies_over the views call
+    from pgpsig.engine.judge import Judge
     from pgpsig.policy import Policy
 
     mallory = g.ed25519_key("limits mallory")
@@ -304,7 +304,7 @@ def test_forged_user_id_revocations_cost_one_check_each(monkeypatch: pytest.Monk
     monkeypatch.setattr(validity, "verifies_over", counting)
     view = Judge.alone(cert, Policy(), datetime.fromisoformat(AT.replace("Z", "+00:00")))
     assert view.primary_state(view.judge.as_of).ok
-    assert calls <= n + 10, f"{calls} signature checks for {n} forged revocations"
+    assert 0 < calls <= n + 10, f"{calls} signature checks for {n} forged revocations"
 
 
 def test_flooded_certificate_over_the_limit_is_refused(pgpsig: Run, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ This module owns one decision: a signer (a certificate whose signature already v
       ``--trusted-key`` does not look); a retired root included, so a master key that is replaced
       must re-certify its developers under its successor.
 
-Rules a-e are :meth:`pgpsig.engine.validity.Judge.certification` (``key list`` reports the same verdicts);
+Rules a-e are :meth:`pgpsig.engine.judge.Judge.certification` (``key list`` reports the same verdicts);
 this module adds only which issuers are roots and rule f.
 
 Only direct certification by a root counts (a path of length one, as FreePBX's masters do with
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pgpsig.certs.keyring import Keyring
-from pgpsig.engine.validity import Judge
+from pgpsig.engine.judge import Judge
 from pgpsig.errors import KeyringError
 from pgpsig.openpgp.ids import CERTIFICATION_TYPES
 from pgpsig.openpgp.packets import Cert

@@ -3,7 +3,10 @@
 This module owns :func:`read_key_material` (certificates and bare signatures from a key file,
 read by :func:`pgpsig.certs.keyring.read_key_file`) and :func:`clean_cert` (the validation every certificate passes before the store,
 an export or a certification sees it). :mod:`pgpsig.keys.importing` merges and stores; the
-judgement of validity at use is :mod:`pgpsig.engine.validity`'s and :mod:`pgpsig.engine.trust`'s.
+judgement of validity at use is :mod:`pgpsig.engine.view`'s and :mod:`pgpsig.engine.trust`'s. What
+makes a self-signature sound (one hashed creation time, and it verifies) and where a certificate's
+signatures are found are the engine's rules (:mod:`pgpsig.engine.selfsig`), applied here without
+the policy, date and defect rules the judge adds at use.
 
 Rules of cleaning (also in the README, "Keys", item **import**): self-signatures (0x10-0x13,
 0x1F), subkey bindings (0x18) and revocations (0x20, 0x28, 0x30 by the key itself) must verify
@@ -28,17 +31,19 @@ from collections.abc import Callable, Iterable
 
 from pgpsig.certs.keyring import KeyFile, read_certs, read_key_file
 from pgpsig.certs.revocations import locate
-from pgpsig.errors import CertificateError, FormatError
-from pgpsig.keys._common import (
-    _CERT_REVOCATION,
-    _CERTIFICATIONS,
-    _DIRECT_KEY,
-    _KEY_REVOCATION,
-    _PRIMARY_ONLY,
-    _SUBKEY_BINDING,
-    _SUBKEY_REVOCATION,
+from pgpsig.engine.selfsig import (
+    placed_under_components,
+    self_signature_sound,
+    single_creation_time,
 )
+from pgpsig.errors import CertificateError, FormatError
 from pgpsig.openpgp._crypto import verifies_over
+from pgpsig.openpgp.ids import (
+    CERTIFICATION_TYPES,
+    PRIMARY_KEY_TYPES,
+    REVOCATION_TYPES,
+    SignatureType,
+)
 from pgpsig.openpgp.packets import (
     MAX_PACKETS_PER_CERT,
     Cert,
@@ -54,8 +59,11 @@ __all__ = [
 ]
 
 #: Revocations of one component (subkey, user ID), to be moved there when found elsewhere.
-_COMPONENT_REVOCATIONS = frozenset({_SUBKEY_REVOCATION, _CERT_REVOCATION})
-_REVOCATIONS = frozenset({_KEY_REVOCATION, *_COMPONENT_REVOCATIONS})
+_COMPONENT_REVOCATIONS = frozenset(
+    {SignatureType.SUBKEY_REVOCATION, SignatureType.CERTIFICATION_REVOCATION}
+)
+#: What may be kept under a user ID or attribute: certifications and their revocations.
+_USER_ID_TYPES = frozenset({*CERTIFICATION_TYPES, SignatureType.CERTIFICATION_REVOCATION})
 
 
 #: What a key file holds: certificates and bare signatures (revocation certificates). The
@@ -175,37 +183,34 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
     out = Cert(primary=p, had_secret=cert.had_secret)
     self_ok = False
     revokers: set[str] = set()
-
-    def usable(sig: Signature) -> bool:
-        return sig.created is not None and sig.created_count == 1
-
     # Signatures over the primary key alone (direct-key 0x1F, key revocation 0x20) found after a
     # user ID or subkey are misplaced; they verify wherever they are, so they are moved to the
     # primary key (as gpg does) rather than lost. Subkey and certification revocations found in
     # the wrong place are moved to the component they verify over (after the components).
-    direct = list(cert.direct)
-    for comp in (*cert.uids, *cert.uats, *cert.subkeys, *cert.unparsed):
-        direct.extend(s for s in comp.signatures if s.sig_type in _PRIMARY_ONLY)
+    direct = [*cert.direct, *placed_under_components(cert, PRIMARY_KEY_TYPES)]
     # (revocation, the component it sat under or None) to place once the components are known
     misplaced: list[tuple[Signature, Component | None]] = [
         (s, None) for s in cert.direct if s.sig_type in _COMPONENT_REVOCATIONS
     ]
     for comp in cert.unparsed:  # after a subkey packet pgpsig cannot parse
         misplaced.extend((s, None) for s in comp.signatures if s.sig_type in _COMPONENT_REVOCATIONS)
-    # Direct-key self-signatures first (they may name designated revokers).
+    # Direct-key self-signatures first (they may name designated revokers); the engine's rule of a
+    # sound self-signature, with this module's verifies_over (counted by the flooding tests).
     for sig in direct:
         if (
-            sig.sig_type == _DIRECT_KEY
-            and usable(sig)
+            sig.sig_type == SignatureType.DIRECT_KEY
             and sig.may_be_issued_by(p)
-            and verifies_over(sig, p, p.hash_prefix())
+            and self_signature_sound(sig, p, p.hash_prefix(), verify=verifies_over)
         ):
             out.direct.append(sig)
             self_ok = True
             revokers.update(sig.revocation_keys)
             continue
-        if sig.sig_type != _KEY_REVOCATION and sig.sig_type not in _COMPONENT_REVOCATIONS:
-            if sig.sig_type != _DIRECT_KEY or not sig.may_be_issued_by(p):
+        if (
+            sig.sig_type != SignatureType.KEY_REVOCATION
+            and sig.sig_type not in _COMPONENT_REVOCATIONS
+        ):
+            if sig.sig_type != SignatureType.DIRECT_KEY or not sig.may_be_issued_by(p):
                 notes.append(
                     f"a type 0x{sig.sig_type:02X} signature on the primary key was dropped"
                 )
@@ -218,32 +223,32 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             kept: list[Signature] = []
             bound = False
             for sig in comp.signatures:
-                if sig.sig_type in _PRIMARY_ONLY:
+                if sig.sig_type in PRIMARY_KEY_TYPES:
                     continue  # moved to the primary key above
-                if sig.sig_type == _SUBKEY_REVOCATION:
+                if sig.sig_type == SignatureType.SUBKEY_REVOCATION:
                     misplaced.append((sig, comp))
                     continue
-                if not usable(sig) or not (
-                    sig.sig_type in _CERTIFICATIONS or sig.sig_type == _CERT_REVOCATION
-                ):
+                if single_creation_time(sig) is None or sig.sig_type not in _USER_ID_TYPES:
                     notes.append(f"a type 0x{sig.sig_type:02X} signature on a user ID was dropped")
                     continue
                 # A self-signature (or no issuer at all): it must verify.
                 if sig.may_be_issued_by(p):
-                    if verifies_over(sig, p, prefix):
+                    if sig.sig_type == SignatureType.CERTIFICATION_REVOCATION:
+                        if verifies_over(sig, p, prefix):
+                            kept.append(sig)
+                        else:
+                            misplaced.append((sig, comp))  # it may be over another user ID
+                    elif self_signature_sound(sig, p, prefix, verify=verifies_over):
                         kept.append(sig)
-                        if sig.sig_type != _CERT_REVOCATION:
-                            bound = True
-                            revokers.update(sig.revocation_keys)
-                    elif sig.sig_type == _CERT_REVOCATION:
-                        misplaced.append((sig, comp))  # it may be over another user ID
+                        bound = True
+                        revokers.update(sig.revocation_keys)
                     else:
                         notes.append(f"a self-signature on user ID {comp.uid!r} does not verify")
                     continue
                 keep, note = _third_party_ok(cert, sig, prefix, index)
                 if keep:
                     kept.append(sig)
-                elif sig.sig_type == _CERT_REVOCATION:
+                elif sig.sig_type == SignatureType.CERTIFICATION_REVOCATION:
                     misplaced.append((sig, comp))  # it may be over another user ID
                 elif note:
                     notes.append(note)
@@ -256,13 +261,14 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                 misplaced.extend(
                     (s, None)
                     for s in kept
-                    if s.sig_type == _CERT_REVOCATION and not s.may_be_issued_by(p)
+                    if s.sig_type == SignatureType.CERTIFICATION_REVOCATION
+                    and not s.may_be_issued_by(p)
                 )
                 what = f"user ID {comp.uid!r}" if comp.kind == "uid" else "a user attribute"
                 notes.append(f"{what} has no valid self-signature and was dropped")
     # Key revocations: by the key itself, or by a designated revoker.
     for sig in direct:
-        if sig.sig_type != _KEY_REVOCATION:
+        if sig.sig_type != SignatureType.KEY_REVOCATION:
             continue
         # No usable creation time: kept if it verifies (validity applies it as hard).
         if sig.may_be_issued_by(p) and verifies_over(sig, p, p.hash_prefix()):
@@ -283,17 +289,20 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
         kept = []
         bound = False
         for sig in comp.signatures:
-            if sig.sig_type in _PRIMARY_ONLY:
+            if sig.sig_type in PRIMARY_KEY_TYPES:
                 continue  # moved to the primary key above
-            ok = (
-                sig.sig_type in (_SUBKEY_BINDING, _SUBKEY_REVOCATION)
-                and (usable(sig) or sig.sig_type == _SUBKEY_REVOCATION)
-                and sig.may_be_issued_by(p)
-                and verifies_over(sig, p, prefix)
-            )
+            # A binding must be a sound self-signature; a revocation must verify (undated: hard).
+            if not sig.may_be_issued_by(p):
+                ok = False
+            elif sig.sig_type == SignatureType.SUBKEY_BINDING:
+                ok = self_signature_sound(sig, p, prefix, verify=verifies_over)
+            elif sig.sig_type == SignatureType.SUBKEY_REVOCATION:
+                ok = verifies_over(sig, p, prefix)
+            else:
+                ok = False
             if ok:
                 kept.append(sig)
-                bound = bound or sig.sig_type == _SUBKEY_BINDING
+                bound = bound or sig.sig_type == SignatureType.SUBKEY_BINDING
             elif sig.sig_type in _COMPONENT_REVOCATIONS:
                 misplaced.append((sig, comp))  # it may be over another component
             else:
@@ -307,7 +316,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
             notes.append(f"subkey {comp.key.fingerprint} has no valid binding and was dropped")
     notes.extend(_place_misplaced(out, misplaced, index))
     for comp in cert.unparsed:  # its revocations, if any, were moved to where they verify
-        others = sum(1 for s in comp.signatures if s.sig_type not in _REVOCATIONS)
+        others = sum(1 for s in comp.signatures if s.sig_type not in REVOCATION_TYPES)
         notes.append(
             "a subkey packet pgpsig cannot parse was dropped with the "
             f"{others} signature(s) after it that are not revocations"
@@ -343,7 +352,7 @@ def _place_misplaced(
     IDs (each try is a signature check).
 
     A third party's 0x30 whose issuer's certificate is unknown cannot be checked yet: it is kept
-    on the primary key (where :mod:`pgpsig.engine.validity` reads it, and where the next import, knowing
+    on the primary key (where :mod:`pgpsig.engine.view` reads it, and where the next import, knowing
     the issuer, places or drops it), never dropped: a root's revocation of its certification
     must not be lost because the root's certificate came later.
 
@@ -355,7 +364,7 @@ def _place_misplaced(
     kept = (*out.uids, *out.uats, *out.subkeys)
     by_value = {(c.kind, c.value): c for c in kept}
     for sig, origin in misplaced:
-        if sig.created is None or sig.created_count != 1:
+        if single_creation_time(sig) is None:
             notes.append(
                 f"a type 0x{sig.sig_type:02X} signature without a creation time was dropped"
             )
@@ -365,7 +374,7 @@ def _place_misplaced(
         where: Component | Cert | None = None
         if sig.may_be_issued_by(p):
             where = locate(sig, out, within=within)
-        elif sig.sig_type == _CERT_REVOCATION:
+        elif sig.sig_type == SignatureType.CERTIFICATION_REVOCATION:
             issuers = [c for c in index.issuers(sig) if c.fingerprint != p.fingerprint]
             if not issuers:
                 if signature_identity(sig) not in {signature_identity(s) for s in out.direct}:
