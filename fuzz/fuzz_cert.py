@@ -1,4 +1,4 @@
-"""Fuzz target: certificate parsing, validity and trust (``pgpsig.engine.validity``, ``pgpsig.engine.trust``).
+"""Fuzz target: certificate parsing, validity and trust (``pgpsig.engine``, ``pgpsig.engine.trust``).
 
 The input is a certificate file (binary or armored, one or many certificates). Properties:
 
@@ -22,15 +22,15 @@ if __name__ == "__main__":
 
     with atheris.instrument_imports(include=["pgpsig"]):
         from pgpsig.certs.keyring import Keyring, read_certs
+        from pgpsig.engine.judge import Judge
         from pgpsig.engine.trust import TrustRoots, decide_trust
-        from pgpsig.engine.validity import Judge
         from pgpsig.errors import PgpsigError
         from pgpsig.policy import policy_named
         from pgpsig.verify import verify_detached
 else:
     from pgpsig.certs.keyring import Keyring, read_certs
+    from pgpsig.engine.judge import Judge
     from pgpsig.engine.trust import TrustRoots, decide_trust
-    from pgpsig.engine.validity import Judge
     from pgpsig.errors import PgpsigError
     from pgpsig.policy import policy_named
     from pgpsig.verify import verify_detached

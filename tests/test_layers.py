@@ -287,7 +287,7 @@ def test_the_scanner_sees_violations() -> None:
     code = (
         "import os\n"
         "from typing import TYPE_CHECKING\n"
-        "from pgpsig.engine import validity\n"
+        "from pgpsig.engine import judge\n"
         "if TYPE_CHECKING:\n"
         "    from pgpsig.cli import app\n"
         "def f():\n"
@@ -296,7 +296,7 @@ def test_the_scanner_sees_violations() -> None:
         "    print(os.environ)\n"
     )
     m = _scan_source(code, "pgpsig.openpgp.probe", SRC / "openpgp" / "probe.py")
-    assert ("pgpsig.engine.validity", 3, False) in m.imports
+    assert ("pgpsig.engine.judge", 3, False) in m.imports
     assert ("pgpsig.cli.app", 5, True) in m.imports
     assert ("subprocess", 7, False) in m.imports
     assert ("pgpsig.openpgp.armor", 8, False) in m.imports

@@ -10,9 +10,6 @@ one judge, and so one cache, per run) sees it.
 The input is read as a stream: memory stays bounded whatever the size of the signed data. A
 clear-signed input is read twice only when a signature needs a digest that the ``Hash:`` header did
 not announce (v6 salted signatures).
-
-``judge_for`` and ``judge_signature`` are re-exported here for the importers that name them from
-this module (they are :mod:`pgpsig.engine.signatures`'s).
 """
 
 from __future__ import annotations
@@ -37,8 +34,6 @@ from pgpsig.policy import Policy
 from pgpsig.report import SignatureResult, VerifyReport
 
 __all__ = [
-    "judge_for",
-    "judge_signature",
     "read_signature_file",
     "verify_clearsigned",
     "verify_detached",

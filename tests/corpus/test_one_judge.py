@@ -30,8 +30,8 @@ import pytest
 
 from conftest import conformance_path
 from pgpsig.certs.keyring import Keyring, load_keyring
+from pgpsig.engine.judge import Judge
 from pgpsig.engine.trust import TrustRoots, decide_trust
-from pgpsig.engine.validity import Judge
 from pgpsig.errors import PgpsigError
 from pgpsig.keys import list_keys
 from pgpsig.policy import Policy, policy_named

@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from conftest import run_pgpsig
 from pgpsig.certs.keyring import Keyring, cert_to_bytes, read_certs
 from pgpsig.certs.store import Store
-from pgpsig.engine.validity import Judge, KeyRevokedError
+from pgpsig.engine.judge import Judge
+from pgpsig.engine.verdicts import KeyRevokedError
 from pgpsig.errors import CertificateError, FormatError, InputError, KeyringError
 from pgpsig.keys import (
     certify,

@@ -37,7 +37,7 @@ from pgpsig.keys import generate_key
 from pgpsig.modules import fanout
 from pgpsig.modules.sign import sign_module
 from pgpsig.modules.tree import resolve_inside
-from pgpsig.openpgp.signing import load_signing_keys
+from pgpsig.openpgp.secretkey import load_signing_keys
 from pgpsig.policy import policy_named
 from pgpsig.report import ModuleReport, Status
 

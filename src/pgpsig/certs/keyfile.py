@@ -185,7 +185,7 @@ def _take_foreign_revocations(cert: Cert, into: KeyFile) -> None:
     0x30 that does not belong to ``cert`` (:func:`_belongs`) is taken out and resolved like any
     loose revocation (:mod:`pgpsig.certs.revocations`). A 0x20 by a key that ``cert`` names as
     designated revoker stays: that is where it belongs (the store writes it there), and
-    :mod:`pgpsig.engine.validity` applies it there when the revoker's certificate is in the keyring.
+    :mod:`pgpsig.engine` applies it there when the revoker's certificate is in the keyring.
 
     At most :data:`~pgpsig.openpgp.packets.MAX_SUBPACKETS` are taken out of one file (each is worth a
     search of the keyring); the rest stay where they are, noted.

@@ -37,7 +37,7 @@ pending revocation is retried whenever certificates are added, and the store kee
 been written into its certificate.
 
 Placing a revocation is not judging it: the hash policy, its reason and its time are
-:mod:`pgpsig.engine.validity`'s and :mod:`pgpsig.engine.trust`'s questions; this module only makes sure that a
+:mod:`pgpsig.engine`'s and :mod:`pgpsig.engine.trust`'s questions; this module only makes sure that a
 revocation that verifies is where they look, and never lost. The signature check is
 :func:`pgpsig.openpgp._crypto.verifies_over`, the engine's.
 
@@ -143,7 +143,7 @@ class Targets:
 
         A user ID or attribute needs a certification (0x10-0x13) by the primary key over it, a
         subkey a binding (0x18) by the primary key; only these can be what a revocation revokes
-        (an unbound component counts for nothing in :mod:`pgpsig.engine.validity`).
+        (an unbound component counts for nothing in :mod:`pgpsig.engine`).
         """
         return self._memo(self._bound, cert, _bound_components)
 

@@ -13,5 +13,4 @@ Nothing here reads files or the clock. Modules, one concept each:
 - :mod:`~pgpsig.engine.certification`: third-party certifications of a user ID;
 - :mod:`~pgpsig.engine.trust`: trust paths from the roots;
 - :mod:`~pgpsig.engine.signatures`: judging one data signature, and the run's judge;
-- :mod:`~pgpsig.engine.validity`: the former single module, a re-export of its names.
 """

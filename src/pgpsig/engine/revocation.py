@@ -13,23 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pgpsig.engine.selfsig import single_creation_time
-from pgpsig.openpgp.ids import HARD_REVOCATION_REASONS, SOFT_REVOCATION_REASONS, RevocationReason
+from pgpsig.openpgp.ids import SOFT_REVOCATION_REASONS, RevocationReason
 from pgpsig.openpgp.packets import PublicKey, Signature
 
 __all__ = [
-    "HARD_REASONS",
-    "SOFT_REASONS",
     "RevocationInfo",
     "is_hard",
     "revocation_in_effect",
     "revocation_info",
 ]
 
-#: Revocation reasons that only take effect from the revocation's own creation time (an alias of
-#: :data:`pgpsig.openpgp.ids.SOFT_REVOCATION_REASONS`, kept for the names imported before).
-SOFT_REASONS = SOFT_REVOCATION_REASONS
-#: Named hard reasons (any unknown code is hard too); alias of ``HARD_REVOCATION_REASONS``.
-HARD_REASONS = HARD_REVOCATION_REASONS
 
 _REASON_NAMES: dict[int | None, str] = {
     None: "no reason given",

@@ -1,7 +1,7 @@
 """Which key signs: the signer choice, one rule for ``pgpsig sign`` and ``sop sign``.
 
 This module owns the choice of the secret key that makes a signature. The keys of a certificate
-that may sign *now* are those :meth:`pgpsig.engine.validity.CertView.signing_keys` accepts under
+that may sign *now* are those :meth:`pgpsig.engine.view.CertView.signing_keys` accepts under
 the policy (valid, alive, unrevoked, flagged for signing, with a valid back-signature for a subkey;
 signing subkeys first, newest first, then the primary key, as gpg and Sequoia choose); the first of
 them whose secret is at hand signs. So pgpsig never makes a signature it would itself refuse.
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pgpsig.engine.validity import Judge
+from pgpsig.engine.judge import Judge
 from pgpsig.errors import CertificateError
 from pgpsig.openpgp.packets import Cert, PublicKey
 from pgpsig.openpgp.signingkey import SigningKey

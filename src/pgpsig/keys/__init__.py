@@ -21,7 +21,7 @@ with its steps numbered in its docstring and marked ``# (n)`` in the code:
 
 The packet primitives are in :mod:`pgpsig.openpgp` (:mod:`~pgpsig.openpgp.write`,
 :mod:`~pgpsig.openpgp.signing`, :mod:`~pgpsig.openpgp.secretkey`, :mod:`~pgpsig.openpgp.packets`), the
-judgement of validity in :mod:`pgpsig.engine.validity`, the files in :mod:`pgpsig.certs.store`. Nothing here reads the
+judgement of validity in :mod:`pgpsig.engine`, the files in :mod:`pgpsig.certs.store`. Nothing here reads the
 clock or the environment (times, passphrases and the network clock are arguments) or prints.
 ``check`` and ``verify`` never import this package. Each module's docstring states the choices
 it makes (also in the README, "Keys").

@@ -23,7 +23,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pgpsig.certs.keyring import cert_to_bytes, merge_cert, read_certs
-from pgpsig.engine.validity import CertView, Judge
+from pgpsig.engine.judge import Judge
+from pgpsig.engine.view import CertView
 from pgpsig.errors import CertificateError, InputError
 from pgpsig.keys._common import _copy, _public_key, _require_aware
 from pgpsig.keys.material import _one_clean_cert
@@ -31,13 +32,10 @@ from pgpsig.openpgp import armor
 from pgpsig.openpgp.ids import CERTIFICATION_TYPES, RevocationReason, SignatureType, SubpacketType
 from pgpsig.openpgp.packets import Cert, Component, iter_packets
 from pgpsig.openpgp.packets import parse_signature as _parse_signature
-from pgpsig.openpgp.signing import (
-    SigningKey,
-    best_hash,
-    load_signing_keys,
-    signature_packet,
-    subpacket,
-)
+from pgpsig.openpgp.secretkey import load_signing_keys
+from pgpsig.openpgp.signing import signature_packet
+from pgpsig.openpgp.signingkey import SigningKey, best_hash
+from pgpsig.openpgp.write import subpacket
 from pgpsig.policy import Policy
 from pgpsig.report import iso
 

@@ -32,7 +32,7 @@ Choices (also in the README, "Keys"):
 * **Protection.** A passphrase protects the secret key material the way gpg 2.2 does: S2K usage
   254 (SHA-1 check value), iterated and salted S2K with SHA-256 (33,554,432 octets), AES-256 in
   CFB mode (:func:`pgpsig.openpgp.secretkey.secret_key_packet_body`).
-* **Checked.** The new certificate is judged by :mod:`pgpsig.engine.validity` before anything is
+* **Checked.** The new certificate is judged by :mod:`pgpsig.engine` before anything is
   returned: pgpsig never makes a key it would refuse to accept.
 """
 
@@ -46,7 +46,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from pgpsig.engine.validity import Judge
+from pgpsig.engine.judge import Judge
 from pgpsig.keys._common import _require_aware
 from pgpsig.openpgp import armor
 from pgpsig.openpgp.ids import (
@@ -287,7 +287,7 @@ def generate_key(
        Certify with a subkey), expiry and the profile's preferences; the first user ID is the
        primary one.
     4. With a subkey: its 0x19 back-signature, embedded in the 0x18 binding by the primary.
-    5. Check the new certificate with :mod:`pgpsig.engine.validity`: pgpsig never makes a key it
+    5. Check the new certificate with :mod:`pgpsig.engine`: pgpsig never makes a key it
        would refuse to accept.
     6. Write the secret key packets (protected when ``passphrase`` is given).
 

@@ -14,14 +14,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pgpsig.certs.keyring import Keyring
-from pgpsig.engine.validity import CertView, Judge, KeyVerdict, RevocationInfo
+from pgpsig.engine.judge import Judge
+from pgpsig.engine.revocation import RevocationInfo
+from pgpsig.engine.signatures import judge_for
+from pgpsig.engine.verdicts import KeyVerdict
+from pgpsig.engine.view import CertView
 from pgpsig.errors import CertificateError
 from pgpsig.keys._common import _require_aware
 from pgpsig.openpgp.ids import CERTIFICATION_TYPES, KeyFlag, SignatureType
 from pgpsig.openpgp.packets import Cert, Component, Signature
 from pgpsig.policy import Policy
 from pgpsig.report import iso
-from pgpsig.verify import judge_for
 
 __all__ = [
     "CertificationInfo",
@@ -77,7 +80,7 @@ class SubkeyInfo:
 class CertificationInfo:
     """A third-party certification of one user ID (made at or before the reference time).
 
-    ``status`` is :class:`pgpsig.engine.validity.CertificationVerdict`'s (the rules ``check`` applies to a
+    ``status`` is :class:`pgpsig.engine.certification.CertificationVerdict`'s (the rules ``check`` applies to a
     trust root's certification): ``valid``, ``revoked``, ``expired``, ``policy``, ``malformed``,
     ``issuer-revoked``, ``issuer-invalid``, ``uid-invalid``, ``bad`` or ``unverified``.
     """

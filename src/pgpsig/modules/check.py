@@ -53,8 +53,9 @@ from datetime import datetime
 from pathlib import Path
 
 from pgpsig.certs.keyring import Keyring
+from pgpsig.engine.judge import Judge
+from pgpsig.engine.signatures import judge_for
 from pgpsig.engine.trust import TrustRoots, decide_trust
-from pgpsig.engine.validity import Judge
 from pgpsig.errors import FormatError, InputError, PgpsigError
 from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.modules import fanout
@@ -82,7 +83,7 @@ from pgpsig.modules.verdict import (
 from pgpsig.openpgp.packets import Cert
 from pgpsig.policy import Policy
 from pgpsig.report import ModuleReport, SignatureResult, SigStatus
-from pgpsig.verify import judge_for, verify_clearsigned
+from pgpsig.verify import verify_clearsigned
 
 __all__ = [
     # Re-exported from pgpsig.modules.freepbx, where they live, for the callers of before.
@@ -121,7 +122,7 @@ _MISSING, _ESCAPES = FileState.MISSING, FileState.ESCAPES
 class CheckOptions:
     """How to check: trust roots, policy, reference time, strictness, FreePBX layout.
 
-    ``judge`` is the run's :class:`~pgpsig.engine.validity.Judge`, made from the keyring, policy and time:
+    ``judge`` is the run's :class:`~pgpsig.engine.judge.Judge`, made from the keyring, policy and time:
     every signature, key and certification of the run is judged by it (one cache for the run).
 
     Raises:

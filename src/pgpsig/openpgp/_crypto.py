@@ -3,7 +3,7 @@
 This module owns one question: does signature material ``S`` from key ``K`` match digest ``D``?
 It knows RSA (PKCS#1 v1.5), DSA, ECDSA (NIST P-256/384/521, brainpool) and EdDSA (legacy algorithm
 22 with Ed25519, and RFC 9580 Ed25519/Ed448). It does not decide whether the key or the signature is
-*acceptable* (validity, policy); that is :mod:`pgpsig.engine.validity` and :mod:`pgpsig.policy`.
+*acceptable* (validity, policy); that is :mod:`pgpsig.engine` and :mod:`pgpsig.policy`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ This module owns the grouping of a packet stream into :class:`Cert` values (RFC 
 a primary key, its direct signatures, then user IDs, user attributes and subkeys, each with the
 signatures that follow it), and the bytes that stand for a user ID or attribute in certification
 hashes. A certificate is a bag of claims: nothing here checks a signature or decides what is valid
-(that is :mod:`pgpsig.engine.validity`); unparseable claims are dropped, counted or kept aside as
+(that is :mod:`pgpsig.engine`); unparseable claims are dropped, counted or kept aside as
 described at :func:`parse_certs`. Only :class:`~pgpsig.errors.PacketError` or
 :class:`~pgpsig.errors.LimitError` escape.
 """

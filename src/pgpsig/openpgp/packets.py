@@ -14,7 +14,7 @@ everything pgpsig verifies. It defines nothing; each concept lives in its own mo
   ``HASH_NAMES``, ``ALGORITHM_NAMES``, ``KNOWN_SUBPACKETS``).
 
 All of it is pure: bytes in, values out; it never decides whether anything is *valid* (that is
-:mod:`pgpsig.engine.validity`) and never checks a signature (that is
+:mod:`pgpsig.engine`) and never checks a signature (that is
 :mod:`pgpsig.openpgp._crypto`). PGPy is not used: it crashes on issuer-fingerprint-only signatures,
 refuses private revocation reason codes and cannot read v6 packets (see THREATS.md). Parsing is
 bounded: every length is checked against the remaining input and the limits, and only

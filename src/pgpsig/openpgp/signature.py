@@ -5,7 +5,7 @@ This module owns reading a signature packet (RFC 9580 section 5.2: v4 and v6; v3
 subpackets (section 5.2.3) and what pgpsig reads from them (creation and expiration times, key flags,
 revocation reason, issuer hints, notations, embedded signatures); the trailer and salted hash a
 verifier computes (section 5.2.4); and which signature packets are copies of one signature. It never
-decides whether a signature is *valid* (that is :mod:`pgpsig.engine.validity`) and never checks one
+decides whether a signature is *valid* (that is :mod:`pgpsig.engine`) and never checks one
 (that is :mod:`pgpsig.openpgp._crypto`).
 
 Everything that matters for validity is read from the hashed area only. A critical subpacket of a

@@ -11,7 +11,7 @@ only signs and verifies, and those subcommands answer ``UNSUPPORTED_SUBCOMMAND``
 
 Verification goes through pgpsig's engine, never a shortcut: every signature is judged by
 :func:`pgpsig.verify.judge` (certificate validity at the signature's time with
-:mod:`pgpsig.engine.validity`, policy ``default``, hard and soft revocations, expiry, key flags and
+:mod:`pgpsig.engine`, policy ``default``, hard and soft revocations, expiry, key flags and
 back-signatures), clear-signed input by :func:`pgpsig.verify.verify_clearsigned` (the strict
 frame decoder) and detached signatures by :func:`pgpsig.verify.verify_detached`. SOP's answer is
 then the draft's: success when at least one signature is good and made inside

@@ -3,7 +3,7 @@
 This private module owns how :mod:`pgpsig.sop` answers a verification: every signature is judged by
 pgpsig's engine (:mod:`pgpsig.verify`: the strict clear-signed frame decoder, detached and
 inline-signed messages, certificate validity at the signature's time with
-:mod:`pgpsig.engine.validity`, policy ``default``); SOP's answer is then the draft's: success when
+:mod:`pgpsig.engine`, policy ``default``); SOP's answer is then the draft's: success when
 at least one signature is good and made inside ``[not_before, not_after]``, one
 :class:`~pgpsig.sop._base.Verification` per such signature.
 """
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pgpsig.certs.keyring import Keyring, read_certs
+from pgpsig.engine.signatures import judge_for, judge_signature
 from pgpsig.errors import FormatError, LimitError
 from pgpsig.openpgp import armor as _armor
 from pgpsig.openpgp import clearsign, message, packets
@@ -21,13 +22,7 @@ from pgpsig.openpgp.ids import SignatureType
 from pgpsig.openpgp.packets import Signature
 from pgpsig.report import SignatureResult, SigStatus, iso
 from pgpsig.sop._base import SopError, SopExit, Verification, _is_clearsigned, _policy
-from pgpsig.verify import (
-    judge_for,
-    judge_signature,
-    read_signature_file,
-    verify_clearsigned,
-    verify_detached,
-)
+from pgpsig.verify import read_signature_file, verify_clearsigned, verify_detached
 
 __all__ = ["inline_detach", "inline_verify", "verify"]
 
