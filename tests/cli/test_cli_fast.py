@@ -1,15 +1,15 @@
-"""The typer-free fast paths of ``check`` and ``verify`` (cli._fast_parse) against typer itself.
+"""The fast paths of ``check``, ``verify`` and ``sign`` against typer, both derived from one declaration.
 
-``pgpsig check`` and ``pgpsig verify`` parse plain command lines without importing typer (which
-imports pydantic: about half of a small check's time). These tests hold the fast parser to typer:
-the option tables name exactly the options typer declares, with the same kinds; on a matrix of
-command lines both give the command the same arguments; whatever the fast parser does not take is
+``pgpsig check``, ``verify`` and ``sign`` parse plain command lines without importing typer (which
+imports pydantic: about half of a small check's time). Both parsers come from the commands' one
+declaration (``pgpsig.cli.options``); these tests hold the derived fast path to typer: it knows each
+option by the names and kinds typer gives it; on a matrix of command lines both give the command
+the same arguments, and the same exit code and output; whatever the fast path does not take is
 left to typer; and the fast path really imports neither typer nor pydantic.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 import re
@@ -24,67 +24,66 @@ import typer
 import typer.main
 
 from conftest import ROOT
-from pgpsig import cli
+from pgpsig.cli import app, options
 
 EX = ROOT / "examples"
-COMMANDS = {"verify": cli.verify, "check": cli.check, "sign": cli.sign}
+FAST = sorted(app.FAST_PATHS)
 
 
-def _click_command(name: str) -> Any:
-    group = typer.main.get_command(cli._typer_apps()[""])
-    return group.commands[name]
+def _func(name: str) -> Any:
+    (func,) = (c.func for c in app.commands() if c.group == "" and c.name == name)
+    return func
 
 
 def _kind(param: Any) -> str:
+    """The fast path's kind of a click parameter, as typer built it."""
     annotation = param.type_descriptor.annotation
-    text = str(annotation)
     if getattr(param, "is_flag", False):
         return "flag"
     if param.multiple or param.nargs == -1:
-        return "paths" if "Path" in text else "strs"
+        return "paths" if "Path" in str(annotation) else "strs"
     return {Path: "path", int: "int", str: "str"}[annotation]
 
 
-@pytest.mark.parametrize("name", ["verify", "check", "sign"])
-def test_tables_match_typer_declarations(name: str) -> None:
-    """Every option typer declares is in the table under each of its names, and nothing else."""
+@pytest.mark.parametrize("name", FAST)
+def test_fast_spec_is_what_typer_declares(name: str) -> None:
+    """The fast path knows every option by each of typer's names, with typer's kind, and no more."""
     declared: dict[str, tuple[str, str]] = {}
     positional = None
-    for p in _click_command(name).params:
+    required = []
+    group = typer.main.get_command(app.typer_apps()[""])
+    for p in group.commands[name].params:  # type: ignore[attr-defined]
         if p.param_type_name == "argument":
-            positional = (p.name, _kind(p), None if p.nargs == -1 else p.nargs)
+            positional = (p.name, _kind(p), p.nargs == -1, p.required)
             continue
         assert not p.secondary_opts, f"{p.name}: a --no- form the fast path does not know"
         assert p.envvar is None, f"{p.name}: read from the environment, the fast path does not"
-        for opt in p.opts:
-            declared[opt] = (p.name, _kind(p))
-    assert cli._FAST_OPTIONS[name] == declared
-    assert cli._FAST_POSITIONAL[name] == positional
+        declared.update(dict.fromkeys(p.opts, (p.name, _kind(p))))
+        if p.required:
+            required.append(p.name)
+    spec = options.fast_spec(_func(name))
+    assert spec is not None
+    assert dict(spec.options) == declared
+    assert spec.positional == positional
+    assert list(spec.required) == required
 
 
 def _typer_kwargs(name: str, argv: list[str]) -> dict[str, Any]:
     """What typer passes the command for ``pgpsig NAME ARGV...`` (the command itself not run)."""
-    func = COMMANDS[name]
     got: dict[str, Any] = {}
-
-    @functools.wraps(func)
-    def record(**kwargs: Any) -> None:
-        got.update(kwargs)
-
-    app = typer.Typer()
-    app.command(name)(record)
-    app.command("other")(lambda: None)
-    cli._typer_apps()  # defines the option aliases the annotations name
-    rv = app(args=[name, *argv], standalone_mode=False)
+    cli = typer.Typer()
+    cli.command(name)(options.typer_command(_func(name), call=got.update))
+    cli.command("other")(lambda: None)
+    rv = cli(args=[name, *argv], standalone_mode=False)
     assert rv in (None, 0), rv
     return got
 
 
 def _fast_kwargs(name: str, argv: list[str]) -> dict[str, Any]:
-    parsed = cli._fast_parse([name, *argv])
+    parsed = app.fast_command([name, *argv])
     assert parsed is not None, argv
     func, kwargs = parsed
-    assert func is COMMANDS[name]
+    assert func is _func(name)
     defaults = {
         k: p.default
         for k, p in inspect.signature(func).parameters.items()
@@ -152,15 +151,15 @@ LEFT_TO_TYPER = [
 
 @pytest.mark.parametrize("argv", LEFT_TO_TYPER)
 def test_left_to_typer(argv: list[str]) -> None:
-    assert cli._fast_parse(argv) is None
+    assert app.fast_command(argv) is None
 
 
 def _both_ways(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[tuple[int, str, str]]:
     """(exit code, stdout, stderr) through the fast path, then through typer."""
-    assert cli._fast_parse(argv) is not None
+    assert app.fast_command(argv) is not None
     seen = []
     for fast in (True, False):
-        code = cli._dispatch(argv, fast=fast)
+        code = app.dispatch(argv, fast=fast)
         out, err = capsys.readouterr()
         seen.append((code, re.sub(r'"created": "[^"]*"', "", out), err))
     return seen
@@ -222,8 +221,8 @@ def test_fast_path_imports_no_typer(tmp_path: Path) -> None:
     """A plain check, verify or sign runs without importing typer, pydantic, click or rich."""
     script = (
         "import json, sys\n"
-        "from pgpsig import cli\n"
-        "code = cli._dispatch(sys.argv[1:])\n"
+        "from pgpsig.cli import app\n"
+        "code = app.dispatch(sys.argv[1:])\n"
         "loaded = sorted(m for m in ('typer', 'pydantic', 'rich', 'click') if m in sys.modules)\n"
         "print(json.dumps([code, loaded]))\n"
     )
@@ -254,20 +253,20 @@ def test_fast_path_imports_no_typer(tmp_path: Path) -> None:
 def test_numbers_too_long_for_int_are_left_to_typer() -> None:
     """Python refuses int() of more than 4,300 digits: typer then says so, exit 2, no traceback."""
     argv = ["verify", "f.asc", "-n", "1" * 5000]
-    assert cli._fast_parse(argv) is None
-    assert cli._fast_parse(["verify", "f.asc", "-n", "1" * 10]) is None
-    assert cli._fast_parse(["verify", "f.asc", "-n", "123456789"]) is not None
+    assert app.fast_command(argv) is None
+    assert app.fast_command(["verify", "f.asc", "-n", "1" * 10]) is None
+    assert app.fast_command(["verify", "f.asc", "-n", "123456789"]) is not None
 
 
 def test_unreadable_paths_are_left_to_typer(monkeypatch: pytest.MonkeyPatch) -> None:
     """click's Path(readable=True) refuses an existing path it may not read: so does the fast path."""
     here = str(EX / "hello.txt.asc")
-    assert cli._fast_parse(["verify", here, "-k", here]) is not None
-    monkeypatch.setattr(cli.os, "access", lambda path, mode: str(path) != here)
-    assert cli._fast_parse(["verify", here]) is None
-    assert cli._fast_parse(["verify", "other.asc", "-k", here]) is None
-    assert cli._fast_parse(["check", here]) is None
-    assert cli._fast_parse(["verify", "missing.asc", "-o", "missing.txt"]) is not None
+    assert app.fast_command(["verify", here, "-k", here]) is not None
+    monkeypatch.setattr(options.os, "access", lambda path, mode: str(path) != here)
+    assert app.fast_command(["verify", here]) is None
+    assert app.fast_command(["verify", "other.asc", "-k", here]) is None
+    assert app.fast_command(["check", here]) is None
+    assert app.fast_command(["verify", "missing.asc", "-o", "missing.txt"]) is not None
 
 
 @pytest.mark.parametrize(
@@ -291,3 +290,28 @@ def test_broken_pipe_on_stdout(argv: list[str], tmp_path: Path) -> None:
     err = p.stderr.read()
     assert p.wait(timeout=60) == 1
     assert err == b"", err
+
+
+def test_every_command_is_declared_once() -> None:
+    """Each parameter of every command (and of the root) is one Opt or Arg, of a kind typer knows."""
+    names = [(c.group, c.name) for c in app.commands()]
+    assert len(names) == len(set(names))
+    for c in app.commands():
+        for p in options.params(c.func):
+            assert p.kind != "context" or (c.group, c.name) == ("", "sop"), (c.name, p.name)
+
+
+def test_completion_values_come_from_the_library() -> None:
+    """``--policy`` and ``--reason`` complete to the library's own names (read when asked)."""
+    from pgpsig.keys import REVOCATION_REASONS
+    from pgpsig.policy import PROFILES
+
+    group = typer.main.get_command(app.typer_apps()[""])
+    ctx = group.make_context("pgpsig", ["verify", "f"], resilient_parsing=True)
+    verify = group.commands["verify"]  # type: ignore[attr-defined]
+    policy = next(p for p in verify.params if p.name == "policy")
+    assert [c.value for c in policy.shell_complete(ctx, "")] == list(PROFILES)
+    assert [c.value for c in policy.shell_complete(ctx, "freepbx")] == ["freepbx-legacy"]
+    key = group.commands["key"]  # type: ignore[attr-defined]
+    reason = next(p for p in key.commands["revoke"].params if p.name == "reason")
+    assert [c.value for c in reason.shell_complete(ctx, "")] == list(REVOCATION_REASONS)

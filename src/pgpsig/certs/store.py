@@ -41,14 +41,15 @@ Rules:
 
 What is *in* a certificate (which signatures are valid enough to store) is decided by
 :mod:`pgpsig.keys`; this module only stores, loads and locks. It does not read the clock or the
-environment: the CLI says where the store is.
+environment: the CLI passes the environment to :func:`store_home`, the rule of where the user's
+store is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +77,7 @@ __all__ = [
     "Store",
     "atomic_write",
     "normalize_fingerprint",
+    "store_home",
 ]
 
 #: Directory of certificates inside a store home.
@@ -99,6 +101,28 @@ def normalize_fingerprint(text: str) -> str | None:
     if len(fpr) in (40, 64) and set(fpr) <= _HEX:
         return fpr
     return None
+
+
+def store_home(environ: Mapping[str, str], home: Callable[[], Path]) -> Path:
+    """The user's store home: ``$PGPSIG_HOME``, else ``$XDG_DATA_HOME/pgpsig``, else ``~/.local/share/pgpsig``.
+
+    An empty variable counts as unset.
+
+    Args:
+        environ: The environment (the CLI passes ``os.environ``; nothing below it reads one).
+        home: Gives the user's home directory; called only when neither variable is set (there
+            may be no home directory at all).
+
+    Returns:
+        The store home, for :meth:`Store.at`.
+    """
+    env = environ.get("PGPSIG_HOME")
+    if env:
+        return Path(env)
+    xdg = environ.get("XDG_DATA_HOME")
+    if xdg:
+        return Path(xdg) / "pgpsig"
+    return home() / ".local" / "share" / "pgpsig"
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:

@@ -35,15 +35,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-from pgpsig.certs.keyring import Keyring
+from pgpsig.certs.keyring import Keyring, load_keyring
 from pgpsig.engine.judge import Judge
-from pgpsig.errors import KeyringError
+from pgpsig.errors import InputError, KeyringError
 from pgpsig.openpgp.ids import CERTIFICATION_TYPES
 from pgpsig.openpgp.packets import Cert
 
-__all__ = ["RootSource", "TrustDecision", "TrustRoot", "TrustRoots", "decide_trust"]
+if TYPE_CHECKING:
+    from pgpsig.certs.store import Store
+
+__all__ = [
+    "RootSource",
+    "TrustDecision",
+    "TrustRoot",
+    "TrustRoots",
+    "decide_trust",
+    "root_references",
+]
 
 #: Where a trust root came from: a ``--trust-root`` of the command line (a fingerprint, key ID or
 #: certificate file), the FreePBX preset's master keys, or the store's ``roots`` file.
@@ -137,8 +148,87 @@ class TrustRoots:
                 origins.append(root)
         return cls(frozenset(o.fingerprint for o in origins), tuple(origins), tuple(warnings))
 
+    @classmethod
+    def from_values(
+        cls,
+        keyring: Keyring,
+        values: Iterable[str] = (),
+        *,
+        preset: Iterable[str] = (),
+        store: Store | None = None,
+    ) -> TrustRoots:
+        """The roots in force for roots named as ``--trust-root`` values, else the store's.
+
+        :func:`root_references` turns ``values`` into references (a certificate file joins
+        ``keyring``), then :meth:`select` decides, with the ``store``'s roots file as the stored
+        roots: read only when neither ``values`` nor ``preset`` names a root.
+
+        Args:
+            keyring: The certificates the check uses (certificate files named in ``values`` join it).
+            values: Fingerprints, key IDs or certificate files.
+            preset: The FreePBX preset's master fingerprints (when the preset is used).
+            store: The user's store, whose roots apply when nothing is named (None: no store).
+
+        Returns:
+            The roots, with their origins and warnings (see :meth:`select`).
+
+        Raises:
+            InputError: A value is not a certificate file, a fingerprint or a key ID, or names a
+                file that holds no certificate.
+            KeyringError: A value names no certificate's primary key; a certificate file or the
+                roots file cannot be read.
+            FormatError: A certificate file cannot be parsed.
+        """
+        given = root_references(values, keyring)
+        if store is None:
+            return cls.select(keyring, given=given, preset=preset)
+        return cls.select(
+            keyring,
+            given=given,
+            preset=preset,
+            stored=store.roots,
+            stored_from=str(store.roots_file),
+        )
+
     def __contains__(self, fpr: object) -> bool:
         return isinstance(fpr, str) and fpr.upper() in self.fingerprints
+
+
+def root_references(values: Iterable[str], keyring: Keyring) -> list[str]:
+    """``--trust-root`` values as references for :meth:`TrustRoots.select`.
+
+    A value naming a file is a certificate file: its certificates join ``keyring`` and their
+    primary fingerprints are the references. Any other value must be a fingerprint or a key ID
+    (16 hex digits; spaces and ``0x`` allowed) and stays as it is (``select`` finds its key).
+
+    Raises:
+        InputError: A file holds no certificate (a revocation file, say: it names no root, and
+            must never read as "no root given"), or a value is neither a file, a fingerprint nor
+            a key ID.
+        KeyringError: A file cannot be read.
+        FormatError: A file cannot be parsed.
+    """
+    # Imported here: the store (and the file writing under it) stays out of a library check.
+    from pgpsig.certs.store import normalize_fingerprint  # noqa: PLC0415
+
+    out: list[str] = []
+    for ref in values:
+        p = Path(ref)
+        if p.is_file():
+            extra = load_keyring([p])
+            if not extra.certs:
+                raise InputError(f"--trust-root {ref}: the file holds no certificate")
+            keyring.add_keyring(extra)
+            out.extend(extra.certs)
+            continue
+        kid = ref.strip().replace(" ", "").upper().removeprefix("0X")
+        is_kid = len(kid) == 16 and all(c in "0123456789ABCDEF" for c in kid)
+        if normalize_fingerprint(ref) is None and not is_kid:
+            raise InputError(
+                f"--trust-root {ref}: not a certificate file, a fingerprint or a key ID"
+            )
+        out.append(ref)
+    return out
 
 
 def _missing(ref: str, keyring: Keyring) -> str:

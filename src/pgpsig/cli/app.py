@@ -1,0 +1,197 @@
+"""How a command line runs: the entry points, the fast paths, the typer application, exit codes.
+
+:func:`main` (``pgpsig``) runs a plain ``check``, ``verify`` or ``sign`` line through its fast
+path (:func:`pgpsig.cli.options.fast_parse`, without importing typer) and everything else through
+the typer application, built on first use from the same declarations (:func:`typer_apps`).
+:func:`sop_main` (``pgpsig-sop``) runs the SOP sub-application. Whatever happens becomes an exit
+code and at most one line on stderr, never a traceback (:func:`run`): a
+:class:`~pgpsig.errors.PgpsigError` by its kind, typer's usage errors as typer shows them, and
+anything unexpected as an internal error (fail closed: exit 2, never a "good").
+"""
+
+import contextlib
+import functools
+import importlib
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+from pgpsig.cli.options import COMMANDS, Command, Opt, fast_parse, typer_command
+from pgpsig.cli.output import EXIT_ERROR, EXIT_FAILED, EXIT_OK, Exit, err, stdout_gone
+from pgpsig.errors import FormatError, InputError, PgpsigError, VerificationError
+
+if TYPE_CHECKING:
+    import typer
+
+__all__ = ["FAST_PATHS", "commands", "dispatch", "main", "run", "sop_main", "typer_apps"]
+
+#: The modules declaring commands, in the order typer lists them.
+_COMMAND_MODULES = ("verify", "sign", "check", "keys", "trust_root", "sop")
+#: The commands with a fast path; each is declared in the module of its name.
+FAST_PATHS = frozenset({"check", "sign", "verify"})
+
+
+def _print_version(value: bool) -> None:
+    """``--version``/``-V``: print the versions and leave (an eager option of the root)."""
+    if value:
+        from pgpsig.cli.inputs import versions
+
+        print("\n".join(f"{name} {version}" for name, version in versions().items()))
+        raise Exit(EXIT_OK)
+
+
+def _root(
+    version: Annotated[
+        bool,
+        Opt(
+            "--version",
+            "-V",
+            help="Print the versions of pgpsig and of what it runs on, and exit.",
+            callback=_print_version,
+            eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Sign and check software modules with OpenPGP, with no gpg binary."""
+
+
+def commands() -> list[Command]:
+    """Every command, its module imported (in the order typer lists them)."""
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"pgpsig.cli.{name}")
+    return list(COMMANDS)
+
+
+@functools.cache
+def typer_apps() -> "dict[str, typer.Typer]":
+    """The typer applications: "" (``pgpsig``) and "sop" (``pgpsig sop``, ``pgpsig-sop``)."""
+    import typer
+
+    # -h as gpg and sq users expect; groups added to an app inherit it. "sop" also runs on its own
+    # (pgpsig-sop), so it says it too.
+    help_options = {"help_option_names": ["-h", "--help"]}
+    apps = {
+        "": typer.Typer(
+            name="pgpsig",
+            context_settings=help_options,
+            help="Sign and check software modules with OpenPGP, with no gpg binary.",
+            no_args_is_help=True,
+            add_completion=True,
+            pretty_exceptions_enable=False,
+        ),
+        "key": typer.Typer(
+            help="Key lifecycle: generate, certify, revoke, and the certificate store.",
+            no_args_is_help=True,
+        ),
+        "trust-root": typer.Typer(
+            help="The store's trust roots (the keys whose certifications make a signer trusted).",
+            no_args_is_help=True,
+        ),
+        "sop": typer.Typer(
+            name="sop",
+            context_settings=help_options,
+            help="Stateless OpenPGP (SOP): sign and verify through the draft's interface.",
+            no_args_is_help=True,
+            add_completion=False,
+            pretty_exceptions_enable=False,
+        ),
+    }
+    apps[""].callback()(typer_command(_root))
+    for c in commands():
+        apps[c.group].command(c.name, **c.settings)(typer_command(c.func))
+    apps[""].add_typer(apps["key"], name="key")
+    apps["key"].add_typer(apps["trust-root"], name="trust-root")
+    return apps
+
+
+def fast_command(argv: list[str]) -> tuple[Callable[..., Any], dict[str, Any]] | None:
+    """(command, keyword arguments) of a plain ``check``, ``verify`` or ``sign`` line, else None."""
+    if not argv or argv[0] not in FAST_PATHS:
+        return None
+    importlib.import_module(f"pgpsig.cli.{argv[0]}")
+    (func,) = (c.func for c in COMMANDS if c.group == "" and c.name == argv[0])
+    kwargs = fast_parse(func, argv[1:])
+    return None if kwargs is None else (func, kwargs)
+
+
+def _typer_code(e: Exception) -> int | None:
+    """The exit code of one of typer's exceptions (a usage error shown as typer does), else None."""
+    if "typer" not in sys.modules:  # before typer is imported, nothing can raise its exceptions
+        return None
+    import typer
+    from typer._click.exceptions import ClickException  # the click typer 0.29 vendors
+
+    if isinstance(e, typer.Exit):
+        return e.exit_code  # --help, completion
+    if isinstance(e, typer.Abort):
+        return EXIT_ERROR
+    if isinstance(e, ClickException):  # a usage error
+        e.show()
+        return EXIT_ERROR
+    return None
+
+
+def run(command: Callable[[], Any]) -> int:
+    """Run ``command``; map its result and every error to an exit code (one line on stderr)."""
+    code: int
+    try:
+        rv = command()
+        code = rv if isinstance(rv, int) else EXIT_OK
+    except Exit as e:
+        code = e.code
+    except (FormatError, InputError) as e:
+        err(str(e))
+        code = EXIT_ERROR
+    except VerificationError as e:
+        err(str(e))
+        code = EXIT_FAILED
+    except PgpsigError as e:
+        err(str(e))
+        code = EXIT_ERROR
+    except KeyboardInterrupt:
+        err("interrupted")
+        code = 130
+    except BrokenPipeError:
+        stdout_gone()
+        code = EXIT_FAILED  # what click does on a broken pipe, so both parsers agree
+    except Exception as e:  # noqa: BLE001 (fail closed: no traceback, never a "good")
+        typer_code = _typer_code(e)
+        if typer_code is None:
+            err(f"internal error ({type(e).__name__}): {e}")
+            typer_code = EXIT_ERROR
+        code = typer_code
+    return code
+
+
+def dispatch(argv: list[str], *, fast: bool = True) -> int:
+    """Run one command line: through a fast path when it has one (``fast``), else through typer."""
+    try:
+        parsed = fast_command(argv) if fast else None
+    except Exception:  # noqa: BLE001 (whatever the fast parser cannot take, typer judges)
+        parsed = None
+    if parsed is not None:
+        func, kwargs = parsed
+        return run(lambda: func(**kwargs))
+    # With standalone_mode=False, click returns the code of its Exit (--help) instead of raising.
+    return run(lambda: typer_apps()[""](args=argv, standalone_mode=False))
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run ``pgpsig``; map every error to an exit code and one line on stderr."""
+    code = dispatch(sys.argv[1:] if argv is None else list(argv))
+    try:
+        sys.stdout.flush()
+    except OSError:  # the report did not reach its reader: never a success
+        stdout_gone()
+        code = code or EXIT_FAILED
+    sys.exit(code)
+
+
+def sop_main(argv: list[str] | None = None) -> NoReturn:
+    """Run ``pgpsig-sop``: the sop sub-app as a top-level program, with SOP exit codes."""
+    from pgpsig.cli.sop import run_sop
+
+    code = run_sop(sys.argv[1:] if argv is None else argv, prog="pgpsig-sop")
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+    sys.exit(code)

@@ -1,0 +1,194 @@
+"""What the commands read: the clock, the environment, files, and the store and roots they imply.
+
+This is where ``--at`` becomes the reference time (the clock otherwise), where the user's store is
+found (:func:`pgpsig.certs.store.store_home` over ``os.environ``), where ``--keyring`` paths
+become a keyring and ``--trust-root`` values the roots in force
+(:meth:`pgpsig.engine.trust.TrustRoots.from_values`), their warnings printed, and where input
+files are read, bounded. The rules themselves are the library's.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pgpsig.cli.output import err, usage
+from pgpsig.errors import InputError
+
+__all__ = [
+    "existing",
+    "key_store",
+    "keyring",
+    "now",
+    "passphrase",
+    "policy",
+    "read",
+    "ring_warnings",
+    "spool",
+    "store_home",
+    "trust_roots",
+    "versions",
+]
+
+#: Reference times ``--at`` accepts: OpenPGP's v4 times run from 1970 to 2106; judging needs some
+#: room after the time (clock skew), so the year 9999 would overflow.
+_AT_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 1, 1, tzinfo=timezone.utc))
+
+
+def now(at: str | None) -> datetime:
+    """The reference time: ``--at`` if given (ISO 8601, naive means UTC), else the clock."""
+    if at is None:
+        return datetime.now(timezone.utc)
+    try:
+        t = datetime.fromisoformat(at.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        usage(f"--at: not an ISO 8601 time: {at!r}")
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    try:
+        t = t.astimezone(timezone.utc)
+    except OverflowError:
+        usage(f"--at: out of range: {at!r}")
+    if not _AT_RANGE[0] <= t <= _AT_RANGE[1]:
+        usage(f"--at: {at!r} is outside {_AT_RANGE[0].year}-{_AT_RANGE[1].year}")
+    return t
+
+
+def store_home() -> Path:
+    """The user's store (the library's rule, over this process's environment)."""
+    from pgpsig.certs.store import store_home as home_of
+
+    return home_of(os.environ, Path.home)
+
+
+def policy(name: str) -> Any:
+    """The named policy profile; an unknown name is a usage error."""
+    from pgpsig.policy import policy_named
+
+    try:
+        return policy_named(name)
+    except ValueError as e:
+        usage(str(e))
+
+
+def keyring(paths: list[Path] | None, *, warn: bool = True) -> Any:
+    """The keyring of ``--keyring`` paths, else the store's, its warnings printed.
+
+    ``warn=False`` when the caller adds more certificates first (they may resolve pending
+    revocations) and prints the warnings itself.
+    """
+    from pgpsig.certs.keyring import Keyring, load_keyring
+
+    if paths:
+        ring = load_keyring(paths)
+    else:
+        from pgpsig.certs.store import CERTS_DIR
+
+        store = store_home() / CERTS_DIR
+        ring = load_keyring([store]) if store.is_dir() else Keyring()
+    if warn:
+        ring_warnings(ring)
+    return ring
+
+
+def ring_warnings(ring: Any) -> None:
+    """Report a loaded keyring's skipped files and its warnings (pending revocations...)."""
+    for p in ring.problems:
+        err(f"warning: skipped {p}")
+    for w in ring.warnings:
+        err(f"warning: {w}")
+
+
+def key_store(keyring_dir: Path | None) -> Any:
+    """The store of a key command: ``--keyring DIR`` as a plain keyring directory, else the user's."""
+    from pgpsig.certs.store import Store
+
+    if keyring_dir is not None:
+        if keyring_dir.exists() and not keyring_dir.is_dir():
+            usage(f"--keyring {keyring_dir}: not a directory")
+        return Store.directory(keyring_dir)
+    return Store.at(store_home())
+
+
+def trust_roots(ring: Any, values: list[str], preset: tuple[str, ...] = ()) -> Any:
+    """The roots in force (``--trust-root`` values, the preset's, else the store's); warnings said.
+
+    Certificate files among ``values`` join ``ring``.
+    """
+    from pgpsig.certs.store import Store
+    from pgpsig.engine.trust import TrustRoots
+
+    roots = TrustRoots.from_values(ring, values, preset=preset, store=Store.at(store_home()))
+    for w in roots.warnings:
+        err(f"warning: {w}")
+    return roots
+
+
+def existing(path: Path) -> Path:
+    """``path``, which must be a file."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    return path
+
+
+def read(path: Path, *, limit: int | None = None) -> bytes:
+    """The bytes of ``path``; with ``limit``, more than ``limit`` bytes is a LimitError."""
+    try:
+        if limit is None:
+            return path.read_bytes()
+        with path.open("rb") as fp:
+            data = fp.read(min(limit, max(path.stat().st_size, 1 << 16)) + 1)
+            if len(data) <= limit:
+                data += fp.read(limit + 1 - len(data))
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}") from e
+    if len(data) > limit:
+        from pgpsig.errors import LimitError
+
+        raise LimitError(f"{path}: larger than {limit} bytes")
+    return data
+
+
+def spool(stream: Any) -> Any:
+    """Copy a binary stream into an anonymous temporary file, rewound (bounded memory)."""
+    import shutil
+    import tempfile
+
+    tmp = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the process; returned open
+    shutil.copyfileobj(stream, tmp, 1 << 20)
+    tmp.seek(0)
+    return tmp
+
+
+def passphrase(passphrase_file: Path | None, passphrase_env: str) -> bytes | None:
+    """The passphrase: from a file (first line), else from the named environment variable."""
+    if passphrase_file is not None:
+        data = read(passphrase_file)
+        return data.split(b"\n", 1)[0].rstrip(b"\r")
+    env = os.environ.get(passphrase_env)
+    return env.encode() if env is not None else None
+
+
+def versions() -> dict[str, str]:
+    """Versions of pgpsig and of what it runs on, for ``pgpsig --version`` and ``sop version``."""
+    import contextlib
+    import platform
+    from importlib import metadata
+
+    import cryptography
+    from cryptography.hazmat.backends.openssl.backend import backend
+
+    from pgpsig import __version__
+
+    found = {"pgpsig": __version__, "Python": platform.python_version()}
+    found["cryptography"] = cryptography.__version__
+    found["OpenSSL"] = backend.openssl_version_text().removeprefix("OpenSSL ")
+    # ``import pgpy`` comes from PGPym (PGPy's maintained continuation), or from PGPy itself.
+    for name in ("PGPym", "pgpy"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            dist = metadata.distribution(name)
+            found[dist.metadata["Name"]] = f"{dist.version} (reads v4 secret keys)"
+            break
+    return found

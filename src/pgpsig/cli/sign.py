@@ -1,0 +1,125 @@
+"""``pgpsig sign``: hash every file of each module into its ``module.sig`` and clear-sign it.
+
+Parse, load the secret key, then one call of :func:`pgpsig.modules.sign.sign_modules` (all
+modules or none are written), then one line (or one JSON document) per module signed.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+from pgpsig.cli import inputs
+from pgpsig.cli.options import Arg, Json, Opt, PassphraseEnv, command
+from pgpsig.cli.output import EXIT_OK, Exit, print_json, safe, usage
+from pgpsig.errors import InputError
+
+__all__ = ["sign"]
+
+
+@command("", "sign")
+def sign(
+    key: Annotated[Path, Opt("--key", help="Secret key file (armored or binary).")],
+    module_dirs: Annotated[list[Path] | None, Arg(help="The module directories to sign.")] = None,
+    modules_dir: Annotated[
+        Path | None,
+        Opt("--modules-dir", help="Sign every module directory in DIR."),
+    ] = None,
+    passphrase_file: Annotated[
+        Path | None,
+        Opt("--passphrase-file", help="File whose first line is the key's passphrase."),
+    ] = None,
+    passphrase_env: PassphraseEnv = "PGPSIG_PASSPHRASE",  # noqa: S107 (a variable's name)
+    hash_name: Annotated[
+        str | None,
+        Opt(
+            "--hash",
+            help="sha256, sha384 or sha512 (default: the key's best).",
+            complete=("sha256", "sha384", "sha512"),
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        Opt(
+            "--exclude", help="Glob of files not to sign (repeatable), e.g. 'assets/less/cache/*'."
+        ),
+    ] = None,
+    policy: Annotated[
+        str,
+        Opt(
+            "--policy",
+            help="Policy the signing key must satisfy.",
+            complete="pgpsig.policy:PROFILES",
+        ),
+    ] = "default",
+    as_json: Json = False,
+) -> None:
+    """Hash every file of each module into its module.sig and clear-sign it (sign.php format).
+
+    Several modules are signed in one pass; if one cannot be signed, none is written.
+    """
+    from pgpsig.modules.sign import sign_modules
+    from pgpsig.openpgp.signing import load_signing_keys
+    from pgpsig.report import iso
+
+    now = inputs.now(None)
+    pol = inputs.policy(policy)
+    targets = list(module_dirs or [])
+    if modules_dir is not None:
+        targets += _modules_to_sign(modules_dir)
+    if not targets:
+        usage("nothing to sign: give MODULE_DIR... or --modules-dir")
+    for target in targets:
+        if not target.is_dir():
+            raise InputError(f"{target} is not a directory")
+    data = inputs.read(key)
+    keys = load_signing_keys(data, inputs.passphrase(passphrase_file, passphrase_env))
+    results = sign_modules(
+        targets,
+        keys,
+        now=now,
+        secret_key_data=data,
+        policy=pol,
+        hash_name=hash_name,
+        exclude=exclude or (),
+    )
+    if as_json:
+        docs = [
+            {
+                "path": str(r.path),
+                "signer": r.signer,
+                "primary": r.primary,
+                "files": r.files,
+                "hash_algorithm": r.hash_algorithm,
+                "created": iso(r.created),
+            }
+            for r in results
+        ]
+        single = modules_dir is None and len(docs) == 1
+        print_json(docs[0] if single else {"modules": docs})
+    else:
+        for target, r in zip(targets, results, strict=True):
+            print(
+                f"signed {r.files} files of {safe(str(target))} with {r.signer} "
+                f"({r.hash_algorithm}) -> {safe(str(r.path))}"
+            )
+    raise Exit(EXIT_OK)
+
+
+def _modules_to_sign(modules_dir: Path) -> list[Path]:
+    """The module directories of ``--modules-dir DIR``: its subdirectories, in bytewise order.
+
+    Names starting with ``.`` (``.git``) are not modules. A symbolic link is refused: signing
+    through it would write a ``module.sig`` outside DIR; name its target to sign it.
+    """
+    if not modules_dir.is_dir():
+        raise InputError(f"{modules_dir} is not a directory")
+    out = []
+    for p in sorted(modules_dir.iterdir()):
+        if p.name.startswith(".") or not p.is_dir():
+            continue
+        if p.is_symlink():
+            raise InputError(
+                f"{p} is a symbolic link: signing it would write outside {modules_dir}; "
+                "name its target as a MODULE_DIR to sign it"
+            )
+        out.append(p)
+    return out
