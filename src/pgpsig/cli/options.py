@@ -97,18 +97,19 @@ class Context:
 class Param:
     """One parameter of a command, as declared.
 
-    ``kind`` is one of ``flag int float str path strs paths context``; ``base`` the declared type
-    without ``None``; ``decl`` the :class:`Opt` or :class:`Arg` (None for the context).
+    ``kind`` is one of ``flag int float str path strs paths context``; ``annotation`` the declared
+    type (without its :class:`Opt` or :class:`Arg`); ``decl`` that declaration (None for the
+    context).
     """
 
-    __slots__ = ("base", "decl", "kind", "name", "required")
+    __slots__ = ("annotation", "decl", "kind", "name", "required")
 
     def __init__(
-        self, name: str, kind: str, base: Any, decl: Opt | Arg | None, *, required: bool
+        self, name: str, kind: str, annotation: Any, decl: Opt | Arg | None, *, required: bool
     ) -> None:
         self.name = name
         self.kind = kind
-        self.base = base
+        self.annotation = annotation
         self.decl = decl
         self.required = required
 
@@ -148,14 +149,14 @@ _KINDS: dict[Any, str] = {bool: "flag", int: "int", float: "float", str: "str", 
 _LIST_KINDS: dict[Any, str] = {str: "strs", Path: "paths"}
 
 
-def _base_and_kind(annotation: Any) -> tuple[Any, str]:
-    """(type without None, kind) of a declared type.
+def _kind(annotation: Any) -> str:
+    """The kind of a declared type.
 
     Raises:
         TypeError: a type no declaration uses (the fast path would not know how typer reads it).
     """
     if annotation is Context:
-        return annotation, "context"
+        return "context"
     base = annotation
     if get_origin(annotation) in (Union, types.UnionType):
         rest = [a for a in get_args(annotation) if a is not type(None)]
@@ -165,9 +166,9 @@ def _base_and_kind(annotation: Any) -> tuple[Any, str]:
     if get_origin(base) is list:
         (item,) = get_args(base)
         if item in _LIST_KINDS:
-            return base, _LIST_KINDS[item]
+            return _LIST_KINDS[item]
     elif base in _KINDS:
-        return base, _KINDS[base]
+        return _KINDS[base]
     raise TypeError(f"unsupported parameter type {annotation!r}")
 
 
@@ -188,10 +189,11 @@ def params(func: Callable[..., Any]) -> tuple[Param, ...]:
             if len(found) != 1:
                 raise TypeError(f"{func.__name__}({p.name}): declare one Opt or Arg")
             decl = found[0]
-        base, kind = _base_and_kind(annotation)
+        kind = _kind(annotation)
         if (decl is None) != (kind == "context"):
             raise TypeError(f"{func.__name__}({p.name}): declare one Opt or Arg")
-        out.append(Param(p.name, kind, base, decl, required=p.default is inspect.Parameter.empty))
+        required = p.default is inspect.Parameter.empty
+        out.append(Param(p.name, kind, annotation, decl, required=required))
     return tuple(out)
 
 
@@ -203,7 +205,7 @@ def _completion(values: tuple[str, ...] | str) -> Callable[[str], list[str]]:
     """Typer's completion callback offering ``values`` (a tuple, or ``"module:NAME"``)."""
 
     def complete(incomplete: str) -> list[str]:
-        found: Iterable[str] = values if isinstance(values, tuple) else ()
+        found: Iterable[str] = values
         if isinstance(values, str):
             import importlib
 
@@ -246,7 +248,7 @@ def typer_command(
         if declared.decl is None:
             annotation: Any = typer.Context
         else:
-            annotation = Annotated[get_args(p.annotation)[0], _typer_param(declared.decl)]
+            annotation = Annotated[declared.annotation, _typer_param(declared.decl)]
         annotations[p.name] = annotation
         new.append(p.replace(annotation=annotation))
 
