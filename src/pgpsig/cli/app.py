@@ -3,8 +3,9 @@
 :func:`main` (``pgpsig``) runs a plain ``check``, ``verify`` or ``sign`` line through its fast
 path (:func:`pgpsig.cli.options.fast_parse`, without importing typer) and everything else through
 the typer application, built on first use from the same declarations (:func:`typer_apps`).
-:func:`sop_main` (``pgpsig-sop``) runs the SOP sub-application. Whatever happens becomes an exit
-code and at most one line on stderr, never a traceback (:func:`run`): a
+:func:`sop_main` (``pgpsig-sop``) and ``pgpsig sop`` run the SOP sub-application with the draft's
+exit codes (:func:`run_sop`). Whatever happens becomes an exit code and at most one line on
+stderr, never a traceback (:func:`run`): a
 :class:`~pgpsig.errors.PgpsigError` by its kind, typer's usage errors as typer shows them, and
 anything unexpected as an internal error (fail closed: exit 2, never a "good").
 """
@@ -17,13 +18,22 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 from pgpsig.cli.options import COMMANDS, Command, Opt, fast_parse, typer_command
-from pgpsig.cli.output import EXIT_ERROR, EXIT_FAILED, EXIT_OK, Exit, err, stdout_gone
+from pgpsig.cli.output import EXIT_ERROR, EXIT_FAILED, EXIT_OK, Exit, err, safe, stdout_gone
 from pgpsig.errors import FormatError, InputError, PgpsigError, VerificationError
 
 if TYPE_CHECKING:
     import typer
 
-__all__ = ["FAST_PATHS", "commands", "dispatch", "main", "run", "sop_main", "typer_apps"]
+__all__ = [
+    "FAST_PATHS",
+    "commands",
+    "dispatch",
+    "main",
+    "run",
+    "run_sop",
+    "sop_main",
+    "typer_apps",
+]
 
 #: The modules declaring commands, in the order typer lists them.
 _COMMAND_MODULES = ("verify", "sign", "check", "keys", "trust_root", "sop")
@@ -187,10 +197,74 @@ def main(argv: list[str] | None = None) -> NoReturn:
     sys.exit(code)
 
 
+# --------------------------------------------------------------------------------------------------
+# SOP (``pgpsig sop``, ``pgpsig-sop``): the draft's exit codes (pgpsig.sop.SopExit), not pgpsig's
+
+
+def _sop_say(prog: str, message: str) -> None:
+    print(f"{prog}: {safe(message)}", file=sys.stderr)
+
+
+def _sop_usage_code(e: Exception, argv: list[str], prog: str) -> int | None:
+    """The SOP exit code of one of typer's usage errors (said on stderr), else None."""
+    if "typer" not in sys.modules:  # before typer is imported, nothing can raise its errors
+        return None
+    import typer
+    from typer._click.exceptions import MissingParameter, NoSuchOption, UsageError
+
+    from pgpsig.sop import SopExit
+
+    if isinstance(e, typer.Abort):
+        return 1
+    if not isinstance(e, UsageError):
+        return None
+    if not argv:
+        _sop_say(prog, f"give a subcommand ('{prog} --help' lists them)")
+        return int(SopExit.MISSING_ARG)
+    message = e.format_message()
+    _sop_say(prog, message)
+    if isinstance(e, NoSuchOption):
+        return int(SopExit.UNSUPPORTED_OPTION)
+    if isinstance(e, MissingParameter):
+        return int(SopExit.MISSING_ARG)
+    if "No such command" in message:
+        return int(SopExit.UNSUPPORTED_SUBCOMMAND)
+    return int(SopExit.UNSUPPORTED_OPTION)  # a bad value, or an unexpected extra argument
+
+
+def run_sop(argv: list[str], prog: str = "pgpsig sop") -> int:
+    """Run the sop sub-app on ``argv``; return the SOP exit code (never raises, no traceback)."""
+    from pgpsig.sop import SopError, SopExit
+
+    try:
+        rv = typer_apps()["sop"](args=argv, prog_name=prog, standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except Exit as e:
+        return e.code
+    except SopError as e:
+        _sop_say(prog, str(e))
+        return int(e.code)
+    except (FormatError, ValueError) as e:
+        _sop_say(prog, f"bad data: {e}")
+        return int(SopExit.BAD_DATA)
+    except PgpsigError as e:
+        _sop_say(prog, str(e))
+        return 1
+    except BrokenPipeError:
+        return 1
+    except KeyboardInterrupt:
+        _sop_say(prog, "interrupted")
+        return 130
+    except Exception as e:  # noqa: BLE001 (no traceback, a SOP failure code)
+        code = _sop_usage_code(e, argv, prog)
+        if code is not None:
+            return code
+        _sop_say(prog, f"internal error ({type(e).__name__}): {e}")
+        return 1
+
+
 def sop_main(argv: list[str] | None = None) -> NoReturn:
     """Run ``pgpsig-sop``: the sop sub-app as a top-level program, with SOP exit codes."""
-    from pgpsig.cli.sop import run_sop
-
     code = run_sop(sys.argv[1:] if argv is None else argv, prog="pgpsig-sop")
     with contextlib.suppress(OSError):
         sys.stdout.flush()

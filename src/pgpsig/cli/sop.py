@@ -2,8 +2,8 @@
 
 Exit codes are the draft's (:class:`pgpsig.sop.SopExit`), not pgpsig's 0/1/2; errors are one line
 on stderr. The use cases are :mod:`pgpsig.sop`'s; this module owns the inputs (files, stdin, the
-``@ENV:`` and ``@FD:`` special designators), the outputs, the clock, and the mapping of typer's
-usage errors to the draft's codes (:func:`run_sop`).
+``@ENV:`` and ``@FD:`` special designators), the outputs and the clock; how a SOP command line
+runs, its errors mapped to the draft's codes, is :func:`pgpsig.cli.app.run_sop`.
 """
 
 import os
@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 from pgpsig.cli.options import Arg, Context, Opt, command
-from pgpsig.cli.output import Exit, safe
-from pgpsig.errors import FormatError, InputError, PgpsigError
+from pgpsig.cli.output import Exit
+from pgpsig.errors import InputError
 
-__all__ = ["run_sop", "sop_command"]
+__all__ = ["sop_command"]
 
 _NoArmor = Annotated[bool, Opt("--no-armor", help="Write binary, not ASCII armor.")]
 _KeyPasswords = Annotated[
@@ -332,69 +332,6 @@ def sop_dearmor() -> None:
     _stdout(sop.dearmor(_stdin()))
 
 
-def _say(prog: str, message: str) -> None:
-    print(f"{prog}: {safe(message)}", file=sys.stderr)
-
-
-def _usage_code(e: Exception, argv: list[str], prog: str) -> int | None:
-    """The SOP exit code of one of typer's usage errors (said on stderr), else None."""
-    if "typer" not in sys.modules:  # before typer is imported, nothing can raise its errors
-        return None
-    import typer
-    from typer._click.exceptions import MissingParameter, NoSuchOption, UsageError
-
-    from pgpsig.sop import SopExit
-
-    if isinstance(e, typer.Abort):
-        return 1
-    if not isinstance(e, UsageError):
-        return None
-    if not argv:
-        _say(prog, f"give a subcommand ('{prog} --help' lists them)")
-        return int(SopExit.MISSING_ARG)
-    message = e.format_message()
-    _say(prog, message)
-    if isinstance(e, NoSuchOption):
-        return int(SopExit.UNSUPPORTED_OPTION)
-    if isinstance(e, MissingParameter):
-        return int(SopExit.MISSING_ARG)
-    if "No such command" in message:
-        return int(SopExit.UNSUPPORTED_SUBCOMMAND)
-    return int(SopExit.UNSUPPORTED_OPTION)  # a bad value, or an unexpected extra argument
-
-
-def run_sop(argv: list[str], prog: str = "pgpsig sop") -> int:
-    """Run the sop sub-app on ``argv``; return the SOP exit code (never raises, no traceback)."""
-    from pgpsig.cli.app import typer_apps
-    from pgpsig.sop import SopError, SopExit
-
-    try:
-        rv = typer_apps()["sop"](args=argv, prog_name=prog, standalone_mode=False)
-        return rv if isinstance(rv, int) else 0
-    except Exit as e:
-        return e.code
-    except SopError as e:
-        _say(prog, str(e))
-        return int(e.code)
-    except (FormatError, ValueError) as e:
-        _say(prog, f"bad data: {e}")
-        return int(SopExit.BAD_DATA)
-    except PgpsigError as e:
-        _say(prog, str(e))
-        return 1
-    except BrokenPipeError:
-        return 1
-    except KeyboardInterrupt:
-        _say(prog, "interrupted")
-        return 130
-    except Exception as e:  # noqa: BLE001 (no traceback, a SOP failure code)
-        code = _usage_code(e, argv, prog)
-        if code is not None:
-            return code
-        _say(prog, f"internal error ({type(e).__name__}): {e}")
-        return 1
-
-
 @command(
     "",
     "sop",
@@ -407,4 +344,6 @@ def run_sop(argv: list[str], prog: str = "pgpsig sop") -> int:
 )
 def sop_command(ctx: Context) -> NoReturn:
     """Stateless OpenPGP (SOP) interface: 'pgpsig sop --help' lists its subcommands."""
+    from pgpsig.cli.app import run_sop
+
     raise Exit(run_sop(list(ctx.args)))
