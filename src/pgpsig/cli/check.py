@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pgpsig.cli import inputs
 from pgpsig.cli.options import Arg, At, Json, Opt, command
 from pgpsig.cli.output import EXIT_FAILED, EXIT_OK, Exit, err, print_json, safe, usage
-from pgpsig.errors import InputError
+from pgpsig.modules.freepbx import FREEPBX_SECURE_DIR
 
 __all__ = ["check"]
 
@@ -45,7 +45,7 @@ def check(
     ] = None,
     freepbx_secure_dir: Annotated[
         Path, Opt("--freepbx-secure-dir", help="Secure directory of local signatures.")
-    ] = Path("/etc/freepbx.secure"),
+    ] = FREEPBX_SECURE_DIR,
     freepbx_path: Annotated[
         list[str] | None,
         Opt(
@@ -68,43 +68,26 @@ def check(
     as_json: Json = False,
 ) -> None:
     """Check modules: signature, signer trust, and every listed file."""
-    from pgpsig.modules.check import (
-        FREEPBX_DEFAULT_PATHS,
-        FREEPBX_ROOTS,
-        CheckOptions,
-        FreePBXLayout,
-        check_modules,
-    )
+    from pgpsig.modules.check import CheckOptions, check_modules, module_targets
+    from pgpsig.modules.freepbx import freepbx_preset
 
     now = inputs.now(at)
-    targets: list[tuple[str, Path]] = [(p.resolve().name, p) for p in modules or []]
     key_paths = list(keyring or [])
-    layout = None
+    preset = None
     if freepbx_webroot is not None:
-        bmo = freepbx_webroot / "admin" / "libraries" / "BMO"
-        key_paths += [p for p in (bmo, bmo / "signatures") if p.is_dir()]
-        paths = dict(FREEPBX_DEFAULT_PATHS)
-        for item in freepbx_path or []:
-            name, sep, value = item.partition("=")
-            if not sep or name not in paths:
-                usage(f"--freepbx-path: expected NAME=DIR with NAME in {', '.join(paths)}")
-            paths[name] = value
-        layout = FreePBXLayout(webroot=freepbx_webroot, paths=paths, secure_dir=freepbx_secure_dir)
-        if modules_dir is None and not targets:
-            modules_dir = freepbx_webroot / "admin" / "modules"
-    if modules_dir is not None:
-        if not modules_dir.is_dir():
-            raise InputError(f"{modules_dir} is not a directory")
-        targets += [(p.name, p) for p in sorted(modules_dir.iterdir()) if p.is_dir()]
+        preset = freepbx_preset(
+            freepbx_webroot, secure_dir=freepbx_secure_dir, paths=freepbx_path or ()
+        )
+        key_paths += preset.keyring
+        if modules_dir is None and not modules:
+            modules_dir = preset.modules_dir
+    targets = module_targets(modules or [], modules_dir)
     if not targets:
         usage("nothing to check: give MODULE_DIR..., --modules-dir or --freepbx-webroot")
-    for _name, p in targets:
-        if not p.is_dir():
-            raise InputError(f"{p} is not a directory")
-    pol = inputs.policy(policy or ("freepbx-legacy" if freepbx_webroot is not None else "default"))
+    pol = inputs.policy(policy or (preset.policy if preset is not None else "default"))
     ring = inputs.keyring(key_paths or None, warn=False)
     roots = inputs.trust_roots(
-        ring, list(trust_root or []), FREEPBX_ROOTS if freepbx_webroot is not None else ()
+        ring, list(trust_root or []), preset.roots if preset is not None else ()
     )
     inputs.ring_warnings(ring)  # after the roots' certificate files joined: they may resolve some
     if not roots.fingerprints:
@@ -118,7 +101,7 @@ def check(
         policy=pol,
         now=now,
         strict=strict,
-        freepbx=layout,
+        freepbx=preset.layout if preset is not None else None,
     )
     with _progress(len(targets)) as progress:
         reports = check_modules(targets, opts, progress)

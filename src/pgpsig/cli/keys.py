@@ -108,6 +108,14 @@ def key_generate(
             complete="pgpsig.keys:ALGORITHMS",
         ),
     ] = "ed25519",
+    profile: Annotated[
+        str,
+        Opt(
+            "--profile",
+            help="v4 (default: read by gpg 2.2 and FreePBX) or v6 (RFC 9580).",
+            complete="pgpsig.keys.generate:PROFILES",
+        ),
+    ] = "v4",
     expires: Annotated[
         str | None,
         Opt(
@@ -143,6 +151,7 @@ def key_generate(
             uid,
             now=now,
             algorithm=algorithm,
+            profile=profile,
             expires_after=seconds,
             passphrase=passphrase,
             signing_subkey=signing_subkey,
@@ -157,7 +166,7 @@ def key_generate(
     if as_json:
         print_json({**key.to_dict(), "out": str(out)})
     else:
-        print(f"generated {key.algorithm} key {key.fingerprint}")
+        print(f"generated {key.algorithm} key {key.fingerprint} ({key.profile})")
         print(f"  user ID  {safe(key.user_id)}")
         if key.signing_fingerprint != key.fingerprint:
             print(f"  signing subkey {key.signing_fingerprint}")

@@ -56,15 +56,15 @@ def sign(
 
     Several modules are signed in one pass; if one cannot be signed, none is written.
     """
-    from pgpsig.modules.sign import sign_modules
-    from pgpsig.openpgp.signing import load_signing_keys
+    from pgpsig.modules.sign import modules_to_sign, sign_modules
+    from pgpsig.openpgp.secretkey import load_signing_keys
     from pgpsig.report import iso
 
     now = inputs.now(None)
     pol = inputs.policy(policy)
     targets = list(module_dirs or [])
     if modules_dir is not None:
-        targets += _modules_to_sign(modules_dir)
+        targets += modules_to_sign(modules_dir)
     if not targets:
         usage("nothing to sign: give MODULE_DIR... or --modules-dir")
     for target in targets:
@@ -102,24 +102,3 @@ def sign(
                 f"({r.hash_algorithm}) -> {safe(str(r.path))}"
             )
     raise Exit(EXIT_OK)
-
-
-def _modules_to_sign(modules_dir: Path) -> list[Path]:
-    """The module directories of ``--modules-dir DIR``: its subdirectories, in bytewise order.
-
-    Names starting with ``.`` (``.git``) are not modules. A symbolic link is refused: signing
-    through it would write a ``module.sig`` outside DIR; name its target to sign it.
-    """
-    if not modules_dir.is_dir():
-        raise InputError(f"{modules_dir} is not a directory")
-    out = []
-    for p in sorted(modules_dir.iterdir()):
-        if p.name.startswith(".") or not p.is_dir():
-            continue
-        if p.is_symlink():
-            raise InputError(
-                f"{p} is a symbolic link: signing it would write outside {modules_dir}; "
-                "name its target as a MODULE_DIR to sign it"
-            )
-        out.append(p)
-    return out

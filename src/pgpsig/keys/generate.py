@@ -241,6 +241,7 @@ class GeneratedKey:
             "signing_key": self.signing_fingerprint,
             "user_id": self.user_id,
             "algorithm": self.algorithm,
+            "profile": self.profile,
             "created": iso(self.created),
             "expires": iso(self.expires),
             "protected": self.protected,
