@@ -35,6 +35,7 @@ from pgpsig.engine.trust import TrustRoots
 from pgpsig.errors import PgpsigError
 from pgpsig.keys import generate_key
 from pgpsig.modules import fanout
+from pgpsig.modules.freepbx import FreePBXLayout
 from pgpsig.modules.sign import sign_module
 from pgpsig.modules.tree import resolve_inside
 from pgpsig.openpgp.secretkey import load_signing_keys
@@ -120,7 +121,7 @@ class Setup:
         # the webroot (a file the walk found is taken as it is only below the module's own base).
         write(fw, {"a.php": b"<?php\n"})
         self.framework = [("framework", fw), ("good", d / "good")]
-        self.freepbx = chk.FreePBXLayout(webroot=web)
+        self.freepbx = FreePBXLayout(webroot=web)
 
 
 @pytest.fixture(scope="module")

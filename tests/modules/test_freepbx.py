@@ -14,16 +14,14 @@ from pathlib import Path
 import pytest
 
 from pgpsig.errors import InputError
-from pgpsig.modules import check, freepbx
 from pgpsig.modules.freepbx import (
     FREEPBX_DEFAULT_PATHS,
     FREEPBX_ROOTS,
     FreePBXLayout,
     freepbx_preset,
-    is_local_tag,
     local_manifest,
 )
-from pgpsig.modules.manifest import Manifest, ManifestEntry, parse
+from pgpsig.modules.manifest import Manifest, ManifestEntry, is_local_tag, parse
 from pgpsig.modules.verdict import SignatureVerdict, malformed
 from pgpsig.report import Status
 
@@ -83,10 +81,17 @@ def test_preset_value_may_hold_an_equals_sign(tmp_path: Path) -> None:
     assert freepbx_preset(tmp_path, paths=["AMPBIN=/a=b"]).layout.paths["AMPBIN"] == "/a=b"
 
 
-def test_check_re_exports_the_names_the_cli_imports() -> None:
-    assert check.FREEPBX_ROOTS is freepbx.FREEPBX_ROOTS
-    assert check.FREEPBX_DEFAULT_PATHS is freepbx.FREEPBX_DEFAULT_PATHS
-    assert check.FreePBXLayout is freepbx.FreePBXLayout
+def test_a_plain_check_does_not_load_the_freepbx_module() -> None:
+    """FreePBX specifics are imported only when a check meets them (start-up of a plain check)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import pgpsig.modules.check, pgpsig.cli.check; "
+        "print('pgpsig.modules.freepbx' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 # --------------------------------------------------------------------------------------------------

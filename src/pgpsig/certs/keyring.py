@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pgpsig.certs import revocations
 from pgpsig.certs.keyfile import (
     MAX_KEYRING_FILE_BYTES,
     KeyFile,
@@ -35,10 +35,13 @@ from pgpsig.certs.keyfile import (
     read_key_file,
     signature_identity,
 )
-from pgpsig.certs.revocations import LooseRevocation, Outcome
 from pgpsig.errors import FormatError, KeyringError, LimitError
 from pgpsig.openpgp.ids import REVOCATION_TYPES
 from pgpsig.openpgp.packets import Cert, PublicKey
+
+if TYPE_CHECKING:
+    # Loose revocations are rare (revocation files): their module is imported when one is met.
+    from pgpsig.certs.revocations import LooseRevocation
 
 __all__ = [
     "KEY_SUFFIXES",
@@ -103,6 +106,12 @@ class Keyring:
         See :mod:`pgpsig.certs.revocations`: attached (no duplicates), else pending (it revokes nothing
         here yet) or ignored (it never can), and both reported in :attr:`warnings`.
         """
+        revs = list(revs)
+        if not revs:
+            return
+        from pgpsig.certs import revocations  # noqa: PLC0415 - only when there is one
+        from pgpsig.certs.revocations import Outcome  # noqa: PLC0415
+
         targets = revocations.Targets()
         for rev in revs:
             found = revocations.resolve(rev.signature, self.certs, targets)
@@ -134,6 +143,8 @@ class Keyring:
                     )
             for sig in kf.signatures:
                 if sig.sig_type in REVOCATION_TYPES:
+                    from pgpsig.certs.revocations import LooseRevocation  # noqa: PLC0415
+
                     loose.append(LooseRevocation(sig, source))
                 else:
                     self._notes.append(
@@ -163,6 +174,11 @@ class Keyring:
         that could not be parsed, one line each (distinct from :attr:`problems`, which lists files
         that were skipped).
         """
+        if not self.pending:
+            return [*self._notes, *self._unusable]
+        from pgpsig.certs import revocations  # noqa: PLC0415 - only when there is one
+        from pgpsig.certs.revocations import Outcome  # noqa: PLC0415
+
         pending = [
             revocations.describe(
                 rev, revocations.Resolution(Outcome.PENDING, reason=self._why.get(id(rev), ""))

@@ -68,6 +68,7 @@ from pgpsig.errors import FormatError, KeyringError, LimitError, UnsupportedErro
 from pgpsig.openpgp import armor
 from pgpsig.openpgp.ids import REVOCATION_TYPES, Tag
 from pgpsig.openpgp.packets import Cert, Signature
+from pgpsig.openpgp.publickey import normalize_fingerprint
 from pgpsig.openpgp.write import packet_header
 
 __all__ = [
@@ -76,7 +77,6 @@ __all__ = [
     "ROOTS_FILE",
     "Store",
     "atomic_write",
-    "normalize_fingerprint",
     "store_home",
 ]
 
@@ -93,14 +93,6 @@ _CERT_SUFFIX = ".asc"
 _PENDING_SUFFIX = ".rev"
 _CORRUPT_SUFFIX = ".corrupt"
 _HEX = frozenset("0123456789ABCDEF")
-
-
-def normalize_fingerprint(text: str) -> str | None:
-    """Upper-case hex without spaces or ``0x`` if ``text`` is a v4 or v6 fingerprint, else None."""
-    fpr = text.strip().replace(" ", "").upper().removeprefix("0X")
-    if len(fpr) in (40, 64) and set(fpr) <= _HEX:
-        return fpr
-    return None
 
 
 def store_home(environ: Mapping[str, str], home: Callable[[], Path]) -> Path:

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from pgpsig.cli import inputs
 from pgpsig.cli.options import Arg, At, Json, Opt, command
 from pgpsig.cli.output import EXIT_FAILED, EXIT_OK, Exit, err, print_json, safe, usage
-from pgpsig.modules.freepbx import FREEPBX_SECURE_DIR
 
 __all__ = ["check"]
 
@@ -44,8 +43,12 @@ def check(
         ),
     ] = None,
     freepbx_secure_dir: Annotated[
-        Path, Opt("--freepbx-secure-dir", help="Secure directory of local signatures.")
-    ] = FREEPBX_SECURE_DIR,
+        Path | None,
+        Opt(
+            "--freepbx-secure-dir",
+            help="Secure directory of local signatures (default: /etc/freepbx.secure).",
+        ),
+    ] = None,
     freepbx_path: Annotated[
         list[str] | None,
         Opt(
@@ -69,12 +72,13 @@ def check(
 ) -> None:
     """Check modules: signature, signer trust, and every listed file."""
     from pgpsig.modules.check import CheckOptions, check_modules, module_targets
-    from pgpsig.modules.freepbx import freepbx_preset
 
     now = inputs.now(at)
     key_paths = list(keyring or [])
     preset = None
     if freepbx_webroot is not None:
+        from pgpsig.modules.freepbx import freepbx_preset
+
         preset = freepbx_preset(
             freepbx_webroot, secure_dir=freepbx_secure_dir, paths=freepbx_path or ()
         )

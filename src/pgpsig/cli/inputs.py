@@ -117,10 +117,14 @@ def trust_roots(ring: Any, values: list[str], preset: tuple[str, ...] = ()) -> A
 
     Certificate files among ``values`` join ``ring``.
     """
-    from pgpsig.certs.store import Store
     from pgpsig.engine.trust import TrustRoots
 
-    roots = TrustRoots.from_values(ring, values, preset=preset, store=Store.at(store_home()))
+    store = None
+    if not values and not preset:  # named roots: the store's never apply, so it is not opened
+        from pgpsig.certs.store import Store
+
+        store = Store.at(store_home())
+    roots = TrustRoots.from_values(ring, values, preset=preset, store=store)
     for w in roots.warnings:
         err(f"warning: {w}")
     return roots

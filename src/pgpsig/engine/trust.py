@@ -43,6 +43,7 @@ from pgpsig.engine.judge import Judge
 from pgpsig.errors import InputError, KeyringError
 from pgpsig.openpgp.ids import CERTIFICATION_TYPES
 from pgpsig.openpgp.packets import Cert
+from pgpsig.openpgp.publickey import normalize_fingerprint
 
 if TYPE_CHECKING:
     from pgpsig.certs.store import Store
@@ -209,7 +210,6 @@ def root_references(values: Iterable[str], keyring: Keyring) -> list[str]:
         FormatError: A file cannot be parsed.
     """
     # Imported here: the store (and the file writing under it) stays out of a library check.
-    from pgpsig.certs.store import normalize_fingerprint  # noqa: PLC0415
 
     out: list[str] = []
     for ref in values:

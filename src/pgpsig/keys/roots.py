@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pgpsig.certs.keyring import Keyring
-from pgpsig.certs.store import Store, normalize_fingerprint
+from pgpsig.certs.store import Store
 from pgpsig.engine.trust import TrustRoots
 from pgpsig.errors import KeyringError
 from pgpsig.keys._common import _first_user_id
 from pgpsig.openpgp.packets import Cert
+from pgpsig.openpgp.publickey import normalize_fingerprint
 
 __all__ = [
     "TrustRootInfo",

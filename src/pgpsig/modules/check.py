@@ -51,6 +51,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
@@ -59,14 +60,7 @@ from pgpsig.engine.trust import TrustRoots, decide_trust
 from pgpsig.errors import FormatError, InputError, PgpsigError
 from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.modules import fanout
-from pgpsig.modules.freepbx import (
-    FREEPBX_DEFAULT_PATHS,
-    FREEPBX_ROOTS,
-    FreePBXLayout,
-    is_local_tag,
-    local_manifest,
-)
-from pgpsig.modules.manifest import Manifest, parse_signed
+from pgpsig.modules.manifest import Manifest, is_local_tag, parse_signed
 from pgpsig.modules.tree import Tree, resolve_inside, walk_module, walk_would_list
 from pgpsig.modules.verdict import (
     FileFindingTuple,
@@ -85,12 +79,11 @@ from pgpsig.policy import Policy
 from pgpsig.report import ModuleReport, SignatureResult, SigStatus
 from pgpsig.verify import verify_clearsigned
 
+if TYPE_CHECKING:
+    from pgpsig.modules.freepbx import FreePBXLayout
+
 __all__ = [
-    # Re-exported from pgpsig.modules.freepbx, where they live, for the callers of before.
-    "FREEPBX_DEFAULT_PATHS",
-    "FREEPBX_ROOTS",
     "CheckOptions",
-    "FreePBXLayout",
     "check_module",
     "check_modules",
     "module_targets",
@@ -287,6 +280,9 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
     except FormatError as e:
         manifest = f"malformed manifest: {e}"
     if isinstance(manifest, Manifest) and is_local_tag(manifest):
+        # FreePBX's local tags are rare: their module is imported only when one is met
+        from pgpsig.modules.freepbx import local_manifest  # noqa: PLC0415
+
         manifest = local_manifest(
             manifest, opts.freepbx, lambda secure: _judge_signature(secure, opts)
         )

@@ -33,7 +33,6 @@ __all__ = [
     "FreePBXLayout",
     "FreePBXPreset",
     "freepbx_preset",
-    "is_local_tag",
     "local_manifest",
 ]
 
@@ -109,13 +108,13 @@ class FreePBXPreset:
 
 
 def freepbx_preset(
-    webroot: Path, *, secure_dir: Path = FREEPBX_SECURE_DIR, paths: Sequence[str] = ()
+    webroot: Path, *, secure_dir: Path | None = None, paths: Sequence[str] = ()
 ) -> FreePBXPreset:
     """The FreePBX preset of the install at ``webroot``.
 
     Args:
         webroot: The FreePBX webroot (``AMPWEBROOT``).
-        secure_dir: The secure directory of local signatures.
+        secure_dir: The secure directory of local signatures (None: :data:`FREEPBX_SECURE_DIR`).
         paths: ``NAME=DIR`` items overriding :data:`FREEPBX_DEFAULT_PATHS`.
 
     Returns:
@@ -135,17 +134,14 @@ def freepbx_preset(
             )
         table[name] = value
     return FreePBXPreset(
-        layout=FreePBXLayout(webroot=webroot, paths=table, secure_dir=secure_dir),
+        layout=FreePBXLayout(
+            webroot=webroot, paths=table, secure_dir=secure_dir or FREEPBX_SECURE_DIR
+        ),
         keyring=keyring,
         modules_dir=webroot / "admin" / "modules",
         policy=FREEPBX_POLICY,
         roots=FREEPBX_ROOTS,
     )
-
-
-def is_local_tag(manifest: Manifest) -> bool:
-    """Whether ``manifest`` is a local tag (``type=local``, version above 1), as FreePBX reads it."""
-    return manifest.type == "local" and manifest.version is not None and manifest.version > 1
 
 
 #: Judges a clear-signed file: its verdict, and the chunks of the text a good signature covers
@@ -164,7 +160,7 @@ def local_manifest(
     (``judge``); and its text must be a manifest.
 
     Args:
-        tag: The signed ``module.sig`` manifest, a local tag (:func:`is_local_tag`).
+        tag: The signed ``module.sig`` manifest, a local tag (:func:`~pgpsig.modules.manifest.is_local_tag`).
         layout: The FreePBX layout; None outside the preset (then the tag cannot be used).
         judge: Verifies a clear-signed file as ``module.sig`` is verified.
 

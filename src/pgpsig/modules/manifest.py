@@ -73,6 +73,7 @@ __all__ = [
     "Manifest",
     "ManifestEntry",
     "check_path",
+    "is_local_tag",
     "parse",
     "parse_signed",
     "render",
@@ -565,3 +566,8 @@ def _check_lines(lines: Iterable[bytes]) -> None:
     for number, line in enumerate(lines, start=1):
         if len(line) > MAX_LINE:
             raise LimitError(f"line longer than {MAX_LINE} bytes", line=number)
+
+
+def is_local_tag(manifest: Manifest) -> bool:
+    """Whether ``manifest`` is a local tag (``type=local``, version above 1), as FreePBX reads it."""
+    return manifest.type == "local" and manifest.version is not None and manifest.version > 1

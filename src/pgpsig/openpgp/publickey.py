@@ -23,6 +23,7 @@ from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 __all__ = [
     "PublicKey",
     "key_id_of",
+    "normalize_fingerprint",
     "parse_public_key",
 ]
 
@@ -186,3 +187,15 @@ def parse_public_key(body: bytes, *, is_subkey: bool = False) -> tuple[PublicKey
         is_subkey=is_subkey,
     )
     return key, pos
+
+
+#: What a fingerprint's text may hold once upper-cased.
+_HEX_DIGITS = frozenset("0123456789ABCDEF")
+
+
+def normalize_fingerprint(text: str) -> str | None:
+    """Upper-case hex without spaces or ``0x`` if ``text`` is a v4 or v6 fingerprint, else None."""
+    fpr = text.strip().replace(" ", "").upper().removeprefix("0X")
+    if len(fpr) in (40, 64) and set(fpr) <= _HEX_DIGITS:
+        return fpr
+    return None
