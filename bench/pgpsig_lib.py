@@ -36,7 +36,7 @@ def sign_all(key: Path, modules_dir: Path) -> int:
 
     from pgpsig.errors import PgpsigError  # noqa: PLC0415
     from pgpsig.modules.sign import sign_module  # noqa: PLC0415
-    from pgpsig.openpgp.signing import load_signing_keys  # noqa: PLC0415
+    from pgpsig.openpgp.secretkey import load_signing_keys  # noqa: PLC0415
 
     data = key.read_bytes()
     keys = load_signing_keys(data)

@@ -256,12 +256,9 @@ def strip_backsig(cert: bytes, secret: bytes) -> bytes:
     ``secret`` by pgpsig's own signing primitives.
     """
     from pgpsig.openpgp import packets, write
-    from pgpsig.openpgp.signing import (
-        key_hash_input,
-        load_signing_keys,
-        signature_packet,
-        subpacket,
-    )
+    from pgpsig.openpgp.secretkey import load_signing_keys
+    from pgpsig.openpgp.signing import signature_packet
+    from pgpsig.openpgp.write import key_hash_input, subpacket
 
     primary_key = next(k for k in load_signing_keys(secret) if k.is_primary)
     out: list[bytes] = []

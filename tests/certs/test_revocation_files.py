@@ -37,7 +37,8 @@ from pgpsig.keys import (
     revoke_certification,
     revoke_key,
 )
-from pgpsig.openpgp import armor, signing
+from pgpsig.openpgp import armor, secretkey, signing, signingkey
+from pgpsig.openpgp import write as writer
 from pgpsig.openpgp.ids import HashAlgorithm
 from pgpsig.openpgp.packets import Cert, iter_packets, parse_certs, parse_signature
 from pgpsig.openpgp.write import packet_header, signature_body
@@ -77,8 +78,8 @@ def one(data: bytes) -> Cert:
     return certs[0]
 
 
-def signing_keys(label: str, subkey: bool = False) -> tuple[signing.SigningKey, ...]:
-    return signing.load_signing_keys(gen(label, subkey).secret_key)
+def signing_keys(label: str, subkey: bool = False) -> tuple[signingkey.SigningKey, ...]:
+    return secretkey.load_signing_keys(gen(label, subkey).secret_key)
 
 
 def binary(armored: bytes) -> bytes:
@@ -99,7 +100,7 @@ def key_revocation(label: str) -> bytes:
 
 
 def raw_signature(
-    key: signing.SigningKey,
+    key: signingkey.SigningKey,
     data: bytes,
     sig_type: int,
     *,
@@ -107,9 +108,9 @@ def raw_signature(
     fingerprint: bool = True,
 ) -> bytes:
     """A v4 signature packet; ``fingerprint=False`` names the issuer by key ID only (as old gpg)."""
-    hashed = signing.subpacket(2, struct.pack(">I", int((T0 + timedelta(days=1)).timestamp())))
+    hashed = writer.subpacket(2, struct.pack(">I", int((T0 + timedelta(days=1)).timestamp())))
     if fingerprint:
-        hashed += signing.subpacket(33, b"\x04" + bytes.fromhex(key.fingerprint))
+        hashed += writer.subpacket(33, b"\x04" + bytes.fromhex(key.fingerprint))
     hashed += extra
     body = signature_body(
         version=4,
@@ -117,7 +118,7 @@ def raw_signature(
         pubkey_algorithm=key.algorithm,
         hash_algorithm=HashAlgorithm.SHA512,
         hashed=hashed,
-        unhashed=signing.subpacket(16, bytes.fromhex(key.key_id)),
+        unhashed=writer.subpacket(16, bytes.fromhex(key.key_id)),
         data=data,
         sign=lambda digest: signing.sign_digest(key, digest, "SHA512"),
     )
@@ -342,7 +343,7 @@ def test_cli_warns_about_pending_revocations_and_keeps_verifying_order_free(
 def test_loose_subkey_revocation_joins_its_subkey(tmp_path: Path) -> None:
     key = gen("subby", subkey=True)
     primary, sub = signing_keys("subby", subkey=True)
-    data = signing.key_hash_input(primary.public_packet_body) + signing.key_hash_input(
+    data = writer.key_hash_input(primary.public_packet_body) + writer.key_hash_input(
         sub.public_packet_body
     )
     rev = signing.signature_packet(
@@ -350,7 +351,7 @@ def test_loose_subkey_revocation_joins_its_subkey(tmp_path: Path) -> None:
         data,
         sig_type=0x28,
         created=T0 + timedelta(days=1),
-        extra_hashed_subpackets=[signing.subpacket(29, b"\x02")],
+        extra_hashed_subpackets=[writer.subpacket(29, b"\x02")],
     )
     ring = load_keyring(
         [write(tmp_path / "sub.rev", rev_block(rev)), write(tmp_path / "k.asc", key.certificate)]
@@ -380,9 +381,9 @@ def test_loose_certification_revocations_by_owner_and_third_party(
     uid = dev.user_id.encode()
     own = raw_signature(
         owner,
-        signing.key_hash_input(owner.public_packet_body) + signing.user_id_hash_input(uid),
+        writer.key_hash_input(owner.public_packet_body) + writer.user_id_hash_input(uid),
         0x30,
-        extra=signing.subpacket(29, b"\x20"),
+        extra=writer.subpacket(29, b"\x20"),
     )
     revs = write(tmp_path / "uid.rev", rev_block(packet_header(2, len(third.raw)) + third.raw, own))
     certs = [
@@ -404,10 +405,10 @@ def _with_designated_revoker(target: str, revoker: str) -> bytes:
     """``target``'s certificate with a direct-key self-signature naming ``revoker`` (subpacket 12)."""
     t = signing_keys(target)[0]
     r = signing_keys(revoker)[0]
-    designation = signing.subpacket(12, bytes([0x80, r.algorithm]) + bytes.fromhex(r.fingerprint))
+    designation = writer.subpacket(12, bytes([0x80, r.algorithm]) + bytes.fromhex(r.fingerprint))
     direct = signing.signature_packet(
         t,
-        signing.key_hash_input(t.public_packet_body),
+        writer.key_hash_input(t.public_packet_body),
         sig_type=0x1F,
         created=T0,
         extra_hashed_subpackets=[designation],
@@ -425,9 +426,9 @@ def test_designated_revokers_revocation_joins_the_key_it_revokes(
     t, r = signing_keys("protected")[0], signing_keys("guardian")[0]
     sig = raw_signature(
         r,
-        signing.key_hash_input(t.public_packet_body),
+        writer.key_hash_input(t.public_packet_body),
         0x20,
-        extra=signing.subpacket(29, b"\x02"),
+        extra=writer.subpacket(29, b"\x02"),
         fingerprint=issuer == "fingerprint",
     )
     rev = write(tmp_path / "by-guardian.rev", rev_block(sig))
@@ -456,7 +457,7 @@ def test_designated_revokers_revocation_joins_the_key_it_revokes(
     # Not designated: the same kind of revocation by another key does not join.
     other = signing_keys("intruder")[0]
     forged = signing.signature_packet(
-        other, signing.key_hash_input(t.public_packet_body), sig_type=0x20, created=LATER
+        other, writer.key_hash_input(t.public_packet_body), sig_type=0x20, created=LATER
     )
     ring = load_keyring(
         [
@@ -655,10 +656,10 @@ def test_import_keeps_subkey_and_certification_revocations_found_elsewhere(tmp_p
     """A 0x28 under the user ID or on the primary key, a 0x30 under the subkey: moved, not lost."""
     key = gen("scattered", subkey=True)
     primary, sub = signing_keys("scattered", subkey=True)
-    subkey_data = signing.key_hash_input(primary.public_packet_body) + signing.key_hash_input(
+    subkey_data = writer.key_hash_input(primary.public_packet_body) + writer.key_hash_input(
         sub.public_packet_body
     )
-    uid_data = signing.key_hash_input(primary.public_packet_body) + signing.user_id_hash_input(
+    uid_data = writer.key_hash_input(primary.public_packet_body) + writer.user_id_hash_input(
         key.user_id.encode()
     )
     r28 = parse_signature(

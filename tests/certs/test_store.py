@@ -29,7 +29,8 @@ from pgpsig.certs.store import Store, atomic_write
 from pgpsig.errors import KeyringError
 from pgpsig.keys import generate_key, import_keys
 from pgpsig.openpgp import armor
-from pgpsig.openpgp.signing import make_signing_key, signature_packet
+from pgpsig.openpgp.signing import signature_packet
+from pgpsig.openpgp.signingkey import make_signing_key
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 

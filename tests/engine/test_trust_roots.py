@@ -106,12 +106,9 @@ def with_subkey_copy(attacker: keyfactory.Key, victim_cert: bytes, *, bound: boo
     Otherwise the subkey packet follows the attacker's certificate with no signature at all.
     """
     from pgpsig.openpgp import write
-    from pgpsig.openpgp.signing import (
-        key_hash_input,
-        load_signing_keys,
-        signature_packet,
-        subpacket,
-    )
+    from pgpsig.openpgp.secretkey import load_signing_keys
+    from pgpsig.openpgp.signing import signature_packet
+    from pgpsig.openpgp.write import key_hash_input, subpacket
 
     own = attacker.cert_bin.read_bytes()
     body = _primary_body(victim_cert)

@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT
 from pgpsig.errors import InputError, PgpsigError
 from pgpsig.modules import fanout, sign
-from pgpsig.openpgp.signing import load_signing_keys
+from pgpsig.openpgp.secretkey import load_signing_keys
 
 EX = ROOT / "examples"
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)

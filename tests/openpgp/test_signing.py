@@ -32,12 +32,7 @@ from pgpsig.errors import (
 )
 from pgpsig.openpgp import clearsign, packets, signing, write
 from pgpsig.openpgp.secretkey import PassphraseError, load_signing_keys
-from pgpsig.openpgp.signing import (
-    sign_cleartext,
-    sign_detached,
-    signature_body,
-    signature_packet,
-)
+from pgpsig.openpgp.signing import sign_cleartext, sign_detached, signature_body, signature_packet
 from pgpsig.openpgp.signingkey import PrivateKey, SigningKey, best_hash, make_signing_key
 from pgpsig.openpgp.write import HashSink, key_hash_input, subpacket, user_id_hash_input
 

@@ -25,14 +25,12 @@ Nothing here reads the clock: the creation time is an argument and must be timez
 here decides *whether* a key may sign (expiry, revocation, key flags, policy): that belongs to
 :mod:`pgpsig.engine.signer` and :mod:`pgpsig.policy`.
 
-For the callers that know it as the signing module, the key names (:class:`SigningKey`,
-:func:`best_hash`, :func:`make_signing_key`, :func:`load_signing_keys`, :class:`PassphraseError`)
-and the writer's :func:`subpacket`, :func:`key_hash_input` and :func:`user_id_hash_input` are
-re-exported here; each is defined once, in the module named above.
+Signing keys are :mod:`pgpsig.openpgp.signingkey`'s, read by :mod:`pgpsig.openpgp.secretkey`;
+packets are laid out by :mod:`pgpsig.openpgp.write`.
 
 Example::
 
-    keys = load_signing_keys(Path("secret.asc").read_bytes(), passphrase=b"...")
+    keys = secretkey.load_signing_keys(Path("secret.asc").read_bytes(), passphrase=b"...")
     signed = sign_cleartext(b"hello", keys[0], created=datetime.now(timezone.utc))
 """
 
@@ -52,23 +50,17 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 from pgpsig.errors import SignatureError, UnsupportedError
 from pgpsig.openpgp import clearsign
 from pgpsig.openpgp.ids import HashAlgorithm, PublicKeyAlgorithm, SignatureType, SubpacketType, Tag
-from pgpsig.openpgp.secretkey import PassphraseError, load_signing_keys
 from pgpsig.openpgp.signingkey import (
-    PrivateKey,
     SigningKey,
-    SigningPrivateKey,
     best_hash,
-    make_signing_key,
 )
 from pgpsig.openpgp.write import (
     HashFeed,
     HashSink,
-    key_hash_input,
     mpi,
     packet,
     subpacket,
     timestamp,
-    user_id_hash_input,
     v6_salt_size,
 )
 from pgpsig.openpgp.write import signature_body as _layout
@@ -76,23 +68,11 @@ from pgpsig.openpgp.write import signature_body as _layout
 __all__ = [
     "MAX_CLEARTEXT_LINE",
     "SIGNING_HASHES",
-    "HashFeed",
-    "HashSink",
-    "PassphraseError",
-    "PrivateKey",
-    "SigningKey",
-    "SigningPrivateKey",
-    "best_hash",
-    "key_hash_input",
-    "load_signing_keys",
-    "make_signing_key",
     "sign_cleartext",
     "sign_detached",
     "sign_digest",
     "signature_body",
     "signature_packet",
-    "subpacket",
-    "user_id_hash_input",
 ]
 
 #: Hash algorithms pgpsig signs with, by name, with their OpenPGP ids (RFC 9580 section 9.5).
