@@ -714,3 +714,45 @@ def test_expiresafter(pgpsig: Run, kf: Factory) -> None:
     m = one(doc)
     assert code == 0, m
     assert_good(m, kf)
+
+
+def test_empty_module_sig_says_so(pgpsig: Run, kf: Factory) -> None:
+    mod = module(kf)
+    (mod / "module.sig").write_bytes(b"")
+    code, doc = check(pgpsig, kf, mod)
+    m = one(doc)
+    assert code == 1
+    assert m["status"] == INVALID, m
+    assert m["details"] == ["module.sig check failed! empty module.sig"], m
+
+
+def test_modules_dir_passes_over_what_freepbx_does_not_list(pgpsig: Run, kf: Factory) -> None:
+    base = kf.scratch("modules-dir-cache")
+    mod = write_tree(base / "modules" / "sample", SAMPLE)
+    sign_module(kf, mod)
+    write_tree(base / "modules" / "_cache", {"sample-1.0.tgz.gpg": b"archive"})
+    write_tree(base / "modules" / "CVS", {"Root": b"x"})
+    r = pgpsig(
+        "check",
+        "--modules-dir",
+        base / "modules",
+        "--keyring",
+        kf.keyring,
+        "--trust-root",
+        kf.root.fpr,
+        "--json",
+    )
+    assert r.returncode == 0, r.stdout
+    assert [m["module"] for m in json.loads(r.stdout)["modules"]] == ["sample"]
+    # named explicitly, it is checked (and is no signed module)
+    r = pgpsig(
+        "check",
+        base / "modules" / "_cache",
+        "--keyring",
+        kf.keyring,
+        "--trust-root",
+        kf.root.fpr,
+        "--json",
+    )
+    assert r.returncode == 1
+    assert json.loads(r.stdout)["modules"][0]["status"] == 8
