@@ -236,8 +236,6 @@ def test_no_import_cycles(modules: dict[str, Module]) -> None:
     for v in sorted(graph):
         if v not in index:
             strong(v)
-    # A package's __init__ that re-exports its own submodules is not a cycle of concern only when
-    # the submodules do not import the package back; they are real cycles otherwise, so none pass.
     assert not cycles, f"import cycles: {cycles}"
 
 

@@ -4,8 +4,8 @@ module restates a table of them.
 The second half reads the source (AST): a dict, set, frozenset, list, tuple or ``range`` of hash
 algorithm ids or signature types written as numbers anywhere but in ``openpgp/ids.py``, or a
 signature type, hash or public-key algorithm, subpacket type, packet tag or key flags compared
-with a bare number, is the restated table issue #13 removed. :data:`NOT_YET_CONVERTED` lists the modules still being rewritten
-elsewhere; it is to be emptied, not extended.
+with a bare number, is the restated table issue #13 removed. Every module
+but ``openpgp/ids.py`` is read.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from pgpsig.openpgp import clearsign, ids, packets
 SRC = Path(__file__).resolve().parents[2] / "src" / "pgpsig"
 
 #: Modules not yet moved to the enums (their rewrite was under way in parallel). Empty it.
-NOT_YET_CONVERTED = frozenset({})
-
 # -- RFC 9580 ------------------------------------------------------------------------------------
 
 
@@ -172,12 +170,9 @@ _ID_FIELDS = frozenset(
 
 
 def _sources() -> Iterator[tuple[str, ast.Module]]:
-    skip_dirs = {p.removesuffix("/*") for p in NOT_YET_CONVERTED if p.endswith("/*")}
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
-        if rel == "openpgp/ids.py" or rel in NOT_YET_CONVERTED:
-            continue
-        if rel.split("/")[0] in skip_dirs:
+        if rel == "openpgp/ids.py":
             continue
         yield rel, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
@@ -282,10 +277,3 @@ def test_no_module_restates_openpgp_numbers() -> None:
         for line, what in sorted((*_tables(tree), *_comparisons(tree)))
     ]
     assert not found, "use pgpsig.openpgp.ids instead:\n" + "\n".join(found)
-
-
-def test_the_exclusions_still_exist() -> None:
-    """An exclusion that names no file is a typo, and hides nothing: remove it."""
-    for entry in NOT_YET_CONVERTED:
-        path = SRC / entry.removesuffix("/*")
-        assert path.exists(), entry
