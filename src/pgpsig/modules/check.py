@@ -91,6 +91,10 @@ __all__ = [
 
 MAX_SIG_BYTES = 64 * 1024 * 1024
 
+#: Directory names in a modules directory that are not modules: what FreePBX's module listing
+#: (``module_functions::getinfo``) passes over by name. ``_cache`` holds downloaded archives.
+NOT_MODULES = frozenset({"_cache", "CVS", ".svn"})
+
 #: Fewest modules sent to forked workers: one module gains nothing from the fanout (its files
 #: are still hashed in parallel by :func:`pgpsig.hashing.digest_files` when there are many).
 _FANOUT_MIN_MODULES = 2
@@ -139,7 +143,8 @@ def module_targets(modules: Sequence[Path], modules_dir: Path | None) -> list[tu
     """The (name, directory) of each module to check: ``modules``, then ``modules_dir``'s.
 
     A module's name is its directory's (links resolved for ``modules``); the modules of
-    ``modules_dir`` are its subdirectories, in bytewise order.
+    ``modules_dir`` are its subdirectories, in bytewise order, but for :data:`NOT_MODULES`
+    (a directory named explicitly in ``modules`` is always checked).
 
     Raises:
         InputError: ``modules_dir`` or a module is not a directory.
@@ -148,7 +153,11 @@ def module_targets(modules: Sequence[Path], modules_dir: Path | None) -> list[tu
     if modules_dir is not None:
         if not modules_dir.is_dir():
             raise InputError(f"{modules_dir} is not a directory")
-        targets += [(p.name, p) for p in sorted(modules_dir.iterdir()) if p.is_dir()]
+        targets += [
+            (p.name, p)
+            for p in sorted(modules_dir.iterdir())
+            if p.name not in NOT_MODULES and p.is_dir()
+        ]
     for _name, p in targets:
         if not p.is_dir():
             raise InputError(f"{p} is not a directory")
@@ -266,6 +275,8 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
         data = _read_regular(sig_path, MAX_SIG_BYTES)
         if data is None:
             return _Pending(name, path, malformed("module.sig too large", "module.sig too large"))
+        if not data:  # FreePBX installs hold these (gpg says NODATA): say so, not "malformed"
+            return _Pending(name, path, malformed("empty module.sig", "empty module.sig"))
     except OSError as e:
         return _Pending(name, path, malformed(f"cannot read module.sig: {e}", str(e)))
     # (2), (3)
@@ -337,10 +348,30 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
     if tree is not None:
         pending.unlisted = [f for f in tree.files if f not in listed]
         pending.symlinks.extend(s for s in tree.escaping if s not in pending.symlinks)
-        pending.escaping.extend(s for s in tree.escaping if s not in pending.escaping)
+        # A link that leaves the module counts against it only when the manifest lists it or a
+        # path through it; any other (FreePBX makes such links at install time) is an unlisted
+        # entry like any other: reported, failing only with ``strict``.
+        on_the_way = _listed_and_their_directories(listed) if tree.escaping else frozenset()
+        for s in tree.escaping:
+            if s in on_the_way:
+                if s not in pending.escaping:
+                    pending.escaping.append(s)
+            elif s not in pending.unlisted:
+                pending.unlisted.append(s)
     else:
         pending.walk_error = str(walk_error)
     return pending
+
+
+def _listed_and_their_directories(listed: set[str]) -> frozenset[str]:
+    """Every listed path and every directory on the way to one (``a/b/c`` gives ``a``, ``a/b``)."""
+    out = set(listed)
+    for p in listed:
+        i = p.find("/")
+        while i != -1:
+            out.add(p[:i])
+            i = p.find("/", i + 1)
+    return frozenset(out)
 
 
 def _reached_directly(tree: Tree) -> frozenset[str]:
