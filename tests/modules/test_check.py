@@ -716,6 +716,49 @@ def test_expiresafter(pgpsig: Run, kf: Factory) -> None:
     assert_good(m, kf)
 
 
+def test_unlisted_link_leaving_module_is_only_reported(pgpsig: Run, kf: Factory) -> None:
+    """FreePBX makes links out of modules at install time (ucp/htdocs/modules/Cdr, pms/pms_data)
+    that no module.sig lists: unlisted entries like any other, failing only with --strict."""
+    base = kf.scratch("runtime-links")
+    spool = base / "spool"
+    spool.mkdir()
+    mod = write_tree(base / "sample", SAMPLE)
+    sign_module(kf, mod)
+    (mod / "pms_data").symlink_to(spool)  # a directory outside, made after signing
+    (mod / "lib").mkdir(exist_ok=True)
+    (mod / "lib" / "Cdr").symlink_to("../../outside-module")  # dangling, climbing out
+    code, doc = check(pgpsig, kf, mod)
+    m = one(doc)
+    assert code == 0, m
+    assert_good(m, kf)
+    assert {"pms_data", "lib/Cdr"} <= set(m["files"]["unlisted"]), m
+    assert not m["files"]["altered"] and not m["files"]["escaping"], m
+    r = pgpsig(
+        "check", mod, "--keyring", kf.keyring, "--trust-root", kf.root.fpr, "--json", "--strict"
+    )
+    assert r.returncode == 1, r.stderr
+    m = one(json.loads(r.stdout))
+    assert m["status"] & TAMPERED and not m["status"] & GOOD, m
+
+
+def test_link_leaving_module_on_a_listed_path_still_fails(pgpsig: Run, kf: Factory) -> None:
+    """A link that leaves the module on the way to a listed file is not an unlisted entry."""
+    base = kf.scratch("listed-through-link")
+    outside = base / "images"
+    outside.mkdir()
+    (outside / "a.png").write_bytes(b"png")
+    mod = write_tree(base / "sample", SAMPLE)
+    (mod / "images").symlink_to(outside)
+    entries = signphp_hashes(mod)
+    assert "images/a.png" in entries
+    sign_module(kf, mod, entries=entries)
+    code, doc = check(pgpsig, kf, mod)
+    m = one(doc)
+    assert code == 1, m
+    assert m["status"] & TAMPERED and not m["status"] & GOOD, m
+    assert "images" not in m["files"]["unlisted"], m
+
+
 def test_empty_module_sig_says_so(pgpsig: Run, kf: Factory) -> None:
     mod = module(kf)
     (mod / "module.sig").write_bytes(b"")

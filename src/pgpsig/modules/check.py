@@ -348,10 +348,30 @@ def _prepare(name: str, module_dir: Path, opts: CheckOptions) -> _Pending:
     if tree is not None:
         pending.unlisted = [f for f in tree.files if f not in listed]
         pending.symlinks.extend(s for s in tree.escaping if s not in pending.symlinks)
-        pending.escaping.extend(s for s in tree.escaping if s not in pending.escaping)
+        # A link that leaves the module counts against it only when the manifest lists it or a
+        # path through it; any other (FreePBX makes such links at install time) is an unlisted
+        # entry like any other: reported, failing only with ``strict``.
+        on_the_way = _listed_and_their_directories(listed) if tree.escaping else frozenset()
+        for s in tree.escaping:
+            if s in on_the_way:
+                if s not in pending.escaping:
+                    pending.escaping.append(s)
+            elif s not in pending.unlisted:
+                pending.unlisted.append(s)
     else:
         pending.walk_error = str(walk_error)
     return pending
+
+
+def _listed_and_their_directories(listed: set[str]) -> frozenset[str]:
+    """Every listed path and every directory on the way to one (``a/b/c`` gives ``a``, ``a/b``)."""
+    out = set(listed)
+    for p in listed:
+        i = p.find("/")
+        while i != -1:
+            out.add(p[:i])
+            i = p.find("/", i + 1)
+    return frozenset(out)
 
 
 def _reached_directly(tree: Tree) -> frozenset[str]:
