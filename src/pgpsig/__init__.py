@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "check_module": "pgpsig.modules.check",
     "check_modules": "pgpsig.modules.check",
+    "iter_check_modules": "pgpsig.modules.check",
     "CheckOptions": "pgpsig.modules.check",
     "sign_module": "pgpsig.modules.sign",
     "sign_modules": "pgpsig.modules.sign",
@@ -55,6 +56,7 @@ __all__ = [
     "__version__",
     "check_module",
     "check_modules",
+    "iter_check_modules",
     "load_keyring",
     "load_signing_keys",
     "policy_named",
@@ -68,7 +70,12 @@ if TYPE_CHECKING:
     from pgpsig.certs.keyring import Keyring, load_keyring
     from pgpsig.engine.trust import TrustRoots
     from pgpsig.errors import PgpsigError
-    from pgpsig.modules.check import CheckOptions, check_module, check_modules
+    from pgpsig.modules.check import (
+        CheckOptions,
+        check_module,
+        check_modules,
+        iter_check_modules,
+    )
     from pgpsig.modules.sign import sign_module, sign_modules
     from pgpsig.openpgp.secretkey import load_signing_keys
     from pgpsig.policy import Policy, policy_named

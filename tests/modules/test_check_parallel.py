@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 import pgpsig.modules.check as chk
+import pgpsig.modules.evidence as ev
 from keyfactory import write_tree as write
 from pgpsig.certs.keyring import load_keyring
 from pgpsig.engine.trust import TrustRoots
@@ -167,8 +168,8 @@ def reference(
     """Reports with every listed path resolved by resolve_inside, in this process."""
     with monkeypatch.context() as m:
         fanout_off(m)
-        m.setattr(chk, "_reached_directly", lambda _tree: frozenset())
-        m.setattr(chk, "walk_would_list", lambda _rel: False)  # no "missing" without looking
+        m.setattr(ev, "_reached_directly", lambda _tree: frozenset())
+        m.setattr(ev, "walk_would_list", lambda _rel: False)  # no "missing" without looking
         return chk.check_modules(modules, opts)
 
 
@@ -212,7 +213,7 @@ def test_walk_reuse_resolves_as_resolve_inside(setup: Setup) -> None:
     shortcut = 0
     for modules, opts in option_sets(setup):
         for name, d in modules:
-            p = chk._prepare(name, d.absolute(), opts)
+            p = ev.prepare(name, d.absolute(), opts)
             for rel, real, problem, via in p.files:
                 dest = opts.freepbx.destination(name, d, rel) if opts.freepbx else (d, rel)
                 assert dest is not None
@@ -230,18 +231,18 @@ def test_a_manifest_of_absent_files_is_judged_without_resolving_each(
 ) -> None:
     """With no link in the walked tree, listed paths it did not reach are missing at once."""
     calls: list[str] = []
-    real_resolve = chk.resolve_inside
+    real_resolve = ev.resolve_inside
 
     def counting(base: Path, rel: str) -> object:
         calls.append(rel)
         return real_resolve(base, rel)
 
-    monkeypatch.setattr(chk, "resolve_inside", counting)
+    monkeypatch.setattr(ev, "resolve_inside", counting)
     d = setup.dir / "missing"
-    p = chk._prepare("missing", d.absolute(), setup.opts)
+    p = ev.prepare("missing", d.absolute(), setup.opts)
     assert calls == []
     assert ("assets/js/a.js", None, "missing", False) in p.files
-    p = chk._prepare("links", (setup.dir / "links").absolute(), setup.opts)
+    p = ev.prepare("links", (setup.dir / "links").absolute(), setup.opts)
     assert calls, "a tree with links: paths behind them are resolved"
 
 

@@ -19,13 +19,13 @@ Nothing here reads the clock, prints or looks at the environment.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from pgpsig.errors import PgpsigError
 from pgpsig.hashing import fork_is_safe, fork_pool, usable_cpus
 
-__all__ = ["GROUPS_PER_WORKER", "plan", "possible", "run"]
+__all__ = ["GROUPS_PER_WORKER", "plan", "possible", "run", "run_iter"]
 
 T = TypeVar("T")
 
@@ -90,18 +90,43 @@ def run(
 ) -> list[T]:
     """``[task(0), ..., task(count - 1)]``, computed by ``workers`` forked processes by ``groups``.
 
-    ``on_group(n)`` is called here as each group of ``n`` units comes back. ``what`` names the
-    work in the error message.
+    :func:`run_iter`, placed in order.
 
     Raises:
         PgpsigError: a worker died (killed, out of memory) or returned nothing for some unit.
+        Exception: whatever ``task`` raised in a worker (re-raised here; the run stops).
+    """
+    results: list[Any] = [None] * count
+    for i, result in run_iter(task, count, workers, groups, what=what, on_group=on_group):
+        results[i] = result
+    return results
+
+
+def run_iter(
+    task: Callable[[int], T],
+    count: int,
+    workers: int,
+    groups: list[list[int]],
+    *,
+    what: str,
+    on_group: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, T]]:
+    """``(i, task(i))`` for every unit ``i < count``, as each group comes back from the workers.
+
+    ``workers`` forked processes run the ``groups``; ``on_group(n)`` is called here as each group
+    of ``n`` units comes back, before its results are yielded. ``what`` names the work in the
+    error message. Closing the iterator early cancels the groups not started and waits for the
+    workers to stop.
+
+    Raises:
+        PgpsigError: a worker died (killed, out of memory) or returned nothing for some unit
+            (after the results that did come back).
         Exception: whatever ``task`` raised in a worker (re-raised here; the run stops).
     """
     from concurrent.futures import as_completed  # noqa: PLC0415 - loaded by fork_pool anyway
     from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
 
     global _TASK  # noqa: PLW0603 - inherited by the forked workers, see _TASK
-    results: list[Any] = [None] * count
     placed = [False] * count
     _TASK = task
     try:
@@ -110,11 +135,12 @@ def run(
             futures = {pool.submit(_run_group, group): group for group in groups}
             for future in as_completed(futures):
                 group = futures[future]
-                for i, result in zip(group, future.result(), strict=True):
-                    results[i] = result
-                    placed[i] = True
+                results = future.result()
                 if on_group is not None:
                     on_group(len(group))
+                for i, result in zip(group, results, strict=True):
+                    placed[i] = True
+                    yield i, result
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -125,7 +151,6 @@ def run(
         _TASK = None
     if not all(placed):  # every group's result is placed above, or an error raised
         raise PgpsigError(f"a worker process {what} returned nothing for some unit")
-    return results
 
 
 def _run_group(indices: list[int]) -> list[Any]:
