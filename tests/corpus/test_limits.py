@@ -27,7 +27,7 @@ import pytest
 
 from pgpsig.certs import keyring
 from pgpsig.errors import LimitError, PgpsigError
-from pgpsig.modules import check, manifest, tree
+from pgpsig.modules import evidence, manifest, tree
 from pgpsig.openpgp import armor, clearsign, packets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ LIMITS: list[tuple[str, str, list[int]]] = [
     ("line of a clear-signed file", "16 MiB", [clearsign.MAX_LINE_BYTES]),
     ("header block of a clear-signed message", "64 KiB", [clearsign._MAX_HEADER_BYTES]),
     ("signature armor of a clear-signed message", "1 MiB", [1 << 20]),
-    ("`module.sig`", "64 MiB", [check.MAX_SIG_BYTES]),
+    ("`module.sig`", "64 MiB", [evidence.MAX_SIG_BYTES]),
     (
         "manifest",
         "200,000 entries, 210,000 lines, 8,192 bytes per line",
