@@ -1458,10 +1458,37 @@ def check_files(out: g.Output) -> Iterable[Case]:
         "check-unlisted-in-dot-directory-strict",
         extra=[{"file": ".git/hooks/evil.php", "text": EVIL.decode()}],
         args=("--strict",),
+        status=TAMPERED | TRUSTED,
+        threat=g.T_BASELINE,
+        defect="a file dropped in a dot-directory, with --strict: sign.php never signs names"
+        " starting with '.', but what an intruder drops there is unlisted all the same",
+        expect_files={"unlisted": [".git/hooks/evil.php"]},
+    )
+    yield check_case(
+        out,
+        "check-unlisted-dot-files",
+        extra=[
+            {"file": ".htaccess", "text": "php_value auto_prepend_file /tmp/x.php\n"},
+            {"file": "views/.user.ini", "text": "auto_prepend_file=/tmp/x.php\n"},
+        ],
         status=GOOD | TRUSTED,
         threat=g.T_BASELINE,
-        defect="none: names starting with '.' are never signed by sign.php, so never unlisted",
-        expect_files={"unlisted": []},
+        defect="none: .htaccess and .user.ini dropped after signing (they reconfigure PHP) are"
+        " reported as unlisted, failing only with --strict",
+        expect_files={"unlisted": [".htaccess", "views/.user.ini"]},
+    )
+    yield check_case(
+        out,
+        "check-unlisted-dot-files-strict",
+        extra=[
+            {"file": ".htaccess", "text": "php_value auto_prepend_file /tmp/x.php\n"},
+            {"file": "views/.user.ini", "text": "auto_prepend_file=/tmp/x.php\n"},
+        ],
+        args=("--strict",),
+        status=TAMPERED | TRUSTED,
+        threat=g.T_BASELINE,
+        defect=".htaccess and .user.ini dropped after signing, with --strict",
+        expect_files={"unlisted": [".htaccess", "views/.user.ini"]},
     )
     yield check_case(
         out,

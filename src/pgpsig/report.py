@@ -192,7 +192,16 @@ class ModuleSignature:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FileFindings:
-    """What the file comparison found (relative paths as listed in the manifest)."""
+    """What the file comparison found.
+
+    The lists hold paths as listed in the manifest (``unlisted``: relative to the module
+    directory). ``problems`` names each altered, missing or escaping entry where it was looked for:
+    ``(entry, installed path, problem)`` with problem ``altered``, ``missing`` or ``escapes`` (a
+    symbolic link leaving the module); the installed path is the module directory joined with the
+    entry, but for FreePBX's framework mapping (``amp_conf/bin/fwconsole`` is looked for in
+    AMPBIN). ``unlisted_links`` are the unlisted symbolic links met in the module, with their
+    targets as stored.
+    """
 
     checked: int = 0
     altered: tuple[str, ...] = ()
@@ -201,9 +210,11 @@ class FileFindings:
     symlinks: tuple[str, ...] = ()
     escaping: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+    problems: tuple[tuple[str, str, str], ...] = ()
+    unlisted_links: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (contract: ``check --json`` ``files``)."""
+        """The JSON form (contract: ``check --json`` ``files``, plus ``problems``, ``unlisted_links``)."""
         return {
             "checked": self.checked,
             "altered": list(self.altered),
@@ -212,6 +223,8 @@ class FileFindings:
             "symlinks": list(self.symlinks),
             "escaping": list(self.escaping),
             "skipped": list(self.skipped),
+            "problems": [{"entry": e, "path": p, "problem": what} for e, p, what in self.problems],
+            "unlisted_links": [{"path": p, "target": t} for p, t in self.unlisted_links],
         }
 
 

@@ -98,7 +98,7 @@ class Setup:
         (d / "untrusted/Main.class.php").write_bytes(b"<?php system($_GET['c']);\n")
         (d / "missing/assets/js/a.js").unlink()
         (d / "unlisted/extra.php").write_bytes(b"<?php // new\n")
-        (d / "unlisted/.hidden").write_bytes(b"dot-files are never listed\n")
+        (d / "unlisted/.hidden").write_bytes(b"dot-files are never signed, so unlisted\n")
         (d / "escaping/lib/real.php").unlink()
         (d / "escaping/lib/real.php").symlink_to(self.outside)
         (d / "escaping/etc").symlink_to("/etc")
@@ -169,7 +169,7 @@ def reference(
     with monkeypatch.context() as m:
         fanout_off(m)
         m.setattr(ev, "_reached_directly", lambda _tree: frozenset())
-        m.setattr(ev, "walk_would_list", lambda _rel: False)  # no "missing" without looking
+        m.setattr(ev, "walk_would_list", lambda _rel, **_kw: False)  # no "missing" without looking
         return chk.check_modules(modules, opts)
 
 
@@ -191,7 +191,8 @@ def test_the_tree_covers_every_finding(setup: Setup, monkeypatch: pytest.MonkeyP
     assert by["good"].status == ok and by["many"].status == ok
     assert by["altered"].files.altered == ("views/main.php",)
     assert by["missing"].files.missing == ("assets/js/a.js",)
-    assert by["unlisted"].files.unlisted == ("extra.php",) and by["unlisted"].status == ok
+    assert by["unlisted"].files.unlisted == (".hidden", "extra.php")  # dot-files too (#14)
+    assert by["unlisted"].status == ok
     assert set(by["links"].files.symlinks) == {"lib/real.php", "libdir/real.php", "link.php"}
     assert by["links"].status == ok
     assert by["escaping"].files.escaping == ("lib/real.php",)
@@ -214,7 +215,7 @@ def test_walk_reuse_resolves_as_resolve_inside(setup: Setup) -> None:
     for modules, opts in option_sets(setup):
         for name, d in modules:
             p = ev.prepare(name, d.absolute(), opts)
-            for rel, real, problem, via in p.files:
+            for rel, real, problem, via, _where in p.files:
                 dest = opts.freepbx.destination(name, d, rel) if opts.freepbx else (d, rel)
                 assert dest is not None
                 r = resolve_inside(*dest)
@@ -241,7 +242,7 @@ def test_a_manifest_of_absent_files_is_judged_without_resolving_each(
     d = setup.dir / "missing"
     p = ev.prepare("missing", d.absolute(), setup.opts)
     assert calls == []
-    assert ("assets/js/a.js", None, "missing", False) in p.files
+    assert ("assets/js/a.js", None, "missing", False, None) in p.files
     p = ev.prepare("links", (setup.dir / "links").absolute(), setup.opts)
     assert calls, "a tree with links: paths behind them are resolved"
 

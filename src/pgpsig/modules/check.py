@@ -200,7 +200,7 @@ def _hash_and_finish(
     paths: list[str] = []
     seen: set[str] = set()
     for p in batch:
-        for _rel, real, problem, _via in p.files:
+        for _rel, real, problem, _via, _where in p.files:
             if real is not None and problem is None and real not in seen:
                 seen.add(real)
                 paths.append(real)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -93,13 +93,16 @@ class Pending:
     path: Path
     verdict: SignatureVerdict
     manifest: Manifest | None = None
-    #: (listed path, real path to hash as ``str(Path)`` gives it, problem, via a symbolic link):
-    #: strings, not :class:`~pathlib.Path` objects, which cost 2-3 us each to make, hash and print.
-    files: list[tuple[str, str | None, str | None, bool]] = field(default_factory=list)
+    #: (listed path, real path to hash as ``str(Path)`` gives it, problem, via a symbolic link,
+    #: installed path when it is not the module directory joined with the listed path): strings,
+    #: not :class:`~pathlib.Path` objects, which cost 2-3 us each to make, hash and print.
+    files: list[tuple[str, str | None, str | None, bool, str | None]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     unlisted: list[str] = field(default_factory=list)
     symlinks: list[str] = field(default_factory=list)
     escaping: list[str] = field(default_factory=list)
+    #: Unlisted symbolic links met by the walk and their targets, as read.
+    links: list[tuple[str, str]] = field(default_factory=list)
     walk_error: str | None = None
 
 
@@ -229,7 +232,7 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
     walk_error: PgpsigError | None = None
     if opts.unlisted:
         try:
-            tree = walk_module(module_dir, exclude=opts.exclude)
+            tree = walk_module(module_dir, exclude=opts.exclude, skip_dotfiles=False)
         except PgpsigError as e:
             walk_error = e
     direct = _reached_directly(tree) if tree is not None else frozenset()
@@ -254,10 +257,10 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
         if rel in direct and base is module_dir:
             # What resolve_inside answers for a regular file with no link on its way, without its
             # realpath and stats; the hashing opens the file and refuses anything but a regular one.
-            pending.files.append((entry.path, os.path.join(module_real, rel), None, False))  # noqa: PTH118
+            pending.files.append((entry.path, os.path.join(module_real, rel), None, False, None))  # noqa: PTH118
             continue
-        if walked_all and base is module_dir and walk_would_list(rel):
-            pending.files.append((entry.path, None, "missing", False))
+        if walked_all and base is module_dir and walk_would_list(rel, skip_dotfiles=False):
+            pending.files.append((entry.path, None, "missing", False, None))
             continue
         r = resolve_inside(base, rel)
         if r.via_symlink:
@@ -265,7 +268,8 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
         if r.problem == "escapes":
             pending.escaping.append(entry.path)
         real = None if r.path is None else str(r.path)
-        pending.files.append((entry.path, real, r.problem, r.via_symlink))
+        where = None if base is module_dir else os.path.join(base, rel)  # noqa: PTH118
+        pending.files.append((entry.path, real, r.problem, r.via_symlink, where))
     # (6) unlisted files
     if tree is not None:
         pending.unlisted = [f for f in tree.files if f not in listed]
@@ -273,16 +277,36 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
         # A link that leaves the module counts against it only when the manifest lists it or a
         # path through it; any other (FreePBX makes such links at install time) is an unlisted
         # entry like any other: reported, failing only with ``strict``.
-        on_the_way = _listed_and_their_directories(listed) if tree.escaping else frozenset()
+        on_the_way = (
+            _listed_and_their_directories(listed) if tree.escaping or tree.dangling else frozenset()
+        )
         for s in tree.escaping:
             if s in on_the_way:
                 if s not in pending.escaping:
                     pending.escaping.append(s)
-            elif s not in pending.unlisted:
+            else:  # the walk lists no file under a link it did not enter
                 pending.unlisted.append(s)
+        # A link to nothing is an unlisted entry too, unless a listed path goes through it (then
+        # that listed file is missing).
+        for s in tree.dangling:
+            if s not in on_the_way:
+                pending.unlisted.append(s)
+        pending.links = _targets(module_dir, (s for s in tree.symlinks if s not in listed))
     elif walk_error is not None:
         pending.walk_error = str(walk_error)
     return pending
+
+
+def _targets(module_dir: Path, links: Iterable[str]) -> list[tuple[str, str]]:
+    """Each symbolic link below ``module_dir`` with its target as stored (``?`` if unreadable)."""
+    out = []
+    for rel in links:
+        try:
+            target = os.readlink(os.path.join(module_dir, rel))  # noqa: PTH115, PTH118
+        except OSError:
+            target = "?"
+        out.append((rel, target))
+    return out
 
 
 def _listed_and_their_directories(listed: set[str]) -> frozenset[str]:
@@ -330,23 +354,24 @@ def finish(
     files: list[FileFindingTuple] = []
     add = files.append
     get = digests.get
-    for rel, real, problem, _via in p.files:
+    for rel, real, problem, _via, where in p.files:
         if problem is None and real is not None:
             d = get(real)
             if d is None or isinstance(d, OSError):
-                add((rel, _UNREADABLE, real, None))
+                add((rel, _UNREADABLE, where, None))
             else:
-                add((rel, _HASHED, real, d.hexdigest))
+                add((rel, _HASHED, where, d.hexdigest))
         elif problem == "escapes":
-            add((rel, _ESCAPES, None, None))
+            add((rel, _ESCAPES, where, None))
         else:
-            add((rel, _MISSING, None, None))
+            add((rel, _MISSING, where, None))
     findings = TreeFindings(
         files=files,
         skipped=tuple(p.skipped),
         unlisted=tuple(p.unlisted),
         symlinks=tuple(p.symlinks),
         escaping=tuple(p.escaping),
+        links=tuple(p.links),
         walk_error=p.walk_error,
     )
     return module_verdict(

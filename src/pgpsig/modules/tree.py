@@ -135,7 +135,8 @@ def _walk(
                 continue
             real = os.path.realpath(path)
             if not _inside(real, w.root_real):
-                w.escaping.append(r)
+                # A link to nothing is dangling wherever it points; one to something outside escapes.
+                (w.escaping if os.path.lexists(real) else w.dangling).append(r)
                 continue
             try:
                 st = os.stat(path)
@@ -158,13 +159,16 @@ def _walk(
             w.special.append(r)
 
 
-def walk_would_list(rel: str) -> bool:
+def walk_would_list(rel: str, *, skip_dotfiles: bool = True) -> bool:
     """Whether :func:`walk_module` lists ``rel``, a regular file reached through no link.
 
-    That is, with dot-names skipped and ``rel`` not excluded: not a name starting with ``.`` at any depth, not the top ``module.sig``, not absolute (a
-    SYSTEM manifest's absolute path is looked up below the base directory).
+    That is, with ``rel`` not excluded: not the top ``module.sig``, not absolute (a SYSTEM
+    manifest's absolute path is looked up below the base directory), and with ``skip_dotfiles``
+    not a name starting with ``.`` at any depth.
     """
-    return not (rel.startswith((".", "/")) or "/." in rel or rel == "module.sig")
+    if rel.startswith("/") or rel == "module.sig":
+        return False
+    return not (skip_dotfiles and (rel.startswith(".") or "/." in rel))
 
 
 def walk_module(root: Path, *, exclude: Sequence[str] = (), skip_dotfiles: bool = True) -> Tree:
@@ -280,7 +284,9 @@ def resolve_inside(base: Path, rel: str) -> Resolved:
         return Resolved(None, "missing", via)
     real = os.path.realpath(path)
     if not _inside(real, base_real):
-        return Resolved(None, "escapes", via)
+        # A link whose target does not exist is missing, wherever it points (FreePBX says so of
+        # a dangling link); one that reaches something outside ``base`` escapes.
+        return Resolved(None, "escapes" if os.path.lexists(real) else "missing", via)
     try:
         st = os.stat(real)
     except OSError as e:

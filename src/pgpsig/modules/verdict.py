@@ -83,6 +83,14 @@ _FAILURE_BITS = {
 }
 
 
+#: The words of a file's detail (FreePBX's: ``<path> altered``, ``<path> missing``), by problem.
+_PROBLEM_WORDS = {
+    "altered": "altered",
+    "missing": "missing",
+    "escapes": "symlink leaves the module",
+}
+
+
 def _failed(reason: str) -> tuple[str, ...]:
     """The one detail of a module whose ``module.sig`` failed (FreePBX's words)."""
     return (f"module.sig check failed! {reason}",)
@@ -139,7 +147,8 @@ class FileFinding(NamedTuple):
     Attributes:
         path: The path as listed in the manifest.
         state: What became of it.
-        location: The file read, as shown in the details (HASHED and UNREADABLE).
+        location: Where the file was looked for (its installed path) when that is not the
+            module directory joined with ``path`` (FreePBX's framework mapping); None otherwise.
         sha256: Its SHA-256, lower-case hex (HASHED).
     """
 
@@ -162,7 +171,9 @@ class TreeFindings(NamedTuple):
         skipped: Listed paths FreePBX does not validate (framework mapping), as listed.
         unlisted: Files present but not listed.
         symlinks: Listed files reached through a symbolic link, then links leaving the module.
-        escaping: Symbolic links leaving the module (listed paths, then walked ones).
+        escaping: Listed symbolic links, or links on the way to a listed file, that leave the
+            module.
+        links: Unlisted symbolic links met by the walk, with their targets as stored.
         walk_error: Why the module could not be walked; None when it was.
     """
 
@@ -171,6 +182,7 @@ class TreeFindings(NamedTuple):
     unlisted: tuple[str, ...] = ()
     symlinks: tuple[str, ...] = ()
     escaping: tuple[str, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
     walk_error: str | None = None
 
 
@@ -331,29 +343,36 @@ def module_verdict(
         details.append(f"{path}: cannot walk module: {files.walk_error}")
     altered: list[str] = []
     missing: list[str] = []
+    problems: list[tuple[str, str, str]] = []
     checked = 0
     want = {e.path: e.sha256 for e in manifest.entries}
     hashed = FileState.HASHED
+
+    def problem(rel: str, location: str | None, what: str) -> None:
+        where = location or str(path / rel)
+        problems.append((rel, where, what))
+        details.append(f"{where} {_PROBLEM_WORDS[what]}")
+
     for rel, state, location, sha256 in files.files:
         if state is hashed and sha256 is not None:
             checked += 1
             if sha256 != want.get(rel):
                 altered.append(rel)
-                details.append(f"{location or path / rel} altered")
+                problem(rel, location, "altered")
         elif state is FileState.ESCAPES:
             altered.append(rel)
-            details.append(f"{path / rel} symlink leaves the module")
+            problem(rel, location, "escapes")
         elif state is FileState.MISSING:
             missing.append(rel)
-            details.append(f"{path / rel} missing")
+            problem(rel, location, "missing")
         else:  # unreadable, or hashed with no digest
             checked += 1
             missing.append(rel)
-            details.append(f"{location or path / rel} missing")
+            problem(rel, location, "missing")
     for rel in files.escaping:
         if rel not in altered:
             altered.append(rel)
-            details.append(f"{path / rel} symlink leaves the module")
+            problem(rel, None, "escapes")
     if altered or missing:
         status = (status | Status.TAMPERED) & ~Status.GOOD
     # A tree that could not be walked: unlisted files are not ruled out.
@@ -374,6 +393,8 @@ def module_verdict(
             symlinks=tuple(files.symlinks),
             escaping=tuple(files.escaping),
             skipped=tuple(files.skipped),
+            problems=tuple(problems),
+            unlisted_links=files.links,
         ),
         checked_at=now,
     )
