@@ -97,6 +97,14 @@ def _inside(real: str, root_real: str) -> bool:
     return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
 
 
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _encoded_name(entry: os.DirEntry[str]) -> bytes:
+    return os.fsencode(entry.name)
+
+
 def _walk(
     w: _Walk, directory: str, rel: str, stack: tuple[tuple[int, int], ...], depth: int
 ) -> None:
@@ -104,9 +112,16 @@ def _walk(
         raise LimitError(f"module tree deeper than {MAX_DEPTH} directories at {rel or '.'}")
     try:
         with os.scandir(directory) as it:
-            entries = sorted(it, key=lambda e: os.fsencode(e.name))
+            entries = list(it)
     except OSError as e:
         raise InputError(f"cannot list {directory}: {e.strerror or e}") from e
+    # Bytewise order: for ASCII names (nearly all) the names' own order is the bytes' order,
+    # without encoding each name (which took half the time of walking a node_modules tree).
+    if all(e.name.isascii() for e in entries):
+        entries.sort(key=_name)
+    else:
+        entries.sort(key=_encoded_name)
+    files = w.files
     for entry in entries:
         name = entry.name
         if w.skip_dot and name.startswith("."):
@@ -114,15 +129,15 @@ def _walk(
         r = f"{rel}/{name}" if rel else name
         if not rel and name == "module.sig":
             continue
-        if excluded(r, w.exclude):
+        if w.exclude and excluded(r, w.exclude):
             continue
         path = entry.path
         try:
             # The directory entry's type needs no system call for a plain file (most of a tree):
             # only links, directories and unknown types are stat'ed.
             if entry.is_file(follow_symlinks=False):
-                w.files.append(r)
-                if len(w.files) > MAX_FILES:
+                files.append(r)
+                if len(files) > MAX_FILES:
                     raise LimitError(f"module holds more than {MAX_FILES} files")
                 continue
             lst = entry.stat(follow_symlinks=False)
