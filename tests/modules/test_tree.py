@@ -167,3 +167,28 @@ def test_walk_would_list_states_the_walks_rules(tmp_path: Path) -> None:
     for rel in names:
         assert walk_would_list(rel) == (rel in listed), rel
     assert not walk_would_list("/etc/passwd")
+    # Dot-files walked too (check's walk for unlisted files, issue #14).
+    everything = set(walk_module(tmp_path, skip_dotfiles=False).files)
+    assert everything == set(names) - {"module.sig"}
+    for rel in names:
+        assert walk_would_list(rel, skip_dotfiles=False) == (rel in everything), rel
+
+
+def test_order_is_bytewise_with_names_that_are_not_ascii(tmp_path: Path) -> None:
+    """Non-ASCII and undecodable names: the order of their bytes, as sign.php's scandir."""
+    raw = [b"z.php", b"\xc3\xa9t\xc3\xa9.php", b"\xef\xbc\xa1.php", b"\xff.php", b"a.php"]
+    for name in raw:
+        (tmp_path / os.fsdecode(name)).write_bytes(b"")
+    t = walk_module(tmp_path)
+    assert [os.fsencode(f) for f in t.files] == sorted(raw)
+
+
+def test_a_dangling_link_out_of_the_module_is_dangling(tmp_path: Path) -> None:
+    """A link to an absolute path that does not exist (a moved install) points at nothing."""
+    mod = tmp_path / "mod"
+    make(mod, {"a.php": b""})
+    os.symlink("/nonexistent/spool/pms", mod / "pms_data")
+    os.symlink(tmp_path / "gone", mod / "gone")
+    t = walk_module(mod)
+    assert set(t.dangling) == {"pms_data", "gone"} and t.escaping == ()
+    assert resolve_inside(mod, "pms_data").problem == "missing"
