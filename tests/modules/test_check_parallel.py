@@ -413,3 +413,17 @@ def test_a_dead_worker_exits_2_through_the_cli(setup: Setup, tmp_path: Path) -> 
     assert r.returncode == 2, r.stderr
     assert b"worker process checking modules died" in r.stderr
     assert r.stdout == b""
+
+
+def test_without_unlisted_the_listed_files_are_judged_the_same(setup: Setup) -> None:
+    """unlisted=False walks only the directories of listed files: every verdict on a listed file
+    is the full walk's; nothing present but unlisted is reported."""
+    for modules, opts in option_sets(setup):
+        if opts.strict:
+            continue
+        full = chk.check_modules(modules, opts)
+        partial = chk.check_modules(modules, replace(opts, unlisted=False))
+        for f, p in zip(full, partial, strict=True):
+            assert p.files.unlisted == () and p.files.unlisted_links == (), p.module
+            want = (f.status, f.files.altered, f.files.missing, f.files.problems, f.details)
+            assert (p.status, p.files.altered, p.files.missing, p.files.problems, p.details) == want

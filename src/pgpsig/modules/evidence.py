@@ -62,8 +62,8 @@ class CheckOptions:
 
     ``judge`` is the run's :class:`~pgpsig.engine.judge.Judge`, made from the keyring, policy and time:
     every signature, key and certification of the run is judged by it (one cache for the run).
-    ``unlisted=False`` leaves the modules unwalked: no file present but not listed is looked for
-    (nor reported); the listed files are checked all the same.
+    ``unlisted=False`` walks only the directories on the way to listed files: no file present but
+    not listed is looked for (nor reported); the listed files are judged exactly the same.
 
     Raises:
         ValueError: ``now`` is naive, or ``strict`` without ``unlisted``.
@@ -230,17 +230,20 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
     # sign.php): its files not listed are reported below, its plain files need no resolving.
     tree: Tree | None = None
     walk_error: PgpsigError | None = None
-    if opts.unlisted:
-        try:
-            tree = walk_module(module_dir, exclude=opts.exclude, skip_dotfiles=False)
-        except PgpsigError as e:
-            walk_error = e
+    # Without ``unlisted``, only the directories on the way to a listed file are walked (not a
+    # node_modules tree of 27,000 files that no manifest lists): what is found there is used to
+    # resolve the listed files, and never reported.
+    only = None if opts.unlisted else _directories_of(manifest)
+    try:
+        tree = walk_module(module_dir, exclude=opts.exclude, skip_dotfiles=False, only=only)
+    except PgpsigError as e:
+        walk_error = e
     direct = _reached_directly(tree) if tree is not None else frozenset()
     # With no link anywhere in the walked tree and nothing excluded, a listed path that the walk
     # did not reach and that has no dot-named component is no regular file of the module: missing
     # (what resolve_inside would find, one realpath and several stats later; a manifest listing
     # 200,000 absent files took 8 s).
-    walked_all = tree is not None and not tree.symlinks and not opts.exclude
+    walked_all = tree is not None and not tree.symlinks and not opts.exclude and only is None
     module_real = os.path.realpath(module_dir) if direct else ""
     # (5) resolve files
     listed: set[str] = set()
@@ -271,7 +274,9 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
         where = None if base is module_dir else os.path.join(base, rel)  # noqa: PTH118
         pending.files.append((entry.path, real, r.problem, r.via_symlink, where))
     # (6) unlisted files
-    if tree is not None:
+    if only is not None:
+        pass  # not looked for: unlisted=False
+    elif tree is not None:
         pending.unlisted = [f for f in tree.files if f not in listed]
         pending.symlinks.extend(s for s in tree.escaping if s not in pending.symlinks)
         # A link that leaves the module counts against it only when the manifest lists it or a
@@ -307,6 +312,18 @@ def _targets(module_dir: Path, links: Iterable[str]) -> list[tuple[str, str]]:
             target = "?"
         out.append((rel, target))
     return out
+
+
+def _directories_of(manifest: Manifest) -> frozenset[str]:
+    """Every directory on the way to a listed file (``a/b/c`` gives ``a``, ``a/b``)."""
+    out: set[str] = set()
+    for e in manifest.entries:
+        p = e.path
+        i = p.rfind("/")
+        while i > 0 and p[:i] not in out:
+            out.add(p[:i])
+            i = p.rfind("/", 0, i)
+    return frozenset(out)
 
 
 def _listed_and_their_directories(listed: set[str]) -> frozenset[str]:

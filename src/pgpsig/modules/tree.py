@@ -71,6 +71,7 @@ class _Walk:
     root_real: str
     exclude: Sequence[str]
     skip_dot: bool
+    only: frozenset[str] | None = None
     files: list[str] = field(default_factory=list)
     symlinks: list[str] = field(default_factory=list)
     escaping: list[str] = field(default_factory=list)
@@ -161,6 +162,8 @@ def _walk(
         else:
             st = lst
         if stat.S_ISDIR(st.st_mode):
+            if w.only is not None and r not in w.only:
+                continue
             ident = (st.st_dev, st.st_ino)
             if ident in stack:
                 w.loops.append(r)
@@ -186,8 +189,17 @@ def walk_would_list(rel: str, *, skip_dotfiles: bool = True) -> bool:
     return not (skip_dotfiles and (rel.startswith(".") or "/." in rel))
 
 
-def walk_module(root: Path, *, exclude: Sequence[str] = (), skip_dotfiles: bool = True) -> Tree:
+def walk_module(
+    root: Path,
+    *,
+    exclude: Sequence[str] = (),
+    skip_dotfiles: bool = True,
+    only: frozenset[str] | None = None,
+) -> Tree:
     """List the files of the module at ``root`` (see the module docstring for the rules).
+
+    With ``only``, the walk enters only the directories (relative paths) in it: the files of
+    the others, and the links met in them, are not listed.
 
     Raises:
         InputError: ``root`` is not a readable directory.
@@ -199,7 +211,7 @@ def walk_module(root: Path, *, exclude: Sequence[str] = (), skip_dotfiles: bool 
         raise InputError(f"{root}: {e.strerror or e}") from e
     if not stat.S_ISDIR(st.st_mode):
         raise InputError(f"{root} is not a directory")
-    w = _Walk(os.path.realpath(root), exclude, skip_dotfiles)
+    w = _Walk(os.path.realpath(root), exclude, skip_dotfiles, only)
     _walk(w, str(root), "", ((st.st_dev, st.st_ino),), 0)
     return Tree(
         files=tuple(w.files),
