@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import operator
 import os
 import stat
 from collections.abc import Sequence
@@ -98,8 +99,7 @@ def _inside(real: str, root_real: str) -> bool:
     return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
 
 
-def _name(entry: os.DirEntry[str]) -> str:
-    return entry.name
+_NAME = operator.attrgetter("name")
 
 
 def _encoded_name(entry: os.DirEntry[str]) -> bytes:
@@ -119,28 +119,35 @@ def _walk(
     # Bytewise order: for ASCII names (nearly all) the names' own order is the bytes' order,
     # without encoding each name (which took half the time of walking a node_modules tree).
     if all(e.name.isascii() for e in entries):
-        entries.sort(key=_name)
+        entries.sort(key=_NAME)
     else:
         entries.sort(key=_encoded_name)
     files = w.files
+    append = files.append
+    prefix = f"{rel}/" if rel else ""
+    skip_dot, top, exclude = w.skip_dot, not rel, w.exclude
     for entry in entries:
         name = entry.name
-        if w.skip_dot and name.startswith("."):
+        if skip_dot and name.startswith("."):
             continue
-        r = f"{rel}/{name}" if rel else name
-        if not rel and name == "module.sig":
+        if top and name == "module.sig":
             continue
-        if w.exclude and excluded(r, w.exclude):
+        r = prefix + name
+        if exclude and excluded(r, exclude):
             continue
+        # The directory entry's type needs no system call for a plain file (most of a tree):
+        # only links, directories and unknown types are stat'ed. (Counted against MAX_FILES once
+        # a directory is listed, and before each directory below it.)
+        try:
+            if entry.is_file(follow_symlinks=False):
+                append(r)
+                continue
+        except OSError:
+            continue
+        if len(files) > MAX_FILES:
+            raise LimitError(f"module holds more than {MAX_FILES} files")
         path = entry.path
         try:
-            # The directory entry's type needs no system call for a plain file (most of a tree):
-            # only links, directories and unknown types are stat'ed.
-            if entry.is_file(follow_symlinks=False):
-                files.append(r)
-                if len(files) > MAX_FILES:
-                    raise LimitError(f"module holds more than {MAX_FILES} files")
-                continue
             lst = entry.stat(follow_symlinks=False)
         except OSError:
             continue
@@ -175,6 +182,8 @@ def _walk(
                 raise LimitError(f"module holds more than {MAX_FILES} files")
         else:
             w.special.append(r)
+    if len(files) > MAX_FILES:
+        raise LimitError(f"module holds more than {MAX_FILES} files")
 
 
 def walk_would_list(rel: str, *, skip_dotfiles: bool = True) -> bool:
