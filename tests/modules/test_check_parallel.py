@@ -347,18 +347,31 @@ def test_plan_balances_groups_and_leaves_a_dominant_module_here(
     for i, size in enumerate(sizes):
         write(tmp_path / f"m{i}", {"module.sig": b"x" * size})
         modules.append((f"m{i}", tmp_path / f"m{i}"))
+    weights = [size + chk._MODULE_WEIGHT for size in sizes]
+    # check: runs of consecutive modules, in order (streamed reports wait little for their turn),
+    # each closed once it holds an eighth of the work.
     plan = chk._plan_fanout(modules)
     assert plan is not None
     workers, groups = plan
-    assert workers == 2 and len(groups) == 8
-    assert sorted(i for g in groups for i in g) == list(range(len(sizes)))
-    loads = [sum(sizes[i] + chk._MODULE_WEIGHT for i in g) for g in groups]
-    assert loads == sorted(loads, reverse=True)  # heaviest group first
-    assert groups[0] == [0]  # the largest module alone
+    assert workers == 2
+    assert [i for g in groups for i in g] == list(range(len(sizes)))
+    loads = [sum(weights[i] for i in g) for g in groups]
+    assert all(load >= sum(weights) / 8 for load in loads[:-1]), loads
+    assert all(sum(weights[i] for i in g[:-1]) < sum(weights) / 8 for g in groups), groups
+    assert groups[0] == [0]  # the largest module closes its run at once
+    # Unordered (sign): the heaviest first to the lightest of 8 groups, heaviest group first.
+    lpt = fanout.plan(weights, min_total=0)
+    assert lpt is not None and lpt[0] == 2 and len(lpt[1]) == 8
+    assert sorted(i for g in lpt[1] for i in g) == list(range(len(sizes)))
+    loads = [sum(weights[i] for i in g) for g in lpt[1]]
+    assert loads == sorted(loads, reverse=True)
+    assert lpt[1][0] == [0]  # the largest module alone
     # Many cores: no more workers than the total work over the largest module's.
     monkeypatch.setattr(fanout, "usable_cpus", lambda: 64)
     plan = chk._plan_fanout(modules)
-    assert plan is not None and plan[0] == 4 and len(plan[1]) == len(sizes)
+    assert plan is not None and plan[0] == 4
+    lpt = fanout.plan(weights, min_total=0)
+    assert lpt is not None and lpt[0] == 4 and len(lpt[1]) == len(sizes)
     # One module holding most of the work: checked here, its files hashed in parallel there.
     write(tmp_path / "m0", {"module.sig": b"x" * 400_000})
     assert chk._plan_fanout(modules) is None

@@ -33,8 +33,9 @@ GOOD is set only with a good, trusted signature and all files intact: 129 is the
 
 How the work is spread (:func:`check_modules`): when several modules are checked, fork is safe and
 there is enough work, whole modules (steps 1-6) go to a pool of forked worker processes
-(:mod:`pgpsig.modules.fanout`), in groups balanced by the size of each ``module.sig``; each worker hashes
-its modules' files itself, one after the other, and sends back the finished reports. Otherwise the
+(:mod:`pgpsig.modules.fanout`), in runs of consecutive modules balanced by the size of each
+``module.sig``; each worker walks and hashes its modules' files itself, one after the other, and
+sends back the finished reports, which :func:`iter_check_modules` passes on in order. Otherwise the
 modules are checked in this process, in batches of about :data:`_BATCH_FILES` listed files whose
 files are hashed together
 (:func:`pgpsig.hashing.digest_files` may start its own pool for a big batch). Either way the
@@ -217,7 +218,7 @@ def _hash_and_finish(
 
 
 def _plan_fanout(modules: Sequence[tuple[str, Path]]) -> tuple[int, list[list[int]]] | None:
-    """(workers, groups of module indices, heaviest group first) for a fanout, or None.
+    """(workers, runs of consecutive module indices, in order) for a fanout, or None.
 
     :func:`pgpsig.modules.fanout.plan` (fork must be safe, more than one core, one module must not hold
     most of the work) of at least :data:`_FANOUT_MIN_MODULES` modules and
@@ -227,7 +228,7 @@ def _plan_fanout(modules: Sequence[tuple[str, Path]]) -> tuple[int, list[list[in
     if len(modules) < _FANOUT_MIN_MODULES or not fanout.possible():
         return None  # decided before stat'ing every module.sig
     weights = [_module_weight(Path(d)) for _name, d in modules]
-    return fanout.plan(weights, min_total=_FANOUT_MIN_WEIGHT)
+    return fanout.plan(weights, min_total=_FANOUT_MIN_WEIGHT, ordered=True)
 
 
 def _module_weight(module_dir: Path) -> int:
