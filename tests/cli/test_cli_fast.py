@@ -113,6 +113,8 @@ PARSED = [
     ("check", ["m", "--freepbx-secure-dir", "sec", "--freepbx-path=A=B", "--at", "2020-01-01"]),
     ("check", ["--", "--not-an-option", "m"]),
     ("check", ["m", "--policy", "default", "-k", "a", "-k", "b", "x"]),
+    ("check", ["m", "-v", "--progress", "--no-unlisted"]),
+    ("check", ["--modules-dir", "mods", "--verbose", "--strict", "--no-unlisted", "--json"]),
 ]
 
 
@@ -176,6 +178,8 @@ def _both_ways(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[tupl
         ["check", str(EX / "module"), "-k", str(EX / "example-dev.asc"), "--json"],
         ["check", str(EX / "module"), "--trust-root", str(EX / "example-master.asc")],
         ["check", "--modules-dir", str(EX / "nothing-here")],
+        ["check", str(EX / "module"), "-k", str(EX / "example-dev.asc"), "-v", "--progress"],
+        ["check", str(EX / "module"), "--strict", "--no-unlisted"],
     ],
 )
 def test_same_outcome_both_ways(

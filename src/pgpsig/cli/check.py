@@ -1,22 +1,39 @@
 """``pgpsig check``: modules' signatures, their signers' trust, and every listed file.
 
 Parse (with the FreePBX preset: webroot to keyring directories, roots, modules and mappings),
-load the keyring and the roots in force, then one call of
-:func:`pgpsig.modules.check.check_modules`, then the reports: JSON, or a short human report with
-a progress bar on a terminal. Exit 0 when every module is good and trusted, 1 when one is not, 2
-on a usage error or unreadable input.
+load the keyring and the roots in force, then :func:`pgpsig.modules.check.iter_check_modules`,
+whose reports are written out as they come and let go of: ``--json`` streamed
+(:func:`pgpsig.cli.output.stream_json`), or the operator's report (:class:`_Human`: one line a
+module, details of the failures, folded warnings, a summary naming the failures), with progress on
+stderr (:func:`_screen`: a bar on a terminal, plain lines with ``--progress``). Only the counts,
+the first failures and the distinct warnings are kept for the end (:class:`_Tally`). Exit 0 when
+every module is good and trusted, 1 when one is not, 2 on a usage error, unreadable input or an
+error during the check (after whatever was already written).
 """
 
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pgpsig.cli import inputs
 from pgpsig.cli.options import Arg, At, Json, Opt, command
-from pgpsig.cli.output import EXIT_FAILED, EXIT_OK, Exit, err, print_json, safe, usage
+from pgpsig.cli.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Exit,
+    err,
+    safe,
+    stream_json,
+    usage,
+    write_stdout,
+)
+
+if TYPE_CHECKING:
+    from pgpsig.engine.trust import TrustRoots
+    from pgpsig.report import ModuleReport, ModuleSignature
 
 __all__ = ["check"]
 
@@ -68,11 +85,28 @@ def check(
     strict: Annotated[
         bool, Opt("--strict", help="Files present but not listed fail the check.")
     ] = False,
+    no_unlisted: Annotated[
+        bool,
+        Opt(
+            "--no-unlisted",
+            help="Do not look for files present but not listed (faster; not with --strict).",
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        Opt("--verbose", "-v", help="Details of every module, not only of those that failed."),
+    ] = False,
+    show_progress: Annotated[
+        bool,
+        Opt("--progress", help="Plain progress lines on stderr, even when it is no terminal."),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Check modules: signature, signer trust, and every listed file."""
-    from pgpsig.modules.check import CheckOptions, check_modules, module_targets
+    from pgpsig.modules.check import CheckOptions, iter_check_modules, module_targets
 
+    if strict and no_unlisted:
+        usage("--strict fails the check on unlisted files: it cannot go with --no-unlisted")
     now = inputs.now(at)
     key_paths = list(keyring or [])
     preset = None
@@ -105,40 +139,255 @@ def check(
         policy=pol,
         now=now,
         strict=strict,
+        unlisted=not no_unlisted,
         freepbx=preset.layout if preset is not None else None,
     )
-    with _progress(len(targets)) as progress:
-        reports = check_modules(targets, opts, progress)
-    good = sum(1 for r in reports if r.ok)
-    if as_json:
-        print_json(
-            {
-                "modules": [r.to_dict() for r in reports],
-                "summary": {
-                    "modules": len(reports),
-                    "good": good,
-                    "failed": len(reports) - good,
+    tally = _Tally()
+    # The reports are closed on the way out: a reader gone (BrokenPipeError) or an error stops
+    # the workers.
+    with (
+        _screen(len(targets), plain=show_progress) as screen,
+        contextlib.closing(_closable(iter_check_modules(targets, opts, screen.update))) as reports,
+    ):
+        if as_json:
+            stream_json(
+                "modules",
+                (tally.add(r).to_dict() for r in reports),
+                lambda: {
+                    "summary": {
+                        "modules": tally.modules,
+                        "good": tally.good,
+                        "failed": tally.modules - tally.good,
+                    },
+                    "trust_roots": [o.to_dict() for o in roots.origins],
                 },
-                "trust_roots": [o.to_dict() for o in roots.origins],
-            }
-        )
-    else:
-        _human_check(reports, roots, sys.stdout.isatty() and "NO_COLOR" not in os.environ)
-    raise Exit(EXIT_OK if good == len(reports) else EXIT_FAILED)
+                screen.out,
+            )
+        else:
+            human = _Human(
+                screen.out,
+                width=min(max(len(safe(name)) for name, _ in targets), _NAME_WIDTH),
+                color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+                verbose=verbose,
+            )
+            screen.out(_roots_line(roots) + "\n")
+            for r in reports:
+                human.module(tally.add(r))
+            human.end(tally)
+    raise Exit(EXIT_OK if tally.good == tally.modules else EXIT_FAILED)
+
+
+def _closable(reports: Iterator["ModuleReport"]) -> Generator["ModuleReport", None, None]:
+    """``reports`` with a ``close()`` that closes it (and so stops the workers)."""
+    yield from reports
+
+
+#: Modules named in the summary line of failures, distinct warnings folded at the end, details
+#: shown under a module that failed (without --verbose); the rest is counted ("and N more").
+_NAMED = 20
+#: Widest module name the columns of the human output are aligned to (a longer one sticks out).
+_NAME_WIDTH = 24
+
+
+class _Tally:
+    """What the end of the output needs, kept as the reports go by (never the reports themselves).
+
+    The counts, the first :data:`_NAMED` modules that failed (name and status), and each distinct
+    signature warning with the number of modules that carry it and the first of them.
+    """
+
+    def __init__(self) -> None:
+        self.modules = 0
+        self.good = 0
+        self.failed: list[tuple[str, int]] = []
+        self.warnings: dict[str, tuple[int, str]] = {}
+
+    def add(self, r: "ModuleReport") -> "ModuleReport":
+        """Count ``r``; return it."""
+        self.modules += 1
+        if r.ok:
+            self.good += 1
+        elif len(self.failed) < _NAMED:
+            self.failed.append((r.module, int(r.status)))
+        for w in dict.fromkeys(r.signature.warnings if r.signature is not None else ()):
+            count, first = self.warnings.get(w, (0, r.module))
+            self.warnings[w] = (count + 1, first)
+        return r
+
+
+class _Human:
+    """The human report: one line a module as it comes, details of failures, then the summary.
+
+    A line is ``OK|FAIL  NAME  STATUS  SIGNER`` (columns aligned, name padded to the longest
+    up to :data:`_NAME_WIDTH`), then the counts of altered, missing and unlisted files when there
+    are any. Under a module that failed (every module with ``verbose``), indented: its status
+    flags and files checked, its signer, its signature warnings and its details (the first
+    :data:`_NAMED` unless ``verbose``).
+    """
+
+    def __init__(
+        self, out: Callable[[str], None], *, width: int, color: bool, verbose: bool
+    ) -> None:
+        self.out = out
+        self.width = width
+        self.color = color
+        self.verbose = verbose
+
+    def paint(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def module(self, r: "ModuleReport") -> None:
+        """Write the line of ``r``, with its details when it failed (or ``verbose``)."""
+        ok = r.ok
+        head = self.paint("OK  " if ok else "FAIL", "32" if ok else "31;1")
+        f = r.files
+        notes = [
+            f"{n} {what}"
+            for n, what in (
+                (len(f.altered), "altered"),
+                (len(f.missing), "missing"),
+                (len(f.unlisted), "unlisted"),
+            )
+            if n
+        ]
+        if ok and r.details and not self.verbose:
+            notes.append(f"{len(r.details)} detail(s): --verbose")
+        name = safe(r.module)
+        lines = [
+            f"{head}  {name:<{self.width}}  {int(r.status):>3}  "
+            + ", ".join([_signer(r.signature), *notes])
+        ]
+        if not ok or self.verbose:
+            lines += [f"      {line}" for line in self.details(r)]
+        self.out("\n".join(lines) + "\n")
+
+    def details(self, r: "ModuleReport") -> list[str]:
+        """The indented lines under a module: flags and files, signer, warnings, details."""
+        flags = "|".join(r.status.names) or "-"
+        sig = r.signature
+        first = f"status {int(r.status)} ({flags})"
+        if sig is not None and sig.result.good:
+            first += f", {r.files.checked} file(s) checked"
+        lines = [first]
+        if sig is not None and sig.result.signer:
+            trust = "trusted via " + " -> ".join(sig.trust_path) if sig.trusted else "not trusted"
+            made = sig.result.created.strftime("%Y-%m-%d") if sig.result.created else "?"
+            lines.append(
+                f"signer {sig.result.signer} ({sig.result.hash_algorithm}, {made}), {trust}"
+            )
+        lines += [f"warning: {safe(w)}" for w in (sig.warnings if sig is not None else ())]
+        shown = r.details if self.verbose else r.details[:_NAMED]
+        lines += [safe(d) for d in shown]
+        if len(r.details) > len(shown):
+            lines.append(f"... and {len(r.details) - len(shown)} more")
+        return lines
+
+    def end(self, tally: _Tally) -> None:
+        """The folded warnings, then ``N of M module(s) good`` and the modules that failed."""
+        lines = []
+        for w, (count, first) in list(tally.warnings.items())[:_NAMED]:
+            where = f"{count} modules" if count > 1 else safe(first)
+            lines.append(f"warning: {safe(w)} ({where})")
+        if len(tally.warnings) > _NAMED:
+            lines.append(f"... and {len(tally.warnings) - _NAMED} more warnings (in --json)")
+        lines.append(f"{tally.good} of {tally.modules} module(s) good")
+        failed = tally.modules - tally.good
+        if failed:
+            named = [f"{safe(name)} ({status})" for name, status in tally.failed]
+            if failed > len(named):
+                named.append(f"and {failed - len(named)} more")
+            lines.append("failed: " + ", ".join(named))
+        self.out("\n".join(lines) + "\n")
+
+
+def _signer(sig: "ModuleSignature | None") -> str:
+    """``signed by <primary fingerprint> (trusted)``: who signed, and the signature's verdict.
+
+    The verdict is the JSON ``signature.status`` (``untrusted`` for a good signature by a signer
+    no root vouches for), ``trusted`` for a good one by a trusted signer.
+    """
+    if sig is None:
+        return "no signature"
+    status = sig.to_dict()["status"]
+    who = sig.result.primary or sig.result.signer
+    if who is None:
+        return f"signature {status}"
+    return f"signed by {who} ({'trusted' if status == 'good' and sig.trusted else status})"
+
+
+def _roots_line(roots: "TrustRoots") -> str:
+    """The human line naming the roots in force and where each came from."""
+    named = ", ".join(f"{o.fingerprint} ({o.source})" for o in roots.origins)
+    return f"trust roots: {named or 'none'}"
+
+
+class _Screen:
+    """Where the output goes while the check runs: stdout, and the progress on stderr.
+
+    ``update`` is the progress callback of :func:`pgpsig.modules.check.iter_check_modules` (None
+    for no progress); ``out`` writes text on stdout at once. While a progress bar is drawn on the
+    terminal that stdout also writes to, ``out`` writes whole lines only, each time erasing the
+    bar first and drawing it again after (the bar is one line: rich draws it in place).
+    """
+
+    def __init__(self) -> None:
+        self.update: _Update | None = None
+        self._bar: Any = None
+        self._pending = ""
+
+    def out(self, text: str) -> None:
+        """Write ``text`` on stdout now (over a bar: its whole lines now, the rest with the next)."""
+        if self._bar is None:
+            write_stdout(text)
+            return
+        head, newline, self._pending = (self._pending + text).rpartition("\n")
+        if newline:
+            # The bar's own file: sys.stderr is rich's proxy, which prints above the bar.
+            terminal = self._bar.console.file
+            terminal.write("\r\x1b[2K")
+            terminal.flush()
+            write_stdout(head + newline)
+            self._bar.refresh()
+
+    def draw_over(self, bar: Any) -> None:
+        """Write stdout's lines over ``bar``, a rich progress bar on the same terminal."""
+        self._bar = bar
+
+    def close_bar(self) -> None:
+        """The bar is gone: write what is left of a line."""
+        self._bar = None
+        if self._pending:
+            text, self._pending = self._pending, ""
+            write_stdout(text)
+
+
+_Update = Callable[[str, int, int], None]
 
 
 @contextlib.contextmanager
-def _progress(n_modules: int) -> Iterator[Any]:
-    """A progress bar on stderr for long runs, only on a terminal (rich, if installed)."""
+def _screen(n_modules: int, *, plain: bool) -> Iterator[_Screen]:
+    """The output of a check of ``n_modules``: progress lines with ``plain``, else a bar.
+
+    ``plain`` (``--progress``): ``pgpsig: checking N module(s)``, then ``pgpsig: checked D/N
+    modules`` on stderr as each further tenth of the modules is done (ten more lines at most). Else a
+    progress bar on stderr, only when it is a terminal, for two modules or more (rich, if
+    installed).
+    """
+    screen = _Screen()
+    if plain:
+        screen.update = _plain_progress(n_modules)
+        yield screen
+        return
     if n_modules < 2 or not sys.stderr.isatty():
-        yield None
+        yield screen
         return
     try:
         from rich.console import Console
         from rich.progress import Progress
     except ImportError:
-        yield None
+        yield screen
         return
+    shared = _same_terminal()  # before rich stands in for sys.stderr
     # No refresh thread (auto_refresh=False): check forks worker processes only while this
     # process runs no other thread, so the bar is redrawn by each update instead.
     with Progress(
@@ -155,41 +404,37 @@ def _progress(n_modules: int) -> Iterator[Any]:
                 bar.update(task, completed=total, total=total)
             bar.refresh()
 
-        yield update
+        screen.update = update
+        if shared:
+            screen.draw_over(bar)
+        try:
+            yield screen
+        finally:
+            screen.close_bar()
 
 
-def _roots_line(roots: Any) -> str:
-    """The human line naming the roots in force and where each came from."""
-    named = ", ".join(f"{o.fingerprint} ({o.source})" for o in roots.origins)
-    return f"trust roots: {named or 'none'}"
+def _same_terminal() -> bool:
+    """Whether stdout writes to the terminal stderr writes to."""
+    try:
+        return sys.stdout.isatty() and os.path.samestat(
+            os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno())
+        )
+    except (OSError, ValueError):
+        return False
 
 
-def _human_check(reports: list[Any], roots: Any, color: bool) -> None:
-    def paint(text: str, code: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if color else text
+def _plain_progress(n_modules: int) -> _Update:
+    """The ``--progress`` callback: a line on stderr at the start and at each tenth done."""
+    err(f"checking {n_modules} module(s)")
+    shown = 0
 
-    print(_roots_line(roots))
-    for r in reports:
-        ok = r.ok
-        head = paint("OK  " if ok else "FAIL", "32" if ok else "31;1")
-        flags = "|".join(r.status.names) or "-"
-        print(f"{head} {safe(r.module)}  status {int(r.status)} ({flags})")
-        sig = r.signature
-        if sig is not None and sig.result.signer:
-            trust = "trusted via " + " -> ".join(sig.trust_path) if sig.trusted else "not trusted"
-            made = sig.result.created.strftime("%Y-%m-%d") if sig.result.created else "?"
-            print(f"     signer {sig.result.signer} ({sig.result.hash_algorithm}, {made}), {trust}")
-        f = r.files
-        if r.signature is not None and (f.checked or f.missing or f.altered):
-            print(
-                f"     files: {f.checked} checked, {len(f.altered)} altered, "
-                f"{len(f.missing)} missing, {len(f.unlisted)} unlisted"
-            )
-        for w in sig.warnings if sig else ():
-            print(f"     warning: {safe(w)}")
-        for d in r.details[:20]:
-            print(f"     {safe(d)}")
-        if len(r.details) > 20:
-            print(f"     ... and {len(r.details) - 20} more")
-    good = sum(1 for r in reports if r.ok)
-    print(f"{good} of {len(reports)} module(s) good")
+    def update(stage: str, done: int, total: int) -> None:
+        nonlocal shown
+        if stage != "signatures" or total <= 0:
+            return
+        tenth = done * 10 // total
+        if tenth > shown:
+            shown = tenth
+            err(f"checked {done}/{total} modules")
+
+    return update

@@ -2,7 +2,8 @@
 
 Exit codes are pgpsig's (0 success, 1 verification failed, 2 usage error or unreadable/malformed
 input; SOP has its own, :mod:`.sop`). Untrusted text is escaped before it reaches a terminal
-(:func:`safe`); diagnostics go to stderr, one line each; ``--json`` is one document on stdout.
+(:func:`safe`); diagnostics go to stderr, one line each; ``--json`` is one document on stdout,
+printed whole (:func:`print_json`) or written as its longest list comes (:func:`stream_json`).
 Files are written by :mod:`pgpsig.fsutil`'s one atomic-write rule (:func:`emit`,
 :class:`AtomicOutput`).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,7 +28,9 @@ __all__ = [
     "print_json",
     "safe",
     "stdout_gone",
+    "stream_json",
     "usage",
+    "write_stdout",
 ]
 
 EXIT_OK = 0
@@ -66,6 +70,54 @@ def print_json(doc: Any) -> None:
     import json
 
     print(json.dumps(doc, indent=2))
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` on stdout at once (flushed): a reader that went away raises BrokenPipeError."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def stream_json(
+    key: str,
+    items: Iterable[Any],
+    rest: Callable[[], Mapping[str, Any]],
+    write: Callable[[str], None] = write_stdout,
+) -> None:
+    """``--json`` of a long list, written as it comes: ``{KEY: [ITEM, ...], **rest()}``.
+
+    The text is the same, byte for byte, as :func:`print_json` of the whole document, which is
+    never held, nor is one item's whole text: each item is written, in pieces of about
+    :data:`_JSON_PIECE` characters, when ``items`` gives it, and ``rest`` is called after the last
+    (so it may sum them up). Nothing is written before the first item (or the end of an empty
+    list); an error after that leaves on stdout the start of a document that is never closed, so
+    that no JSON parser takes it for a whole one.
+    """
+    import json
+
+    encoder = json.JSONEncoder(indent=2)
+    lead = "{\n  " + json.dumps(key) + ": ["
+    n = 0
+    for item in items:
+        pieces = [",\n    " if n else lead + "\n    "]
+        size = 0
+        # Newlines in the encoder's output are its own (a string's are escaped): indent them.
+        for chunk in encoder.iterencode(item):
+            pieces.append(chunk.replace("\n", "\n    "))
+            size += len(chunk)
+            if size >= _JSON_PIECE:
+                write("".join(pieces))
+                pieces, size = [], 0
+        write("".join(pieces))
+        n += 1
+    tail = "\n  ]" if n else lead + "]"
+    for k, v in rest().items():
+        tail += ",\n  " + json.dumps(k) + ": " + encoder.encode(v).replace("\n", "\n  ")
+    write(tail + "\n}\n")
+
+
+#: Characters of JSON text :func:`stream_json` gathers before it writes them.
+_JSON_PIECE = 1 << 16
 
 
 def emit(out: Path | None, data: bytes, *, mode: int = 0o644) -> None:
