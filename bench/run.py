@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anatomy
 import fleet
 
 HERE = Path(__file__).resolve().parent
@@ -79,7 +80,10 @@ class Tool:
     timeout: float = 600.0
     note: str = ""
     rejects_with: int | None = None  # the exit code meaning "does not verify", if the tool has one
-    validate: Callable[[], str | None] | None = None  # after its runs: None, or what is wrong
+    # after its runs: None, or what is wrong; on a bad input: None when it was rejected, or what
+    # was wrong (then its exit code is not what decides)
+    validate: Callable[[], str | None] | None = None
+    ok_exits: tuple[int, ...] = (0,)  # exit codes of a run that went through (validate judges)
 
 
 def gnu_time() -> str | None:
@@ -286,7 +290,8 @@ class Context:
     timeout: float
     pgpy_timeout: float
     empty_home: Path  # an empty GNUPGHOME / PGPSIG_HOME, so no tool finds a default keyring
-    fleet_shape: Path  # freepbx16-fleet-shape.json, for case (a)
+    fleet_shape: Path  # freepbx16-fleet-shape.json, for cases (a) and (f)
+    anatomy: Path  # webroot-anatomy.json, for case (f)
     warmup: bool = True  # run every tool once, unmeasured, before the measured runs
     _module_keys: ModuleKeys | None = None
 
@@ -633,19 +638,28 @@ def _named(name: str, tool: Tool | str) -> Tool | tuple[str, str]:
 # --- module cases: (a) a FreePBX install, (b) one small module, (e) two large files ---------------
 
 
-def cached_dir(path: Path, params: dict[str, Any], write: Callable[[Path], None]) -> Path:
-    """:func:`cached` for a directory: built whole in a temporary directory, then renamed."""
+def cached_dir(
+    path: Path, params: dict[str, Any], write: Callable[[Path], None], *, in_place: bool = False
+) -> Path:
+    """:func:`cached` for a directory: built whole in a temporary directory, then renamed; or,
+    ``in_place`` (a tree whose links name its own absolute paths), built at ``path``, which
+    ``write`` makes, the stamp written last."""
     stamp = path.with_name(path.name + ".stamp")
     want = json.dumps({**params, "gen": GEN_VERSION}, sort_keys=True)
     if path.is_dir() and stamp.exists() and stamp.read_text() == want:
         return path
     tmp = path.with_name(path.name + ".tmp")
-    for old in (tmp, path):
-        if old.exists():
+    for old in (tmp, path, stamp):
+        if old.is_dir():
             shutil.rmtree(old)
-    tmp.mkdir(parents=True)
-    write(tmp)
-    tmp.replace(path)
+        elif old.exists():
+            old.unlink()
+    if in_place:
+        write(path)
+    else:
+        tmp.mkdir(parents=True)
+        write(tmp)
+        tmp.replace(path)
     stamp.write_text(want)
     return path
 
@@ -1000,6 +1014,143 @@ def build_two_large(ctx: Context, variant: Variant) -> Prepared:
     )
 
 
+def _anatomy_source(ctx: Context) -> tuple[dict[str, Any], str] | str:
+    """(the anatomy, where it comes from), or why there is none."""
+    if ctx.anatomy.is_file():
+        digest = hashlib.sha256(ctx.anatomy.read_bytes()).hexdigest()[:12]
+        return anatomy.load_anatomy(ctx.anatomy), f"{ctx.anatomy.name} ({digest})"
+    if ctx.quick:
+        return anatomy.fallback_anatomy(), "built-in miniature anatomy (the JSON was not found)"
+    return f"missing: {ctx.anatomy.name} not found (--anatomy)"
+
+
+def _statuses(doc: dict[str, Any]) -> dict[str, int]:
+    return {m["module"]: m["status"] for m in doc["modules"]}
+
+
+def _webroot_verdict(
+    tool: Tool, web: anatomy.Webroot, victim: tuple[str, str] | None
+) -> Callable[[], str | None]:
+    """Whether ``pgpsig check`` of ``web`` says what it must (run once more, with ``--json``):
+    every signed module 129 but ``victim`` (module, entry), which must be reported altered; each
+    module with an empty module.sig 4; nothing else checked (``_cache``). A run without
+    ``--json`` must exit as the run with it does."""
+
+    def judge() -> str | None:
+        argv = tool.argv if "--json" in tool.argv else [*tool.argv, "--json"]
+        env = {**os.environ, **(tool.env or {})}
+        r = subprocess.run(argv, capture_output=True, env=env, check=False)
+        if r.returncode not in (0, 1):
+            return f"exit {r.returncode}: {_first_line(r.stderr.decode(errors='replace'))}"
+        if argv is not tool.argv:
+            plain = subprocess.run(tool.argv, capture_output=True, env=env, check=False)
+            if plain.returncode != r.returncode:
+                return f"exit {plain.returncode} without --json, {r.returncode} with it"
+        doc = json.loads(r.stdout)
+        got = _statuses(doc)
+        want = dict.fromkeys(web.signed, 129) | dict.fromkeys(web.empty_sig, 4)
+        if victim is not None:
+            name, entry = victim
+            m = next((m for m in doc["modules"] if m["module"] == name), None)
+            if m is None or m["status"] & 1 or entry not in str(m["files"]["altered"]):
+                return f"did not report {name}/{entry} altered"
+            want[name] = got.get(name, 0)
+        wrong = sorted(n for n in set(got) | set(want) if got.get(n) != want.get(n))
+        if wrong:
+            return "; ".join(f"{n}: {got.get(n)} (want {want.get(n)})" for n in wrong[:3])
+        return None
+
+    return judge
+
+
+def build_webroot(ctx: Context, variant: Variant) -> Prepared:
+    """(f) A FreePBX webroot shaped like a real one (``anatomy.py`` from webroot-anatomy.json and
+    the fleet shape: real counts of listed and unlisted files, 198 links, ``_cache``, an empty
+    module.sig, the framework installed; in quick mode 5 % of the files): ``pgpsig check
+    --freepbx-webroot`` with and without ``--json`` against the gpgv | sha256sum pipeline over
+    the modules with a non-empty module.sig, framework's files where they are installed."""
+    title = "(f) check a FreePBX webroot shaped like the real one"
+    source = _anatomy_source(ctx)
+    shape = _shape(ctx)
+    if isinstance(source, str) or isinstance(shape, str):
+        why = source if isinstance(source, str) else str(shape)
+        return Prepared(title, {}, [("pgpsig", why), ("pgpsig-text", why)])
+    doc, origin = source
+    modules, sizes, shape_origin = shape
+    scale = 0.05 if ctx.quick else 1.0
+    seed = 14
+    builder = hashlib.sha256(b"".join((HERE / f).read_bytes() for f in ("anatomy.py", "fleet.py")))
+    params = {
+        "anatomy": origin,
+        "shape": shape_origin,
+        "scale": scale,
+        "seed": seed,
+        "builder": builder.hexdigest()[:12],  # anatomy.py changed: built anew
+    }
+    tag = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+    size = "quick" if ctx.quick else "full"
+    base = ctx.work / f"f-webroot-{size}-{tag}"
+    for old in ctx.work.glob(f"f-webroot-{size}-*"):  # older builds of this size (full: 1.3 GB)
+        if old.name not in (base.name, f"{base.name}.stamp"):
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+    web = anatomy.plan(
+        doc,
+        base,
+        scale=scale,
+        shape=(modules, sizes),
+        seed=seed,
+        sources={"anatomy": origin, "shape": shape_origin},
+    )
+    keys = anatomy.make_keys()  # fixed seed and clock: the cached tree's signatures stay valid
+    cached_dir(
+        base, {**params, "base": str(base)}, lambda _p: anatomy.write(web, keys), in_place=True
+    )
+    keyring = ctx.scratch / "f-dev.gpg"
+    ctx.gnupg.run("--import", str(_write(ctx.scratch / "f-dev.asc", keys.dev_cert)))
+    ctx.gnupg.run("--export", keys.dev_fingerprint, stdout=keyring)
+    run = _run_dir(ctx, "f")
+    bad = anatomy.mirror(web, run / "tampered")
+    victim = next(n for n in ("core", *bad.signed) if n in bad.signed and n != "framework")
+    entries = bad.module(victim).entries
+    entry = next((e for e in entries if e.endswith(".php") and "/" not in e), entries[0])
+    tamper_file(bad.installed(victim, entry))
+
+    def tools(w: anatomy.Webroot, hit: tuple[str, str] | None) -> list[Tool | tuple[str, str]]:
+        args = ["check", *w.check_args(), "--trust-root", keys.master_fingerprint]
+        with_json = ctx.pgpsig(*args, "--json")
+        text = Tool("pgpsig-text", ctx.pgpsig(*args).argv, env=with_json.env, timeout=ctx.timeout)
+        for t, how in ((with_json, "--json > /dev/null"), (text, "human output > /dev/null")):
+            t.note = f"pgpsig check --freepbx-webroot ... {how}"
+            t.ok_exits = (0, 1)  # 1: a module failed; which ones is judged by validate
+            t.validate = _webroot_verdict(t, w, hit)
+        pipe = _pipeline(ctx, "gpg-pipe", "gpgv", keyring, w.modules_dir)
+        if isinstance(pipe, Tool):
+            pipe.argv += [str(w.webroot), str(w.paths["AMPBIN"]), str(w.paths["ASTAGIDIR"])]
+            pipe.note += "; modules with a non-empty module.sig, framework's files where installed"
+        return [with_json, text, _named("gpg-pipe", pipe)]
+
+    counts = web.counts()
+    return Prepared(
+        title=f"{title}: {counts['modules']} modules, {counts['listed_files']} listed files "
+        f"({_size(counts['listed_bytes'])}), {counts['unlisted_files']} unlisted, "
+        f"{sum(counts['links'].values())} links",
+        input={**counts, "tampered_module": victim, "tampered_entry": entry},
+        good=tools(web, None),
+        bad={t.name: t for t in tools(bad, (victim, entry)) if isinstance(t, Tool)},
+        targets=[
+            Target("(f) check webroot --json vs gpg pipeline", "pgpsig", "gpg-pipe", 0.30, 0.30),
+            Target("(f) check webroot vs gpg pipeline", "pgpsig-text", "gpg-pipe", 0.30, 0.30),
+            Target("(f) check webroot --json: peak RSS", "pgpsig", None, 40, 40),
+            Target("(f) check webroot: peak RSS", "pgpsig-text", None, 40, 40),
+        ],
+    )
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 VARIANTS = (Variant("ed25519", "ed25519"), Variant("rsa4096", "rsa4096"))
 ED25519_ONLY = VARIANTS[:1]  # module cases: keys made by `pgpsig key generate` (Ed25519)
 
@@ -1010,6 +1161,7 @@ CASES: dict[str, Case] = {
     "c": Case("detached signature over a large file", build_detached, VARIANTS),
     "d": Case("clear-signed large text", build_clearsigned, VARIANTS),
     "e": Case("two large files in a module", build_two_large, ED25519_ONLY),
+    "f": Case("a FreePBX webroot shaped like the real one", build_webroot, ED25519_ONLY),
 }
 
 
@@ -1033,7 +1185,7 @@ def run_case(ctx: Context, prepared: Prepared, reps: int, negative: bool) -> dic
                 continue
             one = measure(t, ctx.scratch)
             runs[t.name].append(one)
-            if one.timed_out or one.exit != 0:
+            if one.timed_out or one.exit not in t.ok_exits:
                 dropped.add(t.name)  # a failing or timed-out tool is not run again
     rows: list[dict[str, Any]] = []
     for entry in prepared.good:
@@ -1051,7 +1203,7 @@ def run_case(ctx: Context, prepared: Prepared, reps: int, negative: bool) -> dic
         last = rs[-1]
         if last.timed_out:
             row["status"] = f"timeout (> {t.timeout:g} s)"
-        elif last.exit != 0:
+        elif last.exit not in t.ok_exits:
             first = _first_line(last.stderr) or f"exit {last.exit}"
             if t.rejects_with is not None and last.exit == t.rejects_with:
                 row["status"] = f"wrong answer: rejected a good signature ({first})"
@@ -1069,12 +1221,19 @@ def run_case(ctx: Context, prepared: Prepared, reps: int, negative: bool) -> dic
                 if wrong:
                     row["status"] = f"wrong answer: {wrong}"
             if negative and t.name in prepared.bad:
-                b = measure(prepared.bad[t.name], ctx.scratch)
+                bad = prepared.bad[t.name]
+                b = measure(bad, ctx.scratch)
                 row["bad_input"] = _run_json(b)
+                wrong = None
+                if not b.timed_out:
+                    if bad.validate is not None:
+                        wrong = bad.validate()
+                    elif b.exit == 0:
+                        wrong = "accepted a bad signature"
                 if b.timed_out:
                     row["bad_input_verdict"] = "timeout"
-                elif b.exit == 0:
-                    row["status"] = "wrong answer: accepted a bad signature"
+                elif wrong is not None:
+                    row["status"] = f"wrong answer: {wrong}"
                     row["bad_input_verdict"] = "accepted"
                 else:
                     row["bad_input_verdict"] = "rejected"
@@ -1339,7 +1498,14 @@ def main(argv: list[str] | None = None) -> int:
         "--fleet-shape",
         type=Path,
         default=ROOT.parent / "shared" / "bench" / "freepbx16-fleet-shape.json",
-        help="the FreePBX fleet shape of case (a) (default: ../shared/bench/ beside the repo)",
+        help="the FreePBX fleet shape of cases (a) and (f) (default: ../shared/bench/ beside the "
+        "repo)",
+    )
+    ap.add_argument(
+        "--anatomy",
+        type=Path,
+        default=ROOT.parent / "shared" / "conformance" / "freepbx" / "webroot-anatomy.json",
+        help="the FreePBX webroot anatomy of case (f) (default: ../shared/conformance/freepbx/)",
     )
     ap.add_argument(
         "--no-warmup",
@@ -1403,6 +1569,7 @@ def main(argv: list[str] | None = None) -> int:
             pgpy_timeout=pgpy_timeout,
             empty_home=empty,
             fleet_shape=args.fleet_shape,
+            anatomy=args.anatomy,
             warmup=not (args.quick or args.no_warmup),
         )
         try:
