@@ -13,15 +13,13 @@ installed where FreePBX installs it (``amp_conf/htdocs`` in the webroot, ``amp_c
 AMPBIN, listed links in the webroot). The same tests run on the builder's built-in miniature
 anatomy, so that they run where the conformance data is absent (then the "real" ones skip).
 
-Checked through the CLI (``--json``): the clean webroot, a copy without the empty ``module.sig``
-(exit 0), a tampered copy (one listed file altered, a framework file deleted from AMPBIN,
-``evil.php`` and ``.htaccess`` dropped into a module: exactly those reported, at their installed
-paths), and a copy whose listed framework link dangles (missing).
-
-Assertions for behaviour that lands with other changes of issue #14 are marked
-``xfail(strict=True)`` with the change named: they fail here today and turn into failures (to
-be unmarked) when it lands. The exit code of a whole run with the empty ``module.sig`` in it is
-not asserted (that question is open); a copy without it must exit 0.
+Checked through the CLI (``--json``): the clean webroot (every signed module 129; ``_cache`` not
+checked; the empty ``module.sig`` status 4; every link and every dot-file an unlisted entry, links
+with their targets), a copy without the empty ``module.sig`` (exit 0), a tampered copy (one listed
+file altered, a framework file deleted from AMPBIN, ``evil.php`` and ``.htaccess`` dropped into a
+module: exactly those reported, the files at their installed paths in the details and in
+``files.problems``), and a relocated copy whose listed framework link dangles (missing). The exit
+code of a whole run with the empty ``module.sig`` in it is not asserted here.
 """
 
 from __future__ import annotations
@@ -78,10 +76,9 @@ class Result:
         return {m["module"]: m for m in self.doc["modules"]}
 
 
-def _names(items: Iterable[Any]) -> set[str]:
-    """Entry names of a ``files`` list: plain strings today; objects with an ``entry`` (or
-    ``path``) once the JSON names installed paths beside the entries (issue #14, change (a))."""
-    return {i if isinstance(i, str) else i.get("entry", i.get("path")) for i in items}
+def _links(m: dict[str, Any]) -> dict[str, str]:
+    """``files.unlisted_links`` of a module: path -> target."""
+    return {link["path"]: link["target"] for link in m["files"]["unlisted_links"]}
 
 
 def _check(built: Built, web: Any) -> Result:
@@ -152,7 +149,8 @@ def test_links_leaving_modules_are_unlisted_entries(clean: Result) -> None:
     assert {link.kind for link in leaving} == {"leaving-webroot", "leaving-outside"}
     for link in leaving:
         m = clean.by[link.module]
-        assert link.path in _names(m["files"]["unlisted"]), (link, m["files"]["unlisted"])
+        assert link.path in set(m["files"]["unlisted"]), (link, m["files"]["unlisted"])
+        assert _links(m)[link.path] == clean.web.fixture_target(link.target), link
         assert os.path.exists(clean.web.modules_dir / link.module / link.path), link
 
 
@@ -161,17 +159,20 @@ def test_links_inside_modules_are_followed(clean: Result) -> None:
     dirs = clean.web.links_of("inside-dir")
     assert files and dirs
     for link in files:
-        assert link.path in _names(clean.by[link.module]["files"]["unlisted"]), link
+        m = clean.by[link.module]
+        assert link.path in set(m["files"]["unlisted"]), link
+        assert _links(m)[link.path] == link.target, link
     for link in dirs:
-        unlisted = _names(clean.by[link.module]["files"]["unlisted"])
-        assert any(u.startswith(link.path + "/") for u in unlisted), link
+        m = clean.by[link.module]
+        assert any(u.startswith(link.path + "/") for u in m["files"]["unlisted"]), link
+        assert _links(m)[link.path] == link.target, link
 
 
 def test_planted_regular_files_are_unlisted_entries(clean: Result) -> None:
     for m in clean.web.modules:
         if not m.signed:
             continue
-        unlisted = _names(clean.by[m.name]["files"]["unlisted"])
+        unlisted = set(clean.by[m.name]["files"]["unlisted"])
         planted = {p for p, _ in m.unlisted if "/." not in "/" + p}
         assert planted <= unlisted, (m.name, sorted(planted - unlisted)[:5])
 
@@ -189,13 +190,9 @@ def test_dotfiles_are_planted(clean: Result) -> None:
         assert (clean.web.modules_dir / name / d).is_file(), (name, d)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #14: unlisted dot-files are reported, lands with the dot-file change (walk)",
-)
 def test_dotfiles_are_unlisted_entries(clean: Result) -> None:
     for name, d in _dotfiles(clean):
-        assert d in _names(clean.by[name]["files"]["unlisted"]), (name, d)
+        assert d in set(clean.by[name]["files"]["unlisted"]), (name, d)
 
 
 def test_framework_checked_where_installed(clean: Result) -> None:
@@ -288,31 +285,28 @@ def test_tampered_altered_file(tampered: Tampering) -> None:
     t = tampered
     m = t.result.by[t.altered_module]
     assert m["status"] == TAMPERED | TRUSTED, m
-    assert _names(m["files"]["altered"]) == {t.altered_entry}
+    assert set(m["files"]["altered"]) == {t.altered_entry}
     assert not m["files"]["missing"]
-    where = t.result.web.installed(t.altered_module, t.altered_entry)
+    where = str(t.result.web.installed(t.altered_module, t.altered_entry))
     assert f"{where} altered" in m["details"], m["details"]
+    assert m["files"]["problems"] == [
+        {"entry": t.altered_entry, "path": where, "problem": "altered"}
+    ]
 
 
-def test_tampered_framework_file_missing(tampered: Tampering) -> None:
+def test_tampered_framework_file_missing_where_installed(tampered: Tampering) -> None:
+    web = tampered.result.web
     m = tampered.result.by["framework"]
     assert m["status"] == TAMPERED | TRUSTED, m
-    assert _names(m["files"]["missing"]) == {tampered.deleted_entry}
+    assert set(m["files"]["missing"]) == {tampered.deleted_entry}
     assert not m["files"]["altered"]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #14: details name the installed path (AMPBIN), lands with the installed-paths "
-    "change (verdict/report)",
-)
-def test_tampered_framework_file_named_where_installed(tampered: Tampering) -> None:
-    web = tampered.result.web
-    details = tampered.result.by["framework"]["details"]
     installed = str(web.installed("framework", tampered.deleted_entry))
-    assert installed.startswith(str(web.paths["AMPBIN"]))
-    assert any(installed in d and "missing" in d for d in details), details
-    assert not any("admin/modules/framework/amp_conf" in d for d in details), details
+    assert installed == str(web.paths["AMPBIN"] / "fwconsole")
+    assert f"{installed} missing" in m["details"], m["details"]
+    assert not any("admin/modules/framework/amp_conf" in d for d in m["details"]), m["details"]
+    assert m["files"]["problems"] == [
+        {"entry": tampered.deleted_entry, "path": installed, "problem": "missing"}
+    ]
 
 
 def test_tampered_only_those_modules_fail(tampered: Tampering, clean: Result) -> None:
@@ -330,27 +324,16 @@ def _new_unlisted(t: Tampering, clean: Result) -> dict[str, set[str]]:
     out = {}
     for name, m in t.result.by.items():
         if "unlisted" in m["files"]:
-            new = _names(m["files"]["unlisted"]) - _names(clean.by[name]["files"]["unlisted"])
+            new = set(m["files"]["unlisted"]) - set(clean.by[name]["files"]["unlisted"])
             if new:
                 out[name] = new
     return out
 
 
-def test_tampered_unlisted_php(tampered: Tampering, clean: Result) -> None:
-    new = _new_unlisted(tampered, clean)
-    assert set(new) == {tampered.dropped_module}, new
-    assert "evil.php" in new[tampered.dropped_module]
-    assert new[tampered.dropped_module] <= {"evil.php", ".htaccess"}
-    assert tampered.result.by[tampered.dropped_module]["status"] == OK  # reported, not failed
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #14: unlisted dot-files are reported, lands with the dot-file change (walk)",
-)
-def test_tampered_unlisted_htaccess(tampered: Tampering, clean: Result) -> None:
+def test_tampered_unlisted_files(tampered: Tampering, clean: Result) -> None:
     new = _new_unlisted(tampered, clean)
     assert new == {tampered.dropped_module: {"evil.php", ".htaccess"}}
+    assert tampered.result.by[tampered.dropped_module]["status"] == OK  # reported, not failed
 
 
 # --------------------------------------------------------------------------------------------------
@@ -358,24 +341,22 @@ def test_tampered_unlisted_htaccess(tampered: Tampering, clean: Result) -> None:
 
 
 @pytest.fixture(scope="module")
-def dangling(built: Built) -> tuple[Result, str]:
+def dangling(built: Built) -> tuple[Result, str, Path]:
     anatomy = _anatomy()
     web = anatomy.mirror(built.web, built.tmp / "dangling")
     fl = next(f for f in web.framework_links if f.target.startswith("/"))
     link = web.webroot / fl.installed_at
     link.unlink()
     link.symlink_to(str(built.tmp / "gone") + fl.target)  # where the install was before it moved
-    return _check(built, web), fl.entry
+    return _check(built, web), fl.entry, link
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #14: a dangling listed link is missing, not altered, lands with the dangling-"
-    "link change (check/verdict)",
-)
-def test_dangling_listed_framework_link_is_missing(dangling: tuple[Result, str]) -> None:
-    result, entry = dangling
+def test_dangling_listed_framework_link_is_missing(dangling: tuple[Result, str, Path]) -> None:
+    result, entry, link = dangling
     m = result.by["framework"]
     assert m["status"] == TAMPERED | TRUSTED, m
-    assert _names(m["files"]["missing"]) == {entry}, m["details"]
+    assert set(m["files"]["missing"]) == {entry}, m["details"]
     assert not m["files"]["altered"], m["details"]
+    assert m["files"]["problems"] == [{"entry": entry, "path": str(link), "problem": "missing"}]
+    others = {n: x["status"] for n, x in result.by.items() if n != "framework"}
+    assert all(s == OK for n, s in others.items() if n in result.web.signed), others
