@@ -1119,7 +1119,17 @@ def build_webroot(ctx: Context, variant: Variant) -> Prepared:
         args = ["check", *w.check_args(), "--trust-root", keys.master_fingerprint]
         with_json = ctx.pgpsig(*args, "--json")
         text = Tool("pgpsig-text", ctx.pgpsig(*args).argv, env=with_json.env, timeout=ctx.timeout)
-        for t, how in ((with_json, "--json > /dev/null"), (text, "human output > /dev/null")):
+        quick = Tool(
+            "pgpsig-no-unlisted",
+            ctx.pgpsig(*args, "--no-unlisted", "--json").argv,
+            env=with_json.env,
+            timeout=ctx.timeout,
+        )
+        for t, how in (
+            (with_json, "--json > /dev/null"),
+            (text, "human output > /dev/null"),
+            (quick, "--no-unlisted --json > /dev/null (no walk for unlisted files)"),
+        ):
             t.note = f"pgpsig check --freepbx-webroot ... {how}"
             t.ok_exits = (0, 1)  # 1: a module failed; which ones is judged by validate
             t.validate = _webroot_verdict(t, w, hit)
@@ -1127,7 +1137,7 @@ def build_webroot(ctx: Context, variant: Variant) -> Prepared:
         if isinstance(pipe, Tool):
             pipe.argv += [str(w.webroot), str(w.paths["AMPBIN"]), str(w.paths["ASTAGIDIR"])]
             pipe.note += "; modules with a non-empty module.sig, framework's files where installed"
-        return [with_json, text, _named("gpg-pipe", pipe)]
+        return [with_json, text, quick, _named("gpg-pipe", pipe)]
 
     counts = web.counts()
     return Prepared(
@@ -1140,8 +1150,22 @@ def build_webroot(ctx: Context, variant: Variant) -> Prepared:
         targets=[
             Target("(f) check webroot --json vs gpg pipeline", "pgpsig", "gpg-pipe", 0.30, 0.30),
             Target("(f) check webroot vs gpg pipeline", "pgpsig-text", "gpg-pipe", 0.30, 0.30),
+            Target(
+                "(f) check webroot --no-unlisted --json vs gpg pipeline",
+                "pgpsig-no-unlisted",
+                "gpg-pipe",
+                0.30,
+                0.30,
+            ),
             Target("(f) check webroot --json: peak RSS", "pgpsig", None, 40, 40),
             Target("(f) check webroot: peak RSS", "pgpsig-text", None, 40, 40),
+            Target(
+                "(f) check webroot --no-unlisted --json: peak RSS",
+                "pgpsig-no-unlisted",
+                None,
+                40,
+                40,
+            ),
         ],
     )
 
@@ -1347,8 +1371,9 @@ def _row_targets(result: dict[str, Any], tool: str) -> str:
 def print_case(result: dict[str, Any]) -> None:
     load = "-".join(f"{x:.1f}" for x in result["loadavg"])
     print(f"\n{result['title']}  (median of {result['reps']}; load average {load})")
+    w = max([10, *(len(r["tool"]) for r in result["results"])])
     head = (
-        f"  {'tool':10} {'wall':>8} {'min':>8} {'cpu':>8} {'peak RSS':>10} "
+        f"  {'tool':{w}} {'wall':>8} {'min':>8} {'cpu':>8} {'peak RSS':>10} "
         f"{'pgpsig/peer':>11} {'RSS ratio':>9}  status; targets"
     )
     print(head)
@@ -1363,11 +1388,13 @@ def print_case(result: dict[str, Any]) -> None:
                 else f"{'':11} {'':9}"
             )
             print(
-                f"  {r['tool']:10} {r['wall_s']:7.3f}s {r['wall_min_s']:7.3f}s "
+                f"  {r['tool']:{w}} {r['wall_s']:7.3f}s {r['wall_min_s']:7.3f}s "
                 f"{r['cpu_s']:7.2f}s {r['maxrss_mib']:6.1f} MiB {ratio}  {status}"
             )
         else:
-            print(f"  {r['tool']:10} {'-':>8} {'-':>8} {'-':>8} {'-':>10} {'':11} {'':9}  {status}")
+            print(
+                f"  {r['tool']:{w}} {'-':>8} {'-':>8} {'-':>8} {'-':>10} {'':11} {'':9}  {status}"
+            )
 
 
 def summary_lines(results: list[dict[str, Any]]) -> list[str]:
