@@ -426,10 +426,13 @@ def _node_modules(rng: random.Random, n: int, sizes: list[int], dots: int) -> li
         if dots > 0:
             files.append(".npmignore")
             dots -= 1
-        for k in range(int(rng.expovariate(1 / 12)) + 1):
-            d = rng.choice(_PACKAGE_DIRS)
+        # A package's files cluster in its top and up to three directories (lib/, dist/...).
+        where = ["", *rng.sample(_PACKAGE_DIRS, rng.randint(0, 3))]
+        for k in range(int(rng.expovariate(1 / 18)) + 1):
+            d = rng.choice(where)
             ext = rng.choice(("js", "js", "js", "d.ts", "map", "json", "mjs", "cjs"))
-            files.append(f"{d}/{rng.choice(_PACKAGES).replace('.', '_')}{k}.{ext}")
+            name = f"{rng.choice(_PACKAGES).replace('.', '_')}{k}.{ext}"
+            files.append(f"{d}/{name}" if d else name)
         out.extend(f"{pkg}/{f}" for f in files[: n - len(out)])
     return out
 
