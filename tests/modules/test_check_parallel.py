@@ -234,9 +234,9 @@ def test_a_manifest_of_absent_files_is_judged_without_resolving_each(
     calls: list[str] = []
     real_resolve = ev.resolve_inside
 
-    def counting(base: Path, rel: str) -> object:
+    def counting(base: Path, rel: str, **kw: Any) -> object:
         calls.append(rel)
-        return real_resolve(base, rel)
+        return real_resolve(base, rel, **kw)
 
     monkeypatch.setattr(ev, "resolve_inside", counting)
     d = setup.dir / "missing"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from pgpsig.engine.trust import TrustRoots, decide_trust
 from pgpsig.errors import FormatError, InputError, PgpsigError
 from pgpsig.hashing import FileDigest
 from pgpsig.modules.manifest import Manifest, is_local_tag, parse_signed
-from pgpsig.modules.tree import Tree, resolve_inside, walk_module, walk_would_list
+from pgpsig.modules.tree import Tree, real_base, resolve_inside, walk_module, walk_would_list
 from pgpsig.modules.verdict import (
     FileFindingTuple,
     FileState,
@@ -244,9 +244,11 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
     # (what resolve_inside would find, one realpath and several stats later; a manifest listing
     # 200,000 absent files took 8 s).
     walked_all = tree is not None and not tree.symlinks and not opts.exclude and only is None
-    module_real = os.path.realpath(module_dir) if direct else ""
+    module_real = os.path.realpath(module_dir) if tree is not None and tree.files else ""
     # (5) resolve files
     listed: set[str] = set()
+    last_base: Path | None = None
+    base_real: str | None = None
     for entry in manifest.entries:
         listed.add(entry.path)
         if opts.freepbx is not None:
@@ -265,7 +267,9 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
         if walked_all and base is module_dir and walk_would_list(rel, skip_dotfiles=False):
             pending.files.append((entry.path, None, "missing", False, None))
             continue
-        r = resolve_inside(base, rel)
+        if base is not last_base:  # one resolving of each base for all its files
+            last_base, base_real = base, real_base(base)
+        r = resolve_inside(base, rel, base_real=base_real)
         if r.via_symlink:
             pending.symlinks.append(entry.path)
         if r.problem == "escapes":
@@ -337,28 +341,39 @@ def _listed_and_their_directories(listed: set[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _reached_directly(tree: Tree) -> frozenset[str]:
+def _reached_directly(tree: Tree) -> Container[str]:
     """The files of ``tree`` that the walk reached as regular files through no symbolic link.
 
     The walk lists a linked file under the link's own path and records every link it meets
     (followed or not) in ``symlinks``: a file is behind a link exactly when the file itself or
-    one of the directories on its path is such a link.
+    one of the directories on its path is such a link. Asked only of listed files, so the
+    question is answered when asked (a module with links may hold 27,000 unlisted files).
     """
-    if not tree.symlinks:
-        return frozenset(tree.files)
-    links = frozenset(tree.symlinks)
+    files = frozenset(tree.files)
+    return _Direct(files, frozenset(tree.symlinks)) if tree.symlinks else files
 
-    def behind_link(rel: str) -> bool:
-        if rel in links:
-            return True
+
+class _Direct:
+    """Membership in :func:`_reached_directly`'s answer for a tree with symbolic links."""
+
+    __slots__ = ("files", "links")
+
+    def __init__(self, files: frozenset[str], links: frozenset[str]) -> None:
+        self.files, self.links = files, links
+
+    def __contains__(self, rel: object) -> bool:
+        if not isinstance(rel, str) or rel not in self.files or rel in self.links:
+            return False
+        links = self.links
         i = rel.find("/")
         while i >= 0:
             if rel[:i] in links:
-                return True
+                return False
             i = rel.find("/", i + 1)
-        return False
+        return True
 
-    return frozenset(f for f in tree.files if not behind_link(f))
+    def __bool__(self) -> bool:
+        return bool(self.files)
 
 
 def finish(

@@ -63,15 +63,11 @@ class FreePBXLayout:
     secure_dir: Path = FREEPBX_SECURE_DIR
     #: Owner the secure directory and files must have (FreePBX: root).
     secure_owner: int | None = 0
+    #: The framework's mapping, (prefix, installed base) in order; made once (a framework lists
+    #: 8,000 files, and a Path costs several microseconds to make).
+    _mapping: tuple[tuple[str, Path], ...] = field(init=False, repr=False, compare=False)
 
-    def destination(self, module: str, module_dir: Path, rel: str) -> tuple[Path, str] | None:
-        """(base directory, path below it) of a listed file, or None when FreePBX skips it.
-
-        Every module maps to its own directory, except ``framework`` (FreePBX's
-        ``Installer::getDestination`` with validation on).
-        """
-        if module != "framework":
-            return module_dir, rel
+    def __post_init__(self) -> None:
         mapping = (
             ("amp_conf/htdocs/", self.webroot),
             ("amp_conf/bin/", Path(self.paths["AMPBIN"])),
@@ -79,9 +75,20 @@ class FreePBXLayout:
             ("amp_conf/agi-bin/", Path(self.paths["ASTAGIDIR"])),
             ("amp_conf/sounds/", Path(self.paths["ASTVARLIBDIR"]) / "sounds"),
         )
+        object.__setattr__(self, "_mapping", mapping)
+
+    def destination(self, module: str, module_dir: Path, rel: str) -> tuple[Path, str] | None:
+        """(base directory, path below it) of a listed file, or None when FreePBX skips it.
+
+        Every module maps to its own directory, except ``framework`` (FreePBX's
+        ``Installer::getDestination`` with validation on). The same base is the same object
+        for every file of a run.
+        """
+        if module != "framework":
+            return module_dir, rel
         if rel.startswith(("amp_conf/astetc/", "amp_conf/moh/", "upgrades/")):
             return None
-        for prefix, base in mapping:
+        for prefix, base in self._mapping:
             if rel.startswith(prefix):
                 return base, rel[len(prefix) :]
         return module_dir, rel

@@ -35,6 +35,7 @@ __all__ = [
     "Resolved",
     "Tree",
     "excluded",
+    "real_base",
     "resolve_inside",
     "walk_module",
     "walk_would_list",
@@ -272,7 +273,9 @@ def _kernel_resolve(path: str) -> tuple[str, os.stat_result] | None:
     return real, st
 
 
-def _resolve_fast(base: str, path: str, parts: list[str]) -> Resolved | None:
+def _resolve_fast(
+    base: str, path: str, parts: list[str], base_real: str | None = None
+) -> Resolved | None:
     """:func:`resolve_inside` for the common case, a file reached through no symbolic link.
 
     The file's real path is then exactly the base's real path joined with ``parts``; conversely,
@@ -280,28 +283,41 @@ def _resolve_fast(base: str, path: str, parts: list[str]) -> Resolved | None:
     the kernel refuses). Anything else (links, missing files, no ``/proc``) returns None and is
     left to the portable way, so that the answers never differ.
     """
-    b = _kernel_resolve(base)
-    if b is None:
-        return None
+    if base_real is None:
+        b = _kernel_resolve(base)
+        if b is None:
+            return None
+        base_real = b[0]
     f = _kernel_resolve(path)
     if f is None:
         return None
     real, st = f
-    if real != os.path.join(b[0], *parts):
+    if real != os.path.join(base_real, *parts):
         return None
     if not stat.S_ISREG(st.st_mode):
         return Resolved(None, "not-a-file", False)
     return Resolved(Path(real), None, False)
 
 
-def resolve_inside(base: Path, rel: str) -> Resolved:
+def real_base(base: Path) -> str | None:
+    """The real path of the directory ``base`` as the kernel resolves it now.
+
+    For :func:`resolve_inside`'s ``base_real``; None where that way is not available.
+    """
+    b = _kernel_resolve(os.fspath(base))
+    return None if b is None else b[0]
+
+
+def resolve_inside(base: Path, rel: str, *, base_real: str | None = None) -> Resolved:
     """Resolve ``rel`` below ``base``, following links only while they stay inside ``base``.
 
     ``rel`` must already be a safe relative path (see :func:`pgpsig.modules.manifest.check_path`).
+    ``base_real``, :func:`real_base` of ``base`` made once for many files, spares resolving the
+    base again for each: a file found exactly below it is inside the base as it was then.
     """
     parts = rel.split("/")
     path = os.path.join(base, *parts)
-    fast = _resolve_fast(os.fspath(base), path, parts)
+    fast = _resolve_fast(os.fspath(base), path, parts, base_real)
     if fast is not None:
         return fast
     base_real = os.path.realpath(base)
