@@ -348,17 +348,20 @@ def test_plan_balances_groups_and_leaves_a_dominant_module_here(
         write(tmp_path / f"m{i}", {"module.sig": b"x" * size})
         modules.append((f"m{i}", tmp_path / f"m{i}"))
     weights = [size + chk._MODULE_WEIGHT for size in sizes]
-    # check: runs of consecutive modules, in order (streamed reports wait little for their turn),
-    # each closed once it holds an eighth of the work.
+    # check: a group a module, in order (streamed reports wait little for their turn, and come
+    # back one at a time).
     plan = chk._plan_fanout(modules)
     assert plan is not None
     workers, groups = plan
     assert workers == 2
-    assert [i for g in groups for i in g] == list(range(len(sizes)))
-    loads = [sum(weights[i] for i in g) for g in groups]
-    assert all(load >= sum(weights) / 8 for load in loads[:-1]), loads
-    assert all(sum(weights[i] for i in g[:-1]) < sum(weights) / 8 for g in groups), groups
-    assert groups[0] == [0]  # the largest module closes its run at once
+    assert all(len(g) == 1 for g in groups)
+    order = [g[0] for g in groups]
+    assert sorted(order) == list(range(len(sizes)))
+    # Each started by the latest time it can start and still be done when those before it are.
+    latest = [sum(weights[:i]) / 2 - weights[i] for i in range(len(sizes))]
+    assert [latest[i] for i in order] == sorted(latest)
+    assert order[0] == 0  # the heaviest, first anyway
+    assert order[:3] == [0, 2, 1]  # 20,000 bytes after 1,000: started before it
     # Unordered (sign): the heaviest first to the lightest of 8 groups, heaviest group first.
     lpt = fanout.plan(weights, min_total=0)
     assert lpt is not None and lpt[0] == 2 and len(lpt[1]) == 8
