@@ -233,7 +233,7 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
     # Without ``unlisted``, only the directories on the way to a listed file are walked (not a
     # node_modules tree of 27,000 files that no manifest lists): what is found there is used to
     # resolve the listed files, and never reported.
-    only = None if opts.unlisted else _directories_of(manifest)
+    only = None if opts.unlisted else _directories_of(e.path for e in manifest.entries)
     try:
         tree = walk_module(module_dir, exclude=opts.exclude, skip_dotfiles=False, only=only)
     except PgpsigError as e:
@@ -244,26 +244,41 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
     # (what resolve_inside would find, one realpath and several stats later; a manifest listing
     # 200,000 absent files took 8 s).
     walked_all = tree is not None and not tree.symlinks and not opts.exclude and only is None
-    module_real = os.path.realpath(module_dir) if tree is not None and tree.files else ""
+    module_prefix = (
+        os.path.join(os.path.realpath(module_dir), "")  # noqa: PTH118
+        if tree is not None and tree.files
+        else ""
+    )
     # (5) resolve files
     listed: set[str] = set()
     last_base: Path | None = None
     base_real: str | None = None
-    for entry in manifest.entries:
+    if opts.freepbx is not None:
+        layout = opts.freepbx
+        dests = [layout.destination(name, module_dir, e.path) for e in manifest.entries]
+        mapped = _mapped_bases(module_dir, dests)
+    else:
+        dests = [(module_dir, e.path) for e in manifest.entries]
+        mapped = {}
+    for entry, dest in zip(manifest.entries, dests, strict=True):
         listed.add(entry.path)
-        if opts.freepbx is not None:
-            dest = opts.freepbx.destination(name, module_dir, entry.path)
-        else:
-            dest = (module_dir, entry.path)
         if dest is None:
             pending.skipped.append(entry.path)
             continue
         base, rel = dest
-        if rel in direct and base is module_dir:
-            # What resolve_inside answers for a regular file with no link on its way, without its
-            # realpath and stats; the hashing opens the file and refuses anything but a regular one.
-            pending.files.append((entry.path, os.path.join(module_real, rel), None, False, None))  # noqa: PTH118
-            continue
+        if base is module_dir:
+            if rel in direct:
+                # What resolve_inside answers for a regular file with no link on its way, without
+                # its realpath and stats; the hashing opens the file and refuses anything but a
+                # regular one.
+                pending.files.append((entry.path, module_prefix + rel, None, False, None))
+                continue
+        elif id(base) in mapped:
+            base_direct, real_prefix = mapped[id(base)]
+            if rel in base_direct:  # the same, below a base of FreePBX's framework mapping
+                installed = os.path.join(base, rel)  # noqa: PTH118
+                pending.files.append((entry.path, real_prefix + rel, None, False, installed))
+                continue
         if walked_all and base is module_dir and walk_would_list(rel, skip_dotfiles=False):
             pending.files.append((entry.path, None, "missing", False, None))
             continue
@@ -318,11 +333,36 @@ def _targets(module_dir: Path, links: Iterable[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _directories_of(manifest: Manifest) -> frozenset[str]:
-    """Every directory on the way to a listed file (``a/b/c`` gives ``a``, ``a/b``)."""
+def _mapped_bases(
+    module_dir: Path, dests: Sequence[tuple[Path, str] | None]
+) -> dict[int, tuple[Container[str], str]]:
+    """For each base other than ``module_dir`` (by identity): the files reached directly.
+
+    FreePBX's framework installs 8,000 listed files in the webroot, AMPBIN and so on. Each base is
+    walked once, entering only the directories on the way to its listed files (never the
+    webroot's other modules), as the module directory is: a listed file the walk reached as a
+    regular file through no link is ``(files, real path of the base + "/")``'s, with no resolving
+    of its own. A base that cannot be walked (absent, too deep) is left out: its files are
+    resolved one by one.
+    """
+    rels: dict[int, tuple[Path, list[str]]] = {}
+    for dest in dests:
+        if dest is not None and dest[0] is not module_dir:
+            rels.setdefault(id(dest[0]), (dest[0], []))[1].append(dest[1])
+    out: dict[int, tuple[Container[str], str]] = {}
+    for key, (base, paths) in rels.items():
+        try:
+            tree = walk_module(base, skip_dotfiles=False, only=_directories_of(paths))
+        except PgpsigError:
+            continue
+        out[key] = (_reached_directly(tree), os.path.join(os.path.realpath(base), ""))  # noqa: PTH118
+    return out
+
+
+def _directories_of(paths: Iterable[str]) -> frozenset[str]:
+    """Every directory on the way to one of ``paths`` (``a/b/c`` gives ``a``, ``a/b``)."""
     out: set[str] = set()
-    for e in manifest.entries:
-        p = e.path
+    for p in paths:
         i = p.rfind("/")
         while i > 0 and p[:i] not in out:
             out.add(p[:i])
