@@ -22,8 +22,9 @@ import pytest
 from keyfactory import write_tree as write
 from pgpsig.certs.keyring import load_keyring
 from pgpsig.engine.trust import TrustRoots
+from pgpsig.errors import InputError
 from pgpsig.keys import generate_key
-from pgpsig.modules.check import CheckOptions, check_modules
+from pgpsig.modules.check import CheckOptions, check_modules, module_targets
 from pgpsig.modules.freepbx import FreePBXLayout
 from pgpsig.modules.sign import sign_module
 from pgpsig.openpgp.secretkey import load_signing_keys
@@ -186,3 +187,19 @@ def test_no_unlisted_walk_reports_none(keys: Keys, tmp_path: Path) -> None:
     assert r.files.unlisted == () and r.files.altered == ("lib/a.php",), r
     with pytest.raises(ValueError, match="strict"):
         replace(keys.opts, strict=True, unlisted=False)
+
+
+def test_an_unlisted_link_loop_is_unlisted_and_fails_strict(keys: Keys, tmp_path: Path) -> None:
+    m = write(tmp_path / "m", {**XML, "index.php": b"<?php\n"})
+    keys.sign(m)
+    (m / "loop").symlink_to("loop")
+    (m / "up").symlink_to(".")  # a directory loop back to the module
+    r = one("m", m, keys.opts)
+    assert r.status == OK and {"loop", "up"} <= set(r.files.unlisted), r
+    assert one("m", m, replace(keys.opts, strict=True)).status == Status.TAMPERED | Status.TRUSTED
+
+
+def test_a_module_that_is_a_link_loop_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "loopy").symlink_to("loopy")
+    with pytest.raises(InputError, match="loopy"):
+        module_targets([tmp_path / "loopy"], None)

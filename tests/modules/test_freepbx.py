@@ -69,7 +69,7 @@ def test_preset_paths_and_secure_dir(tmp_path: Path) -> None:
     assert FREEPBX_DEFAULT_PATHS["AMPBIN"] == "/var/lib/asterisk/bin"  # the defaults untouched
 
 
-@pytest.mark.parametrize("item", ["AMPBIN", "NOPE=/x", "=/x", "ampbin=/x"])
+@pytest.mark.parametrize("item", ["AMPBIN", "NOPE=/x", "=/x", "ampbin=/x", "AMPBIN="])
 def test_preset_refuses_a_bad_path_item(tmp_path: Path, item: str) -> None:
     msg = "--freepbx-path: expected NAME=DIR with NAME in AMPBIN, AMPSBIN, ASTAGIDIR, ASTVARLIBDIR"
     with pytest.raises(InputError) as e:

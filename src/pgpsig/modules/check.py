@@ -90,6 +90,18 @@ _MODULE_WEIGHT = 2 << 10
 _BATCH_FILES = 4096
 
 
+def _resolved_name(p: Path) -> str:
+    """The name of the directory ``p`` leads to (links resolved).
+
+    Raises:
+        InputError: ``p`` cannot be resolved (a link loop).
+    """
+    try:
+        return p.resolve().name
+    except (OSError, RuntimeError) as e:  # Python < 3.13 raises RuntimeError for a loop
+        raise InputError(f"{p}: cannot resolve: {e}") from e
+
+
 def module_targets(modules: Sequence[Path], modules_dir: Path | None) -> list[tuple[str, Path]]:
     """The (name, directory) of each module to check: ``modules``, then ``modules_dir``'s.
 
@@ -100,7 +112,7 @@ def module_targets(modules: Sequence[Path], modules_dir: Path | None) -> list[tu
     Raises:
         InputError: ``modules_dir`` or a module is not a directory.
     """
-    targets = [(p.resolve().name, p) for p in modules]
+    targets = [(_resolved_name(p), p) for p in modules]
     if modules_dir is not None:
         if not modules_dir.is_dir():
             raise InputError(f"{modules_dir} is not a directory")

@@ -293,8 +293,8 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
         where = None if base is module_dir else os.path.join(base, rel)  # noqa: PTH118
         pending.files.append((entry.path, real, r.problem, r.via_symlink, where))
     # (6) unlisted files
-    if only is not None:
-        pass  # not looked for: unlisted=False
+    if only is not None:  # nothing unlisted looked for (unlisted=False): only a walk's failure said
+        pending.walk_error = None if walk_error is None else str(walk_error)
     elif tree is not None:
         pending.unlisted = [f for f in tree.files if f not in listed]
         pending.symlinks.extend(s for s in tree.escaping if s not in pending.symlinks)
@@ -302,7 +302,9 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
         # path through it; any other (FreePBX makes such links at install time) is an unlisted
         # entry like any other: reported, failing only with ``strict``.
         on_the_way = (
-            _listed_and_their_directories(listed) if tree.escaping or tree.dangling else frozenset()
+            _listed_and_their_directories(listed)
+            if tree.escaping or tree.dangling or tree.loops
+            else frozenset()
         )
         for s in tree.escaping:
             if s in on_the_way:
@@ -310,9 +312,9 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
                     pending.escaping.append(s)
             else:  # the walk lists no file under a link it did not enter
                 pending.unlisted.append(s)
-        # A link to nothing is an unlisted entry too, unless a listed path goes through it (then
-        # that listed file is missing).
-        for s in tree.dangling:
+        # A link to nothing, or round a loop, is an unlisted entry too, unless a listed path goes
+        # through it (then that listed file is missing).
+        for s in (*tree.dangling, *tree.loops):
             if s not in on_the_way:
                 pending.unlisted.append(s)
         pending.links = _targets(module_dir, (s for s in tree.symlinks if s not in listed))

@@ -135,7 +135,7 @@ def freepbx_preset(
     table = dict(FREEPBX_DEFAULT_PATHS)
     for item in paths:
         name, sep, value = item.partition("=")
-        if not sep or name not in table:
+        if not sep or name not in table or not value:
             raise InputError(
                 f"--freepbx-path: expected NAME=DIR with NAME in {', '.join(FREEPBX_DEFAULT_PATHS)}"
             )
