@@ -266,6 +266,7 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
             pending.skipped.append(entry.path)
             continue
         base, rel = dest
+        where = None if base is module_dir else os.path.join(base, rel)  # noqa: PTH118
         if base is module_dir:
             if rel in direct:
                 # What resolve_inside answers for a regular file with no link on its way, without
@@ -276,8 +277,7 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
         elif id(base) in mapped:
             base_direct, real_prefix = mapped[id(base)]
             if rel in base_direct:  # the same, below a base of FreePBX's framework mapping
-                installed = os.path.join(base, rel)  # noqa: PTH118
-                pending.files.append((entry.path, real_prefix + rel, None, False, installed))
+                pending.files.append((entry.path, real_prefix + rel, None, False, where))
                 continue
         if walked_all and base is module_dir and walk_would_list(rel, skip_dotfiles=False):
             pending.files.append((entry.path, None, "missing", False, None))
@@ -290,19 +290,17 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
         if r.problem == "escapes":
             pending.escaping.append(entry.path)
         real = None if r.path is None else str(r.path)
-        where = None if base is module_dir else os.path.join(base, rel)  # noqa: PTH118
         pending.files.append((entry.path, real, r.problem, r.via_symlink, where))
-    # (6) unlisted files
-    if only is not None:  # nothing unlisted looked for (unlisted=False): only a walk's failure said
-        pending.walk_error = None if walk_error is None else str(walk_error)
-    elif tree is not None:
+    # (6) unlisted files (not looked for without ``unlisted``); a walk's failure is said either way
+    pending.walk_error = None if walk_error is None else str(walk_error)
+    if only is None and tree is not None:
         pending.unlisted = [f for f in tree.files if f not in listed]
         pending.symlinks.extend(s for s in tree.escaping if s not in pending.symlinks)
         # A link that leaves the module counts against it only when the manifest lists it or a
         # path through it; any other (FreePBX makes such links at install time) is an unlisted
         # entry like any other: reported, failing only with ``strict``.
         on_the_way = (
-            _listed_and_their_directories(listed)
+            listed | _directories_of(listed)
             if tree.escaping or tree.dangling or tree.loops
             else frozenset()
         )
@@ -318,8 +316,6 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
             if s not in on_the_way:
                 pending.unlisted.append(s)
         pending.links = _targets(module_dir, (s for s in tree.symlinks if s not in listed))
-    elif walk_error is not None:
-        pending.walk_error = str(walk_error)
     return pending
 
 
@@ -369,17 +365,6 @@ def _directories_of(paths: Iterable[str]) -> frozenset[str]:
         while i > 0 and p[:i] not in out:
             out.add(p[:i])
             i = p.rfind("/", 0, i)
-    return frozenset(out)
-
-
-def _listed_and_their_directories(listed: set[str]) -> frozenset[str]:
-    """Every listed path and every directory on the way to one (``a/b/c`` gives ``a``, ``a/b``)."""
-    out = set(listed)
-    for p in listed:
-        i = p.find("/")
-        while i != -1:
-            out.add(p[:i])
-            i = p.find("/", i + 1)
     return frozenset(out)
 
 
