@@ -175,13 +175,21 @@ class ModuleSignature:
     trust_path: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
+    @property
+    def status(self) -> SigStatus:
+        """The signature's verdict for the module.
+
+        ``untrusted`` for a good signature by a signer no root vouches for, else its own.
+        """
+        if self.result.status is SigStatus.GOOD and not self.trusted:
+            return SigStatus.UNTRUSTED
+        return self.result.status
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (contract: ``check --json`` ``signature``)."""
         d = self.result.to_dict()
         d.pop("block", None)
-        status = self.result.status
-        if status is SigStatus.GOOD and not self.trusted:
-            d["status"] = SigStatus.UNTRUSTED.value
+        d["status"] = self.status.value
         if d["hash_algorithm"] is None:
             d["hash_algorithm"] = ""  # no signature packet was read (malformed module.sig)
         d["trusted"] = self.trusted

@@ -14,7 +14,7 @@ error during the check (after whatever was already written).
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -147,7 +147,7 @@ def check(
     # the workers.
     with (
         _screen(len(targets), plain=show_progress) as screen,
-        contextlib.closing(_closable(iter_check_modules(targets, opts, screen.update))) as reports,
+        contextlib.closing(iter_check_modules(targets, opts, screen.update)) as reports,
     ):
         if as_json:
             stream_json(
@@ -175,11 +175,6 @@ def check(
                 human.module(tally.add(r))
             human.end(tally)
     raise Exit(EXIT_OK if tally.good == tally.modules else EXIT_FAILED)
-
-
-def _closable(reports: Iterator["ModuleReport"]) -> Generator["ModuleReport", None, None]:
-    """``reports`` with a ``close()`` that closes it (and so stops the workers)."""
-    yield from reports
 
 
 #: Modules named in the summary line of failures, distinct warnings folded at the end, details
@@ -308,11 +303,11 @@ def _signer(sig: "ModuleSignature | None") -> str:
     """
     if sig is None:
         return "no signature"
-    status = sig.to_dict()["status"]
+    status = sig.status.value  # "good" only for a trusted signer
     who = sig.result.primary or sig.result.signer
     if who is None:
         return f"signature {status}"
-    return f"signed by {who} ({'trusted' if status == 'good' and sig.trusted else status})"
+    return f"signed by {who} ({'trusted' if status == 'good' else status})"
 
 
 def _roots_line(roots: "TrustRoots") -> str:

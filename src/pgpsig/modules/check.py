@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import pickle
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -152,14 +152,14 @@ def iter_check_modules(
     modules: Sequence[tuple[str, Path]],
     opts: CheckOptions,
     progress: _Progress | None = None,
-) -> Iterator[ModuleReport]:
+) -> Generator[ModuleReport, None, None]:
     """Check several modules (name, directory): each report as soon as it and those before it are done.
 
     Whole modules go to forked worker processes when that pays (see the module docstring and
     :func:`_plan_fanout`); otherwise they are checked here in batches. The reports are the same
     either way, in the order of the modules given; a caller that writes each one out and lets
     go of it holds only the reports done ahead of their turn (streamed ``--json``). Closing the
-    iterator early stops the workers.
+    generator early stops the workers.
 
     ``progress(stage, done, total)``, if given, is called in this process: with ``"signatures"``
     and the number of modules done out of all of them, as each module is judged here or each group
@@ -184,7 +184,7 @@ def iter_check_modules(
 
 def _check_here(
     modules: Sequence[tuple[str, Path]], opts: CheckOptions, progress: _Progress | None
-) -> Iterator[ModuleReport]:
+) -> Generator[ModuleReport, None, None]:
     """Check modules in this process, hashing the files of about :data:`_BATCH_FILES` at a time."""
     batch: list[Pending] = []
     listed = 0
@@ -259,7 +259,7 @@ def _check_fanout(
     workers: int,
     groups: list[list[int]],
     progress: _Progress | None,
-) -> Iterator[ModuleReport]:
+) -> Generator[ModuleReport, None, None]:
     """Check the ``groups`` of modules on ``workers`` forked processes; reports in input order.
 
     The workers inherit ``modules`` and ``opts`` (nothing but module numbers and reports is
