@@ -57,7 +57,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, cast
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -74,6 +74,7 @@ __all__ = [
     "feed",
     "fork_is_safe",
     "fork_pool",
+    "mark_worker",
     "usable_cpus",
 ]
 
@@ -118,9 +119,8 @@ class _Hash(Protocol):
 _Result = tuple[int, str] | OSError
 
 
-@dataclass(frozen=True, slots=True)
-class FileDigest:
-    """The digest of one file's contents.
+class FileDigest(NamedTuple):
+    """The digest of one file's contents (a named tuple: made once for each of 27,000 files).
 
     Attributes:
         size: Number of bytes hashed (the file's size when it was read).
@@ -384,9 +384,14 @@ def _worker_start() -> None:
     Moving the inherited objects into the permanent GC generation keeps the worker's collections
     from scanning them or copying their pages.
     """
+    mark_worker()
+    gc.freeze()
+
+
+def mark_worker() -> None:
+    """In a worker process forked by :mod:`pgpsig.modules.fanout`: it never starts a pool of its own."""
     global _IN_WORKER  # noqa: PLW0603 - a per-process flag
     _IN_WORKER = True
-    gc.freeze()
 
 
 def fork_pool(workers: int) -> ProcessPoolExecutor:

@@ -243,6 +243,54 @@ def test_stream_json_writes_what_print_json_writes(
     assert capsys.readouterr().out == json.dumps({"modules": items, **rest}, indent=2) + "\n"
 
 
+def _random_json(rng: Any, depth: int = 0) -> Any:
+    """A random document with every kind of value, key and list json_chunks treats apart."""
+    import enum
+
+    class Flag(enum.IntFlag):
+        GOOD = 1
+        TRUSTED = 128
+
+    scalars = [
+        None, True, False, 0, -7, 2**70, 1.5, -0.0, 1e300, float("nan"), float("inf"),
+        float("-inf"), "", "plain", "\u00e9\u65e5\U0001f600", "quote\" back\\ nl\n tab\t \x00\x1b\x7f",
+        Flag.GOOD | Flag.TRUSTED,
+    ]  # fmt: skip
+    kind = rng.randrange(6 if depth < 4 else 1)
+    if kind == 0:
+        return rng.choice(scalars)
+    if kind == 1:  # a list of strings only (the fast path), long or short
+        return [
+            rng.choice(["a/b.php", "\u00e9", 'x"y', ""]) for _ in range(rng.choice([0, 1, 3, 2500]))
+        ]
+    if kind in (2, 3):
+        seq = [_random_json(rng, depth + 1) for _ in range(rng.randrange(4))]
+        return tuple(seq) if kind == 3 else seq
+    keys = ["k", "", "\u00e9", 'a"b', 1, 2.5, True, False, None]
+    return {rng.choice(keys): _random_json(rng, depth + 1) for _ in range(rng.randrange(5))}
+
+
+def test_json_chunks_is_the_text_of_json_dumps() -> None:
+    """Random documents: the same text as the standard library's, at every nesting level."""
+    import random
+
+    from pgpsig.cli.output import json_chunks
+
+    rng = random.Random(20261205)
+    for _ in range(3000):
+        doc = _random_json(rng)
+        assert "".join(json_chunks(doc)) == json.dumps(doc, indent=2), doc
+    mixed = ["s"] * 1500 + [1, {"a": ["b", 2]}, None] + ["t\u00e9"] * 600 + [[]]
+    for doc in (mixed, {"k": mixed, "l": [mixed, (1, "x")]}):
+        assert "".join(json_chunks(doc)) == json.dumps(doc, indent=2)
+    with pytest.raises(TypeError):
+        "".join(json_chunks({"a": object()}))
+    with pytest.raises(TypeError):
+        "".join(json_chunks(["s"] * 2000 + [object()]))
+    with pytest.raises(TypeError):
+        "".join(json_chunks({(1, 2): 1}))
+
+
 def test_stream_json_writes_an_item_in_pieces() -> None:
     big = {"unlisted": [f"node_modules/p{i}/index.js" for i in range(20_000)]}
     written: list[str] = []

@@ -136,13 +136,13 @@ class Spy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.pools = 0
         self.calls: list[tuple[str, int, int]] = []
-        real = fanout.fork_pool
+        real = fanout.start_workers
 
         def counting(workers: int) -> Any:
             self.pools += 1
             return real(workers)
 
-        monkeypatch.setattr(fanout, "fork_pool", counting)
+        monkeypatch.setattr(fanout, "start_workers", counting)
 
     def progress(self, stage: str, done: int, total: int) -> None:
         self.calls.append((stage, done, total))
@@ -406,6 +406,48 @@ def test_an_error_in_a_worker_reaches_the_caller(
     monkeypatch.setattr(chk, "_check_one", fail)
     with pytest.raises(OSError, match="simulated"):
         chk.check_modules(setup.modules, setup.opts)
+
+
+def _slow_after_first(i: int) -> int:
+    if i:
+        import time
+
+        time.sleep(3600)  # a module that takes long: never waited for once the caller stops
+    return i
+
+
+def test_stopping_early_kills_the_workers_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing the results (a reader gone, an error) kills the workers busy with a long unit and
+    reaps them; nothing runs on."""
+    import signal
+
+    started: list[int] = []
+    real = fanout.start_workers
+
+    def recording(workers: int) -> Any:
+        procs = real(workers)
+        started.extend(w.pid for w in procs)
+        return procs
+
+    monkeypatch.setattr(fanout, "start_workers", recording)
+
+    def timeout(*_args: object) -> None:
+        raise AssertionError("closing the fanout waited for a busy worker")
+
+    old = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(60)
+    try:
+        results = fanout.run_iter(_slow_after_first, 3, 2, [[0], [1], [2]], what="testing")
+        assert next(results) == (0, 0)
+        results.close()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert len(started) == 2
+    for pid in started:
+        with pytest.raises(ChildProcessError):  # already reaped: no zombie, nothing running
+            os.waitpid(pid, os.WNOHANG)
+    assert fanout._TASK is None and fanout._GROUPS is None
 
 
 def test_a_dead_worker_exits_2_through_the_cli(setup: Setup, tmp_path: Path) -> None:

@@ -260,27 +260,34 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
     else:
         dests = [(module_dir, e.path) for e in manifest.entries]
         mapped = {}
+    add_file = pending.files.append
+    installed: dict[int, str] = {}  # id(base) -> "base/" for the paths of other bases' files
     for entry, dest in zip(manifest.entries, dests, strict=True):
         listed.add(entry.path)
         if dest is None:
             pending.skipped.append(entry.path)
             continue
         base, rel = dest
-        where = None if base is module_dir else os.path.join(base, rel)  # noqa: PTH118
         if base is module_dir:
+            where = None
             if rel in direct:
                 # What resolve_inside answers for a regular file with no link on its way, without
                 # its realpath and stats; the hashing opens the file and refuses anything but a
                 # regular one.
-                pending.files.append((entry.path, module_prefix + rel, None, False, None))
+                add_file((entry.path, module_prefix + rel, None, False, None))
                 continue
-        elif id(base) in mapped:
+        else:
+            prefix = installed.get(id(base))
+            if prefix is None:
+                prefix = installed[id(base)] = os.path.join(base, "")  # noqa: PTH118
+            where = prefix + rel
+        if id(base) in mapped:
             base_direct, real_prefix = mapped[id(base)]
             if rel in base_direct:  # the same, below a base of FreePBX's framework mapping
-                pending.files.append((entry.path, real_prefix + rel, None, False, where))
+                add_file((entry.path, real_prefix + rel, None, False, where))
                 continue
         if walked_all and base is module_dir and walk_would_list(rel, skip_dotfiles=False):
-            pending.files.append((entry.path, None, "missing", False, None))
+            add_file((entry.path, None, "missing", False, None))
             continue
         if base is not last_base:  # one resolving of each base for all its files
             last_base, base_real = base, real_base(base)
@@ -290,7 +297,7 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
         if r.problem == "escapes":
             pending.escaping.append(entry.path)
         real = None if r.path is None else str(r.path)
-        pending.files.append((entry.path, real, r.problem, r.via_symlink, where))
+        add_file((entry.path, real, r.problem, r.via_symlink, where))
     # (6) unlisted files (not looked for without ``unlisted``); a walk's failure is said either way
     pending.walk_error = None if walk_error is None else str(walk_error)
     if only is None and tree is not None:
@@ -369,38 +376,9 @@ def _directories_of(paths: Iterable[str]) -> frozenset[str]:
 
 
 def _reached_directly(tree: Tree) -> Container[str]:
-    """The files of ``tree`` that the walk reached as regular files through no symbolic link.
-
-    The walk lists a linked file under the link's own path and records every link it meets
-    (followed or not) in ``symlinks``: a file is behind a link exactly when the file itself or
-    one of the directories on its path is such a link. Asked only of listed files, so the
-    question is answered when asked (a module with links may hold 27,000 unlisted files).
-    """
+    """The files of ``tree`` that the walk reached as regular files through no symbolic link."""
     files = frozenset(tree.files)
-    return _Direct(files, frozenset(tree.symlinks)) if tree.symlinks else files
-
-
-class _Direct:
-    """Membership in :func:`_reached_directly`'s answer for a tree with symbolic links."""
-
-    __slots__ = ("files", "links")
-
-    def __init__(self, files: frozenset[str], links: frozenset[str]) -> None:
-        self.files, self.links = files, links
-
-    def __contains__(self, rel: object) -> bool:
-        if not isinstance(rel, str) or rel not in self.files or rel in self.links:
-            return False
-        links = self.links
-        i = rel.find("/")
-        while i >= 0:
-            if rel[:i] in links:
-                return False
-            i = rel.find("/", i + 1)
-        return True
-
-    def __bool__(self) -> bool:
-        return bool(self.files)
+    return files - tree.behind if tree.behind else files
 
 
 def finish(

@@ -50,6 +50,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pgpsig.errors import LimitError, ManifestFormatError
 from pgpsig.modules._syntax import (
@@ -143,9 +144,11 @@ _DIGITS = re.compile(r"[0-9]+")
 _SECTION = re.compile(r"\[([^\]]*)\][ \t]*(?:;.*)?")
 
 
-@dataclass(frozen=True, slots=True)
-class ManifestEntry:
+class ManifestEntry(NamedTuple):
     """One ``[hashes]`` line.
+
+    A named tuple: a FreePBX manifest holds up to 27,000 of them, and a tuple is made in a quarter
+    of the time of a frozen dataclass.
 
     Attributes:
         path: The path exactly as listed (after INI parsing): relative POSIX path, or absolute in
@@ -297,7 +300,7 @@ def parse(text: bytes | str) -> Manifest:
                 raise LimitError(f"more than {MAX_ENTRIES} entries", line=number)
             paths[key] = number
             digest = entry_match[2].decode("ascii")
-            entries.append(ManifestEntry(path=key, sha256=digest, line=number))
+            entries.append(ManifestEntry(key, digest, number))
             continue
         try:
             line = raw.decode("utf-8")

@@ -57,6 +57,8 @@ class Tree:
     loops: tuple[str, ...] = ()
     dangling: tuple[str, ...] = ()
     special: tuple[str, ...] = ()
+    #: The files of ``files`` listed below a followed link (reached through it, not directly).
+    behind: frozenset[str] = frozenset()
 
 
 def excluded(rel: str, patterns: Sequence[str]) -> bool:
@@ -80,6 +82,7 @@ class _Walk:
     loops: list[str] = field(default_factory=list)
     dangling: list[str] = field(default_factory=list)
     special: list[str] = field(default_factory=list)
+    behind: list[str] = field(default_factory=list)
 
 
 def _too_many_links(path: str) -> bool:
@@ -108,9 +111,15 @@ def _encoded_name(entry: os.DirEntry[str]) -> bytes:
 
 
 def _walk(
-    w: _Walk, directory: str, rel: str, stack: tuple[tuple[int, int], ...], depth: int
+    w: _Walk, directory: str, rel: str, real: str, stack: tuple[str, ...], *, linked: bool
 ) -> None:
-    if depth > MAX_DEPTH:
+    """Walk ``directory`` (real path ``real``; ``stack`` the real paths of those above it).
+
+    A plain directory's real path is its parent's joined with its name, with no system call; a
+    link's is resolved. A link to a directory in ``stack`` (or to the one being walked) is a loop.
+    (A directory bind-mounted inside itself is no link: the walk then stops at :data:`MAX_DEPTH`.)
+    """
+    if len(stack) > MAX_DEPTH:
         raise LimitError(f"module tree deeper than {MAX_DEPTH} directories at {rel or '.'}")
     try:
         with os.scandir(directory) as it:
@@ -127,6 +136,8 @@ def _walk(
     append = files.append
     prefix = f"{rel}/" if rel else ""
     skip_dot, top, exclude = w.skip_dot, not rel, w.exclude
+    below = (*stack, real)
+    real = real.rstrip("/")  # the root directory's children: "/x", not "//x"
     for entry in entries:
         name = entry.name
         if skip_dot and name.startswith("."):
@@ -136,49 +147,53 @@ def _walk(
         r = prefix + name
         if exclude and excluded(r, exclude):
             continue
-        # The directory entry's type needs no system call for a plain file (most of a tree):
-        # only links, directories and unknown types are stat'ed. (Counted against MAX_FILES once
-        # a directory is listed, and before each directory below it.)
+        # The directory entry's type needs no system call for a plain file or directory (most of
+        # a tree): only links and unknown types are stat'ed. (Counted against MAX_FILES once a
+        # directory is listed, and before each directory below it.)
         try:
             if entry.is_file(follow_symlinks=False):
                 append(r)
+                if linked:
+                    w.behind.append(r)
                 continue
+            is_dir = entry.is_dir(follow_symlinks=False)
+            is_link = not is_dir and entry.is_symlink()
         except OSError:
             continue
         if len(files) > MAX_FILES:
             raise LimitError(f"module holds more than {MAX_FILES} files")
-        path = entry.path
-        try:
-            lst = entry.stat(follow_symlinks=False)
-        except OSError:
+        if is_dir:
+            if w.only is None or r in w.only:
+                _walk(w, entry.path, r, f"{real}/{name}", below, linked=linked)
             continue
-        if stat.S_ISLNK(lst.st_mode):
-            w.symlinks.append(r)
-            if _too_many_links(path):
-                w.loops.append(r)
-                continue
-            real = os.path.realpath(path)
-            if not _inside(real, w.root_real):
-                # A link to nothing is dangling wherever it points; one to something outside escapes.
-                (w.escaping if os.path.lexists(real) else w.dangling).append(r)
-                continue
-            try:
-                st = os.stat(path)
-            except OSError:
-                w.dangling.append(r)
-                continue
-        else:
-            st = lst
+        if not is_link:
+            w.special.append(r)
+            continue
+        path = entry.path
+        w.symlinks.append(r)
+        if _too_many_links(path):
+            w.loops.append(r)
+            continue
+        target = os.path.realpath(path)
+        if not _inside(target, w.root_real):
+            # A link to nothing is dangling wherever it points; one to something outside escapes.
+            (w.escaping if os.path.lexists(target) else w.dangling).append(r)
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            w.dangling.append(r)
+            continue
         if stat.S_ISDIR(st.st_mode):
             if w.only is not None and r not in w.only:
                 continue
-            ident = (st.st_dev, st.st_ino)
-            if ident in stack:
+            if target in below:
                 w.loops.append(r)
                 continue
-            _walk(w, path, r, (*stack, ident), depth + 1)
+            _walk(w, path, r, target, below, linked=True)
         elif stat.S_ISREG(st.st_mode):
             w.files.append(r)
+            w.behind.append(r)
             if len(w.files) > MAX_FILES:
                 raise LimitError(f"module holds more than {MAX_FILES} files")
         else:
@@ -222,7 +237,7 @@ def walk_module(
     if not stat.S_ISDIR(st.st_mode):
         raise InputError(f"{root} is not a directory")
     w = _Walk(os.path.realpath(root), exclude, skip_dotfiles, only)
-    _walk(w, str(root), "", ((st.st_dev, st.st_ino),), 0)
+    _walk(w, str(root), "", w.root_real, (), linked=False)
     return Tree(
         files=tuple(w.files),
         symlinks=tuple(w.symlinks),
@@ -230,6 +245,7 @@ def walk_module(
         loops=tuple(w.loops),
         dangling=tuple(w.dangling),
         special=tuple(w.special),
+        behind=frozenset(w.behind),
     )
 
 
