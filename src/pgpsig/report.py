@@ -16,6 +16,7 @@ from typing import Any
 from pgpsig.errors import VerificationError
 
 __all__ = [
+    "EMPTY_MODULE_SIG",
     "FileFindings",
     "ModuleReport",
     "ModuleSignature",
@@ -32,6 +33,11 @@ def iso(t: datetime | None) -> str | None:
     if t is None:
         return None
     return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: The signature ``reason`` of a module whose ``module.sig`` is empty (a stock FreePBX 16 install
+#: holds one): INVALID like any unreadable ``module.sig`` (see :attr:`ModuleReport.empty_module_sig`).
+EMPTY_MODULE_SIG = "empty module.sig"
 
 
 class SigStatus(str, Enum):
@@ -256,6 +262,20 @@ class ModuleReport:
     def ok(self) -> bool:
         """Whether the module is good and trusted with every file intact."""
         return self.status == Status.GOOD | Status.TRUSTED
+
+    @property
+    def empty_module_sig(self) -> bool:
+        """Whether the module's ``module.sig`` is an empty file (status 4, nothing verified).
+
+        Never :attr:`ok`; the FreePBX preset of ``pgpsig check`` lets such a module pass the run
+        (reported as not verified) unless ``--strict``, as FreePBX's own stock installs hold one.
+        """
+        sig = self.signature
+        return (
+            sig is not None
+            and sig.result.status is SigStatus.MALFORMED
+            and sig.result.reason == EMPTY_MODULE_SIG
+        )
 
     def raise_for_status(self) -> None:
         """Raise unless :attr:`ok`.

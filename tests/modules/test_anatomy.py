@@ -13,13 +13,14 @@ installed where FreePBX installs it (``amp_conf/htdocs`` in the webroot, ``amp_c
 AMPBIN, listed links in the webroot). The same tests run on the builder's built-in miniature
 anatomy, so that they run where the conformance data is absent (then the "real" ones skip).
 
-Checked through the CLI (``--json``): the clean webroot (every signed module 129; ``_cache`` not
-checked; the empty ``module.sig`` status 4; every link and every dot-file an unlisted entry, links
-with their targets), a copy without the empty ``module.sig`` (exit 0), a tampered copy (one listed
-file altered, a framework file deleted from AMPBIN, ``evil.php`` and ``.htaccess`` dropped into a
-module: exactly those reported, the files at their installed paths in the details and in
-``files.problems``), and a relocated copy whose listed framework link dangles (missing). The exit
-code of a whole run with the empty ``module.sig`` in it is not asserted here.
+Checked through the CLI (``--json``): the clean webroot (exit 0: every signed module 129;
+``_cache`` not checked; the empty ``module.sig`` status 4, not verified but failing nothing, and
+failing the run with ``--strict``; every link and every dot-file an unlisted entry, links with
+their targets), a copy without the empty ``module.sig`` (exit 0, nothing unverified), a tampered
+copy (one listed file altered, a framework file deleted from AMPBIN, ``evil.php`` and
+``.htaccess`` dropped into a module: exactly those reported, the files at their installed paths
+in the details and in ``files.problems``), and a relocated copy whose listed framework link
+dangles (missing).
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def _links(m: dict[str, Any]) -> dict[str, str]:
     return {link["path"]: link["target"] for link in m["files"]["unlisted_links"]}
 
 
-def _check(built: Built, web: Any) -> Result:
-    r = run_pgpsig("check", *web.check_args(), "--trust-root", built.master, "--json")
+def _check(built: Built, web: Any, *extra: str) -> Result:
+    r = run_pgpsig("check", *web.check_args(), "--trust-root", built.master, "--json", *extra)
     assert r.returncode in (0, 1), r.stderr.decode(errors="replace")
     return Result(web, r.returncode, json.loads(r.stdout))
 
@@ -142,6 +143,42 @@ def test_empty_module_sig(clean: Result) -> None:
         m = clean.by[name]
         assert m["status"] == INVALID, m
         assert m["details"] == ["module.sig check failed! empty module.sig"], m
+        assert m["signature"]["status"] == "malformed", m
+        assert m["signature"]["reason"] == "empty module.sig", m
+
+
+def test_the_stock_webroot_exits_0(clean: Result) -> None:
+    """What FreePBX itself counts against no module fails nothing: the run exits 0, the empty
+    module.sig reported as not verified (never good)."""
+    assert clean.code == 0, [
+        (m["module"], m["details"]) for m in clean.doc["modules"] if m["status"] != OK
+    ]
+    n, empty = len(clean.web.signed), len(clean.web.empty_sig)
+    assert clean.doc["summary"] == {
+        "modules": n + empty, "good": n, "failed": 0, "not_verified": empty
+    }  # fmt: skip
+
+
+def test_the_operator_sees_the_empty_module_sig(built: Built) -> None:
+    r = run_pgpsig("check", *built.web.check_args(), "--trust-root", built.master)
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    out = r.stdout.decode()
+    for name in built.web.empty_sig:
+        line = next(ln for ln in out.splitlines() if ln.split()[1:2] == [name])
+        assert line.startswith("WARN"), line
+        assert "module.sig check failed! empty module.sig" in out
+    assert "not verified, empty module.sig" in out.splitlines()[-1], out[-400:]
+    assert "\nfailed:" not in out
+
+
+def test_strict_fails_the_empty_module_sig(built: Built) -> None:
+    strict = _check(built, built.web, "--strict")
+    assert strict.code == 1
+    summary = strict.doc["summary"]
+    assert summary["not_verified"] == 0
+    failed = {m["module"] for m in strict.doc["modules"] if m["status"] != OK}
+    assert set(built.web.empty_sig) <= failed
+    assert summary["failed"] == len(failed)
 
 
 def test_links_leaving_modules_are_unlisted_entries(clean: Result) -> None:
@@ -230,7 +267,9 @@ def test_webroot_without_empty_module_sig_exits_0(without_empty: Result) -> None
     ]
     assert all(m["status"] == OK for m in without_empty.doc["modules"])
     n = len(without_empty.web.signed)
-    assert without_empty.doc["summary"] == {"modules": n, "good": n, "failed": 0}
+    assert without_empty.doc["summary"] == {
+        "modules": n, "good": n, "failed": 0, "not_verified": 0
+    }  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------------

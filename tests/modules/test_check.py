@@ -160,7 +160,7 @@ def test_gpg_made_manifest_is_good(pgpsig: Run, kf: Factory, signer: str, digest
     assert m["signature"]["trust_path"] == [kf.root.fpr, kf[signer].fpr]
     assert m["files"]["checked"] == len(SAMPLE)
     assert m["files"]["unlisted"] == []
-    assert doc["summary"] == {"modules": 1, "good": 1, "failed": 0}
+    assert doc["summary"] == {"modules": 1, "good": 1, "failed": 0, "not_verified": 0}
     if digest == "SHA1":
         assert any("SHA-1" in w or "SHA1" in w for w in m["signature"]["warnings"]), m
         # The default policy refuses SHA-1 data signatures: INVALID, nothing checked.
@@ -184,7 +184,7 @@ def test_altered_missing_and_unlisted_files(pgpsig: Run, kf: Factory) -> None:
     assert m["files"]["missing"] == []
     assert len(m["details"]) == 1 and m["details"][0].endswith("views/main.php altered"), m
     assert m["signature"]["status"] == "good" and m["signature"]["trusted"] is True
-    assert doc["summary"] == {"modules": 1, "good": 0, "failed": 1}
+    assert doc["summary"] == {"modules": 1, "good": 0, "failed": 1, "not_verified": 0}
 
     (mod / "views/main.php").write_bytes(SAMPLE["views/main.php"])
     (mod / "assets/js/sample.js").unlink()
@@ -521,7 +521,7 @@ def test_modules_dir_mixed(pgpsig: Run, kf: Factory) -> None:
     assert by["empty"]["details"][0].startswith("module.sig check failed!")
     for m in doc["modules"]:
         assert m["flags"] == flags(m["status"])
-    assert doc["summary"] == {"modules": 4, "good": 1, "failed": 3}
+    assert doc["summary"] == {"modules": 4, "good": 1, "failed": 3, "not_verified": 0}
 
 
 def _webroot(kf: Factory) -> tuple[Path, Path, Path]:
@@ -592,7 +592,7 @@ def test_freepbx_webroot(pgpsig: Run, kf: Factory) -> None:
     ]
     assert fw["files"]["checked"] == len(FRAMEWORK_SOURCE) - 2
     assert_good(by["core"], kf)
-    assert doc["summary"] == {"modules": 2, "good": 2, "failed": 0}
+    assert doc["summary"] == {"modules": 2, "good": 2, "failed": 0, "not_verified": 0}
 
     # The installed copies are what is checked: htdocs below the webroot, bin in AMPBIN.
     (web / "admin/config.php").write_bytes(b"<?php // altered\n")

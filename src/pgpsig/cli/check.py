@@ -7,8 +7,9 @@ whose reports are written out as they come and let go of: ``--json`` streamed
 module, details of the failures, folded warnings, a summary naming the failures), with progress on
 stderr (:func:`_screen`: a bar on a terminal, plain lines with ``--progress``). Only the counts,
 the first failures and the distinct warnings are kept for the end (:class:`_Tally`). Exit 0 when
-every module is good and trusted, 1 when one is not, 2 on a usage error, unreadable input or an
-error during the check (after whatever was already written).
+every module is good and trusted (with the FreePBX preset and without ``--strict``, a module whose
+``module.sig`` is empty is reported as not verified and fails nothing), 1 when one is not, 2 on a
+usage error, unreadable input or an error during the check (after whatever was already written).
 """
 
 import contextlib
@@ -83,7 +84,12 @@ def check(
     ] = None,
     at: At = None,
     strict: Annotated[
-        bool, Opt("--strict", help="Files present but not listed fail the check.")
+        bool,
+        Opt(
+            "--strict",
+            help="Files present but not listed fail the check (and, with the FreePBX preset,"
+            " an empty module.sig).",
+        ),
     ] = False,
     no_unlisted: Annotated[
         bool,
@@ -142,7 +148,9 @@ def check(
         unlisted=not no_unlisted,
         freepbx=preset.layout if preset is not None else None,
     )
-    tally = _Tally()
+    # The preset judges a stock install as FreePBX does: an empty module.sig is reported, not
+    # verified, but does not fail the run (FreePBX 16 ships one); --strict fails it.
+    tally = _Tally(pass_empty=preset is not None and not strict)
     # The reports are closed on the way out: a reader gone (BrokenPipeError) or an error stops
     # the workers.
     with (
@@ -157,7 +165,8 @@ def check(
                     "summary": {
                         "modules": tally.modules,
                         "good": tally.good,
-                        "failed": tally.modules - tally.good,
+                        "failed": tally.failures,
+                        "not_verified": len(tally.unverified),
                     },
                     "trust_roots": [o.to_dict() for o in roots.origins],
                 },
@@ -172,9 +181,9 @@ def check(
             )
             screen.out(_roots_line(roots) + "\n")
             for r in reports:
-                human.module(tally.add(r))
+                human.module(tally.add(r), passed=tally.passes(r))
             human.end(tally)
-    raise Exit(EXIT_OK if tally.good == tally.modules else EXIT_FAILED)
+    raise Exit(EXIT_OK if tally.failures == 0 else EXIT_FAILED)
 
 
 #: Modules named in the summary line of failures, distinct warnings folded at the end, details
@@ -187,23 +196,35 @@ _NAME_WIDTH = 24
 class _Tally:
     """What the end of the output needs, kept as the reports go by (never the reports themselves).
 
-    The counts, the first :data:`_NAMED` modules that failed (name and status), and each distinct
-    signature warning with the number of modules that carry it and the first of them.
+    The counts, the first :data:`_NAMED` modules that failed (name and status), the modules let
+    pass unverified (``pass_empty``: an empty ``module.sig``), and each distinct signature warning
+    with the number of modules that carry it and the first of them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, pass_empty: bool = False) -> None:
+        self.pass_empty = pass_empty
         self.modules = 0
         self.good = 0
+        self.failures = 0
         self.failed: list[tuple[str, int]] = []
+        self.unverified: list[str] = []
         self.warnings: dict[str, tuple[int, str]] = {}
+
+    def passes(self, r: "ModuleReport") -> bool:
+        """Whether ``r`` does not fail the run: good, or let pass unverified."""
+        return r.ok or (self.pass_empty and r.empty_module_sig)
 
     def add(self, r: "ModuleReport") -> "ModuleReport":
         """Count ``r``; return it."""
         self.modules += 1
         if r.ok:
             self.good += 1
-        elif len(self.failed) < _NAMED:
-            self.failed.append((r.module, int(r.status)))
+        elif self.passes(r):
+            self.unverified.append(r.module)
+        else:
+            self.failures += 1
+            if len(self.failed) < _NAMED:
+                self.failed.append((r.module, int(r.status)))
         for w in dict.fromkeys(r.signature.warnings if r.signature is not None else ()):
             count, first = self.warnings.get(w, (0, r.module))
             self.warnings[w] = (count + 1, first)
@@ -231,10 +252,16 @@ class _Human:
     def paint(self, text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
 
-    def module(self, r: "ModuleReport") -> None:
-        """Write the line of ``r``, with its details when it failed (or ``verbose``)."""
+    def module(self, r: "ModuleReport", *, passed: bool) -> None:
+        """Write the line of ``r``, with its details unless it is good (or with ``verbose``).
+
+        ``passed``: ``r`` does not fail the run; one that is not good is headed ``WARN``.
+        """
         ok = r.ok
-        head = self.paint("OK  " if ok else "FAIL", "32" if ok else "31;1")
+        if ok:
+            head = self.paint("OK  ", "32")
+        else:
+            head = self.paint("WARN", "33;1") if passed else self.paint("FAIL", "31;1")
         f = r.files
         notes = [
             f"{n} {what}"
@@ -286,7 +313,15 @@ class _Human:
         if len(tally.warnings) > _NAMED:
             lines.append(f"... and {len(tally.warnings) - _NAMED} more warnings (in --json)")
         lines.append(f"{tally.good} of {tally.modules} module(s) good")
-        failed = tally.modules - tally.good
+        if tally.unverified:
+            named = [safe(name) for name in tally.unverified[:_NAMED]]
+            if len(tally.unverified) > _NAMED:
+                named.append(f"and {len(tally.unverified) - _NAMED} more")
+            lines.append(
+                "not verified, empty module.sig (passed by the FreePBX preset; --strict fails"
+                " them): " + ", ".join(named)
+            )
+        failed = tally.failures
         if failed:
             named = [f"{safe(name)} ({status})" for name, status in tally.failed]
             if failed > len(named):

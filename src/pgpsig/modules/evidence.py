@@ -41,7 +41,7 @@ from pgpsig.modules.verdict import (
 )
 from pgpsig.openpgp.packets import Cert
 from pgpsig.policy import Policy
-from pgpsig.report import ModuleReport, SignatureResult, SigStatus
+from pgpsig.report import EMPTY_MODULE_SIG, ModuleReport, SignatureResult, SigStatus
 from pgpsig.verify import verify_clearsigned
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
         if data is None:
             return Pending(name, path, malformed("module.sig too large", "module.sig too large"))
         if not data:  # FreePBX installs hold these (gpg says NODATA): say so, not "malformed"
-            return Pending(name, path, malformed("empty module.sig", "empty module.sig"))
+            return Pending(name, path, malformed(EMPTY_MODULE_SIG, EMPTY_MODULE_SIG))
     except OSError as e:
         return Pending(name, path, malformed(f"cannot read module.sig: {e}", str(e)))
     # (2), (3)
