@@ -171,6 +171,45 @@ def test_the_operator_sees_the_empty_module_sig(built: Built) -> None:
     assert "\nfailed:" not in out
 
 
+@pytest.fixture(scope="module")
+def emptied(built: Built) -> Any:
+    """A copy whose module.sig files other than the empty ones are replaced: one with a line break
+    only, one linked to an empty file (a truncated signature passes like the shipped one)."""
+    anatomy = _anatomy()
+    copy = anatomy.mirror(built.web, built.tmp / "emptied")
+    victims = [n for n in copy.signed if n != "framework"][:2]
+    whitespace, linked = (copy.modules_dir / n / "module.sig" for n in victims)
+    whitespace.unlink()
+    whitespace.write_bytes(b"\n")
+    linked.unlink()
+    (built.tmp / "empty-file").write_bytes(b"")
+    linked.symlink_to(built.tmp / "empty-file")
+    return copy, victims
+
+
+def test_only_an_empty_module_sig_passes_unverified(built: Built, emptied: Any) -> None:
+    copy, (whitespace, linked) = emptied
+    r = _check(built, copy)
+    assert r.code == 1
+    assert r.by[whitespace]["status"] == INVALID
+    assert r.by[whitespace]["signature"]["reason"] != "empty module.sig", r.by[whitespace]
+    assert r.doc["summary"]["failed"] == 1
+    assert r.by[linked]["details"] == ["module.sig check failed! empty module.sig"]
+    assert r.doc["summary"]["not_verified"] == len(copy.empty_sig) + 1
+
+
+def test_a_module_named_on_the_command_line_fails_when_empty(built: Built) -> None:
+    for name in built.web.empty_sig:
+        r = run_pgpsig(
+            "check", *built.web.check_args(), str(built.web.modules_dir / name),
+            "--trust-root", built.master, "--json",
+        )  # fmt: skip
+        assert r.returncode == 1, r.stderr
+        doc = json.loads(r.stdout)
+        assert [m["module"] for m in doc["modules"]] == [name]
+        assert doc["summary"] == {"modules": 1, "good": 0, "failed": 1, "not_verified": 0}
+
+
 def test_strict_fails_the_empty_module_sig(built: Built) -> None:
     strict = _check(built, built.web, "--strict")
     assert strict.code == 1

@@ -138,9 +138,9 @@ class Spy:
         self.calls: list[tuple[str, int, int]] = []
         real = fanout.start_workers
 
-        def counting(workers: int) -> Any:
+        def counting(*args: Any) -> Any:
             self.pools += 1
-            return real(workers)
+            return real(*args)
 
         monkeypatch.setattr(fanout, "start_workers", counting)
 
@@ -393,7 +393,7 @@ def test_a_dead_worker_fails_the_check(setup: Setup, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(chk, "_check_one", _die)
     with pytest.raises(PgpsigError, match="worker process checking modules died"):
         chk.check_modules(setup.modules, setup.opts)
-    assert fanout._TASK is None
+    assert not fanout._LIVE_FDS
 
 
 def test_an_error_in_a_worker_reaches_the_caller(
@@ -424,8 +424,8 @@ def test_stopping_early_kills_the_workers_at_once(monkeypatch: pytest.MonkeyPatc
     started: list[int] = []
     real = fanout.start_workers
 
-    def recording(workers: int) -> Any:
-        procs = real(workers)
+    def recording(*args: Any) -> Any:
+        procs = real(*args)
         started.extend(w.pid for w in procs)
         return procs
 
@@ -447,7 +447,78 @@ def test_stopping_early_kills_the_workers_at_once(monkeypatch: pytest.MonkeyPatc
     for pid in started:
         with pytest.raises(ChildProcessError):  # already reaped: no zombie, nothing running
             os.waitpid(pid, os.WNOHANG)
-    assert fanout._TASK is None and fanout._GROUPS is None
+    assert not fanout._LIVE_FDS
+
+
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else set()
+
+
+def _square(i: int) -> int:
+    return i * i
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_runs_at_once_leave_no_descriptor_and_no_process() -> None:
+    """Two fanouts consumed together (zip over two installs) both finish: a run's workers hold no
+    pipe of another run's. Every run ends with its pipes closed and its workers reaped, whether it
+    ended, was closed early or failed."""
+    import signal
+
+    before = _open_fds()
+
+    def timeout(*_args: object) -> None:
+        raise AssertionError("a fanout hung")
+
+    old = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(60)
+    try:
+        a = fanout.run_iter(_square, 6, 2, [[0, 1], [2, 3], [4, 5]], what="a")
+        b = fanout.run_iter(_square, 4, 2, [[0], [1], [2], [3]], what="b")
+        pairs = list(zip(b, a, strict=False))  # b ends first (4 units), a is left half done
+        assert sorted(p[0] for p in pairs) == [(i, i * i) for i in range(4)]
+        rest = list(a)
+        assert sorted([p[1] for p in pairs] + rest) == [(i, i * i) for i in range(6)]
+        c = fanout.run_iter(_square, 4, 2, [[0], [1], [2], [3]], what="c")
+        next(c)
+        c.close()
+        with pytest.raises(OSError, match="simulated"):
+            list(fanout.run_iter(_fail_on_2, 4, 2, [[0], [1], [2], [3]], what="d"))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert _open_fds() == before
+    assert not fanout._LIVE_FDS
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left, not even a zombie
+
+
+def _fail_on_2(i: int) -> int:
+    if i == 2:
+        raise OSError(5, "simulated")
+    return i
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_a_fork_that_fails_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _open_fds()
+    real_fork = os.fork
+    forks = []
+
+    def second_fails() -> int:
+        forks.append(1)
+        if len(forks) == 2:
+            raise BlockingIOError(11, "simulated: no more processes")
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", second_fails)
+    with pytest.raises(BlockingIOError):
+        list(fanout.run_iter(_square, 3, 2, [[0], [1], [2]], what="testing"))
+    monkeypatch.undo()
+    assert _open_fds() == before
+    assert not fanout._LIVE_FDS
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
 
 
 def test_a_dead_worker_exits_2_through_the_cli(setup: Setup, tmp_path: Path) -> None:

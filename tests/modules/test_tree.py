@@ -192,3 +192,34 @@ def test_a_dangling_link_out_of_the_module_is_dangling(tmp_path: Path) -> None:
     t = walk_module(mod)
     assert set(t.dangling) == {"pms_data", "gone"} and t.escaping == ()
     assert resolve_inside(mod, "pms_data").problem == "missing"
+
+
+def test_behind_names_every_file_reached_through_a_link(tmp_path: Path) -> None:
+    """``Tree.behind`` is what the check trusts to skip resolving a listed file: every file the walk
+    reached through a link (to a file, or below a linked directory, however deep, in a plain
+    directory below a linked one too) is in it, and no other file."""
+    make(tmp_path, {"real/a.php": b"", "real/sub/b.php": b"", "top.php": b"", "d/c.php": b""})
+    os.symlink("real", tmp_path / "linked")
+    os.symlink("top.php", tmp_path / "alias.php")
+    os.symlink("../real/sub", tmp_path / "d" / "sublink")
+    t = walk_module(tmp_path)
+    assert set(t.files) == {
+        "alias.php", "d/c.php", "d/sublink/b.php", "linked/a.php", "linked/sub/b.php",
+        "real/a.php", "real/sub/b.php", "top.php",
+    }  # fmt: skip
+    assert t.behind == {"alias.php", "d/sublink/b.php", "linked/a.php", "linked/sub/b.php"}
+    # With only: the same answer for the directories entered.
+    only = walk_module(tmp_path, only=frozenset({"linked", "linked/sub", "real"}))
+    assert set(only.files) == {"alias.php", "linked/a.php", "linked/sub/b.php", "real/a.php",
+                               "top.php"}  # fmt: skip
+    assert only.behind == {"alias.php", "linked/a.php", "linked/sub/b.php"}
+
+
+def test_a_link_to_an_ancestor_is_a_loop_at_any_depth(tmp_path: Path) -> None:
+    make(tmp_path, {"a/b/c/x.php": b""})
+    os.symlink("../..", tmp_path / "a" / "b" / "c" / "up")  # to a
+    os.symlink(str(tmp_path), tmp_path / "a" / "root")  # to the module root, absolute
+    os.symlink(".", tmp_path / "a" / "b" / "self")
+    t = walk_module(tmp_path)
+    assert set(t.loops) == {"a/b/c/up", "a/root", "a/b/self"}
+    assert t.files == ("a/b/c/x.php",)

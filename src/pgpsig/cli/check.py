@@ -150,7 +150,7 @@ def check(
     )
     # The preset judges a stock install as FreePBX does: an empty module.sig is reported, not
     # verified, but does not fail the run (FreePBX 16 ships one); --strict fails it.
-    tally = _Tally(pass_empty=preset is not None and not strict)
+    tally = _Tally(pass_empty=preset is not None and not strict, named=len(modules or ()))
     # The reports are closed on the way out: a reader gone (BrokenPipeError) or an error stops
     # the workers.
     with (
@@ -181,7 +181,7 @@ def check(
             )
             screen.out(_roots_line(roots) + "\n")
             for r in reports:
-                human.module(tally.add(r), passed=tally.passes(r))
+                human.module(tally.add(r), passed=tally.passed)
             human.end(tally)
     raise Exit(EXIT_OK if tally.failures == 0 else EXIT_FAILED)
 
@@ -197,29 +197,30 @@ class _Tally:
     """What the end of the output needs, kept as the reports go by (never the reports themselves).
 
     The counts, the first :data:`_NAMED` modules that failed (name and status), the modules let
-    pass unverified (``pass_empty``: an empty ``module.sig``), and each distinct signature warning
-    with the number of modules that carry it and the first of them.
+    pass unverified (``pass_empty``: an empty ``module.sig`` in a module of the FreePBX listing,
+    never one of the first ``named`` reports, the modules named on the command line), and each
+    distinct signature warning with the number of modules that carry it and the first of them.
     """
 
-    def __init__(self, *, pass_empty: bool = False) -> None:
+    def __init__(self, *, pass_empty: bool = False, named: int = 0) -> None:
         self.pass_empty = pass_empty
+        self.named = named
         self.modules = 0
         self.good = 0
         self.failures = 0
+        self.passed = False  # whether the last report added fails nothing
         self.failed: list[tuple[str, int]] = []
         self.unverified: list[str] = []
         self.warnings: dict[str, tuple[int, str]] = {}
 
-    def passes(self, r: "ModuleReport") -> bool:
-        """Whether ``r`` does not fail the run: good, or let pass unverified."""
-        return r.ok or (self.pass_empty and r.empty_module_sig)
-
     def add(self, r: "ModuleReport") -> "ModuleReport":
         """Count ``r``; return it."""
         self.modules += 1
+        listed = self.modules > self.named
+        self.passed = r.ok or (self.pass_empty and listed and r.empty_module_sig)
         if r.ok:
             self.good += 1
-        elif self.passes(r):
+        elif self.passed:
             self.unverified.append(r.module)
         else:
             self.failures += 1

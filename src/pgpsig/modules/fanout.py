@@ -15,8 +15,9 @@ of forked workers instead:
 
 The workers are plain forks with two pipes each (:func:`start_workers`), not a
 :class:`concurrent.futures.ProcessPoolExecutor`: no 15 ms of importing multiprocessing, no
-management and feeder threads taking the cores' time from the workers, and the workers killed at
-once when the caller stops early.
+management and feeder threads taking the cores' time from the workers. The workers are killed
+and reaped when a run ends, however it ends (nothing started is waited for when the caller stops
+early), and a worker holds no pipe of another run's: runs may go on at once.
 
 Nothing here reads the clock, prints or looks at the environment.
 """
@@ -43,13 +44,6 @@ T = TypeVar("T")
 #: Groups of units per worker process: enough for the groups to even out, few enough that each
 #: group's result is worth sending back.
 GROUPS_PER_WORKER = 4
-
-#: The task of the running fanout, set by :func:`run` before its workers are forked and inherited
-#: by them; None outside a fanout.
-_TASK: Callable[[int], Any] | None = None
-#: The groups of units of the running fanout, inherited with :data:`_TASK`: a worker is sent a
-#: group's number only.
-_GROUPS: list[list[int]] | None = None
 
 
 def possible() -> bool:
@@ -155,8 +149,8 @@ def run_iter(
     ``workers`` forked processes (:func:`start_workers`) run the ``groups``, each given the next
     group in the order of ``groups`` as soon as it is free; ``on_group(n)`` is called here as each
     group of ``n`` units comes back, before its results are yielded. ``what`` names the work in the
-    error message. Closing the iterator early, or an error, kills the workers at once (no unit
-    started is waited for); they are always reaped.
+    error message. When the run ends, is closed early or fails, the workers are killed (idle or
+    not: nothing started is waited for) and reaped; several runs may go on at once.
 
     Raises:
         PgpsigError: a worker died (killed, out of memory) or returned nothing for some unit
@@ -165,39 +159,37 @@ def run_iter(
     """
     import select  # noqa: PLC0415 - only a fanout needs it
 
-    global _TASK, _GROUPS  # noqa: PLW0603 - inherited by the forked workers, see _TASK
     placed = [False] * count
-    _TASK, _GROUPS = task, groups
     procs: list[_Worker] = []
-    finished = False
     try:
-        procs = start_workers(min(workers, len(groups)))
+        procs = start_workers(min(workers, len(groups)), task, groups)
         todo = iter(range(len(groups)))
         busy: dict[int, tuple[_Worker, int]] = {}
+        poller = select.poll()  # no descriptor limit (select.select stops at 1024)
         for w in procs:
             g = next(todo, None)
             if g is not None:
                 w.send(g, what)
                 busy[w.results] = (w, g)
+                poller.register(w.results, select.POLLIN)
         while busy:
-            ready, _, _ = select.select(list(busy), [], [])
-            for fd in ready:
+            for fd, _event in poller.poll():
                 w, g = busy.pop(fd)
                 results = w.receive(what)
                 nxt = next(todo, None)
                 if nxt is not None:
                     w.send(nxt, what)
                     busy[fd] = (w, nxt)
+                else:
+                    poller.unregister(fd)
                 group = groups[g]
                 if on_group is not None:
                     on_group(len(group))
                 for i, result in zip(group, results, strict=True):
                     placed[i] = True
                     yield i, result
-        finished = True
     finally:
-        _TASK = _GROUPS = None
-        _stop(procs, kill=not finished)
+        _stop(procs)
     if not all(placed):  # every group's result is placed above, or an error raised
         raise PgpsigError(f"a worker process {what} returned nothing for some unit")
 
@@ -207,14 +199,33 @@ def run_iter(
 _NUMBER = struct.Struct(">I")
 _LENGTH = struct.Struct(">Q")
 
+#: This process's ends of the pipes of every worker alive (of every run going on): a worker
+#: forked later closes them all, so that none is held open by another run's worker.
+_LIVE_FDS: set[int] = set()
+
 
 class _Worker:
     """The parent's end of one forked worker: its process id and its two pipes."""
 
-    __slots__ = ("commands", "pid", "results")
+    __slots__ = ("commands", "pid", "reaped", "results")
 
     def __init__(self, pid: int, commands: int, results: int) -> None:
         self.pid, self.commands, self.results = pid, commands, results
+        self.reaped = False  # its process id may then be another process's: never signalled
+
+    def exit_status(self) -> str:
+        """How the worker ended (it is reaped here), for an error message."""
+        if self.reaped:
+            return "already reaped"
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            return "already reaped"
+        finally:
+            self.reaped = True
+        if os.WIFSIGNALED(status):
+            return f"killed by signal {os.WTERMSIG(status)}"
+        return f"exit status {os.waitstatus_to_exitcode(status)}"
 
     def send(self, group: int, what: str) -> None:
         """Ask the worker for ``group``'s results.
@@ -225,7 +236,7 @@ class _Worker:
         try:
             os.write(self.commands, _NUMBER.pack(group))
         except BrokenPipeError as e:
-            raise PgpsigError(f"a worker process {what} died ({_exit_status(self.pid)})") from e
+            raise PgpsigError(f"a worker process {what} died ({self.exit_status()})") from e
 
     def receive(self, what: str) -> list[Any]:
         """The results the worker sent back; its exception re-raised here.
@@ -236,55 +247,77 @@ class _Worker:
         head = _read_exactly(self.results, _LENGTH.size)
         body = None if head is None else _read_exactly(self.results, _LENGTH.unpack(head)[0])
         if body is None:
-            raise PgpsigError(f"a worker process {what} died ({_exit_status(self.pid)})")
+            raise PgpsigError(f"a worker process {what} died ({self.exit_status()})")
         ok, payload = pickle.loads(body)  # noqa: S301 - our own forked worker's bytes
         if not ok:
             raise payload
         return cast(list[Any], payload)
 
 
-def start_workers(workers: int) -> list[_Worker]:
-    """Fork ``workers`` processes that run :data:`_TASK`'s groups (see :func:`_serve`).
+def start_workers(
+    workers: int, task: Callable[[int], Any], groups: Sequence[Sequence[int]]
+) -> list[_Worker]:
+    """Fork ``workers`` processes that run ``task`` for the units of the ``groups`` asked for.
 
-    Nothing is imported or pickled to start them: each inherits this process as it is, and is
-    sent group numbers on a pipe and sends results back on another.
+    Nothing is imported or pickled to start them: each inherits this process as it is (``task``
+    and ``groups`` included), and is sent group numbers on a pipe and sends results back on
+    another (:func:`_serve`). Ctrl-C is held off while a worker is forked, and ignored in it: a
+    worker never runs a line of this process's code.
     """
     procs: list[_Worker] = []
     try:
         for _ in range(workers):
-            cmd_r, cmd_w = os.pipe()
-            res_r, res_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the worker: never returns
-                code = 1
-                try:
-                    for fd in (cmd_w, res_r, *(f for w in procs for f in (w.commands, w.results))):
-                        os.close(fd)
-                    code = _serve(cmd_r, res_w)
-                finally:
-                    os._exit(code)
-            os.close(cmd_r)
-            os.close(res_w)
-            procs.append(_Worker(pid, cmd_w, res_r))
+            procs.append(_fork_worker(task, groups))
     except BaseException:
-        _stop(procs, kill=True)
+        _stop(procs)
         raise
     return procs
 
 
-def _serve(commands: int, results: int) -> int:
+def _fork_worker(task: Callable[[int], Any], groups: Sequence[Sequence[int]]) -> _Worker:
+    """One worker (see :func:`start_workers`); its pipes closed here if it cannot be started."""
+    fds: list[int] = []
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        fds.extend(os.pipe())  # commands: read by the worker, written here
+        fds.extend(os.pipe())  # results: written by the worker, read here
+        cmd_r, cmd_w, res_r, res_w = fds
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                for fd in (cmd_w, res_r, *_LIVE_FDS):
+                    os.close(fd)
+                _LIVE_FDS.clear()
+                code = _serve(cmd_r, res_w, task, groups)
+            finally:
+                os._exit(code)
+        os.close(cmd_r)
+        os.close(res_w)
+        fds = []
+        _LIVE_FDS.update((cmd_w, res_r))
+        return _Worker(pid, cmd_w, res_r)
+    finally:
+        for fd in fds:  # the worker was not started
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def _serve(
+    commands: int, results: int, task: Callable[[int], Any], groups: Sequence[Sequence[int]]
+) -> int:
     """In a forked worker: run each group asked for, until the parent closes the pipe; exit code."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it kills the workers
     mark_worker()
     gc.freeze()  # inherited objects: never scanned by this worker's collections, pages not copied
-    task = _TASK
     while (head := _read_exactly(commands, _NUMBER.size)) is not None:
         number = _NUMBER.unpack(head)[0]
-        indices = _GROUPS[number] if _GROUPS is not None and number < len(_GROUPS) else None
         try:
-            if task is None or indices is None:
-                raise RuntimeError("a fanout worker runs only the task it was forked for")
-            reply = pickle.dumps((True, [task(i) for i in indices]), pickle.HIGHEST_PROTOCOL)
+            if number >= len(groups):
+                raise RuntimeError(f"a fanout worker was asked for group {number} of {len(groups)}")
+            reply = pickle.dumps((True, [task(i) for i in groups[number]]), pickle.HIGHEST_PROTOCOL)
         except Exception as e:  # noqa: BLE001 - sent back to be re-raised in the parent
             try:
                 reply = pickle.dumps((False, e), pickle.HIGHEST_PROTOCOL)
@@ -318,26 +351,18 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _stop(procs: Sequence[_Worker], *, kill: bool) -> None:
-    """Close the workers' pipes (they exit), or kill them; reap them either way."""
+def _stop(procs: Sequence[_Worker]) -> None:
+    """Kill the workers (busy or idle), close their pipes, and reap them."""
     for w in procs:
-        for fd in (w.commands, w.results):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        if kill:
+        if not w.reaped:
             with contextlib.suppress(OSError):
                 os.kill(w.pid, signal.SIGKILL)
+        for fd in (w.commands, w.results):
+            _LIVE_FDS.discard(fd)
+            with contextlib.suppress(OSError):
+                os.close(fd)
     for w in procs:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(w.pid, 0)
-
-
-def _exit_status(pid: int) -> str:
-    """How the worker ``pid`` ended (it is reaped here), for the error message."""
-    try:
-        _, status = os.waitpid(pid, 0)
-    except ChildProcessError:
-        return "already reaped"
-    if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}"
-    return f"exit status {os.waitstatus_to_exitcode(status)}"
+        if not w.reaped:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(w.pid, 0)
+            w.reaped = True

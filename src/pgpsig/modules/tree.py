@@ -117,7 +117,8 @@ def _walk(
 
     A plain directory's real path is its parent's joined with its name, with no system call; a
     link's is resolved. A link to a directory in ``stack`` (or to the one being walked) is a loop.
-    (A directory bind-mounted inside itself is no link: the walk then stops at :data:`MAX_DEPTH`.)
+    (A mount point is a plain directory here: a directory bind-mounted below itself is walked
+    once more there, its files listed again under the mount's path.)
     """
     if len(stack) > MAX_DEPTH:
         raise LimitError(f"module tree deeper than {MAX_DEPTH} directories at {rel or '.'}")
@@ -167,6 +168,10 @@ def _walk(
                 _walk(w, entry.path, r, f"{real}/{name}", below, linked=linked)
             continue
         if not is_link:
+            try:  # a FIFO, socket or device (or, where d_type is unknown, a name gone meanwhile)
+                entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
             w.special.append(r)
             continue
         path = entry.path
