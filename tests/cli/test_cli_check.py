@@ -369,8 +369,8 @@ from pgpsig.errors import PgpsigError
 real = chk.iter_check_modules
 after = int(sys.argv.pop(1))
 
-def broken(targets, opts, progress=None):
-    reports = real(targets, opts, progress)
+def broken(targets, opts, progress=None, **kwargs):
+    reports = real(targets, opts, progress, **kwargs)
     for _ in range(after):
         yield next(reports)
     raise PgpsigError("a worker process checking modules died: simulated")
@@ -457,9 +457,14 @@ def _peak(
     import pgpsig.modules.check as chk
 
     def reports(
-        targets: list[tuple[str, Path]], _opts: object, _progress: object = None
-    ) -> Iterator[ModuleReport]:
-        return (_report(i) for i in range(len(targets)))
+        targets: list[tuple[str, Path]],
+        _opts: object,
+        _progress: object = None,
+        render: Callable[[ModuleReport], Any] | None = None,
+    ) -> Iterator[Any]:
+        if render is None:
+            return (_report(i) for i in range(len(targets)))
+        return (render(_report(i)) for i in range(len(targets)))
 
     for i in range(n):
         (d / f"m{i:04d}").mkdir(exist_ok=True)

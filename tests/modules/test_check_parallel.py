@@ -384,6 +384,25 @@ def test_plan_balances_groups_and_leaves_a_dominant_module_here(
 # Failing closed
 
 
+def _summary(r: ModuleReport) -> tuple[str, int, int]:
+    return r.module, int(r.status), os.getpid()
+
+
+def test_render_runs_where_each_report_is_made(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``render`` is applied in the worker that made the report (only its result comes back), or
+    here without a fanout; either way, one result a module, in order."""
+    fanout_on(monkeypatch)
+    want = [(r.module, int(r.status)) for r in chk.check_modules(setup.modules, setup.opts)]
+    there = list(chk.iter_check_modules(setup.modules, setup.opts, render=_summary))
+    assert [(m, s) for m, s, _ in there] == want
+    assert all(pid != os.getpid() for *_, pid in there)
+    monkeypatch.setattr(chk, "_FANOUT_MIN_WEIGHT", 1 << 60)
+    here = list(chk.iter_check_modules(setup.modules, setup.opts, render=_summary))
+    assert here == [(m, s, os.getpid()) for m, s in want]
+
+
 def _die(*_args: object) -> ModuleReport:
     os._exit(3)
 

@@ -2,8 +2,10 @@
 
 Parse (with the FreePBX preset: webroot to keyring directories, roots, modules and mappings),
 load the keyring and the roots in force, then :func:`pgpsig.modules.check.iter_check_modules`,
-whose reports are written out as they come and let go of: ``--json`` streamed
-(:func:`pgpsig.cli.output.stream_json`), or the operator's report (:class:`_Human`: one line a
+whose reports are rendered where they are made (in the worker processes: their JSON text, or
+their human lines, and an :class:`_Entry` for the tally) and written out here as they come:
+``--json`` streamed (:func:`pgpsig.cli.output.stream_json`), or the operator's report
+(:class:`_Human`: one line a
 module, details of the failures, folded warnings, a summary naming the failures), with progress on
 stderr (:func:`_screen`: a bar on a terminal, plain lines with ``--progress``). Only the counts,
 the first failures and the distinct warnings are kept for the end (:class:`_Tally`). Exit 0 when
@@ -17,7 +19,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 from pgpsig.cli import inputs
 from pgpsig.cli.options import Arg, At, Json, Opt, command
@@ -26,6 +28,7 @@ from pgpsig.cli.output import (
     EXIT_OK,
     Exit,
     err,
+    json_item,
     safe,
     stream_json,
     usage,
@@ -151,16 +154,37 @@ def check(
     # The preset judges a stock install as FreePBX does: an empty module.sig is reported, not
     # verified, but does not fail the run (FreePBX 16 ships one); --strict fails it.
     tally = _Tally(pass_empty=preset is not None and not strict, named=len(modules or ()))
+    human = _Human(
+        width=min(max(len(safe(name)) for name, _ in targets), _NAME_WIDTH),
+        color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+        verbose=verbose,
+    )
+    # Each report is turned into what is written of it where it is made (in a worker process),
+    # and only that comes here: a module's 27,000 unlisted paths travel as JSON text, or not at
+    # all for the human output.
+    render: Callable[[ModuleReport], tuple[_Entry, Any]] = (
+        (lambda r: (_Entry.of(r), json_item(r.to_dict())))
+        if as_json
+        else (lambda r: (_Entry.of(r), human.body(r)))
+    )
     # The reports are closed on the way out: a reader gone (BrokenPipeError) or an error stops
     # the workers.
     with (
         _screen(len(targets), plain=show_progress) as screen,
-        contextlib.closing(iter_check_modules(targets, opts, screen.update)) as reports,
+        contextlib.closing(
+            iter_check_modules(targets, opts, screen.update, render=render)
+        ) as results,
     ):
         if as_json:
+
+            def texts() -> Iterator[str]:
+                for entry, text in results:
+                    tally.add(entry)
+                    yield text
+
             stream_json(
                 "modules",
-                (tally.add(r).to_dict() for r in reports),
+                texts(),
                 lambda: {
                     "summary": {
                         "modules": tally.modules,
@@ -171,18 +195,14 @@ def check(
                     "trust_roots": [o.to_dict() for o in roots.origins],
                 },
                 screen.out,
+                encoded=True,
             )
         else:
-            human = _Human(
-                screen.out,
-                width=min(max(len(safe(name)) for name, _ in targets), _NAME_WIDTH),
-                color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
-                verbose=verbose,
-            )
             screen.out(_roots_line(roots) + "\n")
-            for r in reports:
-                human.module(tally.add(r), passed=tally.passed)
-            human.end(tally)
+            for entry, (line, details) in results:
+                tally.add(entry)
+                screen.out(human.module(entry, line, details, passed=tally.passed))
+            screen.out(human.end(tally))
     raise Exit(EXIT_OK if tally.failures == 0 else EXIT_FAILED)
 
 
@@ -213,8 +233,8 @@ class _Tally:
         self.unverified: list[str] = []
         self.warnings: dict[str, tuple[int, str]] = {}
 
-    def add(self, r: "ModuleReport") -> "ModuleReport":
-        """Count ``r``; return it."""
+    def add(self, r: "_Entry") -> None:
+        """Count ``r``."""
         self.modules += 1
         listed = self.modules > self.named
         self.passed = r.ok or (self.pass_empty and listed and r.empty_module_sig)
@@ -225,27 +245,39 @@ class _Tally:
         else:
             self.failures += 1
             if len(self.failed) < _NAMED:
-                self.failed.append((r.module, int(r.status)))
-        for w in dict.fromkeys(r.signature.warnings if r.signature is not None else ()):
+                self.failed.append((r.module, r.status))
+        for w in dict.fromkeys(r.warnings):
             count, first = self.warnings.get(w, (0, r.module))
             self.warnings[w] = (count + 1, first)
-        return r
+
+
+class _Entry(NamedTuple):
+    """What the end of the output needs of a report (:class:`_Tally`), made where it is made."""
+
+    module: str
+    status: int
+    ok: bool
+    empty_module_sig: bool
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def of(cls, r: "ModuleReport") -> "_Entry":
+        warnings = r.signature.warnings if r.signature is not None else ()
+        return cls(r.module, int(r.status), r.ok, r.empty_module_sig, warnings)
 
 
 class _Human:
     """The human report: one line a module as it comes, details of failures, then the summary.
 
-    A line is ``OK|FAIL  NAME  STATUS  SIGNER`` (columns aligned, name padded to the longest
+    A line is ``OK|WARN|FAIL  NAME  STATUS  SIGNER`` (columns aligned, name padded to the longest
     up to :data:`_NAME_WIDTH`), then the counts of altered, missing and unlisted files when there
-    are any. Under a module that failed (every module with ``verbose``), indented: its status
+    are any. Under a module that is not good (every module with ``verbose``), indented: its status
     flags and files checked, its signer, its signature warnings and its details (the first
-    :data:`_NAMED` unless ``verbose``).
+    :data:`_NAMED` unless ``verbose``). :meth:`body` makes all of it but the first word, in the
+    process that checked the module; :meth:`module` puts the line together here.
     """
 
-    def __init__(
-        self, out: Callable[[str], None], *, width: int, color: bool, verbose: bool
-    ) -> None:
-        self.out = out
+    def __init__(self, *, width: int, color: bool, verbose: bool) -> None:
         self.width = width
         self.color = color
         self.verbose = verbose
@@ -253,16 +285,8 @@ class _Human:
     def paint(self, text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
 
-    def module(self, r: "ModuleReport", *, passed: bool) -> None:
-        """Write the line of ``r``, with its details unless it is good (or with ``verbose``).
-
-        ``passed``: ``r`` does not fail the run; one that is not good is headed ``WARN``.
-        """
-        ok = r.ok
-        if ok:
-            head = self.paint("OK  ", "32")
-        else:
-            head = self.paint("WARN", "33;1") if passed else self.paint("FAIL", "31;1")
+    def body(self, r: "ModuleReport") -> tuple[str, list[str]]:
+        """The line of ``r`` after its first word, and the lines under it (none when it is good)."""
         f = r.files
         notes = [
             f"{n} {what}"
@@ -273,16 +297,25 @@ class _Human:
             )
             if n
         ]
-        if ok and r.details and not self.verbose:
+        if r.ok and r.details and not self.verbose:
             notes.append(f"{len(r.details)} detail(s): --verbose")
         name = safe(r.module)
-        lines = [
-            f"{head}  {name:<{self.width}}  {int(r.status):>3}  "
-            + ", ".join([_signer(r.signature), *notes])
-        ]
-        if not ok or self.verbose:
-            lines += [f"      {line}" for line in self.details(r)]
-        self.out("\n".join(lines) + "\n")
+        line = f"{name:<{self.width}}  {int(r.status):>3}  " + ", ".join(
+            [_signer(r.signature), *notes]
+        )
+        shown = not r.ok or self.verbose
+        return line, [f"      {d}" for d in self.details(r)] if shown else []
+
+    def module(self, r: "_Entry", line: str, details: list[str], *, passed: bool) -> str:
+        """The text of a module: its first word, its :meth:`body`.
+
+        ``passed``: ``r`` does not fail the run; one that is not good is headed ``WARN``.
+        """
+        if r.ok:
+            head = self.paint("OK  ", "32")
+        else:
+            head = self.paint("WARN", "33;1") if passed else self.paint("FAIL", "31;1")
+        return "\n".join([f"{head}  {line}", *details]) + "\n"
 
     def details(self, r: "ModuleReport") -> list[str]:
         """The indented lines under a module: flags and files, signer, warnings, details."""
@@ -305,7 +338,7 @@ class _Human:
             lines.append(f"... and {len(r.details) - len(shown)} more")
         return lines
 
-    def end(self, tally: _Tally) -> None:
+    def end(self, tally: _Tally) -> str:
         """The folded warnings, then ``N of M module(s) good`` and the modules that failed."""
         lines = []
         for w, (count, first) in list(tally.warnings.items())[:_NAMED]:
@@ -328,7 +361,7 @@ class _Human:
             if failed > len(named):
                 named.append(f"and {failed - len(named)} more")
             lines.append("failed: " + ", ".join(named))
-        self.out("\n".join(lines) + "\n")
+        return "\n".join(lines) + "\n"
 
 
 def _signer(sig: "ModuleSignature | None") -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "emit",
     "err",
     "json_chunks",
+    "json_item",
     "print_json",
     "safe",
     "stdout_gone",
@@ -83,22 +84,25 @@ def stream_json(
     items: Iterable[Any],
     rest: Callable[[], Mapping[str, Any]],
     write: Callable[[str], None] = write_stdout,
+    *,
+    encoded: bool = False,
 ) -> None:
     """``--json`` of a long list, written as it comes: ``{KEY: [ITEM, ...], **rest()}``.
 
     The text is the same, byte for byte, as :func:`print_json` of the whole document, which is
-    never held, nor is one item's whole text: each item is written, in pieces of about
-    :data:`_JSON_PIECE` characters, when ``items`` gives it, and ``rest`` is called after the last
-    (so it may sum them up). Nothing is written before the first item (or the end of an empty
-    list); an error after that leaves on stdout the start of a document that is never closed, so
-    that no JSON parser takes it for a whole one.
+    never held, nor is one item's whole text (unless ``encoded``: the items are then their
+    :func:`json_item` text): each item is written, in pieces of about :data:`_JSON_PIECE`
+    characters, when ``items`` gives it, and ``rest`` is called after the last (so it may sum them
+    up). Nothing is written before the first item (or the end of an empty list); an error after
+    that leaves on stdout the start of a document that is never closed, so that no JSON parser
+    takes it for a whole one.
     """
     lead = "{\n  " + _encode_str(key) + ": ["
     n = 0
     for item in items:
         pieces = [",\n    " if n else lead + "\n    "]
         size = 0
-        for chunk in json_chunks(item, 2):
+        for chunk in (item,) if encoded else json_chunks(item, 2):
             pieces.append(chunk)
             size += len(chunk)
             if size >= _JSON_PIECE:
@@ -110,6 +114,11 @@ def stream_json(
     for k, v in rest().items():
         tail += ",\n  " + _encode_str(k) + ": " + "".join(json_chunks(v, 1))
     write(tail + "\n}\n")
+
+
+def json_item(o: Any) -> str:
+    """The text of ``o`` as an item of :func:`stream_json`'s list (``encoded=True``)."""
+    return "".join(json_chunks(o, 2))
 
 
 def json_chunks(o: Any, level: int = 0) -> Iterator[str]:

@@ -50,6 +50,7 @@ import zlib
 from collections.abc import Callable, Generator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar, overload
 
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.trust import TrustRoots
@@ -128,6 +129,7 @@ def module_targets(modules: Sequence[Path], modules_dir: Path | None) -> list[tu
 
 
 _Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 
 def check_modules(
@@ -148,11 +150,31 @@ def check_modules(
     return list(iter_check_modules(modules, opts, progress))
 
 
+@overload
 def iter_check_modules(
     modules: Sequence[tuple[str, Path]],
     opts: CheckOptions,
     progress: _Progress | None = None,
-) -> Generator[ModuleReport, None, None]:
+) -> Generator[ModuleReport, None, None]: ...
+
+
+@overload
+def iter_check_modules(
+    modules: Sequence[tuple[str, Path]],
+    opts: CheckOptions,
+    progress: _Progress | None = None,
+    *,
+    render: Callable[[ModuleReport], T],
+) -> Generator[T, None, None]: ...
+
+
+def iter_check_modules(
+    modules: Sequence[tuple[str, Path]],
+    opts: CheckOptions,
+    progress: _Progress | None = None,
+    *,
+    render: Callable[[ModuleReport], Any] | None = None,
+) -> Generator[Any, None, None]:
     """Check several modules (name, directory): each report as soon as it and those before it are done.
 
     Whole modules go to forked worker processes when that pays (see the module docstring and
@@ -160,6 +182,11 @@ def iter_check_modules(
     either way, in the order of the modules given; a caller that writes each one out and lets
     go of it holds only the reports done ahead of their turn (streamed ``--json``). Closing the
     generator early stops the workers.
+
+    ``render``, if given, is applied to each report where it is made (in the worker process under
+    a fanout) and what it returns is yielded instead of the report: what a caller keeps of a report
+    (its line of text, its JSON text) then travels and waits instead of the whole report (27,000
+    unlisted paths of one FreePBX module). It must return something picklable.
 
     ``progress(stage, done, total)``, if given, is called in this process: with ``"signatures"``
     and the number of modules done out of all of them, as each module is judged here or each group
@@ -178,13 +205,16 @@ def iter_check_modules(
     plan = _plan_fanout(modules)
     if plan is not None:
         workers, groups = plan
-        return _check_fanout(modules, opts, workers, groups, progress)
-    return _check_here(modules, opts, progress)
+        return _check_fanout(modules, opts, workers, groups, progress, render=render)
+    return _check_here(modules, opts, progress, render)
 
 
 def _check_here(
-    modules: Sequence[tuple[str, Path]], opts: CheckOptions, progress: _Progress | None
-) -> Generator[ModuleReport, None, None]:
+    modules: Sequence[tuple[str, Path]],
+    opts: CheckOptions,
+    progress: _Progress | None,
+    render: Callable[[ModuleReport], Any] | None,
+) -> Generator[Any, None, None]:
     """Check modules in this process, hashing the files of about :data:`_BATCH_FILES` at a time."""
     batch: list[Pending] = []
     listed = 0
@@ -195,10 +225,16 @@ def _check_here(
         if progress is not None:
             progress("signatures", i + 1, len(modules))
         if listed >= _BATCH_FILES and i + 1 < len(modules):
-            yield from _hash_and_finish(batch, opts, progress)
+            yield from _rendered(_hash_and_finish(batch, opts, progress), render)
             batch = []
             listed = 0
-    yield from _hash_and_finish(batch, opts, progress)
+    yield from _rendered(_hash_and_finish(batch, opts, progress), render)
+
+
+def _rendered(
+    reports: list[ModuleReport], render: Callable[[ModuleReport], Any] | None
+) -> list[Any]:
+    return reports if render is None else [render(r) for r in reports]
 
 
 def _hash_and_finish(
@@ -259,12 +295,14 @@ def _check_fanout(
     workers: int,
     groups: list[list[int]],
     progress: _Progress | None,
-) -> Generator[ModuleReport, None, None]:
+    *,
+    render: Callable[[ModuleReport], Any] | None,
+) -> Generator[Any, None, None]:
     """Check the ``groups`` of modules on ``workers`` forked processes; reports in input order.
 
-    The workers inherit ``modules`` and ``opts`` (nothing but module numbers and reports is
-    pickled) and check each module with :func:`_check_one`. A report that comes back before
-    those ahead of it waits here for its turn.
+    The workers inherit ``modules``, ``opts`` and ``render`` (nothing but group numbers and what
+    becomes of the reports is pickled) and check each module with :func:`_check_one`. A report
+    that comes back before those ahead of it waits here for its turn.
 
     Raises:
         PgpsigError: a worker died: the check fails closed, with no more reports.
@@ -276,7 +314,8 @@ def _check_fanout(
 
     def one(i: int) -> bytes:
         name, module_dir = modules[i]
-        return _packed(_check_one(name, module_dir, opts))
+        report = _check_one(name, module_dir, opts)
+        return _packed(report.files.checked, report if render is None else render(report))
 
     def group_done(n: int) -> None:
         nonlocal done
@@ -284,35 +323,43 @@ def _check_fanout(
         if progress is not None:
             progress("signatures", done, len(modules))
 
-    for i, report in fanout.run_iter(
+    for i, packed in fanout.run_iter(
         one, len(modules), workers, groups, what="checking modules", on_group=group_done
     ):
-        waiting[i] = report
+        waiting[i] = packed
         while nxt in waiting:
-            r = _unpacked(waiting.pop(nxt))
-            files += r.files.checked
+            checked, r = _unpacked(waiting.pop(nxt))
+            if render is None and not isinstance(r, ModuleReport):
+                raise PgpsigError("a worker process checking modules sent back no report")
+            files += checked
             nxt += 1
             yield r
     if progress is not None:
         progress("files", files, files)
 
 
-def _packed(report: ModuleReport) -> bytes:
-    """A worker's report as it travels and waits for its turn: pickled and compressed.
+def _packed(checked: int, result: Any) -> bytes:
+    """A worker's result (a report, or what ``render`` made of it) with its files checked.
+
+    Pickled and compressed, as it travels and waits for its turn.
 
     A FreePBX module's report may list 27,000 unlisted paths (3 MiB as objects, 1.5 MiB
     pickled, 140 kB compressed, in 5 ms); the reports that wait for a slow module before them
     would otherwise hold their paths as objects here.
     """
-    return zlib.compress(pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    return zlib.compress(pickle.dumps((checked, result), protocol=pickle.HIGHEST_PROTOCOL), 1)
 
 
-def _unpacked(data: bytes) -> ModuleReport:
-    """:func:`_packed`'s report (from this run's own forked worker, never from outside)."""
-    report = pickle.loads(zlib.decompress(data))  # noqa: S301 - our own worker's bytes
-    if not isinstance(report, ModuleReport):
+def _unpacked(data: bytes) -> tuple[int, Any]:
+    """:func:`_packed`'s (files checked, result), from this run's own forked worker.
+
+    Raises:
+        PgpsigError: it is not what a worker sends.
+    """
+    got = pickle.loads(zlib.decompress(data))  # noqa: S301 - our own worker's bytes
+    if not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[0], int)):
         raise PgpsigError("a worker process checking modules sent back no report")
-    return report
+    return got[0], got[1]
 
 
 def _check_one(name: str, module_dir: Path, opts: CheckOptions) -> ModuleReport:
