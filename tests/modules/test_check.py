@@ -759,6 +759,23 @@ def test_link_leaving_module_on_a_listed_path_still_fails(pgpsig: Run, kf: Facto
     assert "images" not in m["files"]["unlisted"], m
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs mkfifo")
+def test_an_unlisted_fifo_is_an_unlisted_entry(pgpsig: Run, kf: Factory) -> None:
+    """A FIFO (or socket, device) that no module.sig lists is reported, never opened, and fails
+    --strict; it does not make the module tampered."""
+    mod = module(kf, "fifo")
+    sign_module(kf, mod)
+    os.mkfifo(mod / "pipe")
+    code, doc = check(pgpsig, kf, mod)
+    m = one(doc)
+    assert code == 0, m
+    assert m["status"] == GOOD | TRUSTED, m
+    assert m["files"]["unlisted"] == ["pipe"], m
+    code, doc = check(pgpsig, kf, mod, "--strict")
+    assert code == 1
+    assert one(doc)["status"] & TAMPERED
+
+
 def test_empty_module_sig_says_so(pgpsig: Run, kf: Factory) -> None:
     mod = module(kf)
     (mod / "module.sig").write_bytes(b"")

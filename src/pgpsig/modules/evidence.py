@@ -302,6 +302,9 @@ def prepare(name: str, module_dir: Path, opts: CheckOptions) -> Pending:
     pending.walk_error = None if walk_error is None else str(walk_error)
     if only is None and tree is not None:
         pending.unlisted = [f for f in tree.files if f not in listed]
+        # A FIFO, socket or device no manifest lists is an unlisted entry too (never opened); a
+        # listed one is "not a regular file" below, through resolve_inside.
+        pending.unlisted.extend(f for f in tree.special if f not in listed)
         pending.symlinks.extend(s for s in tree.escaping if s not in pending.symlinks)
         # A link that leaves the module counts against it only when the manifest lists it or a
         # path through it; any other (FreePBX makes such links at install time) is an unlisted
