@@ -15,6 +15,9 @@ escapes pgpsig's public functions.
 
 from __future__ import annotations
 
+from os import PathLike
+from pathlib import Path
+
 __all__ = [
     "ArmorError",
     "CertificateError",
@@ -30,6 +33,7 @@ __all__ = [
     "SignatureError",
     "UnsupportedError",
     "VerificationError",
+    "not_a_directory",
 ]
 
 
@@ -87,6 +91,18 @@ class PolicyError(VerificationError):
 
 class InputError(PgpsigError):
     """The environment: a path that cannot be read or written."""
+
+
+def not_a_directory(path: str | PathLike[str]) -> InputError:
+    """The error for ``path`` where a directory was wanted, saying what is there instead."""
+    p = Path(path)
+    if p.is_symlink() and not p.exists():
+        return InputError(f"{p}: a symbolic link to nothing, not a directory")
+    if p.is_file():
+        return InputError(f"{p} is a file, not a directory")
+    if p.exists():
+        return InputError(f"{p} is not a directory")
+    return InputError(f"{p}: no such directory")
 
 
 class KeyringError(InputError):

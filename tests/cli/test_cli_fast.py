@@ -221,6 +221,37 @@ def test_sign_same_outcome_both_ways(
     assert fast[0] == code
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["sign", "{m}", "--key", "{key}", "--hash", "md5"],
+            "--hash md5: use sha256, sha384 or sha512",
+        ),
+        (["verify", "{m}"], "{m} is a directory, not a file"),
+        (["check", "{tmp}/nosuch"], "{tmp}/nosuch: no such directory"),
+        (["check", "--modules-dir", "{key}"], "{key} is a file, not a directory"),
+    ],
+)
+def test_errors_say_what_is_wrong(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
+    """One line on stderr that names the problem (not an internal error), exit 2, both ways."""
+    monkeypatch.setenv("PGPSIG_HOME", str(tmp_path / "home"))
+    shutil.copytree(EX / "module", tmp_path / "m")
+    values = {
+        "m": str(tmp_path / "m"),
+        "key": str(EX / "example-dev.sec.asc"),
+        "tmp": str(tmp_path),
+    }
+    fast, slow = _both_ways([a.format(**values) for a in argv], capsys)
+    assert fast == slow
+    code, _out, err = fast
+    assert code == 2
+    assert err == f"pgpsig: {message.format(**values)}\n"
+
+
 def test_fast_path_imports_no_typer(tmp_path: Path) -> None:
     """A plain check, verify or sign runs without importing typer, pydantic, click or rich."""
     script = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -246,6 +247,12 @@ def test_short_help_on_every_command(command: tuple[str, ...]) -> None:
     assert short.returncode == long.returncode == 0, short.stderr
     assert short.stdout == long.stdout
     assert b"Usage: " in short.stdout
+    # Option values are named for people (PATH, DIR, NAME, DURATION...), flags take none: no
+    # Python type in angle brackets (typer's own options aside; typer 0.29 shows the type of a
+    # positional argument whatever its metavar).
+    for line in long.stdout.decode().splitlines():
+        if re.search(r"│\s+\*?\s*--", line) and not re.search(r"--help|-completion", line):
+            assert not re.search(r"<(str|bool|int|float|path|list\[\w+\])>", line), line
 
 
 def test_every_command_is_listed_for_short_help() -> None:

@@ -258,7 +258,7 @@ def test_generate_refuses_an_unknown_profile() -> None:
     [
         ("never", None),
         ("0", None),
-        ("90", 90 * 86400),
+        ("90d", 90 * 86400),
         ("2y", 2 * 365 * 86400),
         ("6m", 180 * 86400),
         ("3w", 21 * 86400),
@@ -271,10 +271,15 @@ def test_parse_expiry(text: str, seconds: int | None) -> None:
     assert parse_expiry(text, now=T0) == seconds
 
 
-@pytest.mark.parametrize("text", ["soon", "-1d", "2024-12-31", "1x", "999999y"])
+@pytest.mark.parametrize("text", ["soon", "-1d", "2024-12-31", "1x", "999999y", "5", "90"])
 def test_parse_expiry_refuses(text: str) -> None:
     with pytest.raises(ValueError):  # noqa: PT011
         parse_expiry(text, now=T0)
+
+
+def test_a_bare_number_says_which_units() -> None:
+    with pytest.raises(ValueError, match="needs a unit: 5d, 5w, 5m or 5y"):
+        parse_expiry("5", now=T0)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -41,14 +41,18 @@ def test_targets_none(tmp_path: Path) -> None:
 def test_targets_modules_dir_not_a_directory(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         module_targets([], tmp_path / "nope")
-    assert str(e.value) == f"{tmp_path / 'nope'} is not a directory"
+    assert str(e.value) == f"{tmp_path / 'nope'}: no such directory"
 
 
 def test_targets_module_not_a_directory(tmp_path: Path) -> None:
     (tmp_path / "f").write_bytes(b"")
     with pytest.raises(InputError) as e:
         module_targets([tmp_path / "f"], None)
-    assert str(e.value) == f"{tmp_path / 'f'} is not a directory"
+    assert str(e.value) == f"{tmp_path / 'f'} is a file, not a directory"
+    (tmp_path / "gone").symlink_to(tmp_path / "nothing")
+    with pytest.raises(InputError) as e:
+        module_targets([], tmp_path / "gone")
+    assert str(e.value) == f"{tmp_path / 'gone'}: a symbolic link to nothing, not a directory"
 
 
 def test_modules_to_sign(tmp_path: Path) -> None:
@@ -71,4 +75,4 @@ def test_modules_to_sign_refuses_a_link(tmp_path: Path) -> None:
 def test_modules_to_sign_not_a_directory(tmp_path: Path) -> None:
     with pytest.raises(InputError) as e:
         modules_to_sign(tmp_path / "nope")
-    assert str(e.value) == f"{tmp_path / 'nope'} is not a directory"
+    assert str(e.value) == f"{tmp_path / 'nope'}: no such directory"

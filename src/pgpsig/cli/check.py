@@ -46,7 +46,8 @@ __all__ = ["check"]
 def check(
     modules: Annotated[list[Path] | None, Arg(help="Module directories to check.")] = None,
     modules_dir: Annotated[
-        Path | None, Opt("--modules-dir", help="Check every module directory in DIR.")
+        Path | None,
+        Opt("--modules-dir", help="Check every module directory in DIR.", metavar="DIR"),
     ] = None,
     keyring: Annotated[
         list[Path] | None,
@@ -54,12 +55,17 @@ def check(
     ] = None,
     trust_root: Annotated[
         list[str] | None,
-        Opt("--trust-root", help="Fingerprint in the keyring, or a certificate file (repeatable)."),
+        Opt(
+            "--trust-root",
+            help="Fingerprint in the keyring, or a certificate file (repeatable).",
+            metavar="FPR|FILE",
+        ),
     ] = None,
     freepbx_webroot: Annotated[
         Path | None,
         Opt(
             "--freepbx-webroot",
+            metavar="DIR",
             help="FreePBX preset: keys, roots, modules and mappings of this webroot.",
         ),
     ] = None,
@@ -67,6 +73,7 @@ def check(
         Path | None,
         Opt(
             "--freepbx-secure-dir",
+            metavar="DIR",
             help="Secure directory of local signatures (default: /etc/freepbx.secure).",
         ),
     ] = None,
@@ -74,6 +81,7 @@ def check(
         list[str] | None,
         Opt(
             "--freepbx-path",
+            metavar="NAME=DIR",
             help="NAME=DIR for the framework mapping: AMPBIN, AMPSBIN, ASTAGIDIR, ASTVARLIBDIR.",
         ),
     ] = None,
@@ -81,6 +89,7 @@ def check(
         str | None,
         Opt(
             "--policy",
+            metavar="NAME",
             help="default or freepbx-legacy (the FreePBX preset's default).",
             complete="pgpsig.policy:PROFILES",
         ),

@@ -10,9 +10,11 @@ files are read, bounded. The rules themselves are the library's.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pgpsig.cli.output import err, usage
 from pgpsig.errors import InputError
@@ -29,6 +31,7 @@ __all__ = [
     "spool",
     "store_home",
     "trust_roots",
+    "unlocked",
     "versions",
 ]
 
@@ -133,6 +136,8 @@ def trust_roots(ring: Any, values: list[str], preset: tuple[str, ...] = ()) -> A
 def existing(path: Path) -> Path:
     """``path``, which must be a file."""
     if not path.is_file():
+        if path.is_dir():
+            raise InputError(f"{path} is a directory, not a file")
         raise InputError(f"{path}: no such file")
     return path
 
@@ -173,6 +178,39 @@ def passphrase(passphrase_file: Path | None, passphrase_env: str) -> bytes | Non
         return data.split(b"\n", 1)[0].rstrip(b"\r")
     env = os.environ.get(passphrase_env)
     return env.encode() if env is not None else None
+
+
+_T = TypeVar("_T")
+
+
+def unlocked(
+    use: Callable[[bytes | None], _T], passphrase_file: Path | None, passphrase_env: str
+) -> _T:
+    """``use(passphrase)`` of a secret key: the passphrase of :func:`passphrase`.
+
+    When none was given and the key turns out to be protected, it is asked for on the terminal
+    (not echoed) if stdin is one; else the error says how to give it.
+
+    Raises:
+        PassphraseError: the key is protected and no passphrase could be had, or it is wrong.
+    """
+    from pgpsig.openpgp.secretkey import PassphraseError
+
+    given = passphrase(passphrase_file, passphrase_env)
+    try:
+        return use(given)
+    except PassphraseError as e:
+        if given is not None:
+            raise
+        if sys.stdin.isatty():
+            import getpass
+
+            return use(getpass.getpass("pgpsig: passphrase of the secret key: ").encode())
+        raise PassphraseError(
+            f"{e}: give it with --passphrase-file FILE, or in the environment variable"
+            f" {passphrase_env} (not set; --passphrase-env names another), or run on a terminal"
+            " to be asked"
+        ) from e
 
 
 def versions() -> dict[str, str]:

@@ -104,6 +104,7 @@ def key_generate(
         str,
         Opt(
             "--algorithm",
+            metavar="NAME",
             help="ed25519 (default), rsa3072 or rsa4096.",
             complete="pgpsig.keys:ALGORITHMS",
         ),
@@ -119,7 +120,9 @@ def key_generate(
     expires: Annotated[
         str | None,
         Opt(
-            "--expires", help="Lifetime: 2y, 6m, 3w, 90d, a date (2027-01-31), or never (default)."
+            "--expires",
+            help="Lifetime: 2y, 6m, 3w, 90d, a date (2027-01-31), or never (default).",
+            metavar="DURATION",
         ),
     ] = None,
     signing_subkey: Annotated[
@@ -316,7 +319,8 @@ def key_certify(
         ),
     ] = None,
     policy: Annotated[
-        str, Opt("--policy", help="Policy profile.", complete="pgpsig.policy:PROFILES")
+        str,
+        Opt("--policy", help="Policy profile.", complete="pgpsig.policy:PROFILES", metavar="NAME"),
     ] = "default",
     passphrase_file: PassphraseFile = None,
     passphrase_env: PassphraseEnv = _PASSPHRASE_ENV,
@@ -334,13 +338,13 @@ def key_certify(
     data = _cert_input(cert)
     master = inputs.read(with_key)
     try:
-        result = certify(
-            data,
-            master,
-            passphrase=inputs.passphrase(passphrase_file, passphrase_env),
-            now=now,
-            policy=inputs.policy(policy),
-            trust=trust,
+        pol = inputs.policy(policy)
+        result = inputs.unlocked(
+            lambda secret: certify(
+                data, master, passphrase=secret, now=now, policy=pol, trust=trust
+            ),
+            passphrase_file,
+            passphrase_env,
         )
     except ValueError as e:
         _value_error(e)
@@ -368,12 +372,13 @@ def key_revoke(
 
     now = inputs.now(None)
     try:
-        result = revoke_key(
-            inputs.read(key),
-            passphrase=inputs.passphrase(passphrase_file, passphrase_env),
-            reason=reason,
-            message=message,
-            now=now,
+        key_data = inputs.read(key)
+        result = inputs.unlocked(
+            lambda secret: revoke_key(
+                key_data, passphrase=secret, reason=reason, message=message, now=now
+            ),
+            passphrase_file,
+            passphrase_env,
         )
     except ValueError as e:
         _value_error(e)
@@ -404,13 +409,13 @@ def key_revoke_certification(
     now = inputs.now(None)
     data = _cert_input(cert)
     try:
-        result = revoke_certification(
-            data,
-            inputs.read(with_key),
-            passphrase=inputs.passphrase(passphrase_file, passphrase_env),
-            reason=reason,
-            message=message,
-            now=now,
+        master = inputs.read(with_key)
+        result = inputs.unlocked(
+            lambda secret: revoke_certification(
+                data, master, passphrase=secret, reason=reason, message=message, now=now
+            ),
+            passphrase_file,
+            passphrase_env,
         )
     except ValueError as e:
         _value_error(e)

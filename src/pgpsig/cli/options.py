@@ -55,10 +55,11 @@ class Opt:
     ``complete`` is a tuple of values, or ``"module:NAME"`` naming a collection of them in the
     library (read only when a shell asks, so a command never imports it to start). ``callback`` and
     ``eager`` are typer's (an option acting at once, as ``--version``; such an option is never on
-    a fast path).
+    a fast path). ``metavar`` is the value's name in ``--help`` (default: by its kind, ``PATH``,
+    ``TEXT``, ``N``; none for a flag).
     """
 
-    __slots__ = ("callback", "complete", "eager", "help", "names")
+    __slots__ = ("callback", "complete", "eager", "help", "metavar", "names")
 
     def __init__(
         self,
@@ -67,12 +68,14 @@ class Opt:
         complete: tuple[str, ...] | str = (),
         callback: Callable[[Any], None] | None = None,
         eager: bool = False,
+        metavar: str | None = None,
     ) -> None:
         self.names = names
         self.help = help
         self.complete = complete
         self.callback = callback
         self.eager = eager
+        self.metavar = metavar
 
 
 class Arg:
@@ -216,13 +219,20 @@ def _completion(values: tuple[str, ...] | str) -> Callable[[str], list[str]]:
     return complete
 
 
-def _typer_param(decl: Opt | Arg) -> Any:
-    """The typer ``Option`` or ``Argument`` of a declaration."""
+#: The value's name in ``--help`` for each kind of option (typer 0.29 shows ``<list[Path]>``).
+_METAVARS = {"flag": "", "int": "N", "float": "NUMBER", "str": "TEXT", "path": "PATH",
+             "strs": "TEXT", "paths": "PATH"}  # fmt: skip
+
+
+def _typer_param(decl: Opt | Arg, kind: str) -> Any:
+    """The typer ``Option`` or ``Argument`` of a declaration of ``kind``."""
     import typer
 
     if isinstance(decl, Arg):
         return typer.Argument(help=decl.help)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {
+        "metavar": decl.metavar if decl.metavar is not None else _METAVARS.get(kind)
+    }
     if decl.callback is not None:
         extra.update(callback=decl.callback, is_eager=decl.eager)
     if decl.complete:
@@ -248,7 +258,7 @@ def typer_command(
         if declared.decl is None:
             annotation: Any = typer.Context
         else:
-            annotation = Annotated[declared.annotation, _typer_param(declared.decl)]
+            annotation = Annotated[declared.annotation, _typer_param(declared.decl, declared.kind)]
         annotations[p.name] = annotation
         new.append(p.replace(annotation=annotation))
 
@@ -407,12 +417,15 @@ def _readable_or_absent(path: str) -> bool:
 #: ``--json``.
 Json = Annotated[bool, Opt("--json", help="Print one JSON document on stdout.")]
 #: ``--at``.
-At = Annotated[str | None, Opt("--at", help="Judge as of this ISO 8601 time instead of now.")]
+At = Annotated[
+    str | None, Opt("--at", help="Judge as of this ISO 8601 time instead of now.", metavar="TIME")
+]
 #: ``--policy`` of the commands that judge.
 PolicyName = Annotated[
     str,
     Opt(
         "--policy",
+        metavar="NAME",
         help="Policy profile: default or freepbx-legacy.",
         complete="pgpsig.policy:PROFILES",
     ),

@@ -10,7 +10,7 @@ from typing import Annotated
 from pgpsig.cli import inputs
 from pgpsig.cli.options import Arg, Json, Opt, PassphraseEnv, command
 from pgpsig.cli.output import EXIT_OK, Exit, print_json, safe, usage
-from pgpsig.errors import InputError
+from pgpsig.errors import not_a_directory
 
 __all__ = ["sign"]
 
@@ -21,7 +21,7 @@ def sign(
     module_dirs: Annotated[list[Path] | None, Arg(help="The module directories to sign.")] = None,
     modules_dir: Annotated[
         Path | None,
-        Opt("--modules-dir", help="Sign every module directory in DIR."),
+        Opt("--modules-dir", help="Sign every module directory in DIR.", metavar="DIR"),
     ] = None,
     passphrase_file: Annotated[
         Path | None,
@@ -32,6 +32,7 @@ def sign(
         str | None,
         Opt(
             "--hash",
+            metavar="NAME",
             help="sha256, sha384 or sha512 (default: the key's best).",
             complete=("sha256", "sha384", "sha512"),
         ),
@@ -46,6 +47,7 @@ def sign(
         str,
         Opt(
             "--policy",
+            metavar="NAME",
             help="Policy the signing key must satisfy.",
             complete="pgpsig.policy:PROFILES",
         ),
@@ -56,7 +58,7 @@ def sign(
 
     Several modules are signed in one pass; if one cannot be signed, none is written.
     """
-    from pgpsig.modules.sign import modules_to_sign, sign_modules
+    from pgpsig.modules.sign import SIGN_HASHES, modules_to_sign, sign_modules
     from pgpsig.openpgp.secretkey import load_signing_keys
     from pgpsig.report import iso
 
@@ -67,11 +69,15 @@ def sign(
         targets += modules_to_sign(modules_dir)
     if not targets:
         usage("nothing to sign: give MODULE_DIR... or --modules-dir")
+    if hash_name is not None and hash_name.upper().replace("-", "") not in SIGN_HASHES:
+        usage(f"--hash {hash_name}: use sha256, sha384 or sha512")
     for target in targets:
         if not target.is_dir():
-            raise InputError(f"{target} is not a directory")
+            raise not_a_directory(target)
     data = inputs.read(key)
-    keys = load_signing_keys(data, inputs.passphrase(passphrase_file, passphrase_env))
+    keys = inputs.unlocked(
+        lambda secret: load_signing_keys(data, secret), passphrase_file, passphrase_env
+    )
     results = sign_modules(
         targets,
         keys,

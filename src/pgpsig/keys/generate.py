@@ -147,9 +147,10 @@ PROFILES: tuple[str, ...] = tuple(_PROFILES)
 def parse_expiry(text: str, *, now: datetime) -> int | None:
     """Turn ``--expires`` into seconds after ``now`` (None: never expires).
 
-    Accepted, as gpg accepts them: ``never`` or ``0``; a number of days (``90``); a number with a
-    unit ``d`` (days), ``w`` (weeks), ``m`` (months of 30 days), ``y`` (years of 365 days); or an
-    ISO 8601 date or time in the future (``2027-01-31``, ``2027-01-31T12:00:00Z``).
+    Accepted: ``never`` or ``0``; a number with a unit ``d`` (days), ``w`` (weeks), ``m`` (months
+    of 30 days), ``y`` (years of 365 days); or an ISO 8601 date or time in the future
+    (``2027-01-31``, ``2027-01-31T12:00:00Z``). A bare number (gpg reads days) is refused: ``5``
+    is too easily meant as years.
 
     Args:
         text: The duration.
@@ -170,7 +171,7 @@ def parse_expiry(text: str, *, now: datetime) -> int | None:
     if t[-1:] in units and t[:-1].isdigit():
         seconds = int(t[:-1]) * units[t[-1]]
     elif t.isdigit():
-        seconds = int(t) * 86400
+        raise ValueError(f"expiry {text!r} needs a unit: {t}d, {t}w, {t}m or {t}y")
     else:
         try:
             when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))

@@ -54,7 +54,7 @@ from typing import Any, TypeVar, overload
 
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.trust import TrustRoots
-from pgpsig.errors import InputError, PgpsigError
+from pgpsig.errors import InputError, PgpsigError, not_a_directory
 from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.modules import fanout
 from pgpsig.modules.evidence import CheckOptions, Pending, finish, prepare
@@ -116,7 +116,7 @@ def module_targets(modules: Sequence[Path], modules_dir: Path | None) -> list[tu
     targets = [(_resolved_name(p), p) for p in modules]
     if modules_dir is not None:
         if not modules_dir.is_dir():
-            raise InputError(f"{modules_dir} is not a directory")
+            raise not_a_directory(modules_dir)
         targets += [
             (p.name, p)
             for p in sorted(modules_dir.iterdir())
@@ -124,7 +124,7 @@ def module_targets(modules: Sequence[Path], modules_dir: Path | None) -> list[tu
         ]
     for _name, p in targets:
         if not p.is_dir():
-            raise InputError(f"{p} is not a directory")
+            raise not_a_directory(p)
     return targets
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from pgpsig import fsutil
 from pgpsig.certs.keyring import read_certs
 from pgpsig.engine.signer import choose_signing_key
-from pgpsig.errors import InputError
+from pgpsig.errors import InputError, not_a_directory
 from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.modules import fanout
 from pgpsig.modules.manifest import render
@@ -45,7 +45,10 @@ from pgpsig.openpgp.signing import sign_cleartext
 from pgpsig.openpgp.signingkey import SigningKey, best_hash
 from pgpsig.policy import Policy, policy_named
 
-__all__ = ["SignResult", "modules_to_sign", "sign_module", "sign_modules"]
+__all__ = ["SIGN_HASHES", "SignResult", "modules_to_sign", "sign_module", "sign_modules"]
+
+#: The digests a ``module.sig`` is signed with (``hash_name``, ``pgpsig sign --hash``).
+SIGN_HASHES = ("SHA256", "SHA384", "SHA512")
 
 #: Least work, in files (plus :data:`_MODULE_WEIGHT` a module), for which several modules are
 #: hashed, rendered and signed by forked workers (:mod:`pgpsig.modules.fanout`); below it, in this process
@@ -181,8 +184,8 @@ def sign_modules(
     # (1)
     key = choose_signing_key(keys, cert, policy=policy, now=now)
     algo = (hash_name or best_hash(key)).upper().replace("-", "")
-    if algo not in ("SHA256", "SHA384", "SHA512"):
-        raise ValueError(f"--hash must be SHA256, SHA384 or SHA512, not {hash_name}")
+    if algo not in SIGN_HASHES:
+        raise ValueError(f"hash must be SHA256, SHA384 or SHA512, not {hash_name}")
     # (2)
     trees = []
     for module_dir in module_dirs:
@@ -279,7 +282,7 @@ def modules_to_sign(modules_dir: Path) -> list[Path]:
         InputError: ``modules_dir`` is not a directory, or one of its modules is a symbolic link.
     """
     if not modules_dir.is_dir():
-        raise InputError(f"{modules_dir} is not a directory")
+        raise not_a_directory(modules_dir)
     out = []
     for p in sorted(modules_dir.iterdir()):
         if p.name.startswith(".") or not p.is_dir():

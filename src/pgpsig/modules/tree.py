@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgpsig.errors import InputError, LimitError
+from pgpsig.errors import InputError, LimitError, not_a_directory
 
 __all__ = [
     "MAX_DEPTH",
@@ -237,10 +237,12 @@ def walk_module(
     """
     try:
         st = os.stat(root)
+    except FileNotFoundError as e:
+        raise not_a_directory(root) from e
     except OSError as e:
         raise InputError(f"{root}: {e.strerror or e}") from e
     if not stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{root} is not a directory")
+        raise not_a_directory(root)
     w = _Walk(os.path.realpath(root), exclude, skip_dotfiles, only)
     _walk(w, str(root), "", w.root_real, (), linked=False)
     return Tree(
