@@ -1044,3 +1044,28 @@ def test_ed25519_seed_with_leading_zero_octets_round_trips(passphrase: bytes | N
     )
     loaded = load_signing_keys(key.secret_key, passphrase)
     assert loaded[0].fingerprint == key.fingerprint
+
+
+def test_reports_on_stdout_unless_stdout_carries_the_output(tmp_path: Path) -> None:
+    """One voice: what a key command did goes to stdout, but to stderr when the certificate itself
+    goes to stdout (no --out); every file written is named."""
+    env = _env(tmp_path / "home")
+    master, dev = tmp_path / "master.sec.asc", tmp_path / "dev.sec.asc"
+    dev_cert = tmp_path / "dev.asc"
+    r = run_pgpsig(
+        "key", "generate", "--uid", "Dev <d@example.org>", "--out", dev, "--cert-out", dev_cert,
+        env=env,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert f"certificate written to {dev_cert}".encode() in r.stdout
+    _ok(run_pgpsig("key", "generate", "--uid", "M <m@example.org>", "--out", master, env=env))
+    out = tmp_path / "dev.certified.asc"
+    r = run_pgpsig("key", "certify", dev_cert, "--with", master, "--out", out, env=env)
+    assert r.returncode == 0, r.stderr
+    assert b"certified Dev <d@example.org> of " in r.stdout
+    assert f"certificate written to {out}".encode() in r.stdout
+    assert b"certified" not in r.stderr
+    r = run_pgpsig("key", "certify", dev_cert, "--with", master, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(b"-----BEGIN PGP PUBLIC KEY BLOCK-----")
+    assert b"pgpsig: certified Dev <d@example.org> of " in r.stderr

@@ -6,6 +6,7 @@ what it did. A ``ValueError`` of a use case (a bad reason, expiry or user ID) is
 The store's trust roots (``pgpsig key trust-root``) are :mod:`.trust_root`'s.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -176,6 +177,8 @@ def key_generate(
         if key.expires is not None:
             print(f"  expires  {key.expires.strftime('%Y-%m-%dT%H:%M:%SZ')}")
         print(f"  secret key written to {safe(str(out))}")
+        if cert_out is not None:
+            print(f"  certificate written to {safe(str(cert_out))}")
     raise Exit(EXIT_OK)
 
 
@@ -349,11 +352,19 @@ def key_certify(
     except ValueError as e:
         _value_error(e)
     emit(out, result.certificate)
+    say = _reporter(out)
     for uid in result.skipped:
-        err(f"note: {safe(uid)} is already certified by {result.by}")
+        say(f"note: {safe(uid)} is already certified by {result.by}")
     for uid in result.user_ids:
-        err(f"certified {safe(uid)} of {result.fingerprint} with {result.by}")
+        say(f"certified {safe(uid)} of {result.fingerprint} with {result.by}")
+    if out is not None:
+        say(f"certificate written to {safe(str(out))}")
     raise Exit(EXIT_OK)
+
+
+def _reporter(out: Path | None) -> Callable[[str], None]:
+    """Where a command's report goes: stdout, or stderr when stdout carries its output (no --out)."""
+    return err if out is None else print
 
 
 @command("key", "revoke")
@@ -420,8 +431,11 @@ def key_revoke_certification(
     except ValueError as e:
         _value_error(e)
     emit(out, result.certificate)
+    say = _reporter(out)
     for uid in result.user_ids:
-        err(f"revoked the certification of {safe(uid)} ({result.fingerprint}) by {result.by}")
+        say(f"revoked the certification of {safe(uid)} ({result.fingerprint}) by {result.by}")
+    if out is not None:
+        say(f"certificate written to {safe(str(out))}")
     raise Exit(EXIT_OK)
 
 
