@@ -357,8 +357,12 @@ def test_no_unlisted_reports_nothing_unlisted(pgpsig: Run, mods: Path) -> None:
 def test_strict_with_no_unlisted_is_a_usage_error(pgpsig: Run, mods: Path) -> None:
     for order in (["--strict", "--no-unlisted"], ["--no-unlisted", "--strict", "--json"]):
         out, err = run(pgpsig, mods, *order, code=2)
-        assert out == ""
         assert len(err.splitlines()) == 1 and "--no-unlisted" in err, err
+        if "--json" in order:  # a program reading stdout gets a document saying what went wrong
+            error = json.loads(out)["error"]
+            assert error["kind"] == "usage" and "--no-unlisted" in error["message"], out
+        else:
+            assert out == ""
 
 
 BROKEN = """
@@ -397,7 +401,11 @@ def broken_run(mods: Path, after: int, *extra: str) -> subprocess.CompletedProce
 
 
 def test_an_error_mid_stream_exits_2_with_an_unclosed_json(mods: Path) -> None:
-    assert broken_run(mods, 0, "--json").stdout == b""
+    # Before the first module: nothing of the report was written, the error's document is.
+    assert json.loads(broken_run(mods, 0, "--json").stdout) == {
+        "error": {"kind": "error", "message": "a worker process checking modules died: simulated"}
+    }
+    # After: the report's start stays, never closed, and no second document follows it.
     out = broken_run(mods, 2, "--json").stdout.decode()
     assert out.startswith('{\n  "modules": [\n    {\n      "module": "altered"')
     assert '"module": "extra"' in out and '"good1"' not in out

@@ -252,6 +252,42 @@ def test_errors_say_what_is_wrong(
     assert err == f"pgpsig: {message.format(**values)}\n"
 
 
+@pytest.mark.parametrize(
+    ("argv", "kind"),
+    [
+        (["sign", "{m}", "--key", "{key}", "--hash", "md5", "--json"], "usage"),
+        (["check", "{tmp}/nosuch", "--json"], "input"),
+        (["verify", "{m}/module.xml", "--json"], "format"),
+        (["check", "{m}", "--json", "--no-such-option"], "usage"),
+    ],
+)
+def test_json_errors_are_one_document_on_stdout(
+    argv: list[str], kind: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
+    """With --json, a command that fails before its report prints {"error": {kind, message}} on
+    stdout, as well as its one line on stderr; exit 2."""
+    monkeypatch.setenv("PGPSIG_HOME", str(tmp_path / "home"))
+    shutil.copytree(EX / "module", tmp_path / "m")
+    (tmp_path / "m" / "module.xml").write_text("<module/>")
+    values = {
+        "m": str(tmp_path / "m"),
+        "key": str(EX / "example-dev.sec.asc"),
+        "tmp": str(tmp_path),
+    }
+    args = [a.format(**values) for a in argv]
+    for fast in (True, False):
+        code = app.dispatch(args, fast=fast)
+        out, err = capsys.readouterr()
+        assert code == 2, err
+        doc = json.loads(out)
+        assert list(doc) == ["error"] and doc["error"]["kind"] == kind, doc
+        assert doc["error"]["message"] and doc["error"]["message"] in err, (doc, err)
+    # Without --json: nothing on stdout.
+    code = app.dispatch([a for a in args if a != "--json"], fast=False)
+    assert capsys.readouterr().out == ""
+
+
 def test_fast_path_imports_no_typer(tmp_path: Path) -> None:
     """A plain check, verify or sign runs without importing typer, pydantic, click or rich."""
     script = (

@@ -16,6 +16,7 @@ Keys and signatures are made by pgpsig itself (no oracle needed): an Ed25519 roo
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -560,7 +561,8 @@ def test_a_dead_worker_exits_2_through_the_cli(setup: Setup, tmp_path: Path) -> 
     )  # fmt: skip
     assert r.returncode == 2, r.stderr
     assert b"worker process checking modules died" in r.stderr
-    assert r.stdout == b""
+    error = json.loads(r.stdout)["error"]  # nothing else was written: the error's document
+    assert error["kind"] == "error" and "worker process checking modules died" in error["message"]
 
 
 def test_without_unlisted_the_listed_files_are_judged_the_same(setup: Setup) -> None:

@@ -18,7 +18,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 from pgpsig.cli.options import COMMANDS, Command, Opt, fast_parse, typer_command
-from pgpsig.cli.output import EXIT_ERROR, EXIT_FAILED, EXIT_OK, Exit, err, safe, stdout_gone
+from pgpsig.cli.output import (
+    EXIT_ERROR,
+    EXIT_FAILED,
+    EXIT_OK,
+    Exit,
+    UsageError,
+    err,
+    json_error,
+    safe,
+    stdout_gone,
+    stdout_used,
+)
 from pgpsig.errors import FormatError, InputError, PgpsigError, VerificationError
 
 if TYPE_CHECKING:
@@ -141,36 +152,65 @@ def _typer_code(e: Exception) -> int | None:
     return None
 
 
-def run(command: Callable[[], Any]) -> int:
-    """Run ``command``; map its result and every error to an exit code (one line on stderr)."""
+def run(command: Callable[[], Any], *, as_json: bool = False) -> int:
+    """Run ``command``; map its result and every error to an exit code (one line on stderr).
+
+    With ``as_json`` (``--json`` on the command line), an error after which the command wrote
+    nothing on stdout also prints ``{"error": {"kind", "message"}}`` there (:func:`json_error`).
+    """
     code: int
+    failure: tuple[str, str] | None = None
+    stdout_used(reset=True)
     try:
         rv = command()
         code = rv if isinstance(rv, int) else EXIT_OK
+    except UsageError as e:
+        err(e.message)
+        code, failure = e.code, ("usage", e.message)
     except Exit as e:
         code = e.code
     except (FormatError, InputError) as e:
         err(str(e))
-        code = EXIT_ERROR
+        kind = "input" if isinstance(e, InputError) else "format"
+        code, failure = EXIT_ERROR, (kind, str(e))
     except VerificationError as e:
         err(str(e))
-        code = EXIT_FAILED
+        code, failure = EXIT_FAILED, ("verification", str(e))
     except PgpsigError as e:
         err(str(e))
-        code = EXIT_ERROR
+        code, failure = EXIT_ERROR, ("error", str(e))
     except KeyboardInterrupt:
         err("interrupted")
-        code = 130
+        code, failure = 130, ("interrupted", "interrupted")
     except BrokenPipeError:
         stdout_gone()
         code = EXIT_FAILED  # what click does on a broken pipe, so both parsers agree
     except Exception as e:  # noqa: BLE001 (fail closed: no traceback, never a "good")
         typer_code = _typer_code(e)
         if typer_code is None:
-            err(f"internal error ({type(e).__name__}): {e}")
-            typer_code = EXIT_ERROR
-        code = typer_code
+            message = f"internal error ({type(e).__name__}): {e}"
+            err(message)
+            code, failure = EXIT_ERROR, ("internal", message)
+        else:
+            code = typer_code
+            if code == EXIT_ERROR:
+                failure = ("usage", _typer_message(e))
+    if as_json and failure is not None:
+        with contextlib.suppress(OSError):
+            json_error(*failure)
     return code
+
+
+def _typer_message(e: Exception) -> str:
+    """The message of a usage error typer raised (what it showed on stderr)."""
+    message = getattr(e, "format_message", None)
+    return str(message() if callable(message) else e)
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """Whether ``--json`` is among the options of the command line (before any ``--``)."""
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    return "--json" in options
 
 
 def dispatch(argv: list[str], *, fast: bool = True) -> int:
@@ -181,9 +221,11 @@ def dispatch(argv: list[str], *, fast: bool = True) -> int:
         parsed = None
     if parsed is not None:
         func, kwargs = parsed
-        return run(lambda: func(**kwargs))
+        return run(lambda: func(**kwargs), as_json=_wants_json(argv))
     # With standalone_mode=False, click returns the code of its Exit (--help) instead of raising.
-    return run(lambda: typer_apps()[""](args=argv, standalone_mode=False))
+    return run(
+        lambda: typer_apps()[""](args=argv, standalone_mode=False), as_json=_wants_json(argv)
+    )
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

@@ -24,13 +24,16 @@ __all__ = [
     "EXIT_OK",
     "AtomicOutput",
     "Exit",
+    "UsageError",
     "emit",
     "err",
     "json_chunks",
+    "json_error",
     "json_item",
     "print_json",
     "safe",
     "stdout_gone",
+    "stdout_used",
     "stream_json",
     "usage",
     "write_stdout",
@@ -62,19 +65,55 @@ def err(msg: str) -> None:
     print(f"pgpsig: {safe(msg)}", file=sys.stderr)
 
 
+class UsageError(Exit):
+    """A usage error: exit 2; its message is said where the command's errors are (``run``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(EXIT_ERROR)
+        self.message = message
+
+
 def usage(msg: str) -> NoReturn:
-    """A usage error: say it, exit 2."""
-    err(msg)
-    raise Exit(EXIT_ERROR)
+    """A usage error: say it, exit 2 (see :class:`UsageError`)."""
+    raise UsageError(msg)
+
+
+#: Whether this process has written anything on stdout through :func:`print_json` or
+#: :func:`write_stdout` (an error then prints no JSON error document after it).
+_STDOUT_USED = False
+
+
+def stdout_used(*, reset: bool = False) -> bool:
+    """Whether a command wrote on stdout (see :data:`_STDOUT_USED`); ``reset`` starts anew."""
+    global _STDOUT_USED  # noqa: PLW0603 - one process, one stdout
+    used = _STDOUT_USED
+    if reset:
+        _STDOUT_USED = False
+    return used
 
 
 def print_json(doc: Any) -> None:
     """``--json``: one document on stdout (the text of ``json.dumps(doc, indent=2)``)."""
+    global _STDOUT_USED  # noqa: PLW0603 - one process, one stdout
+    _STDOUT_USED = True
     print("".join(json_chunks(doc)))
+
+
+def json_error(kind: str, message: str) -> None:
+    """``--json``'s document for a command that failed before writing one: ``{"error": ...}``.
+
+    ``kind``: ``usage`` (the command line), ``input`` (a file or directory that cannot be used),
+    ``format`` (malformed input), ``verification``, ``error`` (another pgpsig error),
+    ``interrupted`` or ``internal``. Written only if nothing was written on stdout before.
+    """
+    if not _STDOUT_USED:
+        print_json({"error": {"kind": kind, "message": message}})
 
 
 def write_stdout(text: str) -> None:
     """Write ``text`` on stdout at once (flushed): a reader that went away raises BrokenPipeError."""
+    global _STDOUT_USED  # noqa: PLW0603 - one process, one stdout
+    _STDOUT_USED = True
     sys.stdout.write(text)
     sys.stdout.flush()
 
