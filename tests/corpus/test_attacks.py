@@ -256,10 +256,10 @@ def test_verify_attack(case: dict[str, Any], results: Results, pgpsig: Run) -> N
     r = runs[0]
     why = (case["name"], case["defect"], r.stderr.decode(errors="replace"))
     assert r.returncode == case["exit"], why
-    if not r.stdout.strip():
-        assert case["exit"] == 2, (*why, "no JSON document")
+    doc = json.loads(r.stdout)  # every outcome of --json is one document, errors included
+    if case["exit"] == 2:
+        assert list(doc) == ["error"] and doc["error"]["message"], (*why, doc)
         return
-    doc = json.loads(r.stdout)
     good = [s for s in doc["signatures"] if s["status"] == "good"]
     if case["exit"] == 0:
         assert doc["ok"] is True, (*why, doc)
@@ -284,8 +284,10 @@ def test_check_attack(case: dict[str, Any], results: Results, pgpsig: Run) -> No
     why = (case["name"], case["defect"], r.stderr.decode(errors="replace"))
     assert r.returncode == case["exit"], (*why, r.stdout.decode(errors="replace"))
     if case["status"] is None:
-        # Refused as a whole (exit 2): whatever JSON there is reports no module as good.
-        modules = json.loads(r.stdout)["modules"] if r.stdout.strip() else []
+        # Refused as a whole (exit 2): the error's document, or a report with no module good.
+        doc = json.loads(r.stdout)
+        modules = doc.get("modules", [])
+        assert "modules" in doc or list(doc) == ["error"], (*why, doc)
         assert not [m for m in modules if m["status"] & 1], (*why, modules)
         return
     doc = json.loads(r.stdout)
