@@ -75,6 +75,14 @@ def _home(kf: Factory, *roots: str) -> Path:
     return home
 
 
+def _error_document(out: str, err: str) -> dict[str, str]:
+    """The ``{"error": ...}`` document --json prints for exit 2: its message is stderr's line."""
+    doc = json.loads(out)
+    assert list(doc) == ["error"], doc
+    assert f"pgpsig: {doc['error']['message']}" in err, (doc, err)
+    return dict(doc["error"])
+
+
 def _check(
     pgpsig: Run, home: Path, *args: str | Path, as_json: bool = True
 ) -> tuple[int, Any, str]:
@@ -261,7 +269,7 @@ def test_explicit_root_that_resolves_to_nothing_is_an_error(
         ref,
     )
     assert code == 2, (out, err)
-    assert out == ""
+    assert _error_document(out, err)["kind"] == "input"
     assert len(err.strip().splitlines()) == 1 and ref in err, err
 
 
@@ -296,7 +304,7 @@ def test_subkey_copy_of_root_never_becomes_the_root(pgpsig: Run, kf: Factory, bo
             pgpsig, _home(kf), "--modules-dir", mods, "--keyring", ring, "--trust-root", ref
         )
         assert code == 2, (out, err)
-        assert out == ""
+        assert _error_document(out, err)["kind"] == "input"
         assert f"trust root {ref} is not the primary key of a certificate" in err, err
         assert f"only a subkey of {kf['stranger'].fpr}" in err, err
 
