@@ -102,6 +102,9 @@ class VerifyReport:
     min_signatures: int
     blocks: int
     warnings: tuple[str, ...] = ()
+    #: The verified text (LF line ends, as gpgv writes it), when the library was asked to return
+    #: it; only ever set on a report that is :attr:`ok`.
+    text: bytes | None = None
 
     def good_signers(self, block: int) -> tuple[str, ...]:
         """Distinct primary fingerprints with a good signature in ``block``."""
@@ -149,6 +152,10 @@ class VerifyReport:
             "text": None,
             "warnings": list(self.warnings),
         }
+
+    def __repr__(self) -> str:
+        text = "" if self.text is None else f", text={len(self.text)} bytes"
+        return f"<VerifyReport {'ok' if self.ok else 'FAILED'}: {self.summary()}{text}>"
 
     def __bool__(self) -> bool:
         raise TypeError("use report.ok or report.raise_for_status(), not the report as a bool")
@@ -298,6 +305,13 @@ class ModuleReport:
             "signature": self.signature.to_dict() if self.signature else {"status": "missing"},
             "files": self.files.to_dict(),
         }
+
+    def __repr__(self) -> str:
+        flags = "|".join(self.status.names) or "0"
+        return (
+            f"<ModuleReport {self.module}: {int(self.status)} ({flags}),"
+            f" {self.files.checked} files checked, {len(self.details)} details>"
+        )
 
     def __bool__(self) -> bool:
         raise TypeError("use report.ok or report.raise_for_status(), not the report as a bool")

@@ -34,6 +34,7 @@ from pgpsig.policy import Policy
 from pgpsig.report import SignatureResult, VerifyReport
 
 __all__ = [
+    "LFText",
     "read_signature_file",
     "verify_clearsigned",
     "verify_detached",
@@ -206,6 +207,46 @@ def verify_detached(
 
 # --------------------------------------------------------------------------------------------------
 # Clear-signed
+
+
+class LFText:
+    """The verified text of clear-signed blocks, as gpgv writes it, to ``write``.
+
+    :func:`verify_clearsigned` hands over canonical text (CRLF line ends) block by block; this
+    writes it with LF line ends, each block's text ending with one LF. The one rule for the
+    verified text: ``pgpsig verify --output`` and the library's returned text both use it.
+    """
+
+    def __init__(self, write: Callable[[bytes], object]) -> None:
+        self._write = write
+        self._pending_cr = False
+        self._block = -1
+
+    def _advance(self, block: int) -> None:
+        """Close every block before ``block`` with its final LF (empty blocks send no chunks)."""
+        if block == self._block:
+            return
+        if self._pending_cr:
+            self._write(b"\r")
+            self._pending_cr = False
+        count = block - self._block if self._block >= 0 else block
+        self._write(b"\n" * count)
+        self._block = block
+
+    def write_canonical(self, block: int, chunk: bytes) -> None:
+        """Write a chunk of block ``block``'s canonical text (CRLF) as LF text."""
+        self._advance(block)
+        if self._pending_cr:
+            chunk = b"\r" + chunk
+            self._pending_cr = False
+        if chunk.endswith(b"\r"):
+            chunk = chunk[:-1]
+            self._pending_cr = True
+        self._write(chunk.replace(b"\r\n", b"\n"))
+
+    def finish(self, blocks: int) -> None:
+        """End the text of the last of ``blocks`` blocks."""
+        self._advance(blocks)
 
 
 class _BlockSink:

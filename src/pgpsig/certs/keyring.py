@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -195,6 +196,11 @@ class Keyring:
                 self._by_fpr.setdefault(key.fingerprint, []).append((cert, key))
                 self._by_kid.setdefault(key.key_id, []).append((cert, key))
 
+    def __repr__(self) -> str:
+        pending = f", {len(self.pending)} pending revocation(s)" if self.pending else ""
+        problems = f", {len(self.problems)} file(s) skipped" if self.problems else ""
+        return f"<Keyring: {len(self.certs)} certificate(s){pending}{problems}>"
+
     def __len__(self) -> int:
         return len(self.certs)
 
@@ -281,7 +287,7 @@ def revocation_file_error(path: Path, error: Exception) -> KeyringError:
     )
 
 
-def _load_error(path: Path, kf: KeyFile) -> str | None:
+def _load_error(path: Path | str, kf: KeyFile) -> str | None:
     """Why a key file adds nothing at all (no certificate, no revocation), or None."""
     if kf.certs or any(s.sig_type in REVOCATION_TYPES for s in kf.signatures):
         return None
@@ -290,8 +296,30 @@ def _load_error(path: Path, kf: KeyFile) -> str | None:
     return f"{path}: no certificate or revocation found"
 
 
-def load_keyring(paths: Iterable[Path]) -> Keyring:
-    """Load certificates and loose revocations from files and directories.
+def keyring_from_bytes(data: bytes, *, name: str = "keyring data") -> Keyring:
+    """A keyring of the certificates and loose revocations in ``data`` (one key file's bytes).
+
+    Raises:
+        FormatError: ``data`` holds neither a certificate nor a revocation, or is malformed
+            (the message starts with ``name``).
+        LimitError: ``data`` is larger than a keyring file may be.
+    """
+    if len(data) > MAX_KEYRING_FILE_BYTES:
+        raise LimitError(f"{name}: larger than {MAX_KEYRING_FILE_BYTES} bytes")
+    try:
+        kf = read_key_file(data)
+    except FormatError as e:
+        raise type(e)(f"{name}: {e}") from e
+    why = _load_error(name, kf)
+    if why is not None:
+        raise FormatError(why)
+    ring = Keyring()
+    ring.add_key_files([(name, kf)])
+    return ring
+
+
+def load_keyring(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> Keyring:
+    """Load certificates and loose revocations from files and directories: one path or several.
 
     Every file is read first; then the certificates are added and the revocations attached, so
     that the order of the paths does not matter.
@@ -302,9 +330,11 @@ def load_keyring(paths: Iterable[Path]) -> Keyring:
         FormatError: a named *file* holds neither a certificate nor a revocation, or is
             malformed.
     """
+    named: Iterable[str | PathLike[str]] = [paths] if isinstance(paths, (str, PathLike)) else paths
     ring = Keyring()
     files: list[tuple[str, KeyFile]] = []
-    for path in paths:
+    for given in named:
+        path = Path(given)
         if path.is_dir():
             try:
                 entries = sorted(p for p in path.iterdir() if p.suffix.lower() in KEY_SUFFIXES)

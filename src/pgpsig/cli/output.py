@@ -278,44 +278,20 @@ def stdout_gone() -> None:
 
 
 class AtomicOutput:
-    """``verify --output``: LF text staged beside ``path``, which only :meth:`commit` replaces.
+    """``verify --output``: the verified text staged beside ``path``, which only :meth:`commit` replaces.
 
-    The staging is :class:`pgpsig.fsutil.Staged` (the one atomic-write rule); this class only turns
-    the verified canonical text (CRLF line ends, blocks) into the LF text gpgv writes.
+    The staging is :class:`pgpsig.fsutil.Staged` (the one atomic-write rule) and the text is
+    :class:`pgpsig.verify.LFText` (the one rule for the verified text, as gpgv writes it).
     """
 
     def __init__(self, path: Path) -> None:
         from pgpsig.fsutil import Staged
+        from pgpsig.verify import LFText
 
         self.path = path
         self._staged = Staged(path)
-        self._pending_cr = False
-        self._block = -1
-
-    def _advance(self, block: int) -> None:
-        """Close every block before ``block`` with its final LF (empty blocks send no chunks)."""
-        if block == self._block:
-            return
-        self._flush_cr()
-        count = block - self._block if self._block >= 0 else block
-        self._staged.write(b"\n" * count)
-        self._block = block
-
-    def write_canonical(self, block: int, chunk: bytes) -> None:
-        """Write canonical text (CRLF) as LF text; each block's text ends with one LF (as gpgv)."""
-        self._advance(block)
-        if self._pending_cr:
-            chunk = b"\r" + chunk
-            self._pending_cr = False
-        if chunk.endswith(b"\r"):
-            chunk = chunk[:-1]
-            self._pending_cr = True
-        self._staged.write(chunk.replace(b"\r\n", b"\n"))
-
-    def _flush_cr(self) -> None:
-        if self._pending_cr:
-            self._staged.write(b"\r")
-            self._pending_cr = False
+        self._text = LFText(self._staged.write)
+        self.write_canonical = self._text.write_canonical
 
     def commit(self, blocks: int) -> None:
         """Finish the last of ``blocks`` blocks and move the file into place.
@@ -324,7 +300,7 @@ class AtomicOutput:
             InputError: it cannot be written or moved (``path`` is a directory, the disk is full);
                 the temporary file is removed.
         """
-        self._advance(blocks)
+        self._text.finish(blocks)
         self._staged.commit()
 
     def discard(self) -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from os import PathLike, fspath
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -87,13 +88,25 @@ class TrustRoots:
     warnings: tuple[str, ...] = ()
 
     @classmethod
-    def resolve(cls, refs: Iterable[str], keyring: Keyring) -> TrustRoots:
-        """Roots named explicitly: :meth:`select` with ``given=refs`` and nothing else.
+    def resolve(
+        cls, refs: str | PathLike[str] | Iterable[str | PathLike[str]], keyring: Keyring
+    ) -> TrustRoots:
+        """Roots named explicitly, as ``--trust-root`` names them, and nothing else.
+
+        ``refs`` is one reference or several: fingerprints, key IDs, or certificate files (whose
+        certificates join ``keyring``: :func:`root_references`); then :meth:`select` with
+        ``given=`` them.
 
         Raises:
-            KeyringError: a reference names no certificate's primary key in ``keyring``.
+            InputError: A reference is neither a certificate file, a fingerprint nor a key ID,
+                or names a file that holds no certificate.
+            KeyringError: A reference names no certificate's primary key in ``keyring``, or a
+                certificate file cannot be read.
+            FormatError: A certificate file cannot be parsed.
         """
-        return cls.select(keyring, given=refs)
+        named: Iterable[str | PathLike[str]] = [refs] if isinstance(refs, (str, PathLike)) else refs
+        values = [fspath(r) for r in named]
+        return cls.select(keyring, given=root_references(values, keyring))
 
     @classmethod
     def select(
@@ -193,6 +206,9 @@ class TrustRoots:
 
     def __contains__(self, fpr: object) -> bool:
         return isinstance(fpr, str) and fpr.upper() in self.fingerprints
+
+    def __repr__(self) -> str:
+        return f"TrustRoots({sorted(self.fingerprints)!r})"
 
 
 def root_references(values: Iterable[str], keyring: Keyring) -> list[str]:

@@ -1,0 +1,471 @@
+"""The thin public facade: the use cases with the arguments callers have, re-exported by ``pgpsig``.
+
+This module owns only how a library caller's arguments become the use cases' arguments:
+
+* every path parameter takes ``str`` or ``os.PathLike``; every data parameter takes ``bytes``
+  (the data itself), a path, or a binary file object;
+* a keyring is a :class:`~pgpsig.certs.keyring.Keyring`, or one or several key files or
+  directories, loaded with :func:`~pgpsig.certs.keyring.load_keyring`;
+* trust roots are :class:`~pgpsig.engine.trust.TrustRoots`, or one or several fingerprints, key IDs
+  or certificate files, as ``--trust-root`` takes them;
+* ``policy`` is a :class:`~pgpsig.policy.Policy` or its name, ``"default"`` unless given;
+* ``now`` is the current time unless given. This is the only place below the CLI that reads the
+  clock: the use cases underneath always take an explicit time, as cryptography's ``decrypt``
+  wraps ``decrypt_at_time``.
+
+Nothing is decided here: every verdict comes from the same code as the CLI's, and a directory that
+is not there raises the same :class:`~pgpsig.errors.InputError` the CLI reports.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from os import PathLike
+from pathlib import Path
+from typing import BinaryIO
+
+from pgpsig import verify as _verify
+from pgpsig.certs.keyfile import MAX_KEYRING_FILE_BYTES
+from pgpsig.certs.keyring import Keyring, keyring_from_bytes
+from pgpsig.certs.keyring import load_keyring as _load_keyring
+from pgpsig.engine.trust import TrustRoots
+from pgpsig.errors import InputError, not_a_directory
+from pgpsig.fsutil import Staged
+from pgpsig.modules import check as _check
+from pgpsig.modules import sign as _sign
+from pgpsig.modules.check import CheckOptions
+from pgpsig.openpgp import secretkey as _secretkey
+from pgpsig.openpgp.armor import MAX_ARMOR_BYTES
+from pgpsig.openpgp.signingkey import SigningKey
+from pgpsig.policy import Policy, policy_named
+from pgpsig.report import ModuleReport, VerifyReport
+
+__all__ = [
+    "Data",
+    "KeyringLike",
+    "PolicyLike",
+    "RootsLike",
+    "StrPath",
+    "check_module",
+    "check_modules",
+    "iter_check_modules",
+    "load_keyring",
+    "load_signing_keys",
+    "sign_module",
+    "sign_modules",
+    "verify_clearsigned",
+    "verify_detached",
+]
+
+#: A path: ``str`` or ``os.PathLike`` (``pathlib.Path``).
+StrPath = str | PathLike[str]
+#: Data: the bytes themselves, a path to read them from, or a binary file object.
+Data = bytes | StrPath | BinaryIO
+#: A keyring; or one or several key files or directories to load it from; or the bytes or binary
+#: file object of one key file.
+KeyringLike = Keyring | bytes | BinaryIO | StrPath | Iterable[StrPath]
+#: Trust roots, or one or several fingerprints, key IDs or certificate files.
+RootsLike = TrustRoots | StrPath | Iterable[StrPath]
+#: A policy, or its name (``"default"``, ``"freepbx-legacy"``).
+PolicyLike = Policy | str
+
+
+# --------------------------------------------------------------------------------------------------
+# Arguments
+
+
+def _now(now: datetime | None) -> datetime:
+    # The facade's one effect (module docstring): the default reference time.
+    return datetime.now(timezone.utc) if now is None else now  # noqa: TID251
+
+
+def _policy(policy: PolicyLike) -> Policy:
+    return policy_named(policy) if isinstance(policy, str) else policy
+
+
+def load_keyring(source: bytes | BinaryIO | StrPath | Iterable[StrPath]) -> Keyring:
+    """A keyring from one or several key files or directories, or from a key file's data.
+
+    Files and directories are read as ``--keyring`` reads them
+    (:func:`pgpsig.certs.keyring.load_keyring`: a directory's ``*.asc``, ``*.gpg``, ``*.pgp``,
+    ``*.key`` and ``*.rev`` files, revocations attached); ``bytes`` or a binary file object are
+    one key file's contents.
+
+    Raises:
+        InputError: A path does not exist or cannot be read (``KeyringError``).
+        FormatError: A named file or the data holds no certificate or revocation, or is
+            malformed.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read"):
+        return keyring_from_bytes(_read(source, "keyring", MAX_KEYRING_FILE_BYTES))
+    return _load_keyring(source)  # type: ignore[arg-type]
+
+
+def _keyring(keyring: KeyringLike) -> Keyring:
+    return keyring if isinstance(keyring, Keyring) else load_keyring(keyring)
+
+
+def _roots(roots: RootsLike, keyring: Keyring) -> TrustRoots:
+    return roots if isinstance(roots, TrustRoots) else TrustRoots.resolve(roots, keyring)
+
+
+def _paths(paths: StrPath | Iterable[StrPath]) -> list[Path]:
+    if isinstance(paths, (str, PathLike)):
+        return [Path(paths)]
+    return [Path(p) for p in paths]
+
+
+def _is_path(value: object) -> bool:
+    return isinstance(value, (str, PathLike))
+
+
+def _stream(value: object, what: str) -> BinaryIO:
+    """``value`` as a binary file object, or a clear TypeError."""
+    read = getattr(value, "read", None)
+    if read is None:
+        raise TypeError(f"{what}: give bytes, a path (str or os.PathLike) or a binary file object")
+    if isinstance(value, io.TextIOBase) or "b" not in getattr(value, "mode", "b"):
+        raise TypeError(f"{what}: a text file object; open the file in binary mode ('rb')")
+    return value  # type: ignore[return-value]
+
+
+def _read(value: Data, what: str, limit: int) -> bytes:
+    """The bytes of ``value`` (bytes, a path or a binary file object), at most ``limit`` of them.
+
+    Raises:
+        InputError: A path cannot be read, or the data is larger than ``limit``.
+    """
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+    elif _is_path(value):
+        path = Path(value)  # type: ignore[arg-type]
+        try:
+            with path.open("rb") as fp:
+                data = fp.read(limit + 1)
+        except OSError as e:
+            raise InputError(f"cannot read {what} {path}: {e.strerror or e}") from e
+    else:
+        data = _stream(value, what).read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{what} is larger than {limit} bytes")
+    return data
+
+
+def _source(value: Data, what: str) -> BinaryIO | bytes | Path:
+    """``value`` as the streaming use cases take it (bytes, a Path, or a binary stream)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if _is_path(value):
+        return Path(value)  # type: ignore[arg-type]
+    return _stream(value, what)
+
+
+def _passphrase(passphrase: bytes | str | None) -> bytes | None:
+    return passphrase.encode() if isinstance(passphrase, str) else passphrase
+
+
+# --------------------------------------------------------------------------------------------------
+# Check
+
+
+def check_modules(
+    modules: StrPath | Iterable[StrPath] = (),
+    *,
+    keyring: KeyringLike,
+    roots: RootsLike,
+    modules_dir: StrPath | None = None,
+    policy: PolicyLike = "default",
+    now: datetime | None = None,
+    strict: bool = False,
+    exclude: Sequence[str] = (),
+) -> list[ModuleReport]:
+    """Check module directories, as ``pgpsig check`` does: a report for each, in order.
+
+    ``modules`` (one directory or several) come first, then each module directory under
+    ``modules_dir``. A module is named after its directory.
+
+    Raises:
+        InputError: A module directory or ``modules_dir`` is not a directory (missing, a file, a
+            dangling link); a keyring or trust root file cannot be read.
+        KeyringError: A trust root names no certificate's primary key in the keyring.
+        FormatError: A keyring or trust root file is malformed.
+        ValueError: ``now`` is naive, or ``policy`` names no policy.
+    """
+    return list(
+        iter_check_modules(
+            modules,
+            keyring=keyring,
+            roots=roots,
+            modules_dir=modules_dir,
+            policy=policy,
+            now=now,
+            strict=strict,
+            exclude=exclude,
+        )
+    )
+
+
+def iter_check_modules(
+    modules: StrPath | Iterable[StrPath] = (),
+    *,
+    keyring: KeyringLike,
+    roots: RootsLike,
+    modules_dir: StrPath | None = None,
+    policy: PolicyLike = "default",
+    now: datetime | None = None,
+    strict: bool = False,
+    exclude: Sequence[str] = (),
+) -> Iterator[ModuleReport]:
+    """:func:`check_modules`, each report as soon as it is ready (a big install, streamed).
+
+    The arguments are checked, and the keyring and roots loaded, when it is called: the errors
+    of :func:`check_modules` are raised here, not at the first report.
+    """
+    targets = _check.module_targets(
+        _paths(modules), Path(modules_dir) if modules_dir is not None else None
+    )
+    ring = _keyring(keyring)
+    opts = CheckOptions(
+        keyring=ring,
+        roots=_roots(roots, ring),
+        policy=_policy(policy),
+        now=_now(now),
+        strict=strict,
+        exclude=tuple(exclude),
+    )
+    return _check.iter_check_modules(targets, opts)
+
+
+def check_module(
+    module_dir: StrPath,
+    *,
+    keyring: KeyringLike,
+    roots: RootsLike,
+    policy: PolicyLike = "default",
+    now: datetime | None = None,
+    strict: bool = False,
+    name: str | None = None,
+    exclude: Sequence[str] = (),
+) -> ModuleReport:
+    """Check one module directory, as ``pgpsig check MODULE_DIR`` does.
+
+    Status 129 (``report.ok``) is the only good result; ``report.raise_for_status()`` raises
+    :class:`~pgpsig.errors.VerificationError` for any other. ``name`` defaults to the directory's.
+
+    Raises:
+        InputError, KeyringError, FormatError, ValueError: as :func:`check_modules`.
+    """
+    ring = _keyring(keyring)
+    return _check.check_module(
+        _check.module_targets([Path(module_dir)], None)[0][1],
+        keyring=ring,
+        roots=_roots(roots, ring),
+        policy=_policy(policy),
+        now=_now(now),
+        strict=strict,
+        name=name,
+        exclude=tuple(exclude),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Sign
+
+
+def load_signing_keys(key: Data, passphrase: bytes | str | None = None) -> tuple[SigningKey, ...]:
+    """The secret keys that can sign, from a secret key file (see :func:`sign_module`).
+
+    Raises:
+        InputError: ``key`` cannot be read, or is not one secret key that can sign.
+        PassphraseError: The key is protected and ``passphrase`` is missing or wrong.
+        FormatError, UnsupportedError: The key cannot be parsed or is not supported.
+    """
+    return _secretkey.load_signing_keys(
+        _read(key, "secret key", MAX_ARMOR_BYTES), _passphrase(passphrase)
+    )
+
+
+def sign_modules(
+    module_dirs: StrPath | Iterable[StrPath],
+    key: Data,
+    *,
+    passphrase: bytes | str | None = None,
+    policy: PolicyLike = "default",
+    now: datetime | None = None,
+    hash_name: str | None = None,
+    exclude: Sequence[str] = (),
+) -> list[_sign.SignResult]:
+    """Sign each module directory with the secret key ``key``, as ``pgpsig sign`` does.
+
+    Every module is hashed and signed before any ``module.sig`` is written; if one cannot be
+    signed, none is written. ``hash_name`` is ``"SHA256"``, ``"SHA384"`` or ``"SHA512"`` (the
+    key's best by default).
+
+    Raises:
+        InputError: A module is not a directory, cannot be read, or holds a link that leaves
+            it, a loop, a dangling link or a special file; ``module.sig`` cannot be written;
+            ``key`` cannot be read or is not a secret key.
+        PassphraseError: The key is protected and ``passphrase`` is missing or wrong.
+        CertificateError: No key may sign now. PolicyError: the key is too weak for the policy.
+        ValueError: ``now`` is naive, ``hash_name`` is not one of the above, or ``policy``
+            names no policy.
+    """
+    dirs = _paths(module_dirs)
+    for d in dirs:
+        if not d.is_dir():
+            raise not_a_directory(d)
+    data = _read(key, "secret key", MAX_ARMOR_BYTES)
+    keys = _secretkey.load_signing_keys(data, _passphrase(passphrase))
+    return _sign.sign_modules(
+        dirs,
+        keys,
+        now=_now(now),
+        secret_key_data=data,
+        policy=_policy(policy),
+        hash_name=hash_name,
+        exclude=tuple(exclude),
+    )
+
+
+def sign_module(
+    module_dir: StrPath,
+    key: Data,
+    *,
+    passphrase: bytes | str | None = None,
+    policy: PolicyLike = "default",
+    now: datetime | None = None,
+    hash_name: str | None = None,
+    exclude: Sequence[str] = (),
+) -> _sign.SignResult:
+    """Sign one module directory: write its ``module.sig`` (FreePBX's format), atomically.
+
+    Raises:
+        As :func:`sign_modules`.
+    """
+    return sign_modules(
+        [module_dir],
+        key,
+        passphrase=passphrase,
+        policy=policy,
+        now=now,
+        hash_name=hash_name,
+        exclude=exclude,
+    )[0]
+
+
+# --------------------------------------------------------------------------------------------------
+# Verify
+
+
+def verify_clearsigned(
+    source: Data,
+    keyring: KeyringLike,
+    *,
+    policy: PolicyLike = "default",
+    now: datetime | None = None,
+    min_signatures: int = 1,
+    output: StrPath | BinaryIO | None = None,
+) -> VerifyReport:
+    """Verify a clear-signed input, as ``pgpsig verify FILE`` does.
+
+    The verified text (LF line ends, as gpgv writes it) is released only if the report is
+    ``ok``: without ``output`` it is the report's ``text``; with a path, that file is written
+    atomically; with a binary file object, the text is written to it. Otherwise nothing is
+    written and ``text`` is None. Memory stays bounded with ``output``; without it the text is
+    held in memory.
+
+    Raises:
+        ClearsignFormatError, FormatError: The input is malformed.
+        InputError: The input cannot be read, or ``output`` cannot be written.
+        ValueError: ``now`` is naive, or ``policy`` names no policy.
+    """
+    ring = _keyring(keyring)
+    pol, at = _policy(policy), _now(now)
+    src = _source(source, "clear-signed input")
+    if output is None:
+        buf = io.BytesIO()
+        text = _verify.LFText(buf.write)
+        report = _verify.verify_clearsigned(
+            src,
+            ring,
+            policy=pol,
+            now=at,
+            min_signatures=min_signatures,
+            output=text.write_canonical,
+        )
+        if not report.ok:
+            return report
+        text.finish(report.blocks)
+        return replace(report, text=buf.getvalue())
+    if _is_path(output):
+        staged = Staged(Path(output))  # type: ignore[arg-type]
+        try:
+            text = _verify.LFText(staged.write)
+            report = _verify.verify_clearsigned(
+                src,
+                ring,
+                policy=pol,
+                now=at,
+                min_signatures=min_signatures,
+                output=text.write_canonical,
+            )
+        except BaseException:
+            staged.discard()
+            raise
+        if not report.ok:
+            staged.discard()
+            return report
+        text.finish(report.blocks)
+        staged.commit()
+        return report
+    sink = _stream(output, "output")
+    with tempfile.SpooledTemporaryFile(max_size=1 << 20) as spool:
+        text = _verify.LFText(spool.write)
+        report = _verify.verify_clearsigned(
+            src,
+            ring,
+            policy=pol,
+            now=at,
+            min_signatures=min_signatures,
+            output=text.write_canonical,
+        )
+        if report.ok:
+            text.finish(report.blocks)
+            spool.seek(0)
+            try:
+                while chunk := spool.read(1 << 20):
+                    sink.write(chunk)
+            except OSError as e:
+                raise InputError(f"cannot write the verified text: {e.strerror or e}") from e
+    return report
+
+
+def verify_detached(
+    data: Data,
+    signature: Data,
+    keyring: KeyringLike,
+    *,
+    policy: PolicyLike = "default",
+    now: datetime | None = None,
+    min_signatures: int = 1,
+) -> VerifyReport:
+    """Verify a detached signature (armored or binary) over ``data``, as ``pgpsig verify -s``.
+
+    Raises:
+        FormatError: The signature is malformed.
+        InputError: The data or the signature cannot be read.
+        ValueError: ``now`` is naive, or ``policy`` names no policy.
+    """
+    ring = _keyring(keyring)
+    return _verify.verify_detached(
+        _source(data, "signed data"),
+        _read(signature, "signature", MAX_ARMOR_BYTES),
+        ring,
+        policy=_policy(policy),
+        now=_now(now),
+        min_signatures=min_signatures,
+    )
