@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from os import PathLike
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from pgpsig import verify as _verify
 from pgpsig.certs.keyfile import MAX_KEYRING_FILE_BYTES
@@ -100,9 +100,12 @@ def load_keyring(source: bytes | BinaryIO | StrPath | Iterable[StrPath]) -> Keyr
         FormatError: A named file or the data holds no certificate or revocation, or is
             malformed.
     """
-    if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read"):
-        return keyring_from_bytes(_read(source, "keyring", MAX_KEYRING_FILE_BYTES))
-    return _load_keyring(source)  # type: ignore[arg-type]
+    if isinstance(source, (str, PathLike)):
+        return _load_keyring(source)
+    if isinstance(source, bytes) or hasattr(source, "read"):
+        data = _read(cast("bytes | BinaryIO", source), "keyring", MAX_KEYRING_FILE_BYTES)
+        return keyring_from_bytes(data)
+    return _load_keyring(cast("Iterable[StrPath]", source))
 
 
 def _keyring(keyring: KeyringLike) -> Keyring:
