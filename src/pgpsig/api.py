@@ -105,7 +105,7 @@ def load_keyring(source: bytes | BinaryIO | StrPath | Iterable[StrPath]) -> Keyr
     if isinstance(source, bytes) or hasattr(source, "read"):
         data = _read(cast("bytes | BinaryIO", source), "keyring", MAX_KEYRING_FILE_BYTES)
         return keyring_from_bytes(data)
-    return _load_keyring(cast("Iterable[StrPath]", source))
+    return _load_keyring(source)
 
 
 def _keyring(keyring: KeyringLike) -> Keyring:
