@@ -13,6 +13,7 @@ anything unexpected as an internal error (fail closed: exit 2, never a "good").
 import contextlib
 import functools
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -188,7 +189,7 @@ def run(command: Callable[[], Any], *, as_json: bool = False) -> int:
     except Exception as e:  # noqa: BLE001 (fail closed: no traceback, never a "good")
         typer_code = _typer_code(e)
         if typer_code is None:
-            message = f"internal error ({type(e).__name__}): {e}"
+            message = internal_error(e)
             err(message)
             code, failure = EXIT_ERROR, ("internal", message)
         else:
@@ -199,6 +200,25 @@ def run(command: Callable[[], Any], *, as_json: bool = False) -> int:
         with contextlib.suppress(OSError):
             json_error(*failure)
     return code
+
+
+#: The environment variable that shows the traceback of an internal error.
+DEBUG_VARIABLE = "PGPSIG_DEBUG"
+
+
+def internal_error(e: BaseException) -> str:
+    """The one line that reports a bug (an exception pgpsig did not expect).
+
+    With ``PGPSIG_DEBUG`` set (to anything but ``0`` or nothing), the traceback is written to
+    stderr first; without it, the line says how to see it.
+    """
+    line = f"internal error ({type(e).__name__}): {e}"
+    if os.environ.get(DEBUG_VARIABLE, "") in ("", "0"):
+        return f"{line} (run with {DEBUG_VARIABLE}=1 to see where; please report it)"
+    import traceback
+
+    traceback.print_exception(type(e), e, e.__traceback__, file=sys.stderr)
+    return line
 
 
 def _typer_message(e: Exception) -> str:
@@ -301,7 +321,7 @@ def run_sop(argv: list[str], prog: str = "pgpsig sop") -> int:
         code = _sop_usage_code(e, argv, prog)
         if code is not None:
             return code
-        _sop_say(prog, f"internal error ({type(e).__name__}): {e}")
+        _sop_say(prog, internal_error(e))
         return 1
 
 
