@@ -121,9 +121,7 @@ def test_load_keyring_from_data(kind: object, opened: Callable[[Path], object]) 
 
 def test_trust_roots_refuse_what_names_no_root(tmp_path: Path) -> None:
     ring = pgpsig.load_keyring(DEV)
-    with pytest.raises(
-        pgpsig.InputError, match="not a certificate file, a fingerprint or a key ID"
-    ):
+    with pytest.raises(pgpsig.InputError, match="no such file"):
         pgpsig.TrustRoots.resolve(str(tmp_path / "nosuch.asc"), ring)
     with pytest.raises(pgpsig.InputError, match="not in the keyring"):
         pgpsig.TrustRoots.resolve(MASTER_FPR, ring)

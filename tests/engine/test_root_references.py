@@ -42,10 +42,21 @@ def test_a_certificate_file_joins_the_keyring() -> None:
     assert set(ring.certs) == {_fpr(MASTER), _fpr(DEV)}
 
 
-@pytest.mark.parametrize("value", ["nonsense", "ABCD", "0123456789ABCDEF0", "/no/such/file"])
+@pytest.mark.parametrize("value", ["nonsense", "ABCD", "0123456789ABCDEF0"])
 def test_anything_else_is_an_input_error(value: str) -> None:
     with pytest.raises(InputError, match="not a certificate file, a fingerprint or a key ID"):
         root_references([value], Keyring())
+
+
+@pytest.mark.parametrize("value", ["/no/such/file", "master.asc", "keys/master", "master.GPG"])
+def test_a_missing_file_is_said_as_such(value: str) -> None:
+    with pytest.raises(InputError, match=rf"^--trust-root {value}: no such file \(a trust root is"):
+        root_references([value], Keyring())
+
+
+def test_a_directory_is_said_as_such(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="a directory; give the master's certificate file"):
+        root_references([str(tmp_path)], Keyring())
 
 
 def test_a_file_without_certificate_is_an_error(tmp_path: Path) -> None:

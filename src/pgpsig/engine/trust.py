@@ -39,7 +39,7 @@ from os import PathLike, fspath
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pgpsig.certs.keyring import Keyring, load_keyring
+from pgpsig.certs.keyring import KEY_SUFFIXES, Keyring, load_keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.errors import InputError, KeyringError
 from pgpsig.openpgp.ids import CERTIFICATION_TYPES
@@ -240,9 +240,13 @@ def root_references(values: Iterable[str], keyring: Keyring) -> list[str]:
         kid = ref.strip().replace(" ", "").upper().removeprefix("0X")
         is_kid = len(kid) == 16 and all(c in "0123456789ABCDEF" for c in kid)
         if normalize_fingerprint(ref) is None and not is_kid:
-            raise InputError(
-                f"--trust-root {ref}: not a certificate file, a fingerprint or a key ID"
-            )
+            if p.is_dir():
+                why = "a directory; give the master's certificate file, fingerprint or key ID"
+            elif "/" in ref or p.suffix.lower() in KEY_SUFFIXES:
+                why = "no such file (a trust root is a certificate file, a fingerprint or a key ID)"
+            else:
+                why = "not a certificate file, a fingerprint or a key ID"
+            raise InputError(f"--trust-root {ref}: {why}")
         out.append(ref)
     return out
 
