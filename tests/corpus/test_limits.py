@@ -1,6 +1,6 @@
-"""Resource limits: each one documented in README.md's table, enforced at its boundary, and cheap.
+"""Resource limits: each one documented in docs/limits.md's table, enforced at its boundary, and cheap.
 
-* Every row of README.md's "Resource limits" table names the constant the code enforces, and the
+* Every row of docs/limits.md's "Resource limits" table names the constant the code enforces, and the
   values agree.
 * At each limit the input is accepted, one past it is refused with a typed ``LimitError`` (or the
   documented status), never a traceback: armor, packets, certificates (flooding), subpackets,
@@ -39,7 +39,7 @@ MiB = 1024 * 1024
 AT = g.AT_ISO
 ALICE_FPR = g.ALICE.fingerprint.hex().upper()
 
-#: README.md table rows: (what, the value as written, the constant(s) it documents).
+#: docs/limits.md table rows: (what, the value as written, the constant(s) it documents).
 LIMITS: list[tuple[str, str, list[int]]] = [
     ("armored input (keys, signature files)", "64 MiB", [armor.MAX_ARMOR_BYTES]),
     ("`--signature` file", "64 MiB", [armor.MAX_ARMOR_BYTES]),
@@ -72,8 +72,8 @@ def _number(text: str) -> int:
     return int(m.group(1).replace(",", "")) * {None: 1, "KiB": 1024, "MiB": MiB}[m.group(2)]
 
 
-def test_readme_table_documents_the_enforced_limits() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_table_documents_the_enforced_limits() -> None:
+    readme = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
     section = readme.split("## Resource limits", 1)[1].split("\n## ", 1)[0]
     rows = {
         cells[0]: cells[1]
@@ -82,7 +82,7 @@ def test_readme_table_documents_the_enforced_limits() -> None:
         for cells in [[c.strip() for c in line.strip("|").split("|")]]
     }
     for what, value, constants in LIMITS:
-        assert what in rows, f"README's Resource limits table has no row {what!r}"
+        assert what in rows, f"docs/limits.md's Resource limits table has no row {what!r}"
         assert rows[what].startswith(value), (what, rows[what], value)
         numbers = [_number(v) for v in re.findall(r"\d(?:[\d,]*\d)?(?: (?:KiB|MiB))?", value)]
         assert numbers == constants, (what, numbers, constants)
