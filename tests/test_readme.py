@@ -77,7 +77,7 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
             f"echo '@@@ {i} start'",
             f"echo '@@@ {i} start' >&2",
             command,
-            f"echo \"@@@ {i} rc=$?\"",
+            f'echo "@@@ {i} rc=$?"',
         ]
     env = dict(os.environ, PATH=f"{_pgpsig_bin(tmp_path)}{os.pathsep}{os.environ['PATH']}")
     env.pop("PGPSIG_PASSPHRASE", None)
@@ -125,3 +125,19 @@ def test_the_library_examples_run_as_written(monkeypatch: pytest.MonkeyPatch) ->
     runner.run(test, out=out.append)
     assert runner.failures == 0, "".join(out)
     assert runner.tries == len(test.examples) > 0
+
+
+def test_the_documents_point_only_inside_the_repository() -> None:
+    """Every relative link of README.md and docs/ names a file of the repository; nothing
+    points at what a reader of the repository cannot see."""
+    documents = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    assert len(documents) >= 6
+    for doc in documents:
+        text = doc.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if re.match(r"[a-z]+://", target):
+                continue
+            path = (doc.parent / target).resolve()
+            assert path.is_relative_to(ROOT) and path.exists(), f"{doc.name}: link to {target}"
+        for outside in ("../shared", "design card", "ARCHITECTURE.md", "issue #"):
+            assert outside not in text, f"{doc.name} names {outside!r}"
