@@ -209,6 +209,17 @@ def test_check_modules_names_and_a_modules_dir(module: Path, tmp_path: Path) -> 
     assert [r.ok for r in streamed] == [True]
     with pytest.raises(pgpsig.InputError, match="no such directory"):
         pgpsig.iter_check_modules(tmp_path / "nosuch", keyring=DEV, roots=DEV_FPR)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert pgpsig.check_modules(modules_dir=empty, keyring=DEV, roots=DEV_FPR) == []
+
+
+def test_nothing_to_check_or_sign_is_refused() -> None:
+    """An empty list of reports would read as "every module is good": fail closed."""
+    with pytest.raises(ValueError, match="nothing to check"):
+        pgpsig.check_modules([], keyring=DEV, roots=DEV_FPR)
+    with pytest.raises(ValueError, match="nothing to sign"):
+        pgpsig.sign_modules([], DEV_SECRET)
 
 
 @pytest.mark.parametrize("kind", DATA_KINDS)

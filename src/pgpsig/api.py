@@ -196,7 +196,8 @@ def check_modules(
             dangling link); a keyring or trust root file cannot be read.
         KeyringError: A trust root names no certificate's primary key in the keyring.
         FormatError: A keyring or trust root file is malformed.
-        ValueError: ``now`` is naive, or ``policy`` names no policy.
+        ValueError: ``now`` is naive, ``policy`` names no policy, or no module is named
+            (``modules_dir`` may be empty).
     """
     return list(
         iter_check_modules(
@@ -231,6 +232,8 @@ def iter_check_modules(
     targets = _check.module_targets(
         _paths(modules), Path(modules_dir) if modules_dir is not None else None
     )
+    if not targets and modules_dir is None:  # never an empty list that reads as "all good"
+        raise ValueError("nothing to check: give module directories or modules_dir")
     ring = _keyring(keyring)
     opts = CheckOptions(
         keyring=ring,
@@ -314,10 +317,12 @@ def sign_modules(
             ``key`` cannot be read or is not a secret key.
         PassphraseError: The key is protected and ``passphrase`` is missing or wrong.
         CertificateError: No key may sign now. PolicyError: the key is too weak for the policy.
-        ValueError: ``now`` is naive, ``hash_name`` is not one of the above, or ``policy``
-            names no policy.
+        ValueError: ``now`` is naive, ``hash_name`` is not one of the above, ``policy``
+            names no policy, or ``module_dirs`` is empty.
     """
     dirs = _paths(module_dirs)
+    if not dirs:
+        raise ValueError("nothing to sign: give module directories")
     for d in dirs:
         if not d.is_dir():
             raise not_a_directory(d)
