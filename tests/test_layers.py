@@ -3,8 +3,10 @@
 The layers, lowest first (README "How the code is laid out"); a module imports only from its own
 layer or lower ones, and two packages of one layer never import each other:
 
-    errors < fsutil, hashing < openpgp/ < policy, report < certs/ < engine/ < verify
+    errors | schemas/ < fsutil, hashing < openpgp/ < policy, report < certs/ < engine/ < verify
            < modules/ | keys/ < sop < cli/
+
+(``schemas/`` holds the JSON Schemas of ``--json``: data, and a function that reads it.)
 
 Also: no import cycle (imports inside functions count: a cycle broken by a lazy import is still a
 cycle; only ``if TYPE_CHECKING:`` imports are left out of the cycle check), only the PGPy adapter
@@ -28,6 +30,7 @@ MAX_LINES = 600
 #: unit of the same layer (modules/ and keys/; the single shared modules may use each other).
 LAYERS: dict[str, tuple[int, str]] = {
     "errors": (0, "errors"),
+    "schemas": (0, "schemas"),
     "fsutil": (1, "shared-io"),
     "hashing": (1, "shared-io"),
     "openpgp": (2, "openpgp"),

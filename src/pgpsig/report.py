@@ -74,19 +74,17 @@ class SignatureResult:
         return self.status is SigStatus.GOOD
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (contract: ARCHITECTURE.md, ``verify --json``)."""
-        d: dict[str, Any] = {
+        """The JSON form (contract: ARCHITECTURE.md, ``verify --json``): every key, always."""
+        return {
             "status": self.status.value,
             "signer": self.signer,
             "primary": self.primary,
             "created": iso(self.created),
             "hash_algorithm": self.hash_algorithm,
             "reason": self.reason,
+            "warnings": list(self.warnings),
+            "block": self.block,
         }
-        if self.warnings:
-            d["warnings"] = list(self.warnings)
-        d["block"] = self.block
-        return d
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,6 +209,11 @@ class ModuleSignature:
         return d
 
 
+#: The ``signature`` of a module without ``module.sig`` in the JSON: every key of a signature's,
+#: status ``missing``, nothing read (see :meth:`ModuleReport.to_dict`).
+_NO_SIGNATURE = ModuleSignature(result=SignatureResult(status=SigStatus.MISSING))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FileFindings:
     """What the file comparison found.
@@ -295,14 +298,18 @@ class ModuleReport:
             raise VerificationError(f"module {self.module}: status {int(self.status)}{first}")
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (contract: ``check --json`` ``modules[]``)."""
+        """The JSON form (contract: ``check --json`` ``modules[]``).
+
+        A module without ``module.sig`` (no :attr:`signature`) has a ``signature`` of status
+        ``missing`` with every key a signature has, so that a reader finds the same keys in each.
+        """
         return {
             "module": self.module,
             "path": self.path,
             "status": int(self.status),
             "flags": self.status.names,
             "details": list(self.details),
-            "signature": self.signature.to_dict() if self.signature else {"status": "missing"},
+            "signature": (self.signature or _NO_SIGNATURE).to_dict(),
             "files": self.files.to_dict(),
         }
 

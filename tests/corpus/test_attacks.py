@@ -4,10 +4,12 @@
     vectors/README.md carries its current tables;
 (b) every ``verify`` case exits with its recorded code, never reports more good signatures than it
     may, names the right signer when it must, and prints no raw control character or fake status
-    line when untrusted strings are involved;
+    line when untrusted strings are involved; its --json document is valid under the shipped
+    schema (``pgpsig.schemas``);
 (c) every ``check`` case, laid out in a temporary directory from its recipe (files, links, FIFOs,
     sparse files), gets exactly its recorded FreePBX status, exit code and file findings; a case
-    whose status is null must be refused as a whole (its exit code, no module reported good).
+    whose status is null must be refused as a whole (its exit code, no module reported good);
+    every --json document, report or error, is valid under the shipped schema.
 
 The CLI runs in real processes (the ``pgpsig`` fixture). To stay within the test budget the
 cases of a kind are started together on a small thread pool the first time one of them is asked
@@ -30,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from jsonschemas import assert_valid
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "vectors"
@@ -257,6 +261,7 @@ def test_verify_attack(case: dict[str, Any], results: Results, pgpsig: Run) -> N
     why = (case["name"], case["defect"], r.stderr.decode(errors="replace"))
     assert r.returncode == case["exit"], why
     doc = json.loads(r.stdout)  # every outcome of --json is one document, errors included
+    assert_valid(doc, "verify")
     if case["exit"] == 2:
         assert list(doc) == ["error"] and doc["error"]["message"], (*why, doc)
         return
@@ -286,11 +291,13 @@ def test_check_attack(case: dict[str, Any], results: Results, pgpsig: Run) -> No
     if case["status"] is None:
         # Refused as a whole (exit 2): the error's document, or a report with no module good.
         doc = json.loads(r.stdout)
+        assert_valid(doc, "check")
         modules = doc.get("modules", [])
         assert "modules" in doc or list(doc) == ["error"], (*why, doc)
         assert not [m for m in modules if m["status"] & 1], (*why, modules)
         return
     doc = json.loads(r.stdout)
+    assert_valid(doc, "check")
     (module,) = doc["modules"]
     assert module["status"] == case["status"], (*why, module)
     if module["status"] & 1:

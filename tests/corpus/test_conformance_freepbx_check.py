@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import conformance_path, run_pgpsig
+from jsonschemas import assert_valid
 
 ROOTS = ["0BDE0BFA09946D732091E26E1588A7366BD35B34", "2016349F5BC6F49340FCCAF99F9169F4B33B4659"]
 
@@ -52,6 +53,7 @@ def _run(conformance: Path, mods: Path, policy: str) -> dict[str, dict]:
     r = run_pgpsig(*args, timeout=600)
     assert r.returncode == 1  # not every module is good: no trees are shipped
     doc = json.loads(r.stdout)
+    assert_valid(doc, "check")
     assert doc["summary"]["modules"] == 148
     return {Path(m["path"]).name: m for m in doc["modules"]}
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import conformance_path, run_pgpsig
+from jsonschemas import assert_valid
 
 
 def _cases() -> list[dict[str, object]]:
@@ -38,8 +39,10 @@ def test_signature_verdict_equals_gpg(conformance: Path, case: dict, policy: str
     if sig.stat().st_size == 0:
         assert r.returncode == 2
         assert r.stderr.strip().count(b"\n") == 0, "one-line error"
+        assert_valid(json.loads(r.stdout), "verify")  # the error document
         return
     doc = json.loads(r.stdout)
+    assert_valid(doc, "verify")
     (s,) = doc["signatures"]
     if "GOODSIG" in status:
         assert s["signer"] == gpg["fpr"]

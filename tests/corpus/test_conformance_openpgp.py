@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import conformance_path, run_pgpsig
+from jsonschemas import assert_valid
 
 AT_NOW = None  # the revoked-key vectors use fixed historic times; verdicts do not drift
 
@@ -61,6 +62,7 @@ def test_expected_verdict(conformance: Path, vec: str, expect: str) -> None:
     if "junk after end" in e or "junk before begin" in e:
         assert r.returncode == 0, r.stderr
         doc = json.loads(r.stdout)
+        assert_valid(doc, "verify")
         assert doc["warnings"], "unsigned text outside the frame must be reported"
         return
     if e.startswith("accept"):
@@ -69,6 +71,7 @@ def test_expected_verdict(conformance: Path, vec: str, expect: str) -> None:
         assert r.returncode != 0, r.stdout.decode()
         if r.returncode == 1:
             doc = json.loads(r.stdout)
+            assert_valid(doc, "verify")
             assert not doc["ok"]
 
 

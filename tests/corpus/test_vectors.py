@@ -2,7 +2,8 @@
 
 (a) ``vectors/generate.py`` regenerates every committed vector file byte for byte;
 (b) for every row of ``vectors/expected.json``, ``pgpsig verify`` exits with the recorded code, and its
-    ``--json`` document never calls more signatures "good" than the row allows.
+    ``--json`` document never calls more signatures "good" than the row allows and is valid under
+    the shipped schema (``pgpsig.schemas``), the error document of an exit 2 included.
 
 The verifier is written separately from the vectors: until ``pgpsig verify`` exists, (b) fails.
 """
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from jsonschemas import assert_valid
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "vectors"
@@ -177,6 +180,7 @@ def test_verify_vector(case: dict[str, Any], pgpsig: Run) -> None:
     stderr = r.stderr.decode(errors="replace")
     assert r.returncode == case["exit"], (why, "--json changed the exit code", stderr)
     doc = json.loads(r.stdout)  # every outcome of --json is one document, errors included
+    assert_valid(doc, "verify")
     if case["exit"] == 2:
         assert list(doc) == ["error"] and doc["error"]["message"], (why, doc)
         return

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 import keyfactory
+from jsonschemas import assert_valid
 from keyfactory import Factory, signphp_body, signphp_hashes, write_tree
 
 pytestmark = pytest.mark.oracle
@@ -78,6 +79,7 @@ def _home(kf: Factory, *roots: str) -> Path:
 def _error_document(out: str, err: str) -> dict[str, str]:
     """The ``{"error": ...}`` document --json prints for exit 2: its message is stderr's line."""
     doc = json.loads(out)
+    assert_valid(doc, "error")
     assert list(doc) == ["error"], doc
     assert f"pgpsig: {doc['error']['message']}" in err, (doc, err)
     return dict(doc["error"])

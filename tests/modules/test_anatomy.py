@@ -38,6 +38,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT, conformance_path, run_pgpsig
+from jsonschemas import assert_valid
 
 GOOD, TAMPERED, INVALID, TRUSTED = 1, 2, 4, 128
 OK = GOOD | TRUSTED
@@ -85,7 +86,9 @@ def _links(m: dict[str, Any]) -> dict[str, str]:
 def _check(built: Built, web: Any, *extra: str) -> Result:
     r = run_pgpsig("check", *web.check_args(), "--trust-root", built.master, "--json", *extra)
     assert r.returncode in (0, 1), r.stderr.decode(errors="replace")
-    return Result(web, r.returncode, json.loads(r.stdout))
+    doc = json.loads(r.stdout)
+    assert_valid(doc, "check")
+    return Result(web, r.returncode, doc)
 
 
 @pytest.fixture(scope="module", params=sorted(SOURCES))

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 import keyfactory
+from jsonschemas import assert_valid
 from keyfactory import (
     Factory,
     days_ago,
@@ -105,6 +106,7 @@ def check(
     r = pgpsig("check", *args, *ring, *trust, "--json", timeout=timeout)
     assert r.returncode in (0, 1), r.stderr.decode(errors="replace")
     doc = json.loads(r.stdout)
+    assert_valid(doc, "check")
     statuses = [m["status"] for m in doc["modules"]]
     assert r.returncode == (0 if all(s == GOOD | TRUSTED for s in statuses) else 1), statuses
     return r.returncode, doc

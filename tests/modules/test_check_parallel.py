@@ -31,6 +31,7 @@ import pytest
 
 import pgpsig.modules.check as chk
 import pgpsig.modules.evidence as ev
+from jsonschemas import assert_valid
 from keyfactory import write_tree as write
 from pgpsig.certs.keyring import load_keyring
 from pgpsig.engine.trust import TrustRoots
@@ -561,7 +562,9 @@ def test_a_dead_worker_exits_2_through_the_cli(setup: Setup, tmp_path: Path) -> 
     )  # fmt: skip
     assert r.returncode == 2, r.stderr
     assert b"worker process checking modules died" in r.stderr
-    error = json.loads(r.stdout)["error"]  # nothing else was written: the error's document
+    doc = json.loads(r.stdout)
+    assert_valid(doc, "check")
+    error = doc["error"]  # nothing else was written: the error's document
     assert error["kind"] == "error" and "worker process checking modules died" in error["message"]
 
 

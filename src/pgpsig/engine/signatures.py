@@ -74,7 +74,9 @@ def judge_signature(
     if keyring is None:
         raise ValueError("judging a data signature needs a judge with a keyring")
     base = {"created": sig.created, "hash_algorithm": sig.hash_name, "block": block}
-    hint = sig.issuer_fingerprints[0] if sig.issuer_fingerprints else None
+    # The signer a failure names before a key is found: the first issuer fingerprint of a
+    # fingerprint's length (v4 40, v6 64 digits); a malformed one is no fingerprint to report.
+    hint = next((f for f in sig.issuer_fingerprints if len(f) in (40, 64)), None)
 
     def result(status: SigStatus, reason: str | None = None, **kw: object) -> SignatureResult:
         fields: dict[str, object] = {"signer": hint, **base, **kw}
