@@ -57,11 +57,17 @@ class SigStatus(str, Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SignatureResult:
-    """One signature's verdict and the evidence for it."""
+    """One signature's verdict and the evidence for it.
+
+    ``signer`` is the fingerprint of the key that made it, ``primary`` its certificate's, and
+    ``user_id`` the user ID that names that certificate at the signature's time (as its owner wrote
+    it: untrusted text; None when the signer is unknown or no user ID was bound then).
+    """
 
     status: SigStatus
     signer: str | None = None
     primary: str | None = None
+    user_id: str | None = None
     created: datetime | None = None
     hash_algorithm: str | None = None
     reason: str | None = None
@@ -79,6 +85,7 @@ class SignatureResult:
             "status": self.status.value,
             "signer": self.signer,
             "primary": self.primary,
+            "user_id": self.user_id,
             "created": iso(self.created),
             "hash_algorithm": self.hash_algorithm,
             "reason": self.reason,
