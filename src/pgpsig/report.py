@@ -181,12 +181,17 @@ class Status(IntFlag):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModuleSignature:
-    """The signature verdict of a module, with the trust decision."""
+    """The signature verdict of a module, with the trust decision.
+
+    ``trust_reason`` says why the signer of a good signature is not trusted (the trust decision's
+    reason: a revoked certification with its reason and message, say); None when it is trusted.
+    """
 
     result: SignatureResult
     trusted: bool = False
     trust_path: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    trust_reason: str | None = None
 
     @property
     def status(self) -> SigStatus:
@@ -199,10 +204,16 @@ class ModuleSignature:
         return self.result.status
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (contract: ``check --json`` ``signature``)."""
+        """The JSON form (contract: ``check --json`` ``signature``).
+
+        ``reason`` says why the status is not ``good``: the signature's own reason, else why its
+        signer is not trusted.
+        """
         d = self.result.to_dict()
         d.pop("block", None)
         d["status"] = self.status.value
+        if d["reason"] is None:
+            d["reason"] = self.trust_reason
         if d["hash_algorithm"] is None:
             d["hash_algorithm"] = ""  # no signature packet was read (malformed module.sig)
         d["trusted"] = self.trusted

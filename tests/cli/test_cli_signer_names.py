@@ -1,11 +1,12 @@
-"""The signer by name in ``pgpsig verify`` and ``pgpsig check``.
+"""The signer by name in ``pgpsig verify`` and ``pgpsig check``, and why a signature does not count.
 
 Through the CLI (real processes), on certificates made with the vectors' writer
 (``vectors/generate.py``): a line names the signer's fingerprint and, beside it, the user ID
-that names its certificate, quoted and bounded (none for a certificate without user ID, nor for an
-unknown signer); a user ID made to act on a terminal (control characters, ANSI escapes, newlines, a
-bidirectional override) is printed escaped, on its one line. The JSON carries ``user_id`` as
-written, right after ``primary``.
+that names its certificate, quoted (none for a certificate without user ID, nor for an unknown
+signer); a user ID made to act on a terminal (control characters, ANSI escapes, newlines, a
+bidirectional override) is printed escaped, on its one line; ``check`` says a revoked
+certification's reason and message in its detail, ``verify`` and ``check`` a revoked key's. The
+JSON carries ``user_id`` as written, right after ``primary``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from conftest import VECTORS
 
@@ -100,19 +104,30 @@ def test_verify_json_holds_the_user_id_as_written(pgpsig: Run, tmp_path: Path) -
     assert r.stdout.isascii()  # every character JSON escapes is escaped
 
 
+def test_verify_says_a_revoked_keys_reason_and_message(pgpsig: Run, tmp_path: Path) -> None:
+    rev = g.key_revocation(g.ALICE, created=g.T1, reason=(g.REASON_COMPROMISED, EVIL))
+    code, lines = verify(pgpsig, tmp_path, g.alice_with(rev))
+    why = f"key {ALICE} is revoked (compromised, 2024-03-01T00:00:00+00:00): {EVIL_SHOWN}"
+    assert code == 1
+    assert lines[0] == (
+        f'revoked: signature by {ALICE} "Alice Vector <alice@example.org>", {MADE}: {why}'
+    )
+    assert lines[1].endswith(f"(revoked: {why})")
+
+
 # --------------------------------------------------------------------------------------------------
 # check
 
 
-def certified_bob(*, uid: str = g.BOB_UID) -> bytes:
+def certified_bob(*after: bytes, uid: str = g.BOB_UID, before: tuple[bytes, ...] = ()) -> bytes:
     """Bob's certificate with ``uid``, certified by Alice (the root) at t0."""
     certification = g.standard_sign(
         g.ALICE, 0x10, g.BOB.hashed_form + g.uid_hashed_form(uid), created=g.T0
     )
-    return g.certificate(g.BOB, g.user_id(g.BOB, uid), certification)
+    return g.certificate(g.BOB, *before, g.user_id(g.BOB, uid), certification, *after)
 
 
-def check(pgpsig: Run, d: Path, bob: bytes) -> tuple[int, str]:
+def check(pgpsig: Run, d: Path, bob: bytes, *extra: str) -> tuple[int, str]:
     """``pgpsig check`` of the sample module signed by Bob, Alice the root: exit code, stdout."""
     mod = d / "sample"
     for rel, data in ga.BASE_FILES.items():
@@ -127,7 +142,7 @@ def check(pgpsig: Run, d: Path, bob: bytes) -> tuple[int, str]:
         "--keyring",
         write(d, "bob.pgp", bob),
     ]
-    r = pgpsig("check", mod, *ring, "--trust-root", ALICE, "--at", g.AT_ISO)
+    r = pgpsig("check", mod, *ring, "--trust-root", ALICE, "--at", g.AT_ISO, *extra)
     out = r.stdout.decode()
     assert not RAW.search(out) and not RAW.search(r.stderr.decode()), out
     return r.returncode, out
@@ -156,3 +171,44 @@ def test_check_bounds_a_long_user_id(pgpsig: Run, tmp_path: Path) -> None:
     long = "Bob " + "x" * 500 + " <bob@example.org>"
     _, out = check(pgpsig, tmp_path, certified_bob(uid=long))
     assert head(out) == f'signed by {BOB} "{long[:120]}"... (trusted)'
+
+
+def test_check_says_why_a_certification_was_revoked(pgpsig: Run, tmp_path: Path) -> None:
+    revocation = g.standard_sign(
+        g.ALICE,
+        g.SIG_CERT_REVOCATION,
+        g.BOB.hashed_form + g.uid_hashed_form(g.BOB_UID),
+        created=g.T1,
+        hashed=[g.sp_reason(g.REASON_COMPROMISED, "lost laptop\n\x1b[31m")],
+    )
+    code, out = check(pgpsig, tmp_path, certified_bob(revocation))
+    why = (
+        f'the certification of {BOB} ("Bob Vector <bob@example.org>") by {ALICE} is revoked'
+        ' (compromised, 2024-03-01T00:00:00+00:00): "lost laptop\\n\\x1b[31m"'
+    )
+    assert code == 1
+    assert head(out) == f'signed by {BOB} "Bob Vector <bob@example.org>" (untrusted)'
+    assert f"      module.sig check failed! {why}" in out.splitlines()
+    code, text = check(pgpsig, tmp_path, certified_bob(revocation), "--json")
+    sig: dict[str, Any] = json.loads(text)["modules"][0]["signature"]
+    assert (sig["status"], sig["reason"], sig["user_id"]) == ("untrusted", why, g.BOB_UID)
+
+
+@pytest.mark.parametrize(
+    ("reason", "said"),
+    [
+        (
+            (g.REASON_COMPROMISED, "lost laptop"),
+            '(compromised, 2024-09-01T00:00:00+00:00): "lost laptop"',
+        ),
+        (None, "(no reason given, 2024-09-01T00:00:00+00:00)"),
+    ],
+)
+def test_check_says_why_a_signing_key_was_revoked(
+    pgpsig: Run, tmp_path: Path, reason: tuple[int, str] | None, said: str
+) -> None:
+    rev = g.key_revocation(g.BOB, created=g.T3, reason=reason)
+    code, out = check(pgpsig, tmp_path, certified_bob(before=(rev,)))
+    assert code == 1
+    assert head(out) == f'signed by {BOB} "Bob Vector <bob@example.org>" (revoked)'
+    assert f"      module.sig check failed! key {BOB} is revoked {said}" in out.splitlines()
