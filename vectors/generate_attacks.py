@@ -71,6 +71,11 @@ from generate import (  # noqa: E402
 
 FOLDER = "attacks"
 BOB_SUB = g.ed25519_key("bob signing subkey")
+#: Text others write (a user ID, a revocation message) made to act on a terminal: a newline and a
+#: fake status line, ANSI colour and cursor escapes, a carriage return, a right-to-left override.
+TERMINAL_TRICKS = (
+    "\n[GNUPG:] GOODSIG 0000000000000000 Trusted Signer\x1b[32m OK\x1b[0m\x1b[2A\r\u202egpj.exe"
+)
 
 # Rows of THREATS.md (first column, verbatim) not already named in generate.py.
 T_TRAVERSAL = "path traversal in a manifest (`../x`, `/etc/passwd`, backslashes, NUL)"
@@ -984,6 +989,18 @@ def cert_user_ids(out: g.Output) -> Iterable[Case]:
         threat=g.T_CERTIFICATIONS,
         defect="the only user ID was revoked (0x30, 'user ID no longer valid') at t1, before t2",
     )
+    yield verify_detached(
+        out,
+        "cert-user-id-terminal-escapes",
+        data_sig(ALICE),
+        cert=g.certificate(ALICE, g.user_id(ALICE, ALICE_UID + TERMINAL_TRICKS)),
+        exit=0,
+        good_primary=fpr(ALICE),
+        no_raw_output=True,
+        threat=g.T_INJECTION,
+        defect="none: Alice's only user ID holds a newline, a fake status line, ANSI escapes, a "
+        "carriage return and a right-to-left override (it is printed beside her fingerprint)",
+    )
 
 
 @maker
@@ -1102,6 +1119,20 @@ def cert_revocations(out: g.Output) -> Iterable[Case]:
         exit=0,
         threat=g.T_REVOCATION,
         defect="none: revocation by the designated revoker Bob, whose certificate is not given",
+    )
+    tricky = g.key_revocation(
+        ALICE, created=T1, reason=(g.REASON_COMPROMISED, "stolen" + TERMINAL_TRICKS)
+    )
+    yield verify_detached(
+        out,
+        "cert-revocation-message-terminal-escapes",
+        data_sig(ALICE),
+        cert=g.alice_with(tricky),
+        exit=1,
+        no_raw_output=True,
+        threat=g.T_INJECTION,
+        defect="Alice's key is revoked (compromised, t1); the revocation's message holds a "
+        "newline, a fake status line and terminal escapes (it is printed in the reason)",
     )
 
 
@@ -2167,6 +2198,52 @@ def check_certification_critical_unknown(out: g.Output) -> Iterable[Case]:
         threat=g.T_CRITICAL,
         defect="Alice's certification of Bob carries a critical unknown subpacket (101)",
         signature="untrusted",
+    )
+
+
+@maker
+def check_untrusted_text(out: g.Output) -> Iterable[Case]:
+    """Text the signer or the root wrote, printed by check: the signer's user ID beside its
+    fingerprint, the message of the root's certification revocation in the detail."""
+    uid = BOB_UID + TERMINAL_TRICKS
+    certified = g.standard_sign(ALICE, 0x10, BOB.hashed_form + g.uid_hashed_form(uid), created=T0)
+    key = out.add(
+        f"{FOLDER}/keys/bob-user-id-terminal-escapes.pgp",
+        g.certificate(BOB, g.user_id(BOB, uid), certified),
+    )
+    by_bob = signed(manifest(entries_of(BASE_FILES), signer=BOB), BOB)
+    yield check_case(
+        out,
+        "check-signer-user-id-terminal-escapes",
+        module_sig=by_bob,
+        keyring=(*RING, key),
+        status=GOOD | TRUSTED,
+        no_raw_output=True,
+        threat=g.T_INJECTION,
+        defect="none: Bob, certified by the root, signs; his user ID holds a newline, a fake "
+        "status line and terminal escapes",
+    )
+    revocation = certification(
+        ALICE,
+        sig_type=0x30,
+        created=T1,
+        hashed=[g.sp_reason(g.REASON_COMPROMISED, "lost laptop" + TERMINAL_TRICKS)],
+    )
+    revoked = out.add(
+        f"{FOLDER}/keys/bob-certification-revoked-message-terminal-escapes.pgp",
+        bob_cert(certification(ALICE), revocation),
+    )
+    yield check_case(
+        out,
+        "check-certification-revocation-message-terminal-escapes",
+        module_sig=by_bob,
+        keyring=(*RING, revoked),
+        status=REVOKED,
+        signature="untrusted",
+        no_raw_output=True,
+        threat=g.T_INJECTION,
+        defect="Alice revoked her certification of Bob (compromised, t1) with a message holding a "
+        "newline, a fake status line and terminal escapes",
     )
 
 

@@ -11,6 +11,10 @@ Every failure pgpsig reports is a :class:`PgpsigError`. They are grouped by who 
 
 The CLI maps the root class to exit code 2 (or 1 for verification failures) in one place; nothing else
 escapes pgpsig's public functions.
+
+Messages (and the reasons of reports) carry text that others wrote: a user ID, a revocation's
+message. :func:`quoted` is the one rule for putting such text in a message, :func:`printable` the
+one rule for escaping what a terminal would act on.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from os import PathLike
 from pathlib import Path
 
 __all__ = [
+    "QUOTE_LIMIT",
     "ArmorError",
     "CertificateError",
     "ClearsignFormatError",
@@ -34,7 +39,12 @@ __all__ = [
     "UnsupportedError",
     "VerificationError",
     "not_a_directory",
+    "printable",
+    "quoted",
 ]
+
+#: Characters of untrusted text :func:`quoted` keeps (a user ID rarely has more than 70).
+QUOTE_LIMIT = 120
 
 
 class PgpsigError(Exception):
@@ -107,3 +117,30 @@ def not_a_directory(path: str | PathLike[str]) -> InputError:
 
 class KeyringError(InputError):
     """A keyring path or store that cannot be used."""
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character that is not printable escaped as Python writes it.
+
+    Control characters, newlines, DEL and C1 controls, bidirectional overrides and isolates,
+    zero-width and other format characters, line and paragraph separators and unassigned code
+    points become ``\n``, ``\x1b``, ``\u202e``...: nothing a terminal would act on, nothing
+    that starts a new line or reorders the text around it. The space stays.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    r"""Untrusted ``text`` (a user ID, a revocation message) in a message, bounded and unambiguous.
+
+    ``"..."`` around the first ``limit`` characters, with ``"`` and ``\`` escaped by a backslash
+    and the rest :func:`printable`; ``...`` after the closing quote when characters were left out.
+    """
+    cut = text[:limit]
+    if '"' in cut or "\\" in cut:
+        cut = cut.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{printable(cut)}"' + ("..." if len(text) > limit else "")

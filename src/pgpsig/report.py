@@ -57,11 +57,17 @@ class SigStatus(str, Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SignatureResult:
-    """One signature's verdict and the evidence for it."""
+    """One signature's verdict and the evidence for it.
+
+    ``signer`` is the fingerprint of the key that made it, ``primary`` its certificate's, and
+    ``user_id`` the user ID that names that certificate at the signature's time (as its owner wrote
+    it: untrusted text; None when the signer is unknown or no user ID was bound then).
+    """
 
     status: SigStatus
     signer: str | None = None
     primary: str | None = None
+    user_id: str | None = None
     created: datetime | None = None
     hash_algorithm: str | None = None
     reason: str | None = None
@@ -79,6 +85,7 @@ class SignatureResult:
             "status": self.status.value,
             "signer": self.signer,
             "primary": self.primary,
+            "user_id": self.user_id,
             "created": iso(self.created),
             "hash_algorithm": self.hash_algorithm,
             "reason": self.reason,
@@ -179,12 +186,17 @@ class Status(IntFlag):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModuleSignature:
-    """The signature verdict of a module, with the trust decision."""
+    """The signature verdict of a module, with the trust decision.
+
+    ``trust_reason`` says why the signer of a good signature is not trusted (the trust decision's
+    reason: a revoked certification with its reason and message, say); None when it is trusted.
+    """
 
     result: SignatureResult
     trusted: bool = False
     trust_path: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    trust_reason: str | None = None
 
     @property
     def status(self) -> SigStatus:
@@ -197,10 +209,16 @@ class ModuleSignature:
         return self.result.status
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (contract: ``check --json`` ``signature``)."""
+        """The JSON form (contract: ``check --json`` ``signature``).
+
+        ``reason`` says why the status is not ``good``: the signature's own reason, else why its
+        signer is not trusted.
+        """
         d = self.result.to_dict()
         d.pop("block", None)
         d["status"] = self.status.value
+        if d["reason"] is None:
+            d["reason"] = self.trust_reason
         if d["hash_algorithm"] is None:
             d["hash_algorithm"] = ""  # no signature packet was read (malformed module.sig)
         d["trusted"] = self.trusted

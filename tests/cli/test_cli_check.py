@@ -43,6 +43,8 @@ Run = Callable[..., subprocess.CompletedProcess[bytes]]
 EXPECTED = json.loads((VECTORS / "attacks/expected.json").read_text())
 CASE = next(c for c in EXPECTED["check"] if c["name"] == "check-sha1-freepbx-legacy")
 ROB = CASE["roots"][0]
+#: How a module line names Rob: primary fingerprint and user ID.
+BY_ROB = f'signed by {ROB} "Rob RSA-2048 <rob@example.org>"'
 WARNING = "SHA1 accepted by policy freepbx-legacy"
 ARGS = [
     "--keyring",
@@ -118,13 +120,13 @@ def test_one_line_per_good_module_details_only_for_failures(pgpsig: Run, mods: P
     for name in ("extra", "good1", "good2"):
         head, under = found[name]
         assert (head.group(1), head.group(3)) == ("OK  ", "129"), head.group(0)
-        assert head.group(4).startswith(f"signed by {ROB} (trusted)"), head.group(0)
+        assert head.group(4).startswith(f"{BY_ROB} (trusted)"), head.group(0)
         assert under == [], (name, under)
     assert found["extra"][0].group(4).endswith(", 1 unlisted")
     assert "extra.php" not in out  # listed in --json, not here
     head, under = found["altered"]
     assert (head.group(1), head.group(3)) == ("FAIL", "130")
-    assert head.group(4) == f"signed by {ROB} (trusted), 1 altered"
+    assert head.group(4) == f"{BY_ROB} (trusted), 1 altered"
     assert under[0] == "status 130 (TAMPERED|TRUSTED), 5 file(s) checked"
     assert f"warning: {WARNING}" in under
     assert f"{mods / 'altered/Sample.class.php'} altered" in under
@@ -348,7 +350,7 @@ def test_no_unlisted_reports_nothing_unlisted(pgpsig: Run, mods: Path) -> None:
     assert [m["status"] for m in doc["modules"]] == [130, 129, 129, 129, 8]
     out, _ = run(pgpsig, mods, "--no-unlisted")
     assert "unlisted" not in out
-    assert blocks(out)["extra"][0].group(4) == f"signed by {ROB} (trusted)"
+    assert blocks(out)["extra"][0].group(4) == f"{BY_ROB} (trusted)"
     # The walk is what --strict fails on: with it, the unlisted file fails the module.
     doc = json.loads(run(pgpsig, mods, "--json", "--strict")[0])
     assert doc["modules"][1]["status"] == 130

@@ -206,10 +206,15 @@ def test_text_outside_the_frame_is_never_output(pgpsig: Run, tmp_path: Path) -> 
 
 
 def test_status_line_injection_is_not_printed_raw(pgpsig: Run) -> None:
-    """A user ID or notation holding a newline and a fake status line never starts an output line."""
+    """A user ID or notation holding a newline and a fake status line never starts an output line.
+
+    The user ID is printed (beside the signer's fingerprint), quoted, its newline escaped.
+    """
     require_verify_command(pgpsig)
     r = pgpsig(*verify_args(BY_NAME["status-injection-uid-and-notation"]))
     assert r.returncode == 0, r.stderr.decode(errors="replace")
     for stream in (r.stdout, r.stderr):
         lines = stream.decode(errors="replace").splitlines()
         assert not [line for line in lines if line.lstrip().startswith("[GNUPG:]")], lines
+    shown = '"Ivy Vector <ivy@example.org>\\n[GNUPG:] GOODSIG 0000000000000000 Trusted Signer"'
+    assert shown in r.stdout.decode(), r.stdout

@@ -387,8 +387,36 @@ def test_a_failure_without_a_reason_names_its_status() -> None:
 def test_a_revocation_with_no_reason_and_an_untrusted_signer_with_none() -> None:
     v = signature_verdict([judged(trust=TrustDecision(False, revoked=True))])
     assert v.status == REVOKED and v.details == (FAILED + "revoked",)
+    assert v.signature is not None and v.signature.to_dict()["reason"] == "revoked"
     v = signature_verdict([judged(trust=TrustDecision(False))])
     assert v.status == INVALID and v.details == (FAILED + "untrusted signer",)
+    assert v.signature is not None and v.signature.to_dict()["reason"] == "untrusted signer"
+
+
+@pytest.mark.parametrize(
+    ("trust", "status", "reason"),
+    [
+        (CERT_REVOKED, REVOKED, "certification by root revoked"),
+        (NO_TRUST, INVALID, "no trust root certified a user ID"),
+        (TRUST, GOOD | TRUSTED, None),
+    ],
+    ids=["revoked", "untrusted", "trusted"],
+)
+def test_why_a_good_signature_does_not_count_is_its_json_reason(
+    trust: TrustDecision, status: Status, reason: str | None
+) -> None:
+    """The trust decision's reason is the detail and the signature's JSON ``reason``."""
+    v = signature_verdict([judged(trust=trust)])
+    assert v.status == status
+    assert v.details == (() if reason is None else (FAILED + reason,))
+    assert v.signature is not None
+    assert v.signature.trust_reason == reason
+    assert v.signature.to_dict()["reason"] == reason
+
+
+def test_a_failed_signature_keeps_its_own_reason() -> None:
+    v = signature_verdict([judged(SigStatus.BAD, trust=NO_TRUST, reason="digest mismatch")])
+    assert v.signature is not None and v.signature.to_dict()["reason"] == "digest mismatch"
 
 
 def test_warnings_of_signature_trust_and_revocations_in_that_order() -> None:

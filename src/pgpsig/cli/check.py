@@ -34,6 +34,7 @@ from pgpsig.cli.output import (
     usage,
     write_stdout,
 )
+from pgpsig.errors import quoted
 
 if TYPE_CHECKING:
     from pgpsig.engine.trust import TrustRoots
@@ -374,10 +375,11 @@ class _Human:
 
 
 def _signer(sig: "ModuleSignature | None") -> str:
-    """``signed by <primary fingerprint> (trusted)``: who signed, and the signature's verdict.
+    """``signed by <primary fingerprint> "<user ID>" (trusted)``: who signed, and the verdict.
 
-    The verdict is the JSON ``signature.status`` (``untrusted`` for a good signature by a signer
-    no root vouches for), ``trusted`` for a good one by a trusted signer.
+    The user ID names the signer's certificate (quoted and bounded, :func:`pgpsig.errors.quoted`;
+    left out when there is none). The verdict is the JSON ``signature.status`` (``untrusted`` for a
+    good signature by a signer no root vouches for), ``trusted`` for a good one by a trusted signer.
     """
     if sig is None:
         return "no signature"
@@ -385,6 +387,8 @@ def _signer(sig: "ModuleSignature | None") -> str:
     who = sig.result.primary or sig.result.signer
     if who is None:
         return f"signature {status}"
+    if sig.result.user_id is not None:
+        who += f" {quoted(sig.result.user_id)}"
     return f"signed by {who} ({'trusted' if status == 'good' else status})"
 
 

@@ -18,6 +18,8 @@ from json.encoder import encode_basestring_ascii as _encode_str
 from pathlib import Path
 from typing import Any, NoReturn
 
+from pgpsig.errors import printable
+
 __all__ = [
     "EXIT_ERROR",
     "EXIT_FAILED",
@@ -53,11 +55,11 @@ class Exit(Exception):  # noqa: N818 (an exit, not an error)
 
 
 def safe(text: str) -> str:
-    """Escape control characters in untrusted text before printing (no terminal or status injection)."""
-    return "".join(
-        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
-        for ch in text
-    )
+    """Escape control characters in untrusted text before printing (no terminal or status injection).
+
+    The one rule is :func:`pgpsig.errors.printable` (newlines and bidirectional overrides too).
+    """
+    return printable(text)
 
 
 def err(msg: str) -> None:

@@ -22,7 +22,7 @@ from pgpsig.cli.output import (
     safe,
     usage,
 )
-from pgpsig.errors import InputError
+from pgpsig.errors import InputError, quoted
 
 __all__ = ["verify"]
 
@@ -110,13 +110,21 @@ def verify(
 
 
 def _print_report(report: Any) -> None:
-    """The human report: warnings on stderr, one line per signature, then OK or FAILED."""
+    """The human report: warnings on stderr, one line per signature, then OK or FAILED.
+
+    A line names the signing key, its primary key when that is another, and the user ID naming the
+    certificate (quoted, bounded: :func:`pgpsig.errors.quoted`), e.g. ``good: signature by FPR
+    "Alice <alice@example.org>", made 2025-06-01T12:00:00Z, SHA256``.
+    """
     for w in report.warnings:
         err(f"warning: {w}")
     for s in report.signatures:
+        named = "" if s.user_id is None else f" {quoted(s.user_id)}"
         line = f"{s.status.value}: signature by {s.signer or '?'}"
         if s.primary and s.primary != s.signer:
-            line += f" (primary {s.primary})"
+            line += f" (primary {s.primary}{named})"
+        else:
+            line += named
         if s.created:
             line += f", made {s.created.strftime('%Y-%m-%dT%H:%M:%SZ')}"
         line += f", {s.hash_algorithm}"

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pgpsig.engine.revocation import revocation_info
 from pgpsig.engine.selfsig import single_creation_time
-from pgpsig.errors import PolicyError
+from pgpsig.errors import PolicyError, quoted
 from pgpsig.openpgp.packets import Cert, Component, Signature
 from pgpsig.policy import SignatureKind
 
@@ -29,9 +30,10 @@ class CertificationVerdict:
     """A third-party certification of one user ID, judged as of the reference time.
 
     ``status``: ``valid``; ``revoked`` (its issuer revoked it with a 0x30 made after it and at or
-    before the reference time); ``expired``; ``policy`` (hash not accepted); ``malformed`` (no single
-    creation time, a critical unknown or malformed subpacket); ``future`` (made after the reference
-    time: it did not exist then); ``issuer-revoked`` (the issuer is hard-revoked, or was revoked when
+    before the reference time: ``reason`` gives the revocation's reason, time and message);
+    ``expired``; ``policy`` (hash not accepted); ``malformed`` (no single creation time, a critical
+    unknown or malformed subpacket); ``future`` (made after the reference time: it did not exist
+    then); ``issuer-revoked`` (the issuer is hard-revoked, or was revoked when
     it certified); ``issuer-invalid`` (the issuer could not certify then: expired, not yet valid, no
     Certify flag); ``uid-invalid`` (the user ID is not bound, or its owner revoked it); ``bad`` (does
     not verify with any candidate issuer); ``unverified`` (no issuer in the keyring). ``issuer`` is the issuer's fingerprint when known, else its hint.
@@ -105,15 +107,11 @@ def judge_certification(
         return out(
             fpr,
             "uid-invalid",
-            f"user ID {uid.uid!r} of {cert.fingerprint} is not bound by a valid self-signature"
-            " or was revoked by its owner",
+            f"user ID {quoted(uid.uid)} of {cert.fingerprint} is not bound by a valid"
+            " self-signature or was revoked by its owner",
         )
     rev = own.certification_revocation(uid, issuer.primary, made)
     if rev is not None:
-        when = rev.created.isoformat() if rev.created else "?"
-        return out(
-            fpr,
-            "revoked",
-            f"{fpr} revoked its certification of {cert.fingerprint} ({uid.uid!r}) on {when}",
-        )
+        what = f"the certification of {cert.fingerprint} ({quoted(uid.uid)}) by {fpr}"
+        return out(fpr, "revoked", revocation_info(rev, cert.primary).describe(what))
     return out(fpr, "valid")

@@ -4,7 +4,8 @@ This module owns the hard/soft rule (rule 4 of :mod:`pgpsig.engine.view`): a rev
 reason is soft (:data:`~pgpsig.openpgp.ids.SOFT_REVOCATION_REASONS`: superseded, retired, user ID
 no longer valid) takes effect from its own creation; any other reason, none, or a revocation whose
 time cannot be read is hard and takes effect for all times. Which revocations verify, and over what,
-is the view's question; this module only reads a verified one.
+is the view's question; this module only reads a verified one, and words it
+(:meth:`RevocationInfo.describe`: what is revoked, why, when, and the revoker's message).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pgpsig.engine.selfsig import single_creation_time
+from pgpsig.errors import quoted
 from pgpsig.openpgp.ids import SOFT_REVOCATION_REASONS, RevocationReason
 from pgpsig.openpgp.packets import PublicKey, Signature
 
@@ -48,11 +50,13 @@ class RevocationInfo:
         """A readable reason."""
         return _REASON_NAMES.get(self.code, f"reason code {self.code}")
 
+    def said(self, sentence: str) -> str:
+        """``sentence``, then ``: "message"`` when the revocation gives one (quoted, bounded)."""
+        return sentence + (f": {quoted(self.message)}" if self.message else "")
+
     def describe(self, what: str) -> str:
-        """``key X is revoked (reason, date): message``."""
-        return f"{what} is revoked ({self.reason_name}, {self.created.isoformat()})" + (
-            f": {self.message}" if self.message else ""
-        )
+        """``key X is revoked (reason, date): "message"`` (``what`` names what is revoked)."""
+        return self.said(f"{what} is revoked ({self.reason_name}, {self.created.isoformat()})")
 
 
 def is_hard(sig: Signature) -> bool:

@@ -18,6 +18,9 @@ Steps of :func:`judge_signature`, for one signature, as of the reference time ``
 5. The signing key is valid, alive, unrevoked and allowed to sign at the signature's creation time,
    as the run's judge sees it (:meth:`pgpsig.engine.view.CertView.check_signing_key`).
 6. The digest of the signed data (canonical text for 0x01) plus the signature trailer matches.
+
+A result that names the signer's certificate also names it by its user ID at the signature's time
+(:meth:`pgpsig.engine.view.CertView.primary_user_id`), whatever the verdict.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from pgpsig.engine.verdicts import KeyExpiredError, KeyRevokedError
 from pgpsig.errors import FormatError, PgpsigError, PolicyError, SignatureError, UnsupportedError
 from pgpsig.openpgp._crypto import check_signature
 from pgpsig.openpgp.ids import SignatureType
-from pgpsig.openpgp.packets import Signature
+from pgpsig.openpgp.packets import Cert, PublicKey, Signature
 from pgpsig.policy import Policy, SignatureKind
 from pgpsig.report import SignatureResult, SigStatus
 
@@ -108,7 +111,7 @@ def judge_signature(
         warning = policy.check_hash(sig.hash_algorithm, kind=SignatureKind.DATA, at=made)
     except PolicyError as e:
         c0, k0 = cands[0]
-        return result(SigStatus.POLICY, str(e), signer=k0.fingerprint, primary=c0.fingerprint)
+        return result(SigStatus.POLICY, str(e), **_who(judge, c0, k0, made))
     warnings = (warning,) if warning else ()
     # (5) + (6) for each candidate key; the first that passes wins, else the most telling failure.
     failures: list[SignatureResult] = []
@@ -119,7 +122,7 @@ def judge_signature(
     except FormatError as e:
         return result(SigStatus.MALFORMED, str(e))
     for cert, key in cands:
-        who = {"signer": key.fingerprint, "primary": cert.fingerprint}
+        who = _who(judge, cert, key, made)
         if (sig.version == 6) != (key.version == 6):
             reason = f"a v{sig.version} signature cannot come from a v{key.version} key"
             failures.append(result(SigStatus.BAD, reason, **who))
@@ -150,3 +153,13 @@ def judge_signature(
     # Prefer a cryptographically good signature's key problem over a mismatch with another key.
     non_bad = [f for f in failures if f.status is not SigStatus.BAD]
     return (non_bad or failures)[0]
+
+
+def _who(judge: Judge, cert: Cert, key: PublicKey, made: datetime) -> dict[str, object]:
+    """The signer's fields of a result: its key, its certificate, the user ID naming it at ``made``."""
+    uid = judge.view(cert).primary_user_id(made)
+    return {
+        "signer": key.fingerprint,
+        "primary": cert.fingerprint,
+        "user_id": None if uid is None else uid.uid,
+    }

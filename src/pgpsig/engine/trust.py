@@ -270,7 +270,12 @@ def _missing(ref: str, keyring: Keyring) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TrustDecision:
-    """Whether a signer is trusted, through which root, and what was considered."""
+    """Whether a signer is trusted, through which root, and what was considered.
+
+    When it is not, ``reason`` says why; ``revoked`` when a revocation stands in the way (of the
+    root certification, or of the root itself), and then ``reason`` carries that revocation's words:
+    what it revokes, its reason, time and message (:meth:`~pgpsig.engine.revocation.RevocationInfo.describe`).
+    """
 
     trusted: bool
     path: tuple[str, ...] = ()

@@ -288,6 +288,18 @@ class CertView:
         stating = ([direct] if direct is not None else []) + chosen
         return stating or list(in_force.values())
 
+    def primary_user_id(self, at: datetime) -> Component | None:
+        """The user ID that names the certificate at ``at``: the primary user ID of rule 3.
+
+        Of the user-ID bindings among the stating signatures (the primary user ID's, else every
+        bound user ID's, none revoked at ``at``), the newest's (gpg and Sequoia choose so); None
+        when no user ID is bound then.
+        """
+        stating = {id(s) for s in self.stating_signatures(at)}
+        uids = {id(c) for c in self.cert.uids}
+        bound = [(s, c) for s, c in self.self_signatures() if id(s) in stating and id(c) in uids]
+        return max(bound, key=lambda b: b[0].created or at)[1] if bound else None
+
     def primary_expiry(self, at: datetime) -> datetime | None:
         """When the primary key expires: the earliest the stating self-signatures say (rule 3)."""
         p = self.cert.primary

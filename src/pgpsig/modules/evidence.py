@@ -157,8 +157,10 @@ def _soft_revocation_warnings(
         for r in v.revocations(None if key is cert.primary else key):
             if not r.hard and r.created <= opts.now:
                 out.append(
-                    f"key {key.fingerprint} was revoked ({r.reason_name}) on "
-                    f"{r.created.isoformat()}, after this signature was made"
+                    r.said(
+                        f"key {key.fingerprint} was revoked ({r.reason_name}) on "
+                        f"{r.created.isoformat()}, after this signature was made"
+                    )
                 )
     return tuple(out)
 

@@ -14,8 +14,9 @@ here in three steps, each a function of values:
    Bad signature: TAMPERED|INVALID (2|4), TAMPERED alone when its signer is trusted; expired
    key: EXPIRED (32); revoked key or certification: REVOKED (64); any other failure: INVALID (4).
    A good signature by a trusted signer: GOOD|TRUSTED (129); by a signer whose certification was
-   revoked: REVOKED (64); by an untrusted signer: INVALID (4). Only a good signature lets the
-   manifest (and so the files) be checked, trusted or not.
+   revoked: REVOKED (64); by an untrusted signer: INVALID (4); the trust decision's reason (the
+   revocation's reason and message, say) is then the signature's ``reason`` and the detail. Only
+   a good signature lets the manifest (and so the files) be checked, trusted or not.
 2. :func:`manifest_verdict`: a manifest that cannot be used (malformed, an unusable FreePBX local
    tag) is INVALID (4); ``expiresafter`` in the past is REVOKED (64). Either way no file is
    checked.
@@ -244,24 +245,21 @@ def signature_verdict(signatures: Sequence[JudgedSignature]) -> SignatureVerdict
             signature=ModuleSignature(result=s),
         )
     decision = best.trust or TrustDecision(False)
+    why = None
+    if not decision.trusted:
+        why = decision.reason or ("revoked" if decision.revoked else "untrusted signer")
     sig = ModuleSignature(
         result=best.result,
         trusted=decision.trusted,
         trust_path=decision.path,
         warnings=(*best.result.warnings, *decision.warnings, *best.warnings),
+        trust_reason=why,
     )
-    if decision.trusted:
+    if why is None:
         return SignatureVerdict(status=_GOOD_TRUSTED, signature=sig, use_manifest=True)
-    if decision.revoked:
-        return SignatureVerdict(
-            status=Status.REVOKED,
-            details=_failed(decision.reason or "revoked"),
-            signature=sig,
-            use_manifest=True,
-        )
     return SignatureVerdict(
-        status=Status.INVALID,
-        details=_failed(decision.reason or "untrusted signer"),
+        status=Status.REVOKED if decision.revoked else Status.INVALID,
+        details=_failed(why),
         signature=sig,
         use_manifest=True,
     )
