@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-from pgpsig.cli.options import COMMANDS, Command, Opt, fast_parse, typer_command
+from pgpsig.cli.options import COMMANDS, Command, Opt, fast_parse, help_class, typer_command
 from pgpsig.cli.output import (
     EXIT_ERROR,
     EXIT_FAILED,
@@ -119,7 +119,7 @@ def typer_apps() -> "dict[str, typer.Typer]":
     }
     apps[""].callback()(typer_command(_root))
     for c in commands():
-        apps[c.group].command(c.name, **c.settings)(typer_command(c.func))
+        apps[c.group].command(c.name, cls=help_class(c.func), **c.settings)(typer_command(c.func))
     apps[""].add_typer(apps["key"], name="key")
     apps["key"].add_typer(apps["trust-root"], name="trust-root")
     return apps
