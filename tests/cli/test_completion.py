@@ -39,6 +39,7 @@ def _help(words: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> str:
 
 def test_the_library_names_the_choices() -> None:
     """The options the issue names take their values from where the library defines them."""
+    from pgpsig import sop
     from pgpsig.keys.certifying import REVOCATION_REASONS
     from pgpsig.keys.generate import ALGORITHMS, PROFILES
     from pgpsig.modules.sign import SIGN_HASHES
@@ -52,6 +53,10 @@ def test_the_library_names_the_choices() -> None:
     assert found[("key generate", "profile")] == PROFILES
     for words in ("check", "verify", "sign", "key certify"):
         assert found[(words, "policy")] == tuple(POLICIES), words
+    assert found[("sop generate-key", "profile")] == tuple(sop.PROFILES)
+    assert found[("sop sign", "as_")] == sop.SIGN_AS
+    assert found[("sop inline-sign", "as_")] == sop.INLINE_SIGN_AS
+    assert found[("sop armor", "label")] == sop.ARMOR_LABELS
 
 
 @pytest.mark.parametrize(
