@@ -2,7 +2,9 @@
 
 Every option with a fixed set of values (``--policy``, ``--reason``, ``--hash``, ``--algorithm``,
 ``--profile``...) lists them in its command's ``--help`` and completes them, both from the library's
-own collection, read only when shown or asked for.
+own collection, read only when shown or asked for. ``pgpsig completion SHELL`` prints SHELL's
+script: each is loaded in its shell (bash, zsh, fish; skipped where the shell is not installed,
+failed in CI), whose completion is run on partial command lines against the ``pgpsig`` under test.
 """
 
 from __future__ import annotations
