@@ -10,7 +10,8 @@ use), :mod:`.options` (the one declaration of each command's options, and the ty
 fast path derived from it), :mod:`.output` (printing, errors, ``--json``, atomic output files),
 :mod:`.inputs` (clock, environment, input files, keyring, store and roots), and one module per
 command group: :mod:`.verify`, :mod:`.check`, :mod:`.sign`, :mod:`.keys`, :mod:`.trust_root`,
-:mod:`.sop`. Importing this package imports no command module and no typer.
+:mod:`.sop`, :mod:`.completion` (shell completion scripts). Importing this package imports no
+command module and no typer.
 """
 
 from pgpsig.cli.app import main, sop_main

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-from pgpsig.cli.options import COMMANDS, Command, Opt, fast_parse, typer_command
+from pgpsig.cli.options import COMMANDS, Command, Opt, fast_parse, help_class, typer_command
 from pgpsig.cli.output import (
     EXIT_ERROR,
     EXIT_FAILED,
@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 #: The modules declaring commands, in the order typer lists them.
-_COMMAND_MODULES = ("verify", "sign", "check", "keys", "trust_root", "sop")
+_COMMAND_MODULES = ("verify", "sign", "check", "keys", "trust_root", "sop", "completion")
 #: The commands with a fast path; each is declared in the module of its name.
 FAST_PATHS = frozenset({"check", "sign", "verify"})
 
@@ -89,6 +89,8 @@ def typer_apps() -> "dict[str, typer.Typer]":
     """The typer applications: "" (``pgpsig``) and "sop" (``pgpsig sop``, ``pgpsig-sop``)."""
     import typer
 
+    from pgpsig.cli.completion import register as register_completion
+
     # -h as gpg and sq users expect; groups added to an app inherit it. "sop" also runs on its own
     # (pgpsig-sop), so it says it too.
     help_options = {"help_option_names": ["-h", "--help"]}
@@ -98,7 +100,7 @@ def typer_apps() -> "dict[str, typer.Typer]":
             context_settings=help_options,
             help="Sign and check software modules with OpenPGP, with no gpg binary.",
             no_args_is_help=True,
-            add_completion=True,
+            add_completion=False,  # `pgpsig completion SHELL` instead (see pgpsig.cli.completion)
             pretty_exceptions_enable=False,
         ),
         "key": typer.Typer(
@@ -120,9 +122,10 @@ def typer_apps() -> "dict[str, typer.Typer]":
     }
     apps[""].callback()(typer_command(_root))
     for c in commands():
-        apps[c.group].command(c.name, **c.settings)(typer_command(c.func))
+        apps[c.group].command(c.name, cls=help_class(c.func), **c.settings)(typer_command(c.func))
     apps[""].add_typer(apps["key"], name="key")
     apps["key"].add_typer(apps["trust-root"], name="trust-root")
+    register_completion(sop=lambda: typer.main.get_command(apps["sop"]))
     return apps
 
 
@@ -242,10 +245,16 @@ def dispatch(argv: list[str], *, fast: bool = True) -> int:
     if parsed is not None:
         func, kwargs = parsed
         return run(lambda: func(**kwargs), as_json=_wants_json(argv))
+    return run(lambda: _typer_main(argv), as_json=_wants_json(argv))
+
+
+def _typer_main(argv: list[str]) -> Any:
+    """Run ``argv`` through typer (or answer a shell's completion request, and exit)."""
+    from pgpsig.cli.completion import COMPLETE_VAR
+
     # With standalone_mode=False, click returns the code of its Exit (--help) instead of raising.
-    return run(
-        lambda: typer_apps()[""](args=argv, standalone_mode=False), as_json=_wants_json(argv)
-    )
+    # The completion variable is pgpsig's however the program is named (python -m pgpsig).
+    return typer_apps()[""](args=argv, standalone_mode=False, complete_var=COMPLETE_VAR)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

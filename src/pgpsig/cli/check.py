@@ -91,7 +91,7 @@ def check(
         Opt(
             "--policy",
             metavar="NAME",
-            help="default or freepbx-legacy (the FreePBX preset's default).",
+            help="Policy profile (default: the FreePBX preset's with --freepbx-webroot, else default).",
             complete="pgpsig.policy:PROFILES",
         ),
     ] = None,

@@ -43,8 +43,9 @@ _Reason = Annotated[
     str,
     Opt(
         "--reason",
-        help="compromised, superseded, retired or unspecified (also uid-invalid).",
-        complete="pgpsig.keys:REVOCATION_REASONS",
+        metavar="NAME",
+        help="Why it is revoked (uid-invalid: the user ID is no longer the holder's).",
+        complete="pgpsig.keys.certifying:REVOCATION_REASONS",
     ),
 ]
 
@@ -106,15 +107,16 @@ def key_generate(
         Opt(
             "--algorithm",
             metavar="NAME",
-            help="ed25519 (default), rsa3072 or rsa4096.",
-            complete="pgpsig.keys:ALGORITHMS",
+            help="Public-key algorithm of the key (and of its subkey).",
+            complete="pgpsig.keys.generate:ALGORITHMS",
         ),
     ] = "ed25519",
     profile: Annotated[
         str,
         Opt(
             "--profile",
-            help="v4 (default: read by gpg 2.2 and FreePBX) or v6 (RFC 9580).",
+            metavar="NAME",
+            help="Key version: v4 is read by gpg 2.2 and FreePBX, v6 is RFC 9580's.",
             complete="pgpsig.keys.generate:PROFILES",
         ),
     ] = "v4",

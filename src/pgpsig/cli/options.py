@@ -2,13 +2,14 @@
 
 A command is a plain function registered with :func:`command`. Each parameter is declared once, as
 ``Annotated[TYPE, Opt(...)]`` (an option) or ``Annotated[TYPE, Arg(...)]`` (a positional
-argument): the names, the help and the completion values are in :class:`Opt` and :class:`Arg`,
+argument): the names, the help and the choices are in :class:`Opt` and :class:`Arg`,
 the kind of value is the parameter's type (``bool`` a flag, ``int``, ``float``, ``str``, ``Path``,
 ``list[...]`` repeatable), whether it is required is whether it has a default. From that one
 declaration this module derives
 
-* the typer command (:func:`typer_command`), built only when typer is needed: help, completion,
-  usage errors and every command line without a fast path; and
+* the typer command (:func:`typer_command`, :func:`help_class`), built only when typer is needed:
+  help (listing each option's choices), completion (offering them), usage errors and every
+  command line without a fast path; and
 * the fast path (:func:`fast_parse`): a plain command line parsed without importing typer (typer
   0.29 imports pydantic; with its option adapters, about half of a small ``check``). It takes only
   what it parses exactly as typer would; anything else (``--help``, an unknown or misspelt option,
@@ -20,6 +21,7 @@ declaration this module derives
 module leaves out what a command does (its module's) and how a command line is run (:mod:`.app`).
 """
 
+import importlib
 import inspect
 import os
 import types
@@ -41,19 +43,22 @@ __all__ = [
     "PassphraseEnv",
     "PassphraseFile",
     "PolicyName",
+    "choices",
     "command",
     "fast_parse",
     "fast_spec",
+    "help_class",
     "params",
     "typer_command",
 ]
 
 
 class Opt:
-    """An option: its names (``"--keyring", "-k"``), its help and its completion values.
+    """An option: its names (``"--keyring", "-k"``), its help and its choices.
 
-    ``complete`` is a tuple of values, or ``"module:NAME"`` naming a collection of them in the
-    library (read only when a shell asks, so a command never imports it to start). ``callback`` and
+    ``complete`` is the option's fixed set of values, if it has one: a tuple, or ``"module:NAME"``
+    naming the library's collection of them (read only when ``--help`` shows them or a shell asks
+    for them, so a command never imports it to start; see :func:`choices`). ``callback`` and
     ``eager`` are typer's (an option acting at once, as ``--version``; such an option is never on
     a fast path). ``metavar`` is the value's name in ``--help`` (default: by its kind, ``PATH``,
     ``TEXT``, ``N``; none for a flag).
@@ -79,12 +84,17 @@ class Opt:
 
 
 class Arg:
-    """A positional argument: its help (its name is the parameter's, upper-cased by typer)."""
+    """A positional argument: its help and choices, as :class:`Opt`'s (typer names it in upper case)."""
 
-    __slots__ = ("help",)
+    __slots__ = ("complete", "help")
 
-    def __init__(self, help: str) -> None:  # noqa: A002 (typer's name for it)
+    def __init__(
+        self,
+        help: str,  # noqa: A002 (typer's name for it)
+        complete: tuple[str, ...] | str = (),
+    ) -> None:
         self.help = help
+        self.complete = complete
 
 
 class Context:
@@ -204,19 +214,54 @@ def params(func: Callable[..., Any]) -> tuple[Param, ...]:
 # typer, built from the declaration
 
 
+def choices(values: tuple[str, ...] | str) -> tuple[str, ...]:
+    """The values of a ``complete`` declaration as the command line spells them (lower case).
+
+    A ``"module:NAME"`` is read now (its module imported): a collection of names, or a mapping
+    whose keys are the names.
+    """
+    found: Iterable[str] = values
+    if isinstance(values, str):
+        module, _, name = values.partition(":")
+        found = getattr(importlib.import_module(module), name)
+    return tuple(str(v).lower() for v in found)
+
+
 def _completion(values: tuple[str, ...] | str) -> Callable[[str], list[str]]:
-    """Typer's completion callback offering ``values`` (a tuple, or ``"module:NAME"``)."""
+    """Typer's completion callback offering the :func:`choices` of ``values``."""
 
     def complete(incomplete: str) -> list[str]:
-        found: Iterable[str] = values
-        if isinstance(values, str):
-            import importlib
-
-            module, _, name = values.partition(":")
-            found = getattr(importlib.import_module(module), name)
-        return [v for v in found if v.startswith(incomplete)]
+        return [v for v in choices(values) if v.startswith(incomplete)]
 
     return complete
+
+
+def _listed(help: str, values: tuple[str, ...] | str) -> str:  # noqa: A002 (typer's name)
+    """``help`` followed by the choices of ``values``."""
+    return f"{help} Choices: {', '.join(choices(values))}."
+
+
+def help_class(func: Callable[..., Any]) -> type[Any]:
+    """Typer's command class for ``func``: its ``--help`` lists the choices of each parameter.
+
+    They are read when the help is shown (reading them all to build every command would import
+    half the library on each command line typer parses, each TAB of a shell's completion too).
+    """
+    from typer.core import TyperCommand
+
+    declared = {p.name: p.decl for p in params(func) if p.decl is not None and p.decl.complete}
+    if not declared:
+        return TyperCommand
+
+    class Listing(TyperCommand):
+        def format_help(self, ctx: Any, formatter: Any) -> None:
+            for param in self.params:
+                decl = declared.get(param.name or "")
+                if decl is not None and hasattr(param, "help"):
+                    param.help = _listed(decl.help, decl.complete)
+            super().format_help(ctx, formatter)
+
+    return Listing
 
 
 #: The value's name in ``--help`` for each kind of option (typer 0.29 shows ``<list[Path]>``).
@@ -229,6 +274,8 @@ def _typer_param(decl: Opt | Arg, kind: str) -> Any:
     import typer
 
     if isinstance(decl, Arg):
+        if decl.complete:
+            return typer.Argument(help=decl.help, autocompletion=_completion(decl.complete))
         return typer.Argument(help=decl.help)
     extra: dict[str, Any] = {
         "metavar": decl.metavar if decl.metavar is not None else _METAVARS.get(kind)
@@ -426,7 +473,7 @@ PolicyName = Annotated[
     Opt(
         "--policy",
         metavar="NAME",
-        help="Policy profile: default or freepbx-legacy.",
+        help="Policy profile.",
         complete="pgpsig.policy:PROFILES",
     ),
 ]

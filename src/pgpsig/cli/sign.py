@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pgpsig.cli import inputs
-from pgpsig.cli.options import Arg, Json, Opt, PassphraseEnv, command
+from pgpsig.cli.options import Arg, Json, Opt, PassphraseEnv, choices, command
 from pgpsig.cli.output import EXIT_OK, Exit, print_json, safe, usage
 from pgpsig.errors import not_a_directory
 
@@ -33,8 +33,8 @@ def sign(
         Opt(
             "--hash",
             metavar="NAME",
-            help="sha256, sha384 or sha512 (default: the key's best).",
-            complete=("sha256", "sha384", "sha512"),
+            help="Digest the signatures are made with (default: the key's best).",
+            complete="pgpsig.modules.sign:SIGN_HASHES",
         ),
     ] = None,
     exclude: Annotated[
@@ -70,7 +70,8 @@ def sign(
     if not targets:
         usage("nothing to sign: give MODULE_DIR... or --modules-dir")
     if hash_name is not None and hash_name.upper().replace("-", "") not in SIGN_HASHES:
-        usage(f"--hash {hash_name}: use sha256, sha384 or sha512")
+        *others, last = choices(SIGN_HASHES)
+        usage(f"--hash {hash_name}: use {', '.join(others)} or {last}")
     for target in targets:
         if not target.is_dir():
             raise not_a_directory(target)

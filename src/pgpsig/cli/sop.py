@@ -160,7 +160,13 @@ def sop_generate_key(
         Opt("--with-key-password", help="File (or @ENV:VAR, @FD:N) with a password."),
     ] = None,
     profile: Annotated[
-        str, Opt("--profile", help="rfc4880 (v4, default) or rfc9580 (v6).")
+        str,
+        Opt(
+            "--profile",
+            metavar="NAME",
+            help="Key profile ('list-profiles generate-key' says what each is; default: the first).",
+            complete="pgpsig.sop:PROFILES",
+        ),
     ] = "default",
     signing_only: Annotated[
         bool, Opt("--signing-only", help="No encryption subkey (always so).")
@@ -193,7 +199,10 @@ def sop_extract_cert(no_armor: _NoArmor = False) -> None:
 def sop_sign(
     keys: Annotated[list[str] | None, Arg(help="Secret key files.")] = None,
     no_armor: _NoArmor = False,
-    as_: Annotated[str, Opt("--as", help="binary or text.")] = "binary",
+    as_: Annotated[
+        str,
+        Opt("--as", metavar="KIND", help="Kind of signature.", complete="pgpsig.sop:SIGN_AS"),
+    ] = "binary",
     with_key_password: _KeyPasswords = None,
     micalg_out: Annotated[
         str | None, Opt("--micalg-out", help="Write the hash as pgp-<hash> here.")
@@ -202,8 +211,8 @@ def sop_sign(
     """Make detached signatures of stdin."""
     from pgpsig import sop
 
-    if as_ not in ("binary", "text"):
-        raise _error(37, f"--as={as_}: use binary or text")
+    if as_ not in sop.SIGN_AS:
+        raise _error(37, f"--as={as_}: use {', '.join(sop.SIGN_AS)}")
     if micalg_out is not None:
         _check_output(micalg_out)
     key_data = [_input(k) for k in keys or []]
@@ -245,14 +254,22 @@ def sop_verify(
 def sop_inline_sign(
     keys: Annotated[list[str] | None, Arg(help="Secret key files.")] = None,
     no_armor: _NoArmor = False,
-    as_: Annotated[str, Opt("--as", help="binary, text or clearsigned.")] = "binary",
+    as_: Annotated[
+        str,
+        Opt(
+            "--as",
+            metavar="KIND",
+            help="Kind of message (clearsigned: the cleartext signature framework).",
+            complete="pgpsig.sop:INLINE_SIGN_AS",
+        ),
+    ] = "binary",
     with_key_password: _KeyPasswords = None,
 ) -> None:
     """Make an inline-signed (or clear-signed) message of stdin."""
     from pgpsig import sop
 
-    if as_ not in ("binary", "text", "clearsigned"):
-        raise _error(37, f"--as={as_}: use binary, text or clearsigned")
+    if as_ not in sop.INLINE_SIGN_AS:
+        raise _error(37, f"--as={as_}: use {', '.join(sop.INLINE_SIGN_AS)}")
     if as_ == "clearsigned" and no_armor:
         raise _error(83, "--as=clearsigned cannot be --no-armor")
     key_data = [_input(k) for k in keys or []]
@@ -315,7 +332,13 @@ def sop_inline_detach(
 @command("sop", "armor")
 def sop_armor(
     label: Annotated[
-        str, Opt("--label", help="auto, sig, key, cert or message (deprecated).")
+        str,
+        Opt(
+            "--label",
+            metavar="LABEL",
+            help="Armor label; auto: the packets' (the option is deprecated).",
+            complete="pgpsig.sop:ARMOR_LABELS",
+        ),
     ] = "auto",
 ) -> None:
     """ASCII-armor binary OpenPGP data on stdin."""

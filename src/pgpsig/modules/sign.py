@@ -185,7 +185,7 @@ def sign_modules(
     key = choose_signing_key(keys, cert, policy=policy, now=now)
     algo = (hash_name or best_hash(key)).upper().replace("-", "")
     if algo not in SIGN_HASHES:
-        raise ValueError(f"hash must be SHA256, SHA384 or SHA512, not {hash_name}")
+        raise ValueError(f"hash must be one of {', '.join(SIGN_HASHES)}, not {hash_name}")
     # (2)
     trees = []
     for module_dir in module_dirs:

@@ -41,9 +41,11 @@ vocabulary, versions and dates (:mod:`~pgpsig.sop._base`), verification
 
 from __future__ import annotations
 
-from pgpsig.sop._armor import armor, dearmor
+from pgpsig.sop._armor import ARMOR_LABELS, armor, dearmor
 from pgpsig.sop._base import (
+    INLINE_SIGN_AS,
     PROFILES,
+    SIGN_AS,
     SOP_SPEC,
     SopError,
     SopExit,
@@ -57,7 +59,10 @@ from pgpsig.sop._sign import extract_cert, generate_key, inline_sign, sign
 from pgpsig.sop._verify import inline_detach, inline_verify, verify
 
 __all__ = [
+    "ARMOR_LABELS",
+    "INLINE_SIGN_AS",
     "PROFILES",
+    "SIGN_AS",
     "SOP_SPEC",
     "SopError",
     "SopExit",

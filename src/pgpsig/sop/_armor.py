@@ -12,7 +12,7 @@ from pgpsig.openpgp import clearsign, packets
 from pgpsig.openpgp.ids import Tag
 from pgpsig.sop._base import SopError, SopExit, _is_clearsigned
 
-__all__ = ["armor", "dearmor"]
+__all__ = ["ARMOR_LABELS", "armor", "dearmor"]
 
 _LABELS = {
     "sig": "PGP SIGNATURE",
@@ -20,6 +20,8 @@ _LABELS = {
     "cert": "PGP PUBLIC KEY BLOCK",
     "message": "PGP MESSAGE",
 }
+#: ``armor --label``: ``auto`` (the default: from the packets) or a label.
+ARMOR_LABELS = ("auto", *_LABELS)
 # Tags that start a message: PKESK (1), SKESK (3), one-pass signature, compressed data, SED (9),
 # literal data, SEIPD (18), AEAD (20).
 _MESSAGE_TAGS = frozenset({1, 3, Tag.ONE_PASS, Tag.COMPRESSED, 9, Tag.LITERAL, 18, 20})
@@ -51,14 +53,15 @@ def armor(data: bytes, *, label: str = "auto") -> bytes:
 
     Args:
         data: Binary packets (or already armored data, or a clear-signed message).
-        label: ``auto`` (from the first packet), ``sig``, ``key``, ``cert`` or ``message``.
+        label: One of :data:`ARMOR_LABELS`: ``auto`` (from the first packet), ``sig``, ``key``,
+            ``cert`` or ``message``.
 
     Raises:
         SopError: BAD_DATA (not OpenPGP data), UNSUPPORTED_OPTION (an unknown label).
     """
-    if label != "auto" and label not in _LABELS:
+    if label not in ARMOR_LABELS:
         raise SopError(
-            SopExit.UNSUPPORTED_OPTION, f"--label={label}: use auto, sig, key, cert or message"
+            SopExit.UNSUPPORTED_OPTION, f"--label={label}: use {', '.join(ARMOR_LABELS)}"
         )
     try:
         if _is_clearsigned(data):

@@ -2,8 +2,8 @@
 
 This private module owns what every SOP subcommand of :mod:`pgpsig.sop` shares: :class:`SopExit`
 (the draft's failure codes), :class:`SopError`, :class:`Verification`, the policy SOP judges with
-(``default``), and the small subcommands ``version`` and ``list-profiles`` and the
-``--not-before``/``--not-after`` date syntax.
+(``default``), the values of ``--profile`` and ``--as``, the small subcommands ``version`` and
+``list-profiles`` and the ``--not-before``/``--not-after`` date syntax.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from pgpsig.policy import Policy, policy_named
 from pgpsig.report import iso
 
 __all__ = [
+    "INLINE_SIGN_AS",
     "PROFILES",
+    "SIGN_AS",
     "SOP_SPEC",
     "SopError",
     "SopExit",
@@ -44,6 +46,11 @@ PROFILES: Mapping[str, str] = {
     "rfc4880": "v4 key, EdDSA-legacy Ed25519 (read by every OpenPGP implementation)",
     "rfc9580": "v6 key, Ed25519 (RFC 9580)",
 }
+
+#: ``sign --as``: the kinds of detached signature. The first is the default.
+SIGN_AS = ("binary", "text")
+#: ``inline-sign --as``: the kinds of inline-signed message. The first is the default.
+INLINE_SIGN_AS = ("binary", "text", "clearsigned")
 
 
 class SopExit(IntEnum):

@@ -35,7 +35,7 @@ from pgpsig.openpgp.secretkey import PassphraseError, is_protected, load_signing
 from pgpsig.openpgp.signing import sign_cleartext, sign_detached
 from pgpsig.openpgp.signingkey import SigningKey, best_hash
 from pgpsig.openpgp.write import packet
-from pgpsig.sop._base import PROFILES, SopError, SopExit, _policy
+from pgpsig.sop._base import INLINE_SIGN_AS, PROFILES, SopError, SopExit, _policy
 
 __all__ = ["extract_cert", "generate_key", "inline_sign", "sign"]
 
@@ -214,8 +214,8 @@ def inline_sign(
             (another mode), EXPECTED_TEXT (also a line too long for a clear-signed frame), and
             as :func:`sign`.
     """
-    if mode not in ("binary", "text", "clearsigned"):
-        raise SopError(SopExit.UNSUPPORTED_OPTION, f"--as={mode}: use binary, text or clearsigned")
+    if mode not in INLINE_SIGN_AS:
+        raise SopError(SopExit.UNSUPPORTED_OPTION, f"--as={mode}: use {', '.join(INLINE_SIGN_AS)}")
     if mode == "clearsigned" and not armor_out:
         raise SopError(SopExit.INCOMPATIBLE_OPTIONS, "--as=clearsigned cannot be --no-armor")
     if mode != "binary":
