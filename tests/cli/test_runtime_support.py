@@ -248,12 +248,13 @@ def test_short_help_on_every_command(command: tuple[str, ...]) -> None:
     assert short.returncode == long.returncode == 0, short.stderr
     assert short.stdout == long.stdout
     assert b"Usage: " in short.stdout
-    # Option values are named for people (PATH, DIR, NAME, DURATION...), flags take none: no
-    # Python type in angle brackets (typer's own --help aside; typer 0.29 shows the type of a
-    # positional argument whatever its metavar).
-    for line in long.stdout.decode().splitlines():
-        if re.search(r"│\s+\*?\s*--", line) and "--help" not in line:
-            assert not re.search(r"<(str|bool|int|float|path|list\[\w+\])>", line), line
+    # Values are named for people (PATH, DIR, NAME, DURATION..., arguments by their names in
+    # capitals), flags (--help too) take none: no Python type in angle brackets anywhere, and no
+    # argument in lower case in the usage line.
+    text = long.stdout.decode()
+    assert not re.search(r"<(str|bool|int|float|path|Path|list\[\w+\])>", text), text
+    usage = next(line for line in text.splitlines() if "Usage: " in line)
+    assert not re.search(r"[\[{][a-z_]+[\]}]", usage), usage
 
 
 def test_every_command_is_listed_for_short_help() -> None:

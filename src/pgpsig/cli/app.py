@@ -18,7 +18,15 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-from pgpsig.cli.options import COMMANDS, Command, Opt, fast_parse, help_class, typer_command
+from pgpsig.cli.options import (
+    COMMANDS,
+    Command,
+    Opt,
+    fast_parse,
+    group_class,
+    help_class,
+    typer_command,
+)
 from pgpsig.cli.output import (
     EXIT_ERROR,
     EXIT_FAILED,
@@ -94,9 +102,11 @@ def typer_apps() -> "dict[str, typer.Typer]":
     # -h as gpg and sq users expect; groups added to an app inherit it. "sop" also runs on its own
     # (pgpsig-sop), so it says it too.
     help_options = {"help_option_names": ["-h", "--help"]}
+    group = group_class()
     apps = {
         "": typer.Typer(
             name="pgpsig",
+            cls=group,
             context_settings=help_options,
             help="Sign and check software modules with OpenPGP, with no gpg binary.",
             no_args_is_help=True,
@@ -105,14 +115,17 @@ def typer_apps() -> "dict[str, typer.Typer]":
         ),
         "key": typer.Typer(
             help="Key lifecycle: generate, certify, revoke, and the certificate store.",
+            cls=group,
             no_args_is_help=True,
         ),
         "trust-root": typer.Typer(
             help="The store's trust roots (the keys whose certifications make a signer trusted).",
+            cls=group,
             no_args_is_help=True,
         ),
         "sop": typer.Typer(
             name="sop",
+            cls=group,
             context_settings=help_options,
             help="Stateless OpenPGP (SOP): sign and verify through the draft's interface.",
             no_args_is_help=True,

@@ -45,7 +45,9 @@ __all__ = ["check"]
 
 @command("", "check")
 def check(
-    modules: Annotated[list[Path] | None, Arg(help="Module directories to check.")] = None,
+    modules: Annotated[
+        list[Path] | None, Arg(help="Module directories to check.", metavar="MODULE_DIR")
+    ] = None,
     modules_dir: Annotated[
         Path | None,
         Opt("--modules-dir", help="Check every module directory in DIR.", metavar="DIR"),

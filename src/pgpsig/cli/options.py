@@ -84,17 +84,22 @@ class Opt:
 
 
 class Arg:
-    """A positional argument: its help and choices, as :class:`Opt`'s (typer names it in upper case)."""
+    """A positional argument: its help and choices, as :class:`Opt`'s, and its name in ``--help``.
 
-    __slots__ = ("complete", "help")
+    ``metavar`` defaults to the parameter's name in capitals (``CERT``).
+    """
+
+    __slots__ = ("complete", "help", "metavar")
 
     def __init__(
         self,
         help: str,  # noqa: A002 (typer's name for it)
         complete: tuple[str, ...] | str = (),
+        metavar: str | None = None,
     ) -> None:
         self.help = help
         self.complete = complete
+        self.metavar = metavar
 
 
 class Context:
@@ -241,17 +246,34 @@ def _listed(help: str, values: tuple[str, ...] | str) -> str:  # noqa: A002 (typ
     return f"{help} Choices: {', '.join(choices(values))}."
 
 
-def help_class(func: Callable[..., Any]) -> type[Any]:
-    """Typer's command class for ``func``: its ``--help`` lists the choices of each parameter.
+def _plain(command: Any, ctx: Any) -> None:
+    """What typer 0.29 shows of a command's parameters in ``--help``, made readable.
 
-    They are read when the help is shown (reading them all to build every command would import
-    half the library on each command line typer parses, each TAB of a shell's completion too).
+    No value name after ``--help`` (typer shows ``<bool>``) and, for each positional argument,
+    its name (:class:`Arg`'s ``metavar``, else the parameter's in capitals) in place of a Python
+    type (``MODULE_DIR``, not ``modules <list[Path]>``; the usage line then reads
+    ``[MODULE_DIR]...``, not ``[modules]...``).
+    """
+    help_option = command.get_help_option(ctx)
+    if help_option is not None:
+        help_option.metavar = ""
+    for param in command.params:
+        if getattr(param, "param_type_name", None) == "argument":
+            if param.metavar is None:
+                param.metavar = (param.name or "").upper()
+            param.display_type_rich = lambda ctx: None  # the name says what it is
+
+
+def help_class(func: Callable[..., Any]) -> type[Any]:
+    """Typer's command class for ``func``: a readable ``--help`` that lists each choice.
+
+    The choices are read when the help is shown (reading them all to build every command would
+    import half the library on each command line typer parses, each TAB of a shell's completion
+    too); see :func:`_plain` for the rest.
     """
     from typer.core import TyperCommand
 
     declared = {p.name: p.decl for p in params(func) if p.decl is not None and p.decl.complete}
-    if not declared:
-        return TyperCommand
 
     class Listing(TyperCommand):
         def format_help(self, ctx: Any, formatter: Any) -> None:
@@ -259,9 +281,22 @@ def help_class(func: Callable[..., Any]) -> type[Any]:
                 decl = declared.get(param.name or "")
                 if decl is not None and hasattr(param, "help"):
                     param.help = _listed(decl.help, decl.complete)
+            _plain(self, ctx)
             super().format_help(ctx, formatter)
 
     return Listing
+
+
+def group_class() -> type[Any]:
+    """Typer's group class: ``--help`` without ``<bool>`` (:func:`_plain`)."""
+    from typer.core import TyperGroup
+
+    class PlainGroup(TyperGroup):
+        def format_help(self, ctx: Any, formatter: Any) -> None:
+            _plain(self, ctx)
+            super().format_help(ctx, formatter)
+
+    return PlainGroup
 
 
 #: The value's name in ``--help`` for each kind of option (typer 0.29 shows ``<list[Path]>``).
@@ -274,9 +309,10 @@ def _typer_param(decl: Opt | Arg, kind: str) -> Any:
     import typer
 
     if isinstance(decl, Arg):
+        extra_arg: dict[str, Any] = {"metavar": decl.metavar}
         if decl.complete:
-            return typer.Argument(help=decl.help, autocompletion=_completion(decl.complete))
-        return typer.Argument(help=decl.help)
+            extra_arg["autocompletion"] = _completion(decl.complete)
+        return typer.Argument(help=decl.help, **extra_arg)
     extra: dict[str, Any] = {
         "metavar": decl.metavar if decl.metavar is not None else _METAVARS.get(kind)
     }

@@ -18,7 +18,9 @@ __all__ = ["sign"]
 @command("", "sign")
 def sign(
     key: Annotated[Path, Opt("--key", help="Secret key file (armored or binary).")],
-    module_dirs: Annotated[list[Path] | None, Arg(help="The module directories to sign.")] = None,
+    module_dirs: Annotated[
+        list[Path] | None, Arg(help="The module directories to sign.", metavar="MODULE_DIR")
+    ] = None,
     modules_dir: Annotated[
         Path | None,
         Opt("--modules-dir", help="Sign every module directory in DIR.", metavar="DIR"),

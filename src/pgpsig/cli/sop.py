@@ -153,7 +153,7 @@ def sop_list_profiles(
 
 @command("sop", "generate-key")
 def sop_generate_key(
-    userids: Annotated[list[str] | None, Arg(help="User IDs.")] = None,
+    userids: Annotated[list[str] | None, Arg(help="User IDs.", metavar="USERID")] = None,
     no_armor: _NoArmor = False,
     with_key_password: Annotated[
         str | None,

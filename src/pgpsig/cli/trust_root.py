@@ -17,7 +17,13 @@ __all__ = ["trust_root_add", "trust_root_list", "trust_root_remove"]
 
 @command("trust-root", "add")
 def trust_root_add(
-    ref: Annotated[str, Arg(help="Fingerprint or key ID of a stored key, or a certificate file.")],
+    ref: Annotated[
+        str,
+        Arg(
+            help="Fingerprint or key ID of a stored key, or a certificate file.",
+            metavar="FPR|CERT_FILE",
+        ),
+    ],
 ) -> None:
     """Make a key a trust root of the store (a certificate file is imported first)."""
     from pgpsig.keys import add_trust_root, import_keys
@@ -38,7 +44,7 @@ def trust_root_add(
 
 @command("trust-root", "remove")
 def trust_root_remove(
-    ref: Annotated[str, Arg(help="Fingerprint or key ID of a trust root.")],
+    ref: Annotated[str, Arg(help="Fingerprint or key ID of a trust root.", metavar="FPR")],
 ) -> None:
     """Stop trusting a root (its certificate stays in the store)."""
     from pgpsig.keys import remove_trust_root
