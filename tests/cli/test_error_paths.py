@@ -14,10 +14,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
-from pgpsig.keys.generate import generate_key
 from tests.conftest import run_pgpsig
 from tests.jsonschemas import assert_valid
+
+from pgpsig.keys.generate import generate_key
 
 EX = Path(__file__).resolve().parents[2] / "examples"
 
