@@ -48,8 +48,25 @@ def opened() -> Iterator[Callable[[Path], io.BufferedReader]]:
         f.close()
 
 
-#: The ways of giving data: a path as str or Path, the bytes, an open binary file.
-DATA_KINDS = ["str", "Path", "bytes", "file"]
+class Trickle(io.RawIOBase):
+    """A binary stream that gives at most 7 bytes a read, as a pipe or an unbuffered file may."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = memoryview(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = min(7, len(buffer), len(self._data))
+        buffer[:n] = self._data[:n]
+        self._data = self._data[n:]
+        return n
+
+
+#: The ways of giving data: a path as str or Path, the bytes, an open binary file, a stream
+#: that returns less than asked at each read.
+DATA_KINDS = ["str", "Path", "bytes", "file", "trickle"]
 
 
 @pytest.fixture
@@ -60,6 +77,7 @@ def given(opened: Callable[[Path], io.BufferedReader]) -> Callable[[str, Path], 
         "Path": Path,
         "bytes": Path.read_bytes,
         "file": opened,
+        "trickle": lambda path: Trickle(path.read_bytes()),
     }
     return lambda kind, path: makers[kind](path)
 
@@ -209,17 +227,47 @@ def test_check_modules_names_and_a_modules_dir(module: Path, tmp_path: Path) -> 
     assert [r.ok for r in streamed] == [True]
     with pytest.raises(pgpsig.InputError, match="no such directory"):
         pgpsig.iter_check_modules(tmp_path / "nosuch", keyring=DEV, roots=DEV_FPR)
+
+
+def test_nothing_to_check_or_sign_is_refused(tmp_path: Path) -> None:
+    """An empty list of reports would read as "every module is good": fail closed, as the CLI."""
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert pgpsig.check_modules(modules_dir=empty, keyring=DEV, roots=DEV_FPR) == []
-
-
-def test_nothing_to_check_or_sign_is_refused() -> None:
-    """An empty list of reports would read as "every module is good": fail closed."""
     with pytest.raises(ValueError, match="nothing to check"):
         pgpsig.check_modules([], keyring=DEV, roots=DEV_FPR)
+    with pytest.raises(ValueError, match="nothing to check"):
+        pgpsig.check_modules(modules_dir=empty, keyring=DEV, roots=DEV_FPR)
     with pytest.raises(ValueError, match="nothing to sign"):
         pgpsig.sign_modules([], DEV_SECRET)
+    with pytest.raises(ValueError, match="nothing to sign"):
+        pgpsig.sign_modules((), DEV_SECRET, modules_dir=empty)
+
+
+def test_a_lone_exclude_pattern_is_one_pattern(module: Path) -> None:
+    """exclude="*.log" is the pattern "*.log", never the patterns "*", ".", "l", "o", "g"."""
+    (module / "evil.php").write_bytes(b"<?php system($_GET['c']);")
+    (module / "debug.log").write_bytes(b"noise")
+    for exclude in ("*.log", ["*.log"]):
+        report = pgpsig.check_module(
+            module, keyring=[MASTER, DEV], roots=MASTER, strict=True, exclude=exclude
+        )
+        assert not report.ok
+        assert "evil.php" in report.files.unlisted
+        assert "debug.log" not in report.files.unlisted
+    (module / "evil.php").unlink()
+    signed = pgpsig.sign_module(module, DEV_SECRET, exclude="*.log")
+    assert signed.files == 4  # debug.log left out, the module's own files in
+
+
+def test_sign_modules_of_a_modules_dir(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        shutil.copytree(EXAMPLES / "module", tmp_path / "mods" / name)
+    results = pgpsig.sign_modules((), DEV_SECRET, modules_dir=str(tmp_path / "mods"))
+    assert [r.path.parent.name for r in results] == ["a", "b"]
+    reports = pgpsig.check_modules(
+        modules_dir=tmp_path / "mods", keyring=[MASTER, DEV], roots=MASTER
+    )
+    assert [(r.module, r.ok) for r in reports] == [("a", True), ("b", True)]
 
 
 @pytest.mark.parametrize("kind", DATA_KINDS)
@@ -339,6 +387,44 @@ def test_verify_detached(tmp_path: Path, kind: str, given: Callable[[str, Path],
     bad = tmp_path / "bad.bin"
     bad.write_bytes(data.read_bytes() + b"!")
     assert not pgpsig.verify_detached(given(kind, bad), given(kind, sig), DEV).ok  # type: ignore[arg-type]
+
+
+def test_a_stream_read_in_small_pieces_is_read_whole(tmp_path: Path) -> None:
+    """A keyring or signature given as a stream that returns little at a time loses nothing:
+    a revocation or a bad signature at its end still counts."""
+    from pgpsig.keys import revoke_key
+    from pgpsig.sop import sign
+
+    now = datetime.now(timezone.utc) - timedelta(minutes=1)
+    data = b"payload\n"
+    good = sign(data, [DEV_SECRET.read_bytes()], now=now, armor_out=False)[0]
+    bad = bytearray(good)
+    bad[-1] ^= 1
+    rev = revoke_key(DEV_SECRET.read_bytes(), passphrase=None, reason="compromised", now=now)
+    assert pgpsig.verify_detached(data, Trickle(good), Trickle(DEV.read_bytes())).ok
+    assert not pgpsig.verify_detached(data, Trickle(good + bytes(bad)), DEV).ok
+    revoked_ring = pgpsig.load_keyring(Trickle(DEV.read_bytes() + rev.revocation))
+    assert not pgpsig.verify_detached(data, good, revoked_ring).ok
+
+
+def test_output_may_be_a_write_only_sink() -> None:
+    class Sink:
+        def __init__(self) -> None:
+            self.got = b""
+
+        def write(self, data: bytes) -> int:
+            self.got += data
+            return len(data)
+
+    sink = Sink()
+    assert pgpsig.verify_clearsigned(HELLO, DEV, output=sink).ok  # type: ignore[arg-type]
+    assert sink.got == pgpsig.verify_clearsigned(HELLO, DEV).text
+
+
+def test_keyring_data_as_bytearray_and_a_key_in_a_str_is_refused() -> None:
+    assert len(pgpsig.load_keyring(bytearray(DEV.read_bytes()))) == 1
+    with pytest.raises(TypeError, match="give a key's armored text as bytes"):
+        pgpsig.load_keyring(DEV.read_text(encoding="ascii"))
 
 
 def test_data_errors_are_typed(tmp_path: Path) -> None:

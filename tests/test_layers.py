@@ -33,6 +33,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "schemas": (0, "schemas"),
     "fsutil": (1, "shared-io"),
     "hashing": (1, "shared-io"),
+    "pathargs": (1, "shared-io"),
     "openpgp": (2, "openpgp"),
     "policy": (3, "values"),
     "report": (3, "values"),

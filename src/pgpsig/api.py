@@ -20,8 +20,7 @@ is not there raises the same :class:`~pgpsig.errors.InputError` the CLI reports.
 from __future__ import annotations
 
 import io
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
 from os import PathLike
@@ -33,14 +32,14 @@ from pgpsig.certs.keyfile import MAX_KEYRING_FILE_BYTES
 from pgpsig.certs.keyring import Keyring, keyring_from_bytes
 from pgpsig.certs.keyring import load_keyring as _load_keyring
 from pgpsig.engine.trust import TrustRoots
-from pgpsig.errors import InputError, not_a_directory
-from pgpsig.fsutil import Staged
+from pgpsig.errors import InputError
 from pgpsig.modules import check as _check
 from pgpsig.modules import sign as _sign
 from pgpsig.modules.check import CheckOptions
 from pgpsig.openpgp import secretkey as _secretkey
 from pgpsig.openpgp.armor import MAX_ARMOR_BYTES
 from pgpsig.openpgp.signingkey import SigningKey
+from pgpsig.pathargs import one_or_many
 from pgpsig.policy import Policy, policy_named
 from pgpsig.report import ModuleReport, VerifyReport
 
@@ -99,13 +98,16 @@ def load_keyring(source: bytes | BinaryIO | StrPath | Iterable[StrPath]) -> Keyr
         InputError: A path does not exist or cannot be read (``KeyringError``).
         FormatError: A named file or the data holds no certificate or revocation, or is
             malformed.
+        TypeError: A ``str`` holding a key itself (give its bytes), or something else.
     """
-    if isinstance(source, (str, PathLike)):
-        return _load_keyring(source)
-    if isinstance(source, bytes) or hasattr(source, "read"):
+    if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read"):
         data = _read(cast("bytes | BinaryIO", source), "keyring", MAX_KEYRING_FILE_BYTES)
         return keyring_from_bytes(data)
-    return _load_keyring(source)
+    paths = one_or_many(source)
+    for p in paths:
+        if isinstance(p, str) and "-----BEGIN PGP" in p:
+            raise TypeError("a str is a path: give a key's armored text as bytes (text.encode())")
+    return _load_keyring(paths)
 
 
 def _keyring(keyring: KeyringLike) -> Keyring:
@@ -113,58 +115,85 @@ def _keyring(keyring: KeyringLike) -> Keyring:
 
 
 def _roots(roots: RootsLike, keyring: Keyring) -> TrustRoots:
+    """The roots in force; certificate files among ``roots`` join ``keyring`` (as the CLI's)."""
     return roots if isinstance(roots, TrustRoots) else TrustRoots.resolve(roots, keyring)
 
 
 def _paths(paths: StrPath | Iterable[StrPath]) -> list[Path]:
-    if isinstance(paths, (str, PathLike)):
-        return [Path(paths)]
-    return [Path(p) for p in paths]
+    return [Path(p) for p in one_or_many(paths)]
+
+
+def _patterns(exclude: str | Iterable[str]) -> tuple[str, ...]:
+    """Exclude patterns: one glob or several (a lone ``str`` is one pattern, not its letters)."""
+    return tuple(one_or_many(exclude))
 
 
 def _is_path(value: object) -> bool:
     return isinstance(value, (str, PathLike))
 
 
-def _stream(value: object, what: str) -> BinaryIO:
-    """``value`` as a binary file object, or a clear TypeError."""
-    read = getattr(value, "read", None)
-    if read is None:
-        raise TypeError(f"{what}: give bytes, a path (str or os.PathLike) or a binary file object")
-    if isinstance(value, io.TextIOBase) or "b" not in getattr(value, "mode", "b"):
-        raise TypeError(f"{what}: a text file object; open the file in binary mode ('rb')")
-    return value  # type: ignore[return-value]
+def _is_bytes(value: object) -> bool:
+    return isinstance(value, (bytes, bytearray, memoryview))
+
+
+def _binary(value: object, what: str, method: str) -> BinaryIO:
+    """``value`` as a binary file object that has ``method`` (read or write), or a TypeError."""
+    if not callable(getattr(value, method, None)):
+        kind = "bytes, a path" if method == "read" else "a path"
+        raise TypeError(f"{what}: give {kind} (str or os.PathLike) or a binary file object")
+    mode = getattr(value, "mode", "b")
+    if isinstance(value, io.TextIOBase) or (isinstance(mode, str) and "b" not in mode):
+        raise TypeError(f"{what}: a text file object; open the file in binary mode")
+    return cast("BinaryIO", value)
 
 
 def _read(value: Data, what: str, limit: int) -> bytes:
-    """The bytes of ``value`` (bytes, a path or a binary file object), at most ``limit`` of them.
+    """All the bytes of ``value`` (bytes, a path or a binary file object), at most ``limit``.
+
+    A file object is read to its end, however little each read returns (a pipe, an unbuffered
+    file): a key or signature cut short could lose a revocation or a bad signature.
 
     Raises:
-        InputError: A path cannot be read, or the data is larger than ``limit``.
+        InputError: A path or file object cannot be read, a non-blocking one has nothing ready,
+            or the data is larger than ``limit``.
     """
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        data = bytes(value)
-    elif _is_path(value):
-        path = Path(value)  # type: ignore[arg-type]
-        try:
-            with path.open("rb") as fp:
-                data = fp.read(limit + 1)
-        except OSError as e:
-            raise InputError(f"cannot read {what} {path}: {e.strerror or e}") from e
+    if _is_bytes(value):
+        data = bytes(cast("bytes", value))
     else:
-        data = _stream(value, what).read(limit + 1)
+        try:
+            if _is_path(value):
+                with Path(cast("StrPath", value)).open("rb") as fp:
+                    data = _read_all(fp, what, limit)
+            else:
+                data = _read_all(_binary(value, what, "read"), what, limit)
+        except OSError as e:
+            raise InputError(f"cannot read {what}: {e.strerror or e}") from e
     if len(data) > limit:
         raise InputError(f"{what} is larger than {limit} bytes")
     return data
 
 
+def _read_all(fp: BinaryIO, what: str, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = fp.read(limit + 1 - size)
+        if chunk is None:
+            raise InputError(f"cannot read {what}: a non-blocking file with no data ready")
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _source(value: Data, what: str) -> BinaryIO | bytes | Path:
     """``value`` as the streaming use cases take it (bytes, a Path, or a binary stream)."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
+    if _is_bytes(value):
+        return bytes(cast("bytes", value))
     if _is_path(value):
-        return Path(value)  # type: ignore[arg-type]
-    return _stream(value, what)
+        return Path(cast("StrPath", value))
+    return _binary(value, what, "read")
 
 
 def _passphrase(passphrase: bytes | str | None) -> bytes | None:
@@ -184,7 +213,7 @@ def check_modules(
     policy: PolicyLike = "default",
     now: datetime | None = None,
     strict: bool = False,
-    exclude: Sequence[str] = (),
+    exclude: str | Iterable[str] = (),
 ) -> list[ModuleReport]:
     """Check module directories, as ``pgpsig check`` does: a report for each, in order.
 
@@ -196,8 +225,8 @@ def check_modules(
             dangling link); a keyring or trust root file cannot be read.
         KeyringError: A trust root names no certificate's primary key in the keyring.
         FormatError: A keyring or trust root file is malformed.
-        ValueError: ``now`` is naive, ``policy`` names no policy, or no module is named
-            (``modules_dir`` may be empty).
+        ValueError: ``now`` is naive, ``policy`` names no policy, or there is no module to
+            check (none given, none in ``modules_dir``), as ``pgpsig check`` refuses.
     """
     return list(
         iter_check_modules(
@@ -222,7 +251,7 @@ def iter_check_modules(
     policy: PolicyLike = "default",
     now: datetime | None = None,
     strict: bool = False,
-    exclude: Sequence[str] = (),
+    exclude: str | Iterable[str] = (),
 ) -> Iterator[ModuleReport]:
     """:func:`check_modules`, each report as soon as it is ready (a big install, streamed).
 
@@ -232,8 +261,8 @@ def iter_check_modules(
     targets = _check.module_targets(
         _paths(modules), Path(modules_dir) if modules_dir is not None else None
     )
-    if not targets and modules_dir is None:  # never an empty list that reads as "all good"
-        raise ValueError("nothing to check: give module directories or modules_dir")
+    if not targets:  # never an empty list that reads as "every module is good"
+        raise ValueError("nothing to check: no module directory given or found in modules_dir")
     ring = _keyring(keyring)
     opts = CheckOptions(
         keyring=ring,
@@ -241,7 +270,7 @@ def iter_check_modules(
         policy=_policy(policy),
         now=_now(now),
         strict=strict,
-        exclude=tuple(exclude),
+        exclude=_patterns(exclude),
     )
     return _check.iter_check_modules(targets, opts)
 
@@ -255,7 +284,7 @@ def check_module(
     now: datetime | None = None,
     strict: bool = False,
     name: str | None = None,
-    exclude: Sequence[str] = (),
+    exclude: str | Iterable[str] = (),
 ) -> ModuleReport:
     """Check one module directory, as ``pgpsig check MODULE_DIR`` does.
 
@@ -274,7 +303,7 @@ def check_module(
         now=_now(now),
         strict=strict,
         name=name,
-        exclude=tuple(exclude),
+        exclude=_patterns(exclude),
     )
 
 
@@ -299,17 +328,19 @@ def sign_modules(
     module_dirs: StrPath | Iterable[StrPath],
     key: Data,
     *,
+    modules_dir: StrPath | None = None,
     passphrase: bytes | str | None = None,
     policy: PolicyLike = "default",
     now: datetime | None = None,
     hash_name: str | None = None,
-    exclude: Sequence[str] = (),
+    exclude: str | Iterable[str] = (),
 ) -> list[_sign.SignResult]:
-    """Sign each module directory with the secret key ``key``, as ``pgpsig sign`` does.
+    """Sign module directories with the secret key ``key``, as ``pgpsig sign`` does.
 
-    Every module is hashed and signed before any ``module.sig`` is written; if one cannot be
-    signed, none is written. ``hash_name`` is ``"SHA256"``, ``"SHA384"`` or ``"SHA512"`` (the
-    key's best by default).
+    ``module_dirs`` (one directory or several; ``()`` for none) come first, then every module
+    directory of ``modules_dir`` (its subdirectories but names starting with ``.``). Every module is hashed
+    and signed before any ``module.sig`` is written; if one cannot be signed, none is written.
+    ``hash_name`` is ``"SHA256"``, ``"SHA384"`` or ``"SHA512"`` (the key's best by default).
 
     Raises:
         InputError: A module is not a directory, cannot be read, or holds a link that leaves
@@ -318,14 +349,14 @@ def sign_modules(
         PassphraseError: The key is protected and ``passphrase`` is missing or wrong.
         CertificateError: No key may sign now. PolicyError: the key is too weak for the policy.
         ValueError: ``now`` is naive, ``hash_name`` is not one of the above, ``policy``
-            names no policy, or ``module_dirs`` is empty.
+            names no policy, or there is no module to sign.
     """
     dirs = _paths(module_dirs)
+    if modules_dir is not None:
+        dirs += _sign.modules_to_sign(Path(modules_dir))
     if not dirs:
-        raise ValueError("nothing to sign: give module directories")
-    for d in dirs:
-        if not d.is_dir():
-            raise not_a_directory(d)
+        raise ValueError("nothing to sign: no module directory given or found in modules_dir")
+    _sign.require_directories(dirs)
     data = _read(key, "secret key", MAX_ARMOR_BYTES)
     keys = _secretkey.load_signing_keys(data, _passphrase(passphrase))
     return _sign.sign_modules(
@@ -335,7 +366,7 @@ def sign_modules(
         secret_key_data=data,
         policy=_policy(policy),
         hash_name=hash_name,
-        exclude=tuple(exclude),
+        exclude=_patterns(exclude),
     )
 
 
@@ -347,7 +378,7 @@ def sign_module(
     policy: PolicyLike = "default",
     now: datetime | None = None,
     hash_name: str | None = None,
-    exclude: Sequence[str] = (),
+    exclude: str | Iterable[str] = (),
 ) -> _sign.SignResult:
     """Sign one module directory: write its ``module.sig`` (FreePBX's format), atomically.
 
@@ -394,62 +425,31 @@ def verify_clearsigned(
     ring = _keyring(keyring)
     pol, at = _policy(policy), _now(now)
     src = _source(source, "clear-signed input")
-    if output is None:
-        buf = io.BytesIO()
-        text = _verify.LFText(buf.write)
+    to = (
+        None
+        if output is None
+        else Path(cast("StrPath", output))
+        if _is_path(output)
+        else _binary(output, "output", "write")
+    )
+    out = _verify.TextOutput(to)
+    try:
         report = _verify.verify_clearsigned(
             src,
             ring,
             policy=pol,
             now=at,
             min_signatures=min_signatures,
-            output=text.write_canonical,
+            output=out.write_canonical,
         )
-        if not report.ok:
-            return report
-        text.finish(report.blocks)
-        return replace(report, text=buf.getvalue())
-    if _is_path(output):
-        staged = Staged(Path(output))  # type: ignore[arg-type]
-        try:
-            text = _verify.LFText(staged.write)
-            report = _verify.verify_clearsigned(
-                src,
-                ring,
-                policy=pol,
-                now=at,
-                min_signatures=min_signatures,
-                output=text.write_canonical,
-            )
-        except BaseException:
-            staged.discard()
-            raise
-        if not report.ok:
-            staged.discard()
-            return report
-        text.finish(report.blocks)
-        staged.commit()
+    except BaseException:
+        out.discard()
+        raise
+    if not report.ok:
+        out.discard()
         return report
-    sink = _stream(output, "output")
-    with tempfile.SpooledTemporaryFile(max_size=1 << 20) as spool:
-        text = _verify.LFText(spool.write)
-        report = _verify.verify_clearsigned(
-            src,
-            ring,
-            policy=pol,
-            now=at,
-            min_signatures=min_signatures,
-            output=text.write_canonical,
-        )
-        if report.ok:
-            text.finish(report.blocks)
-            spool.seek(0)
-            try:
-                while chunk := spool.read(1 << 20):
-                    sink.write(chunk)
-            except OSError as e:
-                raise InputError(f"cannot write the verified text: {e.strerror or e}") from e
-    return report
+    text = out.release(report.blocks)
+    return report if text is None else replace(report, text=text)
 
 
 def verify_detached(

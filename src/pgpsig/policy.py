@@ -85,6 +85,9 @@ class Policy:
     #: Hash algorithms accepted with a warning, by kind (the legacy profile fills this).
     warn_hashes: frozenset[tuple[SignatureKind, int]] = frozenset()
 
+    def __repr__(self) -> str:
+        return f"<Policy {self.name}>"
+
     def check_hash(self, algorithm: int, *, kind: SignatureKind, at: datetime) -> str | None:
         """Raise unless ``algorithm`` is acceptable for ``kind`` at ``at``; return a warning or None.
 

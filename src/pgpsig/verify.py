@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
-from pgpsig import hashing
+from pgpsig import fsutil, hashing
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.signatures import judge_for, judge_signature
@@ -35,6 +36,7 @@ from pgpsig.report import SignatureResult, VerifyReport
 
 __all__ = [
     "LFText",
+    "TextOutput",
     "read_signature_file",
     "verify_clearsigned",
     "verify_detached",
@@ -247,6 +249,66 @@ class LFText:
     def finish(self, blocks: int) -> None:
         """End the text of the last of ``blocks`` blocks."""
         self._advance(blocks)
+
+
+class TextOutput:
+    """Where the verified text goes, held back until the verdict (``--output``, the library's).
+
+    The one rule for ``pgpsig verify --output`` and the text the library returns. ``to`` None keeps the text in memory (:meth:`release` returns it); a path stages it beside
+    that file (:class:`pgpsig.fsutil.Staged`), moved into place by :meth:`release`; a binary file
+    object gets it only on :meth:`release`, spooled until then (to a temporary file past 1 MiB).
+    The text is :class:`LFText`'s. Release only a text that verified; else :meth:`discard`.
+
+    Raises:
+        InputError: ``to`` is a path where no file can be made (no such directory).
+    """
+
+    def __init__(self, to: Path | BinaryIO | None) -> None:
+        self._to = to
+        self._staged: fsutil.Staged | None = None
+        self._held: BinaryIO
+        if isinstance(to, Path):
+            self._staged = fsutil.Staged(to)
+            write: Callable[[bytes], object] = self._staged.write
+        else:
+            self._held = io.BytesIO() if to is None else _spool()
+            write = self._held.write
+        self._text = LFText(write)
+        self.write_canonical = self._text.write_canonical
+
+    def release(self, blocks: int) -> bytes | None:
+        """End the text of ``blocks`` blocks and deliver it; the text itself when held in memory.
+
+        Raises:
+            InputError: it cannot be written or moved into place (nothing is left behind).
+        """
+        self._text.finish(blocks)
+        if self._staged is not None:
+            self._staged.commit()
+            return None
+        if self._to is None:
+            return cast("io.BytesIO", self._held).getvalue()
+        sink = cast("BinaryIO", self._to)
+        try:
+            self._held.seek(0)
+            while chunk := self._held.read(_CHUNK):
+                sink.write(chunk)
+        except OSError as e:
+            raise InputError(f"cannot write the verified text: {e.strerror or e}") from e
+        finally:
+            self._held.close()
+        return None
+
+    def discard(self) -> None:
+        """Let go of the text; nothing is written anywhere."""
+        if self._staged is not None:
+            self._staged.discard()
+        else:
+            self._held.close()
+
+
+def _spool() -> BinaryIO:
+    return cast("BinaryIO", tempfile.SpooledTemporaryFile(max_size=_CHUNK))
 
 
 class _BlockSink:

@@ -39,6 +39,7 @@ from pgpsig.certs.keyfile import (
 from pgpsig.errors import FormatError, KeyringError, LimitError
 from pgpsig.openpgp.ids import REVOCATION_TYPES
 from pgpsig.openpgp.packets import Cert, PublicKey
+from pgpsig.pathargs import one_or_many
 
 if TYPE_CHECKING:
     # Loose revocations are rare (revocation files): their module is imported when one is met.
@@ -330,10 +331,9 @@ def load_keyring(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> 
         FormatError: a named *file* holds neither a certificate nor a revocation, or is
             malformed.
     """
-    named: Iterable[str | PathLike[str]] = [paths] if isinstance(paths, (str, PathLike)) else paths
     ring = Keyring()
     files: list[tuple[str, KeyFile]] = []
-    for given in named:
+    for given in one_or_many(paths):
         path = Path(given)
         if path.is_dir():
             try:

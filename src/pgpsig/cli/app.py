@@ -153,7 +153,7 @@ def fast_command(argv: list[str]) -> tuple[Callable[..., Any], dict[str, Any]] |
 
 
 def _typer_code(e: Exception) -> int | None:
-    """The exit code of one of typer's exceptions (a usage error shown as typer does), else None."""
+    """The exit code of one of typer's exceptions (a usage error said in one line), else None."""
     if "typer" not in sys.modules:  # before typer is imported, nothing can raise its exceptions
         return None
     import typer
@@ -163,8 +163,8 @@ def _typer_code(e: Exception) -> int | None:
         return e.exit_code  # --help, completion
     if isinstance(e, typer.Abort):
         return EXIT_ERROR
-    if isinstance(e, ClickException):  # a usage error
-        e.show()
+    if isinstance(e, ClickException):  # a usage error: one line, as every other error
+        err(_typer_message(e))
         return EXIT_ERROR
     return None
 
@@ -238,9 +238,13 @@ def internal_error(e: BaseException) -> str:
 
 
 def _typer_message(e: Exception) -> str:
-    """The message of a usage error typer raised (what it showed on stderr)."""
+    """The one line of a usage error typer raised, saying where to read how to do it."""
     message = getattr(e, "format_message", None)
-    return str(message() if callable(message) else e)
+    text = str(message() if callable(message) else e)
+    ctx = getattr(e, "ctx", None)
+    if ctx is not None:
+        text = f"{text.rstrip('.')} ('{ctx.command_path} -h' shows the usage)"
+    return text
 
 
 def _wants_json(argv: list[str]) -> bool:

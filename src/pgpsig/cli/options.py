@@ -246,22 +246,28 @@ def _listed(help: str, values: tuple[str, ...] | str) -> str:  # noqa: A002 (typ
     return f"{help} Choices: {', '.join(choices(values))}."
 
 
-def _plain(command: Any, ctx: Any) -> None:
-    """What typer 0.29 shows of a command's parameters in ``--help``, made readable.
-
-    No value name after ``--help`` (typer shows ``<bool>``) and, for each positional argument,
-    its name (:class:`Arg`'s ``metavar``, else the parameter's in capitals) in place of a Python
-    type (``MODULE_DIR``, not ``modules <list[Path]>``; the usage line then reads
-    ``[MODULE_DIR]...``, not ``[modules]...``).
-    """
+def _plain_help(command: Any, ctx: Any) -> None:
+    """No value name after ``--help`` (typer 0.29 shows ``<bool>``)."""
     help_option = command.get_help_option(ctx)
     if help_option is not None:
         help_option.metavar = ""
+
+
+def _plain_arguments(command: Any) -> None:
+    """Each positional argument shown by its name alone, as click does.
+
+    The name is :class:`Arg`'s ``metavar`` (else the parameter's in capitals, given when the
+    typer argument is made, so that usage errors say it too); typer 0.29 adds a Python type
+    (``<list[Path]>``) in ``--help`` and writes a required argument ``{CERT}`` in the usage
+    line, which reads as a set of choices: here ``CERT``, ``[MODULE_DIR]...``.
+    """
     for param in command.params:
-        if getattr(param, "param_type_name", None) == "argument":
-            if param.metavar is None:
-                param.metavar = (param.name or "").upper()
-            param.display_type_rich = lambda ctx: None  # the name says what it is
+        if getattr(param, "param_type_name", None) != "argument":
+            continue
+        name = param.metavar or (param.name or "").upper()
+        piece = (name if param.required else f"[{name}]") + ("..." if param.nargs != 1 else "")
+        param.display_type_rich = lambda ctx: None
+        param.get_usage_pieces = lambda ctx, piece=piece: [piece]
 
 
 def help_class(func: Callable[..., Any]) -> type[Any]:
@@ -269,31 +275,36 @@ def help_class(func: Callable[..., Any]) -> type[Any]:
 
     The choices are read when the help is shown (reading them all to build every command would
     import half the library on each command line typer parses, each TAB of a shell's completion
-    too); see :func:`_plain` for the rest.
+    too); arguments and ``--help`` are shown as :func:`_plain_arguments` and :func:`_plain_help`
+    say.
     """
     from typer.core import TyperCommand
 
     declared = {p.name: p.decl for p in params(func) if p.decl is not None and p.decl.complete}
 
     class Listing(TyperCommand):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            _plain_arguments(self)
+
         def format_help(self, ctx: Any, formatter: Any) -> None:
             for param in self.params:
                 decl = declared.get(param.name or "")
                 if decl is not None and hasattr(param, "help"):
                     param.help = _listed(decl.help, decl.complete)
-            _plain(self, ctx)
+            _plain_help(self, ctx)
             super().format_help(ctx, formatter)
 
     return Listing
 
 
 def group_class() -> type[Any]:
-    """Typer's group class: ``--help`` without ``<bool>`` (:func:`_plain`)."""
+    """Typer's group class: ``--help`` without ``<bool>`` (:func:`_plain_help`)."""
     from typer.core import TyperGroup
 
     class PlainGroup(TyperGroup):
         def format_help(self, ctx: Any, formatter: Any) -> None:
-            _plain(self, ctx)
+            _plain_help(self, ctx)
             super().format_help(ctx, formatter)
 
     return PlainGroup
@@ -304,12 +315,12 @@ _METAVARS = {"flag": "", "int": "N", "float": "NUMBER", "str": "TEXT", "path": "
              "strs": "TEXT", "paths": "PATH"}  # fmt: skip
 
 
-def _typer_param(decl: Opt | Arg, kind: str) -> Any:
-    """The typer ``Option`` or ``Argument`` of a declaration of ``kind``."""
+def _typer_param(decl: Opt | Arg, kind: str, name: str) -> Any:
+    """The typer ``Option`` or ``Argument`` of a declaration of ``kind`` for parameter ``name``."""
     import typer
 
     if isinstance(decl, Arg):
-        extra_arg: dict[str, Any] = {"metavar": decl.metavar}
+        extra_arg: dict[str, Any] = {"metavar": decl.metavar or name.upper()}
         if decl.complete:
             extra_arg["autocompletion"] = _completion(decl.complete)
         return typer.Argument(help=decl.help, **extra_arg)
@@ -341,7 +352,9 @@ def typer_command(
         if declared.decl is None:
             annotation: Any = typer.Context
         else:
-            annotation = Annotated[declared.annotation, _typer_param(declared.decl, declared.kind)]
+            annotation = Annotated[
+                declared.annotation, _typer_param(declared.decl, declared.kind, declared.name)
+            ]
         annotations[p.name] = annotation
         new.append(p.replace(annotation=annotation))
 

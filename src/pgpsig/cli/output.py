@@ -4,8 +4,8 @@ Exit codes are pgpsig's (0 success, 1 verification failed, 2 usage error or unre
 input; SOP has its own, :mod:`.sop`). Untrusted text is escaped before it reaches a terminal
 (:func:`safe`); diagnostics go to stderr, one line each; ``--json`` is one document on stdout,
 printed whole (:func:`print_json`) or written as its longest list comes (:func:`stream_json`).
-Files are written by :mod:`pgpsig.fsutil`'s one atomic-write rule (:func:`emit`,
-:class:`AtomicOutput`).
+Files are written by :mod:`pgpsig.fsutil`'s one atomic-write rule (:func:`emit`; ``verify
+--output`` by :class:`pgpsig.verify.TextOutput`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_FAILED",
     "EXIT_OK",
-    "AtomicOutput",
     "Exit",
     "UsageError",
     "emit",
@@ -277,34 +276,3 @@ def stdout_gone() -> None:
     """Send what is left for stdout to /dev/null: its reader went away (``pgpsig ... | head``)."""
     with contextlib.suppress(OSError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-class AtomicOutput:
-    """``verify --output``: the verified text staged beside ``path``, which only :meth:`commit` replaces.
-
-    The staging is :class:`pgpsig.fsutil.Staged` (the one atomic-write rule) and the text is
-    :class:`pgpsig.verify.LFText` (the one rule for the verified text, as gpgv writes it).
-    """
-
-    def __init__(self, path: Path) -> None:
-        from pgpsig.fsutil import Staged
-        from pgpsig.verify import LFText
-
-        self.path = path
-        self._staged = Staged(path)
-        self._text = LFText(self._staged.write)
-        self.write_canonical = self._text.write_canonical
-
-    def commit(self, blocks: int) -> None:
-        """Finish the last of ``blocks`` blocks and move the file into place.
-
-        Raises:
-            InputError: it cannot be written or moved (``path`` is a directory, the disk is full);
-                the temporary file is removed.
-        """
-        self._text.finish(blocks)
-        self._staged.commit()
-
-    def discard(self) -> None:
-        """Remove the staged file; ``path`` stays as it was."""
-        self._staged.discard()

@@ -10,7 +10,6 @@ from typing import Annotated
 from pgpsig.cli import inputs
 from pgpsig.cli.options import Arg, Json, Opt, PassphraseEnv, choices, command
 from pgpsig.cli.output import EXIT_OK, Exit, print_json, safe, usage
-from pgpsig.errors import not_a_directory
 
 __all__ = ["sign"]
 
@@ -60,7 +59,12 @@ def sign(
 
     Several modules are signed in one pass; if one cannot be signed, none is written.
     """
-    from pgpsig.modules.sign import SIGN_HASHES, modules_to_sign, sign_modules
+    from pgpsig.modules.sign import (
+        SIGN_HASHES,
+        modules_to_sign,
+        require_directories,
+        sign_modules,
+    )
     from pgpsig.openpgp.secretkey import load_signing_keys
     from pgpsig.report import iso
 
@@ -74,9 +78,7 @@ def sign(
     if hash_name is not None and hash_name.upper().replace("-", "") not in SIGN_HASHES:
         *others, last = choices(SIGN_HASHES)
         usage(f"--hash {hash_name}: use {', '.join(others)} or {last}")
-    for target in targets:
-        if not target.is_dir():
-            raise not_a_directory(target)
+    require_directories(targets)
     data = inputs.read(key)
     keys = inputs.unlocked(
         lambda secret: load_signing_keys(data, secret), passphrase_file, passphrase_env

@@ -15,7 +15,6 @@ from pgpsig.cli.options import Arg, At, Json, Keyrings, Opt, PolicyName, command
 from pgpsig.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
-    AtomicOutput,
     Exit,
     err,
     print_json,
@@ -55,7 +54,7 @@ def verify(
     as_json: Json = False,
 ) -> None:
     """Verify a clear-signed file, or data against a detached signature."""
-    from pgpsig.verify import verify_clearsigned, verify_detached
+    from pgpsig.verify import TextOutput, verify_clearsigned, verify_detached
 
     if min_signatures < 1:
         usage("--min-signatures must be at least 1")
@@ -81,7 +80,7 @@ def verify(
             # stdin is spooled to a temporary file, not memory: it may be re-read (a second pass
             # for digests the Hash: header did not announce) and may be of any size.
             src: Any = inputs.spool(sys.stdin.buffer) if stdin else inputs.existing(file)
-            out = AtomicOutput(output) if output is not None else None
+            out = TextOutput(output) if output is not None else None
             try:
                 report = verify_clearsigned(
                     src,
@@ -99,7 +98,7 @@ def verify(
         raise InputError(str(e)) from e
     if out is not None:
         if report.ok:
-            out.commit(report.blocks)
+            out.release(report.blocks)
         else:
             out.discard()
     if as_json:

@@ -45,6 +45,7 @@ from pgpsig.errors import InputError, KeyringError
 from pgpsig.openpgp.ids import CERTIFICATION_TYPES
 from pgpsig.openpgp.packets import Cert
 from pgpsig.openpgp.publickey import normalize_fingerprint
+from pgpsig.pathargs import one_or_many
 
 if TYPE_CHECKING:
     from pgpsig.certs.store import Store
@@ -104,8 +105,7 @@ class TrustRoots:
                 certificate file cannot be read.
             FormatError: A certificate file cannot be parsed.
         """
-        named: Iterable[str | PathLike[str]] = [refs] if isinstance(refs, (str, PathLike)) else refs
-        values = [fspath(r) for r in named]
+        values = [fspath(r) for r in one_or_many(refs)]
         return cls.select(keyring, given=root_references(values, keyring))
 
     @classmethod

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +45,14 @@ from pgpsig.openpgp.signing import sign_cleartext
 from pgpsig.openpgp.signingkey import SigningKey, best_hash
 from pgpsig.policy import Policy, policy_named
 
-__all__ = ["SIGN_HASHES", "SignResult", "modules_to_sign", "sign_module", "sign_modules"]
+__all__ = [
+    "SIGN_HASHES",
+    "SignResult",
+    "modules_to_sign",
+    "require_directories",
+    "sign_module",
+    "sign_modules",
+]
 
 #: The digests a ``module.sig`` is signed with (``hash_name``, ``pgpsig sign --hash``).
 SIGN_HASHES = ("SHA256", "SHA384", "SHA512")
@@ -270,6 +277,18 @@ def _render_and_sign(
         entries.append((rel, d.hexdigest))
     body = render(entries, signedwith=signedwith)
     return sign_cleartext(body, key, created=now, hash_name=algo)
+
+
+def require_directories(module_dirs: Iterable[Path]) -> None:
+    """Refuse, before anything is read or asked for, a module that is not a directory.
+
+    Raises:
+        InputError: one of ``module_dirs`` is missing, a file or a dangling link
+            (:func:`~pgpsig.errors.not_a_directory`).
+    """
+    for d in module_dirs:
+        if not d.is_dir():
+            raise not_a_directory(d)
 
 
 def modules_to_sign(modules_dir: Path) -> list[Path]:
