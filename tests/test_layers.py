@@ -1,6 +1,6 @@
 """The layer contract of ``src/pgpsig``, read from the source (AST), not from a running import.
 
-The layers, lowest first (README "How the code is laid out"); a module imports only from its own
+The layers, lowest first (docs/development.md, "Layout, layers and rules"); a module imports only from its own
 layer or lower ones, and two packages of one layer never import each other:
 
     errors | schemas/ < fsutil, hashing < openpgp/ < policy, report < certs/ < engine/ < verify
@@ -47,7 +47,7 @@ LAYERS: dict[str, tuple[int, str]] = {
 }
 #: The public facade (lazy re-exports of the use cases) and ``python -m pgpsig``: above everything.
 FACADE = {"pgpsig", "pgpsig.__main__", "pgpsig.api"}
-#: The one effect the facade may have: ``now`` defaults to the wall clock (ARCHITECTURE: as
+#: The one effect the facade may have: ``now`` defaults to the wall clock (docs/development.md: as
 #: cryptography's ``decrypt`` wraps ``decrypt_at_time``); nothing below it reads the clock.
 FACADE_EFFECTS = {("pgpsig.api", "datetime.now")}
 #: Modules allowed to import a third-party package that only they may use.

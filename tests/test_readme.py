@@ -10,6 +10,7 @@ every other line must exit 0. The library examples (every ``python`` block of th
 from __future__ import annotations
 
 import doctest
+import itertools
 import os
 import re
 import subprocess
@@ -43,6 +44,30 @@ def _walkthrough() -> list[str]:
     return _commands(_section(README.read_text(encoding="utf-8"), "## Five minutes with pgpsig"))
 
 
+def _samples() -> dict[str, str]:
+    """The walk-through's sample outputs: each unmarked block after a shell block, keyed by the
+    last command of that shell block (whose output it shows)."""
+    section = _section(README.read_text(encoding="utf-8"), "## Five minutes with pgpsig")
+    fences = re.findall(r"^```(\w*)\n(.*?)^```$", section, flags=re.M | re.S)
+    samples = {}
+    for (lang, body), (next_lang, sample) in itertools.pairwise(fences):
+        if lang == "sh" and next_lang == "":
+            samples[_commands(f"```sh\n{body}```\n")[-1]] = sample
+    return samples
+
+
+def _normal(text: str) -> str:
+    """``text`` with what changes from run to run named by its order: fingerprints F1, F2, ...
+    and times (a date, with or without its time of day) T."""
+    seen: dict[str, str] = {}
+
+    def fpr(m: re.Match[str]) -> str:
+        return seen.setdefault(m.group(0), f"F{len(seen) + 1}")
+
+    text = re.sub(r"\b[0-9A-F]{40}\b", fpr, text)
+    return re.sub(r"\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\d(\+00:00|Z)?)?", "T", text)
+
+
 def _reference_examples() -> list[str]:
     """The shell examples of the reference, run in the walk-through's directory after it."""
     return _commands(_section(README.read_text(encoding="utf-8"), "### Commands"))
@@ -65,17 +90,23 @@ def test_the_walkthrough_covers_the_lifecycle() -> None:
 
 
 def _pgpsig_bin(tmp: Path) -> Path:
-    """A directory holding a ``pgpsig`` that runs the pgpsig under test with this Python."""
+    """A directory holding a ``pgpsig`` that runs the pgpsig under test, and ``python3``: this
+    Python."""
     bin_dir = tmp / "bin"
     bin_dir.mkdir()
     exe = bin_dir / "pgpsig"
     exe.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pgpsig "$@"\n', encoding="utf-8")
     exe.chmod(0o755)
+    python = bin_dir / "python3"  # the Python that has pgpsig (and jsonschema, the dev extra)
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+    python.chmod(0o755)
     return bin_dir
 
 
 def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
     commands = _walkthrough() + _reference_examples()
+    samples = _samples()
+    assert len(samples) >= 2, "the walk-through lost its sample outputs"
     assert any("jsonschema.validate" in c for c in commands), "the schema example is gone"
     work = tmp_path / "work"
     work.mkdir()
@@ -119,6 +150,10 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
             assert re.search(rf"^FAIL\s+hello\s+{want.group(2)}\s", body, flags=re.M), context
         if command.startswith("pgpsig check") and want is None and ">" not in command:
             assert re.search(r"^OK\s+hello\s+129\s", body, flags=re.M), context
+        if command in samples:
+            shown = body[: body.rindex(f"@@@ {i} rc=")]
+            assert _normal(shown) == _normal(samples.pop(command)), context
+    assert not samples, f"sample outputs of no command: {samples}"
     assert "Traceback" not in proc.stderr
 
 

@@ -80,7 +80,7 @@ class SignatureResult:
         return self.status is SigStatus.GOOD
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (contract: ARCHITECTURE.md, ``verify --json``): every key, always."""
+        """The JSON form (``verify --json``, ``pgpsig/schemas/verify.schema.json``): every key, always."""
         return {
             "status": self.status.value,
             "signer": self.signer,

@@ -79,7 +79,7 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     ),
     "bad-crc": (
         "sqop ignores a CRC-24 that does not match (RFC 9580 section 6.1 tells decoders not to "
-        "reject on a CRC mismatch); ARCHITECTURE.md has pgpsig check the CRC when present."
+        "reject on a CRC mismatch); pgpsig checks the CRC when present (docs/choices.md)."
     ),
     "two-blocks-good-then-bad": (
         "sqop inline-verify verifies the first clear-signed block and ignores what follows its END "

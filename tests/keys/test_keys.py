@@ -1062,10 +1062,10 @@ def test_reports_on_stdout_unless_stdout_carries_the_output(tmp_path: Path) -> N
     out = tmp_path / "dev.certified.asc"
     r = run_pgpsig("key", "certify", dev_cert, "--with", master, "--out", out, env=env)
     assert r.returncode == 0, r.stderr
-    assert b"certified Dev <d@example.org> of " in r.stdout
+    assert b'certified "Dev <d@example.org>" of ' in r.stdout
     assert f"certificate written to {out}".encode() in r.stdout
     assert b"certified" not in r.stderr
     r = run_pgpsig("key", "certify", dev_cert, "--with", master, env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith(b"-----BEGIN PGP PUBLIC KEY BLOCK-----")
-    assert b"pgpsig: certified Dev <d@example.org> of " in r.stderr
+    assert b'pgpsig: certified "Dev <d@example.org>" of ' in r.stderr

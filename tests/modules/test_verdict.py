@@ -1,6 +1,6 @@
 """The module verdict (pgpsig.modules.verdict) on values built here: no file, no key, no process.
 
-Every status the contract lists (ARCHITECTURE.md, "Status flags of a module") is a named row of a
+Every status the README lists ("Module status", FreePBX's bits) is a named row of a
 table, with its exact bits and details: a rule that changes makes a row fail. Then the edge cases:
 which signature counts among several, ``expiresafter`` at the second, details in order, the
 findings passed through, and the invariant that GOOD never comes with TAMPERED or INVALID over

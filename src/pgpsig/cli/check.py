@@ -61,7 +61,7 @@ def check(
         Opt(
             "--trust-root",
             help="Fingerprint in the keyring, or a certificate file (repeatable).",
-            metavar="FPR|FILE",
+            metavar="FPR|CERT_FILE",
         ),
     ] = None,
     freepbx_webroot: Annotated[

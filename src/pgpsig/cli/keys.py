@@ -23,7 +23,7 @@ from pgpsig.cli.options import (
     command,
 )
 from pgpsig.cli.output import EXIT_FAILED, EXIT_OK, Exit, emit, err, print_json, safe, usage
-from pgpsig.errors import InputError
+from pgpsig.errors import InputError, quoted
 
 __all__ = [
     "key_certify",
@@ -218,7 +218,7 @@ def _print_key(info: dict[str, Any]) -> None:
     print(f"      {info['fingerprint']}")
     rev = info.get("revocation")
     if rev is not None:
-        msg = f": {rev['message']}" if rev["message"] else ""
+        msg = f": {quoted(rev['message'])}" if rev["message"] else ""
         print(f"      revoked {day(rev['created'])} ({rev['reason']}){safe(msg)}")
     elif info["validity"] != "valid" and info.get("reason"):
         print(f"      {safe(info['reason'])}")
@@ -234,6 +234,8 @@ def _print_key(info: dict[str, Any]) -> None:
         print(f"      {s['fingerprint']}")
     for c in info["certifications"]:
         print(f"cert  by {c['issuer']} ({c['status']}, {day(c['created'])})")
+        if c["status"] != "valid" and c["reason"]:
+            print(f"      {safe(c['reason'])}")
     print()
 
 
@@ -320,7 +322,8 @@ def key_certify(
         str | None,
         Opt(
             "--trust-signature",
-            help="DEPTH:AMOUNT of a trust signature (FreePBX's masters write 1:60).",
+            help="Depth and amount of a trust signature (FreePBX's masters write 1:60).",
+            metavar="DEPTH:AMOUNT",
         ),
     ] = None,
     policy: Annotated[
@@ -356,9 +359,9 @@ def key_certify(
     emit(out, result.certificate)
     say = _reporter(out)
     for uid in result.skipped:
-        say(f"note: {safe(uid)} is already certified by {result.by}")
+        say(f"note: {safe(quoted(uid))} is already certified by {result.by}")
     for uid in result.user_ids:
-        say(f"certified {safe(uid)} of {result.fingerprint} with {result.by}")
+        say(f"certified {safe(quoted(uid))} of {result.fingerprint} with {result.by}")
     if out is not None:
         say(f"certificate written to {safe(str(out))}")
     raise Exit(EXIT_OK)
@@ -435,7 +438,10 @@ def key_revoke_certification(
     emit(out, result.certificate)
     say = _reporter(out)
     for uid in result.user_ids:
-        say(f"revoked the certification of {safe(uid)} ({result.fingerprint}) by {result.by}")
+        say(
+            f"revoked the certification of {safe(quoted(uid))} ({result.fingerprint})"
+            f" by {result.by}"
+        )
     if out is not None:
         say(f"certificate written to {safe(str(out))}")
     raise Exit(EXIT_OK)
@@ -445,11 +451,15 @@ def key_revoke_certification(
 def key_refresh(
     keyserver: Annotated[
         str | None,
-        Opt("--keyserver", help="HKP keyserver: hkps://host, hkp://host, https://host or a host."),
+        Opt(
+            "--keyserver",
+            help="HKP keyserver: hkps://host, hkp://host, https://host or a host.",
+            metavar="URL",
+        ),
     ] = None,
     wkd: Annotated[
         str | None,
-        Opt("--wkd", help="URL of a Web Key Directory (the directory holding hu/)."),
+        Opt("--wkd", help="URL of a Web Key Directory (the directory holding hu/).", metavar="URL"),
     ] = None,
     timeout: Annotated[float, Opt("--timeout", help="Seconds allowed for each lookup.")] = 10.0,
     keyring: Annotated[

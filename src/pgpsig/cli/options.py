@@ -546,5 +546,6 @@ PassphraseEnv = Annotated[
     Opt(
         "--passphrase-env",
         help="Environment variable holding the passphrase (used when no --passphrase-file).",
+        metavar="VAR",
     ),
 ]

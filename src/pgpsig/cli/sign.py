@@ -41,7 +41,9 @@ def sign(
     exclude: Annotated[
         list[str] | None,
         Opt(
-            "--exclude", help="Glob of files not to sign (repeatable), e.g. 'assets/less/cache/*'."
+            "--exclude",
+            help="Files not to sign (repeatable), e.g. 'assets/less/cache/*'.",
+            metavar="GLOB",
         ),
     ] = None,
     policy: Annotated[

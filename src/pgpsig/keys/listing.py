@@ -2,7 +2,7 @@
 
 This module owns :func:`list_keys` and what it returns: :class:`KeyInfo` per certificate, with
 :class:`SubkeyInfo` per subkey and :class:`CertificationInfo` per third-party certification, each
-judged at one reference time under one policy (``to_dict`` is the contract's JSON). The steps of
+judged at one reference time under one policy (``to_dict`` is ``key list --json``'s, schema ``key-list``). The steps of
 :func:`list_keys` are numbered in its docstring and marked ``# (n)`` in the code.
 """
 
@@ -89,6 +89,8 @@ class CertificationInfo:
     user_id: str
     created: datetime | None
     status: str
+    #: Why it does not count, when the judge says (a revocation's reason, time and message).
+    reason: str | None = None
     trust: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,6 +100,7 @@ class CertificationInfo:
             "user_id": self.user_id,
             "created": iso(self.created),
             "status": self.status,
+            "reason": self.reason,
             "trust_depth": self.trust[0] if self.trust else None,
             "trust_amount": self.trust[1] if self.trust else None,
         }
@@ -105,7 +108,7 @@ class CertificationInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KeyInfo:
-    """One certificate as ``key list`` shows it (``to_dict`` is the contract's JSON)."""
+    """One certificate as ``key list`` shows it (``to_dict`` is its ``key list --json`` object)."""
 
     fingerprint: str
     user_ids: tuple[str, ...]
@@ -142,7 +145,7 @@ class KeyInfo:
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form: the contract's fields, then pgpsig's additions."""
+        """The JSON form (schema ``key-list``): the first version's fields, then the later ones."""
         rev = self.revocation
         return {
             "fingerprint": self.fingerprint,
@@ -189,6 +192,7 @@ def _certifications(judge: Judge, cert: Cert) -> list[CertificationInfo]:
                     user_id=v.user_id,
                     created=v.created,
                     status=v.status,
+                    reason=v.reason,
                     trust=v.trust,
                 )
             )

@@ -1,6 +1,6 @@
 """The verdict on a module: FreePBX status bits, details and report fields, from values alone.
 
-This module owns the *rules* of ``pgpsig check`` (ARCHITECTURE.md, "Status flags of a module"):
+This module owns the *rules* of ``pgpsig check`` (the README's "Module status", the FreePBX bits):
 which signature counts, which bits a signature, a manifest and the files set, and the words of
 every detail. It is pure: it reads no file, no clock and no keyring, and knows nothing of how the
 work is spread over processes. :mod:`pgpsig.modules.check` gathers the evidence (reads
