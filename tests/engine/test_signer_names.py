@@ -142,6 +142,7 @@ def test_a_good_signature_names_its_user_id_right_after_primary() -> None:
         "created",
         "hash_algorithm",
         "reason",
+        "warnings",
         "block",
     ]
 
