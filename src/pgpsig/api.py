@@ -7,7 +7,9 @@ This module owns only how a library caller's arguments become the use cases' arg
 * a keyring is a :class:`~pgpsig.certs.keyring.Keyring`, or one or several key files or
   directories, loaded with :func:`~pgpsig.certs.keyring.load_keyring`;
 * trust roots are :class:`~pgpsig.engine.trust.TrustRoots`, or one or several fingerprints, key IDs
-  or certificate files, as ``--trust-root`` takes them;
+  or certificate files, as ``--trust-root`` takes them: a certificate file's certificates join
+  the keyring, as ``--trust-root FILE`` joins ``--keyring`` (a :class:`Keyring` passed in gains
+  them; pass :class:`TrustRoots` made beforehand to leave it as it is);
 * ``policy`` is a :class:`~pgpsig.policy.Policy` or its name, ``"default"`` unless given;
 * ``now`` is the current time unless given. This is the only place below the CLI that reads the
   clock: the use cases underneath always take an explicit time, as cryptography's ``decrypt``
