@@ -27,10 +27,16 @@ from pgpsig import fsutil, hashing
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.signatures import judge_for, judge_signature
-from pgpsig.errors import ClearsignFormatError, FormatError, InputError, UnsupportedError
+from pgpsig.errors import (
+    ClearsignFormatError,
+    FormatError,
+    InputError,
+    LimitError,
+    UnsupportedError,
+)
 from pgpsig.openpgp import armor, clearsign
 from pgpsig.openpgp.ids import HashAlgorithm, SignatureType
-from pgpsig.openpgp.packets import Signature, parse_signatures
+from pgpsig.openpgp.packets import MAX_SUBPACKETS, Signature, parse_signatures
 from pgpsig.policy import Policy
 from pgpsig.report import SignatureResult, VerifyReport
 
@@ -55,8 +61,28 @@ _WITNESS_ALGORITHMS = frozenset(
 )
 
 
+#: Most signatures in one input, all its blocks together (one block may hold as many).
+MAX_SIGNATURES_PER_FILE = MAX_SUBPACKETS
+#: Most digests computed over one signed text. Each v6 signature is salted, so each needs a hash
+#: of the whole text of its own: without a bound, a 4 MB text with 512 bogus salted signatures
+#: naming a known key costs 2 GB of hashing. A real input needs one a signer (and the few its
+#: ``Hash:`` header names); more is refused (fail closed: a module's ``module.sig`` is then
+#: malformed, status 4).
+MAX_DIGESTS = 16
+
+
 # --------------------------------------------------------------------------------------------------
 # Hash feeding
+
+
+def _may_count(sig: Signature, keyring: Keyring) -> bool:
+    """Whether ``sig``'s digest can matter: its issuer is in ``keyring``.
+
+    The judge asks for a digest only once it has found a candidate key
+    (:func:`~pgpsig.engine.signatures.judge_signature`, step 3 before step 5), so a signature by
+    an unknown key is never hashed: its salt costs nothing.
+    """
+    return bool(keyring.candidates(sig.issuer_fingerprints, sig.issuer_key_ids))
 
 
 @dataclass
@@ -69,8 +95,18 @@ class _Feed:
     witness: hashlib._Hash | None = None
 
     def want(self, sig: Signature) -> None:
+        """Hash the data for ``sig`` too.
+
+        Raises:
+            LimitError: that would make more than :data:`MAX_DIGESTS` digests of the data.
+        """
         k = (sig.version, sig.hash_algorithm, sig.salt)
         if k not in self.hashers:
+            if len(self.hashers) >= MAX_DIGESTS:
+                raise LimitError(
+                    f"more than {MAX_DIGESTS} differently hashed or salted signatures by known keys"
+                    " over one text"
+                )
             try:
                 self.hashers[k] = sig.new_hash()
             except FormatError:
@@ -144,8 +180,15 @@ def read_signature_file(data: bytes) -> tuple[Signature, ...]:
         sigs: list[Signature] = []
         for b in sig_blocks:
             sigs.extend(parse_signatures(b.data))
+            _bounded(len(sigs))
         return tuple(sigs)
     return parse_signatures(data)
+
+
+def _bounded(count: int) -> None:
+    """Raises LimitError past :data:`MAX_SIGNATURES_PER_FILE` signatures in one input."""
+    if count > MAX_SIGNATURES_PER_FILE:
+        raise LimitError(f"more than {MAX_SIGNATURES_PER_FILE} signatures in one file")
 
 
 def verify_detached(
@@ -172,7 +215,8 @@ def verify_detached(
     sigs = read_signature_file(signature)
     binary, text = _Feed(), _Feed()
     for s in sigs:
-        (text if s.sig_type == SignatureType.TEXT else binary).want(s)
+        if _may_count(s, keyring):
+            (text if s.sig_type == SignatureType.TEXT else binary).want(s)
     canon = clearsign.Canonicalizer(strip_whitespace=False)
 
     def run(fp: BinaryIO) -> None:
@@ -399,7 +443,13 @@ def verify_clearsigned(
                         line=info.begin_line,
                     )
             per_block.append(sigs)
-        missing = [(i, s) for i, sigs in enumerate(per_block) for s in sigs if not feeds[i].has(s)]
+            _bounded(sum(map(len, per_block)))
+        missing = [
+            (i, s)
+            for i, sigs in enumerate(per_block)
+            for s in sigs
+            if not feeds[i].has(s) and _may_count(s, keyring)
+        ]
         if missing:
             if start_pos is None:
                 raise InputError("cannot re-read a non-seekable input to compute its digests")
@@ -409,7 +459,8 @@ def verify_clearsigned(
             def prepare2(i: int, hashes: tuple[str, ...]) -> _Feed:
                 f = setup(hashes)  # the first pass's hashers first: the same witness
                 for s in per_block[i] if i < len(per_block) else ():
-                    f.want(s)
+                    if _may_count(s, keyring):
+                        f.want(s)
                 feeds2.append(f)
                 return f
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from pgpsig import verify
 from pgpsig.certs import keyring
 from pgpsig.errors import LimitError, PgpsigError
 from pgpsig.modules import evidence, manifest, tree
@@ -50,6 +51,8 @@ LIMITS: list[tuple[str, str, list[int]]] = [
         "512",
         [packets.MAX_SUBPACKETS],
     ),
+    ("signatures in one input, all its blocks together", "512", [verify.MAX_SIGNATURES_PER_FILE]),
+    ("digests of one signed text", "16", [verify.MAX_DIGESTS]),
     ("keyring file", "256 MiB", [keyring.MAX_KEYRING_FILE_BYTES]),
     ("line of a clear-signed file", "16 MiB", [clearsign.MAX_LINE_BYTES]),
     ("header block of a clear-signed message", "64 KiB", [clearsign._MAX_HEADER_BYTES]),
