@@ -173,14 +173,15 @@ def read_signature_file(data: bytes) -> tuple[Signature, ...]:
         FormatError: not a signature file (bad armor, wrong block label, malformed packets).
     """
     if armor.is_armored(data):
-        blocks = armor.decode_all(data)
-        sig_blocks = [b for b in blocks if b.label == "PGP SIGNATURE"]
-        if not sig_blocks:
-            raise FormatError("no PGP SIGNATURE block in the signature file")
         sigs: list[Signature] = []
-        for b in sig_blocks:
-            sigs.extend(parse_signatures(b.data))
-            _bounded(len(sigs))
+        for count, b in enumerate(armor.iter_blocks(data), 1):
+            if count > MAX_SIGNATURES_PER_FILE:  # each block must hold a signature, or be ignored
+                raise LimitError(f"more than {MAX_SIGNATURES_PER_FILE} armor blocks in one file")
+            if b.label == "PGP SIGNATURE":
+                sigs.extend(parse_signatures(b.data))
+                _bounded(len(sigs))
+        if not sigs:
+            raise FormatError("no PGP SIGNATURE block in the signature file")
         return tuple(sigs)
     return parse_signatures(data)
 

@@ -129,3 +129,30 @@ def test_signatures_per_file_whatever_the_blocks(v6: tuple[bytes, bytes]) -> Non
         LimitError, match=f"more than {MAX_SIGNATURES_PER_FILE} signatures in one file"
     ):
         read_signature_file(block * (half + 1))
+
+
+def test_a_file_of_many_armor_blocks_is_not_decoded_past_the_limit(
+    v6: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 64 MiB signature file of 240,000 small blocks is refused at the block that passes a
+    limit, not after decoding them all."""
+    from pgpsig.openpgp import armor as armor_module
+
+    _, packets = _resalted(v6[1], 2)
+    block = armor.encode("PGP SIGNATURE", packets)
+    decoded: list[int] = []
+    real = armor_module._parse_block
+
+    def counting(data: bytes, begin: int) -> tuple[armor.ArmorBlock, int]:
+        decoded.append(1)
+        return real(data, begin)
+
+    monkeypatch.setattr(armor_module, "_parse_block", counting)
+    with pytest.raises(LimitError, match="signatures in one file"):
+        read_signature_file(block * (10 * MAX_SIGNATURES_PER_FILE))
+    assert len(decoded) == MAX_SIGNATURES_PER_FILE // 2 + 1  # two signatures a block
+    decoded.clear()
+    other = armor.encode("PGP PUBLIC KEY BLOCK", b"\x00")
+    with pytest.raises(LimitError, match="armor blocks in one file"):
+        read_signature_file(other * (10 * MAX_SIGNATURES_PER_FILE) + block)
+    assert len(decoded) == MAX_SIGNATURES_PER_FILE + 1

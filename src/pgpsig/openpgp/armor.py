@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from pgpsig.errors import ArmorError, LimitError
@@ -44,6 +44,7 @@ __all__ = [
     "decode_all",
     "encode",
     "is_armored",
+    "iter_blocks",
 ]
 
 MAX_ARMOR_BYTES: int = 64 * 1024 * 1024
@@ -406,18 +407,29 @@ def decode_all(data: bytes, *, max_size: int = MAX_ARMOR_BYTES) -> tuple[ArmorBl
         LimitError: ``data`` is longer than ``max_size``.
         ArmorError: No block at all, or a malformed block.
     """
+    blocks = tuple(iter_blocks(data, max_size=max_size))
+    if not blocks:
+        raise ArmorError("no armor block found")
+    return blocks
+
+
+def iter_blocks(data: bytes, *, max_size: int = MAX_ARMOR_BYTES) -> Iterator[ArmorBlock]:
+    """Each armor block of ``data``, decoded as it is reached (:func:`decode_all`, lazily).
+
+    A reader that needs only the first blocks of a file of thousands decodes no more.
+
+    Raises:
+        LimitError: ``data`` is longer than ``max_size`` (before the first block).
+        ArmorError: A malformed block (when it is reached).
+    """
     _check_size(data, max_size)
-    blocks: list[ArmorBlock] = []
     pos = 0
     while pos < len(data):
         begin = _find_line_start(data, _BEGIN_PREFIX, pos)
         if begin < 0:
-            break
+            return
         block, pos = _parse_block(data, begin)
-        blocks.append(block)
-    if not blocks:
-        raise ArmorError("no armor block found")
-    return tuple(blocks)
+        yield block
 
 
 # --------------------------------------------------------------------------------------------
