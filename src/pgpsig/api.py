@@ -265,8 +265,22 @@ def iter_check_modules(
     )
     if not targets:  # never an empty list that reads as "every module is good"
         raise ValueError("nothing to check: no module directory given or found in modules_dir")
+    opts = _options(keyring, roots, policy=policy, now=now, strict=strict, exclude=exclude)
+    return _check.iter_check_modules(targets, opts)
+
+
+def _options(
+    keyring: KeyringLike,
+    roots: RootsLike,
+    *,
+    policy: PolicyLike,
+    now: datetime | None,
+    strict: bool,
+    exclude: str | Iterable[str],
+) -> CheckOptions:
+    """The use case's options from the facade's arguments (keyring first: roots may join it)."""
     ring = _keyring(keyring)
-    opts = CheckOptions(
+    return CheckOptions(
         keyring=ring,
         roots=_roots(roots, ring),
         policy=_policy(policy),
@@ -274,7 +288,6 @@ def iter_check_modules(
         strict=strict,
         exclude=_patterns(exclude),
     )
-    return _check.iter_check_modules(targets, opts)
 
 
 def check_module(
@@ -296,17 +309,9 @@ def check_module(
     Raises:
         InputError, KeyringError, FormatError, ValueError: as :func:`check_modules`.
     """
-    ring = _keyring(keyring)
-    return _check.check_module(
-        _check.module_targets([Path(module_dir)], None)[0][1],
-        keyring=ring,
-        roots=_roots(roots, ring),
-        policy=_policy(policy),
-        now=_now(now),
-        strict=strict,
-        name=name,
-        exclude=_patterns(exclude),
-    )
+    ((found, path),) = _check.module_targets([Path(module_dir)], None)
+    opts = _options(keyring, roots, policy=policy, now=now, strict=strict, exclude=exclude)
+    return _check.check_modules([(name or found, path)], opts)[0]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from pgpsig.api import check_module
 from pgpsig.certs.keyfile import read_certs
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.trust import TrustRoots, decide_trust
-from pgpsig.modules.check import check_module
 from pgpsig.policy import policy_named
 from pgpsig.report import SigStatus, Status
 from pgpsig.verify import verify_detached

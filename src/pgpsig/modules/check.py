@@ -1,4 +1,4 @@
-"""Check modules: the use case behind ``pgpsig check`` and :func:`check_module`.
+"""Check modules: the use case behind ``pgpsig check`` and :func:`pgpsig.check_module`.
 
 This module gathers the evidence and spreads the work; it decides nothing itself. The status bits
 and details are :mod:`pgpsig.modules.verdict`'s (pure functions of the evidence), the framework
@@ -48,23 +48,18 @@ from __future__ import annotations
 import pickle
 import zlib
 from collections.abc import Callable, Generator, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
-from pgpsig.certs.keyring import Keyring
-from pgpsig.engine.trust import TrustRoots
 from pgpsig.errors import InputError, PgpsigError, not_a_directory
 from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.modules import fanout
 from pgpsig.modules.evidence import CheckOptions, Pending, finish, prepare
-from pgpsig.policy import Policy
 from pgpsig.report import ModuleReport
 
 __all__ = [
     "NOT_MODULES",
     "CheckOptions",
-    "check_module",
     "check_modules",
     "iter_check_modules",
     "module_targets",
@@ -366,32 +361,3 @@ def _check_one(name: str, module_dir: Path, opts: CheckOptions) -> ModuleReport:
     """Steps 1-6 for one module, its files hashed here one after the other (no nested pool)."""
     p = prepare(name, Path(module_dir).absolute(), opts)
     return _hash_and_finish([p], opts, None, workers=1)[0]
-
-
-def check_module(
-    module_dir: Path,
-    *,
-    keyring: Keyring,
-    roots: TrustRoots,
-    policy: Policy,
-    now: datetime,
-    strict: bool = False,
-    name: str | None = None,
-    exclude: Sequence[str] = (),
-) -> ModuleReport:
-    """Check one module directory; see the module docstring for the steps.
-
-    Example::
-
-        report = check_module(Path("modules/core"), keyring=load_keyring([Path("keys")]),
-                              roots=TrustRoots(frozenset({MASTER_FPR})),
-                              policy=policy_named("default"), now=datetime.now(timezone.utc))
-        report.raise_for_status()
-
-    Raises:
-        ValueError: ``now`` is naive.
-    """
-    opts = CheckOptions(
-        keyring=keyring, roots=roots, policy=policy, now=now, strict=strict, exclude=exclude
-    )
-    return check_modules([(name or Path(module_dir).resolve().name, module_dir)], opts)[0]
