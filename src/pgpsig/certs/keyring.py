@@ -307,6 +307,18 @@ def keyring_from_bytes(data: bytes, *, name: str = "keyring data") -> Keyring:
     """
     if len(data) > MAX_KEYRING_FILE_BYTES:
         raise LimitError(f"{name}: larger than {MAX_KEYRING_FILE_BYTES} bytes")
+    ring = Keyring()
+    ring.add_key_files([(name, _named_key_file(data, name))])
+    return ring
+
+
+def _named_key_file(data: bytes, name: Path | str) -> KeyFile:
+    """The key file a caller named (not one found in a directory): it must add something.
+
+    Raises:
+        FormatError: it is malformed, or holds neither a certificate nor a revocation (the
+            message starts with ``name``).
+    """
     try:
         kf = read_key_file(data)
     except FormatError as e:
@@ -314,9 +326,7 @@ def keyring_from_bytes(data: bytes, *, name: str = "keyring data") -> Keyring:
     why = _load_error(name, kf)
     if why is not None:
         raise FormatError(why)
-    ring = Keyring()
-    ring.add_key_files([(name, kf)])
-    return ring
+    return kf
 
 
 def load_keyring(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> Keyring:
@@ -359,15 +369,7 @@ def load_keyring(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> 
                     continue
                 files.append((str(p), kf))
         elif path.exists():
-            data = _read_file(path)
-            try:
-                kf = read_key_file(data)
-            except FormatError as e:
-                raise type(e)(f"{path}: {e}") from e
-            why = _load_error(path, kf)
-            if why is not None:
-                raise FormatError(why)
-            files.append((str(path), kf))
+            files.append((str(path), _named_key_file(_read_file(path), path)))
         else:
             raise KeyringError(f"keyring {path} does not exist")
     ring.add_key_files(files)
