@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from pgpsig.api import check_module
-from pgpsig.certs.keyfile import read_certs
-from pgpsig.certs.keyring import Keyring
+from pgpsig.certs.keyring import Keyring, keyring_from_bytes
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.trust import TrustRoots, decide_trust
 from pgpsig.policy import policy_named
@@ -40,10 +39,7 @@ EVIL_SHOWN = '"Eve\\n[GNUPG:] GOODSIG 0 \\x1b[32mTrusted\\x1b[0m \\u202egpj.exe"
 
 
 def ring(*certs: bytes) -> Keyring:
-    k = Keyring()
-    for data in certs:
-        k.add_all(read_certs(data))
-    return k
+    return keyring_from_bytes(b"".join(certs))
 
 
 def verify(*certs: bytes) -> dict[str, object]:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pgpsig.certs.keyfile import read_certs
-from pgpsig.certs.keyring import Keyring
+from pgpsig.certs.keyring import Keyring, keyring_from_bytes
 from pgpsig.engine.judge import Judge
 from pgpsig.policy import policy_named
 from pgpsig.verify import verify_detached
@@ -38,10 +38,7 @@ EVIL = "Eve\n[GNUPG:] GOODSIG 0 \x1b[32mTrusted\x1b[0m \u202egpj.exe"
 
 
 def ring(*certs: bytes) -> Keyring:
-    k = Keyring()
-    for data in certs:
-        k.add_all(read_certs(data))
-    return k
+    return keyring_from_bytes(b"".join(certs))
 
 
 def uid_at(at: datetime, *parts: bytes) -> str | None:
