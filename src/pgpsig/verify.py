@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from pgpsig import fsutil, hashing
+from pgpsig import hashing
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.signatures import judge_for, judge_signature
@@ -309,6 +308,10 @@ class TextOutput:
     """
 
     def __init__(self, to: Path | BinaryIO | None) -> None:
+        # Imported here, as tempfile below: they cost every check 5 ms of start-up, for an
+        # output only `verify --output` and the library ask for.
+        from pgpsig import fsutil  # noqa: PLC0415
+
         self._to = to
         self._staged: fsutil.Staged | None = None
         self._held: BinaryIO
@@ -353,6 +356,8 @@ class TextOutput:
 
 
 def _spool() -> BinaryIO:
+    import tempfile  # noqa: PLC0415 - see TextOutput.__init__
+
     return cast("BinaryIO", tempfile.SpooledTemporaryFile(max_size=_CHUNK))
 
 
