@@ -20,7 +20,15 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ModulePlan", "fallback_shape", "load_shape", "mirror", "plan_install", "write_install"]
+__all__ = [
+    "ModulePlan",
+    "fallback_shape",
+    "load_shape",
+    "mirror",
+    "plan_install",
+    "replicate",
+    "write_install",
+]
 
 # fmt: off
 DIR_WORDS = ("assets", "views", "js", "css", "i18n", "lib", "vendor", "src", "images", "fonts",
@@ -85,14 +93,34 @@ def _module_files(rng: random.Random, count: int, sizes: list[int]) -> tuple[tup
 
 
 def plan_install(
-    modules: list[tuple[str, int]], sizes: list[int], *, seed: int, scale: int = 1, every: int = 1
+    modules: list[tuple[str, int]],
+    sizes: list[int],
+    *,
+    seed: int,
+    scale: int = 1,
+    every: int = 1,
+    copies: int = 1,
 ) -> list[ModulePlan]:
     """The modules to write: every ``every``-th module of the shape, with ``count // scale`` files
-    (at least one), each module's tree drawn from its own seeded generator."""
+    (at least one), each module's tree drawn from its own seeded generator; ``copies`` times over
+    (:func:`replicate`: the first copy is the one-copy install, module for module)."""
     out = []
-    for name, count in modules[::every]:
+    for name, count in replicate(modules[::every], copies):
         rng = random.Random(f"{seed}:{name}")
         out.append(ModulePlan(name, _module_files(rng, max(1, count // scale), sizes)))
+    return out
+
+
+def replicate(modules: list[tuple[str, int]], copies: int) -> list[tuple[str, int]]:
+    """``copies`` copies of the shape's modules with distinct names: the first copy as it is, copy
+    ``k`` (from 2) with ``-k`` after each name (``core``, then ``core-2`` ... ``core-10``), so that
+    each copy gets trees and contents of its own (they are seeded by name)."""
+    out = [*modules]
+    for k in range(2, copies + 1):
+        out += [(f"{name}-{k}", count) for name, count in modules]
+    names = {name for name, _ in out}
+    if len(names) != len(out):
+        raise ValueError("the copies' module names are not distinct")
     return out
 
 
