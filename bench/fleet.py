@@ -6,7 +6,8 @@ files. :func:`plan_install` turns it into a list of modules, each with its real 
 directory tree shaped like a PHP module's (files cluster in recently made directories, up to six
 levels deep), and for every file a size drawn from the real sizes with a fixed seed;
 :func:`write_install` writes it with pseudo-random contents. The same shape and seed always give
-byte-identical trees.
+byte-identical trees. ``copies`` (:func:`replicate`) makes the install several times over with
+distinct module names (the benchmark's 10x case).
 
 A module that lists no file in the shape gets one: pgpsig, like FreePBX's own sign.php output,
 never writes an empty ``[hashes]`` section, and refuses to check one (fail closed).
