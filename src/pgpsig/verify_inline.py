@@ -1,0 +1,115 @@
+"""Verify inline-signed OpenPGP messages, streaming: the use case behind SOP's ``inline-verify``.
+
+This module owns hashing the literal data of an inline-signed message (RFC 9580 section 10.3,
+possibly compressed) while :func:`pgpsig.openpgp.message.read_inline` streams it, and judging each
+signature with its finished digest (:func:`pgpsig.engine.signatures.judge_signature`, as
+:mod:`pgpsig.verify` does for detached and clear-signed input). Memory stays bounded whatever the
+size of the data: nothing is held but the signatures, and the data goes to the caller's
+``output`` (held back there until the verdict: :class:`pgpsig.verify.HeldOutput`).
+
+The digests are decided before the data, from what precedes it (RFC 9580 section 5.4: a one-pass
+packet holds "enough information to allow the receiver to begin calculating any hashes needed to
+verify the signature"): each one-pass packet naming a key in the keyring (its hash algorithm,
+signature type and, for v6, salt), or each signature placed before the data by such a key. A
+signature after the data whose digest no such one-pass packet announced (a different hash, type
+or salt, or its one-pass packet named a key not in the keyring) is judged malformed, never good:
+it fails closed, as Sequoia does, rather than reading the data twice. When nothing before the data
+names a known key, no signature can be good: the data is then neither hashed nor written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import BinaryIO
+
+from pgpsig.certs.keyring import Keyring
+from pgpsig.engine.judge import Judge
+from pgpsig.engine.signatures import judge_for, judge_signature
+from pgpsig.errors import PacketError
+from pgpsig.openpgp import cleartext, message
+from pgpsig.openpgp.ids import SignatureType
+from pgpsig.openpgp.packets import Signature
+from pgpsig.policy import Policy
+from pgpsig.report import SignatureResult
+from pgpsig.verify import MAX_SIGNATURES_PER_FILE, _Feed, _may_count
+
+__all__ = ["verify_inline"]
+
+#: (text signature?, signature version, hash algorithm, salt): what one digest of the data is for.
+_DigestKey = tuple[bool, int, int, bytes]
+
+
+def verify_inline(
+    source: BinaryIO,
+    keyring: Keyring,
+    *,
+    policy: Policy,
+    now: datetime,
+    output: Callable[[bytes], object] | None = None,
+    judge: Judge | None = None,
+) -> tuple[tuple[Signature, SignatureResult], ...]:
+    """Verify a binary inline-signed message read from ``source``, streaming.
+
+    ``output``, if given, receives the literal data as it is read, but only when a signature may
+    be good (see the module docstring); the caller must hold it back until the verdict and discard
+    it unless a signature it accepts is good. ``judge`` as for :func:`pgpsig.verify.verify_detached`.
+
+    Returns:
+        Each signature with its result, in the order they nest (the innermost first).
+
+    Raises:
+        PacketError: not an inline-signed message (encrypted, unsigned, malformed packets).
+        LimitError: beyond a limit of :func:`~pgpsig.openpgp.message.read_inline`, more than
+            :data:`~pgpsig.verify.MAX_SIGNATURES_PER_FILE` signatures, or more than
+            :data:`~pgpsig.verify.MAX_DIGESTS` digests.
+        OSError: ``source`` cannot be read.
+    """
+    the_judge = judge_for(keyring, policy, now, judge)
+    feeds = {False: _Feed(), True: _Feed()}  # binary, text
+    announced: set[_DigestKey] = set()
+    canon = cleartext.Canonicalizer(strip_whitespace=False)
+
+    def start(
+        literal: message.LiteralData,
+        one_pass: tuple[message.OnePass, ...],
+        before: tuple[Signature, ...],
+    ) -> Callable[[bytes], object]:
+        del literal
+        announcements: tuple[message.OnePass | Signature, ...] = (*one_pass, *before)
+        for ann in announcements:
+            if _may_count(ann, keyring):
+                is_text = ann.sig_type == SignatureType.TEXT
+                feeds[is_text].want(ann)
+                version = ann.version if isinstance(ann, Signature) else ann.signature_version
+                announced.add((is_text, version, ann.hash_algorithm, ann.salt))
+        if not announced:
+            return _ignore
+        binary, text = feeds[False], feeds[True]
+
+        def sink(chunk: bytes) -> None:
+            if binary.hashers:
+                binary.update(chunk)
+            if text.hashers:
+                text.update(canon.feed(chunk))
+            if output is not None:
+                output(chunk)
+
+        return sink
+
+    msg = message.read_inline(source, start, max_signatures=MAX_SIGNATURES_PER_FILE)
+    feeds[True].update(canon.finish())
+
+    def digest(sig: Signature) -> bytes:
+        key = (sig.sig_type == SignatureType.TEXT, sig.version, sig.hash_algorithm, sig.salt)
+        if key not in announced:
+            raise PacketError(
+                "no one-pass signature packet by a known key announced this signature's digest"
+            )
+        return feeds[key[0]].digest(sig)
+
+    return tuple((s, judge_signature(s, digest, the_judge)) for s in msg.signatures)
+
+
+def _ignore(chunk: bytes) -> None:
+    """The sink of data no signature can verify."""
