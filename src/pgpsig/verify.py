@@ -79,10 +79,8 @@ MAX_DIGESTS = 16
 # Hash feeding
 
 
-def _may_count(sig: Signature | OnePass, keyring: Keyring) -> bool:
+def _may_count(sig: Signature, keyring: Keyring) -> bool:
     """Whether ``sig``'s digest can matter: its issuer is in ``keyring``.
-
-    ``sig`` may also be a one-pass packet: the signature it announces.
 
     The judge asks for a digest only once it has found a candidate key
     (:func:`~pgpsig.engine.signatures.judge_signature`, step 3 before step 5), so a signature by

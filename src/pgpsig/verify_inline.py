@@ -9,12 +9,14 @@ size of the data: nothing is held but the signatures, and the data goes to the c
 
 The digests are decided before the data, from what precedes it (RFC 9580 section 5.4: a one-pass
 packet holds "enough information to allow the receiver to begin calculating any hashes needed to
-verify the signature"): each one-pass packet naming a key in the keyring (its hash algorithm,
-signature type and, for v6, salt), or each signature placed before the data by such a key. A
-signature after the data whose digest no such one-pass packet announced (a different hash, type
-or salt, or its one-pass packet named a key not in the keyring) is judged malformed, never good:
-it fails closed, as Sequoia does, rather than reading the data twice. When nothing before the data
-names a known key, no signature can be good: the data is then neither hashed nor written.
+verify the signature"): each one-pass packet's (its signature type, hash algorithm and, for v6,
+salt), or each signature's placed before the data by a key in the keyring. A signature after the
+data whose digest no one-pass packet announced (another hash algorithm, type or salt than its
+one-pass packet's) is judged malformed, never good: it fails closed, as Sequoia does, rather than
+reading the data twice. When nothing is announced (signatures before the data, by keys not in the
+keyring), no signature can be good: the data is then neither hashed nor written. More than
+:data:`~pgpsig.verify.MAX_DIGESTS` different digests are refused (LimitError), as for the other
+kinds of input.
 """
 
 from __future__ import annotations
@@ -76,13 +78,17 @@ def verify_inline(
         before: tuple[Signature, ...],
     ) -> Callable[[bytes], object]:
         del literal
-        announcements: tuple[message.OnePass | Signature, ...] = (*one_pass, *before)
+        # Every one-pass packet's digest (its issuer need not be the signature's: only the digest
+        # must match, as Sequoia reads it); a signature before the data only by a known key.
+        announcements: tuple[message.OnePass | Signature, ...] = (
+            *one_pass,
+            *(s for s in before if _may_count(s, keyring)),
+        )
         for ann in announcements:
-            if _may_count(ann, keyring):
-                is_text = ann.sig_type == SignatureType.TEXT
-                feeds[is_text].want(ann)
-                version = ann.version if isinstance(ann, Signature) else ann.signature_version
-                announced.add((is_text, version, ann.hash_algorithm, ann.salt))
+            is_text = ann.sig_type == SignatureType.TEXT
+            feeds[is_text].want(ann)
+            version = ann.version if isinstance(ann, Signature) else ann.signature_version
+            announced.add((is_text, version, ann.hash_algorithm, ann.salt))
         if not announced:
             return _ignore
         binary, text = feeds[False], feeds[True]
@@ -103,9 +109,7 @@ def verify_inline(
     def digest(sig: Signature) -> bytes:
         key = (sig.sig_type == SignatureType.TEXT, sig.version, sig.hash_algorithm, sig.salt)
         if key not in announced:
-            raise PacketError(
-                "no one-pass signature packet by a known key announced this signature's digest"
-            )
+            raise PacketError("no one-pass signature packet announced this signature's digest")
         return feeds[key[0]].digest(sig)
 
     return tuple((s, judge_signature(s, digest, the_judge)) for s in msg.signatures)
