@@ -36,7 +36,6 @@ from pgpsig.errors import (
 from pgpsig.openpgp import armor, clearsign
 from pgpsig.openpgp.ids import HashAlgorithm, SignatureType
 from pgpsig.openpgp.packets import MAX_SUBPACKETS, Signature, parse_signatures
-from pgpsig.openpgp.signature import new_hash
 from pgpsig.policy import Policy
 from pgpsig.report import SignatureResult, VerifyReport
 
@@ -113,7 +112,7 @@ class _Feed:
                     " over one text"
                 )
             try:
-                self.hashers[k] = new_hash(*k)
+                self.hashers[k] = sig.new_hash()
             except FormatError:
                 return
 

@@ -35,6 +35,7 @@ one chunk (:data:`_CHUNK`) besides.
 from __future__ import annotations
 
 import bz2
+import hashlib
 import io
 import struct
 import zlib
@@ -47,7 +48,7 @@ from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp import cleartext
 from pgpsig.openpgp.framing import MAX_PACKET_BYTES, iter_packets, read_header, read_partial_length
 from pgpsig.openpgp.ids import CompressionAlgorithm, SignatureType, Tag
-from pgpsig.openpgp.signature import MAX_SUBPACKETS, Signature, parse_signature
+from pgpsig.openpgp.signature import MAX_SUBPACKETS, Signature, new_hash, parse_signature
 from pgpsig.openpgp.write import packet_header
 
 __all__ = [
@@ -106,6 +107,14 @@ class OnePass:
     def signature_version(self) -> int:
         """The version of the signature announced: 4 (a version 3 packet) or 6."""
         return 6 if self.version == 6 else 4
+
+    def new_hash(self) -> hashlib._Hash:
+        """A hash object for the announced signature's digest, as :meth:`Signature.new_hash`.
+
+        Raises:
+            PacketError: the hash algorithm is unknown or not available.
+        """
+        return new_hash(self.signature_version, self.hash_algorithm, self.salt)
 
     @property
     def issuer_fingerprints(self) -> tuple[str, ...]:
