@@ -254,7 +254,6 @@ class _Body:
         self._outer = outer
         self._left = length  # None: an old-format indeterminate length, to the end of ``outer``
         self._partial = partial
-        self.read_octets = 0
 
     def read(self, n: int) -> bytes:
         if self._left is None:
@@ -270,7 +269,6 @@ class _Body:
             if not data:
                 raise PacketError("a packet runs past the end of its data")
             self._left -= len(data)
-        self.read_octets += len(data)
         return data
 
     def whole(self, limit: int) -> bytes:
@@ -339,9 +337,10 @@ class _Inflated:
                 if not data:
                     return b"", False
             try:
-                return cast("bytes", b.decompress(data, max_length=n)), True
+                out = cast("bytes", b.decompress(data, max_length=n))
             except (OSError, ValueError, EOFError) as e:
                 raise PacketError(f"corrupt compressed data: {e}") from e
+            return out, bool(data or out)
         out = self._body.read(n)
         return out, bool(out)
 
