@@ -3,8 +3,8 @@
 The layers, lowest first (docs/development.md, "Layout, layers and rules"); a module imports only from its own
 layer or lower ones, and two packages of one layer never import each other:
 
-    errors | schemas/ < fsutil, hashing < openpgp/ < policy, report < certs/ < engine/ < verify
-           < modules/ | keys/ < sop < cli/
+    errors | schemas/ < fsutil, hashing < openpgp/ < policy, report < certs/ < engine/
+           < verify, verify_inline < modules/ | keys/ < sop < cli/
 
 (``schemas/`` holds the JSON Schemas of ``--json``: data, and a function that reads it.)
 
@@ -40,6 +40,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "certs": (4, "certs"),
     "engine": (5, "engine"),
     "verify": (6, "verify"),
+    "verify_inline": (6, "verify"),
     "modules": (7, "modules"),
     "keys": (7, "keys"),
     "sop": (8, "sop"),

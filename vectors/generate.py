@@ -26,6 +26,7 @@ deterministic by construction; ECDSA uses RFC 6979 nonces (``deterministic_signi
 from __future__ import annotations
 
 import base64
+import bz2
 import dataclasses
 import hashlib
 import json
@@ -44,7 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 HERE = Path(__file__).resolve().parent
 
 # The folders this generator owns inside its output directory; stale files in them are removed.
-FOLDERS = ("keys", "data", "sig", "timeline", "clearsign", "packets")
+FOLDERS = ("keys", "data", "sig", "timeline", "clearsign", "packets", "message")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,6 +124,8 @@ HASHES = {  # name: (algorithm ID, hashlib name, DER DigestInfo prefix for RSA P
 }
 PK_RSA, PK_ECDSA, PK_EDDSA = 1, 19, 22
 TAG_SIGNATURE, TAG_PUBLIC_KEY, TAG_USER_ID, TAG_PUBLIC_SUBKEY = 2, 6, 13, 14
+TAG_ONE_PASS, TAG_COMPRESSED, TAG_LITERAL = 4, 8, 11
+COMPRESS_BZIP2 = 3
 
 SIG_BINARY, SIG_TEXT = 0x00, 0x01
 SIG_GENERIC_CERT, SIG_POSITIVE_CERT = 0x10, 0x13
@@ -451,12 +454,34 @@ def sign(
     trailer (0x04 0xFF, four-octet length). ``corrupt`` flips a bit of the last signature octet, so
     the packet stays well formed (the left 16 bits of the digest still match) but does not verify.
     """
+    return sign_hashed(
+        signer,
+        sig_type,
+        hashlib.new(HASHES[hash_name][1], payload),
+        hashed=hashed,
+        unhashed=unhashed,
+        hash_name=hash_name,
+        corrupt=corrupt,
+    )
+
+
+def sign_hashed(
+    signer: Key,
+    sig_type: int,
+    payload_hash: Any,
+    *,
+    hashed: Sequence[bytes],
+    unhashed: Sequence[bytes] = (),
+    hash_name: str = "SHA256",
+    corrupt: bool = False,
+) -> bytes:
+    """:func:`sign`, the payload already fed to ``payload_hash`` (a ``hashlib`` object of
+    ``hash_name``, updated in place): for payloads too large to hold."""
     hashed_area, unhashed_area = b"".join(hashed), b"".join(unhashed)
     head = bytes([4, sig_type, signer.algorithm, HASHES[hash_name][0]])
     head += len(hashed_area).to_bytes(2, "big") + hashed_area
-    digest = hashlib.new(
-        HASHES[hash_name][1], payload + head + b"\x04\xff" + len(head).to_bytes(4, "big")
-    ).digest()
+    payload_hash.update(head + b"\x04\xff" + len(head).to_bytes(4, "big"))
+    digest = payload_hash.digest()
     fields = signer.sign_digest(digest, hash_name)
     if corrupt:
         fields = fields[:-1] + bytes([fields[-1] ^ 0x01])
@@ -2298,6 +2323,84 @@ def malformed_packets(out: Output) -> Iterable[Vector]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Inline-signed messages (message/): inputs of ``sop inline-verify``, not rows of expected.json.
+
+#: The most zeros one bzip2 block (level 9) holds: the block takes 899,981 octets after bzip2's
+#: first run-length step, which writes a run of 255 equal octets as 5, so 179,997 such runs.
+BZ2_ZEROS_PER_BLOCK = 179_997 * 255
+BZ2_BLOCK_MAGIC, BZ2_END_MAGIC = 0x314159265359, 0x177245385090
+
+
+def bzip2_block(data: bytes) -> tuple[int, int, int]:
+    """The one block of ``data`` compressed by bzip2 (level 9): its bits, their number, its CRC.
+
+    A bzip2 stream is ``BZh9`` (32 bits), its blocks (bit-aligned, each starting with a 48-bit
+    magic and the 32-bit CRC of its data), a 48-bit end magic, the stream's 32-bit CRC (combined
+    from the blocks'), then zero bits to an octet boundary. Blocks are independent.
+    """
+    stream = bz2.compress(data, 9)
+    n, total = int.from_bytes(stream, "big"), len(stream) * 8
+    pad = next(p for p in range(8) if (n >> (p + 32)) & (2**48 - 1) == BZ2_END_MAGIC)
+    bits_len = total - pad - 80 - 32
+    bits = (n >> (pad + 80)) & ((1 << bits_len) - 1)
+    crc = (bits >> (bits_len - 80)) & 0xFFFFFFFF
+    if bits >> (bits_len - 48) != BZ2_BLOCK_MAGIC or (n >> pad) & 0xFFFFFFFF != crc:
+        raise ValueError("not a stream of one bzip2 block")
+    return bits, bits_len, crc
+
+
+def bzip2_stream(blocks: Sequence[tuple[int, int, int]]) -> bytes:
+    """A bzip2 stream of these blocks (:func:`bzip2_block`), in order."""
+    acc, length, combined = int.from_bytes(b"BZh9", "big"), 32, 0
+    for bits, bits_len, crc in blocks:
+        acc, length = (acc << bits_len) | bits, length + bits_len
+        combined = (((combined << 1) | (combined >> 31)) & 0xFFFFFFFF) ^ crc
+    acc, length = (acc << 80) | (BZ2_END_MAGIC << 32) | combined, length + 80
+    pad = -length % 8
+    return (acc << pad).to_bytes((length + pad) // 8, "big")
+
+
+def bzip2_bomb(zero_blocks: int, zeros_block: tuple[int, int, int]) -> bytes:
+    """A binary message: one BZip2 Compressed Data packet holding a one-pass signature packet, a
+    literal of ``zero_blocks`` * :data:`BZ2_ZEROS_PER_BLOCK` zeros and Alice's good signature over
+    them (SHA-256, made at T2). Every block of zeros is ``zeros_block``, so the message stays
+    small (about 40 octets a block) and is made without compressing the zeros again."""
+    size = zero_blocks * BZ2_ZEROS_PER_BLOCK
+    h = hashlib.sha256()
+    zeros = bytes(1 << 20)
+    for _ in range(size // len(zeros)):
+        h.update(zeros)
+    h.update(bytes(size % len(zeros)))
+    sig = sign_hashed(
+        ALICE,
+        SIG_BINARY,
+        h,
+        hashed=[sp_created(T2), sp_issuer_fpr(ALICE)],
+        unhashed=[sp_issuer(ALICE)],
+    )
+    one_pass = bytes([3, SIG_BINARY, HASHES["SHA256"][0], ALICE.algorithm]) + ALICE.key_id + b"\x01"
+    literal_head = b"b\x00" + T2.to_bytes(4, "big")
+    before = old_packet(TAG_ONE_PASS, one_pass)
+    before += bytes([0xC0 | TAG_LITERAL]) + new_length(len(literal_head) + size) + literal_head
+    blocks = [bzip2_block(before), *[zeros_block] * zero_blocks, bzip2_block(sig)]
+    return old_packet(TAG_COMPRESSED, bytes([COMPRESS_BZIP2]) + bzip2_stream(blocks))
+
+
+#: (file, blocks of zeros): the BZip2 bombs, each a good message of Alice's (keys/alice.pgp).
+BOMBS = (
+    ("message/bzip2-bomb-88mib.pgp", 2),  # 91,798,470 zeros: the quick test
+    ("message/bzip2-bomb-875mib.pgp", 20),  # 917,984,700 zeros: just under 1 GiB (issue #16)
+)
+
+
+def write_messages(out: Output) -> None:
+    """The inline-signed messages of ``message/`` (README.md, "Inline-signed messages")."""
+    zeros_block = bzip2_block(bytes(BZ2_ZEROS_PER_BLOCK))
+    for path, blocks in BOMBS:
+        out.add(path, bzip2_bomb(blocks, zeros_block))
+
+
+# ---------------------------------------------------------------------------------------------
 # Driver.
 
 
@@ -2305,6 +2408,7 @@ def build() -> tuple[dict[str, bytes], list[Vector]]:
     """Run every maker: the files (path -> bytes, expected.json included) and the vectors."""
     out = Output()
     write_shared(out)
+    write_messages(out)
     vectors = [v for make in MAKERS for v in make(out)]
     names = [v.name for v in vectors]
     duplicates = {n for n in names if names.count(n) > 1}

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from pgpsig import hashing
 from pgpsig.certs.keyring import Keyring
@@ -39,7 +39,11 @@ from pgpsig.openpgp.packets import MAX_SUBPACKETS, Signature, parse_signatures
 from pgpsig.policy import Policy
 from pgpsig.report import SignatureResult, VerifyReport
 
+if TYPE_CHECKING:
+    from pgpsig.openpgp.message import OnePass  # inline messages: pgpsig.verify_inline
+
 __all__ = [
+    "HeldOutput",
     "LFText",
     "TextOutput",
     "read_signature_file",
@@ -93,13 +97,14 @@ class _Feed:
     #: hasher (see :meth:`witness_digest`); None otherwise: no data is hashed twice.
     witness: hashlib._Hash | None = None
 
-    def want(self, sig: Signature) -> None:
-        """Hash the data for ``sig`` too.
+    def want(self, sig: Signature | OnePass) -> None:
+        """Hash the data for ``sig`` (or the signature a one-pass packet announces) too.
 
         Raises:
             LimitError: that would make more than :data:`MAX_DIGESTS` digests of the data.
         """
-        k = (sig.version, sig.hash_algorithm, sig.salt)
+        version = sig.version if isinstance(sig, Signature) else sig.signature_version
+        k = (version, sig.hash_algorithm, sig.salt)
         if k not in self.hashers:
             if len(self.hashers) >= MAX_DIGESTS:
                 raise LimitError(
@@ -295,13 +300,15 @@ class LFText:
         self._advance(blocks)
 
 
-class TextOutput:
-    """Where the verified text goes, held back until the verdict (``--output``, the library's).
+class HeldOutput:
+    """Verified output held back until the verdict: written to ``to`` only if it verifies.
 
-    The one rule for ``pgpsig verify --output`` and the text the library returns. ``to`` None keeps the text in memory (:meth:`release` returns it); a path stages it beside
-    that file (:class:`pgpsig.fsutil.Staged`), moved into place by :meth:`release`; a binary file
-    object gets it only on :meth:`release`, spooled until then (to a temporary file past 1 MiB).
-    The text is :class:`LFText`'s. Release only a text that verified; else :meth:`discard`.
+    The one rule for holding back what a verification writes (``verify --output``, the library's
+    text, SOP's ``inline-verify`` data). ``to`` None keeps the octets in memory (:meth:`release`
+    returns them); a path stages them beside that file (:class:`pgpsig.fsutil.Staged`), moved into
+    place by :meth:`release`; a binary file object gets them only on :meth:`release`, spooled
+    until then (to a temporary file past 1 MiB: memory stays bounded whatever the size). Release
+    only what verified; else :meth:`discard`.
 
     Raises:
         InputError: ``to`` is a path where no file can be made (no such directory).
@@ -309,7 +316,7 @@ class TextOutput:
 
     def __init__(self, to: Path | BinaryIO | None) -> None:
         # Imported here, as tempfile below: they cost every check 5 ms of start-up, for an
-        # output only `verify --output` and the library ask for.
+        # output only `verify --output`, SOP and the library ask for.
         from pgpsig import fsutil  # noqa: PLC0415
 
         self._to = to
@@ -317,20 +324,17 @@ class TextOutput:
         self._held: BinaryIO
         if isinstance(to, Path):
             self._staged = fsutil.Staged(to)
-            write: Callable[[bytes], object] = self._staged.write
+            self.write: Callable[[bytes], object] = self._staged.write
         else:
             self._held = io.BytesIO() if to is None else _spool()
-            write = self._held.write
-        self._text = LFText(write)
-        self.write_canonical = self._text.write_canonical
+            self.write = self._held.write
 
-    def release(self, blocks: int) -> bytes | None:
-        """End the text of ``blocks`` blocks and deliver it; the text itself when held in memory.
+    def release(self) -> bytes | None:
+        """Deliver what was written; the octets themselves when held in memory.
 
         Raises:
             InputError: it cannot be written or moved into place (nothing is left behind).
         """
-        self._text.finish(blocks)
         if self._staged is not None:
             self._staged.commit()
             return None
@@ -348,15 +352,44 @@ class TextOutput:
         return None
 
     def discard(self) -> None:
-        """Let go of the text; nothing is written anywhere."""
+        """Let go of what was written; nothing is written anywhere."""
         if self._staged is not None:
             self._staged.discard()
         else:
             self._held.close()
 
 
+class TextOutput:
+    """Where the verified text of clear-signed blocks goes, held back until the verdict.
+
+    The one rule for ``pgpsig verify --output``, SOP's ``inline-verify`` and the text the library
+    returns: :class:`LFText`'s text, held by a :class:`HeldOutput` (``to`` as there).
+
+    Raises:
+        InputError: ``to`` is a path where no file can be made (no such directory).
+    """
+
+    def __init__(self, to: Path | BinaryIO | None) -> None:
+        self._held = HeldOutput(to)
+        self._text = LFText(self._held.write)
+        self.write_canonical = self._text.write_canonical
+
+    def release(self, blocks: int) -> bytes | None:
+        """End the text of ``blocks`` blocks and deliver it; the text itself when held in memory.
+
+        Raises:
+            InputError: it cannot be written or moved into place (nothing is left behind).
+        """
+        self._text.finish(blocks)
+        return self._held.release()
+
+    def discard(self) -> None:
+        """Let go of the text; nothing is written anywhere."""
+        self._held.discard()
+
+
 def _spool() -> BinaryIO:
-    import tempfile  # noqa: PLC0415 - see TextOutput.__init__
+    import tempfile  # noqa: PLC0415 - see HeldOutput.__init__
 
     return cast("BinaryIO", tempfile.SpooledTemporaryFile(max_size=_CHUNK))
 

@@ -14,22 +14,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conftest import require_oracle
 from pgpsig import verify
 from pgpsig.certs import keyring
 from pgpsig.errors import LimitError, PgpsigError
 from pgpsig.modules import evidence, manifest, tree
-from pgpsig.openpgp import armor, clearsign, packets
+from pgpsig.openpgp import armor, clearsign, message, packets
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "vectors"))
@@ -65,14 +71,21 @@ LIMITS: list[tuple[str, str, list[int]]] = [
     ),
     ("module tree", "64 directories deep, 200,000 files", [tree.MAX_DEPTH, tree.MAX_FILES]),
     ("symbolic links on one path", "40 (the kernel's limit)", [40]),
+    ("compressed data of an inline-signed message", "1 GiB", [message.MAX_INLINE_BYTES]),
+    (
+        "one-pass and signature packets of an inline-signed message",
+        "1 MiB",
+        [message.MAX_SIGNATURE_BYTES],
+    ),
 ]
 
 
 def _number(text: str) -> int:
     """``64 MiB`` -> 67108864, ``20,000`` -> 20000, ``64 KiB`` -> 65536."""
-    m = re.fullmatch(r"([\d,]+)(?: (KiB|MiB))?", text.strip())
+    m = re.fullmatch(r"([\d,]+)(?: (KiB|MiB|GiB))?", text.strip())
     assert m, text
-    return int(m.group(1).replace(",", "")) * {None: 1, "KiB": 1024, "MiB": MiB}[m.group(2)]
+    unit = {None: 1, "KiB": 1024, "MiB": MiB, "GiB": 1024 * MiB}[m.group(2)]
+    return int(m.group(1).replace(",", "")) * unit
 
 
 def test_the_table_documents_the_enforced_limits() -> None:
@@ -87,7 +100,7 @@ def test_the_table_documents_the_enforced_limits() -> None:
     for what, value, constants in LIMITS:
         assert what in rows, f"docs/limits.md's Resource limits table has no row {what!r}"
         assert rows[what].startswith(value), (what, rows[what], value)
-        numbers = [_number(v) for v in re.findall(r"\d(?:[\d,]*\d)?(?: (?:KiB|MiB))?", value)]
+        numbers = [_number(v) for v in re.findall(r"\d(?:[\d,]*\d)?(?: (?:KiB|MiB|GiB))?", value)]
         assert numbers == constants, (what, numbers, constants)
     assert clearsign.decode_stream.__kwdefaults__["max_signature_bytes"] == 1 << 20
 
@@ -365,23 +378,51 @@ runpy.run_module("pgpsig", run_name="__main__")
 
 def peak_rss(args: list[str | Path], stdin: Path | None = None) -> tuple[int, int]:
     """Run the CLI with ARGS; (exit code, peak resident set in KiB)."""
+    code, peak, _ = measured_run([sys.executable, "-c", PEAK_WRAPPER, *map(str, args)], stdin)
+    return code, peak
+
+
+def measured_run(argv: list[str], stdin: Path | bytes | None = None) -> tuple[int, int, str]:
+    """Run ``argv``: (exit code, peak resident set in KiB or 0, SHA-256 of what it wrote).
+
+    The peak is what :data:`PEAK_WRAPPER` reports on stderr (0 for another program). stdin is a
+    file (seekable), bytes (written into a pipe) or nothing; stdout is hashed as it comes.
+    """
     if not Path("/proc/self/status").is_file():
         pytest.skip("needs /proc/self/status (Linux) to measure peak memory")
     env = dict(os.environ, PGPSIG_HOME=str(ROOT / ".no-such-store"))
-    with stdin.open("rb") if stdin else open(os.devnull, "rb") as fin:  # noqa: SIM115
-        r = subprocess.run(
-            [sys.executable, "-c", PEAK_WRAPPER, *map(str, args)],
-            stdin=fin,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=env,
-            timeout=300,
-            check=False,
-        )
-    assert b"Traceback" not in r.stderr, r.stderr
-    peak = re.search(rb"^PEAK (\d+)$", r.stderr, re.MULTILINE)
-    assert peak, r.stderr
-    return r.returncode, int(peak.group(1))
+    out = hashlib.sha256()
+    with contextlib.ExitStack() as stack:
+        fin: Any = subprocess.PIPE
+        if isinstance(stdin, Path):
+            fin = stack.enter_context(stdin.open("rb"))
+        elif stdin is None:
+            fin = stack.enter_context(open(os.devnull, "rb"))  # noqa: SIM115
+        with tempfile.TemporaryFile() as err_file:
+            proc = subprocess.Popen(
+                argv, stdin=fin, stdout=subprocess.PIPE, stderr=err_file, env=env
+            )
+            if isinstance(stdin, bytes):
+                feeder = threading.Thread(target=_feed, args=(proc.stdin, stdin))
+                feeder.start()
+            assert proc.stdout is not None
+            while chunk := proc.stdout.read(1 << 20):
+                out.update(chunk)
+            code = proc.wait(timeout=300)
+            if isinstance(stdin, bytes):
+                feeder.join()
+            err_file.seek(0)
+            err = err_file.read()
+    assert b"Traceback" not in err, err
+    peak = re.search(rb"^PEAK (\d+)$", err, re.MULTILINE)
+    assert peak or argv[0] != sys.executable, err
+    return code, int(peak.group(1)) if peak else 0, out.hexdigest()
+
+
+def _feed(pipe: Any, data: bytes) -> None:
+    with contextlib.suppress(BrokenPipeError):
+        pipe.write(data)
+    pipe.close()
 
 
 def clear_signed(path: Path, size: int) -> None:
@@ -413,8 +454,6 @@ def test_memory_does_not_grow_with_the_signed_data(tmp_path: Path) -> None:
     data = tmp_path / "data.bin"
     with data.open("wb") as fp:
         fp.truncate(512 * MiB)
-    import hashlib
-
     head = bytes([4, 0, g.PK_EDDSA, 8])
     hashed = g.sp_created(g.T2) + g.sp_issuer_fpr(g.ALICE)
     head += len(hashed).to_bytes(2, "big") + hashed
@@ -435,6 +474,94 @@ def test_memory_does_not_grow_with_the_signed_data(tmp_path: Path) -> None:
     )
     for rss in (rss_l, rss_in, rss_d):
         assert rss < rss_s + 32 * 1024, (rss_s, rss_l, rss_in, rss_d)
+
+
+# ----------------------------------------------------------------------------------------------
+# Inline-signed messages (SOP): streamed, whatever they expand to.
+
+
+def _zeros_digest(size: int) -> str:
+    h = hashlib.sha256()
+    zeros = bytes(MiB)
+    for _ in range(size // MiB):
+        h.update(zeros)
+    h.update(bytes(size % MiB))
+    return h.hexdigest()
+
+
+def _inline_verify_both(bomb: Path | bytes) -> tuple[tuple[int, str], tuple[int, str], int]:
+    """``inline-verify`` of ``bomb`` (a file, or bytes through a pipe) by pgpsig and by sqop:
+    (pgpsig's exit code and output digest, sqop's, pgpsig's peak resident set in KiB)."""
+    cert = str(g.HERE / "keys/alice.pgp")
+    code, peak, out = measured_run(
+        [sys.executable, "-c", PEAK_WRAPPER, "sop", "inline-verify", cert], bomb
+    )
+    sqop = require_oracle("sqop")
+    sq_code, _, sq_out = measured_run([sqop, "inline-verify", cert], bomb)
+    return (code, out), (sq_code, sq_out), peak
+
+
+def test_inline_verify_streams_a_bzip2_bomb(tmp_path: Path) -> None:
+    """336 octets expanding to 87.5 MiB: verified and written out, never held whole (issue #16).
+
+    The message from a file, through a pipe (spooled) and armored; pgpsig's peak memory stays
+    under the size of the data (before issue #16 it held it three times: 313 MB), and its answer
+    and output are sqop's.
+    """
+    path, blocks = g.BOMBS[0]
+    bomb = g.HERE / path
+    zeros = blocks * g.BZ2_ZEROS_PER_BLOCK
+    armored = tmp_path / "bomb.asc"
+    armored.write_text(g.armor("MESSAGE", bomb.read_bytes()))
+    expected = (0, _zeros_digest(zeros))
+    for source in (bomb, bomb.read_bytes(), armored):
+        ours, theirs, peak = _inline_verify_both(source)
+        assert theirs == expected
+        assert ours == expected, source
+        assert peak * 1024 < zeros, f"peak {peak} KiB: the data was held whole"
+
+
+@pytest.mark.slow
+def test_inline_verify_of_the_issue_16_bomb_in_bounded_memory() -> None:
+    """909 octets expanding to 875 MiB, under the 1 GiB limit: sqop's answer, in < 500 MB."""
+    path, blocks = g.BOMBS[1]
+    _small_ours, _small_theirs, small_peak = _inline_verify_both(g.HERE / g.BOMBS[0][0])
+    ours, theirs, peak = _inline_verify_both(g.HERE / path)
+    expected = (0, _zeros_digest(blocks * g.BZ2_ZEROS_PER_BLOCK))
+    assert theirs == expected
+    assert ours == expected
+    print(f"peak RSS of inline-verify: 87.5 MiB bomb {small_peak} KiB, 875 MiB bomb {peak} KiB")
+    assert peak * 1024 <= 500 * 10**6
+    assert peak < small_peak + 32 * 1024, (small_peak, peak)
+
+
+def test_inline_verify_limits_at_their_boundary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The expansion limit and the signature-octet limit: at each accepted, one past it refused."""
+    import zlib
+
+    from pgpsig import sop
+
+    data = b"x" * 10_000
+    sig = g.data_sig(g.ALICE, data)
+    ops = g.old_packet(4, bytes([3, 0, 8, g.ALICE.algorithm]) + g.ALICE.key_id + b"\x01")
+    inner = ops + g.old_packet(11, b"b\0" + bytes(4) + data) + sig
+    msg = g.old_packet(8, b"\x02" + zlib.compress(inner))
+    certs = [(g.HERE / "keys/alice.pgp").read_bytes()]
+    now = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    signature_octets = len(ops) - 2 + len(sig) - 2  # the bodies, without their 2-octet headers
+    for constant, at_limit in (
+        ("MAX_INLINE_BYTES", len(inner)),
+        ("MAX_SIGNATURE_BYTES", signature_octets),
+    ):
+        monkeypatch.setattr(message, constant, at_limit)
+        out, (found,) = sop.inline_verify(msg, certs, now=now)
+        assert (out, found.mode) == (data, "binary")
+        monkeypatch.setattr(message, constant, at_limit - 1)
+        with pytest.raises(sop.SopError) as e:
+            sop.inline_verify(msg, certs, now=now)
+        assert e.value.code is sop.SopExit.BAD_DATA
+        assert isinstance(e.value.__cause__, LimitError)
+        monkeypatch.undo()
 
 
 def test_typed_errors_only_at_the_limits() -> None:

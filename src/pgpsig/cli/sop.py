@@ -108,6 +108,18 @@ def _stdin() -> bytes:
     return sys.stdin.buffer.read()
 
 
+def _stdin_stream() -> Any:
+    """Standard input as a seekable binary stream: itself when it is a file, else spooled.
+
+    Spooled to a temporary file, not memory: a message may be of any size, and its first octets
+    are read twice (to tell what kind of message it is).
+    """
+    from pgpsig.cli import inputs
+
+    stdin = sys.stdin.buffer
+    return stdin if stdin.seekable() else inputs.spool(stdin)
+
+
 def _stdout(data: bytes) -> None:
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
@@ -303,12 +315,18 @@ def sop_inline_verify(
     if verifications_out is not None:
         _check_output(verifications_out)
     cert_data = [_input(c) for c in certs or []]
-    data, found = sop.inline_verify(
-        _stdin(), cert_data, now=now, not_before=before, not_after=after
+    # The data, written to stdout only once it verified, then the VERIFICATIONS.
+    _, found = sop.inline_verify(
+        _stdin_stream(),
+        cert_data,
+        now=now,
+        not_before=before,
+        not_after=after,
+        output=sys.stdout.buffer,
     )
+    sys.stdout.buffer.flush()
     if verifications_out is not None:
         _output(verifications_out, "".join(v.line() + "\n" for v in found).encode())
-    _stdout(data)
 
 
 @command("sop", "inline-detach")
@@ -324,9 +342,9 @@ def sop_inline_detach(
     if signatures_out is None:
         raise _error(19, "--signatures-out is required")
     _check_output(signatures_out)
-    data, sigs = sop.inline_detach(_stdin(), armor_out=not no_armor)
+    _, sigs = sop.inline_detach(_stdin_stream(), armor_out=not no_armor, output=sys.stdout.buffer)
+    sys.stdout.buffer.flush()
     _output(signatures_out, sigs)
-    _stdout(data)
 
 
 @command("sop", "armor")

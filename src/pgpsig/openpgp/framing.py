@@ -14,7 +14,7 @@ Framing is bounded: every length is checked against the remaining input and
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -25,8 +25,10 @@ __all__ = [
     "MAX_PACKET_BYTES",
     "Packet",
     "iter_packets",
+    "read_header",
     "read_mpi",
     "read_mpi_bytes",
+    "read_partial_length",
     "utc",
 ]
 
@@ -142,6 +144,73 @@ def iter_packets(data: bytes, *, max_packet: int = MAX_PACKET_BYTES) -> Iterator
             )
         yield Packet(tag, data[pos : pos + length], start)
         pos += length
+
+
+def _read_new_length(read: Callable[[int], bytes]) -> tuple[int, bool] | None:
+    """A new-format length read from a stream: (length, partial), or None at its very end."""
+    first = read(1)
+    if not first:
+        return None
+    o = first[0]
+    extra = 1 if 192 <= o < 224 else 4 if o == 255 else 0
+    rest = read(extra) if extra else b""
+    if len(rest) != extra:
+        raise PacketError("truncated packet length")
+    length, _pos, partial = _new_length(first + rest, 0)
+    return length, partial
+
+
+def read_header(read: Callable[[int], bytes]) -> tuple[int, int | None, bool] | None:
+    """The next packet header of a stream, for readers that never hold a whole packet.
+
+    ``read(n)`` returns ``n`` octets, fewer only at the end of the stream. The same rules as
+    :func:`iter_packets`: old- and new-format headers, partial body lengths only on data packets.
+
+    Returns:
+        ``(tag, length, partial)``: ``length`` is the body's (with ``partial``, the first part's;
+        then :func:`read_partial_length` gives the next), None for an old-format packet of
+        indeterminate length (its body runs to the end of the stream); None at the end.
+
+    Raises:
+        PacketError: a malformed or truncated header, or partial lengths on another packet.
+    """
+    ctb = read(1)
+    if not ctb:
+        return None
+    c = ctb[0]
+    if not c & 0x80:
+        raise PacketError(f"not an OpenPGP packet header (byte 0x{c:02x})")
+    if c & 0x40:
+        tag = c & 0x3F
+        got = _read_new_length(read)
+        if got is None:
+            raise PacketError("truncated packet length")
+        length, partial = got
+        if partial and tag not in _PARTIAL_TAGS:
+            raise PacketError(
+                f"partial body length on a tag {tag} packet (only data packets may use them)"
+            )
+        return tag, length, partial
+    tag, ltype = (c >> 2) & 0x0F, c & 0x03
+    if ltype == 3:
+        return tag, None, False
+    size = 1 << ltype
+    raw = read(size)
+    if len(raw) != size:
+        raise PacketError("truncated old-format length")
+    return tag, int.from_bytes(raw, "big"), False
+
+
+def read_partial_length(read: Callable[[int], bytes]) -> tuple[int, bool]:
+    """The length of the next part of a partial-length body: (length, partial again).
+
+    Raises:
+        PacketError: the stream ends before it.
+    """
+    got = _read_new_length(read)
+    if got is None:
+        raise PacketError("partial body runs past the end of its data")
+    return got
 
 
 def read_mpi(body: bytes, pos: int) -> tuple[int, int]:

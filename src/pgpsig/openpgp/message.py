@@ -4,55 +4,75 @@ This module owns the *message* packets pgpsig needs to read and write signed mes
 their data inside (RFC 9580 section 10.3): the Literal Data packet (tag 11, section 5.9), the
 One-Pass Signature packet (tag 4, section 5.4; version 3 for v4 signatures, version 6 with the
 salt and fingerprint for v6 signatures) and the Compressed Data packet (tag 8, section 5.6;
-uncompressed, ZIP, ZLIB, BZip2). It is pure: bytes in, values out.
+uncompressed, ZIP, ZLIB, BZip2). It is pure: octets in, values out.
 
-Reading (:func:`parse_inline`) accepts the two signed-message shapes of the grammar, possibly
-inside one compressed packet, with marker and padding packets anywhere at the top level:
+Reading is a stream (:func:`read_inline`; :func:`parse_inline` for a message in memory): packets
+are framed as they arrive, compressed data is expanded chunk by chunk, and the literal's content
+goes to the caller's sink as it comes, never held. It accepts the two signed-message shapes of
+the grammar, possibly inside one compressed packet (which must be alone at its level, at most
+three deep), with marker and padding packets anywhere:
 
 * ``OPS... Literal Signature...``: as many signatures after the literal as one-pass packets
   before it (the usual form);
 * ``Signature... Literal``: signatures before the data (the old form).
 
-A literal without any signature, encrypted data, several literals, or anything else is malformed:
-:class:`~pgpsig.errors.PacketError`. Signatures are *not* judged here; :mod:`pgpsig.verify` does
-that with :func:`signed_digest`, the digest a signature covers over the literal's content (binary
-signatures hash the bytes as they are, text signatures their CRLF-canonical form).
+Either way, what comes before the literal announces the signatures, so the digests to compute
+are known before the data. A literal without any signature, encrypted data, several literals, or
+anything else is malformed: :class:`~pgpsig.errors.PacketError`. Signatures are *not* judged
+here; :mod:`pgpsig.verify_inline` does that, while the data streams by
+(:func:`signed_digest` is the same digest over content in memory: binary signatures hash the
+octets as they are, text signatures their CRLF-canonical form).
 
 Writing (:func:`inline_signed`): one-pass packets in signature order, the literal, then the
 signatures in reverse order, as RFC 9580 section 10.3 nests them.
 
-Decompression is bounded (:data:`MAX_INLINE_BYTES`): a compression bomb is refused, never
-expanded.
+Reading is bounded: a compressed packet expands to at most :data:`MAX_INLINE_BYTES` (a
+compression bomb is refused at that point, never expanded further), the one-pass and signature
+packets (the only ones held) to :data:`MAX_SIGNATURE_BYTES` all together, and memory to about
+one chunk (:data:`_CHUNK`) besides.
 """
 
 from __future__ import annotations
 
 import bz2
+import hashlib
+import io
 import struct
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any, Protocol, cast
 
 from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp import cleartext
-from pgpsig.openpgp.framing import iter_packets
+from pgpsig.openpgp.framing import MAX_PACKET_BYTES, iter_packets, read_header, read_partial_length
 from pgpsig.openpgp.ids import CompressionAlgorithm, SignatureType, Tag
-from pgpsig.openpgp.signature import Signature, parse_signature
+from pgpsig.openpgp.signature import MAX_SUBPACKETS, Signature, new_hash, parse_signature
 from pgpsig.openpgp.write import packet_header
 
 __all__ = [
     "MAX_INLINE_BYTES",
+    "MAX_SIGNATURE_BYTES",
     "InlineMessage",
     "LiteralData",
+    "OnePass",
+    "Start",
     "inline_signed",
     "literal_packet",
     "one_pass_packet",
     "parse_inline",
+    "read_inline",
     "signed_digest",
 ]
 
-#: Largest message (after decompression) read into memory.
+#: Most octets a Compressed Data packet expands to (each one, when nested); one more is refused.
 MAX_INLINE_BYTES = 1 << 30
+#: Most octets of the one-pass and signature packets of one message, all together: the only
+#: packets a reader holds (a signature is a few hundred octets; 512 of them fit).
+MAX_SIGNATURE_BYTES = 1 << 20
+
+_CHUNK = 1 << 20  # octets read, decompressed and handed on at once
 
 _TAGS_ENCRYPTED = frozenset(
     {Tag.PKESK, Tag.SKESK, Tag.SYMMETRICALLY_ENCRYPTED, Tag.SEIPD, Tag.AEAD_ENCRYPTED}
@@ -82,6 +102,29 @@ class OnePass:
     issuer: str
     salt: bytes
     nested: bool
+
+    @property
+    def signature_version(self) -> int:
+        """The version of the signature announced: 4 (a version 3 packet) or 6."""
+        return 6 if self.version == 6 else 4
+
+    def new_hash(self) -> hashlib._Hash:
+        """A hash object for the announced signature's digest, as :meth:`Signature.new_hash`.
+
+        Raises:
+            PacketError: the hash algorithm is unknown or not available.
+        """
+        return new_hash(self.signature_version, self.hash_algorithm, self.salt)
+
+    @property
+    def issuer_fingerprints(self) -> tuple[str, ...]:
+        """The issuer's fingerprint (a version 6 packet), as :class:`Signature` names it."""
+        return (self.issuer,) if self.version == 6 else ()
+
+    @property
+    def issuer_key_ids(self) -> tuple[str, ...]:
+        """The issuer's key ID (a version 3 packet), as :class:`Signature` names it."""
+        return () if self.version == 6 else (self.issuer,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,30 +225,133 @@ def inline_signed(
     )
 
 
-def _decompress(body: bytes, limit: int) -> bytes:
-    """The content of a Compressed Data packet, at most ``limit`` octets."""
-    if not body:
-        raise PacketError("empty compressed data packet")
-    algo, payload = body[0], body[1:]
-    if algo == CompressionAlgorithm.UNCOMPRESSED:
-        out = payload
-    elif algo in (CompressionAlgorithm.ZIP, CompressionAlgorithm.ZLIB):
-        d = zlib.decompressobj(-15 if algo == CompressionAlgorithm.ZIP else 15)
-        try:
-            out = d.decompress(payload, limit + 1)
-        except zlib.error as e:
-            raise PacketError(f"corrupt compressed data: {e}") from e
-    elif algo == CompressionAlgorithm.BZIP2:
-        bd = bz2.BZ2Decompressor()
-        try:
-            out = bd.decompress(payload, max_length=limit + 1)
-        except (OSError, ValueError) as e:
-            raise PacketError(f"corrupt compressed data: {e}") from e
-    else:
-        raise PacketError(f"unknown compression algorithm {algo}")
-    if len(out) > limit:
-        raise LimitError(f"compressed data expands beyond {limit} octets")
-    return out
+class _Stream(Protocol):
+    """Something to read octets from: ``read(n)`` gives 1 to ``n`` of them, ``b""`` at the end."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+
+def _read_exact(stream: _Stream, n: int) -> bytes:
+    """``n`` octets of ``stream``, fewer only at its end."""
+    first = stream.read(n)
+    if len(first) == n or not first:
+        return first
+    parts = [first]
+    got = len(first)
+    while got < n:
+        more = stream.read(n - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+class _Body:
+    """One packet's body, read from the stream around it: definite, partial or indeterminate."""
+
+    def __init__(self, outer: _Stream, length: int | None, partial: bool) -> None:
+        self._outer = outer
+        self._left = length  # None: an old-format indeterminate length, to the end of ``outer``
+        self._partial = partial
+
+    def read(self, n: int) -> bytes:
+        if self._left is None:
+            data = self._outer.read(n)
+        else:
+            while self._left == 0:
+                if not self._partial:
+                    return b""
+                self._left, self._partial = read_partial_length(
+                    lambda k: _read_exact(self._outer, k)
+                )
+            data = self._outer.read(min(n, self._left))
+            if not data:
+                raise PacketError("a packet runs past the end of its data")
+            self._left -= len(data)
+        return data
+
+    def whole(self, limit: int) -> bytes:
+        """The rest of the body; more than ``limit`` octets is a LimitError."""
+        if self._left is not None and not self._partial and self._left > limit:
+            raise LimitError(f"a packet of {self._left} octets (limit {limit})")
+        parts = []
+        got = 0
+        while chunk := self.read(min(_CHUNK, limit + 1 - got)):
+            parts.append(chunk)
+            got += len(chunk)
+            if got > limit:
+                raise LimitError(f"a packet of more than {limit} octets")
+        return b"".join(parts)
+
+    def drain(self) -> None:
+        """Skip the rest of the body."""
+        while self.read(_CHUNK):
+            pass
+
+
+class _Inflated:
+    """The content of a Compressed Data packet (RFC 9580 section 5.6), as it is decompressed.
+
+    At most ``limit`` octets come out: one more is a LimitError. Octets after the end of the
+    compressed stream are ignored, and a stream cut short ends where its data ends (the packets
+    inside then tell); nothing is held beyond one chunk.
+    """
+
+    def __init__(self, body: _Body, limit: int) -> None:
+        algo = body.read(1)
+        if not algo:
+            raise PacketError("empty compressed data packet")
+        self._algo = algo[0]
+        self._body = body
+        self._limit = limit
+        self._out = 0
+        self._zlib: Any = None
+        self._bz2: Any = None
+        if self._algo in (CompressionAlgorithm.ZIP, CompressionAlgorithm.ZLIB):
+            self._zlib = zlib.decompressobj(-15 if self._algo == CompressionAlgorithm.ZIP else 15)
+        elif self._algo == CompressionAlgorithm.BZIP2:
+            self._bz2 = bz2.BZ2Decompressor()
+        elif self._algo != CompressionAlgorithm.UNCOMPRESSED:
+            raise PacketError(f"unknown compression algorithm {self._algo}")
+
+    def _step(self, n: int) -> tuple[bytes, bool]:
+        """Up to ``n`` more octets, and whether more may follow (some steps give none)."""
+        if self._zlib is not None:
+            z = self._zlib
+            if z.eof:
+                return b"", False
+            data = z.unconsumed_tail or self._body.read(_CHUNK)
+            try:
+                out = cast("bytes", z.decompress(data, n))  # b"": what inflate still holds
+            except zlib.error as e:
+                raise PacketError(f"corrupt compressed data: {e}") from e
+            return out, bool(data or out)
+        if self._bz2 is not None:
+            b = self._bz2
+            if b.eof:
+                return b"", False
+            data = b""
+            if b.needs_input:
+                data = self._body.read(_CHUNK)
+                if not data:
+                    return b"", False
+            try:
+                out = cast("bytes", b.decompress(data, max_length=n))
+            except (OSError, ValueError, EOFError) as e:
+                raise PacketError(f"corrupt compressed data: {e}") from e
+            return out, bool(data or out)
+        out = self._body.read(n)
+        return out, bool(out)
+
+    def read(self, n: int) -> bytes:
+        while True:
+            out, more = self._step(n)
+            self._out += len(out)
+            if self._out > self._limit:
+                raise LimitError(f"compressed data expands beyond {self._limit} octets")
+            if out or not more:
+                return out
 
 
 def _one_pass(body: bytes) -> OnePass:
@@ -224,76 +370,176 @@ def _one_pass(body: bytes) -> OnePass:
     raise PacketError(f"unknown one-pass signature version {body[0]}")
 
 
-def _literal(body: bytes) -> LiteralData:
-    if len(body) < 6:
+def _literal_header(body: _Body) -> LiteralData:
+    """The format, file name and date of a Literal Data packet; its content is left to read."""
+    head = _read_exact(body, 2)
+    if len(head) == 2 and head[0] not in _FORMATS:
+        raise PacketError(f"unknown literal data format 0x{head[0]:02x}")
+    rest = _read_exact(body, head[1] + 4) if len(head) == 2 else b""
+    if len(head) < 2 or len(rest) < head[1] + 4:
         raise PacketError("truncated literal data packet")
-    fmt = body[0]
-    if fmt not in _FORMATS:
-        raise PacketError(f"unknown literal data format 0x{fmt:02x}")
-    nlen = body[1]
-    if 2 + nlen + 4 > len(body):
-        raise PacketError("truncated literal data packet")
-    name = body[2 : 2 + nlen]
-    date = struct.unpack(">I", body[2 + nlen : 6 + nlen])[0]
-    return LiteralData(chr(fmt), name, date, body[6 + nlen :])
+    return LiteralData(chr(head[0]), rest[:-4], struct.unpack(">I", rest[-4:])[0], b"")
 
 
-def parse_inline(data: bytes, *, limit: int = MAX_INLINE_BYTES) -> InlineMessage:
-    """Parse a binary inline-signed message (see the module docstring for the accepted shapes).
+#: Called at the literal data with its header, the one-pass packets and the signatures before it
+#: (one of the two is empty); returns where the content goes, chunk by chunk.
+Start = Callable[
+    [LiteralData, tuple[OnePass, ...], tuple[Signature, ...]], Callable[[bytes], object]
+]
+
+
+class _Grammar:
+    """The signed-message grammar, checked packet by packet as the packets arrive."""
+
+    def __init__(self, start: Start, max_signatures: int, max_signature_bytes: int) -> None:
+        self._start = start
+        self._max_signatures = max_signatures
+        self._budget = max_signature_bytes
+        self.one_pass: list[OnePass] = []
+        self.before: list[tuple[Signature, bytes]] = []
+        self.after: list[tuple[Signature, bytes]] = []
+        self.literal: LiteralData | None = None
+
+    def _whole(self, body: _Body) -> bytes:
+        data = body.whole(min(self._budget, MAX_PACKET_BYTES))
+        self._budget -= len(data)
+        return data
+
+    def _count(self) -> None:
+        if len(self.one_pass) + len(self.before) > self._max_signatures:
+            raise LimitError(f"more than {self._max_signatures} signatures in one message")
+
+    def packet(self, tag: int, body: _Body) -> None:
+        if tag in _TAGS_ENCRYPTED:
+            raise PacketError("an encrypted message (pgpsig does not decrypt)")
+        if tag == Tag.LITERAL:
+            self._literal(body)
+        elif tag == Tag.ONE_PASS:
+            if self.literal is not None or self.before:
+                raise PacketError("a one-pass signature packet out of place")
+            self.one_pass.append(_one_pass(self._whole(body)))
+            self._count()
+        elif tag == Tag.SIGNATURE:
+            raw = self._whole(body)
+            sig = (parse_signature(raw), packet_header(Tag.SIGNATURE, len(raw)) + raw)
+            if self.literal is None:
+                if self.one_pass:
+                    raise PacketError("a signature packet between one-pass signature packets")
+                self.before.append(sig)
+                self._count()
+            elif len(self.after) < len(self.one_pass):
+                self.after.append(sig)
+            elif self.one_pass:
+                raise PacketError(
+                    f"{len(self.one_pass)} one-pass signature packet(s) but more signatures "
+                    "after the data"
+                )
+            else:
+                raise PacketError("signatures both before and after the data")
+        else:
+            raise PacketError(f"not a signed message (a packet of tag {tag})")
+
+    def _literal(self, body: _Body) -> None:
+        if self.literal is not None:
+            raise PacketError("expected one literal data packet, found several")
+        if not self.one_pass and not self.before:
+            raise PacketError("the literal data is not signed")
+        self.literal = _literal_header(body)
+        sink = self._start(self.literal, tuple(self.one_pass), tuple(s for s, _ in self.before))
+        while chunk := body.read(_CHUNK):
+            sink(chunk)
+
+    def finish(self) -> InlineMessage:
+        if self.literal is None:
+            raise PacketError("expected one literal data packet, found 0")
+        if len(self.after) != len(self.one_pass):
+            raise PacketError(
+                f"{len(self.one_pass)} one-pass signature packet(s) but "
+                f"{len(self.after)} signature(s) after the data"
+            )
+        # The first signature after the data ends the last one-pass packet (RFC 9580 10.3).
+        sigs = list(reversed(self.after)) if self.one_pass else self.before
+        return InlineMessage(
+            literal=self.literal,
+            signatures=tuple(s for s, _ in sigs),
+            one_pass=tuple(self.one_pass),
+            signature_packets=tuple(raw for _, raw in sigs),
+        )
+
+
+def _walk(stream: _Stream, depth: int, grammar: _Grammar, limit: int) -> None:
+    """Feed the packets of one level to ``grammar``; a Compressed Data packet is a level inside.
+
+    A compressed packet must be the only packet of its level (marker and padding packets aside),
+    at most :data:`_MAX_NESTING` - 1 deep.
+    """
+    compressed = others = False
+    read = partial(_read_exact, stream)
+    while (header := read_header(read)) is not None:
+        tag, length, is_partial = header
+        body = _Body(stream, length, is_partial)
+        if tag in (Tag.MARKER, Tag.PADDING):
+            body.drain()
+            continue
+        if compressed or (others and tag == Tag.COMPRESSED):
+            raise PacketError("a compressed data packet next to other packets")
+        if tag == Tag.COMPRESSED:
+            if depth + 1 >= _MAX_NESTING:
+                raise LimitError("compressed data nested too deeply")
+            compressed = True
+            _walk(_Inflated(body, limit), depth + 1, grammar, limit)
+        else:
+            others = True
+            grammar.packet(tag, body)
+        body.drain()
+
+
+def read_inline(
+    source: _Stream,
+    start: Start,
+    *,
+    limit: int | None = None,
+    max_signatures: int = MAX_SUBPACKETS,
+) -> InlineMessage:
+    """Read a binary inline-signed message as a stream (see the module docstring for its shapes).
+
+    Nothing is held but the one-pass and signature packets: the literal's content goes, chunk by
+    chunk, to what ``start`` returns when the literal is reached (with everything that precedes
+    it: enough to know the digests to compute). The message is checked to its end.
 
     Args:
-        data: The binary message (dearmored).
-        limit: Largest content accepted after decompression.
+        source: The binary message (dearmored): anything with ``read(n)``.
+        start: See :data:`Start`.
+        limit: Largest content of a compressed packet, expanded (None: :data:`MAX_INLINE_BYTES`).
+        max_signatures: Most one-pass packets, or signatures before the data.
 
     Returns:
-        The literal data and the signatures.
+        The message, its literal's ``data`` empty (it went to ``start``'s sink).
 
     Raises:
         PacketError: Not an inline-signed message (encrypted, unsigned, malformed).
-        LimitError: Beyond ``limit``, or too deeply nested compression.
+        LimitError: Beyond ``limit``, :data:`MAX_SIGNATURE_BYTES` or ``max_signatures``, or too
+            deeply nested compression.
     """
-    for _ in range(_MAX_NESTING):
-        pkts = [
-            p
-            for p in iter_packets(data, max_packet=max(len(data), 1))
-            if p.tag not in (Tag.MARKER, Tag.PADDING)
-        ]
-        if len(pkts) == 1 and pkts[0].tag == Tag.COMPRESSED:
-            data = _decompress(pkts[0].body, limit)
-            continue
-        break
-    else:
-        raise LimitError("compressed data nested too deeply")
-    tags = [p.tag for p in pkts]
-    if any(t in _TAGS_ENCRYPTED for t in tags):
-        raise PacketError("an encrypted message (pgpsig does not decrypt)")
-    if tags.count(Tag.LITERAL) != 1:
-        raise PacketError(f"expected one literal data packet, found {tags.count(Tag.LITERAL)}")
-    at = tags.index(Tag.LITERAL)
-    before, after = pkts[:at], pkts[at + 1 :]
-    literal = _literal(pkts[at].body)
-    if before and all(p.tag == Tag.ONE_PASS for p in before):
-        one_pass = tuple(_one_pass(p.body) for p in before)
-        if [p.tag for p in after] != [Tag.SIGNATURE] * len(before):
-            raise PacketError(
-                f"{len(before)} one-pass signature packet(s) but "
-                f"{sum(1 for p in after if p.tag == Tag.SIGNATURE)} signature(s) after the data"
-            )
-        sig_pkts = list(reversed(after))  # the first signature after the data ends the last OPS
-    elif before and all(p.tag == Tag.SIGNATURE for p in before) and not after:
-        one_pass = ()
-        sig_pkts = before
-    elif not before and not after:
-        raise PacketError("the literal data is not signed")
-    else:
-        raise PacketError(f"not a signed message (packet tags {tags})")
-    sigs = tuple(parse_signature(p.body) for p in sig_pkts)
-    return InlineMessage(
-        literal=literal,
-        signatures=sigs,
-        one_pass=one_pass,
-        signature_packets=tuple(packet_header(p.tag, len(p.body)) + p.body for p in sig_pkts),
-    )
+    grammar = _Grammar(start, max_signatures, MAX_SIGNATURE_BYTES)
+    _walk(source, 0, grammar, MAX_INLINE_BYTES if limit is None else limit)
+    return grammar.finish()
+
+
+def parse_inline(data: bytes, *, limit: int | None = None) -> InlineMessage:
+    """Parse a binary inline-signed message held in memory (:func:`read_inline`, its content kept).
+
+    Raises:
+        PacketError: Not an inline-signed message (encrypted, unsigned, malformed).
+        LimitError: See :func:`read_inline`.
+    """
+    chunks: list[bytes] = []
+
+    def keep(literal: LiteralData, *_: object) -> Callable[[bytes], object]:
+        return chunks.append
+
+    msg = read_inline(io.BytesIO(data), keep, limit=limit)
+    return replace(msg, literal=replace(msg.literal, data=b"".join(chunks)))
 
 
 def signed_digest(sig: Signature, content: bytes) -> bytes:

@@ -39,6 +39,7 @@ __all__ = [
     "Notation",
     "Signature",
     "Subpacket",
+    "new_hash",
     "parse_signature",
     "parse_signatures",
     "signature_identity",
@@ -66,6 +67,28 @@ class Subpacket:
     type: int
     critical: bool
     body: bytes
+
+
+def new_hash(version: int, hash_algorithm: int, salt: bytes = b"") -> hashlib._Hash:
+    """A hash object for a version ``version`` signature's digest: v6 ones start with their salt.
+
+    The one rule for it: :meth:`Signature.new_hash`, and a one-pass signature packet's
+    announcement of a signature yet to come (:mod:`pgpsig.openpgp.message`).
+
+    Raises:
+        PacketError: the hash algorithm is unknown or not available.
+    """
+    name = HASH_NAMES.get(hash_algorithm)
+    hl = {"SHA3-256": "sha3_256", "SHA3-512": "sha3_512"}.get(name or "", (name or "").lower())
+    try:
+        h = hashlib.new(hl)
+    except (ValueError, TypeError) as e:
+        raise PacketError(
+            f"unsupported hash algorithm {HASH_NAMES.get(hash_algorithm, f'HASH{hash_algorithm}')}"
+        ) from e
+    if version == 6:
+        h.update(salt)
+    return h
 
 
 def _parse_subpackets(area: bytes, where: str) -> tuple[Subpacket, ...]:
@@ -363,20 +386,12 @@ class Signature:
         raise PacketError(f"cannot hash a version {self.version} signature")
 
     def new_hash(self) -> hashlib._Hash:
-        """A hash object for this signature, salted for v6.
+        """A hash object for this signature, salted for v6 (:func:`new_hash`).
 
         Raises:
             PacketError: the hash algorithm is unknown or not available.
         """
-        name = HASH_NAMES.get(self.hash_algorithm)
-        hl = {"SHA3-256": "sha3_256", "SHA3-512": "sha3_512"}.get(name or "", (name or "").lower())
-        try:
-            h = hashlib.new(hl)
-        except (ValueError, TypeError) as e:
-            raise PacketError(f"unsupported hash algorithm {self.hash_name}") from e
-        if self.version == 6:
-            h.update(self.salt)
-        return h
+        return new_hash(self.version, self.hash_algorithm, self.salt)
 
     @property
     def issuer_hint(self) -> str:

@@ -10,19 +10,27 @@ at least one signature is good and made inside ``[not_before, not_after]``, one
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import datetime
+from typing import BinaryIO
 
 from pgpsig.certs.keyring import Keyring, read_certs
-from pgpsig.engine.signatures import judge_for, judge_signature
-from pgpsig.errors import FormatError, LimitError
+from pgpsig.errors import FormatError, InputError, LimitError
 from pgpsig.openpgp import armor as _armor
 from pgpsig.openpgp import clearsign, message, packets
 from pgpsig.openpgp.ids import SignatureType
 from pgpsig.openpgp.packets import Signature
 from pgpsig.report import SignatureResult, SigStatus, iso
 from pgpsig.sop._base import SopError, SopExit, Verification, _is_clearsigned, _policy
-from pgpsig.verify import read_signature_file, verify_clearsigned, verify_detached
+from pgpsig.verify import (
+    HeldOutput,
+    TextOutput,
+    read_signature_file,
+    verify_clearsigned,
+    verify_detached,
+)
+from pgpsig.verify_inline import verify_inline
 
 __all__ = ["inline_detach", "inline_verify", "verify"]
 
@@ -39,15 +47,24 @@ def _keyring(certs: Sequence[bytes]) -> Keyring:
     return ring
 
 
+def _mode(sig: Signature) -> str:
+    """A VERIFICATIONS line's ``mode:``, from the signature's type."""
+    return "text" if sig.sig_type == SignatureType.TEXT else "binary"
+
+
 def _accepted(
-    results: Sequence[tuple[Signature, SignatureResult]],
+    results: Sequence[tuple[str, SignatureResult]],
     not_before: datetime | None,
     not_after: datetime | None,
 ) -> tuple[Verification, ...]:
-    """VERIFICATIONS for good signatures made inside the bounds, or NO_SIGNATURE."""
+    """VERIFICATIONS for good signatures (each with its mode) made inside the bounds.
+
+    Raises:
+        SopError: NO_SIGNATURE, when there is none.
+    """
     out: list[Verification] = []
     reasons: list[str] = []
-    for sig, r in results:
+    for mode, r in results:
         if r.status is not SigStatus.GOOD:
             reasons.append(f"{r.status.value}: {r.reason}" if r.reason else r.status.value)
             continue
@@ -60,7 +77,6 @@ def _accepted(
         if not_after is not None and r.created > not_after:
             reasons.append(f"made {iso(r.created)}, after --not-after")
             continue
-        mode = "text" if sig.sig_type == SignatureType.TEXT else "binary"
         out.append(Verification(r.created, r.signer, r.primary, mode))
     if not out:
         why = f" ({reasons[0]})" if reasons else ""
@@ -101,18 +117,41 @@ def verify(
         report = verify_detached(data, signatures, ring, policy=_policy(), now=now)
     except (FormatError, LimitError) as e:
         raise SopError(SopExit.BAD_DATA, f"not a signature: {e}") from e
-    return _accepted(list(zip(sigs, report.signatures, strict=True)), not_before, not_after)
+    pairs = [(_mode(s), r) for s, r in zip(sigs, report.signatures, strict=True)]
+    return _accepted(pairs, not_before, not_after)
 
 
-def _message_packets(data: bytes) -> bytes:
-    """Binary packets of an armored (``PGP MESSAGE``) or binary message."""
-    if not _armor.is_armored(data):
-        return data
+def _sniff(fp: BinaryIO) -> bytes:
+    """The first octets of ``fp`` after leading whitespace, read without moving ``fp``.
+
+    Enough to tell a clear-signed, an armored and a binary message apart.
+    """
+    at = fp.tell()
+    try:
+        while chunk := fp.read(1 << 16):
+            rest = chunk.lstrip(b" \t\r\n")
+            if rest:
+                return rest + fp.read(64)
+        return b""
+    finally:
+        fp.seek(at)
+
+
+def _message_packets(fp: BinaryIO, head: bytes) -> BinaryIO:
+    """The binary packets of an armored (``PGP MESSAGE``) or binary message read from ``fp``.
+
+    Armor is at most :data:`~pgpsig.openpgp.armor.MAX_ARMOR_BYTES` (read to one octet more, and
+    refused then); binary input is read as it is needed, never whole.
+    """
+    if not _armor.is_armored(head):
+        return fp
+    data = fp.read(_armor.MAX_ARMOR_BYTES + 1)
     blocks = _armor.decode_all(data)
+    del data  # the armor; the packets go on alone
     if len(blocks) != 1 or blocks[0].label != "PGP MESSAGE":
         labels = ", ".join(b.label for b in blocks)
         raise SopError(SopExit.BAD_DATA, f"expected one PGP MESSAGE armor block, found {labels}")
-    return blocks[0].data
+    return io.BytesIO(blocks[0].data)
 
 
 def _lf_text(canonical: bytes) -> bytes:
@@ -120,101 +159,134 @@ def _lf_text(canonical: bytes) -> bytes:
     return canonical.replace(b"\r\n", b"\n")
 
 
+def _source(data: bytes | BinaryIO) -> BinaryIO:
+    return io.BytesIO(data) if isinstance(data, bytes) else data
+
+
 def inline_verify(
-    data: bytes,
+    data: bytes | BinaryIO,
     certs: Sequence[bytes],
     *,
     now: datetime,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
+    output: BinaryIO | None = None,
 ) -> tuple[bytes, tuple[Verification, ...]]:
     """``sop inline-verify``: an inline-signed or clear-signed message.
 
     Clear-signed input is decoded by the strict frame decoder, and every block must carry an
     acceptable signature (each block's text is returned; text outside the blocks never is); the
     text returned is what ``pgpsig verify --output`` writes: each block's signed text with LF line
-    breaks and a final LF. A binary or armored inline-signed message (one-pass signatures,
-    literal data, signatures; possibly compressed) returns the literal data as it is.
+    breaks and a final LF (:class:`~pgpsig.verify.TextOutput`). A binary or armored inline-signed
+    message (one-pass signatures, literal data, signatures; possibly compressed) returns the
+    literal data as it is, read as a stream (:func:`~pgpsig.verify_inline.verify_inline`).
 
     Args:
-        data: The message.
+        data: The message, or a seekable binary stream positioned at it.
         certs: Certificate inputs.
         now: The reference time.
         not_before: As for :func:`verify`.
         not_after: As for :func:`verify`.
+        output: Where the signed data goes, only once it verified (held back in a temporary file
+            until then); None returns it instead.
 
     Returns:
-        The signed data and one verification per acceptable signature.
+        The signed data (empty when ``output`` is given) and one verification per acceptable
+        signature.
 
     Raises:
         SopError: MISSING_ARG, BAD_DATA (not a signed message, malformed frame or packets),
             NO_SIGNATURE.
+        InputError: the data cannot be read or written.
     """
     ring = _keyring(certs)
     policy = _policy()
+    fp = _source(data)
     try:
-        if _is_clearsigned(data):
-            texts: dict[int, list[bytes]] = {}
-
-            def collect(block: int, chunk: bytes) -> None:
-                texts.setdefault(block, []).append(chunk)
-
-            report = verify_clearsigned(data, ring, policy=policy, now=now, output=collect)
-            pairs = list(zip(_clearsigned_signatures(data), report.signatures, strict=True))
-            found = _accepted(pairs, not_before, not_after)
-            # Every block's text is written, so every block needs an acceptable signature.
-            for i in range(report.blocks):
-                try:
-                    _accepted([p for p in pairs if p[1].block == i], not_before, not_after)
-                except SopError as e:
-                    raise SopError(e.code, f"clear-signed block {i + 1}: {e}") from e
-            text = b"".join(
-                _lf_text(b"".join(texts.get(i, []))) + b"\n" for i in range(report.blocks)
-            )
-            return text, found
-        msg = message.parse_inline(_message_packets(data))
+        head = _sniff(fp)
+        if _is_clearsigned(head):
+            text = TextOutput(output)
+            try:
+                report = verify_clearsigned(
+                    fp, ring, policy=policy, now=now, output=text.write_canonical
+                )
+                # Only a text signature can be good in a clear-signed frame.
+                found = _accepted([("text", r) for r in report.signatures], not_before, not_after)
+                # Every block's text is written, so every block needs an acceptable signature.
+                for i in range(report.blocks):
+                    try:
+                        _accepted(
+                            [("text", r) for r in report.signatures if r.block == i],
+                            not_before,
+                            not_after,
+                        )
+                    except SopError as e:
+                        raise SopError(e.code, f"clear-signed block {i + 1}: {e}") from e
+            except BaseException:
+                text.discard()
+                raise
+            return text.release(report.blocks) or b"", found
+        packets_in = _message_packets(fp, head)
+        held = HeldOutput(output)
+        try:
+            results = verify_inline(packets_in, ring, policy=policy, now=now, output=held.write)
+            found = _accepted([(_mode(s), r) for s, r in results], not_before, not_after)
+        except BaseException:
+            held.discard()
+            raise
+        return held.release() or b"", found
     except (FormatError, LimitError) as e:
         raise SopError(SopExit.BAD_DATA, f"not a signed message: {e}") from e
-    content = msg.literal.data
-    judge = judge_for(ring, policy, now)
-    results = [
-        (s, judge_signature(s, lambda sig: message.signed_digest(sig, content), judge))
-        for s in msg.signatures
-    ]
-    return content, _accepted(results, not_before, not_after)
+    except OSError as e:
+        raise InputError(f"cannot read the message: {e.strerror or e}") from e
 
 
-def _clearsigned_signatures(data: bytes) -> list[Signature]:
-    """The signatures of every block of a (well-formed) clear-signed input, in order."""
-    out: list[Signature] = []
-    for block in clearsign.decode_all(data):
-        out.extend(packets.parse_signatures(block.info.signature))
-    return out
-
-
-def inline_detach(data: bytes, *, armor_out: bool = True) -> tuple[bytes, bytes]:
+def inline_detach(
+    data: bytes | BinaryIO, *, armor_out: bool = True, output: BinaryIO | None = None
+) -> tuple[bytes, bytes]:
     """``sop inline-detach``: split an inline-signed message into data and signatures.
 
     For a clear-signed message the data is the signed text with LF line breaks and without a
     final line break (exactly what its text signatures cover once canonicalised, so
-    ``sop verify`` accepts the pair).
+    ``sop verify`` accepts the pair). An inline-signed message is read as a stream; its data is
+    held back (in a temporary file past 1 MiB) until the whole message proved well formed.
+
+    Args:
+        data: The message, or a seekable binary stream positioned at it.
+        armor_out: Armor the signatures.
+        output: Where the data goes, once the message was read; None returns it instead.
 
     Returns:
-        The data, and the signatures (armored unless ``armor_out`` is false).
+        The data (empty when ``output`` is given), and the signatures (armored unless
+        ``armor_out`` is false).
 
     Raises:
         SopError: BAD_DATA: not an inline-signed or clear-signed message.
+        InputError: the data cannot be read or written.
     """
+    fp = _source(data)
     try:
-        if _is_clearsigned(data):
-            block = clearsign.decode(data)
+        head = _sniff(fp)
+        if _is_clearsigned(head):
+            block = clearsign.decode(fp.read())
             content = _lf_text(block.canonical)
             packets.parse_signatures(block.info.signature)
             sig_bytes = block.info.signature
+            if output is not None:
+                output.write(content)
+                content = b""
         else:
-            msg = message.parse_inline(_message_packets(data))
-            content = msg.literal.data
+            packets_in = _message_packets(fp, head)
+            held = HeldOutput(output)
+            try:
+                msg = message.read_inline(packets_in, lambda *_: held.write)
+            except BaseException:
+                held.discard()
+                raise
+            content = held.release() or b""
             sig_bytes = b"".join(msg.signature_packets)
     except (FormatError, LimitError) as e:
         raise SopError(SopExit.BAD_DATA, f"not an inline-signed message: {e}") from e
+    except OSError as e:
+        raise InputError(f"cannot read the message: {e.strerror or e}") from e
     return content, _armor.encode("PGP SIGNATURE", sig_bytes) if armor_out else sig_bytes
