@@ -45,19 +45,30 @@ HASH_ALGORITHMS: Mapping[str, int] = MappingProxyType({h.display: h for h in Has
 BEGIN_MESSAGE = b"-----BEGIN PGP SIGNED MESSAGE-----"
 #: What canonical text removes from the end of every line.
 LINE_WHITESPACE = b" \t\r"
-_LF_AFTER_WHITESPACE_REVERSED = re.compile(rb"\n[ \t\r]")
+#: An LF that ends a line with trailing whitespace. The LF comes first so that the regular
+#: expression engine skips from LF to LF (it would try every space of ``[ \t\r]+\n``).
+_LF_AFTER_WHITESPACE = re.compile(rb"\n(?<=[ \t\r]\n)")
+
+
+def _needs_strip(text: bytes) -> bool:
+    """Whether some LF-separated line of ``text`` ends with a space, tab or CR."""
+    return text.endswith((b" ", b"\t", b"\r")) or _LF_AFTER_WHITESPACE.search(text) is not None
+
+
+def counted_canonical_lines(text: bytes) -> tuple[bytes, int]:
+    """:func:`canonical_lines` of ``text`` and the number of lines in ``text`` (LFs plus one)."""
+    if not _needs_strip(text):
+        canonical = text.replace(b"\n", b"\r\n")
+        return canonical, len(canonical) - len(text) + 1
+    # map with a C method and no Python frame per line: about a fifth faster than a list
+    # comprehension.
+    lines = text.split(b"\n")
+    return b"\r\n".join(map(bytes.rstrip, lines, itertools.repeat(LINE_WHITESPACE))), len(lines)
 
 
 def canonical_lines(text: bytes) -> bytes:
     """Strip trailing spaces, tabs and CRs from every LF-separated line and join with CRLF."""
-    # Fast path for text without trailing whitespace. Searching the reversed text lets the
-    # regular expression engine skip to each LF instead of trying every space.
-    if _LF_AFTER_WHITESPACE_REVERSED.search(text[::-1]) is None and not text.endswith(
-        (b" ", b"\t", b"\r")
-    ):
-        return text.replace(b"\n", b"\r\n")
-    # map with a C method and no Python frame per line: about a fifth faster than a list comprehension.
-    return b"\r\n".join(map(bytes.rstrip, text.split(b"\n"), itertools.repeat(LINE_WHITESPACE)))
+    return counted_canonical_lines(text)[0]
 
 
 def canonicalize(text: bytes, *, strip_whitespace: bool = True) -> bytes:
