@@ -73,7 +73,8 @@ _LF = 0x0A
 _OUTSIDE_KEEP = 4096  # bytes of leading/trailing text kept for the report
 #: Bytes read at once. Not 1 MiB: glibc serves such fresh buffers (and each piece cut from them)
 #: with mmap and munmap, a page fault per 4 KiB touched: 0.2 s of system time over 200 MB of
-#: clear-signed text, against 0.02 s in 256 KiB reads (measured, bench/README.md).
+#: clear-signed text, against 0.02 s in 256 KiB reads (measured, bench/README.md; the decoder
+#: also needs :func:`_keep_freed_memory` for that).
 READ_CHUNK = 256 * 1024
 _TEXT_SLICE = 64 * 1024  # text is canonicalised in slices of about this size (bounds memory)
 _MAX_HEADER_BYTES = 64 * 1024  # a real frame has one short Hash: line
@@ -82,8 +83,9 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 _HEAP_HINT = 4 * 1024 * 1024  # see _keep_freed_memory
 _HASH_HEADER = re.compile(rb"Hash:[ \t]*(.*)", re.DOTALL)
 _UNESCAPED_DASH = re.compile(rb"\n-(?! )")
-#: An LF and the dash-escape after it, or an LF before a line starting with another "-".
-_DASH_LINE = re.compile(rb"\n(?:- |(?=-))")
+#: An LF and the "-" after it, with the space of a dash-escape (its literal start "\n-" lets the
+#: regular expression engine skip every other LF at once).
+_DASH_LINE = re.compile(rb"\n- ?")
 
 _SEEK, _HEADERS, _TEXT, _SIGNATURE = range(4)
 
@@ -349,10 +351,10 @@ class _FrameParser:
         """
         if lines.startswith(b"-") and not lines.startswith(b"- "):
             return 0
-        # One pass undoes the dash-escapes after an LF and counts the other lines starting with
-        # '-' (their LF is replaced by itself); bytes.replace is several times slower than this.
+        # One pass undoes the dash-escapes after an LF (two bytes each) and tells whether another
+        # line starts with '-' (it loses one byte): bytes.replace is several times slower.
         unescaped, found = _DASH_LINE.subn(b"\n", lines)
-        if 2 * found != len(lines) - len(unescaped):  # a '-' line that is not escaped
+        if len(lines) - len(unescaped) != 2 * found:  # a '-' line that is not escaped
             match = _UNESCAPED_DASH.search(lines)
             assert match is not None
             self._emit_text(lines[: match.start()])
