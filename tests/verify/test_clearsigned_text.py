@@ -1,8 +1,9 @@
 """The clear-signed text path against a line-by-line reference: the hashed bytes and the LF text.
 
-The decoder (:mod:`pgpsig.openpgp.clearsign`) canonicalises whole buffers at once (one regular
-expression pass for the dash-escapes, then one ``replace``, or ``split`` and ``rstrip`` when some
-line has trailing whitespace), in slices of any size, from reads of any size. The rule it must
+The decoder (:mod:`pgpsig.openpgp.clearsign`, through :func:`pgpsig.openpgp.cleartext.frame_text`)
+canonicalises whole buffers at once (a regular expression pass for the dash-escapes, then one
+``replace``, or ``split`` and an ``rstrip`` mapped over the lines when some line has trailing
+whitespace), in slices of any size, from reads of any size. The rule it must
 keep is per line (RFC 9580 section 7.1 and :mod:`pgpsig.openpgp.cleartext`), written out here
 once more, one line at a time, as :func:`reference`:
 
@@ -210,13 +211,21 @@ def test_the_generated_cases_reach_every_path() -> None:
 
 
 @pytest.mark.parametrize("seed", range(300))
-def test_counted_canonical_lines_equals_the_per_line_rule(seed: int) -> None:
-    text = source_text(random.Random(seed))
-    lines = text.split(b"\n")
-    canonical, count = cleartext.counted_canonical_lines(text)
-    assert canonical == b"\r\n".join(line.rstrip(b" \t\r") for line in lines)
-    assert count == len(lines)
-    assert cleartext.canonical_lines(text) == canonical
+def test_frame_text_and_canonical_lines_equal_the_per_line_rule(seed: int) -> None:
+    rng = random.Random(seed)
+    text = frame_text(rng, bad=rng.random() < 0.2)
+    if not text:
+        return  # no line: the decoder has nothing to convert
+    lines = text[:-1]  # without the frame's LF, as the decoder hands them over
+    want = reference(text)
+    if isinstance(want, int):
+        offsets = [0] + [i + 1 for i, byte in enumerate(lines) if byte == 0x0A]
+        assert cleartext.frame_text(lines) == offsets[want - FIRST_TEXT_LINE]
+    else:
+        assert cleartext.frame_text(lines) == (want[0], lines.count(b"\n") + 1)
+    plain = source_text(rng)
+    split = plain.split(b"\n")
+    assert cleartext.canonical_lines(plain) == b"\r\n".join(x.rstrip(b" \t\r") for x in split)
 
 
 def test_in_memory_decode_agrees() -> None:

@@ -47,8 +47,8 @@ from pgpsig.openpgp.cleartext import (
     HASH_ALGORITHMS,
     Canonicalizer,
     canonicalize,
-    counted_canonical_lines,
     encode,
+    frame_text,
 )
 from pgpsig.openpgp.cleartext import LINE_WHITESPACE as _LINE_WS
 
@@ -82,10 +82,6 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 """Longest line (in bytes, without its LF) :func:`decode_stream` accepts: memory is bounded by it."""
 _HEAP_HINT = 4 * 1024 * 1024  # see _keep_freed_memory
 _HASH_HEADER = re.compile(rb"Hash:[ \t]*(.*)", re.DOTALL)
-_UNESCAPED_DASH = re.compile(rb"\n-(?! )")
-#: An LF and the "-" after it, with the space of a dash-escape (its literal start "\n-" lets the
-#: regular expression engine skip every other LF at once).
-_DASH_LINE = re.compile(rb"\n- ?")
 
 _SEEK, _HEADERS, _TEXT, _SIGNATURE = range(4)
 
@@ -349,19 +345,12 @@ class _FrameParser:
             being dash-escaped: the frame's text ends before it, and only the lines before it
             are passed on.
         """
-        if lines.startswith(b"-") and not lines.startswith(b"- "):
-            return 0
-        # One pass undoes the dash-escapes after an LF (two bytes each) and tells whether another
-        # line starts with '-' (it loses one byte): bytes.replace is several times slower.
-        unescaped, found = _DASH_LINE.subn(b"\n", lines)
-        if len(lines) - len(unescaped) != 2 * found:  # a '-' line that is not escaped
-            match = _UNESCAPED_DASH.search(lines)
-            assert match is not None
-            self._emit_text(lines[: match.start()])
-            return match.start() + 1
-        if unescaped.startswith(b"- "):
-            unescaped = unescaped[2:]
-        canonical, count = counted_canonical_lines(unescaped)
+        converted = frame_text(lines)
+        if isinstance(converted, int):
+            if converted:
+                self._emit_text(lines[: converted - 1])
+            return converted
+        canonical, count = converted
         self._line += count
         assert self._sink is not None
         if self._text_started:
