@@ -80,7 +80,7 @@ _TEXT_SLICE = 64 * 1024  # text is canonicalised in slices of about this size (b
 _MAX_HEADER_BYTES = 64 * 1024  # a real frame has one short Hash: line
 MAX_LINE_BYTES = 16 * 1024 * 1024
 """Longest line (in bytes, without its LF) :func:`decode_stream` accepts: memory is bounded by it."""
-_HEAP_HINT = 4 * 1024 * 1024  # see _keep_freed_memory
+_HEAP_HINT = 1 << 20  # see _keep_freed_memory
 _HASH_HEADER = re.compile(rb"Hash:[ \t]*(.*)", re.DOTALL)
 
 _SEEK, _HEADERS, _TEXT, _SIGNATURE = range(4)
@@ -401,19 +401,19 @@ class _FrameParser:
         return buf.index(b"\n", end_line) + 1
 
 
-def _keep_freed_memory() -> None:
+def _keep_freed_memory(chunk_size: int) -> None:
     """Have the C allocator keep the memory of freed chunks for the next ones (glibc).
 
     Each chunk of text makes a few short-lived buffers of about its size. glibc's malloc gives
     the free top of its heap back to the system as soon as it passes a threshold (128 KiB at
     first) and faults the same pages in again for the next chunk: 120,000 page faults and
-    0.3-0.4 s of system time over a 200 MB text. It raises that threshold to twice the size of
-    the largest block it served with mmap once that block is freed: one block of
-    :data:`_HEAP_HINT`, allocated and freed here, is enough. ``bytes(n)`` is zeroed by calloc,
-    which does not touch mmap's fresh pages, so this costs two system calls; with another
-    allocator it is a 4 MiB allocation that changes nothing.
+    0.3-0.4 s of system time over a 200 MB text read in 256 KiB chunks. glibc raises that
+    threshold to twice the size of the largest block it served with mmap, once that block is
+    freed (up to 32 MiB): one block of four chunks (at least :data:`_HEAP_HINT`), allocated and
+    freed here, is enough. ``bytes(n)`` is zeroed by calloc, which leaves mmap's fresh pages
+    untouched, so this costs two system calls; with another allocator it changes nothing.
     """
-    bytes(_HEAP_HINT)
+    bytes(max(_HEAP_HINT, 4 * chunk_size))
 
 
 def decode_stream(
@@ -469,7 +469,7 @@ def decode_stream(
             break
         reads += 1
         if reads == 2:
-            _keep_freed_memory()
+            _keep_freed_memory(chunk_size)
         cut = data.rfind(b"\n")
         if cut < 0:
             pending.append(data)
