@@ -3,8 +3,8 @@ r"""The text side of the cleartext signature framework (RFC 9580 section 7): can
 This module owns the canonical text form that a text signature (type 0x01) covers, in one piece
 (:func:`canonicalize`), streamed (:class:`Canonicalizer`) or from a frame's dash-escaped lines
 (:func:`frame_text`), the ``Hash:`` header names, and the writing of a clear-signed frame
-(:func:`encode`). Reading a frame, strictly, is
-:mod:`pgpsig.openpgp.clearsign`, which uses the same rule of lines. It is pure: bytes in, bytes out.
+(:func:`encode`). Reading a frame, strictly, is :mod:`pgpsig.openpgp.clearsign`, which uses the
+same rule of lines. It is pure: bytes in, bytes out.
 
 Canonical text of a frame (what the signature hashes):
 
