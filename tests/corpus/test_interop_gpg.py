@@ -258,6 +258,25 @@ i18n/de_DE/LC_MESSAGES/backup.po = 0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6
 ;# End
 """
 
+
+def mixed_text(seed: int, size: int) -> bytes:
+    """About ``size`` bytes of lines as in the benchmark's case (d): trailing spaces and tabs,
+    CRLF, lines starting with '-' or 'From ', empty and long lines, UTF-8. Long enough to span
+    several of the decoder's reads and slices, so lines fall across their boundaries."""
+    rng = random.Random(seed)
+    words = ["alpha", "beta", "=>", "caf\u00e9", "\u8a2d\u5b9a", "-x", "From", "$var", ";"]
+    ends = ["\n", "\n", "\n", " \n", "\t\n", "  \t \n", "\r\n", " \r\n", "\t\r\n"]
+    starts = ["", "", "", "", "-", "- ", "--", "From ", "-----BEGIN PGP SIGNATURE-----", "    "]
+    out, n = [], 0
+    while n < size:
+        count = rng.randint(300, 1500) if rng.random() < 0.01 else rng.randint(0, 12)
+        line = rng.choice(starts) + " ".join(rng.choice(words) for _ in range(count))
+        data = (line + rng.choice(ends)).encode()
+        out.append(data)
+        n += len(data)
+    return b"".join(out)
+
+
 TEXTS: dict[str, bytes] = {
     "trailing-spaces": b"first line   \nsecond line \n   indented stays\nthird\n",
     "trailing-tabs": b"col1\tcol2\t\t\nnext\t \t\n\tleading tab stays\n",
@@ -276,6 +295,7 @@ TEXTS: dict[str, bytes] = {
     "long-line": bytes(random.Random(1).choices(b"abcdefghijklmnopqrstuvwxyz0123456789", k=10240))
     + b"\n",
     "manifest": MANIFEST,
+    "mixed-700k": mixed_text(7, 700_000),
 }
 
 CLEAR_CASES: list[Any] = [

@@ -46,9 +46,9 @@ from pgpsig.openpgp.cleartext import (
     BEGIN_MESSAGE,
     HASH_ALGORITHMS,
     Canonicalizer,
-    canonical_lines,
     canonicalize,
     encode,
+    frame_text,
 )
 from pgpsig.openpgp.cleartext import LINE_WHITESPACE as _LINE_WS
 
@@ -70,20 +70,18 @@ __all__ = [
 _BEGIN_SIGNATURE = b"-----BEGIN PGP SIGNATURE-----"
 _END_SIGNATURE = b"-----END PGP SIGNATURE-----"
 _LF = 0x0A
-_DASH = 0x2D
-_SPACE = 0x20
 _OUTSIDE_KEEP = 4096  # bytes of leading/trailing text kept for the report
 #: Bytes read at once. Not 1 MiB: glibc serves such fresh buffers (and each piece cut from them)
 #: with mmap and munmap, a page fault per 4 KiB touched: 0.2 s of system time over 200 MB of
-#: clear-signed text, against 0.02 s in 256 KiB reads (measured, bench/README.md).
+#: clear-signed text, against 0.02 s in 256 KiB reads (measured, bench/README.md; the decoder
+#: also needs :func:`_keep_freed_memory` for that).
 READ_CHUNK = 256 * 1024
 _TEXT_SLICE = 64 * 1024  # text is canonicalised in slices of about this size (bounds memory)
 _MAX_HEADER_BYTES = 64 * 1024  # a real frame has one short Hash: line
 MAX_LINE_BYTES = 16 * 1024 * 1024
 """Longest line (in bytes, without its LF) :func:`decode_stream` accepts: memory is bounded by it."""
+_HEAP_HINT = 1 << 20  # see _keep_freed_memory
 _HASH_HEADER = re.compile(rb"Hash:[ \t]*(.*)", re.DOTALL)
-_UNESCAPED_DASH = re.compile(rb"\n-(?! )")
-_ESCAPED_LINE = re.compile(rb"\n- ")
 
 _SEEK, _HEADERS, _TEXT, _SIGNATURE = range(4)
 
@@ -311,18 +309,18 @@ class _FrameParser:
 
     # (4) The dash-escaped text, up to the BEGIN PGP SIGNATURE line.
     def _text(self, buf: bytes, pos: int) -> int:
-        if buf[pos] == _DASH and buf[pos + 1] != _SPACE:
-            stop = pos
-        else:
-            match = _UNESCAPED_DASH.search(buf, pos)
-            stop = len(buf) if match is None else match.start() + 1
-        while pos < stop:
-            cut = buf.rfind(b"\n", pos, min(pos + _TEXT_SLICE, stop))
+        size = len(buf)
+        stop = size
+        while pos < size:
+            cut = buf.rfind(b"\n", pos, pos + _TEXT_SLICE)
             if cut < 0:  # a line longer than the slice: take it whole
                 cut = buf.index(b"\n", pos + _TEXT_SLICE)
-            self._emit_text(buf[pos:cut])
+            bad = self._emit_text(buf[pos:cut])
+            if bad >= 0:
+                stop = pos + bad
+                break
             pos = cut + 1
-        if stop == len(buf):
+        if stop == size:
             return stop
         eol = buf.index(b"\n", stop)
         if buf[stop:eol].rstrip(_LINE_WS) != _BEGIN_SIGNATURE:
@@ -339,19 +337,27 @@ class _FrameParser:
         self._state = _SIGNATURE
         return eol + 1
 
-    def _emit_text(self, lines: bytes) -> None:
-        """Canonicalise complete text lines (the last one's LF excluded) and pass them on."""
-        self._line += lines.count(b"\n") + 1
-        if lines.startswith(b"- "):
-            lines = lines[2:]
-        # re.sub is several times faster than bytes.replace for this pattern.
-        lines = _ESCAPED_LINE.sub(b"\n", lines)
-        canonical = canonical_lines(lines)
+    def _emit_text(self, lines: bytes) -> int:
+        """Canonicalise complete text lines (the last one's LF excluded) and pass them on.
+
+        Returns:
+            -1, or the offset in ``lines`` of the first line that starts with ``-`` without
+            being dash-escaped: the frame's text ends before it, and only the lines before it
+            are passed on.
+        """
+        converted = frame_text(lines)
+        if isinstance(converted, int):
+            if converted:
+                self._emit_text(lines[: converted - 1])
+            return converted
+        canonical, count = converted
+        self._line += count
         assert self._sink is not None
         if self._text_started:
             self._sink.update(b"\r\n")  # the line break before these lines is now known to be text
         self._text_started = True
         self._sink.update(canonical)
+        return -1
 
     # (5) The signature armor, up to its END line.
     def _signature(self, buf: bytes, pos: int) -> int:
@@ -393,6 +399,21 @@ class _FrameParser:
         self._line += 1
         self._state = _SEEK
         return buf.index(b"\n", end_line) + 1
+
+
+def _keep_freed_memory(chunk_size: int) -> None:
+    """Have the C allocator keep the memory of freed chunks for the next ones (glibc).
+
+    Each chunk of text makes a few short-lived buffers of about its size. glibc's malloc gives
+    the free top of its heap back to the system as soon as it passes a threshold (128 KiB at
+    first) and faults the same pages in again for the next chunk: 120,000 page faults and
+    0.3-0.4 s of system time over a 200 MB text read in 256 KiB chunks. glibc raises that
+    threshold to twice the size of the largest block it served with mmap, once that block is
+    freed (up to 32 MiB): one block of four chunks (at least :data:`_HEAP_HINT`), allocated and
+    freed here, is enough. ``bytes(n)`` is zeroed by calloc, which leaves mmap's fresh pages
+    untouched, so this costs two system calls; with another allocator it changes nothing.
+    """
+    bytes(max(_HEAP_HINT, 4 * chunk_size))
 
 
 def decode_stream(
@@ -441,10 +462,14 @@ def decode_stream(
     def too_long() -> LimitError:
         return LimitError(f"a line longer than {max_line_bytes} bytes", line=parser.line)
 
+    reads = 0
     while True:
         data = stream.read(chunk_size)
         if not data:
             break
+        reads += 1
+        if reads == 2:
+            _keep_freed_memory(chunk_size)
         cut = data.rfind(b"\n")
         if cut < 0:
             pending.append(data)

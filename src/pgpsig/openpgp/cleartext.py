@@ -1,9 +1,10 @@
 r"""The text side of the cleartext signature framework (RFC 9580 section 7): canonical text, writing.
 
 This module owns the canonical text form that a text signature (type 0x01) covers, in one piece
-(:func:`canonicalize`) or streamed (:class:`Canonicalizer`), the ``Hash:`` header names, and the
-writing of a clear-signed frame (:func:`encode`). Reading a frame, strictly, is
-:mod:`pgpsig.openpgp.clearsign`, which uses the same rule of lines. It is pure: bytes in, bytes out.
+(:func:`canonicalize`), streamed (:class:`Canonicalizer`) or from a frame's dash-escaped lines
+(:func:`frame_text`), the ``Hash:`` header names, and the writing of a clear-signed frame
+(:func:`encode`). Reading a frame, strictly, is :mod:`pgpsig.openpgp.clearsign`, which uses the
+same rule of lines. It is pure: bytes in, bytes out.
 
 Canonical text of a frame (what the signature hashes):
 
@@ -36,6 +37,7 @@ __all__ = [
     "canonical_lines",
     "canonicalize",
     "encode",
+    "frame_text",
 ]
 
 HASH_ALGORITHMS: Mapping[str, int] = MappingProxyType({h.display: h for h in HashAlgorithm})
@@ -45,19 +47,69 @@ HASH_ALGORITHMS: Mapping[str, int] = MappingProxyType({h.display: h for h in Has
 BEGIN_MESSAGE = b"-----BEGIN PGP SIGNED MESSAGE-----"
 #: What canonical text removes from the end of every line.
 LINE_WHITESPACE = b" \t\r"
-_LF_AFTER_WHITESPACE_REVERSED = re.compile(rb"\n[ \t\r]")
+#: An LF that ends a line with trailing whitespace. The LF comes first so that the regular
+#: expression engine skips from LF to LF (it would try every space of ``[ \t\r]+\n``).
+_LF_AFTER_WHITESPACE = re.compile(rb"\n(?<=[ \t\r]\n)")
+#: An LF and a "-" after it, with the space of a dash-escape. The literal start "\n-" lets the
+#: engine pass every other LF at once: twice as fast as ``\n(?:- |(?=-))``.
+_LF_DASH = re.compile(rb"\n- ?")
+#: An LF before a line that starts with "-" and is not dash-escaped.
+_LF_UNESCAPED_DASH = re.compile(rb"\n-(?! )")
+_DASH_ESCAPE = b"- "
+
+
+def _has_trailing_whitespace(text: bytes) -> bool:
+    """Whether some LF-separated line of ``text`` ends with a space, tab or CR."""
+    return text.endswith((b" ", b"\t", b"\r")) or _LF_AFTER_WHITESPACE.search(text) is not None
+
+
+def _counted_canonical(text: bytes) -> tuple[bytes, int]:
+    """:func:`canonical_lines` of ``text``, and its number of lines (LFs plus one)."""
+    if _has_trailing_whitespace(text):
+        lines = text.split(b"\n")
+        # map with a C method and no Python frame per line: about a fifth faster than a list
+        # comprehension.
+        stripped = map(bytes.rstrip, lines, itertools.repeat(LINE_WHITESPACE))
+        return b"\r\n".join(stripped), len(lines)
+    canonical = text.replace(b"\n", b"\r\n")
+    return canonical, len(canonical) - len(text) + 1
 
 
 def canonical_lines(text: bytes) -> bytes:
     """Strip trailing spaces, tabs and CRs from every LF-separated line and join with CRLF."""
-    # Fast path for text without trailing whitespace. Searching the reversed text lets the
-    # regular expression engine skip to each LF instead of trying every space.
-    if _LF_AFTER_WHITESPACE_REVERSED.search(text[::-1]) is None and not text.endswith(
-        (b" ", b"\t", b"\r")
-    ):
-        return text.replace(b"\n", b"\r\n")
-    # map with a C method and no Python frame per line: about a fifth faster than a list comprehension.
-    return b"\r\n".join(map(bytes.rstrip, text.split(b"\n"), itertools.repeat(LINE_WHITESPACE)))
+    return _counted_canonical(text)[0]
+
+
+def frame_text(text: bytes) -> tuple[bytes, int] | int:
+    """The canonical form of dash-escaped text lines of a frame, and how many lines they are.
+
+    ``text`` is complete lines of a frame's text joined with LF (the last line's LF left out).
+    Each line loses its dash-escape ``"- "``, then its trailing whitespace; lines are joined
+    with CRLF. A line starting with ``-`` without the escape ends the frame's text: then nothing
+    is converted, and the offset of that line in ``text`` is returned instead.
+
+    The work is a few passes over the whole of ``text`` at C speed (a regular expression for
+    the escapes, ``replace``; ``split`` and a ``rstrip`` mapped over the lines only when some
+    line has trailing whitespace), not a loop per line.
+
+    Args:
+        text: Complete lines, LF-separated, without the last one's LF.
+
+    Returns:
+        The canonical bytes and the number of lines (LFs in ``text`` plus one), or the offset
+        of the first line starting with ``-`` that is not dash-escaped.
+    """
+    if text.startswith(b"-") and not text.startswith(_DASH_ESCAPE):
+        return 0
+    # One pass undoes the escapes after an LF (two bytes each) and tells whether another line
+    # starts with "-" (one byte each): bytes.replace is several times slower.
+    plain, found = _LF_DASH.subn(b"\n", text)
+    if len(text) - len(plain) != 2 * found:
+        unescaped = _LF_UNESCAPED_DASH.search(text)
+        if unescaped is None:  # one byte removed is a line with "-" and no space
+            raise AssertionError("a line starting with '-' was not found again")
+        return unescaped.start() + 1
+    return _counted_canonical(plain.removeprefix(_DASH_ESCAPE))
 
 
 def canonicalize(text: bytes, *, strip_whitespace: bool = True) -> bytes:
