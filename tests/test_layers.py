@@ -3,7 +3,7 @@
 The layers, lowest first (docs/development.md, "Layout, layers and rules"); a module imports only from its own
 layer or lower ones, and two packages of one layer never import each other:
 
-    errors | schemas/ < fsutil, hashing < openpgp/ < policy, report < certs/ < engine/ < verify
+    errors | schemas/ | _dataclass < fsutil, hashing < openpgp/ < policy, report < certs/ < engine/ < verify
            < modules/ | keys/ < sop < cli/
 
 (``schemas/`` holds the JSON Schemas of ``--json``: data, and a function that reads it.)
@@ -31,6 +31,7 @@ MAX_LINES = 600
 LAYERS: dict[str, tuple[int, str]] = {
     "errors": (0, "errors"),
     "schemas": (0, "schemas"),
+    "_dataclass": (0, "_dataclass"),
     "fsutil": (1, "shared-io"),
     "hashing": (1, "shared-io"),
     "pathargs": (1, "shared-io"),
@@ -277,6 +278,18 @@ def test_only_the_cli_prints_or_reads_clock_and_environment(modules: dict[str, M
         if _part(m.name) != "cli"
         for what, line in m.effects
         if (m.name, what) not in FACADE_EFFECTS
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_value_classes_come_from_pgpsig_dataclass(modules: dict[str, Module]) -> None:
+    """Not from ``dataclasses``: it compiles each class's methods at import (#16, start-up)."""
+    bad = [
+        f"{m.name}:{line} imports {target}"
+        for m in modules.values()
+        if m.name != "pgpsig._dataclass"
+        for target, line, typing_only in m.imports
+        if target.split(".")[0] == "dataclasses" and not typing_only
     ]
     assert not bad, "\n".join(bad)
 

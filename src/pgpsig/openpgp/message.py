@@ -31,8 +31,8 @@ import bz2
 import struct
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from pgpsig._dataclass import dataclass
 from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp import cleartext
 from pgpsig.openpgp.framing import iter_packets
