@@ -1,10 +1,11 @@
-"""pgpsig._dataclass: each value class behaves as its twin made by the standard library's dataclass."""
+"""pgpsig._dataclass: each value class behaves as its twin made by ``dataclasses`` or ``typing``."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
 import pickle
+import typing
 from typing import Any
 
 import pytest
@@ -161,3 +162,62 @@ def test_what_it_does_not_do_is_refused() -> None:
 class Pickled:
     a: int
     b: list[int]
+
+
+class Mine(ours.NamedTuple):
+    """A pair."""
+
+    a: int
+    b: str = "b"
+
+    def twice(self) -> int:
+        return 2 * self.a
+
+
+class Theirs(typing.NamedTuple):
+    """A pair."""
+
+    a: int
+    b: str = "b"
+
+    def twice(self) -> int:
+        return 2 * self.a
+
+
+def test_named_tuples_are_typings() -> None:
+    m, t = Mine(1), Theirs(1)
+    assert (m, m._replace(b="c"), m._asdict(), m.twice()) == (t, t._replace(b="c"), t._asdict(), 2)
+    assert repr(m).replace("Mine", "Theirs") == repr(t)
+    assert (Mine._fields, Mine._field_defaults, Mine.__doc__) == (
+        Theirs._fields,
+        Theirs._field_defaults,
+        Theirs.__doc__,
+    )
+    assert (Mine.__module__, Mine.__qualname__, list(Mine.__annotations__)) == (
+        __name__,
+        "Mine",
+        ["a", "b"],
+    )
+    assert isinstance(m, tuple)
+    assert hash(m) == hash(t)
+    assert pickle.loads(pickle.dumps(Mine(2, "x"))) == Mine(2, "x")
+    a, b = Mine(3)
+    assert (a, b) == (3, "b")
+    with pytest.raises(TypeError):
+        Mine()  # type: ignore[call-arg]
+
+
+def test_named_tuples_refuse_what_typing_refuses() -> None:
+    with pytest.raises(TypeError, match="follows"):
+
+        class Order(ours.NamedTuple):
+            a: int = 0
+            b: int  # type: ignore[misc]
+
+    with pytest.raises(AttributeError, match="_replace"):
+
+        class Overwrite(ours.NamedTuple):
+            a: int
+
+            def _replace(self, **kw: Any) -> Any:  # type: ignore[override]
+                return self

@@ -56,9 +56,9 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
-from pgpsig._dataclass import dataclass
+from pgpsig._dataclass import NamedTuple, dataclass
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
