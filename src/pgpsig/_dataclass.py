@@ -8,14 +8,15 @@ that was a third of its start-up. This decorator makes the same methods from sha
 fields with ``default``, ``default_factory``, ``init``, ``repr`` and ``compare``.
 
 What callers see is what ``dataclasses`` gives: ``__init__`` (then ``__post_init__``), a
-``Name(field=value, ...)`` ``__repr__``, ``__match_args__``, ``__eq__`` over the compared fields of two instances of
-one class, ``__hash__`` for frozen classes (``None`` for mutable ones, unless ``eq=False``),
+``Name(field=value, ...)`` ``__repr__``, ``__match_args__``, ``__replace__`` (3.13's
+``copy.replace``), ``__eq__`` over the compared fields of two instances of one class, ``__hash__``
+for frozen classes (``None`` for mutable ones, unless ``eq=False``),
 ``dataclasses.FrozenInstanceError`` on assignment to a frozen instance, pickling of frozen slotted
 ones, and ``__dataclass_fields__``, built by ``dataclasses`` itself on first use, so
-``dataclasses.replace``, ``fields``, ``asdict`` and ``is_dataclass`` work (:func:`replace` here
-does what ``dataclasses.replace`` does without importing it). A method the class
-defines itself is kept. Anything else (``order``, ``unsafe_hash``, ``ClassVar``/``InitVar``
-fields, inheritance between value classes) is refused with a ``TypeError``.
+``dataclasses.replace``, ``fields``, ``asdict`` and ``is_dataclass`` work (``replace`` here does
+what ``dataclasses.replace`` does without importing it). A method the class defines itself is
+kept. Anything else (``order``, ``unsafe_hash``, ``ClassVar``/``InitVar`` fields, inheritance
+between value classes) is refused with a ``TypeError``.
 
 :class:`NamedTuple` is ``typing.NamedTuple`` less its checks of the annotations: under ``from
 __future__ import annotations`` ``typing`` compiles each annotation's text (0.3 ms a class); here
@@ -161,6 +162,7 @@ def _make(cls: type[_T], *, frozen: bool, slots: bool, kw_only: bool, eq: bool) 
     )
     ns.setdefault("__repr__", _repr(tuple(n for n in names if specs[n].repr)))
     ns.setdefault("__match_args__", () if kw_only else tuple(params))
+    ns.setdefault("__replace__", _replace)
     if eq:
         key = _key(tuple(n for n in names if specs[n].compare))
         ns.setdefault("__eq__", _eq(key))
@@ -353,23 +355,25 @@ class _Fields(Mapping[str, Any]):
         return len(self._real())
 
 
-if not TYPE_CHECKING:  # (mypy sees dataclasses.replace, imported above)
+def _replace(obj: Any, /, **changes: Any) -> Any:
+    """A copy of ``obj`` with ``changes``, as ``dataclasses.replace`` makes it."""
+    fields = getattr(type(obj), "__dataclass_fields__", None)
+    if not isinstance(fields, _Fields):
+        raise TypeError("replace() should be called on value class instances")
+    for name, spec in fields.specs.items():
+        if not spec.init:
+            if name in changes:
+                raise ValueError(
+                    f"field {name} is declared with init=False, it cannot be specified with replace()"
+                )
+            continue
+        if name not in changes:
+            changes[name] = getattr(obj, name)
+    return type(obj)(**changes)
 
-    def replace(obj: Any, /, **changes: Any) -> Any:
-        """A copy of ``obj`` with ``changes``, as ``dataclasses.replace`` makes it."""
-        fields = getattr(type(obj), "__dataclass_fields__", None)
-        if not isinstance(fields, _Fields):
-            raise TypeError("replace() should be called on value class instances")
-        for name, spec in fields.specs.items():
-            if not spec.init:
-                if name in changes:
-                    raise ValueError(
-                        f"field {name} is declared with init=False, it cannot be specified with replace()"
-                    )
-                continue
-            if name not in changes:
-                changes[name] = getattr(obj, name)
-        return type(obj)(**changes)
+
+if not TYPE_CHECKING:  # (mypy sees dataclasses.replace and typing.NamedTuple, imported above)
+    replace = _replace
 
     #: What a NamedTuple class body may not define (typing's rule), and what it does not copy.
     _PROHIBITED = frozenset(
