@@ -13,8 +13,11 @@ import pytest
 from pgpsig import _dataclass as ours
 
 
-def _twins(**options: Any) -> tuple[type, type]:
-    """The same class made by pgpsig._dataclass and by dataclasses."""
+def _twins(*, compiled: bool = False, **options: Any) -> tuple[type, type]:
+    """The same class made by pgpsig._dataclass and by dataclasses.
+
+    ``compiled``: ours has made enough instances to have its own compiled ``__init__``.
+    """
 
     def make(dataclass: Any, field: Any) -> type:
         class Value:
@@ -26,7 +29,13 @@ def _twins(**options: Any) -> tuple[type, type]:
 
         return dataclass(**options)(Value)
 
-    return make(ours.dataclass, ours.field), make(dataclasses.dataclass, dataclasses.field)
+    mine = make(ours.dataclass, ours.field)
+    if compiled:
+        shared = mine.__init__
+        for _ in range(ours._COMPILE_AFTER):
+            _make(mine, options, 1)
+        assert mine.__init__ is not shared
+    return mine, make(dataclasses.dataclass, dataclasses.field)
 
 
 OPTIONS = [
@@ -46,9 +55,10 @@ def _make(cls: type, options: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
     return cls(*args, **kwargs)
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["shared", "compiled"])
 @pytest.mark.parametrize("options", OPTIONS, ids=str)
-def test_the_twins_agree(options: dict[str, Any]) -> None:
-    mine, theirs = _twins(**options)
+def test_the_twins_agree(options: dict[str, Any], compiled: bool) -> None:
+    mine, theirs = _twins(compiled=compiled, **options)
     for args, kwargs in [((1,), {}), ((1, "x", [2]), {}), ((2,), {"hidden": b"z"})]:
         m = _make(mine, options, *args, **kwargs)
         t = _make(theirs, options, *args, **kwargs)
@@ -65,9 +75,10 @@ def test_the_twins_agree(options: dict[str, Any]) -> None:
     ]
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["shared", "compiled"])
 @pytest.mark.parametrize("options", OPTIONS, ids=str)
-def test_the_twins_refuse_the_same_calls(options: dict[str, Any]) -> None:
-    mine, theirs = _twins(**options)
+def test_the_twins_refuse_the_same_calls(options: dict[str, Any], compiled: bool) -> None:
+    mine, theirs = _twins(compiled=compiled, **options)
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
         ((), {}),
         ((), {"b": "x"}),
@@ -125,7 +136,7 @@ def test_post_init_runs_after_the_fields() -> None:
         def __post_init__(self) -> None:
             object.__setattr__(self, "twice", 2 * self.a)
 
-    assert Doubled(3).twice == 6
+    assert [Doubled(i).twice for i in range(ours._COMPILE_AFTER + 2)][-3:] == [126, 128, 130]
 
 
 def test_what_it_does_not_do_is_refused() -> None:
