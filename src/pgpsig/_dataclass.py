@@ -3,9 +3,11 @@
 The standard library's ``dataclasses.dataclass`` writes each generated method as source and
 compiles it with ``exec``: about 1 ms a class, and ``import dataclasses`` imports ``inspect``
 (with ``ast``, ``dis``, ``tokenize``). With some 35 value classes on the path of ``pgpsig check``
-that was a third of its start-up. This decorator makes the same methods from shared functions
-(no ``exec``) for the subset pgpsig uses: ``frozen``, ``slots``, ``kw_only`` and ``eq``, and
-fields with ``default``, ``default_factory``, ``init``, ``repr`` and ``compare``.
+that was a third of its start-up. This decorator makes the same methods from shared functions,
+with nothing compiled at import (only a class a run makes many instances of gets its own
+``__init__`` compiled, at the 64th), for the subset pgpsig uses: ``frozen``, ``slots``,
+``kw_only`` and ``eq``, and fields with ``default``, ``default_factory``, ``init``, ``repr`` and
+``compare``.
 
 What callers see is what ``dataclasses`` gives: ``__init__`` (then ``__post_init__``), a
 ``Name(field=value, ...)`` ``__repr__``, ``__match_args__``, ``__replace__`` (3.13's
