@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from datetime import datetime, timezone
 from os import PathLike
 from pathlib import Path
 from typing import BinaryIO, cast
 
 from pgpsig import verify as _verify
+from pgpsig._dataclass import replace
 from pgpsig.certs.keyfile import MAX_KEYRING_FILE_BYTES
 from pgpsig.certs.keyring import Keyring, keyring_from_bytes
 from pgpsig.certs.keyring import load_keyring as _load_keyring

@@ -55,9 +55,10 @@ import stat
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
+
+from pgpsig._dataclass import NamedTuple, dataclass
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor

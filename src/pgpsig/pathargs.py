@@ -14,7 +14,7 @@ from typing import TypeVar
 
 __all__ = ["one_or_many"]
 
-_T = TypeVar("_T", str, "str | PathLike[str]")
+_T = TypeVar("_T", str, str | PathLike[str])  # no string: typing would compile it (3 ms, #16)
 
 
 def one_or_many(value: _T | Iterable[_T]) -> list[_T]:

@@ -15,10 +15,10 @@ Nothing here reads the clock: every check takes the time it judges at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import PolicyError
 from pgpsig.openpgp.ids import ELGAMAL_ALGORITHMS, HASH_NAMES, RSA_ALGORITHMS, HashAlgorithm
 from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg

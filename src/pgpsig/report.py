@@ -8,11 +8,11 @@ refuse to be used as booleans (``if report:`` raises ``TypeError``): ask ``repor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum, IntFlag
 from typing import Any
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import VerificationError
 
 __all__ = [

@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from pgpsig import hashing
+from pgpsig._dataclass import dataclass, field
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.signatures import judge_for, judge_signature

@@ -92,12 +92,15 @@ def test_help_of_a_command_without_choices_lists_none(
 
 
 def test_choices_are_read_only_when_shown() -> None:
-    """Building the commands imports none of the modules that hold the choices."""
+    """Building the commands imports none of the modules that hold the choices.
+
+    (Only the bottom layer's errors and value classes, which cli/ uses itself.)
+    """
     code = (
         "import sys, typer.main; from pgpsig.cli import app; "
         "typer.main.get_command(app.typer_apps()['']); "
         "print(sorted(m for m in sys.modules if m.startswith('pgpsig.') "
-        "and not m.startswith(('pgpsig.cli', 'pgpsig.errors'))))"
+        "and not m.startswith(('pgpsig.cli', 'pgpsig.errors', 'pgpsig._dataclass'))))"
     )
     r = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True

@@ -24,8 +24,8 @@ is by a revoker that certificate designates. Which certificate a loose revocatio
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import FormatError, LimitError, PacketError
 from pgpsig.openpgp import armor
 from pgpsig.openpgp._crypto import verifies_over

@@ -22,11 +22,11 @@ directory holding a ``.rev`` file that cannot be read is an error (fail closed).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.certs.keyfile import (
     MAX_KEYRING_FILE_BYTES,
     KeyFile,

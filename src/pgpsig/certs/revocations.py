@@ -51,10 +51,10 @@ checks linear in the certificates' packets plus the revocations, never their pro
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
 
+from pgpsig._dataclass import dataclass
 from pgpsig.openpgp._crypto import verifies_over
 from pgpsig.openpgp.ids import CERTIFICATION_TYPES, REVOCATION_TYPES, SignatureType
 from pgpsig.openpgp.packets import Cert, Component, PublicKey, Signature, signature_identity

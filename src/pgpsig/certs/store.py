@@ -50,10 +50,10 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pgpsig import fsutil
+from pgpsig._dataclass import dataclass, field
 from pgpsig.certs.keyring import (
     MAX_KEYRING_FILE_BYTES,
     KeyFile,

@@ -19,8 +19,9 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any
 
+from pgpsig._dataclass import NamedTuple
 from pgpsig.cli import inputs
 from pgpsig.cli.options import Arg, At, Json, Opt, command
 from pgpsig.cli.output import (

@@ -9,10 +9,10 @@ questions (:mod:`pgpsig.engine.view`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pgpsig._dataclass import dataclass
 from pgpsig.engine.revocation import revocation_info
 from pgpsig.engine.selfsig import single_creation_time
 from pgpsig.errors import PolicyError, quoted

@@ -10,9 +10,9 @@ is the view's question; this module only reads a verified one, and words it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from pgpsig._dataclass import dataclass
 from pgpsig.engine.selfsig import single_creation_time
 from pgpsig.errors import quoted
 from pgpsig.openpgp.ids import SOFT_REVOCATION_REASONS, RevocationReason

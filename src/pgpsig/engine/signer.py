@@ -13,9 +13,9 @@ loading secret keys is :func:`pgpsig.openpgp.secretkey.load_signing_keys`'s job.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+from pgpsig._dataclass import dataclass
 from pgpsig.engine.judge import Judge
 from pgpsig.errors import CertificateError
 from pgpsig.openpgp.packets import Cert, PublicKey

@@ -34,11 +34,11 @@ their depth-1 trust signatures); anything the admin may have marked "ultimate" e
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from os import PathLike, fspath
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.certs.keyring import KEY_SUFFIXES, Keyring, load_keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.errors import InputError, KeyringError

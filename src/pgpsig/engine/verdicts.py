@@ -10,8 +10,7 @@ a certification's verdict is :mod:`pgpsig.engine.certification`'s.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from pgpsig._dataclass import dataclass
 from pgpsig.engine.revocation import RevocationInfo
 from pgpsig.errors import CertificateError, PgpsigError
 from pgpsig.openpgp.packets import Cert, PublicKey, Signature

@@ -18,10 +18,10 @@ Choices (also in the README, "Keys"):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.certs.keyring import cert_to_bytes, merge_cert, read_certs
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.view import CertView

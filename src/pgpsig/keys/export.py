@@ -7,8 +7,7 @@ steps are numbered in its docstring and marked ``# (n)`` in the code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from pgpsig._dataclass import dataclass, field
 from pgpsig.certs.keyring import cert_to_bytes
 from pgpsig.keys._common import _first_user_id
 from pgpsig.keys.material import _one_clean_cert

@@ -40,12 +40,12 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.engine.judge import Judge
 from pgpsig.keys._common import _require_aware
 from pgpsig.openpgp import armor

@@ -24,10 +24,10 @@ key as a subkey is not the issuer's.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pgpsig._dataclass import dataclass
 from pgpsig.certs.keyring import merge_cert, signature_identity
 from pgpsig.certs.revocations import (
     LooseRevocation,

@@ -9,10 +9,10 @@ judged at one reference time under one policy (``to_dict`` is ``key list --json`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pgpsig._dataclass import dataclass
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.revocation import RevocationInfo

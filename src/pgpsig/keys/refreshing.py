@@ -22,9 +22,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from pgpsig._dataclass import dataclass
 from pgpsig.certs.store import Store
 from pgpsig.errors import InputError, LimitError
 from pgpsig.keys.importing import ImportItem, ImportReport, import_keys

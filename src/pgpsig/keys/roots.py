@@ -7,9 +7,9 @@ the store lock. What a root means when a signature is judged is :mod:`pgpsig.eng
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from pgpsig._dataclass import dataclass
 from pgpsig.certs.keyring import Keyring
 from pgpsig.certs.store import Store
 from pgpsig.engine.trust import TrustRoots

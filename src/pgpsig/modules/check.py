@@ -45,15 +45,12 @@ list at once.
 
 from __future__ import annotations
 
-import pickle
-import zlib
 from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from pgpsig.errors import InputError, PgpsigError, not_a_directory
 from pgpsig.hashing import FileDigest, digest_files
-from pgpsig.modules import fanout
 from pgpsig.modules.evidence import CheckOptions, Pending, finish, prepare
 from pgpsig.report import ModuleReport
 
@@ -270,7 +267,11 @@ def _plan_fanout(modules: Sequence[tuple[str, Path]]) -> tuple[int, list[list[in
     :data:`_FANOUT_MIN_WEIGHT` of work. The work of a module is the size of its ``module.sig``,
     which grows with its listed files, plus :data:`_MODULE_WEIGHT`.
     """
-    if len(modules) < _FANOUT_MIN_MODULES or not fanout.possible():
+    if len(modules) < _FANOUT_MIN_MODULES:
+        return None  # and the fanout's machinery (pickle, signal, ...) is never imported
+    from pgpsig.modules import fanout  # noqa: PLC0415 - see above
+
+    if not fanout.possible():
         return None  # decided before stat'ing every module.sig
     weights = [_module_weight(Path(d)) for _name, d in modules]
     return fanout.plan(weights, min_total=_FANOUT_MIN_WEIGHT, ordered=True)
@@ -302,6 +303,8 @@ def _check_fanout(
     Raises:
         PgpsigError: a worker died: the check fails closed, with no more reports.
     """
+    from pgpsig.modules import fanout  # noqa: PLC0415 - imported only for a fanout
+
     done = 0
     files = 0
     waiting: dict[int, bytes] = {}
@@ -342,6 +345,9 @@ def _packed(checked: int, result: Any) -> bytes:
     pickled, 140 kB compressed, in 5 ms); the reports that wait for a slow module before them
     would otherwise hold their paths as objects here.
     """
+    import pickle  # noqa: PLC0415 - imported only for a fanout
+    import zlib  # noqa: PLC0415
+
     return zlib.compress(pickle.dumps((checked, result), protocol=pickle.HIGHEST_PROTOCOL), 1)
 
 
@@ -351,6 +357,9 @@ def _unpacked(data: bytes) -> tuple[int, Any]:
     Raises:
         PgpsigError: it is not what a worker sends.
     """
+    import pickle  # noqa: PLC0415 - imported only for a fanout
+    import zlib  # noqa: PLC0415
+
     got = pickle.loads(zlib.decompress(data))  # noqa: S301 - our own worker's bytes
     if not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[0], int)):
         raise PgpsigError("a worker process checking modules sent back no report")

@@ -14,11 +14,11 @@ import errno
 import os
 import stat
 from collections.abc import Container, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.signatures import judge_for

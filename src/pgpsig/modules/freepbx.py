@@ -18,9 +18,9 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import FormatError, InputError
 from pgpsig.modules.manifest import Manifest, parse_signed
 from pgpsig.modules.verdict import SignatureVerdict

@@ -49,9 +49,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
 
+from pgpsig._dataclass import NamedTuple, dataclass
 from pgpsig.errors import LimitError, ManifestFormatError
 from pgpsig.modules._syntax import (
     LINE_CONTROL,

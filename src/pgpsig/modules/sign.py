@@ -28,11 +28,11 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from pgpsig import fsutil
+from pgpsig._dataclass import dataclass
 from pgpsig.certs.keyring import read_certs
 from pgpsig.engine.signer import choose_signing_key
 from pgpsig.errors import InputError, not_a_directory

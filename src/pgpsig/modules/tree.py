@@ -24,9 +24,9 @@ import operator
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import InputError, LimitError, not_a_directory
 
 __all__ = [

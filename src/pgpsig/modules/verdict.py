@@ -37,8 +37,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import NamedTuple
 
+from pgpsig._dataclass import NamedTuple
 from pgpsig.engine.trust import TrustDecision
 from pgpsig.modules.manifest import Manifest
 from pgpsig.report import (

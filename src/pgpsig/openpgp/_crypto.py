@@ -9,11 +9,7 @@ It knows RSA (PKCS#1 v1.5), DSA, ECDSA (NIST P-256/384/521, brainpool) and EdDSA
 from __future__ import annotations
 
 from functools import lru_cache
-
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+from typing import TYPE_CHECKING
 
 from pgpsig.errors import PgpsigError, SignatureError, UnsupportedError
 from pgpsig.openpgp.ids import RSA_ALGORITHMS, HashAlgorithm
@@ -21,51 +17,65 @@ from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 from pgpsig.openpgp.publickey import PublicKey
 from pgpsig.openpgp.signature import Signature
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+    _PublicKeyObject = (
+        rsa.RSAPublicKey
+        | dsa.DSAPublicKey
+        | ec.EllipticCurvePublicKey
+        | ed25519.Ed25519PublicKey
+        | ed448.Ed448PublicKey
+    )
+
 __all__ = ["check_signature"]
 
-#: OpenPGP hash algorithm -> ``cryptography`` hash class (RIPEMD-160 has none).
-_HASHES: dict[int, type[hashes.HashAlgorithm]] = {
-    HashAlgorithm.MD5: hashes.MD5,
-    HashAlgorithm.SHA1: hashes.SHA1,
-    HashAlgorithm.SHA256: hashes.SHA256,
-    HashAlgorithm.SHA384: hashes.SHA384,
-    HashAlgorithm.SHA512: hashes.SHA512,
-    HashAlgorithm.SHA224: hashes.SHA224,
-    HashAlgorithm.SHA3_256: hashes.SHA3_256,
-    HashAlgorithm.SHA3_512: hashes.SHA3_512,
+# ``cryptography`` is imported when a signature is checked, and then only the module of the key's
+# algorithm: RSA alone brings ``random``, and the whole set costs a check's start-up 4-5 ms.
+
+#: OpenPGP hash algorithm -> ``cryptography`` hash class name (RIPEMD-160 has none).
+_HASHES: dict[int, str] = {
+    HashAlgorithm.MD5: "MD5",
+    HashAlgorithm.SHA1: "SHA1",
+    HashAlgorithm.SHA256: "SHA256",
+    HashAlgorithm.SHA384: "SHA384",
+    HashAlgorithm.SHA512: "SHA512",
+    HashAlgorithm.SHA224: "SHA224",
+    HashAlgorithm.SHA3_256: "SHA3_256",
+    HashAlgorithm.SHA3_512: "SHA3_512",
 }
 
 #: RSA ids a signature may carry (general and sign-only), interchangeable between key and signature.
 _RSA_SIGNING = frozenset({Alg.RSA, Alg.RSA_SIGN_ONLY})
 
-_CURVES: dict[str, type[ec.EllipticCurve]] = {
-    "P-256": ec.SECP256R1,
-    "P-384": ec.SECP384R1,
-    "P-521": ec.SECP521R1,
-    "brainpoolP256r1": ec.BrainpoolP256R1,
-    "brainpoolP384r1": ec.BrainpoolP384R1,
-    "brainpoolP512r1": ec.BrainpoolP512R1,
+#: OpenPGP curve name -> ``cryptography`` curve class name (ECDSA).
+_CURVES: dict[str, str] = {
+    "P-256": "SECP256R1",
+    "P-384": "SECP384R1",
+    "P-521": "SECP521R1",
+    "brainpoolP256r1": "BrainpoolP256R1",
+    "brainpoolP384r1": "BrainpoolP384R1",
+    "brainpoolP512r1": "BrainpoolP512R1",
 }
-
-_PublicKeyObject = (
-    rsa.RSAPublicKey
-    | dsa.DSAPublicKey
-    | ec.EllipticCurvePublicKey
-    | ed25519.Ed25519PublicKey
-    | ed448.Ed448PublicKey
-)
 
 
 @lru_cache(maxsize=1024)
 def _load(key: PublicKey) -> _PublicKeyObject:
     """Build (once per key object) the ``cryptography`` public key."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     try:
         if key.algorithm in RSA_ALGORITHMS:
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
             n, e = key.params
             assert isinstance(n, int)
             assert isinstance(e, int)
             return rsa.RSAPublicNumbers(e, n).public_key()
         if key.algorithm == Alg.DSA:
+            from cryptography.hazmat.primitives.asymmetric import dsa
+
             p, q, g, y = key.params
             assert isinstance(p, int)
             assert isinstance(q, int)
@@ -73,7 +83,11 @@ def _load(key: PublicKey) -> _PublicKeyObject:
             assert isinstance(y, int)
             return dsa.DSAPublicNumbers(y, dsa.DSAParameterNumbers(p, q, g)).public_key()
         if key.algorithm == Alg.ECDSA:
-            curve = _CURVES.get(key.curve or "")
+            from cryptography.hazmat.primitives.asymmetric import ec
+
+            curve: type[ec.EllipticCurve] | None = getattr(
+                ec, _CURVES.get(key.curve or "", ""), None
+            )
             if curve is None:
                 raise UnsupportedError(f"unsupported ECDSA curve {key.curve}")
             point = key.params[1]
@@ -83,21 +97,41 @@ def _load(key: PublicKey) -> _PublicKeyObject:
             point = key.params[1]
             assert isinstance(point, bytes)
             if key.curve == "Ed25519" and len(point) == 33 and point[0] == 0x40:
+                from cryptography.hazmat.primitives.asymmetric import ed25519
+
                 return ed25519.Ed25519PublicKey.from_public_bytes(point[1:])
             if key.curve == "Ed448" and len(point) == 58 and point[0] == 0x40:
+                from cryptography.hazmat.primitives.asymmetric import ed448
+
                 return ed448.Ed448PublicKey.from_public_bytes(point[1:])
             raise UnsupportedError(f"unsupported EdDSA key on curve {key.curve}")
         if key.algorithm == Alg.ED25519:
+            from cryptography.hazmat.primitives.asymmetric import ed25519
+
             raw = key.params[0]
             assert isinstance(raw, bytes)
             return ed25519.Ed25519PublicKey.from_public_bytes(raw)
         if key.algorithm == Alg.ED448:
+            from cryptography.hazmat.primitives.asymmetric import ed448
+
             raw = key.params[0]
             assert isinstance(raw, bytes)
             return ed448.Ed448PublicKey.from_public_bytes(raw)
     except (ValueError, UnsupportedAlgorithm) as e:
         raise SignatureError(f"key {key.fingerprint} has invalid public parameters: {e}") from e
     raise UnsupportedError(f"{key.algorithm_name} keys cannot make signatures")
+
+
+def _prehashed(sig: Signature) -> Prehashed:
+    """The signature's hash algorithm, for a digest already made (RSA, DSA, ECDSA)."""
+    name = _HASHES.get(sig.hash_algorithm)
+    if name is None:
+        raise UnsupportedError(f"unsupported hash {sig.hash_name}")
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+    algorithm: type[hashes.HashAlgorithm] = getattr(hashes, name)
+    return Prehashed(algorithm())
 
 
 def check_signature(key: PublicKey, sig: Signature, digest: bytes) -> None:
@@ -119,47 +153,62 @@ def check_signature(key: PublicKey, sig: Signature, digest: bytes) -> None:
         raise SignatureError(
             f"signature algorithm {sig.pubkey_algorithm} does not match key algorithm {key.algorithm}"
         )
-    pub = _load(key)
-    h = _HASHES.get(sig.hash_algorithm)
+    pub = _load(key)  # imports the one cryptography module that key needs
+    from cryptography.exceptions import InvalidSignature
+
     try:
-        if isinstance(pub, rsa.RSAPublicKey):
-            if h is None:
-                raise UnsupportedError(f"unsupported hash {sig.hash_name}")
+        if key.algorithm in RSA_ALGORITHMS:
+            from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+            assert isinstance(pub, rsa.RSAPublicKey)
+            prehashed = _prehashed(sig)
             assert isinstance(sig.material, tuple)
             (s,) = sig.material
             size = (pub.key_size + 7) // 8
             if s.bit_length() > pub.key_size:
                 raise SignatureError("RSA signature value larger than the modulus")
-            pub.verify(s.to_bytes(size, "big"), digest, padding.PKCS1v15(), Prehashed(h()))
-        elif isinstance(pub, dsa.DSAPublicKey):
-            if h is None:
-                raise UnsupportedError(f"unsupported hash {sig.hash_name}")
+            pub.verify(s.to_bytes(size, "big"), digest, padding.PKCS1v15(), prehashed)
+        elif key.algorithm == Alg.DSA:
+            from cryptography.hazmat.primitives.asymmetric import dsa
+            from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+            assert isinstance(pub, dsa.DSAPublicKey)
+            prehashed = _prehashed(sig)
             assert isinstance(sig.material, tuple)
             r, s = sig.material
             # OpenSSL truncates the digest to the size of q (FIPS 186-4 section 4.6).
-            pub.verify(encode_dss_signature(r, s), digest, Prehashed(h()))
-        elif isinstance(pub, ec.EllipticCurvePublicKey):
-            if h is None:
-                raise UnsupportedError(f"unsupported hash {sig.hash_name}")
+            pub.verify(encode_dss_signature(r, s), digest, prehashed)
+        elif key.algorithm == Alg.ECDSA:
+            from cryptography.hazmat.primitives.asymmetric import ec
+            from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+            assert isinstance(pub, ec.EllipticCurvePublicKey)
+            prehashed = _prehashed(sig)
             assert isinstance(sig.material, tuple)
             r, s = sig.material
-            pub.verify(encode_dss_signature(r, s), digest, ec.ECDSA(Prehashed(h())))
-        elif isinstance(pub, ed25519.Ed25519PublicKey):
-            if isinstance(sig.material, bytes):
-                raw = sig.material
-            else:
-                r, s = sig.material
-                if r.bit_length() > 256 or s.bit_length() > 256:
-                    raise SignatureError("EdDSA signature values too large")
-                raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-            pub.verify(raw, digest)
+            pub.verify(encode_dss_signature(r, s), digest, ec.ECDSA(prehashed))
         else:
-            if isinstance(sig.material, bytes):
-                raw = sig.material
+            from cryptography.hazmat.primitives.asymmetric import ed25519
+
+            if isinstance(pub, ed25519.Ed25519PublicKey):
+                if isinstance(sig.material, bytes):
+                    raw = sig.material
+                else:
+                    r, s = sig.material
+                    if r.bit_length() > 256 or s.bit_length() > 256:
+                        raise SignatureError("EdDSA signature values too large")
+                    raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+                pub.verify(raw, digest)
             else:
-                r, s = sig.material
-                raw = r.to_bytes(57, "big") + s.to_bytes(57, "big")
-            pub.verify(raw, digest)
+                from cryptography.hazmat.primitives.asymmetric import ed448
+
+                assert isinstance(pub, ed448.Ed448PublicKey)
+                if isinstance(sig.material, bytes):
+                    raw = sig.material
+                else:
+                    r, s = sig.material
+                    raw = r.to_bytes(57, "big") + s.to_bytes(57, "big")
+                pub.verify(raw, digest)
     except InvalidSignature as e:
         raise SignatureError("bad signature") from e
     except (ValueError, OverflowError) as e:

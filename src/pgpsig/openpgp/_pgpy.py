@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import InputError, PacketError, UnsupportedError
 from pgpsig.openpgp import armor, packets
 from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg

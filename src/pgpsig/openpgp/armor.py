@@ -32,8 +32,8 @@ from __future__ import annotations
 import binascii
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
+from pgpsig._dataclass import dataclass
 from pgpsig.errors import ArmorError, LimitError
 
 __all__ = [

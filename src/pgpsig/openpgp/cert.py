@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp.framing import iter_packets
 from pgpsig.openpgp.ids import SignatureType, Tag

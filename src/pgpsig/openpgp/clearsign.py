@@ -37,9 +37,9 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import BinaryIO, Protocol
 
+from pgpsig._dataclass import dataclass, replace
 from pgpsig.errors import ArmorError, ClearsignFormatError, LimitError
 from pgpsig.openpgp import armor
 from pgpsig.openpgp.cleartext import (

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from pgpsig._dataclass import dataclass
 from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp.ids import Tag
 

@@ -40,10 +40,10 @@ import io
 import struct
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Protocol, cast
 
+from pgpsig._dataclass import dataclass, replace
 from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp import cleartext
 from pgpsig.openpgp.framing import MAX_PACKET_BYTES, iter_packets, read_header, read_partial_length

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from dataclasses import dataclass, field
 from datetime import datetime
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import PacketError
 from pgpsig.openpgp.framing import read_mpi, read_mpi_bytes, utc
 from pgpsig.openpgp.ids import ALGORITHM_NAMES, ELGAMAL_ALGORITHMS, RSA_ALGORITHMS

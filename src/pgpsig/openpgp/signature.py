@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp.framing import iter_packets, read_mpi, utc
 from pgpsig.openpgp.ids import (

@@ -10,12 +10,12 @@ making signatures is :mod:`pgpsig.openpgp.signing`'s. Nothing here reads a file 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import UnsupportedError
 from pgpsig.openpgp import packets
 from pgpsig.openpgp._pgpy import PrivateKey

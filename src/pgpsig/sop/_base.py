@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import IntEnum
 
+from pgpsig._dataclass import dataclass
 from pgpsig.errors import PgpsigError
 from pgpsig.policy import Policy, policy_named
 from pgpsig.report import iso

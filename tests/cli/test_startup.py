@@ -1,0 +1,92 @@
+"""What a plain ``pgpsig check`` does before it checks anything (#16 (b), start-up).
+
+A cold check of one small module is mostly start-up. These tests keep out of a plain check what
+it does not need (asserted on the modules loaded, not on time): the machinery of ``--json``, of a
+fanout and of typer; the ``cryptography`` modules of algorithms its keys do not use; the standard
+library's ``dataclasses`` and ``inspect``; and source compiled at run time (``typing`` compiles a
+string annotation it evaluates; the first ``compile()`` of a process costs 3 ms).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+from pgpsig.api import sign_module
+
+EX = ROOT / "examples"
+
+#: Run the command line in argv, then report the modules loaded and who compiled source (no json:
+#: it is one of the modules looked for).
+_SCRIPT = """
+import sys
+compiled = []
+def audit(event, args):
+    if event == "compile":
+        caller = sys._getframe(1).f_code.co_filename
+        if "importlib" not in caller and not caller.endswith("collections/__init__.py"):
+            compiled.append(caller)  # (importlib: a module without bytecode; namedtuple: eval)
+sys.addaudithook(audit)
+from pgpsig.cli import app
+code = app.dispatch(sys.argv[1:])
+print(repr([code, sorted(sys.modules), compiled]))
+"""
+
+#: Modules a plain check of Ed25519 signatures must not load.
+NOT_LOADED = [
+    "dataclasses",
+    "inspect",
+    "json",
+    "pickle",
+    "zlib",
+    "signal",
+    "pgpsig.modules.fanout",
+    "pgpsig.modules.freepbx",
+    "typer",
+    "cryptography.hazmat.primitives.asymmetric.rsa",
+    "cryptography.hazmat.primitives.asymmetric.dsa",
+    "cryptography.hazmat.primitives.asymmetric.ec",
+    "cryptography.hazmat.primitives.asymmetric.ed448",
+    "cryptography.hazmat.primitives.asymmetric.padding",
+]
+
+
+def _run(argv: list[str], home: Path) -> tuple[int, set[str], list[str]]:
+    r = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, *argv],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src"), "PGPSIG_HOME": str(home)},
+        check=True,
+        text=True,
+    )
+    code, loaded, compiled = ast.literal_eval(r.stdout.splitlines()[-1])
+    return code, set(loaded), compiled
+
+
+def test_a_plain_check_loads_only_what_it_uses(tmp_path: Path) -> None:
+    module = tmp_path / "module"
+    shutil.copytree(EX / "module", module)
+    sign_module(module, EX / "example-dev.sec.asc")
+    argv = ["check", str(module), "-k", str(EX / "example-dev.asc")]
+    code, loaded, compiled = _run([*argv, "--trust-root", str(EX / "example-master.asc")], tmp_path)
+    assert code == 0
+    assert "cryptography.hazmat.primitives.asymmetric.ed25519" in loaded  # it did check
+    assert sorted(loaded.intersection(NOT_LOADED)) == []
+    assert compiled == []
+    # --json loads json's encoder only as its C function, and still no json package
+    code, loaded, _ = _run([*argv, "--json"], tmp_path)
+    assert code == 1  # (no trust root)
+    assert "_json" in loaded
+    assert "json" not in loaded
+
+
+def test_the_lazy_modules_are_loaded_when_used(tmp_path: Path) -> None:
+    """The script sees them: a command typer parses imports typer, inspect and json's package."""
+    code, loaded, _ = _run(["key", "list", "--keyring", str(EX / "example-dev.asc")], tmp_path)
+    assert code == 0
+    assert {"typer", "inspect"} <= loaded
