@@ -42,7 +42,9 @@ The pool breaks even with the sequential loop at about 2,000 such files (30 MiB 
 started at :data:`_PARALLEL_MIN_WEIGHT`: 15 % faster at 4,000 files, 30 % at 12,000.
 
 Memory is bounded: a file smaller than :data:`CHUNK` is read whole, a larger one is streamed
-through one reusable buffer of :data:`CHUNK` bytes per worker.
+through reused page-aligned buffers of :data:`CHUNK` bytes (:mod:`pgpsig.readahead`: one per
+worker; three for a file of :data:`AHEAD_MIN` bytes or more hashed while a core is spare, read
+on another thread while this one hashes).
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, cast
 
+from pgpsig import readahead
+
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
@@ -66,6 +70,7 @@ if TYPE_CHECKING:
 # is started: most jobs of a cold ``pgpsig check`` of a small module are sequential.
 
 __all__ = [
+    "AHEAD_MIN",
     "CHUNK",
     "FileDigest",
     "Sink",
@@ -75,6 +80,7 @@ __all__ = [
     "fork_is_safe",
     "fork_pool",
     "mark_worker",
+    "spare_core",
     "usable_cpus",
 ]
 
@@ -106,6 +112,13 @@ _MAX_BATCH_FILES = 1024
 _BIG_FILE = CHUNK
 """A file at least this large is hashed with the GIL released most of the time (threads help)."""
 
+AHEAD_MIN: int = 8 << 20
+"""Fewest bytes of a file read ahead on another thread (:func:`pgpsig.readahead.pump`).
+
+Starting, feeding and joining the reader costs about as much as hashing a few hundred KiB; from
+this size on, the overlap of reading and hashing repays it many times over.
+"""
+
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0)
 
@@ -131,17 +144,21 @@ class FileDigest(NamedTuple):
     hexdigest: str
 
 
-def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK) -> int:
+def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK, ahead: bool = True) -> int:
     """Read ``fp`` to its end in chunks and pass every chunk to every sink, in order.
 
-    Memory use is bounded by ``chunk``: a file object with ``readinto`` is read into one reused
-    buffer and each sink gets a read-only :class:`memoryview` of the bytes read, valid only during
-    the call (copy it to keep it). A file object without ``readinto`` is read with ``read(chunk)``.
+    Memory use is bounded by ``chunk``: a file object with ``readinto`` is read into reused
+    page-aligned buffers (:func:`pgpsig.readahead.pump`) and each sink gets a read-only
+    :class:`memoryview` of the bytes read, valid only during the call (copy it to keep it). A file
+    object without ``readinto`` is read with ``read(chunk)``. With ``ahead``, a regular file with at
+    least :data:`AHEAD_MIN` bytes left is read on another thread while the sinks take the chunk
+    before, when this process has a core to spare (:func:`spare_core`).
 
     Args:
         fp: A binary file object, positioned where reading should start.
         sinks: Callables that receive each chunk, e.g. ``[h.update for h in hashes]``.
         chunk: Largest number of bytes read at once.
+        ahead: Whether a large regular file may be read ahead on another thread.
 
     Returns:
         The number of bytes read.
@@ -154,9 +171,9 @@ def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK) -> int:
     if chunk <= 0:
         msg = f"chunk must be positive, not {chunk}"
         raise ValueError(msg)
-    total = 0
-    readinto = cast(Callable[[bytearray], "int | None"] | None, getattr(fp, "readinto", None))
+    readinto = cast(readahead.ReadInto | None, getattr(fp, "readinto", None))
     if readinto is None:
+        total = 0
         while True:
             data = cast("bytes | None", fp.read(chunk))
             if data is None:
@@ -167,18 +184,31 @@ def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK) -> int:
             for sink in sinks:
                 sink(view)
             total += len(data)
-    buf = bytearray(chunk)
-    full = memoryview(buf).toreadonly()
-    while True:
-        n = readinto(buf)
-        if n is None:
-            raise BlockingIOError(errno.EAGAIN, "no data available from a non-blocking file")
-        if n == 0:
-            return total
-        view = full if n == chunk else full[:n]
-        for sink in sinks:
-            sink(view)
-        total += n
+    if len(sinks) == 1:
+        sink = sinks[0]
+    else:
+
+        def sink(view: memoryview) -> None:
+            for s in sinks:
+                s(view)
+
+    return readahead.pump(
+        readinto, sink, chunk=chunk, ahead=ahead and _long_regular_file(fp) and spare_core()
+    )
+
+
+def _long_regular_file(fp: BinaryIO) -> bool:
+    """Whether ``fp`` is a regular file with at least :data:`AHEAD_MIN` bytes left to read."""
+    try:
+        mode = os.fstat(fp.fileno())
+        return stat.S_ISREG(mode.st_mode) and mode.st_size - fp.tell() >= AHEAD_MIN
+    except (OSError, ValueError, AttributeError):  # no descriptor (BytesIO), closed, not seekable
+        return False
+
+
+def spare_core() -> bool:
+    """Whether this process may keep a second core busy: two or more, and not a pool's worker."""
+    return not _IN_WORKER and usable_cpus() >= 2
 
 
 def digest_file(path: Path, algorithm: str = "sha256") -> FileDigest:
@@ -201,7 +231,7 @@ def digest_file(path: Path, algorithm: str = "sha256") -> FileDigest:
         OSError: The file cannot be opened or read, or is not a regular file.
     """
     new = _constructor(algorithm)
-    size, hexdigest = _digest_path(os.fspath(path), new)
+    size, hexdigest = _digest_path(os.fspath(path), new, ahead=spare_core())
     return FileDigest(size, hexdigest)
 
 
@@ -240,7 +270,7 @@ def digest_files(
         raise ValueError(msg)
     names = [os.fspath(p) for p in paths]
     if workers == 1 or len(names) <= 1:
-        results = _digest_batch(names, algorithm)
+        results = _digest_batch(names, algorithm, ahead=workers > 1 and spare_core())
     else:
         results = _digest_many(names, algorithm, new, workers, fork_ok=fork_is_safe())
     return [r if isinstance(r, OSError) else FileDigest(r[0], r[1]) for r in results]
@@ -337,8 +367,8 @@ def _digest_many(
         if run_start < len(names):
             runs.append((run_weight, run_start, len(names)))
         strategy = shape.strategy(workers, fork_ok=fork_ok)
-        if strategy == "sequential":
-            return _digest_batch(names, algorithm)
+        if strategy == "sequential":  # one file at a time: a big one is read ahead
+            return _digest_batch(names, algorithm, ahead=spare_core())
         if strategy == "threads":
             return _digest_threads(names, new, min(workers, len(names)))
         runs.sort(key=lambda run: -run[0])  # heaviest first: a short tail
@@ -451,16 +481,16 @@ def _digest_threads(
 # --- per file -------------------------------------------------------------------------------------
 
 
-def _digest_batch(names: Sequence[str], algorithm: str) -> list[_Result]:
+def _digest_batch(names: Sequence[str], algorithm: str, *, ahead: bool = False) -> list[_Result]:
     """Hash files one after the other; an :class:`OSError` takes the place of a failed file.
 
-    Module-level so that a process pool can run it.
+    Module-level so that a process pool can run it. ``ahead`` as for :func:`_digest_path`.
     """
     new = _constructor(algorithm)
     out: list[_Result] = []
     for name in names:
         try:
-            out.append(_digest_path(name, new))
+            out.append(_digest_path(name, new, ahead=ahead))
         except OSError as exc:
             out.append(exc)
     return out
@@ -488,8 +518,13 @@ def _constructor(algorithm: str) -> Callable[[bytes], _Hash]:
     return constructor
 
 
-def _digest_path(name: str, new: Callable[[bytes], _Hash]) -> tuple[int, str]:
+def _digest_path(
+    name: str, new: Callable[[bytes], _Hash], *, ahead: bool = False
+) -> tuple[int, str]:
     """Open, check and hash one file: ``(size, hexdigest)``.
+
+    With ``ahead``, a file of :data:`AHEAD_MIN` bytes or more is read on another thread while
+    this one hashes (for a caller with a core to spare: one file at a time).
 
     Raises:
         OSError: The file cannot be opened or read, or is not a regular file.
@@ -512,11 +547,9 @@ def _digest_path(name: str, new: Callable[[bytes], _Hash]) -> tuple[int, str]:
         else:
             h = new(b"")
             total = 0
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        while n := os.readv(fd, [buf]):
-            h.update(view if n == CHUNK else view[:n])
-            total += n
+        total += readahead.pump(
+            lambda b: os.readv(fd, [b]), h.update, chunk=CHUNK, ahead=ahead and size >= AHEAD_MIN
+        )
         return total, h.hexdigest()
     finally:
         os.close(fd)
