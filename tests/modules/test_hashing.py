@@ -284,6 +284,40 @@ def test_threads_are_used_for_a_few_big_files(tmp_path: Path) -> None:
         assert threads.call_count == 1
 
 
+def test_threads_take_the_largest_files_first_and_keep_the_order(tmp_path: Path) -> None:
+    paths, digests = write_tree(tmp_path, [10, 3 * CHUNK, 0, CHUNK], 6)
+    names = [os.fspath(p) for p in paths]
+    sizes = [10, 3 * CHUNK, 0, CHUNK]
+    order: list[str] = []
+    real = hashing._digest_path
+
+    def recording(name: str, new: object, **kw: bool) -> tuple[int, str]:
+        order.append(name)
+        return real(name, new, **kw)  # type: ignore[arg-type]
+
+    with mock.patch.object(hashing, "_digest_path", recording):
+        results = hashing._digest_threads(names, hashlib.sha256, 1, sizes)  # this thread alone
+    assert order == [names[1], names[3], names[0], names[2]]
+    assert [FileDigest(*r) for r in results] == digests  # type: ignore[misc]
+
+
+def test_an_unexpected_error_in_a_hashing_thread_is_raised(tmp_path: Path) -> None:
+    paths, _ = write_tree(tmp_path, [CHUNK, CHUNK, CHUNK, CHUNK], 8)
+    names = [os.fspath(p) for p in paths]
+    real = hashing._digest_path
+    error = RuntimeError("boom")
+
+    def failing(name: str, new: object, **kw: bool) -> tuple[int, str]:
+        if name == names[2]:
+            raise error
+        return real(name, new, **kw)  # type: ignore[arg-type]
+
+    with mock.patch.object(hashing, "_digest_path", failing), pytest.raises(RuntimeError) as info:
+        hashing._digest_threads(names, hashlib.sha256, 3, [CHUNK] * 4)
+    assert info.value is error
+    assert threading.active_count() == 1
+
+
 def test_strategy_by_shape() -> None:
     def shape(*file_sizes: int) -> hashing._Shape:
         s = hashing._Shape()
