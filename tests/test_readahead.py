@@ -8,6 +8,7 @@ import errno
 import io
 import os
 import random
+import struct
 import threading
 from pathlib import Path
 
@@ -236,3 +237,12 @@ def test_buffers_are_private_to_a_forked_child() -> None:
     assert bytes(again[:5]) == b"ready"
     release(again)
     assert readahead._spare  # reused, not lost
+
+
+def test_a_buffer_still_held_elsewhere_is_not_reused() -> None:
+    v = buffer(4096)
+    held = struct.iter_unpack("B", v)  # holds a buffer of v: v cannot be released
+    obj = v.obj
+    release(v)
+    assert all(m is not obj for m in readahead._spare)
+    del held

@@ -82,7 +82,10 @@ def _anonymous(size: int) -> mmap.mmap:
 def release(view: memoryview) -> None:
     """Give back a buffer from :func:`buffer` (and forget ``view``: the buffer may be reused)."""
     m = view.obj
-    view.release()
+    try:
+        view.release()
+    except BufferError:  # something still holds a buffer of it: not reused, left to the GC
+        return
     if isinstance(m, mmap.mmap) and len(_spare) < _SPARE_MAX:
         _spare.append(m)
 
@@ -194,5 +197,3 @@ def _pump_ahead(
         stopping.set()
         free.put(-1)
         reader.join()
-        for v in readonly:
-            v.release()
