@@ -42,7 +42,9 @@ The pool breaks even with the sequential loop at about 2,000 such files (30 MiB 
 started at :data:`_PARALLEL_MIN_WEIGHT`: 15 % faster at 4,000 files, 30 % at 12,000.
 
 Memory is bounded: a file smaller than :data:`CHUNK` is read whole, a larger one is streamed
-through one reusable buffer of :data:`CHUNK` bytes per worker.
+through reused page-aligned buffers of :data:`CHUNK` bytes (:mod:`pgpsig.readahead`: one per
+worker; three for a file of :data:`AHEAD_MIN` bytes or more hashed while a core is spare, read
+on another thread while this one hashes).
 """
 
 from __future__ import annotations
@@ -55,18 +57,20 @@ import stat
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
-from pgpsig._dataclass import NamedTuple, dataclass
+from pgpsig import readahead
+from pgpsig._dataclass import NamedTuple
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
 
 # multiprocessing and concurrent.futures (about 15 ms of imports) are imported only when a pool
 # is started: most jobs of a cold ``pgpsig check`` of a small module are sequential.
 
 __all__ = [
+    "AHEAD_MIN",
     "CHUNK",
     "FileDigest",
     "Sink",
@@ -76,6 +80,7 @@ __all__ = [
     "fork_is_safe",
     "fork_pool",
     "mark_worker",
+    "spare_core",
     "usable_cpus",
 ]
 
@@ -107,6 +112,13 @@ _MAX_BATCH_FILES = 1024
 _BIG_FILE = CHUNK
 """A file at least this large is hashed with the GIL released most of the time (threads help)."""
 
+AHEAD_MIN: int = 8 << 20
+"""Fewest bytes of a file read ahead on another thread (:func:`pgpsig.readahead.pump`).
+
+Starting, feeding and joining the reader costs about as much as hashing a few hundred KiB; from
+this size on, the overlap of reading and hashing repays it many times over.
+"""
+
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0)
 
@@ -132,17 +144,21 @@ class FileDigest(NamedTuple):
     hexdigest: str
 
 
-def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK) -> int:
+def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK, ahead: bool = True) -> int:
     """Read ``fp`` to its end in chunks and pass every chunk to every sink, in order.
 
-    Memory use is bounded by ``chunk``: a file object with ``readinto`` is read into one reused
-    buffer and each sink gets a read-only :class:`memoryview` of the bytes read, valid only during
-    the call (copy it to keep it). A file object without ``readinto`` is read with ``read(chunk)``.
+    Memory use is bounded by ``chunk``: a file object with ``readinto`` is read into reused
+    page-aligned buffers (:func:`pgpsig.readahead.pump`) and each sink gets a read-only
+    :class:`memoryview` of the bytes read, valid only during the call (copy it to keep it). A file
+    object without ``readinto`` is read with ``read(chunk)``. With ``ahead``, a regular file with at
+    least :data:`AHEAD_MIN` bytes left is read on another thread while the sinks take the chunk
+    before, when this process has a core to spare (:func:`spare_core`).
 
     Args:
         fp: A binary file object, positioned where reading should start.
         sinks: Callables that receive each chunk, e.g. ``[h.update for h in hashes]``.
         chunk: Largest number of bytes read at once.
+        ahead: Whether a large regular file may be read ahead on another thread.
 
     Returns:
         The number of bytes read.
@@ -155,9 +171,9 @@ def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK) -> int:
     if chunk <= 0:
         msg = f"chunk must be positive, not {chunk}"
         raise ValueError(msg)
-    total = 0
-    readinto = cast(Callable[[bytearray], "int | None"] | None, getattr(fp, "readinto", None))
+    readinto = cast(readahead.ReadInto | None, getattr(fp, "readinto", None))
     if readinto is None:
+        total = 0
         while True:
             data = cast("bytes | None", fp.read(chunk))
             if data is None:
@@ -168,18 +184,31 @@ def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK) -> int:
             for sink in sinks:
                 sink(view)
             total += len(data)
-    buf = bytearray(chunk)
-    full = memoryview(buf).toreadonly()
-    while True:
-        n = readinto(buf)
-        if n is None:
-            raise BlockingIOError(errno.EAGAIN, "no data available from a non-blocking file")
-        if n == 0:
-            return total
-        view = full if n == chunk else full[:n]
-        for sink in sinks:
-            sink(view)
-        total += n
+    if len(sinks) == 1:
+        sink = sinks[0]
+    else:
+
+        def sink(view: memoryview) -> None:
+            for s in sinks:
+                s(view)
+
+    return readahead.pump(
+        readinto, sink, chunk=chunk, ahead=ahead and _long_regular_file(fp) and spare_core()
+    )
+
+
+def _long_regular_file(fp: BinaryIO) -> bool:
+    """Whether ``fp`` is a regular file with at least :data:`AHEAD_MIN` bytes left to read."""
+    try:
+        mode = os.fstat(fp.fileno())
+        return stat.S_ISREG(mode.st_mode) and mode.st_size - fp.tell() >= AHEAD_MIN
+    except (OSError, ValueError, AttributeError):  # no descriptor (BytesIO), closed, not seekable
+        return False
+
+
+def spare_core() -> bool:
+    """Whether this process may keep a second core busy: two or more, and not a pool's worker."""
+    return not _IN_WORKER and usable_cpus() >= 2
 
 
 def digest_file(path: Path, algorithm: str = "sha256") -> FileDigest:
@@ -202,7 +231,7 @@ def digest_file(path: Path, algorithm: str = "sha256") -> FileDigest:
         OSError: The file cannot be opened or read, or is not a regular file.
     """
     new = _constructor(algorithm)
-    size, hexdigest = _digest_path(os.fspath(path), new)
+    size, hexdigest = _digest_path(os.fspath(path), new, ahead=spare_core())
     return FileDigest(size, hexdigest)
 
 
@@ -241,7 +270,7 @@ def digest_files(
         raise ValueError(msg)
     names = [os.fspath(p) for p in paths]
     if workers == 1 or len(names) <= 1:
-        results = _digest_batch(names, algorithm)
+        results = _digest_batch(names, algorithm, ahead=workers > 1 and spare_core())
     else:
         results = _digest_many(names, algorithm, new, workers, fork_ok=fork_is_safe())
     return [r if isinstance(r, OSError) else FileDigest(r[0], r[1]) for r in results]
@@ -250,17 +279,21 @@ def digest_files(
 # --- strategy -------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class _Shape:
     """What a job looks like so far: file count and work, split into small and big files.
 
-    Work is counted in bytes: a file's size plus :data:`_FILE_COST`.
+    Work is counted in bytes: a file's size plus :data:`_FILE_COST`. (A plain class: this module
+    imports neither :mod:`dataclasses` nor :mod:`pathlib`, 10 to 15 ms of a fresh process that
+    only hashes.)
     """
 
-    files: int = 0
-    small_weight: int = 0
-    big_weight: int = 0
-    big_files: int = 0
+    __slots__ = ("big_files", "big_weight", "files", "small_weight")
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.small_weight = 0
+        self.big_weight = 0
+        self.big_files = 0
 
     def add(self, size: int) -> int:
         """Count one more file of ``size`` bytes; return its weight."""
@@ -314,13 +347,15 @@ def _digest_many(
     streamed with bounded memory, it just makes its batch longer.
     """
     shape = _Shape()
+    sizes: list[int] = []
     runs: list[tuple[int, int, int]] = []  # (weight, start, stop)
     run_start = 0
     run_weight = 0
     pool: ProcessPoolExecutor | None = None
     early = fork_ok and len(names) >= workers
     for i, name in enumerate(names):
-        run_weight += shape.add(_size_hint(name))
+        sizes.append(_size_hint(name))
+        run_weight += shape.add(sizes[-1])
         if run_weight >= _BATCH_WEIGHT:
             runs.append((run_weight, run_start, i + 1))
             run_start = i + 1
@@ -338,10 +373,10 @@ def _digest_many(
         if run_start < len(names):
             runs.append((run_weight, run_start, len(names)))
         strategy = shape.strategy(workers, fork_ok=fork_ok)
-        if strategy == "sequential":
-            return _digest_batch(names, algorithm)
+        if strategy == "sequential":  # one file at a time: a big one is read ahead
+            return _digest_batch(names, algorithm, ahead=spare_core())
         if strategy == "threads":
-            return _digest_threads(names, new, min(workers, len(names)))
+            return _digest_threads(names, new, min(workers, len(names)), sizes)
         runs.sort(key=lambda run: -run[0])  # heaviest first: a short tail
         pool = fork_pool(min(workers, len(runs)))
     results: list[_Result] = []
@@ -433,35 +468,63 @@ def _size_hint(name: str) -> int:
 
 
 def _digest_threads(
-    names: Sequence[str], new: Callable[[bytes], _Hash], workers: int
+    names: Sequence[str], new: Callable[[bytes], _Hash], workers: int, sizes: Sequence[int]
 ) -> list[_Result]:
-    """Hash files on a thread pool; results in order."""
+    """Hash files on ``workers`` threads, this one among them, largest first; results in order.
 
-    def one(name: str) -> _Result:
+    Plain threads, not a :class:`concurrent.futures.ThreadPoolExecutor`: importing it (and
+    :mod:`logging` with it) cost about 7 ms of the 0.4 s that a job of two files of 512 MiB takes.
+    Each thread takes the next file not taken, the largest first (``sizes``, as stat'ed for the
+    plan), so that a big file is not left for last. An :class:`OSError` takes its file's place;
+    anything else stops the job and is raised here once every thread is done.
+    """
+    results: list[_Result | None] = [None] * len(names)
+    todo = iter(sorted(range(len(names)), key=lambda i: -sizes[i]))  # next() holds the GIL
+    failed: list[BaseException] = []
+
+    def work() -> None:
         try:
-            return _digest_path(name, new)
-        except OSError as exc:
-            return exc
+            for i in todo:
+                if failed:
+                    return
+                try:
+                    results[i] = _digest_path(names[i], new)
+                except OSError as exc:
+                    results[i] = exc
+        except BaseException as e:  # noqa: BLE001 - raised in the caller's thread below
+            failed.append(e)
 
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - lazy, see the imports
-
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pgpsig-hash") as pool:
-        return list(pool.map(one, names))
+    threads: list[threading.Thread] = []
+    try:
+        for _ in range(workers - 1):
+            t = threading.Thread(target=work, name="pgpsig-hash", daemon=True)
+            try:
+                t.start()
+            except RuntimeError:  # no more threads to be had: fewer workers
+                break
+            threads.append(t)
+        work()
+    finally:
+        for t in threads:
+            t.join()
+    if failed:
+        raise failed[0]
+    return cast(list[_Result], results)
 
 
 # --- per file -------------------------------------------------------------------------------------
 
 
-def _digest_batch(names: Sequence[str], algorithm: str) -> list[_Result]:
+def _digest_batch(names: Sequence[str], algorithm: str, *, ahead: bool = False) -> list[_Result]:
     """Hash files one after the other; an :class:`OSError` takes the place of a failed file.
 
-    Module-level so that a process pool can run it.
+    Module-level so that a process pool can run it. ``ahead`` as for :func:`_digest_path`.
     """
     new = _constructor(algorithm)
     out: list[_Result] = []
     for name in names:
         try:
-            out.append(_digest_path(name, new))
+            out.append(_digest_path(name, new, ahead=ahead))
         except OSError as exc:
             out.append(exc)
     return out
@@ -489,8 +552,13 @@ def _constructor(algorithm: str) -> Callable[[bytes], _Hash]:
     return constructor
 
 
-def _digest_path(name: str, new: Callable[[bytes], _Hash]) -> tuple[int, str]:
+def _digest_path(
+    name: str, new: Callable[[bytes], _Hash], *, ahead: bool = False
+) -> tuple[int, str]:
     """Open, check and hash one file: ``(size, hexdigest)``.
+
+    With ``ahead``, a file of :data:`AHEAD_MIN` bytes or more is read on another thread while
+    this one hashes (for a caller with a core to spare: one file at a time).
 
     Raises:
         OSError: The file cannot be opened or read, or is not a regular file.
@@ -513,11 +581,9 @@ def _digest_path(name: str, new: Callable[[bytes], _Hash]) -> tuple[int, str]:
         else:
             h = new(b"")
             total = 0
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        while n := os.readv(fd, [buf]):
-            h.update(view if n == CHUNK else view[:n])
-            total += n
+        total += readahead.pump(
+            lambda b: os.readv(fd, [b]), h.update, chunk=CHUNK, ahead=ahead and size >= AHEAD_MIN
+        )
         return total, h.hexdigest()
     finally:
         os.close(fd)

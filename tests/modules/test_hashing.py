@@ -284,6 +284,40 @@ def test_threads_are_used_for_a_few_big_files(tmp_path: Path) -> None:
         assert threads.call_count == 1
 
 
+def test_threads_take_the_largest_files_first_and_keep_the_order(tmp_path: Path) -> None:
+    paths, digests = write_tree(tmp_path, [10, 3 * CHUNK, 0, CHUNK], 6)
+    names = [os.fspath(p) for p in paths]
+    sizes = [10, 3 * CHUNK, 0, CHUNK]
+    order: list[str] = []
+    real = hashing._digest_path
+
+    def recording(name: str, new: object, **kw: bool) -> tuple[int, str]:
+        order.append(name)
+        return real(name, new, **kw)  # type: ignore[arg-type]
+
+    with mock.patch.object(hashing, "_digest_path", recording):
+        results = hashing._digest_threads(names, hashlib.sha256, 1, sizes)  # this thread alone
+    assert order == [names[1], names[3], names[0], names[2]]
+    assert [FileDigest(*r) for r in results] == digests  # type: ignore[misc]
+
+
+def test_an_unexpected_error_in_a_hashing_thread_is_raised(tmp_path: Path) -> None:
+    paths, _ = write_tree(tmp_path, [CHUNK, CHUNK, CHUNK, CHUNK], 8)
+    names = [os.fspath(p) for p in paths]
+    real = hashing._digest_path
+    error = RuntimeError("boom")
+
+    def failing(name: str, new: object, **kw: bool) -> tuple[int, str]:
+        if name == names[2]:
+            raise error
+        return real(name, new, **kw)  # type: ignore[arg-type]
+
+    with mock.patch.object(hashing, "_digest_path", failing), pytest.raises(RuntimeError) as info:
+        hashing._digest_threads(names, hashlib.sha256, 3, [CHUNK] * 4)
+    assert info.value is error
+    assert threading.active_count() == 1
+
+
 def test_strategy_by_shape() -> None:
     def shape(*file_sizes: int) -> hashing._Shape:
         s = hashing._Shape()
@@ -372,3 +406,109 @@ def test_a_pool_worker_never_starts_a_pool_of_its_own() -> None:
         assert list(pool.map(_fork_is_safe_here, [1, 2])) == [False, False]
     finally:
         pool.shutdown()
+
+
+# --- reading ahead ------------------------------------------------------------------------------
+
+
+@contextmanager
+def read_ahead_from(size: int) -> Iterator[list[str]]:
+    """Read files of ``size`` bytes or more ahead, as with a spare core; yields the names of the
+    threads that called ``os.readv`` (the reader's is ``pgpsig-readahead``)."""
+    readers: list[str] = []
+    real = os.readv
+
+    def readv(fd: int, buffers: list[memoryview]) -> int:
+        readers.append(threading.current_thread().name)
+        return real(fd, buffers)
+
+    with (
+        mock.patch.object(hashing, "AHEAD_MIN", size),
+        mock.patch.object(hashing, "spare_core", return_value=True),
+        mock.patch.object(os, "readv", readv),
+    ):
+        yield readers
+
+
+@pytest.mark.parametrize("size", [CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 17])
+def test_a_big_file_is_read_ahead_whole_and_in_order(tmp_path: Path, size: int) -> None:
+    data = content(size, size)
+    p = tmp_path / "big"
+    p.write_bytes(data)
+    with read_ahead_from(CHUNK) as readers:
+        assert digest_file(p) == expected(data)
+        assert set(readers) == {"pgpsig-readahead"}
+        readers.clear()
+        assert digest_files([p]) == [expected(data)]  # a job of one file, with a core to spare
+        assert set(readers) == {"pgpsig-readahead"}
+        readers.clear()
+        assert digest_files([p], workers=1) == [expected(data)]  # no core to spare
+        assert set(readers) == {"MainThread"}
+        readers.clear()
+        h = hashlib.sha256()
+        with p.open("rb") as fp:
+            assert feed(fp, [h.update]) == size
+        assert h.hexdigest() == expected(data).hexdigest
+        with p.open("rb") as fp:
+            assert feed(fp, [h.update], ahead=False) == size
+    assert threading.active_count() == 1
+
+
+def test_small_files_and_other_streams_are_not_read_ahead(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(b"x" * (CHUNK + 1))
+    with read_ahead_from(CHUNK + 2) as readers:
+        assert digest_file(p) == expected(b"x" * (CHUNK + 1))
+        got = bytearray()
+        assert feed(io.BytesIO(b"y" * (3 * CHUNK)), [got.extend]) == 3 * CHUNK  # no descriptor
+        assert set(readers) == {"MainThread"}
+    with mock.patch.object(hashing, "AHEAD_MIN", CHUNK + 1), p.open("rb") as fp:
+        assert hashing._long_regular_file(fp)
+        fp.seek(1)  # what is left to read counts
+        assert not hashing._long_regular_file(fp)
+
+
+def test_a_read_error_of_the_reader_thread_takes_the_files_place(tmp_path: Path) -> None:
+    paths, digests = write_tree(tmp_path, [3 * CHUNK, 10], 9)
+    real = os.readv
+    calls = 0
+
+    def failing(fd: int, buffers: list[memoryview]) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError(errno.EIO, "Input/output error")
+        return real(fd, buffers)
+
+    with read_ahead_from(CHUNK), mock.patch.object(os, "readv", failing):
+        results = digest_files(paths, workers=2)
+    assert isinstance(results[0], OSError) and results[0].errno == errno.EIO
+    assert results[1] == digests[1]
+    assert threading.active_count() == 1
+
+
+@pytest.mark.parametrize("change", ["grow", "shrink"])
+def test_a_file_that_changes_size_while_read_ahead(tmp_path: Path, change: str) -> None:
+    """What is hashed is what was read, and the size said is its length: as without a thread."""
+    p = tmp_path / "f"
+    p.write_bytes(b"a" * (3 * CHUNK))
+    real = os.readv
+    calls = 0
+
+    def changing(fd: int, buffers: list[memoryview]) -> int:
+        nonlocal calls
+        n = real(fd, buffers)
+        calls += 1
+        if calls == 1:
+            with p.open("r+b") as f:
+                if change == "grow":
+                    f.seek(0, os.SEEK_END)
+                    f.write(b"b" * (CHUNK + 5))
+                else:
+                    f.truncate(CHUNK + 5)
+        return n
+
+    with read_ahead_from(CHUNK), mock.patch.object(os, "readv", changing):
+        got = digest_file(p)
+    want = b"a" * (3 * CHUNK) + b"b" * (CHUNK + 5) if change == "grow" else b"a" * (CHUNK + 5)
+    assert got == expected(want)
