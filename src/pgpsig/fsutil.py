@@ -77,15 +77,32 @@ class Staged:
         except OSError as e:
             raise _fail(path, e, error) from e
         self.tmp = Path(tmp)
-        self.fp: BinaryIO = os.fdopen(fd, "wb")
+        self.fp: BinaryIO | None = os.fdopen(fd, "wb")
         try:
-            os.fchmod(self.fp.fileno(), mode)
+            os.fchmod(fd, mode)
         except OSError as e:
             self.discard()
             raise _fail(path, e, error) from e
 
+    @classmethod
+    def adopt(cls, path: Path, tmp: Path, *, error: type[InputError] = InputError) -> Staged:
+        """The staged file ``tmp`` for ``path``, written and flushed by another process.
+
+        A forked worker stages a file (``Staged(path)``, :meth:`write`, :meth:`flush`) and sends
+        back the name of ``tmp``; the process that decides commits or discards it through this.
+        """
+        staged = cls.__new__(cls)
+        staged.path = path
+        staged._error = error
+        staged.directory = path.parent if str(path.parent) else Path()
+        staged.tmp = tmp
+        staged.fp = None
+        return staged
+
     def write(self, data: bytes) -> None:
         """Append ``data`` to the temporary file."""
+        if self.fp is None:
+            raise ValueError("the staged file was flushed by the process that wrote it")
         try:
             self.fp.write(data)
         except OSError as e:
@@ -95,7 +112,7 @@ class Staged:
     def flush(self) -> None:
         """Flush and fsync the temporary file (done by :meth:`commit` too)."""
         try:
-            if not self.fp.closed:
+            if self.fp is not None and not self.fp.closed:
                 self.fp.flush()
                 os.fsync(self.fp.fileno())
                 self.fp.close()
@@ -121,7 +138,7 @@ class Staged:
     def discard(self) -> None:
         """Close and remove the temporary file; ``path`` is left as it was."""
         with contextlib.suppress(OSError):
-            if not self.fp.closed:
+            if self.fp is not None and not self.fp.closed:
                 self.fp.close()
         self.tmp.unlink(missing_ok=True)
 

@@ -147,3 +147,25 @@ def test_a_failed_rename_names_what_was_replaced(
     assert (mods[0] / "module.sig").exists() and (mods[1] / "module.sig").exists()
     assert not (mods[2] / "module.sig").exists() and not (mods[3] / "module.sig").exists()
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_workers_stage_and_the_parent_replaces_all_or_none(tmp_path: Path, spy: list[int]) -> None:
+    """With the fanout, each worker stages its module's module.sig; one that cannot be staged (a
+    directory in the way) leaves every old module.sig in place and no temporary file of the others."""
+    mods = _fleet(tmp_path)
+    for m in mods:
+        (m / "module.sig").write_bytes(b"old\n")
+    (mods[2] / "module.sig").unlink()
+    (mods[2] / "module.sig").mkdir()
+    with pytest.raises(InputError, match="gamma/module.sig"):
+        _sign(mods)
+    assert spy == [1]
+    for m in (mods[0], mods[1], mods[3]):
+        assert (m / "module.sig").read_bytes() == b"old\n", m.name
+    assert not list(tmp_path.rglob("*.tmp"))
+    (mods[2] / "module.sig").rmdir()
+    _sign(mods)
+    assert spy == [1, 1]
+    for m in mods:
+        assert (m / "module.sig").read_bytes().startswith(b"-----BEGIN PGP SIGNED MESSAGE-----")
+    assert not list(tmp_path.rglob("*.tmp"))

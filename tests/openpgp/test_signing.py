@@ -857,3 +857,52 @@ def test_best_hash_rule() -> None:
     assert best_hash(key_of(1, 3072)) == "SHA512"
     assert best_hash(key_of(1, 4096)) == "SHA512"
     assert best_hash(key_of(17, 3072)) == "SHA256"
+
+
+# --------------------------------------------------------------------------------------------------
+# Keys unlocked in a process of their own (pgpsig sign): pack, unpack, load_signing_keys_apart
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("label", LABELS)
+def test_pack_unpack_keeps_the_key(loaded: dict[str, SigningKey], label: str) -> None:
+    from pgpsig.openpgp.signingkey import pack, unpack
+
+    key = loaded[label]
+    again = unpack(pack(key))
+    assert pack(again) == pack(key)
+    assert dataclasses.replace(again, private_key=key.private_key) == key
+    text = b"packed and unpacked\n"
+    if key.algorithm in (22, 27, 28):  # EdDSA: deterministic, the same signature bytes
+        assert sign_cleartext(text, again, created=KEYS_CREATED) == sign_cleartext(
+            text, key, created=KEYS_CREATED
+        )
+
+
+@pytest.mark.oracle
+def test_keys_loaded_apart_are_the_keys_loaded_here(gpg_home: GpgHome) -> None:
+    """load_signing_keys_apart gives what load_signing_keys gives, errors included, and PGPy
+    never enters the calling process."""
+    from pgpsig.modules.sign import load_signing_keys_apart
+    from pgpsig.openpgp.signingkey import pack
+
+    key = gpg_home.keys["rsa3072-passphrase"]
+    here = load_signing_keys(key.secret, key.passphrase)
+    apart = load_signing_keys_apart(key.secret, key.passphrase)
+    assert [pack(k) for k in apart] == [pack(k) for k in here]
+    with pytest.raises(PassphraseError):
+        load_signing_keys_apart(key.secret, b"not the passphrase")
+    with pytest.raises(PassphraseError):
+        load_signing_keys_apart(key.secret, None)
+    code = (
+        "import sys; from pgpsig.modules.sign import load_signing_keys_apart as f; "
+        "keys = f(sys.stdin.buffer.read(), None); "
+        "print(len(keys), 'pgpy' in sys.modules)"
+    )
+    unprotected = next(k for k in gpg_home.keys.values() if k.passphrase is None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=unprotected.secret, capture_output=True, check=True
+    )
+    count, imported = out.stdout.decode().split()
+    assert int(count) >= 1
+    assert imported == "False"

@@ -63,11 +63,11 @@ def sign(
     """
     from pgpsig.modules.sign import (
         SIGN_HASHES,
+        load_signing_keys_apart,
         modules_to_sign,
         require_directories,
         sign_modules,
     )
-    from pgpsig.openpgp.secretkey import load_signing_keys
     from pgpsig.report import iso
 
     now = inputs.now(None)
@@ -83,7 +83,7 @@ def sign(
     require_directories(targets)
     data = inputs.read(key)
     keys = inputs.unlocked(
-        lambda secret: load_signing_keys(data, secret), passphrase_file, passphrase_env
+        lambda secret: load_signing_keys_apart(data, secret), passphrase_file, passphrase_env
     )
     results = sign_modules(
         targets,

@@ -135,6 +135,18 @@ def run(
     return results
 
 
+def call_apart(task: Callable[[], T], *, what: str) -> T:
+    """``task()`` in a forked process of its own, when one may be forked (else here).
+
+    What the task imports and allocates stays in that process and ends with it; its result comes
+    back pickled, and whatever it raises is raised here (:func:`run`). ``what`` names the work in
+    the error message if the process dies.
+    """
+    if not fork_is_safe():
+        return task()
+    return run(lambda _i: task(), 1, 1, [[0]], what=what)[0]
+
+
 def run_iter(
     task: Callable[[int], T],
     count: int,

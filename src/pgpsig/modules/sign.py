@@ -35,14 +35,15 @@ from pgpsig import fsutil
 from pgpsig._dataclass import dataclass
 from pgpsig.certs.keyring import read_certs
 from pgpsig.engine.signer import choose_signing_key
-from pgpsig.errors import InputError, not_a_directory
+from pgpsig.errors import InputError, PgpsigError, not_a_directory
 from pgpsig.hashing import FileDigest, digest_files
 from pgpsig.modules import fanout
 from pgpsig.modules.manifest import render
 from pgpsig.modules.tree import Tree, walk_module
 from pgpsig.openpgp.packets import Cert
+from pgpsig.openpgp.secretkey import load_signing_keys
 from pgpsig.openpgp.signing import sign_cleartext
-from pgpsig.openpgp.signingkey import SigningKey, best_hash
+from pgpsig.openpgp.signingkey import SigningKey, best_hash, pack, unpack
 from pgpsig.policy import Policy, policy_named
 
 __all__ = [
@@ -77,13 +78,27 @@ class SignResult:
     created: datetime
 
 
+def _stage(path: Path, data: bytes) -> fsutil.Staged:
+    """``data`` written to a temporary file beside ``path`` and fsync'ed; ``path`` is unchanged.
+
+    Raises:
+        InputError: it cannot be written (``path`` is a directory, no space, no permission);
+            nothing is left behind.
+    """
+    if path.is_dir() and not path.is_symlink():  # a rename over it would fail when committed
+        raise InputError(f"cannot write {path}: it is a directory")
+    staged = fsutil.Staged(path)
+    staged.write(data)
+    staged.flush()
+    return staged
+
+
 def _write_all(outputs: Sequence[tuple[Path, bytes]]) -> None:
     """Write every file atomically and, as far as the filesystem allows, all or none of them.
 
-    First each file's bytes go to a temporary file beside it (:class:`pgpsig.fsutil.Staged`, mode
-    0644, fsync); if any of those fails, every temporary file is removed and nothing is replaced.
-    Then each one is committed (renamed over its file, directory fsync'ed). A rename cannot fail
-    for want of space; if one fails anyway, the error names the files already replaced.
+    First each file's bytes go to a temporary file beside it (:func:`_stage`: mode 0644, fsync);
+    if any of those fails, every temporary file is removed and nothing is replaced. Then each one
+    is committed (:func:`_commit_all`).
 
     Raises:
         InputError: a file cannot be written (nothing replaced), or a rename failed.
@@ -91,15 +106,23 @@ def _write_all(outputs: Sequence[tuple[Path, bytes]]) -> None:
     staged: list[fsutil.Staged] = []
     try:
         for path, data in outputs:
-            if path.is_dir() and not path.is_symlink():  # a rename over it would fail in phase 2
-                raise InputError(f"cannot write {path}: it is a directory")
-            staged.append(fsutil.Staged(path))
-            staged[-1].write(data)
-            staged[-1].flush()
+            staged.append(_stage(path, data))
     except BaseException:
         for st in staged:
             st.discard()
         raise
+    _commit_all(staged)
+
+
+def _commit_all(staged: Sequence[fsutil.Staged]) -> None:
+    """Rename every staged file over its target, in order (each directory fsync'ed).
+
+    A rename cannot fail for want of space; if one fails anyway, the rest are discarded and the
+    error names the files already replaced.
+
+    Raises:
+        InputError: a rename failed.
+    """
     done: list[Path] = []
     for i, st in enumerate(staged):
         try:
@@ -166,10 +189,12 @@ def sign_modules(
     """Sign several modules with one key, as :func:`sign_module` signs one, in one pass.
 
     Every module is walked and checked before any file is hashed, and every module is hashed,
-    rendered and signed before any ``module.sig`` is written: a module that cannot be signed stops
-    the whole run with nothing written. With enough work (:data:`_FANOUT_MIN_FILES`), whole modules
-    go to forked workers (:mod:`pgpsig.modules.fanout`); otherwise the files of every module are hashed
-    here in one parallel pass. Then each ``module.sig`` is written atomically,
+    rendered, signed and staged (its new ``module.sig`` in a temporary file beside the old one)
+    before any ``module.sig`` is replaced: a module that cannot be signed stops the whole run with
+    nothing replaced and no temporary file left. With enough work (:data:`_FANOUT_MIN_FILES`),
+    whole modules go to forked workers (:mod:`pgpsig.modules.fanout`), which stage their own
+    ``module.sig`` (this process holds none of the texts); otherwise the files of every module are
+    hashed here in one parallel pass. Then each ``module.sig`` is replaced atomically,
     in the order given. Modules may not be given twice or nest (the outer one would list the inner
     one's old ``module.sig``).
 
@@ -213,17 +238,37 @@ def sign_modules(
     label = signedwith or cert.primary.key_id
     units = list(zip(module_dirs, trees, strict=True))
 
-    def one(i: int) -> bytes:
-        """In a fanout's worker: hash (one file after the other), render and sign module ``i``."""
+    def one(i: int) -> tuple[str, None] | tuple[None, PgpsigError]:
+        """In a fanout's worker: hash (one file after the other), render, sign and stage module ``i``.
+
+        The worker writes the staged ``module.sig`` itself (the parent never holds the texts) and
+        returns its temporary file's name, or the error that stopped it: every task runs to its
+        end, so the parent knows every temporary file to discard when one module fails.
+        """
         module_dir, tree = units[i]
-        digests = digest_files([module_dir / f for f in tree.files], workers=1)
-        return _render_and_sign(
-            module_dir, tree, digests, key=key, algo=algo, signedwith=label, now=now
-        )
+        try:
+            digests = digest_files([module_dir / f for f in tree.files], workers=1)
+            data = _render_and_sign(
+                module_dir, tree, digests, key=key, algo=algo, signedwith=label, now=now
+            )
+            return str(_stage(module_dir / "module.sig", data).tmp), None
+        except PgpsigError as e:
+            return None, e
 
     fan = fanout.plan([len(t.files) + _MODULE_WEIGHT for t in trees], min_total=_FANOUT_MIN_FILES)
     if fan is not None:
-        signed = fanout.run(one, len(units), *fan, what="signing modules")
+        outcomes = fanout.run(one, len(units), *fan, what="signing modules")
+        staged = [
+            fsutil.Staged.adopt(d / "module.sig", Path(tmp))
+            for (d, _t), (tmp, _e) in zip(units, outcomes, strict=True)
+            if tmp is not None
+        ]
+        failed = [e for _tmp, e in outcomes if e is not None]
+        if failed:
+            for st in staged:
+                st.discard()
+            raise failed[0]
+        _commit_all(staged)
     else:
         digests = digest_files([d / f for d, t in units for f in t.files])
         signed = []
@@ -242,8 +287,8 @@ def sign_modules(
                 )
             )
             start = stop
-    # (6)
-    _write_all([(d / "module.sig", data) for (d, _t), data in zip(units, signed, strict=True)])
+        # (6)
+        _write_all([(d / "module.sig", data) for (d, _t), data in zip(units, signed, strict=True)])
     results = []
     for module_dir, tree in units:
         results.append(
@@ -277,6 +322,24 @@ def _render_and_sign(
         entries.append((rel, d.hexdigest))
     body = render(entries, signedwith=signedwith)
     return sign_cleartext(body, key, created=now, hash_name=algo)
+
+
+def load_signing_keys_apart(data: bytes, passphrase: bytes | None) -> tuple[SigningKey, ...]:
+    """:func:`pgpsig.openpgp.secretkey.load_signing_keys` in a forked process of its own.
+
+    Unlocking a v4 key imports PGPy (about 5 MiB of modules). Done apart, PGPy never enters this
+    process, nor the workers it forks to sign modules (a forked worker's RSS starts at its
+    parent's): the unlocked keys come back through a pipe (:func:`pgpsig.openpgp.signingkey.pack`),
+    never through a file. Where no process can be forked, the keys are loaded here.
+
+    Raises:
+        as :func:`pgpsig.openpgp.secretkey.load_signing_keys` (PassphraseError included).
+    """
+    packed = fanout.call_apart(
+        lambda: [pack(k) for k in load_signing_keys(data, passphrase)],
+        what="loading the secret key",
+    )
+    return tuple(unpack(p) for p in packed)
 
 
 def require_directories(module_dirs: Iterable[Path]) -> None:

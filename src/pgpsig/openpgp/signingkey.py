@@ -13,7 +13,13 @@ import struct
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_der_private_key,
+)
 
 from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import UnsupportedError
@@ -28,10 +34,20 @@ __all__ = [
     "SigningPrivateKey",
     "best_hash",
     "make_signing_key",
+    "pack",
+    "unpack",
 ]
 
 SigningPrivateKey = PrivateKey | ed448.Ed448PrivateKey
 """Every ``cryptography`` private key pgpsig signs with: PGPy's (v4) and Ed448 (RFC 9580, algorithm 28)."""
+
+_PRIVATE_KEY_TYPES = (
+    rsa.RSAPrivateKey,
+    dsa.DSAPrivateKey,
+    ec.EllipticCurvePrivateKey,
+    ed25519.Ed25519PrivateKey,
+    ed448.Ed448PrivateKey,
+)
 
 _RSA_SIGNING = (PublicKeyAlgorithm.RSA, PublicKeyAlgorithm.RSA_SIGN_ONLY)
 
@@ -90,6 +106,53 @@ class SigningKey:
     def created(self) -> datetime:
         """The key's creation time, from its public-key packet."""
         return packets.parse_public_key(self.public_packet_body)[0].created
+
+
+#: A :class:`SigningKey` as plain values, the private key as unencrypted PKCS #8 DER: what
+#: :func:`pack` makes and :func:`unpack` reads.
+PackedKey = tuple[str, str, str, int, int, bytes, bytes, "int | None"]
+
+
+def pack(key: SigningKey) -> PackedKey:
+    """``key`` as plain values, for a pipe between two pgpsig processes (never for storage).
+
+    ``cryptography``'s private keys cannot be pickled; this is how a key unlocked in a forked
+    process (:func:`pgpsig.modules.sign.load_signing_keys_apart`) comes back. The private key is
+    *not* encrypted: it must not leave the process tree.
+    """
+    der = key.private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+    return (
+        key.primary_fingerprint,
+        key.fingerprint,
+        key.key_id,
+        key.algorithm,
+        key.bits,
+        der,
+        key.public_packet_body,
+        key.key_flags,
+    )
+
+
+def unpack(packed: PackedKey) -> SigningKey:
+    """The :class:`SigningKey` that :func:`pack` made ``packed`` from.
+
+    Raises:
+        UnsupportedError: the private key is not of a kind pgpsig signs with.
+    """
+    primary, fingerprint, key_id, algorithm, bits, der, body, flags = packed
+    private_key = load_der_private_key(der, None)
+    if not isinstance(private_key, _PRIVATE_KEY_TYPES):
+        raise UnsupportedError(f"cannot sign with a {type(private_key).__name__}")
+    return SigningKey(
+        primary_fingerprint=primary,
+        fingerprint=fingerprint,
+        key_id=key_id,
+        algorithm=algorithm,
+        bits=bits,
+        private_key=private_key,
+        public_packet_body=body,
+        key_flags=flags,
+    )
 
 
 def make_signing_key(
