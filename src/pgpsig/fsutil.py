@@ -84,25 +84,38 @@ class Staged:
             self.discard()
             raise _fail(path, e, error) from e
 
-    @classmethod
-    def adopt(cls, path: Path, tmp: Path, *, error: type[InputError] = InputError) -> Staged:
-        """The staged file ``tmp`` for ``path``, written and flushed by another process.
+    def detach(self) -> None:
+        """Close this process's handle of the (still empty) temporary file, without fsync.
 
-        A forked worker stages a file (``Staged(path)``, :meth:`write`, :meth:`flush`) and sends
-        back the name of ``tmp``; the process that decides commits or discards it through this.
+        For a file another process fills (:meth:`fill`, in a forked worker) while this one keeps
+        the decision to :meth:`commit` or :meth:`discard` it.
         """
-        staged = cls.__new__(cls)
-        staged.path = path
-        staged._error = error
-        staged.directory = path.parent if str(path.parent) else Path()
-        staged.tmp = tmp
-        staged.fp = None
-        return staged
+        if self.fp is not None and not self.fp.closed:
+            self.fp.close()
+        self.fp = None
+
+    def fill(self, data: bytes) -> None:
+        """Write ``data`` as the whole temporary file, by its name, and fsync it.
+
+        For a forked worker filling a file its parent staged and :meth:`detach`'ed; the parent
+        commits or discards it. An error leaves the file for the parent to discard.
+
+        Raises:
+            InputError: it cannot be written (no space, the file is gone).
+        """
+        try:
+            with self.tmp.open("r+b") as fp:  # made by mkstemp, with its mode: never created here
+                fp.write(data)
+                fp.truncate()
+                fp.flush()
+                os.fsync(fp.fileno())
+        except OSError as e:
+            raise _fail(self.path, e, self._error) from e
 
     def write(self, data: bytes) -> None:
         """Append ``data`` to the temporary file."""
         if self.fp is None:
-            raise ValueError("the staged file was flushed by the process that wrote it")
+            raise ValueError("the staged file was detached: fill it instead")
         try:
             self.fp.write(data)
         except OSError as e:

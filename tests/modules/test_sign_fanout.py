@@ -114,6 +114,30 @@ def test_dead_worker_fails_closed(
         _sign(mods)
     assert spy == [1]
     assert not list(tmp_path.rglob("module.sig"))
+    assert not list(tmp_path.rglob(".module.sig*"))
+
+
+def test_interrupted_after_the_workers_filled_leaves_nothing(
+    tmp_path: Path, spy: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C once every worker has filled its staged module.sig: no module.sig replaced, none of
+    the temporary files left (the parent made them all, so it knows them all)."""
+    mods = _fleet(tmp_path)
+    for m in mods:
+        (m / "module.sig").write_bytes(b"old\n")
+    real_run = fanout.run
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        real_run(*args, **kwargs)
+        assert len(list(tmp_path.rglob(".module.sig.*"))) == len(mods)  # filled, not committed
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fanout, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _sign(mods)
+    for m in mods:
+        assert (m / "module.sig").read_bytes() == b"old\n", m.name
+    assert not list(tmp_path.rglob(".module.sig.*"))
 
 
 def test_nothing_replaced_when_one_module_sig_cannot_be_written(tmp_path: Path) -> None:
@@ -150,8 +174,9 @@ def test_a_failed_rename_names_what_was_replaced(
 
 
 def test_workers_stage_and_the_parent_replaces_all_or_none(tmp_path: Path, spy: list[int]) -> None:
-    """With the fanout, each worker stages its module's module.sig; one that cannot be staged (a
-    directory in the way) leaves every old module.sig in place and no temporary file of the others."""
+    """With the fanout, the parent stages every module.sig before the workers start (they fill
+    them); one that cannot be staged (a directory in the way) stops the run before any work, with
+    every old module.sig in place and no temporary file of the others."""
     mods = _fleet(tmp_path)
     for m in mods:
         (m / "module.sig").write_bytes(b"old\n")
@@ -159,13 +184,13 @@ def test_workers_stage_and_the_parent_replaces_all_or_none(tmp_path: Path, spy: 
     (mods[2] / "module.sig").mkdir()
     with pytest.raises(InputError, match="gamma/module.sig"):
         _sign(mods)
-    assert spy == [1]
+    assert spy == []
     for m in (mods[0], mods[1], mods[3]):
         assert (m / "module.sig").read_bytes() == b"old\n", m.name
     assert not list(tmp_path.rglob("*.tmp"))
     (mods[2] / "module.sig").rmdir()
     _sign(mods)
-    assert spy == [1, 1]
+    assert spy == [1]
     for m in mods:
         assert (m / "module.sig").read_bytes().startswith(b"-----BEGIN PGP SIGNED MESSAGE-----")
     assert not list(tmp_path.rglob("*.tmp"))

@@ -78,6 +78,17 @@ class SignResult:
     created: datetime
 
 
+def _new_staged(path: Path) -> fsutil.Staged:
+    """An empty temporary file beside ``path`` (:class:`pgpsig.fsutil.Staged`); ``path`` unchanged.
+
+    Raises:
+        InputError: it cannot be made (``path`` is a directory, no permission).
+    """
+    if path.is_dir() and not path.is_symlink():  # a rename over it would fail when committed
+        raise InputError(f"cannot write {path}: it is a directory")
+    return fsutil.Staged(path)
+
+
 def _stage(path: Path, data: bytes) -> fsutil.Staged:
     """``data`` written to a temporary file beside ``path`` and fsync'ed; ``path`` is unchanged.
 
@@ -85,9 +96,7 @@ def _stage(path: Path, data: bytes) -> fsutil.Staged:
         InputError: it cannot be written (``path`` is a directory, no space, no permission);
             nothing is left behind.
     """
-    if path.is_dir() and not path.is_symlink():  # a rename over it would fail when committed
-        raise InputError(f"cannot write {path}: it is a directory")
-    staged = fsutil.Staged(path)
+    staged = _new_staged(path)
     staged.write(data)
     staged.flush()
     return staged
@@ -238,36 +247,40 @@ def sign_modules(
     label = signedwith or cert.primary.key_id
     units = list(zip(module_dirs, trees, strict=True))
 
-    def one(i: int) -> tuple[str, None] | tuple[None, PgpsigError]:
-        """In a fanout's worker: hash (one file after the other), render, sign and stage module ``i``.
-
-        The worker writes the staged ``module.sig`` itself (the parent never holds the texts) and
-        returns its temporary file's name, or the error that stopped it: every task runs to its
-        end, so the parent knows every temporary file to discard when one module fails.
-        """
-        module_dir, tree = units[i]
-        try:
-            digests = digest_files([module_dir / f for f in tree.files], workers=1)
-            data = _render_and_sign(
-                module_dir, tree, digests, key=key, algo=algo, signedwith=label, now=now
-            )
-            return str(_stage(module_dir / "module.sig", data).tmp), None
-        except PgpsigError as e:
-            return None, e
-
     fan = fanout.plan([len(t.files) + _MODULE_WEIGHT for t in trees], min_total=_FANOUT_MIN_FILES)
     if fan is not None:
-        outcomes = fanout.run(one, len(units), *fan, what="signing modules")
-        staged = [
-            fsutil.Staged.adopt(d / "module.sig", Path(tmp))
-            for (d, _t), (tmp, _e) in zip(units, outcomes, strict=True)
-            if tmp is not None
-        ]
-        failed = [e for _tmp, e in outcomes if e is not None]
-        if failed:
+        # The temporary files are made here, before the workers start, and filled by them: this
+        # process knows every one of them, so any failure (a module that cannot be signed, a
+        # worker killed, Ctrl-C) discards them all, and it never holds the texts.
+        staged: list[fsutil.Staged] = []
+
+        def one(i: int) -> PgpsigError | None:
+            """In a fanout's worker: module ``i`` hashed, rendered, signed, its module.sig filled.
+
+            Returns the error that stopped it, if any (every task runs to its end).
+            """
+            module_dir, tree = units[i]
+            try:
+                digests = digest_files([module_dir / f for f in tree.files], workers=1)
+                data = _render_and_sign(
+                    module_dir, tree, digests, key=key, algo=algo, signedwith=label, now=now
+                )
+                staged[i].fill(data)
+            except PgpsigError as e:
+                return e
+            return None
+
+        try:
+            for module_dir, _tree in units:
+                staged.append(_new_staged(module_dir / "module.sig"))
+                staged[-1].detach()
+            failed = [e for e in fanout.run(one, len(units), *fan, what="signing modules") if e]
+            if failed:
+                raise failed[0]
+        except BaseException:
             for st in staged:
                 st.discard()
-            raise failed[0]
+            raise
         _commit_all(staged)
     else:
         digests = digest_files([d / f for d, t in units for f in t.files])
