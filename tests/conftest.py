@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bz2
 import os
 import shutil
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,3 +93,18 @@ def vector() -> Callable[[str], Path]:
         return p
 
     return get
+
+
+def compressed_body(algorithm: int, inner: bytes) -> bytes:
+    """The body of a Compressed Data packet (RFC 9580 5.6) holding ``inner``: algorithm 0
+    uncompressed, 1 ZIP (raw deflate), 2 ZLIB, 3 BZip2."""
+    if algorithm == 1:
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        payload = c.compress(inner) + c.flush()
+    elif algorithm == 2:
+        payload = zlib.compress(inner)
+    elif algorithm == 3:
+        payload = bz2.compress(inner)
+    else:
+        payload = inner
+    return bytes([algorithm]) + payload

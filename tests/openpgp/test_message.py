@@ -8,16 +8,15 @@ source that gives a few octets per read. Signatures are not judged here (tests/s
 
 from __future__ import annotations
 
-import bz2
 import io
 import random
 import sys
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from conftest import compressed_body
 from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp import message
 from pgpsig.openpgp.ids import Tag
@@ -60,20 +59,6 @@ def literal_body(data: bytes = DATA) -> bytes:
     return b"b\x04name" + g.T2.to_bytes(4, "big") + data
 
 
-def compress(algorithm: int, inner: bytes) -> bytes:
-    """The body of a Compressed Data packet holding ``inner``."""
-    if algorithm == 1:
-        c = zlib.compressobj(9, zlib.DEFLATED, -15)
-        payload = c.compress(inner) + c.flush()
-    elif algorithm == 2:
-        payload = zlib.compress(inner)
-    elif algorithm == 3:
-        payload = bz2.compress(inner)
-    else:
-        payload = inner
-    return bytes([algorithm]) + payload
-
-
 PLAIN = one_pass() + new_packet(Tag.LITERAL, literal_body()) + SIG
 
 
@@ -100,19 +85,19 @@ FRAMINGS: dict[str, bytes] = {
     + MARKER
     + SIG
     + PADDING,
-    "uncompressed": new_packet(Tag.COMPRESSED, compress(0, PLAIN)),
-    "zip": new_packet(Tag.COMPRESSED, compress(1, PLAIN)),
-    "zlib": new_packet(Tag.COMPRESSED, compress(2, PLAIN)),
-    "bzip2": MARKER + new_packet(Tag.COMPRESSED, compress(3, PLAIN)) + PADDING,
+    "uncompressed": new_packet(Tag.COMPRESSED, compressed_body(0, PLAIN)),
+    "zip": new_packet(Tag.COMPRESSED, compressed_body(1, PLAIN)),
+    "zlib": new_packet(Tag.COMPRESSED, compressed_body(2, PLAIN)),
+    "bzip2": MARKER + new_packet(Tag.COMPRESSED, compressed_body(3, PLAIN)) + PADDING,
     "partial bzip2 of a partial literal": partial_packet(
         Tag.COMPRESSED,
-        compress(3, one_pass() + partial_packet(Tag.LITERAL, literal_body(), 10) + SIG),
+        compressed_body(3, one_pass() + partial_packet(Tag.LITERAL, literal_body(), 10) + SIG),
         power=6,
     ),
-    "indeterminate zlib": indeterminate_packet(Tag.COMPRESSED, compress(2, PLAIN)),
+    "indeterminate zlib": indeterminate_packet(Tag.COMPRESSED, compressed_body(2, PLAIN)),
     "indeterminate signature in zip": new_packet(
         Tag.COMPRESSED,
-        compress(
+        compressed_body(
             1,
             one_pass()
             + new_packet(Tag.LITERAL, literal_body())
@@ -121,12 +106,17 @@ FRAMINGS: dict[str, bytes] = {
     ),
     "nested three deep": new_packet(
         Tag.COMPRESSED,
-        compress(
+        compressed_body(
             3,
-            new_packet(Tag.COMPRESSED, compress(1, new_packet(Tag.COMPRESSED, compress(2, PLAIN)))),
+            new_packet(
+                Tag.COMPRESSED,
+                compressed_body(1, new_packet(Tag.COMPRESSED, compressed_body(2, PLAIN))),
+            ),
         ),
     ),
-    "zlib with octets after its stream": new_packet(Tag.COMPRESSED, compress(2, PLAIN) + b"junk"),
+    "zlib with octets after its stream": new_packet(
+        Tag.COMPRESSED, compressed_body(2, PLAIN) + b"junk"
+    ),
 }
 
 
@@ -161,7 +151,7 @@ def test_the_content_is_handed_on_in_bounded_chunks() -> None:
     big = b"\0" * (5 << 20) + b"end"
     raw = new_packet(
         Tag.COMPRESSED,
-        compress(3, one_pass() + partial_packet(Tag.LITERAL, literal_body(big), 20) + SIG),
+        compressed_body(3, one_pass() + partial_packet(Tag.LITERAL, literal_body(big), 20) + SIG),
     )
     sizes: list[int] = []
     total = [0]
@@ -180,22 +170,22 @@ def test_the_content_is_handed_on_in_bounded_chunks() -> None:
 
 @pytest.mark.parametrize("algorithm", [0, 1, 2, 3])
 def test_the_expansion_limit_holds_at_its_boundary(algorithm: int) -> None:
-    raw = new_packet(Tag.COMPRESSED, compress(algorithm, PLAIN))
+    raw = new_packet(Tag.COMPRESSED, compressed_body(algorithm, PLAIN))
     assert message.parse_inline(raw, limit=len(PLAIN)).literal.data == DATA
     with pytest.raises(LimitError, match="expands beyond"):
         message.parse_inline(raw, limit=len(PLAIN) - 1)
 
 
 def test_the_expansion_limit_holds_at_every_level() -> None:
-    inner = new_packet(Tag.COMPRESSED, compress(2, PLAIN))
-    raw = new_packet(Tag.COMPRESSED, compress(3, inner))
+    inner = new_packet(Tag.COMPRESSED, compressed_body(2, PLAIN))
+    raw = new_packet(Tag.COMPRESSED, compressed_body(3, inner))
     assert message.parse_inline(raw, limit=len(PLAIN)).literal.data == DATA
     with pytest.raises(LimitError):
         message.parse_inline(raw, limit=len(PLAIN) - 1)
 
 
 def test_the_default_expansion_limit_is_read_when_called(monkeypatch: pytest.MonkeyPatch) -> None:
-    raw = new_packet(Tag.COMPRESSED, compress(3, PLAIN))
+    raw = new_packet(Tag.COMPRESSED, compressed_body(3, PLAIN))
     monkeypatch.setattr(message, "MAX_INLINE_BYTES", len(PLAIN) - 1)
     with pytest.raises(LimitError):
         message.parse_inline(raw)
@@ -204,7 +194,7 @@ def test_the_default_expansion_limit_is_read_when_called(monkeypatch: pytest.Mon
 def test_nesting_deeper_than_three_is_refused() -> None:
     raw = PLAIN
     for algorithm in (1, 2, 3, 2):
-        raw = new_packet(Tag.COMPRESSED, compress(algorithm, raw))
+        raw = new_packet(Tag.COMPRESSED, compressed_body(algorithm, raw))
     with pytest.raises(LimitError, match="nested too deeply"):
         message.parse_inline(raw)
 
@@ -256,14 +246,17 @@ MALFORMED: dict[str, bytes] = {
     "one-pass after a signature": SIG + one_pass() + LIT + SIG,
     "encrypted": bytes([0xC0 | 18, 3]) + b"\x01ab" + one_pass() + LIT + SIG,
     "unknown packet": one_pass() + g.old_packet(13, b"user id") + LIT + SIG,
-    "compressed next to a packet": one_pass() + new_packet(Tag.COMPRESSED, compress(2, LIT + SIG)),
-    "packet after a compressed one": new_packet(Tag.COMPRESSED, compress(2, one_pass() + LIT))
+    "compressed next to a packet": one_pass()
+    + new_packet(Tag.COMPRESSED, compressed_body(2, LIT + SIG)),
+    "packet after a compressed one": new_packet(
+        Tag.COMPRESSED, compressed_body(2, one_pass() + LIT)
+    )
     + SIG,
     "empty compressed packet": new_packet(Tag.COMPRESSED, b""),
     "unknown compression": new_packet(Tag.COMPRESSED, b"\x63" + PLAIN),
     "corrupt zlib": new_packet(Tag.COMPRESSED, b"\x02" + b"\x78\x9c" + b"\xff" * 40),
     "corrupt bzip2": new_packet(Tag.COMPRESSED, b"\x03BZh9" + b"\x00" * 40),
-    "truncated zlib": new_packet(Tag.COMPRESSED, compress(2, PLAIN)[:-60]),
+    "truncated zlib": new_packet(Tag.COMPRESSED, compressed_body(2, PLAIN)[:-60]),
     "truncated partial body": partial_packet(Tag.LITERAL, literal_body())[:-3],
     "truncated literal header": one_pass() + new_packet(Tag.LITERAL, b"b\x09name") + SIG,
     "unknown literal format": one_pass() + new_packet(Tag.LITERAL, b"x" + literal_body()[1:]) + SIG,

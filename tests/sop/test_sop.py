@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import conformance_path, require_oracle
+from conftest import compressed_body, conformance_path, require_oracle
 from pgpsig import sop
 from pgpsig.openpgp import armor, packets, write
 from pgpsig.openpgp.secretkey import load_signing_keys
@@ -1012,22 +1012,8 @@ def _signed_parts(keys: Path, data: bytes) -> tuple[bytes, bytes, bytes]:
 
 @pytest.mark.parametrize("algorithm", [0, 1, 2, 3])
 def test_compressed_inline_messages_verify(keys: Path, algorithm: int) -> None:
-    import bz2
-    import zlib
-
     data = b"compressed " * 100
-    inner = b"".join(_signed_parts(keys, data))
-    if algorithm == 1:
-        c = zlib.compressobj(9, zlib.DEFLATED, -15)
-        payload = c.compress(inner) + c.flush()
-    elif algorithm == 2:
-        payload = zlib.compress(inner)
-    elif algorithm == 3:
-        payload = bz2.compress(inner)
-    else:
-        payload = inner
-    body = bytes([algorithm]) + payload
-    msg = write.packet_header(8, len(body)) + body
+    msg = _compressed(algorithm, b"".join(_signed_parts(keys, data)))
     out, (found,) = sop.inline_verify(msg, [(keys / "own.cert").read_bytes()], now=NOW)
     assert out == data
     assert found.mode == "binary"
@@ -1049,19 +1035,7 @@ def test_compression_bombs_are_refused(keys: Path) -> None:
 
 def _compressed(algorithm: int, inner: bytes, *, partial: bool = False) -> bytes:
     """A Compressed Data packet holding ``inner``; ``partial``: framed with partial lengths."""
-    import bz2
-    import zlib
-
-    if algorithm == 1:
-        c = zlib.compressobj(9, zlib.DEFLATED, -15)
-        payload = c.compress(inner) + c.flush()
-    elif algorithm == 2:
-        payload = zlib.compress(inner)
-    elif algorithm == 3:
-        payload = bz2.compress(inner)
-    else:
-        payload = inner
-    body = bytes([algorithm]) + payload
+    body = compressed_body(algorithm, inner)
     if not partial:
         return write.packet_header(8, len(body)) + body
     parts = [b"\xc8"]
