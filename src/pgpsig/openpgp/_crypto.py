@@ -18,12 +18,14 @@ from pgpsig.openpgp.publickey import PublicKey
 from pgpsig.openpgp.signature import Signature
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
     from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+    from pgpsig.openpgp import _dsa
 
     _PublicKeyObject = (
         rsa.RSAPublicKey
-        | dsa.DSAPublicKey
+        | _dsa.DSAPublicKey
         | ec.EllipticCurvePublicKey
         | ed25519.Ed25519PublicKey
         | ed448.Ed448PublicKey
@@ -74,14 +76,14 @@ def _load(key: PublicKey) -> _PublicKeyObject:
             assert isinstance(e, int)
             return rsa.RSAPublicNumbers(e, n).public_key()
         if key.algorithm == Alg.DSA:
-            from cryptography.hazmat.primitives.asymmetric import dsa
+            from pgpsig.openpgp import _dsa
 
             p, q, g, y = key.params
             assert isinstance(p, int)
             assert isinstance(q, int)
             assert isinstance(g, int)
             assert isinstance(y, int)
-            return dsa.DSAPublicNumbers(y, dsa.DSAParameterNumbers(p, q, g)).public_key()
+            return _dsa.DSAPublicNumbers(y, _dsa.DSAParameterNumbers(p, q, g)).public_key()
         if key.algorithm == Alg.ECDSA:
             from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -169,10 +171,11 @@ def check_signature(key: PublicKey, sig: Signature, digest: bytes) -> None:
                 raise SignatureError("RSA signature value larger than the modulus")
             pub.verify(s.to_bytes(size, "big"), digest, padding.PKCS1v15(), prehashed)
         elif key.algorithm == Alg.DSA:
-            from cryptography.hazmat.primitives.asymmetric import dsa
             from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-            assert isinstance(pub, dsa.DSAPublicKey)
+            from pgpsig.openpgp import _dsa
+
+            assert isinstance(pub, _dsa.DSAPublicKey)
             prehashed = _prehashed(sig)
             assert isinstance(sig.material, tuple)
             r, s = sig.material

@@ -37,12 +37,12 @@ import warnings
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 
 from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import InputError, PacketError, UnsupportedError
-from pgpsig.openpgp import armor, packets
+from pgpsig.openpgp import _dsa, armor, packets
 from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 PrivateKey: TypeAlias = (
-    rsa.RSAPrivateKey | dsa.DSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+    rsa.RSAPrivateKey | _dsa.DSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 )
 """The ``cryptography`` private keys pgpsig can sign with."""
 

@@ -44,11 +44,11 @@ from typing import BinaryIO
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
 from pgpsig.errors import SignatureError, UnsupportedError
-from pgpsig.openpgp import clearsign
+from pgpsig.openpgp import _dsa, clearsign
 from pgpsig.openpgp.ids import HashAlgorithm, PublicKeyAlgorithm, SignatureType, SubpacketType, Tag
 from pgpsig.openpgp.signingkey import (
     SigningKey,
@@ -385,7 +385,7 @@ def _check_key(key: SigningKey) -> None:
     private = key.private_key
     fits = (
         (key.algorithm in _RSA_SIGNING and isinstance(private, rsa.RSAPrivateKey))
-        or (key.algorithm == PublicKeyAlgorithm.DSA and isinstance(private, dsa.DSAPrivateKey))
+        or (key.algorithm == PublicKeyAlgorithm.DSA and isinstance(private, _dsa.DSAPrivateKey))
         or (
             key.algorithm == PublicKeyAlgorithm.ECDSA
             and isinstance(private, ec.EllipticCurvePrivateKey)
@@ -420,7 +420,7 @@ def sign_digest(key: SigningKey, digest: bytes, hash_name: str) -> bytes:
             raw = private.sign(digest, padding.PKCS1v15(), prehashed)
             private.public_key().verify(raw, digest, padding.PKCS1v15(), prehashed)
             return mpi(int.from_bytes(raw, "big"))
-        if isinstance(private, dsa.DSAPrivateKey):
+        if isinstance(private, _dsa.DSAPrivateKey):
             der = private.sign(digest, prehashed)
             private.public_key().verify(der, digest, prehashed)
             r, s = decode_dss_signature(der)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from datetime import datetime
 
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import UnsupportedError
-from pgpsig.openpgp import packets
+from pgpsig.openpgp import _dsa, packets
 from pgpsig.openpgp._pgpy import PrivateKey
 from pgpsig.openpgp.ids import PublicKeyAlgorithm
 from pgpsig.openpgp.write import mpi, timestamp
@@ -43,7 +43,7 @@ SigningPrivateKey = PrivateKey | ed448.Ed448PrivateKey
 
 _PRIVATE_KEY_TYPES = (
     rsa.RSAPrivateKey,
-    dsa.DSAPrivateKey,
+    _dsa.DSAPrivateKey,
     ec.EllipticCurvePrivateKey,
     ed25519.Ed25519PrivateKey,
     ed448.Ed448PrivateKey,
@@ -223,7 +223,7 @@ def _public_material(private_key: SigningPrivateKey, algorithm: int | None) -> b
         algo = _check_algorithm(algorithm, PublicKeyAlgorithm.RSA, _RSA_SIGNING)
         numbers = private_key.public_key().public_numbers()
         return bytes([algo]) + mpi(numbers.n) + mpi(numbers.e)
-    if isinstance(private_key, dsa.DSAPrivateKey):
+    if isinstance(private_key, _dsa.DSAPrivateKey):
         algo = _check_algorithm(algorithm, PublicKeyAlgorithm.DSA, (PublicKeyAlgorithm.DSA,))
         dsa_numbers = private_key.public_key().public_numbers()
         p = dsa_numbers.parameter_numbers
