@@ -21,7 +21,6 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from conftest import run_pgpsig
+from httpserver import Server
 from pgpsig.certs.keyring import cert_to_bytes, read_certs
 from pgpsig.certs.store import Store
 from pgpsig.keys import (
@@ -53,37 +53,6 @@ def gen(label: str, domain: str = "example.org") -> Any:
         now=T0,
         private_keys=[ed25519.Ed25519PrivateKey.from_private_bytes(seed)],
     )
-
-
-class Server:
-    """A loopback HTTP server answering from a path -> (status, body) table; it logs requests."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, bytes]] = {}
-        self.requests: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests.append(self.path)
-                status, body = server.routes.get(self.path, (404, b"not found"))
-                self.send_response(status)
-                self.send_header("Content-Type", "application/pgp-keys")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
