@@ -110,6 +110,9 @@ class VerifyReport:
     #: The verified text (LF line ends, as gpgv writes it), when the library was asked to return
     #: it; only ever set on a report that is :attr:`ok`.
     text: bytes | None = None
+    #: Why the revocation data is not fresh, when fresh data was required (``verify
+    #: --require-fresh``): the input then does not verify, whatever its signatures.
+    stale: tuple[str, ...] = ()
 
     def good_signers(self, block: int) -> tuple[str, ...]:
         """Distinct primary fingerprints with a good signature in ``block``."""
@@ -122,7 +125,7 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         """Whether the input verifies (see the class docstring)."""
-        if self.blocks == 0 or self.min_signatures < 1:
+        if self.blocks == 0 or self.min_signatures < 1 or self.stale:
             return False
         if any(s.status is SigStatus.BAD for s in self.signatures):
             return False
@@ -147,6 +150,8 @@ class VerifyReport:
         ]
         need = f"need {self.min_signatures} good signature(s) by distinct keys"
         head = f"{good} good signature(s) of {len(self.signatures)}; {need}"
+        if self.stale:
+            return f"{head}; revocation data is not fresh ({self.stale[0]})"
         return head + (f" ({reasons[0]})" if reasons else "")
 
     def to_dict(self) -> dict[str, Any]:

@@ -210,7 +210,8 @@ def test_json_is_streamed_as_the_whole_document(pgpsig: Run, mods: Path) -> None
     out, _ = run(pgpsig, mods, "--json")
     doc = json.loads(out)
     assert out == json.dumps(doc, indent=2) + "\n"  # what print_json wrote of the whole
-    assert list(doc) == ["modules", "summary", "trust_roots"]
+    assert list(doc) == ["modules", "summary", "trust_roots", "feeds", "warnings"]
+    assert doc["feeds"] == [] and doc["warnings"] == []  # --keyring: the store's feeds do not apply
     assert doc["summary"] == {"modules": 5, "good": 3, "failed": 2, "not_verified": 0}
     assert doc["trust_roots"] == [{"fingerprint": ROB, "source": "option"}]
     ring = load_keyring([VECTORS / "keys/rob-rsa2048.pgp"])

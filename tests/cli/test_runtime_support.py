@@ -229,6 +229,8 @@ COMMANDS = [
     ("key", "revoke"),
     ("key", "revoke-certification"),
     ("key", "refresh"),
+    ("key", "publish"),
+    ("key", "update"),
     ("key", "trust-root"),
     ("key", "trust-root", "add"),
     ("key", "trust-root", "remove"),

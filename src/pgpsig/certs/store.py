@@ -8,6 +8,8 @@ This module owns the layout of the user's store and every write into it::
                                      they name): applied when the store is loaded, and written
                                      into the certificate (the file removed) when it is imported
     <home>/roots                     trust roots: one fingerprint per line, "# comment" allowed
+    <home>/feeds/<ROOT>.pgp          the keyring feed in force from trust root ROOT
+                                     (:mod:`pgpsig.certs.feeds`: read with ``certs/``)
     <home>/.lock                     advisory lock file (fcntl.flock), never holds data
 
 ``pgpsig check`` and ``pgpsig verify`` read ``certs/`` as an ordinary keyring directory and
@@ -54,6 +56,7 @@ from pathlib import Path
 
 from pgpsig import fsutil
 from pgpsig._dataclass import dataclass, field
+from pgpsig.certs.feeds import FEED_SUFFIX, FEEDS_DIR, AppliedFeed, add_applied, read_applied
 from pgpsig.certs.keyring import (
     MAX_KEYRING_FILE_BYTES,
     KeyFile,
@@ -138,12 +141,13 @@ class Store:
     certs_dir: Path
     roots_file: Path | None
     lock_file: Path
+    feeds_dir: Path | None = None
     _lock_fd: int | None = field(default=None, repr=False)
 
     @classmethod
     def at(cls, home: Path) -> Store:
         """The store whose home is ``home`` (``$PGPSIG_HOME`` and friends)."""
-        return cls(home / CERTS_DIR, home / ROOTS_FILE, home / LOCK_NAME)
+        return cls(home / CERTS_DIR, home / ROOTS_FILE, home / LOCK_NAME, home / FEEDS_DIR)
 
     @classmethod
     def directory(cls, directory: Path) -> Store:
@@ -200,12 +204,16 @@ class Store:
 
     def _remove_stray_temporaries(self) -> None:
         """Remove the temporary files :func:`atomic_write` leaves when its process is killed."""
-        places = [(self.certs_dir, "")]
+        places: list[tuple[Path, str, tuple[str, ...]]] = [
+            (self.certs_dir, "", (f"{_CERT_SUFFIX}.", f"{_PENDING_SUFFIX}."))
+        ]
         if self.roots_file is not None:
-            places.append((self.roots_file.parent, f".{self.roots_file.name}."))
-        for directory, prefix in places:
+            prefix = f".{self.roots_file.name}."
+            places.append((self.roots_file.parent, prefix, (prefix,)))
+        if self.feeds_dir is not None:
+            places.append((self.feeds_dir, "", (f"{FEED_SUFFIX}.",)))
+        for directory, prefix, marks in places:
             try:
-                marks = (prefix,) if prefix else (f"{_CERT_SUFFIX}.", f"{_PENDING_SUFFIX}.")
                 stray = [
                     p
                     for p in directory.iterdir()
@@ -269,7 +277,7 @@ class Store:
             raise KeyringError(f"cannot read: {e.strerror or e}") from e
         return read_key_file(data)
 
-    def load(self, *, strict_revocations: bool = False) -> Keyring:
+    def load(self, *, strict_revocations: bool = False, feeds: bool = True) -> Keyring:
         """Every certificate of the store, with the revocations of its ``.rev`` files applied.
 
         A file that cannot be read or parsed, or holds neither a certificate nor a revocation, is
@@ -282,6 +290,9 @@ class Store:
                 every keyring directory a judgement reads (:func:`pgpsig.certs.keyring.load_keyring`);
                 False (what ``key import`` needs: it must go on, and leaves such a file alone)
                 records it in ``problems``.
+            feeds: Add the certificates of the keyring feeds in force (what every reader needs);
+                False for a writer of ``certs/`` (``key import``, ``key refresh``), which must
+                not copy a feed's content into the store's own files.
 
         Returns:
             The keyring (possibly empty; a store that does not exist yet is empty).
@@ -325,6 +336,8 @@ class Store:
                 )
             files.append((str(path), found))
         ring.add_key_files(files)
+        if feeds:
+            add_applied(ring, self.feeds_dir)
         return ring
 
     def pending_path(self, sig: Signature, managed: Collection[Path] = ()) -> Path:
@@ -429,6 +442,49 @@ class Store:
             except (FormatError, KeyringError):
                 with contextlib.suppress(OSError):
                     path.replace(path.with_name(path.name + _CORRUPT_SUFFIX))
+
+    # -- keyring feeds ----------------------------------------------------------------------------
+
+    def applied_feed(self, root: str) -> AppliedFeed | None:
+        """The feed in force from trust root ``root`` (a primary fingerprint), if any.
+
+        Raises:
+            KeyringError: The feeds directory cannot be listed, or ``root`` is no fingerprint.
+        """
+        want = self.feed_path(root)
+        applied, _ = read_applied(self.feeds_dir)
+        return next((a for a in applied if a.path == want), None)
+
+    def feed_path(self, root: str) -> Path:
+        """Where the feed in force from trust root ``root`` is (or would be) stored.
+
+        Raises:
+            KeyringError: A plain keyring directory (feeds are applied to a store home), or
+                ``root`` is not a fingerprint.
+        """
+        if self.feeds_dir is None:
+            raise KeyringError("keyring feeds are applied to a store, not to a keyring directory")
+        fpr = normalize_fingerprint(root)
+        if fpr is None:
+            raise KeyringError(f"not a fingerprint: {root!r}")
+        return self.feeds_dir / f"{fpr}{FEED_SUFFIX}"
+
+    def write_feed(self, root: str, data: bytes) -> Path:
+        """Make ``data`` (a verified feed) the feed in force from ``root``: one atomic rename.
+
+        Needs the lock.
+
+        Raises:
+            KeyringError: The store is not locked, or the file cannot be written.
+        """
+        self._require_lock()
+        path = self.feed_path(root)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise KeyringError(f"cannot create {path.parent}: {e.strerror or e}") from e
+        atomic_write(path, data)
+        return path
 
     # -- trust roots ------------------------------------------------------------------------------
 

@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 #: The modules declaring commands, in the order typer lists them.
-_COMMAND_MODULES = ("verify", "sign", "check", "keys", "trust_root", "sop", "completion")
+_COMMAND_MODULES = ("verify", "sign", "check", "keys", "feeds", "trust_root", "sop", "completion")
 #: The commands with a fast path; each is declared in the module of its name.
 FAST_PATHS = frozenset({"check", "sign", "verify"})
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pgpsig._dataclass import NamedTuple
 from pgpsig.cli import inputs
-from pgpsig.cli.options import Arg, At, Json, Opt, command
+from pgpsig.cli.options import Arg, At, Json, Opt, RequireFresh, command
 from pgpsig.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
@@ -122,6 +122,7 @@ def check(
         bool,
         Opt("--progress", help="Plain progress lines on stderr, even when it is no terminal."),
     ] = False,
+    require_fresh: RequireFresh = False,
     as_json: Json = False,
 ) -> None:
     """Check modules: signature, signer trust, and every listed file."""
@@ -144,12 +145,21 @@ def check(
     targets = module_targets(modules or [], modules_dir)
     if not targets:
         usage("nothing to check: give MODULE_DIR..., --modules-dir or --freepbx-webroot")
+    if require_fresh and key_paths:
+        usage(
+            "--require-fresh judges the keyring feeds applied to the store: it cannot go with"
+            " --keyring or --freepbx-webroot"
+        )
     pol = inputs.policy(policy or (preset.policy if preset is not None else "default"))
-    ring = inputs.keyring(key_paths or None, warn=False)
+    applied: list[Any] = []
+    ring = inputs.keyring(key_paths or None, warn=False, feeds=applied)
     roots = inputs.trust_roots(
         ring, list(trust_root or []), preset.roots if preset is not None else ()
     )
     inputs.ring_warnings(ring)  # after the roots' certificate files joined: they may resolve some
+    roots, feed_warnings = inputs.freshness(applied, roots, now, require=require_fresh)
+    for w in feed_warnings:
+        err(f"warning: {w}")
     if not roots.fingerprints:
         err(
             "warning: no trust root in force (give --trust-root, or add one to the store with"
@@ -206,6 +216,8 @@ def check(
                         "not_verified": len(tally.unverified),
                     },
                     "trust_roots": [o.to_dict() for o in roots.origins],
+                    "feeds": [a.to_dict(now) for a in applied],
+                    "warnings": feed_warnings,
                 },
                 screen.out,
                 encoded=True,

@@ -21,6 +21,7 @@ from pgpsig.errors import InputError
 
 __all__ = [
     "existing",
+    "freshness",
     "key_store",
     "keyring",
     "now",
@@ -76,24 +77,59 @@ def policy(name: str) -> Any:
         usage(str(e))
 
 
-def keyring(paths: list[Path] | None, *, warn: bool = True) -> Any:
-    """The keyring of ``--keyring`` paths, else the store's, its warnings printed.
+def keyring(paths: list[Path] | None, *, warn: bool = True, feeds: list[Any] | None = None) -> Any:
+    """The keyring of ``--keyring`` paths, else the store's (its applied feeds too), warnings printed.
 
     ``warn=False`` when the caller adds more certificates first (they may resolve pending
-    revocations) and prints the warnings itself.
+    revocations) and prints the warnings itself. ``feeds``, when given, receives the store's
+    applied feeds (:class:`pgpsig.certs.feeds.AppliedFeed`; none for ``--keyring`` paths).
     """
     from pgpsig.certs.keyring import Keyring, load_keyring
 
     if paths:
         ring = load_keyring(paths)
     else:
+        from pgpsig.certs.feeds import FEEDS_DIR, add_applied
         from pgpsig.certs.store import CERTS_DIR
 
-        store = store_home() / CERTS_DIR
+        home = store_home()
+        store = home / CERTS_DIR
         ring = load_keyring([store]) if store.is_dir() else Keyring()
+        applied = add_applied(ring, home / FEEDS_DIR)
+        if feeds is not None:
+            feeds.extend(applied)
     if warn:
         ring_warnings(ring)
     return ring
+
+
+def freshness(
+    applied: list[Any], roots: Any, now: datetime, *, require: bool
+) -> tuple[Any, list[str]]:
+    """The roots in force given the store's feeds, and the warnings to report (printed here).
+
+    Without ``require``: every applied feed whose window has closed is a warning. With it: for
+    ``check`` (``roots`` given), every root without a feed in force at ``now`` certifies no one
+    (:meth:`pgpsig.engine.trust.TrustRoots.requiring_fresh`); for ``verify`` (``roots`` None),
+    every applied feed must be in force, and there must be one. Each is a warning, returned (the
+    caller reports them).
+    """
+    from pgpsig.certs.feeds import staleness
+
+    if require and roots is not None:
+        stale = staleness(applied, set(roots.fingerprints), now)
+        roots = roots.requiring_fresh(stale)
+        warnings = [
+            f"{why}: its certifications do not count (--require-fresh)" for why in stale.values()
+        ]
+    elif require:
+        warnings = list(staleness(applied, {a.root for a in applied}, now).values())
+        if not applied:
+            warnings.append("no keyring feed has been applied to the store (pgpsig key update)")
+    else:
+        expired = staleness(applied, {a.root for a in applied if not a.fresh(now)}, now)
+        warnings = list(expired.values())
+    return roots, warnings
 
 
 def ring_warnings(ring: Any) -> None:

@@ -3,7 +3,8 @@
 Each command parses its options, reads its files (a secret key, certificates, the store), makes
 one call of a :mod:`pgpsig.keys` use case, writes its output atomically (or to stdout) and says
 what it did. A ``ValueError`` of a use case (a bad reason, expiry or user ID) is a usage error.
-The store's trust roots (``pgpsig key trust-root``) are :mod:`.trust_root`'s.
+The store's trust roots (``pgpsig key trust-root``) are :mod:`.trust_root`'s, keyring feeds
+(``pgpsig key publish`` and ``update``) :mod:`.feeds`'s.
 """
 
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 
 from pgpsig.cli import inputs
 from pgpsig.cli.options import (
+    PASSPHRASE_ENV,
     Arg,
     At,
     Json,
@@ -36,7 +38,6 @@ __all__ = [
     "key_revoke_certification",
 ]
 
-_PASSPHRASE_ENV = "PGPSIG_PASSPHRASE"  # noqa: S105 (the name of a variable, not a passphrase)
 
 #: ``--reason`` of the revocations.
 _Reason = Annotated[
@@ -141,7 +142,7 @@ def key_generate(
     ] = None,
     force: Annotated[bool, Opt("--force", help="Overwrite an existing --out.")] = False,
     passphrase_file: PassphraseFile = None,
-    passphrase_env: PassphraseEnv = _PASSPHRASE_ENV,
+    passphrase_env: PassphraseEnv = PASSPHRASE_ENV,
     as_json: Json = False,
 ) -> None:
     """Generate a key: Ed25519 (or RSA), self-signed, passphrase-protected when one is given."""
@@ -253,10 +254,15 @@ def key_list(
     now = inputs.now(at)
     pol = inputs.policy(policy)
     roots = None  # unknown for a --keyring: check may be given other roots
+    applied = None  # the store's feeds in force; none for a --keyring
     if keyring:
         ring = load_keyring(keyring)
     else:
-        ring = inputs.key_store(None).load(strict_revocations=True)  # a judgement: fail closed
+        from pgpsig.certs.feeds import read_applied
+
+        store = inputs.key_store(None)
+        ring = store.load(strict_revocations=True)  # a judgement: fail closed
+        applied, _ = read_applied(store.feeds_dir)  # unreadable ones: in the ring's problems
     inputs.ring_warnings(ring)
     if not keyring:
         roots = inputs.trust_roots(ring, [])
@@ -268,12 +274,20 @@ def key_list(
                 "keys": infos,
                 "problems": list(ring.problems),
                 "trust_roots": None if roots is None else [o.to_dict() for o in roots.origins],
+                "feeds": None if applied is None else [a.to_dict(now) for a in applied],
             }
         )
     else:
         for info in infos:
             _print_key(info)
         print(f"{len(infos)} certificate(s)")
+        for a in applied or ():
+            until = a.feed.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if a.feed.expires else "?"
+            state = "fresh until" if a.fresh(now) else "EXPIRED"
+            print(
+                f"feed of trust root {a.root} made {a.feed.created:%Y-%m-%dT%H:%M:%SZ}:"
+                f" {state} {until}"
+            )
     raise Exit(EXIT_OK)
 
 
@@ -331,7 +345,7 @@ def key_certify(
         Opt("--policy", help="Policy profile.", complete="pgpsig.policy:PROFILES", metavar="NAME"),
     ] = "default",
     passphrase_file: PassphraseFile = None,
-    passphrase_env: PassphraseEnv = _PASSPHRASE_ENV,
+    passphrase_env: PassphraseEnv = PASSPHRASE_ENV,
 ) -> None:
     """Certify every valid user ID of CERT with a master key (0x10 certifications)."""
     from pgpsig.keys import certify
@@ -381,7 +395,7 @@ def key_revoke(
         str, Opt("--message", help="One line saying why (part of the revocation).")
     ] = "",
     passphrase_file: PassphraseFile = None,
-    passphrase_env: PassphraseEnv = _PASSPHRASE_ENV,
+    passphrase_env: PassphraseEnv = PASSPHRASE_ENV,
 ) -> None:
     """Write a revocation certificate (0x20) for KEY; import it anywhere to revoke the key."""
     from pgpsig.keys import revoke_key
@@ -417,7 +431,7 @@ def key_revoke_certification(
         Opt("--out", help="Write the certificate with the revocation (default: stdout)."),
     ] = None,
     passphrase_file: PassphraseFile = None,
-    passphrase_env: PassphraseEnv = _PASSPHRASE_ENV,
+    passphrase_env: PassphraseEnv = PASSPHRASE_ENV,
 ) -> None:
     """Revoke the master's certifications of CERT (0x30); import the result to apply it."""
     from pgpsig.keys import revoke_certification

@@ -538,6 +538,15 @@ def _readable_or_absent(path: str) -> bool:
 
 #: ``--json``.
 Json = Annotated[bool, Opt("--json", help="Print one JSON document on stdout.")]
+#: ``--require-fresh`` of ``check`` and ``verify``.
+RequireFresh = Annotated[
+    bool,
+    Opt(
+        "--require-fresh",
+        help="Fail unless the store's keyring feeds are in force (pgpsig key update): a trust root"
+        " without one certifies no one.",
+    ),
+]
 #: ``--at``.
 At = Annotated[
     str | None, Opt("--at", help="Judge as of this ISO 8601 time instead of now.", metavar="TIME")
@@ -566,6 +575,8 @@ PassphraseFile = Annotated[
     Path | None,
     Opt("--passphrase-file", help="File whose first line is the secret key's passphrase."),
 ]
+#: The default of ``--passphrase-env``: the variable that holds a secret key's passphrase.
+PASSPHRASE_ENV = "PGPSIG_PASSPHRASE"  # noqa: S105 (the name of a variable, not a passphrase)
 #: ``--passphrase-env``.
 PassphraseEnv = Annotated[
     str,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pgpsig.cli import inputs
-from pgpsig.cli.options import Arg, Json, Opt, PassphraseEnv, choices, command
+from pgpsig.cli.options import PASSPHRASE_ENV, Arg, Json, Opt, PassphraseEnv, choices, command
 from pgpsig.cli.output import EXIT_OK, Exit, print_json, safe, usage
 
 __all__ = ["sign"]
@@ -28,7 +28,7 @@ def sign(
         Path | None,
         Opt("--passphrase-file", help="File whose first line is the key's passphrase."),
     ] = None,
-    passphrase_env: PassphraseEnv = "PGPSIG_PASSPHRASE",  # noqa: S107 (a variable's name)
+    passphrase_env: PassphraseEnv = PASSPHRASE_ENV,
     hash_name: Annotated[
         str | None,
         Opt(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pgpsig.cli import inputs
-from pgpsig.cli.options import Arg, At, Json, Keyrings, Opt, PolicyName, command
+from pgpsig.cli.options import Arg, At, Json, Keyrings, Opt, PolicyName, RequireFresh, command
 from pgpsig.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
@@ -51,6 +51,7 @@ def verify(
             help="Write the verified text here (clear-signed input only), only if it verifies.",
         ),
     ] = None,
+    require_fresh: RequireFresh = False,
     as_json: Json = False,
 ) -> None:
     """Verify a clear-signed file, or data against a detached signature."""
@@ -60,7 +61,11 @@ def verify(
         usage("--min-signatures must be at least 1")
     now = inputs.now(at)
     pol = inputs.policy(policy)
-    ring = inputs.keyring(keyring)
+    if require_fresh and keyring:
+        usage("--require-fresh judges the keyring feeds applied to the store: not with --keyring")
+    applied: list[Any] = []
+    ring = inputs.keyring(keyring, feeds=applied)
+    _, feed_warnings = inputs.freshness(applied, None, now, require=require_fresh)
     if output is not None and signature is not None:
         usage(
             "--output is for clear-signed input; the signed data of a detached signature is FILE itself"
@@ -96,6 +101,14 @@ def verify(
                 raise
     except OSError as e:
         raise InputError(str(e)) from e
+    if feed_warnings:
+        from pgpsig._dataclass import replace
+
+        report = replace(
+            report,
+            warnings=(*report.warnings, *feed_warnings),
+            stale=tuple(feed_warnings) if require_fresh else (),
+        )
     if out is not None:
         if report.ok:
             out.release(report.blocks)

@@ -22,6 +22,8 @@ This module owns one decision: a signer (a certificate whose signature already v
       nor its certification is revoked), as gpg's web of trust decides with an ownertrust (its
       ``--trusted-key`` does not look); a retired root included, so a master key that is replaced
       must re-certify its developers under its successor.
+   g. with ``--require-fresh`` (:attr:`TrustRoots.stale`), R's keyring feed is in force at T: a
+      root whose revocation data may be missing confers no trust (status 4), whoever it certified.
 
 Rules a-e are :meth:`pgpsig.engine.judge.Judge.certification` (``key list`` reports the same verdicts);
 this module adds only which issuers are roots and rule f.
@@ -33,7 +35,7 @@ their depth-1 trust signatures); anything the admin may have marked "ultimate" e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from os import PathLike, fspath
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -87,6 +89,13 @@ class TrustRoots:
     fingerprints: frozenset[str] = field(default_factory=frozenset)
     origins: tuple[TrustRoot, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: Roots that certify no one now because their revocation data is not fresh (``check
+    #: --require-fresh``: :func:`pgpsig.certs.feeds.staleness`), each with why.
+    stale: Mapping[str, str] = field(default_factory=dict)
+
+    def requiring_fresh(self, stale: Mapping[str, str]) -> TrustRoots:
+        """These roots, those in ``stale`` (fingerprint: why) certifying no one."""
+        return TrustRoots(self.fingerprints, self.origins, self.warnings, dict(stale))
 
     @classmethod
     def resolve(
@@ -290,6 +299,8 @@ def decide_trust(signer: Cert, *, roots: TrustRoots, judge: Judge) -> TrustDecis
     view = judge.view(signer)
     if signer.fingerprint in roots:
         state = view.primary_state(now)
+        if state.ok and signer.fingerprint in roots.stale:
+            return TrustDecision(False, (), roots.stale[signer.fingerprint])
         if state.ok:
             return TrustDecision(True, (signer.fingerprint,))
         return TrustDecision(
@@ -320,6 +331,9 @@ def decide_trust(signer: Cert, *, roots: TrustRoots, judge: Judge) -> TrustDecis
             if not state.ok:
                 # Not the signer's key nor its certification (FreePBX's 64): no trust, status 4.
                 reasons.append(f"trust root {root.fingerprint} is {state.status}: {state.reason}")
+                continue
+            if root.fingerprint in roots.stale:
+                reasons.append(roots.stale[root.fingerprint])
                 continue
             return TrustDecision(True, (root.fingerprint, signer.fingerprint))
     if reasons:

@@ -243,7 +243,7 @@ def import_keys(
             items.append(_rejected(name, (str(e),)))
     # (2)
     with store.locked():
-        ring = store.load()
+        ring = store.load(feeds=False)
         work: dict[str, Cert] = dict(ring.certs)
         index = _Index(work.values())
         for _name, material in parsed:

@@ -18,6 +18,7 @@ Choices (also in the README, "Keys"):
 from __future__ import annotations
 
 import hashlib
+import http.client
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -115,7 +116,17 @@ class HTTPFetcher:
                         raise NetworkError(
                             f"{url}: no complete answer within {self.timeout:g} s", kind="timeout"
                         )
+                length = response.headers.get("Content-Length")
+                if length is not None and length.strip().isdigit() and int(length) != size:
+                    raise NetworkError(
+                        f"{url}: incomplete answer: {size} of {int(length)} bytes", kind="error"
+                    )
                 return b"".join(chunks)
+        except http.client.IncompleteRead as e:
+            raise NetworkError(
+                f"{url}: incomplete answer: the connection closed after {len(e.partial)} bytes",
+                kind="error",
+            ) from None
         except urllib.error.HTTPError as e:
             kind = "not-found" if e.code in (404, 410) else "error"
             raise NetworkError(f"{url}: HTTP {e.code} {e.reason}", kind=kind) from None
@@ -276,7 +287,7 @@ def refresh(
     if keyserver is None and wkd is None:
         raise ValueError("give a keyserver or a WKD URL: pgpsig contacts no server by default")
     # (1)
-    ring = store.load()
+    ring = store.load(feeds=False)
     # (2)
     lookups: list[tuple[str, str, str]] = []  # (fingerprint, source, url)
     for cert in ring:
