@@ -16,6 +16,8 @@ with its steps numbered in its docstring and marked ``# (n)`` in the code:
   revoke a key (:func:`revoke_key`) or a certification (:func:`revoke_certification`).
 * :mod:`~pgpsig.keys.refreshing`: refresh stored certificates from a keyserver or a Web Key
   Directory (:func:`refresh`); the only module here that touches the network.
+* :mod:`~pgpsig.keys.feeding`: a trust root's keyring feed, published (:func:`publish_feed`),
+  verified (:func:`verify_feed`) and applied to a store (:func:`apply_feed`).
 * :mod:`~pgpsig.keys.roots`: the store's trust roots (:func:`add_trust_root`,
   :func:`remove_trust_root`, :func:`list_trust_roots`).
 
