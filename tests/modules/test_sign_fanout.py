@@ -1,4 +1,4 @@
-"""``sign_modules`` with whole modules sent to forked workers (pgpsig.modules.fanout) and without.
+"""``sign_modules`` with whole modules sent to forked workers (pgpsig.fanout) and without.
 
 The fanout must change nothing but the speed: the same ``module.sig`` bytes (Ed25519 signatures
 are deterministic, the time is fixed), the same all-or-nothing behaviour when a module cannot be
@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
+from pgpsig import fanout
 from pgpsig.errors import InputError, PgpsigError
-from pgpsig.modules import fanout, sign
+from pgpsig.modules import sign
 from pgpsig.openpgp.secretkey import load_signing_keys
 
 EX = ROOT / "examples"

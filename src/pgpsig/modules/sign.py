@@ -31,13 +31,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from pgpsig import fsutil
+from pgpsig import fanout, fsutil
 from pgpsig._dataclass import dataclass
 from pgpsig.certs.keyring import read_certs
 from pgpsig.engine.signer import choose_signing_key
 from pgpsig.errors import InputError, PgpsigError, not_a_directory
 from pgpsig.hashing import FileDigest, digest_files
-from pgpsig.modules import fanout
 from pgpsig.modules.manifest import render
 from pgpsig.modules.tree import Tree, walk_module
 from pgpsig.openpgp.packets import Cert
@@ -59,7 +58,7 @@ __all__ = [
 SIGN_HASHES = ("SHA256", "SHA384", "SHA512")
 
 #: Least work, in files (plus :data:`_MODULE_WEIGHT` a module), for which several modules are
-#: hashed, rendered and signed by forked workers (:mod:`pgpsig.modules.fanout`); below it, in this process
+#: hashed, rendered and signed by forked workers (:mod:`pgpsig.fanout`); below it, in this process
 #: with the files of every module hashed in one :func:`digest_files` call.
 _FANOUT_MIN_FILES = 2000
 #: Fixed work of one module (walk, render, sign) in files that take as long to hash.
@@ -201,7 +200,7 @@ def sign_modules(
     rendered, signed and staged (its new ``module.sig`` in a temporary file beside the old one)
     before any ``module.sig`` is replaced: a module that cannot be signed stops the whole run with
     nothing replaced and no temporary file left. With enough work (:data:`_FANOUT_MIN_FILES`),
-    whole modules go to forked workers (:mod:`pgpsig.modules.fanout`), which stage their own
+    whole modules go to forked workers (:mod:`pgpsig.fanout`), which stage their own
     ``module.sig`` (this process holds none of the texts); otherwise the files of every module are
     hashed here in one parallel pass. Then each ``module.sig`` is replaced atomically,
     in the order given. Modules may not be given twice or nest (the outer one would list the inner
