@@ -61,7 +61,7 @@ SIGN_HASHES = ("SHA256", "SHA384", "SHA512")
 #: Least work, in files (plus :data:`_MODULE_WEIGHT` a module), for which the modules are
 #: hashed, rendered and signed by forked workers (:mod:`pgpsig.fanout`: several when the work
 #: spreads, else one), so that this process never holds a big module's file list, digests or
-#: texts (framework, 8,109 files: 44 MiB peak RSS here, 36.5 MiB in a worker); below it, in this
+#: texts (framework, 8,109 files: 43 MiB peak RSS here, 35.7 MiB in a worker); below it, in this
 #: process with the files of every module hashed in one :func:`digest_files` call.
 _FANOUT_MIN_FILES = 2000
 #: Fixed work of one module (walk, render, sign) in files that take as long to hash.
