@@ -344,6 +344,30 @@ def test_the_secret_key_is_unlocked_apart(tmp_path: Path) -> None:
     assert pgpsig.check_module(d, keyring=[MASTER, DEV], roots=MASTER).ok
 
 
+def test_the_process_unlocking_the_key_dies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed (out of memory) while it unlocks the key: a typed error, nothing written."""
+    from pgpsig.modules import sign  # noqa: PLC0415 - what is patched
+
+    parent = os.getpid()
+
+    def dying(*_args: object) -> object:
+        assert os.getpid() != parent, "the key must be unlocked in a process of its own"
+        os._exit(9)
+
+    monkeypatch.setattr(sign, "load_signing_keys", dying)
+    d = tmp_path / "mod"
+    shutil.copytree(EXAMPLES / "module", d)
+    with pytest.raises(pgpsig.PgpsigError, match="loading the secret key died"):
+        pgpsig.sign_module(d, DEV_SECRET)
+    with pytest.raises(pgpsig.PgpsigError, match="loading the secret key died"):
+        pgpsig.load_signing_keys(DEV_SECRET)
+    assert sorted(p.name for p in d.iterdir()) == sorted(
+        p.name for p in (EXAMPLES / "module").iterdir()
+    )
+
+
 def test_sign_modules_all_or_nothing(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     shutil.copytree(EXAMPLES / "module", a)

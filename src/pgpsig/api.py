@@ -322,12 +322,14 @@ def load_signing_keys(key: Data, passphrase: bytes | str | None = None) -> tuple
 
     The key is unlocked in a forked process of its own, as ``pgpsig sign`` unlocks it
     (:func:`pgpsig.modules.sign.load_signing_keys_apart`): PGPy, which reads v4 secret keys, is
-    never imported into the caller's process, nor into the workers that sign.
+    not imported into the caller's process, nor into the workers that sign (unless no process
+    may be forked: another thread running, or no ``fork``; then the key is unlocked here).
 
     Raises:
         InputError: ``key`` cannot be read, or is not one secret key that can sign.
         PassphraseError: The key is protected and ``passphrase`` is missing or wrong.
         FormatError, UnsupportedError: The key cannot be parsed or is not supported.
+        PgpsigError: The process unlocking the key died (killed, out of memory).
     """
     return _sign.load_signing_keys_apart(
         _read(key, "secret key", MAX_ARMOR_BYTES), _passphrase(passphrase)
@@ -361,6 +363,7 @@ def sign_modules(
         CertificateError: No key may sign now. PolicyError: the key is too weak for the policy.
         ValueError: ``now`` is naive, ``hash_name`` is not one of the above, ``policy``
             names no policy, or there is no module to sign.
+        PgpsigError: A worker process (unlocking the key, or signing) died; nothing is written.
     """
     dirs = _paths(module_dirs)
     if modules_dir is not None:

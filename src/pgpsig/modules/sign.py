@@ -212,6 +212,8 @@ def sign_modules(
     Raises:
         InputError, CertificateError, PolicyError, ValueError: as :func:`sign_module`; InputError
             also for a module given twice or inside another one.
+        PgpsigError: a worker process died (killed, out of memory): nothing replaced, no
+            temporary file left.
     """
     if now.tzinfo is None:
         raise ValueError("now must be a timezone-aware datetime")
