@@ -38,11 +38,10 @@ def sign_all(key: Path, modules_dir: Path) -> int:
     from datetime import datetime, timezone  # noqa: PLC0415 - import only what is measured
 
     from pgpsig.errors import PgpsigError  # noqa: PLC0415
-    from pgpsig.modules.sign import sign_module  # noqa: PLC0415
-    from pgpsig.openpgp.secretkey import load_signing_keys  # noqa: PLC0415
+    from pgpsig.modules.sign import load_signing_keys_apart, sign_module  # noqa: PLC0415
 
     data = key.read_bytes()
-    keys = load_signing_keys(data)
+    keys = load_signing_keys_apart(data, None)  # as pgpsig.load_signing_keys: PGPy stays apart
     now = datetime.now(timezone.utc)
     for module in sorted(p for p in modules_dir.iterdir() if p.is_dir()):
         try:

@@ -9,6 +9,7 @@ example keys (``examples/``, made by ``examples/generate.py``).
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -299,6 +300,72 @@ def test_sign_module_with_a_protected_key(tmp_path: Path) -> None:
     result = pgpsig.sign_module(d, str(tmp_path / "p.sec.asc"), passphrase="s3cret")
     assert result.primary == key.fingerprint
     assert len(pgpsig.load_signing_keys(key.secret_key, b"s3cret")) == 1
+
+
+_APART_PROBE = """
+import sys
+import pgpsig
+from pgpsig.openpgp.secretkey import PassphraseError
+module, key, protected = sys.argv[1:]
+pgpsig.sign_module(module, key)
+pgpsig.sign_modules([module], key, hash_name="SHA256")
+assert len(pgpsig.load_signing_keys(key)) == 1
+try:
+    pgpsig.sign_module(module, protected, passphrase="wrong")
+except PassphraseError:
+    pass
+else:
+    raise AssertionError("a wrong passphrase signed")
+print(sorted(m for m in sys.modules if m == "pgpy" or m.startswith("pgpy.")))
+"""
+
+
+def test_the_secret_key_is_unlocked_apart(tmp_path: Path) -> None:
+    """As ``pgpsig sign``, the library unlocks a v4 key in a forked process of its own: PGPy is
+    never imported into the caller's process (nor into the workers it forks to sign), and a wrong
+    passphrase is still a PassphraseError."""
+    key = generate_key(
+        "Protected <p@example.org>",
+        now=datetime.now(timezone.utc) - timedelta(hours=1),
+        passphrase=b"s3cret",
+    )
+    (tmp_path / "p.sec.asc").write_bytes(key.secret_key)
+    d = tmp_path / "mod"
+    shutil.copytree(EXAMPLES / "module", d)
+    proc = subprocess.run(
+        [sys.executable, "-c", _APART_PROBE, str(d), str(DEV_SECRET), str(tmp_path / "p.sec.asc")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(pgpsig.__file__).parent.parent)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]", "PGPy was imported into the signing process"
+    assert pgpsig.check_module(d, keyring=[MASTER, DEV], roots=MASTER).ok
+
+
+def test_the_process_unlocking_the_key_dies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed (out of memory) while it unlocks the key: a typed error, nothing written."""
+    from pgpsig.modules import sign  # noqa: PLC0415 - what is patched
+
+    parent = os.getpid()
+
+    def dying(*_args: object) -> object:
+        assert os.getpid() != parent, "the key must be unlocked in a process of its own"
+        os._exit(9)
+
+    monkeypatch.setattr(sign, "load_signing_keys", dying)
+    d = tmp_path / "mod"
+    shutil.copytree(EXAMPLES / "module", d)
+    with pytest.raises(pgpsig.PgpsigError, match="loading the secret key died"):
+        pgpsig.sign_module(d, DEV_SECRET)
+    with pytest.raises(pgpsig.PgpsigError, match="loading the secret key died"):
+        pgpsig.load_signing_keys(DEV_SECRET)
+    assert sorted(p.name for p in d.iterdir()) == sorted(
+        p.name for p in (EXAMPLES / "module").iterdir()
+    )
 
 
 def test_sign_modules_all_or_nothing(tmp_path: Path) -> None:

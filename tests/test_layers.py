@@ -3,7 +3,7 @@
 The layers, lowest first (docs/development.md, "Layout, layers and rules"); a module imports only from its own
 layer or lower ones, and two packages of one layer never import each other:
 
-    errors | schemas/ | _dataclass < fsutil, hashing, readahead < openpgp/ < policy, report < certs/ < engine/
+    errors | schemas/ | _dataclass < fsutil, hashing, readahead, fanout, workers < openpgp/ < policy, report < certs/ < engine/
            < verify, verify_inline < modules/ | keys/ < sop < cli/
 
 (``schemas/`` holds the JSON Schemas of ``--json``: data, and a function that reads it.)
@@ -32,10 +32,12 @@ LAYERS: dict[str, tuple[int, str]] = {
     "errors": (0, "errors"),
     "schemas": (0, "schemas"),
     "_dataclass": (0, "_dataclass"),
+    "fanout": (1, "shared-io"),
     "fsutil": (1, "shared-io"),
     "hashing": (1, "shared-io"),
     "pathargs": (1, "shared-io"),
     "readahead": (1, "shared-io"),
+    "workers": (1, "shared-io"),
     "openpgp": (2, "openpgp"),
     "policy": (3, "values"),
     "report": (3, "values"),

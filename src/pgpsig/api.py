@@ -38,7 +38,6 @@ from pgpsig.errors import InputError
 from pgpsig.modules import check as _check
 from pgpsig.modules import sign as _sign
 from pgpsig.modules.check import CheckOptions
-from pgpsig.openpgp import secretkey as _secretkey
 from pgpsig.openpgp.armor import MAX_ARMOR_BYTES
 from pgpsig.openpgp.signingkey import SigningKey
 from pgpsig.pathargs import one_or_many
@@ -321,12 +320,18 @@ def check_module(
 def load_signing_keys(key: Data, passphrase: bytes | str | None = None) -> tuple[SigningKey, ...]:
     """The secret keys that can sign, from a secret key file (see :func:`sign_module`).
 
+    The key is unlocked in a forked process of its own, as ``pgpsig sign`` unlocks it
+    (:func:`pgpsig.modules.sign.load_signing_keys_apart`): PGPy, which reads v4 secret keys, is
+    not imported into the caller's process, nor into the workers that sign (unless no process
+    may be forked: another thread running, or no ``fork``; then the key is unlocked here).
+
     Raises:
         InputError: ``key`` cannot be read, or is not one secret key that can sign.
         PassphraseError: The key is protected and ``passphrase`` is missing or wrong.
         FormatError, UnsupportedError: The key cannot be parsed or is not supported.
+        PgpsigError: The process unlocking the key died (killed, out of memory).
     """
-    return _secretkey.load_signing_keys(
+    return _sign.load_signing_keys_apart(
         _read(key, "secret key", MAX_ARMOR_BYTES), _passphrase(passphrase)
     )
 
@@ -348,6 +353,7 @@ def sign_modules(
     directory of ``modules_dir`` (its subdirectories but names starting with ``.``). Every module is hashed
     and signed before any ``module.sig`` is written; if one cannot be signed, none is written.
     ``hash_name`` is ``"SHA256"``, ``"SHA384"`` or ``"SHA512"`` (the key's best by default).
+    The key is unlocked apart, as :func:`load_signing_keys` unlocks it.
 
     Raises:
         InputError: A module is not a directory, cannot be read, or holds a link that leaves
@@ -357,6 +363,7 @@ def sign_modules(
         CertificateError: No key may sign now. PolicyError: the key is too weak for the policy.
         ValueError: ``now`` is naive, ``hash_name`` is not one of the above, ``policy``
             names no policy, or there is no module to sign.
+        PgpsigError: A worker process (unlocking the key, or signing) died; nothing is written.
     """
     dirs = _paths(module_dirs)
     if modules_dir is not None:
@@ -365,7 +372,7 @@ def sign_modules(
         raise ValueError("nothing to sign: no module directory given or found in modules_dir")
     _sign.require_directories(dirs)
     data = _read(key, "secret key", MAX_ARMOR_BYTES)
-    keys = _secretkey.load_signing_keys(data, _passphrase(passphrase))
+    keys = _sign.load_signing_keys_apart(data, _passphrase(passphrase))
     return _sign.sign_modules(
         dirs,
         keys,

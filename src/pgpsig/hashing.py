@@ -2,8 +2,8 @@
 
 This module owns turning file contents into digests, and nothing else: it opens files, reads them
 in bounded chunks and feeds hash objects. It never reads the clock, never prints and never looks at
-the environment. Which files a module holds is :mod:`pgpsig.modules.tree`'s; sending whole modules to
-worker processes is :mod:`pgpsig.modules.fanout`'s, on the pool of :func:`fork_pool`.
+the environment. Which files a module holds is :mod:`pgpsig.modules.tree`'s; forking worker
+processes is :mod:`pgpsig.fanout`'s (for whole modules, and here for the batches of a big job).
 
 Public API:
 
@@ -20,14 +20,16 @@ check; files are opened with ``O_NONBLOCK`` for the same reason (no effect on re
 Strategies of :func:`digest_files`: :mod:`hashlib` releases the GIL only while hashing more than
 2047 bytes, so the per-file work (open, fstat, read, close, result objects) is serialised by the
 GIL. Threads help only when large files dominate, and lose badly against a plain loop on many
-small files. A pool of forked processes helps in both cases but costs about 10 ms to start and
-stop, so it is started only once the job is known to be big enough to repay it:
+small files. Forked worker processes help in both cases but cost a few ms to start and stop, so
+they are started only once the job is known to be big enough to repay it:
 
 * *sequential*: small jobs, or one worker;
 * *threads*: the bytes are in a few large files and the rest of the job is cheap;
-* *processes* (``fork``): much per-file work; paths go in contiguous batches of about
-  :data:`_BATCH_WEIGHT` bytes of work each (sized by stat'ing while the job's shape is unknown,
-  by the average file seen so far once the pool is started).
+* *processes* (``fork``, :func:`pgpsig.fanout.run`: plain forks that inherit the paths): much
+  per-file work; paths go in contiguous batches of about :data:`_BATCH_WEIGHT` bytes of work each
+  (sized by stat'ing while the job's shape is unknown, by the average file seen so far once the
+  job is known to be big enough). A worker that dies fails the job
+  (:class:`~pgpsig.errors.PgpsigError`); Ctrl-C kills the workers.
 
 Measured on 2 cores (SHA-256 with SHA-NI, warm page cache, best of 7; MB/s of file data):
 
@@ -38,8 +40,8 @@ FreePBX-shaped tree: 27,447 files, 247 MB    ~700        ~320     ~1,000
 2 files of 512 MiB                           ~1,470      ~2,730   ~2,600
 ===========================================  ==========  =======  =========
 
-The pool breaks even with the sequential loop at about 2,000 such files (30 MiB of work) and is
-started at :data:`_PARALLEL_MIN_WEIGHT`: 15 % faster at 4,000 files, 30 % at 12,000.
+The processes break even with the sequential loop at about 2,000 such files (30 MiB of work) and
+are started at :data:`_PARALLEL_MIN_WEIGHT`: 15 % faster at 4,000 files, 30 % at 12,000.
 
 Memory is bounded: a file smaller than :data:`CHUNK` is read whole, a larger one is streamed
 through reused page-aligned buffers of :data:`CHUNK` bytes (:mod:`pgpsig.readahead`: one per
@@ -50,24 +52,22 @@ on another thread while this one hashes).
 from __future__ import annotations
 
 import errno
-import gc
 import hashlib
 import os
 import stat
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
 from pgpsig import readahead
 from pgpsig._dataclass import NamedTuple
+from pgpsig.workers import fork_is_safe, in_worker, usable_cpus
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
     from pathlib import Path
 
-# multiprocessing and concurrent.futures (about 15 ms of imports) are imported only when a pool
-# is started: most jobs of a cold ``pgpsig check`` of a small module are sequential.
+# pgpsig.fanout (pickle, signal, select) is imported only when workers are started: most jobs of
+# a cold ``pgpsig check`` of a small module are sequential.
 
 __all__ = [
     "AHEAD_MIN",
@@ -77,11 +77,7 @@ __all__ = [
     "digest_file",
     "digest_files",
     "feed",
-    "fork_is_safe",
-    "fork_pool",
-    "mark_worker",
     "spare_core",
-    "usable_cpus",
 ]
 
 CHUNK: int = 1 << 20
@@ -101,13 +97,13 @@ Measured: about 4 microseconds per small file against about 1.4 GB/s for SHA-256
 """
 
 _BATCH_WEIGHT = 4 << 20
-"""Target work of one process-pool task, in bytes (file sizes plus :data:`_FILE_COST` per file)."""
+"""Target work of one batch hashed by a worker process, in bytes (sizes plus :data:`_FILE_COST`)."""
 
 _PARALLEL_MIN_WEIGHT = 48 << 20
 """Below this much work (about 35 ms on one core) a job runs sequentially: parallelism won't pay."""
 
 _MAX_BATCH_FILES = 1024
-"""Most files in one process-pool task when paths are batched by count (sizes not known)."""
+"""Most files in one batch a worker process hashes when paths are cut by count (sizes not known)."""
 
 _BIG_FILE = CHUNK
 """A file at least this large is hashed with the GIL released most of the time (threads help)."""
@@ -207,8 +203,8 @@ def _long_regular_file(fp: BinaryIO) -> bool:
 
 
 def spare_core() -> bool:
-    """Whether this process may keep a second core busy: two or more, and not a pool's worker."""
-    return not _IN_WORKER and usable_cpus() >= 2
+    """Whether this process may keep a second core busy: two or more, and not a worker process."""
+    return not in_worker() and usable_cpus() >= 2
 
 
 def digest_file(path: Path, algorithm: str = "sha256") -> FileDigest:
@@ -244,9 +240,9 @@ def digest_files(
     """Hash many files, choosing sequential, threaded or multi-process work by the job's shape.
 
     One unreadable file never stops the job: its :class:`OSError` takes its place in the result.
-    The process pool is used only where ``fork`` is available, the caller runs no other thread (a
-    fork with threads running can deadlock the child) and is not itself a daemonic worker; otherwise
-    large files still go to threads and small ones are hashed sequentially.
+    Worker processes are forked only where :func:`pgpsig.workers.fork_is_safe` (``fork`` is
+    available, the caller runs no other thread and is not itself a worker); otherwise large files
+    still go to threads and small ones are hashed sequentially.
 
     Args:
         paths: The files, hashed as :func:`digest_file` does.
@@ -259,8 +255,9 @@ def digest_files(
 
     Raises:
         ValueError: ``algorithm`` is unknown, or ``workers`` is less than 1.
-        concurrent.futures.process.BrokenProcessPool: A worker process died (killed, out of
-            memory); never raised for a file that cannot be read.
+        PgpsigError: A worker process died (killed, out of memory); never raised for a file that
+            cannot be read. The other workers are killed, as they are when the caller is
+            interrupted (Ctrl-C).
     """
     new = _constructor(algorithm)
     if workers is None:
@@ -311,7 +308,7 @@ class _Shape:
 
         Args:
             workers: Most workers allowed (at least 2 here).
-            fork_ok: Whether a forked process pool may be used.
+            fork_ok: Whether worker processes may be forked.
 
         Returns:
             The strategy's name.
@@ -341,17 +338,16 @@ def _digest_many(
 
     Planning wants every file's size, but stat'ing costs about 1.6 us a file in this process, as
     much as a third of the parent's work on a tree of small files. So files are stat'ed only until
-    the small ones seen so far are enough work to repay a process pool (a few thousand typical
-    files). Then the pool is started and the rest of the paths are sent without stat'ing, in runs
-    of as many files as made one batch of work on average so far; a large file among them is still
-    streamed with bounded memory, it just makes its batch longer.
+    the small ones seen so far are enough work to repay worker processes (a few thousand typical
+    files). Then the rest of the paths are cut without stat'ing, in runs of as many files as made
+    one batch of work on average so far; a large file among them is still streamed with bounded
+    memory, it just makes its batch longer.
     """
     shape = _Shape()
     sizes: list[int] = []
     runs: list[tuple[int, int, int]] = []  # (weight, start, stop)
     run_start = 0
     run_weight = 0
-    pool: ProcessPoolExecutor | None = None
     early = fork_ok and len(names) >= workers
     for i, name in enumerate(names):
         sizes.append(_size_hint(name))
@@ -361,7 +357,6 @@ def _digest_many(
             run_start = i + 1
             run_weight = 0
         if early and shape.small_weight >= _PARALLEL_MIN_WEIGHT:
-            pool = fork_pool(workers)
             weight = shape.small_weight + shape.big_weight
             per_run = max(1, min(_MAX_BATCH_FILES, shape.files * _BATCH_WEIGHT // weight))
             runs.extend(
@@ -378,85 +373,36 @@ def _digest_many(
         if strategy == "threads":
             return _digest_threads(names, new, min(workers, len(names)), sizes)
         runs.sort(key=lambda run: -run[0])  # heaviest first: a short tail
-        pool = fork_pool(min(workers, len(runs)))
-    results: list[_Result] = []
-    try:
-        futures = [
-            (start, pool.submit(_digest_batch, list(names[start:stop]), algorithm))
-            for _, start, stop in runs
-        ]
-        placed: list[list[_Result] | None] = [None] * len(names)
-        for start, future in futures:
-            placed[start] = future.result()
-        for batch in placed:
-            if batch is not None:
-                results.extend(batch)
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    assert len(results) == len(names)
-    return results
+    return _digest_forked(names, algorithm, workers, [(a, b) for _w, a, b in runs])
 
 
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the system has one), at least 1."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    if affinity is not None:
-        try:
-            return max(1, len(affinity(0)))
-        except OSError:
-            pass
-    return os.cpu_count() or 1
+def _digest_forked(
+    names: Sequence[str], algorithm: str, workers: int, runs: Sequence[tuple[int, int]]
+) -> list[_Result]:
+    """Hash the ``runs`` of ``names`` (``(start, stop)``, in the order to start them) in workers.
 
+    The workers are :mod:`pgpsig.fanout`'s plain forks: they inherit ``names`` (only run numbers go
+    out, digests come back); one that dies fails the job, and every worker is killed when the job
+    ends, however it ends.
 
-#: True in a process started by :func:`fork_pool`: a worker never starts a pool of its own.
-_IN_WORKER = False
-
-
-def _worker_start() -> None:
-    """First thing in a pool worker: mark it, and freeze what it inherited.
-
-    Moving the inherited objects into the permanent GC generation keeps the worker's collections
-    from scanning them or copying their pages.
+    Raises:
+        PgpsigError: a worker process died.
     """
-    mark_worker()
-    gc.freeze()
+    from pgpsig import fanout  # noqa: PLC0415 - see the imports
 
+    def one(k: int) -> list[_Result]:
+        start, stop = runs[k]
+        return _digest_batch(names[start:stop], algorithm)
 
-def mark_worker() -> None:
-    """In a worker process forked by :mod:`pgpsig.modules.fanout`: it never starts a pool of its own."""
-    global _IN_WORKER  # noqa: PLW0603 - a per-process flag
-    _IN_WORKER = True
-
-
-def fork_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes forked from this one (cheap: nothing to re-import)."""
-    import multiprocessing  # noqa: PLC0415 - lazy, see the imports
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
-
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_worker_start,
+    batches = fanout.run(
+        one, len(runs), workers, [[k] for k in range(len(runs))], what="hashing files"
     )
-
-
-def fork_is_safe() -> bool:
-    """Whether a pool of forked worker processes may be started from here.
-
-    Not in a worker of :func:`fork_pool` (ProcessPoolExecutor's workers are not daemonic), not in
-    another multiprocessing daemon, not while another thread runs (a fork with threads running can
-    deadlock the child), not where there is no ``fork``.
-    """
-    if _IN_WORKER or not hasattr(os, "fork"):
-        return False
-    if threading.active_count() > 1:
-        return False
-    # A daemonic multiprocessing worker has multiprocessing imported; without it, this process
-    # is nobody's worker.
-    mp = sys.modules.get("multiprocessing")
-    return mp is None or not mp.current_process().daemon
+    results: list[_Result] = []
+    for k in sorted(range(len(runs)), key=lambda k: runs[k][0]):
+        results.extend(batches[k])
+    if len(results) != len(names):  # never a digest in another file's place
+        raise RuntimeError(f"hashed {len(results)} files of {len(names)}")
+    return results
 
 
 def _size_hint(name: str) -> int:
@@ -518,7 +464,7 @@ def _digest_threads(
 def _digest_batch(names: Sequence[str], algorithm: str, *, ahead: bool = False) -> list[_Result]:
     """Hash files one after the other; an :class:`OSError` takes the place of a failed file.
 
-    Module-level so that a process pool can run it. ``ahead`` as for :func:`_digest_path`.
+    ``ahead`` as for :func:`_digest_path`.
     """
     new = _constructor(algorithm)
     out: list[_Result] = []

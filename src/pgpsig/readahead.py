@@ -24,7 +24,7 @@ while the sink holds it, the chunks come in the order of the stream, and whateve
 thread raised (an :class:`OSError`, say) is raised again, the same object, in the caller's
 thread, after the chunks read before it. The reader thread is joined before :func:`pump`
 returns or raises: nothing reads the stream afterwards, and no thread is left running (a fork
-with a thread running can deadlock the child: :func:`pgpsig.hashing.fork_is_safe`).
+with a thread running can deadlock the child: :func:`pgpsig.workers.fork_is_safe`).
 """
 
 from __future__ import annotations

@@ -33,11 +33,11 @@ import pgpsig.modules.check as chk
 import pgpsig.modules.evidence as ev
 from jsonschemas import assert_valid
 from keyfactory import write_tree as write
+from pgpsig import fanout
 from pgpsig.certs.keyring import load_keyring
 from pgpsig.engine.trust import TrustRoots
 from pgpsig.errors import PgpsigError
 from pgpsig.keys import generate_key
-from pgpsig.modules import fanout
 from pgpsig.modules.freepbx import FreePBXLayout
 from pgpsig.modules.sign import sign_module
 from pgpsig.modules.tree import resolve_inside
@@ -547,8 +547,8 @@ def test_a_dead_worker_exits_2_through_the_cli(setup: Setup, tmp_path: Path) -> 
         "import os, sys\n"
         "import pgpsig.modules.check as chk\n"
         "chk._FANOUT_MIN_WEIGHT = 0\n"
-        "import pgpsig.modules.fanout\n"
-        "pgpsig.modules.fanout.usable_cpus = lambda: 2\n"
+        "import pgpsig.fanout\n"
+        "pgpsig.fanout.usable_cpus = lambda: 2\n"
         "chk._check_one = lambda *a: os._exit(3)\n"
         "from pgpsig.cli import main\n"
         "main(sys.argv[1:])\n"

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,7 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pgpsig import hashing
+from pgpsig import fanout, hashing, workers
+from pgpsig.errors import PgpsigError
 from pgpsig.hashing import CHUNK, FileDigest, digest_file, digest_files, feed
 
 EDGE_SIZES = [0, 1, 2047, 2048, CHUNK - 1, CHUNK, CHUNK + 1]
@@ -240,8 +242,8 @@ def test_unreadable_files_yield_their_error_in_place(tmp_path: Path) -> None:
     paths, digests = write_tree(tmp_path / "t", [10, 0, 5000], 3)
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
     inputs = [paths[0], tmp_path / "dangling", paths[1], tmp_path, paths[2], tmp_path / "absent"]
-    for workers in (1, 2):
-        got = digest_files(inputs, workers=workers)
+    for n in (1, 2):
+        got = digest_files(inputs, workers=n)
         assert got[0] == digests[0]
         assert isinstance(got[1], FileNotFoundError)
         assert got[1].filename == os.fspath(tmp_path / "dangling")
@@ -269,14 +271,14 @@ def test_a_process_pool_keeps_order_and_errors(tmp_path: Path) -> None:
             *digests[249:],
         ]
     )
-    assert hashing.fork_is_safe(), "this test expects to run without other threads"
-    for parallel_min in (1, 200_000):  # pool started at once / part-way through
+    assert workers.fork_is_safe(), "this test expects to run without other threads"
+    for parallel_min in (1, 200_000):  # workers started at once / part-way through
         with (
             thresholds(parallel_min=parallel_min, batch=50_000),
-            mock.patch.object(hashing, "fork_pool", wraps=hashing.fork_pool) as pool,
+            mock.patch.object(fanout, "run", wraps=fanout.run) as run,
         ):
             assert as_pairs(digest_files(inputs, workers=2)) == want
-            assert pool.call_count == 1
+            assert run.call_count == 1
 
 
 def test_threads_are_used_for_a_few_big_files(tmp_path: Path) -> None:
@@ -345,7 +347,7 @@ def test_no_fork_while_other_threads_run() -> None:
     t = threading.Thread(target=stop.wait)
     t.start()
     try:
-        assert not hashing.fork_is_safe()
+        assert not workers.fork_is_safe()
     finally:
         stop.set()
         t.join()
@@ -398,19 +400,68 @@ def test_memory_stays_bounded_on_a_300_mb_file(tmp_path: Path) -> None:
     assert growth < 16 << 20, f"peak RSS grew by {growth} bytes hashing a 300 MB file"
 
 
-def _fork_is_safe_here(_: int) -> bool:
-    return hashing.fork_is_safe()
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_worker_never_starts_workers_of_its_own() -> None:
+    assert workers.fork_is_safe(), "this test expects to run without other threads"
+    here = fanout.run(lambda _i: workers.fork_is_safe(), 2, 2, [[0], [1]], what="asking")
+    assert here == [False, False]
+    assert workers.fork_is_safe()
+
+
+def _no_child_left() -> bool:
+    """Whether every child process of this one is reaped (none running, none a zombie)."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_a_pool_worker_never_starts_a_pool_of_its_own() -> None:
-    """ProcessPoolExecutor's workers are not daemonic: the pool's initializer marks them."""
-    assert hashing.fork_is_safe(), "this test expects to run without other threads"
-    pool = hashing.fork_pool(2)
-    try:
-        assert list(pool.map(_fork_is_safe_here, [1, 2])) == [False, False]
-    finally:
-        pool.shutdown()
+def test_a_worker_killed_while_hashing_fails_the_job(tmp_path: Path) -> None:
+    """A worker that dies (killed, out of memory) is a typed error, never digests missing or in
+    another file's place; the other worker is killed and reaped too."""
+    paths, _digests = write_tree(tmp_path, [100] * 40, 1)
+    real = hashing._digest_batch
+    parent = os.getpid()
+
+    def dying(names: list[str], algorithm: str, **kw: bool) -> object:
+        if os.getpid() != parent and any(n.endswith(os.fspath(paths[30])) for n in names):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(names, algorithm, **kw)
+
+    assert workers.fork_is_safe(), "this test expects to run without other threads"
+    with (
+        thresholds(parallel_min=1, batch=500),
+        mock.patch.object(hashing, "_digest_batch", dying),
+        mock.patch.object(fanout, "run", wraps=fanout.run) as run,
+        pytest.raises(PgpsigError, match="worker process hashing files died .*signal 9"),
+    ):
+        digest_files(paths, workers=2)
+    assert run.call_count == 1
+    assert _no_child_left()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_interrupted_while_hashing_leaves_no_worker(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to this process) while the workers hash: it reaches the caller, and every
+    worker is killed and reaped (they ignore SIGINT themselves)."""
+    paths, _digests = write_tree(tmp_path, [100] * 40, 1)
+    real = hashing._digest_batch
+    parent = os.getpid()
+
+    def interrupting(names: list[str], algorithm: str, **kw: bool) -> object:
+        if os.getpid() != parent and any(n.endswith(os.fspath(paths[30])) for n in names):
+            os.kill(parent, signal.SIGINT)
+        return real(names, algorithm, **kw)
+
+    with (
+        thresholds(parallel_min=1, batch=500),
+        mock.patch.object(hashing, "_digest_batch", interrupting),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        digest_files(paths, workers=2)
+    assert _no_child_left()
 
 
 # --- reading ahead ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``sign_modules`` with whole modules sent to forked workers (pgpsig.modules.fanout) and without.
+"""``sign_modules`` with whole modules sent to forked workers (pgpsig.fanout) and without.
 
 The fanout must change nothing but the speed: the same ``module.sig`` bytes (Ed25519 signatures
 are deterministic, the time is fixed), the same all-or-nothing behaviour when a module cannot be
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,8 +19,9 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
+from pgpsig import fanout
 from pgpsig.errors import InputError, PgpsigError
-from pgpsig.modules import fanout, sign
+from pgpsig.modules import sign
 from pgpsig.openpgp.secretkey import load_signing_keys
 
 EX = ROOT / "examples"
@@ -194,3 +197,71 @@ def test_workers_stage_and_the_parent_replaces_all_or_none(tmp_path: Path, spy: 
     for m in mods:
         assert (m / "module.sig").read_bytes().startswith(b"-----BEGIN PGP SIGNED MESSAGE-----")
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_one_big_module_is_signed_by_one_worker(
+    tmp_path: Path, spy: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module with enough work (one alone: no fanout plan) is signed in one forked worker, so
+    that this process never holds its file list, digests or text: the same bytes as here."""
+    (worker,) = _fleet(tmp_path / "worker")[:1]
+    assert sign._plan([len(list(worker.rglob("*"))) + 1]) == (1, [[0]])
+    (result,) = _sign([worker])
+    assert spy == [1], "one worker must have signed it"
+    monkeypatch.setattr(sign, "_FANOUT_MIN_FILES", 10**9)
+    assert sign._plan([10**6]) is None
+    (here,) = _fleet(tmp_path / "here")[:1]
+    (result_here,) = _sign([here])
+    assert spy == [1], "signed here the second time"
+    assert (worker / "module.sig").read_bytes() == (here / "module.sig").read_bytes()
+    assert dataclasses.replace(result, path=result_here.path) == result_here
+
+
+def test_one_big_module_is_signed_here_while_threads_run(spy: list[int]) -> None:
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert sign._plan([10**6]) is None  # a fork with threads running can deadlock the child
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_one_module_whose_worker_dies_fails_closed(
+    tmp_path: Path, spy: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (mod,) = _fleet(tmp_path)[:1]
+    (mod / "module.sig").write_bytes(b"old\n")
+    parent = os.getpid()
+    real_render = sign.render
+
+    def render(*args: Any, **kwargs: Any) -> bytes:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(sign, "render", render)
+    with pytest.raises(PgpsigError, match="worker process signing modules died .*signal 9"):
+        _sign([mod])
+    assert spy == [1]
+    assert (mod / "module.sig").read_bytes() == b"old\n"
+    assert not list(tmp_path.rglob(".module.sig*"))
+
+
+def test_one_module_with_a_file_gone_in_its_worker_writes_nothing(
+    tmp_path: Path, spy: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (mod,) = _fleet(tmp_path)[:1]
+    real_walk = sign.walk_module
+
+    def walk(root: Path, **kw: Any) -> Any:
+        t = real_walk(root, **kw)
+        return dataclasses.replace(t, files=(*t.files, "ghost.php"))
+
+    monkeypatch.setattr(sign, "walk_module", walk)
+    with pytest.raises(InputError, match="cannot read .*ghost.php"):
+        _sign([mod])
+    assert spy == [1]
+    assert not list(tmp_path.rglob("module.sig"))
+    assert not list(tmp_path.rglob(".module.sig*"))

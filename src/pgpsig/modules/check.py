@@ -33,7 +33,7 @@ GOOD is set only with a good, trusted signature and all files intact: 129 is the
 
 How the work is spread (:func:`check_modules`): when several modules are checked, fork is safe and
 there is enough work, whole modules (steps 1-6) go to a pool of forked worker processes
-(:mod:`pgpsig.modules.fanout`), one after the other as a worker gets free; each worker walks and
+(:mod:`pgpsig.fanout`), one after the other as a worker gets free; each worker walks and
 hashes a module's files itself and sends back the finished report, which
 :func:`iter_check_modules` passes on in order. Otherwise the
 modules are checked in this process, in batches of about :data:`_BATCH_FILES` listed files whose
@@ -135,9 +135,9 @@ def check_modules(
 
     Raises:
         ValueError: ``opts.now`` is naive.
-        PgpsigError: a worker process died (killed, out of memory): no report is returned.
-        concurrent.futures.process.BrokenProcessPool: a process hashing files for this process
-            died (see :func:`pgpsig.hashing.digest_files`).
+        PgpsigError: a worker process (checking modules, or hashing files for this process:
+            :func:`pgpsig.hashing.digest_files`) died (killed, out of memory): no report is
+            returned.
     """
     return list(iter_check_modules(modules, opts, progress))
 
@@ -188,9 +188,9 @@ def iter_check_modules(
 
     Raises:
         ValueError: ``opts.now`` is naive (at once, before the first report).
-        PgpsigError: a worker process died (killed, out of memory): no more reports come.
-        concurrent.futures.process.BrokenProcessPool: a process hashing files for this process
-            died (see :func:`pgpsig.hashing.digest_files`).
+        PgpsigError: a worker process (checking modules, or hashing files for this process:
+            :func:`pgpsig.hashing.digest_files`) died (killed, out of memory): no more reports
+            come.
     """
     if opts.now.tzinfo is None:
         raise ValueError("now must be a timezone-aware datetime")
@@ -262,14 +262,14 @@ def _hash_and_finish(
 def _plan_fanout(modules: Sequence[tuple[str, Path]]) -> tuple[int, list[list[int]]] | None:
     """(workers, one group a module, in order) for a fanout, or None.
 
-    :func:`pgpsig.modules.fanout.plan` (fork must be safe, more than one core, one module must not hold
+    :func:`pgpsig.fanout.plan` (fork must be safe, more than one core, one module must not hold
     most of the work) of at least :data:`_FANOUT_MIN_MODULES` modules and
     :data:`_FANOUT_MIN_WEIGHT` of work. The work of a module is the size of its ``module.sig``,
     which grows with its listed files, plus :data:`_MODULE_WEIGHT`.
     """
     if len(modules) < _FANOUT_MIN_MODULES:
         return None  # and the fanout's machinery (pickle, signal, ...) is never imported
-    from pgpsig.modules import fanout  # noqa: PLC0415 - see above
+    from pgpsig import fanout  # noqa: PLC0415 - see above
 
     if not fanout.possible():
         return None  # decided before stat'ing every module.sig
@@ -303,7 +303,7 @@ def _check_fanout(
     Raises:
         PgpsigError: a worker died: the check fails closed, with no more reports.
     """
-    from pgpsig.modules import fanout  # noqa: PLC0415 - imported only for a fanout
+    from pgpsig import fanout  # noqa: PLC0415 - imported only for a fanout
 
     done = 0
     files = 0

@@ -1,10 +1,12 @@
-"""Whole units of work (modules) to forked worker processes: planning and running a fanout.
+"""Work to forked worker processes: planning and running a fanout, the one way pgpsig forks.
 
 Checking or signing a FreePBX install is 122 modules of 20 to 8,000 small files. Hashing alone in
-parallel (:func:`pgpsig.hashing.digest_files`) leaves the rest of each module's work (reading and
-verifying ``module.sig``, parsing the manifest, walking the tree, rendering and signing) on one
-core, and makes one process hold every module's file list. A *fanout* sends whole modules to a pool
-of forked workers instead:
+parallel leaves the rest of each module's work (reading and verifying ``module.sig``, parsing the
+manifest, walking the tree, rendering and signing) on one core, and makes one process hold every
+module's file list. A *fanout* sends whole modules to a pool of forked workers instead; the files
+of one big module go to the same workers, in batches (:func:`pgpsig.hashing.digest_files`), and
+so does unlocking a secret key (:func:`call_apart`, so that PGPy never enters the process that
+signs):
 
 * :func:`plan` splits the units into groups balanced by an estimated weight, or says the fanout
   does not pay (one core, fork unsafe, too little work, one unit holding most of it);
@@ -16,8 +18,9 @@ of forked workers instead:
 The workers are plain forks with two pipes each (:func:`start_workers`), not a
 :class:`concurrent.futures.ProcessPoolExecutor`: no 15 ms of importing multiprocessing, no
 management and feeder threads taking the cores' time from the workers. The workers are killed
-and reaped when a run ends, however it ends (nothing started is waited for when the caller stops
-early), and a worker holds no pipe of another run's: runs may go on at once.
+and reaped when a run ends, however it ends (an error, a worker killed, Ctrl-C; nothing started
+is waited for when the caller stops early), and a worker holds no pipe of another run's: runs may
+go on at once. Whether this process may fork at all is :mod:`pgpsig.workers`'s to say.
 
 Nothing here reads the clock, prints or looks at the environment.
 """
@@ -35,7 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar, cast
 
 from pgpsig.errors import PgpsigError
-from pgpsig.hashing import fork_is_safe, mark_worker, usable_cpus
+from pgpsig.workers import fork_is_safe, mark_worker, usable_cpus
 
 __all__ = ["GROUPS_PER_WORKER", "plan", "possible", "run", "run_iter", "start_workers"]
 
@@ -57,7 +60,7 @@ def plan(
     """(workers, groups of unit indices) for a fanout, or None.
 
     None (do the work in this process) when fork is not safe (see
-    :func:`pgpsig.hashing.fork_is_safe`), there is one core or one unit, the total weight is
+    :func:`pgpsig.workers.fork_is_safe`), there is one core or one unit, the total weight is
     under ``min_total``, or one unit holds so much of the work that it alone would take a worker
     longer than the whole work takes here with its hashing spread over the cores. There is a
     worker a core, but no more than the total weight over the largest unit's. Units go, heaviest
