@@ -399,3 +399,157 @@ def test_concurrent_updates_end_with_the_newest_feed(world: World, tmp_path: Pat
         assert codes[0 if i % 2 else 1] == 0
         held = (home / "feeds" / f"{w.master.fingerprint}.pgp").read_bytes()
         assert held == newer.read_bytes()
+
+
+# -- what the review of the first version found ----------------------------------------------------
+
+
+def _host(w: World, tmp: Path, name: str) -> dict[str, str]:
+    env = {"PGPSIG_HOME": str(tmp / name), **NO_PROXY}
+    w.run("key", "trust-root", "add", w.tmp / "master.asc", env=env)
+    w.run("key", "import", w.tmp / "jane.asc", env=env)
+    return env
+
+
+def _revocation_feed(w: World, name: str, at: datetime) -> Path:
+    """A feed carrying the master's revocation of its certification of Jane."""
+    pub = w.tmp / f"pub-{name}"
+    if not pub.exists():
+        shutil.copytree(w.pub0, pub)
+        w.run("key", "revoke-certification", w.tmp / "jane.asc", "--with", w.tmp / "master.key",
+              "--reason", "retired", "--out", w.tmp / f"jane-{name}.asc")  # fmt: skip
+        w.run("key", "import", "--keyring", pub, w.tmp / f"jane-{name}.asc")
+    out = w.tmp / f"{name}-{at:%H%M%S}.pgp"
+    if out.exists():  # made by an earlier test: a second one would not be newer
+        return out
+    w.run("key", "publish", "--with", w.tmp / "master.key", "--keyring", pub, "--valid", "7d",
+          "--out", out, "--at", iso(at))  # fmt: skip
+    return out
+
+
+def test_a_revocation_a_feed_delivered_outlives_the_next_feed(world: World, tmp_path: Path) -> None:
+    w = world
+    env = _host(w, tmp_path, "h")
+    w.run("key", "update", "--from", _revocation_feed(w, "rev", NOW - timedelta(hours=3)), env=env)
+    w.run("check", w.module, code=1, env=env)
+    # The next feed is made from a keyring that lacks Jane (a mistake, or a stolen key's work).
+    bare = tmp_path / "bare"
+    w.run("key", "import", "--keyring", bare, w.tmp / "master.asc")
+    out = tmp_path / "bare.pgp"
+    r = w.run("key", "publish", "--with", w.tmp / "master.key", "--keyring", bare, "--valid",
+              "7d", "--out", out, "--at", iso(NOW - timedelta(hours=2)))  # fmt: skip
+    assert b"holds only the master's own certificate" in r.stderr
+    w.run("key", "update", "--from", out, env=env)
+    r = w.run("check", w.module, "--require-fresh", "--json", code=1, env=env)
+    assert json.loads(r.stdout)["modules"][0]["status"] == 64
+    # Removing the root retires its feed: the revocation stays, in the store's own files.
+    w.run("key", "trust-root", "remove", w.master.fingerprint, env=env)
+    assert not list((tmp_path / "h" / "feeds").iterdir())
+    r = w.run("check", w.module, "--trust-root", w.tmp / "master.asc", "--json", code=1, env=env)
+    assert json.loads(r.stdout)["modules"][0]["status"] == 64
+
+
+def test_the_freepbx_preset_uses_the_stores_feeds(world: World, tmp_path: Path) -> None:
+    w = world
+    env = _host(w, tmp_path, "h")
+    web = tmp_path / "web"
+    bmo = web / "admin" / "libraries" / "BMO"
+    bmo.mkdir(parents=True)
+    shutil.copy(w.tmp / "master.asc", bmo / "master.key")
+    shutil.copy(w.tmp / "jane.asc", bmo / "jane.key")
+    shutil.copytree(w.module, web / "admin" / "modules" / "hello")
+    args = ("check", "--freepbx-webroot", web, "--trust-root", w.master.fingerprint, "--json")
+    assert json.loads(w.run(*args, env=env).stdout)["modules"][0]["status"] == 129
+    r = w.run(*args, "--require-fresh", code=1, env=env)
+    assert json.loads(r.stdout)["modules"][0]["status"] == 4
+    w.run("key", "update", "--from", _revocation_feed(w, "rev", NOW - timedelta(hours=3)), env=env)
+    r = w.run(*args, "--require-fresh", code=1, env=env)
+    assert json.loads(r.stdout)["modules"][0]["status"] == 64
+
+
+def test_only_the_canonical_feed_is_a_feed(world: World, tmp_path: Path) -> None:
+    """Marker packets or compression around a genuine feed: refused before anything is expanded."""
+    import zlib
+
+    w = world
+    env = _host(w, tmp_path, "h")
+    good = w.publish("canon.pgp", at=NOW - timedelta(minutes=50), first=True).read_bytes()
+    marker = b"\xca\x03PGP"
+    deflated = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = b"\x01" + deflated.compress(marker * 1000 + good) + deflated.flush()
+    compressed = bytes([0xC8]) + bytes([0xFF]) + len(body).to_bytes(4, "big") + body
+    for name, data in (("marker", marker + good), ("zip", compressed), ("tail", good + marker)):
+        (tmp_path / name).write_bytes(data)
+        r = w.run("key", "update", "--from", tmp_path / name, code=2, env=env)
+        assert b"not a keyring feed" in r.stderr, (name, r.stderr)
+    w.run("key", "update", "--from", w.tmp / "canon.pgp", env=env)
+
+
+def test_a_damaged_feed_in_force_fails_closed(world: World, tmp_path: Path) -> None:
+    w = world
+    env = _host(w, tmp_path, "h")
+    w.run("key", "update", "--from", _revocation_feed(w, "rev", NOW - timedelta(hours=3)), env=env)
+    path = tmp_path / "h" / "feeds" / f"{w.master.fingerprint}.pgp"
+    path.write_bytes(path.read_bytes()[:600])
+    r = w.run("check", w.module, code=2, env=env)  # never 129: the revocation is in that file
+    assert b"cannot be read" in r.stderr
+    older = w.publish("damaged-older.pgp", at=NOW - timedelta(hours=5), first=True)
+    r = w.run("key", "update", "--from", older, code=2, env=env)
+    assert b"cannot be read" in r.stderr
+    # Not a regular file (a FIFO would block a reader): refused at once.
+    path.unlink()
+    os.mkfifo(path)
+    r = w.run("check", w.module, code=2, env=env, timeout=30)
+    assert b"not a regular file" in r.stderr
+    path.unlink()
+    # A file that is not named as a feed is reported and not read.
+    (path.parent / "notes.pgp").write_bytes(b"x")
+    r = w.run("check", w.module, env=env)
+    assert b"not a feed's name" in r.stderr
+
+
+def test_refused_signers_times_and_publish_mistakes(world: World, tmp_path: Path) -> None:
+    w = world
+    env = _host(w, tmp_path, "h")
+    # A feed from the future.
+    future = w.publish("future.pgp", at=NOW + timedelta(hours=1), first=True)
+    r = w.run("key", "update", "--from", future, code=1, env=env)
+    assert b"after now" in r.stderr
+    # A feed made before the root's key was retired (a soft revocation), applied after it.
+    before = w.publish("before-retire.pgp", at=NOW - timedelta(days=2), valid="3650d", first=True)
+    rev = tmp_path / "master.rev"
+    w.run("key", "revoke", w.tmp / "master.key", "--reason", "superseded", "--out", rev)
+    w.run("key", "import", rev, env=env)
+    r = w.run("key", "update", "--from", before, code=1, env=env)
+    assert b"may no longer sign now" in r.stderr
+    # Publish: a keyring that is not there, an absurd window, a feed not newer than --out's.
+    r = w.run("key", "publish", "--with", w.tmp / "master.key", "--keyring", tmp_path / "typo",
+              "--valid", "7d", "--out", tmp_path / "x.pgp", code=2)  # fmt: skip
+    assert b"no such directory" in r.stderr
+    r = w.run("key", "publish", "--with", w.tmp / "master.key", "--keyring", w.pub0,
+              "--valid", "99999999999999999999h", "--out", tmp_path / "x.pgp", code=2)  # fmt: skip
+    assert b"--valid" in r.stderr
+    at = iso(NOW - timedelta(minutes=3))
+    again = ("key", "publish", "--with", w.tmp / "master.key", "--keyring", w.pub0, "--valid",
+             "7d", "--out", tmp_path / "same.pgp", "--at", at)  # fmt: skip
+    w.run(*again)
+    r = w.run(*again, code=2)
+    assert b"not before this one" in r.stderr
+
+
+def test_a_network_failure_is_exit_1_with_a_valid_error_document(
+    world: World, tmp_path: Path
+) -> None:
+    import socket
+
+    w = world
+    env = _host(w, tmp_path, "h")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nobody listens there
+    r = w.run("key", "update", "--from", f"http://127.0.0.1:{port}/feed", "--json", code=1,
+              env=env)  # fmt: skip
+    doc = json.loads(r.stdout)
+    assert_valid(doc, "error")
+    assert doc["error"]["kind"] == "network" and "unchanged" in doc["error"]["message"]
+    assert doc["error"]["message"] in r.stderr.decode()

@@ -27,7 +27,9 @@ for any certificate. :func:`staleness` says which roots' feeds have expired.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import os
+import stat
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +51,7 @@ __all__ = [
     "feed_message",
     "parse_feed",
     "read_applied",
+    "read_feed_file",
     "staleness",
 ]
 
@@ -80,19 +83,34 @@ class Feed:
 def parse_feed(data: bytes) -> Feed:
     """Parse a feed (module docstring: format); nothing is verified here.
 
+    Only the canonical form is a feed: exactly three packets (one-pass signature, literal data,
+    signature), as :func:`feed_message` writes them (new-format headers, no file name, date 0).
+    Anything else that OpenPGP would also read as the same signed message (marker or padding
+    packets, compression, other headers) is refused before it is expanded: a host stores a feed
+    byte for byte and every command reads it again, so a feed must cost what its content costs.
+
     Raises:
-        FormatError: Not a binary inline-signed message with one binary signature over literal
-            data of format ``b`` (a truncated download among others), or a signature without
+        FormatError: Not a feed (a truncated download among others), or a signature without
             one creation time.
         LimitError: Larger than :data:`MAX_FEED_BYTES`.
     """
+    from itertools import islice  # noqa: PLC0415
+
+    from pgpsig.openpgp.framing import iter_packets  # noqa: PLC0415
+    from pgpsig.openpgp.ids import Tag  # noqa: PLC0415
     from pgpsig.openpgp.message import parse_inline  # noqa: PLC0415 - only feed readers need it
 
     if len(data) > MAX_FEED_BYTES:
         raise LimitError(f"a feed has at most {MAX_FEED_BYTES} bytes; this one has {len(data)}")
-    if data[:1] and not data[0] & 0x80:
+    if not data or not data[0] & 0x80:
         raise FormatError("not a keyring feed: a feed is a binary OpenPGP signed message")
     try:
+        tags = [p.tag for p in islice(iter_packets(data, max_packet=MAX_FEED_BYTES), 4)]
+        if tags != [Tag.ONE_PASS, Tag.LITERAL, Tag.SIGNATURE]:
+            raise FormatError(
+                "a keyring feed is exactly a one-pass signature, a literal data packet and a"
+                f" signature packet (found packets of tags {tags})"
+            )
         msg = parse_inline(data, limit=MAX_FEED_BYTES)
     except LimitError:
         raise
@@ -106,6 +124,11 @@ def parse_feed(data: bytes) -> Feed:
     created = sig.created
     if created is None or sig.created_count != 1:
         raise FormatError("the feed's signature has no single creation time")
+    if feed_message(msg.literal.data, msg.signature_packets[0]) != data:
+        raise FormatError(
+            "not a keyring feed: not written as pgpsig key publish writes one (headers, literal"
+            " file name or date)"
+        )
     return Feed(msg.literal.data, msg.signature_packets[0], sig, created, sig.expires_at)
 
 
@@ -144,12 +167,59 @@ class AppliedFeed:
         return self.feed.expires is not None and now < self.feed.expires
 
 
-def read_applied(feeds_dir: Path | None) -> tuple[list[AppliedFeed], list[str]]:
-    """The applied feeds of a store (``<home>/feeds``), and the files that could not be read.
+def _read_regular(path: Path) -> bytes:
+    """The bytes of ``path``, a regular file (not a link, FIFO or device) of at most the limit.
 
     Raises:
-        KeyringError: The directory exists but cannot be listed.
+        OSError: It cannot be opened or read.
+        LimitError: It is not a regular file, or larger than :data:`MAX_FEED_BYTES`.
     """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise LimitError("not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fp:
+            data = fp.read(MAX_FEED_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FEED_BYTES:
+        raise LimitError(f"larger than {MAX_FEED_BYTES} bytes")
+    return data
+
+
+def read_feed_file(path: Path, root: str) -> AppliedFeed:
+    """The feed in force from ``root`` stored at ``path``.
+
+    Raises:
+        KeyringError: It cannot be read or is no feed (the store is damaged: a feed in force must
+            never be skipped, as a revocation file must not: its revocations would be lost).
+    """
+    try:
+        return AppliedFeed(root, path, parse_feed(_read_regular(path)))
+    except OSError as e:
+        why = e.strerror or str(e)
+    except FormatError as e:
+        why = str(e)
+    raise KeyringError(
+        f"{path}: the keyring feed in force from trust root {root} cannot be read ({why}); its"
+        " revocations cannot be applied: restore the store from a backup, or remove the file and"
+        " run pgpsig key update"
+    )
+
+
+def read_applied(feeds_dir: Path | None) -> tuple[list[AppliedFeed], list[str]]:
+    """The applied feeds of a store (``<home>/feeds``), and the files that are not feeds.
+
+    Only ``<FINGERPRINT>.pgp`` (upper-case hex, as :meth:`pgpsig.certs.store.Store.feed_path`
+    names them) is a feed; any other ``.pgp`` file there is reported and not read.
+
+    Raises:
+        KeyringError: The directory cannot be listed, or a feed cannot be read
+            (:func:`read_feed_file`).
+    """
+    from pgpsig.openpgp.publickey import normalize_fingerprint  # noqa: PLC0415
+
     if feeds_dir is None or not feeds_dir.is_dir():
         return [], []
     try:
@@ -163,47 +233,39 @@ def read_applied(feeds_dir: Path | None) -> tuple[list[AppliedFeed], list[str]]:
     found: list[AppliedFeed] = []
     problems: list[str] = []
     for path in paths:
-        try:
-            if path.stat().st_size > MAX_FEED_BYTES:
-                raise LimitError(f"larger than {MAX_FEED_BYTES} bytes")
-            feed = parse_feed(path.read_bytes())
-        except OSError as e:
-            problems.append(f"{path}: cannot read: {e.strerror or e}")
+        stem = path.name[: -len(FEED_SUFFIX)]
+        if path.suffix != FEED_SUFFIX or normalize_fingerprint(stem) != stem:
+            problems.append(f"{path}: not a feed's name (<FINGERPRINT>.pgp): not read")
             continue
-        except FormatError as e:
-            problems.append(f"{path}: {e}")
-            continue
-        found.append(AppliedFeed(path.name[: -len(FEED_SUFFIX)].upper(), path, feed))
+        found.append(read_feed_file(path, stem))
     return found, problems
 
 
 def add_applied(ring: Keyring, feeds_dir: Path | None) -> list[AppliedFeed]:
     """Add the certificates and revocations of a store's applied feeds to ``ring``.
 
-    A feed that cannot be read is recorded in ``ring.problems`` (and is not in force).
+    Files of the feeds directory that are not feeds are recorded in ``ring.problems``.
 
     Returns:
         The feeds in force, for :func:`staleness` and reports.
 
     Raises:
-        KeyringError: The feeds directory exists but cannot be listed.
+        KeyringError: The feeds directory cannot be listed, or a feed cannot be read (its
+            content verified when it was applied, so this is a damaged store: fail closed).
     """
     from pgpsig.certs.keyfile import read_key_file  # noqa: PLC0415
 
     applied, problems = read_applied(feeds_dir)
     ring.problems.extend(problems)
     files = []
-    usable = []
     for a in applied:
         try:
             files.append((str(a.path), read_key_file(a.feed.content)))
         except FormatError as e:
-            ring.problems.append(f"{a.path}: the feed's keyring cannot be read: {e}")
-            continue
-        usable.append(a)
+            raise KeyringError(f"{a.path}: the feed's keyring cannot be read: {e}") from e
     if files:
         ring.add_key_files(files)
-    return usable
+    return applied
 
 
 def staleness(
@@ -223,10 +285,10 @@ def staleness(
                 f"no keyring feed from trust root {root} has been applied (pgpsig key update)"
             )
         elif not a.fresh(now):
-            when = a.feed.expires.astimezone(timezone.utc) if a.feed.expires else None
+            from pgpsig.report import iso  # noqa: PLC0415
+
             out[root] = (
-                f"the keyring feed of trust root {root} expired "
-                f"{when.strftime('%Y-%m-%dT%H:%M:%SZ') if when else '(no expiry)'}: revocations "
-                "published since may be missing (pgpsig key update)"
+                f"the keyring feed of trust root {root} expired {iso(a.feed.expires)}: revocations"
+                " published since may be missing (pgpsig key update)"
             )
     return out

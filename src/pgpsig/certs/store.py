@@ -56,7 +56,7 @@ from pathlib import Path
 
 from pgpsig import fsutil
 from pgpsig._dataclass import dataclass, field
-from pgpsig.certs.feeds import FEED_SUFFIX, FEEDS_DIR, AppliedFeed, add_applied, read_applied
+from pgpsig.certs.feeds import FEED_SUFFIX, FEEDS_DIR, AppliedFeed, add_applied, read_feed_file
 from pgpsig.certs.keyring import (
     MAX_KEYRING_FILE_BYTES,
     KeyFile,
@@ -449,11 +449,13 @@ class Store:
         """The feed in force from trust root ``root`` (a primary fingerprint), if any.
 
         Raises:
-            KeyringError: The feeds directory cannot be listed, or ``root`` is no fingerprint.
+            KeyringError: ``root`` is no fingerprint, or its feed file cannot be read (then no
+                feed can be applied over it: its version is unknown).
         """
-        want = self.feed_path(root)
-        applied, _ = read_applied(self.feeds_dir)
-        return next((a for a in applied if a.path == want), None)
+        path = self.feed_path(root)
+        if not os.path.lexists(path):
+            return None
+        return read_feed_file(path, path.name[: -len(FEED_SUFFIX)])
 
     def feed_path(self, root: str) -> Path:
         """Where the feed in force from trust root ``root`` is (or would be) stored.
@@ -485,6 +487,22 @@ class Store:
             raise KeyringError(f"cannot create {path.parent}: {e.strerror or e}") from e
         atomic_write(path, data)
         return path
+
+    def remove_feed(self, root: str) -> None:
+        """Remove the feed in force from ``root`` (none: nothing happens). Needs the lock.
+
+        Raises:
+            KeyringError: The store is not locked, or the file cannot be removed.
+        """
+        self._require_lock()
+        path = self.feed_path(root)
+        try:
+            path.unlink(missing_ok=True)
+            fsutil.fsync_dir(path.parent)
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise KeyringError(f"cannot remove {path}: {e.strerror or e}") from e
 
     # -- trust roots ------------------------------------------------------------------------------
 

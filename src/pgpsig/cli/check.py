@@ -145,14 +145,16 @@ def check(
     targets = module_targets(modules or [], modules_dir)
     if not targets:
         usage("nothing to check: give MODULE_DIR..., --modules-dir or --freepbx-webroot")
-    if require_fresh and key_paths:
+    if require_fresh and keyring:
         usage(
             "--require-fresh judges the keyring feeds applied to the store: it cannot go with"
-            " --keyring or --freepbx-webroot"
+            " --keyring"
         )
     pol = inputs.policy(policy or (preset.policy if preset is not None else "default"))
     applied: list[Any] = []
-    ring = inputs.keyring(key_paths or None, warn=False, feeds=applied)
+    ring = inputs.keyring(
+        key_paths or None, warn=False, feeds=applied, store_feeds=preset is not None and not keyring
+    )
     roots = inputs.trust_roots(
         ring, list(trust_root or []), preset.roots if preset is not None else ()
     )

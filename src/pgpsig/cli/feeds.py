@@ -5,6 +5,7 @@ file or over HTTP(S)), makes one call of :mod:`pgpsig.keys.feeding` and says wha
 rules are there.
 """
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,8 @@ from pgpsig.cli.options import (
     command,
 )
 from pgpsig.cli.output import EXIT_FAILED, EXIT_OK, Exit, emit, err, print_json, safe, usage
+from pgpsig.errors import FormatError, InputError, not_a_directory
+from pgpsig.report import iso
 
 __all__ = ["key_publish", "key_update"]
 
@@ -58,7 +61,14 @@ def key_publish(
         window = parse_validity(valid, now=now)
     except ValueError as e:
         usage(f"--valid: {e}")
-    ring = inputs.key_store(keyring).load(strict_revocations=True)
+    if keyring is not None and not keyring.is_dir():
+        raise not_a_directory(keyring)
+    store = inputs.key_store(keyring)
+    if keyring is None and not store.certs_dir.is_dir():
+        raise InputError(
+            f"no store at {store.certs_dir.parent}: give --keyring DIR, or import keys"
+        )
+    ring = store.load(strict_revocations=True)
     inputs.ring_warnings(ring)
     master = inputs.read(with_key)
     pol = inputs.policy(policy)
@@ -72,16 +82,35 @@ def key_publish(
         )
     except ValueError as e:
         usage(str(e))
+    _refuse_older_than(out, result.created)
+    for w in result.warnings:
+        err(f"warning: {w}")
     emit(out, result.feed)
     if as_json:
         print_json({**result.to_dict(), "out": str(out)})
     else:
         print(
             f"feed of {len(result.certificates)} certificate(s) and {result.revocations} loose"
-            f" revocation(s) signed by {result.by}, made {result.created:%Y-%m-%dT%H:%M:%SZ},"
-            f" fresh until {result.expires:%Y-%m-%dT%H:%M:%SZ}, written to {safe(str(out))}"
+            f" revocation(s) signed by {result.by}, made {iso(result.created)},"
+            f" fresh until {iso(result.expires)}, written to {safe(str(out))}"
         )
     raise Exit(EXIT_OK)
+
+
+def _refuse_older_than(out: Path, created: datetime) -> None:
+    """Refuse to replace a feed made at or after ``created``: hosts would refuse the new one."""
+    from pgpsig.certs.feeds import parse_feed
+
+    try:
+        old = parse_feed(out.read_bytes()) if out.is_file() else None
+    except (OSError, FormatError):
+        return  # not a feed: replaced
+    if old is not None and old.created >= created:
+        raise InputError(
+            f"{out} holds a feed made {iso(old.created)}, not before this one ({iso(created)}):"
+            " hosts would refuse the new one as not newer; wait a second (a feed's version is"
+            " its creation time, in seconds), or give a later --at"
+        )
 
 
 @command("key", "update")
@@ -104,59 +133,46 @@ def key_update(
 ) -> None:
     """Fetch a trust root's keyring feed, verify it, and apply it to the store (never older)."""
     from pgpsig.certs.feeds import MAX_FEED_BYTES
-    from pgpsig.errors import FormatError
     from pgpsig.keys.feeding import FeedRefusedError, apply_feed, verify_feed
 
     now = inputs.now(None)
     pol = inputs.policy(policy)
-    if not 0 < timeout <= 600:
-        usage("--timeout must be between 0 and 600 seconds")
     scheme = source.split(":", 1)[0].lower() if "://" in source else ""
-    if scheme in ("http", "https"):
-        import time
-        import urllib.request
-
-        from pgpsig.keys import HTTPFetcher, NetworkError
-
-        fetch = HTTPFetcher(
-            timeout=timeout,
-            clock=time.monotonic,
-            proxies=urllib.request.getproxies(),
-            max_bytes=MAX_FEED_BYTES,
-        )
-        try:
-            data = fetch(source)
-        except FormatError as e:  # too large
-            raise type(e)(f"{e} (the store is unchanged)") from None
-        except NetworkError as e:
-            err(f"update failed: {e}; the store is unchanged")
-            if as_json:
-                print_json({"error": {"kind": "network", "message": str(e)}})
-            raise Exit(EXIT_FAILED) from None
-    elif scheme:
+    if scheme and scheme not in ("http", "https"):
         usage(f"--from {source}: only http and https URLs, or a file")
-    else:
-        data = inputs.read(inputs.existing(Path(source)), limit=MAX_FEED_BYTES)
-    ring = inputs.keyring(None, warn=False)
-    roots = inputs.trust_roots(ring, list(trust_root or []))
-    inputs.ring_warnings(ring)
+    unchanged = "the store is unchanged"
     try:
+        if scheme:
+            from pgpsig.keys import NetworkError
+
+            try:
+                data = inputs.fetcher(timeout, max_bytes=MAX_FEED_BYTES)(source)
+            except NetworkError as e:
+                message = f"update failed: {e}; {unchanged}"
+                err(message)
+                if as_json:
+                    print_json({"error": {"kind": "network", "message": message}})
+                raise Exit(EXIT_FAILED) from None
+        else:
+            data = inputs.read(inputs.existing(Path(source)), limit=MAX_FEED_BYTES)
+        ring = inputs.keyring(None, warn=False)
+        roots = inputs.trust_roots(ring, list(trust_root or []))
+        inputs.ring_warnings(ring)
         verified = verify_feed(data, ring, roots.fingerprints, policy=pol, now=now)
         result = apply_feed(inputs.key_store(None), verified)
     except (FormatError, FeedRefusedError) as e:
-        raise type(e)(f"feed refused: {e} (the store is unchanged)") from None
+        raise type(e)(f"feed refused: {e}; {unchanged}") from None
     if as_json:
         print_json({**result.to_dict(), "source": source})
     else:
         before = (
-            f"replaces the feed of {result.previous:%Y-%m-%dT%H:%M:%SZ}"
+            f"replaces the feed of {iso(result.previous)}"
             if result.previous is not None
             else "the first from this root"
         )
         print(
-            f"applied the feed of trust root {result.root} made"
-            f" {result.created:%Y-%m-%dT%H:%M:%SZ} ({before}): {len(result.certificates)}"
-            f" certificate(s), {result.revocations} loose revocation(s); fresh until"
-            f" {result.expires:%Y-%m-%dT%H:%M:%SZ}"
+            f"applied the feed of trust root {result.root} made {iso(result.created)} ({before}):"
+            f" {len(result.certificates)} certificate(s), {result.revocations} loose"
+            f" revocation(s); fresh until {iso(result.expires)}"
         )
     raise Exit(EXIT_OK)

@@ -21,6 +21,7 @@ from pgpsig.errors import InputError
 
 __all__ = [
     "existing",
+    "fetcher",
     "freshness",
     "key_store",
     "keyring",
@@ -77,24 +78,35 @@ def policy(name: str) -> Any:
         usage(str(e))
 
 
-def keyring(paths: list[Path] | None, *, warn: bool = True, feeds: list[Any] | None = None) -> Any:
+def keyring(
+    paths: list[Path] | None,
+    *,
+    warn: bool = True,
+    feeds: list[Any] | None = None,
+    store_feeds: bool = False,
+) -> Any:
     """The keyring of ``--keyring`` paths, else the store's (its applied feeds too), warnings printed.
 
     ``warn=False`` when the caller adds more certificates first (they may resolve pending
     revocations) and prints the warnings itself. ``feeds``, when given, receives the store's
-    applied feeds (:class:`pgpsig.certs.feeds.AppliedFeed`; none for ``--keyring`` paths).
+    applied feeds (:class:`pgpsig.certs.feeds.AppliedFeed`); they join ``paths`` only with
+    ``store_feeds`` (the FreePBX preset's keyring: the platform's store still holds its feeds).
     """
+    from pgpsig.certs.feeds import FEEDS_DIR, add_applied
     from pgpsig.certs.keyring import Keyring, load_keyring
 
+    home = None
     if paths:
         ring = load_keyring(paths)
+        if store_feeds:
+            home = store_home()
     else:
-        from pgpsig.certs.feeds import FEEDS_DIR, add_applied
         from pgpsig.certs.store import CERTS_DIR
 
         home = store_home()
         store = home / CERTS_DIR
         ring = load_keyring([store]) if store.is_dir() else Keyring()
+    if home is not None:
         applied = add_applied(ring, home / FEEDS_DIR)
         if feeds is not None:
             feeds.extend(applied)
@@ -167,6 +179,25 @@ def trust_roots(ring: Any, values: list[str], preset: tuple[str, ...] = ()) -> A
     for w in roots.warnings:
         err(f"warning: {w}")
     return roots
+
+
+def fetcher(timeout: float, *, max_bytes: int | None = None) -> Any:
+    """The HTTP(S) client of ``key refresh`` and ``key update``.
+
+    The whole request is bounded by ``timeout`` (0 to 600 s, else a usage error); proxies come
+    from the environment; at most ``max_bytes`` are read (default: the client's).
+    """
+    import time
+    import urllib.request
+
+    from pgpsig.keys import HTTPFetcher
+
+    if not 0 < timeout <= 600:
+        usage("--timeout must be between 0 and 600 seconds")
+    extra = {} if max_bytes is None else {"max_bytes": max_bytes}
+    return HTTPFetcher(
+        timeout=timeout, clock=time.monotonic, proxies=urllib.request.getproxies(), **extra
+    )
 
 
 def existing(path: Path) -> Path:

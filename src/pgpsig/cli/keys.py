@@ -258,11 +258,11 @@ def key_list(
     if keyring:
         ring = load_keyring(keyring)
     else:
-        from pgpsig.certs.feeds import read_applied
+        from pgpsig.certs.feeds import add_applied
 
         store = inputs.key_store(None)
-        ring = store.load(strict_revocations=True)  # a judgement: fail closed
-        applied, _ = read_applied(store.feeds_dir)  # unreadable ones: in the ring's problems
+        ring = store.load(strict_revocations=True, feeds=False)  # a judgement: fail closed
+        applied = add_applied(ring, store.feeds_dir)  # the feeds read once: content and listing
     inputs.ring_warnings(ring)
     if not keyring:
         roots = inputs.trust_roots(ring, [])
@@ -282,11 +282,12 @@ def key_list(
             _print_key(info)
         print(f"{len(infos)} certificate(s)")
         for a in applied or ():
-            until = a.feed.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if a.feed.expires else "?"
+            from pgpsig.report import iso
+
             state = "fresh until" if a.fresh(now) else "EXPIRED"
             print(
-                f"feed of trust root {a.root} made {a.feed.created:%Y-%m-%dT%H:%M:%SZ}:"
-                f" {state} {until}"
+                f"feed of trust root {a.root} made {iso(a.feed.created)}:"
+                f" {state} {iso(a.feed.expires)}"
             )
     raise Exit(EXIT_OK)
 
@@ -483,16 +484,11 @@ def key_refresh(
     as_json: Json = False,
 ) -> None:
     """Fetch newer copies of the stored certificates (never run by check or verify)."""
-    import time
-    import urllib.request
-
-    from pgpsig.keys import HTTPFetcher, refresh
+    from pgpsig.keys import refresh
 
     if keyserver is None and wkd is None:
         usage("give --keyserver URL and/or --wkd URL (pgpsig contacts no server by default)")
-    if not 0 < timeout <= 600:
-        usage("--timeout must be between 0 and 600 seconds")
-    fetch = HTTPFetcher(timeout=timeout, clock=time.monotonic, proxies=urllib.request.getproxies())
+    fetch = inputs.fetcher(timeout)
     report = refresh(inputs.key_store(keyring), fetch=fetch, keyserver=keyserver, wkd=wkd)
     for prob in report.problems:
         err(f"warning: skipped {prob}")

@@ -31,6 +31,7 @@ from typing import Any
 
 from pgpsig._dataclass import dataclass, field
 from pgpsig.certs import feeds
+from pgpsig.certs.keyfile import read_key_file
 from pgpsig.certs.keyring import Keyring, cert_to_bytes, read_certs
 from pgpsig.certs.store import Store
 from pgpsig.errors import CertificateError, FormatError, VerificationError
@@ -49,6 +50,7 @@ __all__ = [
     "apply_feed",
     "parse_validity",
     "publish_feed",
+    "retire_feed",
     "verify_feed",
 ]
 
@@ -72,10 +74,12 @@ class PublishResult:
     expires: datetime
     certificates: tuple[str, ...]
     revocations: int
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
         return {
+            "warnings": list(self.warnings),
             "by": self.by,
             "signer": self.signer,
             "created": iso(self.created),
@@ -94,12 +98,14 @@ def parse_validity(text: str, *, now: datetime) -> timedelta:
     from pgpsig.keys.generate import parse_expiry  # noqa: PLC0415
 
     t = text.strip().lower()
-    if t.endswith("h") and t[:-1].isdigit():
+    if t.endswith("h") and t[:-1].isdigit() and len(t) < 12:
         seconds: int | None = int(t[:-1]) * 3600
     else:
         seconds = parse_expiry(text, now=now)
     if seconds is None:
         raise ValueError("a feed must expire: give --valid a duration, e.g. 7d")
+    if seconds > MAX_VALIDITY.total_seconds():
+        raise ValueError("a feed's validity window is between 1 minute and 10 years")
     valid = timedelta(seconds=seconds)
     if not MIN_VALIDITY <= valid <= MAX_VALIDITY:
         raise ValueError("a feed's validity window is between 1 minute and 10 years")
@@ -190,6 +196,25 @@ def publish_feed(
     content = b"".join(cert_to_bytes(c) for c in chosen) + b"".join(
         packet_header(2, len(s.raw)) + s.raw for s in loose
     )
+    try:  # what every host will do with it: refuse here what they would refuse there
+        read_key_file(content)
+    except FormatError as e:
+        raise FormatError(f"hosts could not read this feed's keyring: {e}") from e
+    warnings = []
+    if len(chosen) == 1:
+        warnings.append(
+            "the feed holds only the master's own certificate: no certificate in the keyring"
+            " carries its certification (is it the right keyring?); a host keeps what earlier"
+            " feeds delivered"
+        )
+    if any(
+        s.sig_type == SignatureType.KEY_REVOCATION
+        for s in own.certs[master_cert.fingerprint].direct
+    ):
+        warnings.append(
+            "the keyring holds a revocation of the master's own key: the feed carries it, and"
+            " hosts will refuse feeds it signs from then on"
+        )
     # (4)
     seconds = int(valid.total_seconds())
     sig = signature_packet(
@@ -210,6 +235,7 @@ def publish_feed(
         expires=created + timedelta(seconds=seconds),
         certificates=tuple(c.fingerprint for c in chosen),
         revocations=len(loose),
+        warnings=tuple(warnings),
     )
 
 
@@ -232,11 +258,14 @@ def verify_feed(
 
     Steps:
 
-    1. Parse it (:func:`pgpsig.certs.feeds.parse_feed`); it must state an expiration time.
-    2. Verify its signature with ``ring`` as any data signature is (good, not from the future,
-       not expired, made by a key that could sign then), and its signer's primary key must be
-       one of ``roots``.
-    3. Its content must be a readable keyring.
+    1. Parse it (:func:`pgpsig.certs.feeds.parse_feed`); it must state an expiration time and
+       not be made after ``now`` (no clock skew allowed: a feed from the future would make the
+       true next one look older).
+    2. Verify its signature with ``ring`` as any data signature is (good, not expired, made by a
+       key that could sign then), and its signer's primary key must be one of ``roots``.
+    3. The signing key (and its primary) must still be valid *now*: not revoked for any reason,
+       not expired. A retired or lapsed root key must not keep a root "fresh".
+    4. Its content must be a readable keyring.
 
     Raises:
         FormatError: Not a feed (malformed, truncated, its content no keyring).
@@ -244,7 +273,8 @@ def verify_feed(
         FeedRefusedError: No expiration; not signed by a root; a bad, expired or future signature.
         ValueError: A naive ``now``.
     """
-    from pgpsig.certs.keyfile import read_key_file  # noqa: PLC0415
+    from pgpsig.engine.signatures import judge_for  # noqa: PLC0415
+    from pgpsig.errors import PgpsigError  # noqa: PLC0415
     from pgpsig.verify import verify_detached  # noqa: PLC0415
 
     _require_aware(now)
@@ -254,11 +284,22 @@ def verify_feed(
         raise FeedRefusedError(
             "the feed's signature has no expiration time: a feed must say until when it is valid"
         )
+    if feed.created > now:
+        raise FeedRefusedError(
+            f"the feed was made {iso(feed.created)}, after now ({iso(now)}): check the clocks"
+        )
     # (2)
     if not roots:
         raise FeedRefusedError("no trust root in force: a feed can only be verified against one")
+    judge = judge_for(ring, policy, now)
     report = verify_detached(
-        feed.content, feed.signature_packet, ring, policy=policy, now=now, min_signatures=1
+        feed.content,
+        feed.signature_packet,
+        ring,
+        policy=policy,
+        now=now,
+        min_signatures=1,
+        judge=judge,
     )
     result = report.signatures[0]
     if not result.good:
@@ -269,11 +310,24 @@ def verify_feed(
             f" (roots in force: {', '.join(sorted(roots))})"
         )
     # (3)
+    cert = ring.get(result.primary)
+    assert cert is not None and result.signer is not None
+    key = next(
+        k
+        for k in (cert.primary, *(c.key for c in cert.subkeys if c.key is not None))
+        if k.fingerprint == result.signer
+    )
+    try:
+        judge.view(cert).check_signing_key(key, now)
+    except PgpsigError as e:
+        raise FeedRefusedError(
+            f"the feed is signed by {result.signer}, which may no longer sign now: {e}"
+        ) from None
+    # (4)
     try:
         kf = read_key_file(feed.content)
     except FormatError as e:
         raise FormatError(f"the feed's content is not a keyring: {e}") from e
-    assert result.signer is not None
     return VerifiedFeed(
         feed=feed,
         data=data,
@@ -318,12 +372,17 @@ def apply_feed(store: Store, verified: VerifiedFeed) -> UpdateResult:
     Steps, under the store's lock (so a concurrent update cannot interleave):
 
     1. Read the feed in force from the same root; refuse this one unless its creation time is
-       strictly later (rollback to an older feed, or a replay of the same one).
-    2. Write it as the feed in force: one atomic rename (:meth:`Store.write_feed`).
+       strictly later (rollback to an older feed, or a replay of the same one). A feed file that
+       cannot be read refuses every feed (its version is unknown).
+    2. Carry the outgoing feed's content into the store's own certificates, as ``key import``
+       would (:func:`~pgpsig.keys.importing.import_keys`): a revocation a feed delivered stays,
+       even when the next feed leaves it out. A crash after this step leaves the old feed in
+       force and its content in two places: never anything the store had not applied.
+    3. Write the new feed as the one in force: one atomic rename (:meth:`Store.write_feed`).
 
     Raises:
         FeedRefusedError: Not newer than the feed in force.
-        KeyringError: The store cannot be locked or written.
+        KeyringError: The store cannot be locked or written, or the feed in force cannot be read.
     """
     feed = verified.feed
     assert feed.expires is not None
@@ -335,10 +394,12 @@ def apply_feed(store: Store, verified: VerifiedFeed) -> UpdateResult:
             same = "the same age as" if feed.created == previous else "older than"
             raise FeedRefusedError(
                 f"the feed of {iso(feed.created)} is {same} the one in force from trust root"
-                f" {verified.root} ({iso(previous)}): refused (a rollback or a replay); the store"
-                " is unchanged"
+                f" {verified.root} ({iso(previous)}): a rollback or a replay"
             )
         # (2)
+        if current is not None:
+            _absorb(store, current)
+        # (3)
         path = store.write_feed(verified.root, verified.data)
     return UpdateResult(
         root=verified.root,
@@ -350,3 +411,26 @@ def apply_feed(store: Store, verified: VerifiedFeed) -> UpdateResult:
         revocations=verified.revocations,
         path=str(path),
     )
+
+
+def _absorb(store: Store, applied: feeds.AppliedFeed) -> None:
+    """Import a feed's content into the store's own certificates (the caller holds the lock)."""
+    from pgpsig.keys.importing import import_keys  # noqa: PLC0415
+
+    import_keys(store, [(str(applied.path), applied.feed.content)], locked=True)
+
+
+def retire_feed(store: Store, root: str) -> None:
+    """Retire the feed in force from ``root``: its content carried into ``certs/``, its file removed.
+
+    For a root removed from the store's roots (``key trust-root remove``): a revocation it
+    delivered stays, and its feed no longer counts for freshness. The caller holds the lock.
+
+    Raises:
+        KeyringError: The feed cannot be read, or the store cannot be written.
+    """
+    current = store.applied_feed(root)
+    if current is None:
+        return
+    _absorb(store, current)
+    store.remove_feed(root)

@@ -23,6 +23,7 @@ key as a subkey is not the issuer's.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -202,6 +203,7 @@ def import_keys(
     sources: Sequence[tuple[str, bytes]],
     *,
     only_known: bool = False,
+    locked: bool = False,
 ) -> ImportReport:
     """Import certificates and revocations into a store, merging, validating, atomically.
 
@@ -226,6 +228,8 @@ def import_keys(
         store: The store to import into.
         sources: ``(name, content)`` of each file.
         only_known: Ignore certificates the store does not hold (what refresh does).
+        locked: The caller already holds the store's lock (``key update`` carrying a feed's
+            content into the store while it replaces the feed); step 2 then takes none.
 
     Returns:
         One item per certificate or bare signature (and per unparseable source).
@@ -242,7 +246,7 @@ def import_keys(
         except (FormatError, LimitError) as e:
             items.append(_rejected(name, (str(e),)))
     # (2)
-    with store.locked():
+    with contextlib.nullcontext(store) if locked else store.locked():
         ring = store.load(feeds=False)
         work: dict[str, Cert] = dict(ring.certs)
         index = _Index(work.values())

@@ -91,6 +91,10 @@ def _comment(ring: Keyring, fpr: str) -> str:
 def remove_trust_root(store: Store, ref: str) -> str:
     """Remove a fingerprint from the store's trust roots (the certificate stays in the store).
 
+    Its keyring feed, if one is in force, is retired: what it delivered is carried into the
+    store's own certificates (a revocation is never dropped), then its file is removed, so that
+    it no longer counts for freshness.
+
     Args:
         store: The store.
         ref: The root's fingerprint, or a key ID of a stored certificate.
@@ -111,6 +115,10 @@ def remove_trust_root(store: Store, ref: str) -> str:
         if fpr is None or fpr not in roots:
             raise KeyringError(f"{ref} is not a trust root of this store")
         store.write_roots((f, _comment(ring, f)) for f in roots if f != fpr)
+        if store.feeds_dir is not None:
+            from pgpsig.keys.feeding import retire_feed  # noqa: PLC0415
+
+            retire_feed(store, fpr)
         return fpr
 
 
