@@ -2,9 +2,11 @@
 
 A cold check of one small module is mostly start-up. These tests keep out of a plain check what
 it does not need (asserted on the modules loaded, not on time): the machinery of ``--json``, of a
-fanout and of typer; the ``cryptography`` modules of algorithms its keys do not use; the standard
-library's ``dataclasses`` and ``inspect``; and source compiled at run time (``typing`` compiles a
-string annotation it evaluates; the first ``compile()`` of a process costs 3 ms).
+fanout and of typer; threads and the read-ahead of large files (``threading``, ``mmap``); the
+``cryptography`` modules of algorithms its keys do not use; the standard library's
+``dataclasses`` and ``inspect``; and source compiled at run time (``typing`` compiles a string
+annotation it evaluates; the first ``compile()`` of a process costs 3 ms). And how the process
+ends: without the interpreter's teardown when nothing waits for it.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ NOT_LOADED = [
     "pickle",
     "zlib",
     "signal",
+    "threading",
+    "mmap",
+    "pgpsig.readahead",
     "pgpsig.fanout",
     "pgpsig.modules.freepbx",
     "typer",
