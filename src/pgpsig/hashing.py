@@ -55,19 +55,21 @@ import errno
 import hashlib
 import os
 import stat
-import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
-from pgpsig import readahead
 from pgpsig._dataclass import NamedTuple
 from pgpsig.workers import fork_is_safe, in_worker, usable_cpus
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from pgpsig import readahead
+
 # pgpsig.fanout (pickle, signal, select) is imported only when workers are started: most jobs of
-# a cold ``pgpsig check`` of a small module are sequential.
+# a cold ``pgpsig check`` of a small module are sequential. threading, and pgpsig.readahead with
+# mmap, only when threads are started or a file of CHUNK bytes or more is read (about 1 ms): a
+# small module's files are read whole, on this thread.
 
 __all__ = [
     "AHEAD_MIN",
@@ -167,7 +169,7 @@ def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK, ahead: bool
     if chunk <= 0:
         msg = f"chunk must be positive, not {chunk}"
         raise ValueError(msg)
-    readinto = cast(readahead.ReadInto | None, getattr(fp, "readinto", None))
+    readinto = cast("readahead.ReadInto | None", getattr(fp, "readinto", None))
     if readinto is None:
         total = 0
         while True:
@@ -180,6 +182,8 @@ def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK, ahead: bool
             for sink in sinks:
                 sink(view)
             total += len(data)
+    from pgpsig import readahead  # noqa: PLC0415 - see the imports
+
     if len(sinks) == 1:
         sink = sinks[0]
     else:
@@ -424,6 +428,8 @@ def _digest_threads(
     plan), so that a big file is not left for last. An :class:`OSError` takes its file's place;
     anything else stops the job and is raised here once every thread is done.
     """
+    import threading  # noqa: PLC0415 - see the imports
+
     results: list[_Result | None] = [None] * len(names)
     todo = iter(sorted(range(len(names)), key=lambda i: -sizes[i]))  # next() holds the GIL
     failed: list[BaseException] = []
@@ -527,6 +533,8 @@ def _digest_path(
         else:
             h = new(b"")
             total = 0
+        from pgpsig import readahead  # noqa: PLC0415 - see the imports
+
         total += readahead.pump(
             lambda b: os.readv(fd, [b]), h.update, chunk=CHUNK, ahead=ahead and size >= AHEAD_MIN
         )

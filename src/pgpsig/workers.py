@@ -3,8 +3,8 @@
 This module owns the process's state as the parallel code needs it: :func:`usable_cpus`, whether a
 fork is safe (:func:`fork_is_safe`) and whether this process is itself a worker
 (:func:`mark_worker`, :func:`in_worker`: a worker never starts workers of its own). It is cheap to
-import (``os``, ``sys``, ``threading``): a plain check asks it before hashing, and imports the
-workers themselves (:mod:`pgpsig.fanout`) only when it starts them. Nothing here reads the clock,
+import (``os``, ``sys``; not even ``threading``): a plain check asks it before hashing, and imports
+the workers themselves (:mod:`pgpsig.fanout`) only when it starts them. Nothing here reads the clock,
 prints or looks at the environment.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 
 __all__ = ["fork_is_safe", "in_worker", "mark_worker", "usable_cpus"]
 
@@ -51,7 +50,8 @@ def fork_is_safe() -> bool:
     """
     if _IN_WORKER or not hasattr(os, "fork"):
         return False
-    if threading.active_count() > 1:
+    threading = sys.modules.get("threading")  # never imported: no thread was started through it
+    if threading is not None and threading.active_count() > 1:
         return False
     # A daemonic multiprocessing worker has multiprocessing imported; without it, this process
     # is nobody's worker.

@@ -10,6 +10,7 @@ stderr, never a traceback (:func:`run`): a
 anything unexpected as an internal error (fail closed: exit 2, never a "good").
 """
 
+import atexit
 import contextlib
 import functools
 import importlib
@@ -48,6 +49,7 @@ __all__ = [
     "FAST_PATHS",
     "commands",
     "dispatch",
+    "leave",
     "main",
     "run",
     "run_sop",
@@ -282,7 +284,32 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except OSError:  # the report did not reach its reader: never a success
         stdout_gone()
         code = code or EXIT_FAILED
+    leave(code)
+
+
+def leave(code: int) -> NoReturn:
+    """End the process with ``code``, without tearing the interpreter down when nothing needs it.
+
+    A normal exit frees every object and module one by one: after a check, about 6 ms, more than
+    checking a small module's files takes. When no exit handler is registered (multiprocessing's,
+    a finalizer's) and no thread but this one would be waited for, nothing of that teardown is
+    observable, so the process ends at once (``os._exit``, as mypy does), stderr flushed first;
+    otherwise through ``sys.exit``. The caller has flushed stdout (and judged a failure to).
+    """
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
+    if atexit._ncallbacks() == 0 and not _threads_to_join():
+        os._exit(code)
     sys.exit(code)
+
+
+def _threads_to_join() -> bool:
+    """Whether a thread other than this one is alive and not a daemon (an exit waits for it)."""
+    threading = sys.modules.get("threading")  # never imported: no thread was started through it
+    if threading is None:
+        return False
+    me = threading.current_thread()
+    return any(t is not me and not t.daemon and t.is_alive() for t in threading.enumerate())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -356,4 +383,4 @@ def sop_main(argv: list[str] | None = None) -> NoReturn:
     code = run_sop(sys.argv[1:] if argv is None else argv, prog="pgpsig-sop")
     with contextlib.suppress(OSError):
         sys.stdout.flush()
-    sys.exit(code)
+    leave(code)
