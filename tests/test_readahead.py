@@ -246,3 +246,109 @@ def test_a_buffer_still_held_elsewhere_is_not_reused() -> None:
     release(v)
     assert all(m is not obj for m in readahead._spare)
     del held
+
+
+@pytest.mark.parametrize("ahead", [False, True])
+def test_a_view_the_sink_keeps_is_released_not_refilled(ahead: bool) -> None:
+    """The view handed over is dead once the sink returns: using it later raises, it never shows
+    the bytes of a later chunk."""
+    kept: list[memoryview] = []
+    data = bytes(range(4 * CHUNK))
+    assert pump(Stream(data).readinto, kept.append, chunk=CHUNK, ahead=ahead) == len(data)
+    assert len(kept) == 4
+    for view in kept:
+        with pytest.raises(ValueError, match="released"):
+            bytes(view)
+
+
+@pytest.mark.parametrize("ahead", [False, True])
+@pytest.mark.parametrize("keep", ["slice", "memoryview", "export"])
+def test_what_the_sink_makes_of_a_chunk_keeps_its_bytes(ahead: bool, keep: str) -> None:
+    """A slice of a chunk, a view of it or a buffer taken from it (numpy-style) outlives the call:
+    its buffer is then never filled again, so it keeps that chunk's bytes (no copy is made)."""
+    data = random.Random(7).randbytes(6 * CHUNK + 2)
+    kept: list[tuple[object, bytes]] = []
+
+    def sink(chunk: memoryview) -> None:
+        made: object
+        if keep == "slice":
+            made = chunk[1:]
+            want = bytes(chunk[1:])
+        elif keep == "memoryview":
+            made = memoryview(chunk)
+            want = bytes(chunk)
+        else:
+            made = struct.iter_unpack("B", chunk)  # holds a buffer of the chunk's view itself
+            want = bytes(chunk)
+        kept.append((made, want))
+
+    got = pump(Stream(data).readinto, sink, chunk=CHUNK, ahead=ahead)
+    assert got == len(data)
+    for made, want in kept:
+        now = bytes(made) if isinstance(made, memoryview) else bytes(b for (b,) in made)  # type: ignore[attr-defined]
+        assert now == want
+    assert b"".join(w for _, w in kept) == (
+        data
+        if keep != "slice"
+        else b"".join(data[i + 1 : i + CHUNK] for i in range(0, len(data), CHUNK))
+    )
+    kept.clear()
+    assert no_reader_left()
+
+
+def test_buffers_of_a_reader_still_running_after_an_interrupted_join_are_not_pooled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C while the reader thread is joined leaves it running, perhaps filling a buffer: none
+    of its buffers goes back to the pool (a later pump would share it with the reader)."""
+    readahead._spare.clear()
+    reading, go = threading.Event(), threading.Event()
+    seen: list[object] = []
+    calls = 0
+
+    def readinto(b: memoryview) -> int:
+        nonlocal calls
+        calls += 1
+        seen.append(b.obj)
+        if calls == 2:  # the reader stays in here until the test lets it go
+            reading.set()
+            assert go.wait(timeout=60)
+        return len(b)
+
+    def sink(chunk: memoryview) -> None:
+        assert reading.wait(timeout=60)
+        raise ValueError("sink")
+
+    real_join = threading.Thread.join
+
+    def interrupted(self: threading.Thread, timeout: float | None = None) -> None:
+        if self.name == "pgpsig-readahead":
+            raise KeyboardInterrupt
+        real_join(self, timeout)
+
+    monkeypatch.setattr(threading.Thread, "join", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pump(readinto, sink, chunk=CHUNK, ahead=True)
+    monkeypatch.undo()
+    assert len(seen) >= 2
+    assert all(m is not s for m in readahead._spare for s in seen)
+    go.set()
+    for t in threading.enumerate():
+        if t.name == "pgpsig-readahead":
+            t.join(timeout=60)
+    assert no_reader_left()
+
+
+def test_buffers_are_pooled_after_a_finished_pump() -> None:
+    """The other side of the two tests above: buffers nobody holds are reused."""
+    readahead._spare.clear()
+    seen: list[object] = []
+    stream = Stream(bytes(3 * CHUNK))
+
+    def readinto(b: memoryview) -> int | None:
+        seen.append(b.obj)
+        return stream.readinto(b)
+
+    pump(readinto, lambda c: None, chunk=CHUNK, ahead=True)
+    assert readahead._spare
+    assert all(any(m is s for s in seen) for m in readahead._spare)

@@ -88,8 +88,8 @@ CHUNK: int = 1 << 20
 Sink = Callable[[memoryview], object]
 """Receives each chunk read by :func:`feed`, e.g. ``hashlib.sha256().update``.
 
-The chunk is a read-only view of a buffer that is reused for the next chunk: a sink that keeps data
-must copy it (``bytes(chunk)``).
+The chunk is a read-only view of a buffer that is reused for the next chunk, released when the sink
+returns: a sink that keeps data must copy it (``bytes(chunk)``).
 """
 
 _FILE_COST = 6 << 10
@@ -147,7 +147,7 @@ def feed(fp: BinaryIO, sinks: Sequence[Sink], *, chunk: int = CHUNK, ahead: bool
 
     Memory use is bounded by ``chunk``: a file object with ``readinto`` is read into reused
     page-aligned buffers (:func:`pgpsig.readahead.pump`) and each sink gets a read-only
-    :class:`memoryview` of the bytes read, valid only during the call (copy it to keep it). A file
+    :class:`memoryview` of the bytes read, released when the call returns (copy it to keep it). A file
     object without ``readinto`` is read with ``read(chunk)``. With ``ahead``, a regular file with at
     least :data:`AHEAD_MIN` bytes left is read on another thread while the sinks take the chunk
     before, when this process has a core to spare (:func:`spare_core`).
