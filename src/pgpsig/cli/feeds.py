@@ -21,7 +21,6 @@ from pgpsig.cli.options import (
 )
 from pgpsig.cli.output import EXIT_FAILED, EXIT_OK, Exit, emit, err, print_json, safe, usage
 from pgpsig.errors import FormatError, InputError, not_a_directory
-from pgpsig.report import iso
 
 __all__ = ["key_publish", "key_update"]
 
@@ -55,6 +54,7 @@ def key_publish(
 ) -> None:
     """Sign the certificates and revocations a trust root vouches for into a dated, expiring feed."""
     from pgpsig.keys.feeding import parse_validity, publish_feed
+    from pgpsig.report import iso
 
     now = inputs.now(at)
     try:
@@ -100,6 +100,7 @@ def key_publish(
 def _refuse_older_than(out: Path, created: datetime) -> None:
     """Refuse to replace a feed made at or after ``created``: hosts would refuse the new one."""
     from pgpsig.certs.feeds import parse_feed
+    from pgpsig.report import iso
 
     try:
         old = parse_feed(out.read_bytes()) if out.is_file() else None
@@ -134,6 +135,7 @@ def key_update(
     """Fetch a trust root's keyring feed, verify it, and apply it to the store (never older)."""
     from pgpsig.certs.feeds import MAX_FEED_BYTES
     from pgpsig.keys.feeding import FeedRefusedError, apply_feed, verify_feed
+    from pgpsig.report import iso
 
     now = inputs.now(None)
     pol = inputs.policy(policy)
