@@ -134,6 +134,10 @@ class _Behind:
     does too): on two cores, a BZip2 message costs bzip2's time, not bzip2's plus the hashes'.
     The chunks reach ``sink`` in order; memory grows by at most :data:`_DEPTH` chunks. An error of
     ``sink`` is raised in the reader's thread, at its next chunk or at :meth:`close`.
+
+    When no thread can be started (RuntimeError "can't start new thread", under a limit on
+    threads or processes), ``sink`` runs in the reader's thread instead, chunk by chunk: slower on
+    two cores, the same result.
     """
 
     def __init__(self, sink: Callable[[bytes], object]) -> None:
@@ -144,8 +148,13 @@ class _Behind:
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_DEPTH)
         self._error: BaseException | None = None
         self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="pgpsig-inline-hash", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._run, name="pgpsig-inline-hash", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:
+            self._thread: threading.Thread | None = None
+        else:
+            self._thread = thread
 
     def _run(self) -> None:
         while (chunk := self._queue.get()) is not None:
@@ -156,6 +165,9 @@ class _Behind:
                     self._error = e
 
     def __call__(self, chunk: bytes) -> None:
+        if self._thread is None:
+            self._sink(chunk)
+            return
         self._raise()
         self._queue.put(chunk)
 
@@ -170,7 +182,7 @@ class _Behind:
 
     def abandon(self) -> None:
         """Stop the worker (after the chunks already handed over) and wait for it."""
-        if not self._stopped:
+        if not self._stopped and self._thread is not None:
             self._stopped = True
             self._queue.put(None)
             self._thread.join()
