@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import BinaryIO
 
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
@@ -43,7 +42,7 @@ _DigestKey = tuple[bool, int, int, bytes]
 
 
 def verify_inline(
-    source: BinaryIO,
+    source: message.Source,
     keyring: Keyring,
     *,
     policy: Policy,
@@ -51,7 +50,7 @@ def verify_inline(
     output: Callable[[bytes], object] | None = None,
     judge: Judge | None = None,
 ) -> tuple[tuple[Signature, SignatureResult], ...]:
-    """Verify a binary inline-signed message read from ``source``, streaming.
+    """Verify a binary inline-signed message read from ``source`` (a file, dearmored armor), streaming.
 
     ``output``, if given, receives the literal data as it is read, but only when a signature may
     be good (see the module docstring); the caller must hold it back until the verdict and discard
