@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import os
 import random
 import re
@@ -38,6 +39,7 @@ from pgpsig.certs import keyring
 from pgpsig.errors import LimitError, PgpsigError
 from pgpsig.modules import evidence, manifest, tree
 from pgpsig.openpgp import armor, clearsign, message, packets
+from pgpsig.openpgp.dearmor import ArmorReader
 from pgpsig.sop import SopExit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +53,7 @@ ALICE_FPR = g.ALICE.fingerprint.hex().upper()
 
 #: docs/limits.md table rows: (what, the value as written, the constant(s) it documents).
 LIMITS: list[tuple[str, str, list[int]]] = [
-    ("armored input (keys, signature files)", "64 MiB", [armor.MAX_ARMOR_BYTES]),
+    ("armored input (keys, signature files, `sop` messages)", "64 MiB", [armor.MAX_ARMOR_BYTES]),
     ("`--signature` file", "64 MiB", [armor.MAX_ARMOR_BYTES]),
     ("one packet", "16 MiB", [packets.MAX_PACKET_BYTES]),
     ("packets in one certificate", "20,000", [packets.MAX_PACKETS_PER_CERT]),
@@ -122,6 +124,9 @@ def test_armor_size_limit() -> None:
     with pytest.raises(LimitError):
         armor.decode_all(huge)
     assert time.perf_counter() - t < 0.1, "refused before any work"
+    reader = ArmorReader(io.BytesIO(huge))  # an armored SOP message: read until the limit
+    with pytest.raises(LimitError):
+        reader.read()
 
 
 def test_signature_file_limit_in_the_cli(pgpsig: Run, tmp_path: Path) -> None:
