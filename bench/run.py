@@ -1590,7 +1590,7 @@ def markdown(doc: dict[str, Any]) -> str:
         f"{meta['system']}), median of {meta['reps']}"
         f"{' after a warm-up run' if meta.get('warmup') else ''}; Python "
         f"{v.get('python')}, {v.get('gpgv', 'gpgv ?')}, {v.get('sqv', 'sqv ?')}, "
-        f"{v.get('sqop', 'sqop ?')}, PGPy {v.get('PGPy', '?')}; {meta['seconds']:.0f} s in all.",
+        f"{v.get('sqop', 'sqop ?')}, {v.get('PGPy', 'PGPy ?')}; {meta['seconds']:.0f} s in all.",
         "",
         "| case | tool | wall (median) | wall (min) | CPU | peak RSS | pgpsig/peer | status |",
         "|---|---|---|---|---|---|---|---|",
@@ -1633,10 +1633,25 @@ def versions() -> dict[str, str]:
         if exe:
             r = subprocess.run([exe, *argv[1:]], capture_output=True, text=True, check=False)
             out[name] = _first_line(r.stdout or r.stderr)
-    for dist in ("pgpsig", "PGPy", "cryptography"):
+    for dist in ("pgpsig", "cryptography"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             out[dist] = importlib.metadata.version(dist)
+    pgpy = distribution_of("pgpy")
+    if pgpy:
+        out["PGPy"] = pgpy
     return out
+
+
+def distribution_of(module: str) -> str | None:
+    """The distribution installed that provides ``module``, and its version ("PGPym 0.6.2").
+
+    ``import pgpy`` comes from PGPym (the maintained continuation of PGPy), or from PGPy in an
+    older environment: asking for the version of "PGPy" finds nothing where PGPym is installed.
+    """
+    for dist in importlib.metadata.packages_distributions().get(module, []):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return f"{dist} {importlib.metadata.version(dist)}"
+    return None
 
 
 @contextlib.contextmanager

@@ -171,6 +171,45 @@ def test_what_it_does_not_do_is_refused() -> None:
             def __setattr__(self, name: str, value: Any) -> None: ...
 
 
+@pytest.mark.parametrize("options", [{}, {"slots": True}, {"frozen": True}], ids=str)
+def test_a_class_body_with_its_own_slots_is_refused(options: dict[str, Any]) -> None:
+    """dataclasses keeps such a class (or refuses it with slots=True); ours would be made anew,
+    its slots clashing with the fields or silently replaced: refused, whatever the options."""
+    with pytest.raises(TypeError, match="cannot define __slots__"):
+
+        @ours.dataclass(**options)
+        class Slotted:
+            __slots__ = ("a", "cache")
+            a: int
+
+
+def test_the_kw_only_marker_is_refused() -> None:
+    """dataclasses makes the fields after ``_: KW_ONLY`` keyword-only; ours would take ``_`` for
+    a field: refused, under any spelling of the annotation."""
+
+    @dataclasses.dataclass
+    class Theirs:
+        a: int
+        _: dataclasses.KW_ONLY
+        b: int = 0
+
+    assert Theirs.__match_args__ == ("a",)
+    with pytest.raises(TypeError, match="KW_ONLY is not supported"):
+
+        @ours.dataclass
+        class Marked:
+            a: int
+            _: dataclasses.KW_ONLY
+            b: int = 0
+
+    with pytest.raises(TypeError, match="KW_ONLY is not supported"):
+        ours.dataclass(type("Bare", (), {"__annotations__": {"a": "int", "_": "KW_ONLY"}}))
+    with pytest.raises(TypeError, match="KW_ONLY is not supported"):  # not a string: the class
+        ours.dataclass(type("Real", (), {"__annotations__": {"_": dataclasses.KW_ONLY}}))
+    with pytest.raises(TypeError, match="ClassVar"):
+        ours.dataclass(type("Var", (), {"__annotations__": {"a": "typing.ClassVar[int]"}}))
+
+
 @ours.dataclass(frozen=True, slots=True)
 class Pickled:
     a: int

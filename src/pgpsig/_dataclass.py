@@ -17,8 +17,9 @@ for frozen classes (``None`` for mutable ones, unless ``eq=False``),
 ones, and ``__dataclass_fields__``, built by ``dataclasses`` itself on first use, so
 ``dataclasses.replace``, ``fields``, ``asdict`` and ``is_dataclass`` work (``replace`` here does
 what ``dataclasses.replace`` does without importing it). A method the class defines itself is
-kept. Anything else (``order``, ``unsafe_hash``, ``ClassVar``/``InitVar`` fields, inheritance
-between value classes) is refused with a ``TypeError``.
+kept. Anything else (``order``, ``unsafe_hash``, ``ClassVar``/``InitVar`` fields, the ``KW_ONLY``
+marker, a class body's own ``__slots__``, inheritance between value classes) is refused with a
+``TypeError`` when the class is made.
 
 :class:`NamedTuple` is ``typing.NamedTuple`` less its checks of the annotations: under ``from
 __future__ import annotations`` ``typing`` compiles each annotation's text (0.3 ms a class); here
@@ -28,6 +29,7 @@ keeps the text.
 
 from __future__ import annotations
 
+import sys
 from collections import namedtuple
 from collections.abc import Mapping
 from operator import attrgetter
@@ -127,12 +129,20 @@ def _make(cls: type[_T], *, frozen: bool, slots: bool, kw_only: bool, eq: bool) 
     body = cls.__dict__
     if cls.__bases__ != (object,):
         raise TypeError(f"{cls.__qualname__}: a value class cannot inherit")
+    if "__slots__" in body:  # the class is made anew: its own slots would clash with ours
+        raise TypeError(
+            f"{cls.__qualname__}: a value class cannot define __slots__ (use slots=True)"
+        )
     annotations: dict[str, Any] = body.get("__annotations__", {})
     specs: dict[str, _Field] = {}
     for name, kind in annotations.items():
-        text = kind if isinstance(kind, str) else getattr(kind, "__name__", "")
-        if text.startswith(("ClassVar", "InitVar", "typing.ClassVar", "dataclasses.InitVar")):
+        head = _head(kind)
+        if head in ("ClassVar", "InitVar"):
             raise TypeError(f"{cls.__qualname__}.{name}: ClassVar and InitVar are not supported")
+        if head == "KW_ONLY":
+            raise TypeError(
+                f"{cls.__qualname__}.{name}: KW_ONLY is not supported (use kw_only=True)"
+            )
         value = body.get(name, _MISSING)
         spec = value if isinstance(value, _Field) else _Field(value, _MISSING, True, True, True)
         if spec.default is not _MISSING and type(spec.default).__hash__ is None:
@@ -184,6 +194,20 @@ def _make(cls: type[_T], *, frozen: bool, slots: bool, kw_only: bool, eq: bool) 
     new.__qualname__ = cls.__qualname__
     new.__dataclass_fields__ = _Fields(new, specs, frozen=frozen, kw_only=kw_only, eq=eq)  # type: ignore[attr-defined]
     return new
+
+
+def _head(kind: Any) -> str:
+    """The name an annotation starts with: ``ClassVar`` for ``"typing.ClassVar[int]"``.
+
+    Without ``from __future__ import annotations``, ``dataclasses.KW_ONLY`` is an instance (whose
+    module its holder has imported), anything else its class or generic alias's ``__name__``.
+    """
+    if not isinstance(kind, str):
+        known = sys.modules.get("dataclasses")
+        if known is not None and kind is getattr(known, "KW_ONLY", None):
+            return "KW_ONLY"
+        kind = getattr(kind, "__name__", "")
+    return str(kind).partition("[")[0].strip().rpartition(".")[2]
 
 
 def _no_default(spec: _Field) -> bool:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import BinaryIO
 
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
@@ -43,7 +42,7 @@ _DigestKey = tuple[bool, int, int, bytes]
 
 
 def verify_inline(
-    source: BinaryIO,
+    source: message.Source,
     keyring: Keyring,
     *,
     policy: Policy,
@@ -51,7 +50,7 @@ def verify_inline(
     output: Callable[[bytes], object] | None = None,
     judge: Judge | None = None,
 ) -> tuple[tuple[Signature, SignatureResult], ...]:
-    """Verify a binary inline-signed message read from ``source``, streaming.
+    """Verify a binary inline-signed message read from ``source`` (a file, dearmored armor), streaming.
 
     ``output``, if given, receives the literal data as it is read, but only when a signature may
     be good (see the module docstring); the caller must hold it back until the verdict and discard
@@ -134,6 +133,10 @@ class _Behind:
     does too): on two cores, a BZip2 message costs bzip2's time, not bzip2's plus the hashes'.
     The chunks reach ``sink`` in order; memory grows by at most :data:`_DEPTH` chunks. An error of
     ``sink`` is raised in the reader's thread, at its next chunk or at :meth:`close`.
+
+    When no thread can be started (RuntimeError "can't start new thread", under a limit on
+    threads or processes), ``sink`` runs in the reader's thread instead, chunk by chunk: slower on
+    two cores, the same result.
     """
 
     def __init__(self, sink: Callable[[bytes], object]) -> None:
@@ -144,8 +147,13 @@ class _Behind:
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_DEPTH)
         self._error: BaseException | None = None
         self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="pgpsig-inline-hash", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._run, name="pgpsig-inline-hash", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:
+            self._thread: threading.Thread | None = None
+        else:
+            self._thread = thread
 
     def _run(self) -> None:
         while (chunk := self._queue.get()) is not None:
@@ -156,6 +164,9 @@ class _Behind:
                     self._error = e
 
     def __call__(self, chunk: bytes) -> None:
+        if self._thread is None:
+            self._sink(chunk)
+            return
         self._raise()
         self._queue.put(chunk)
 
@@ -170,7 +181,7 @@ class _Behind:
 
     def abandon(self) -> None:
         """Stop the worker (after the chunks already handed over) and wait for it."""
-        if not self._stopped:
+        if not self._stopped and self._thread is not None:
             self._stopped = True
             self._queue.put(None)
             self._thread.join()

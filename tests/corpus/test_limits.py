@@ -14,9 +14,12 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
+import io
 import os
+import random
 import re
 import subprocess
 import sys
@@ -36,6 +39,8 @@ from pgpsig.certs import keyring
 from pgpsig.errors import LimitError, PgpsigError
 from pgpsig.modules import evidence, manifest, tree
 from pgpsig.openpgp import armor, clearsign, message, packets
+from pgpsig.openpgp.dearmor import ArmorReader
+from pgpsig.sop import SopExit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "vectors"))
@@ -48,7 +53,7 @@ ALICE_FPR = g.ALICE.fingerprint.hex().upper()
 
 #: docs/limits.md table rows: (what, the value as written, the constant(s) it documents).
 LIMITS: list[tuple[str, str, list[int]]] = [
-    ("armored input (keys, signature files)", "64 MiB", [armor.MAX_ARMOR_BYTES]),
+    ("armored input (keys, signature files, `sop` messages)", "64 MiB", [armor.MAX_ARMOR_BYTES]),
     ("`--signature` file", "64 MiB", [armor.MAX_ARMOR_BYTES]),
     ("one packet", "16 MiB", [packets.MAX_PACKET_BYTES]),
     ("packets in one certificate", "20,000", [packets.MAX_PACKETS_PER_CERT]),
@@ -119,6 +124,9 @@ def test_armor_size_limit() -> None:
     with pytest.raises(LimitError):
         armor.decode_all(huge)
     assert time.perf_counter() - t < 0.1, "refused before any work"
+    reader = ArmorReader(io.BytesIO(huge))  # an armored SOP message: read until the limit
+    with pytest.raises(LimitError):
+        reader.read()
 
 
 def test_signature_file_limit_in_the_cli(pgpsig: Run, tmp_path: Path) -> None:
@@ -533,6 +541,38 @@ def test_inline_verify_of_the_issue_16_bomb_in_bounded_memory() -> None:
     print(f"peak RSS of inline-verify: 87.5 MiB bomb {small_peak} KiB, 875 MiB bomb {peak} KiB")
     assert peak * 1024 <= 500 * 10**6
     assert peak < small_peak + 32 * 1024, (small_peak, peak)
+
+
+def test_inline_verify_decodes_armor_as_it_reads_it(tmp_path: Path) -> None:
+    """An armored message of 32 MiB (24 MiB of data) is dearmored a chunk at a time into the
+    reader of binary messages: about the memory of its binary form (when the armor was decoded
+    whole: 190 MB), sqop's answer and output. A CRC24 that does not match, found at the end of
+    the armor, and armor cut short are refused with nothing written (sqop ignores the CRC24, as
+    RFC 9580 section 6.1 lets it; pgpsig's armor rule is that a checksum present must match)."""
+    data = random.Random(24).randbytes(24 * MiB)
+    ops = g.old_packet(4, bytes([3, 0, 8, g.ALICE.algorithm]) + g.ALICE.key_id + b"\x01")
+    msg = ops + g.old_packet(11, b"b\0" + bytes(4) + data) + g.data_sig(g.ALICE, data)
+    binary, armored = tmp_path / "msg.pgp", tmp_path / "msg.asc"
+    binary.write_bytes(msg)
+    crc = armor.crc24(msg).to_bytes(3, "big")
+    text = g.armor("MESSAGE", msg, crc=False).encode()
+    crc_at = text.index(b"-----END")
+    armored.write_bytes(text[:crc_at] + b"=" + base64.b64encode(crc) + b"\n" + text[crc_at:])
+    good = (0, hashlib.sha256(data).hexdigest())
+    ours, theirs, binary_peak = _inline_verify_both(binary)
+    assert ours == theirs == good
+    ours, theirs, armored_peak = _inline_verify_both(armored)
+    assert ours == theirs == good
+    print(f"peak RSS of inline-verify: binary {binary_peak} KiB, armored {armored_peak} KiB")
+    assert armored_peak < binary_peak + 16 * 1024, (binary_peak, armored_peak)
+    refused = (SopExit.BAD_DATA.value, hashlib.sha256(b"").hexdigest())
+    bad_crc = tmp_path / "bad-crc.asc"
+    bad_crc.write_bytes(armored.read_bytes().replace(b"=" + base64.b64encode(crc), b"=AAAA"))
+    cut = tmp_path / "cut.asc"
+    cut.write_bytes(armored.read_bytes()[: -len(b"-----END PGP MESSAGE-----\n")])
+    for bad in (bad_crc, cut):
+        ours, _, _ = _inline_verify_both(bad)
+        assert ours == refused, bad.name
 
 
 def test_inline_verify_limits_at_their_boundary(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import os
 import random
 import time
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from pgpsig.errors import ArmorError, LimitError, PgpsigError
 from pgpsig.openpgp import armor
+from pgpsig.openpgp.dearmor import ArmorReader
 
 # A small real signature (rpgp csf/msg.csf) and one made-up payload, armored by hand below.
 PAYLOAD = bytes(range(256)) * 3 + b"tail"
@@ -445,6 +447,112 @@ def test_mutated_armor_raises_only_pgpsig_errors(data: bytes) -> None:
         except PgpsigError:
             continue
         assert block
+
+
+# --------------------------------------------------------------------------------------------
+# ArmorReader: one block decoded as it is read, exactly as decode_all decodes it
+
+
+def _one_block(data: bytes, max_size: int) -> object:
+    """What decode_all makes of ``data`` as input of one block: (label, headers, data), or
+    "error" (malformed, over ``max_size``, or not exactly one block)."""
+    try:
+        blocks = armor.decode_all(data, max_size=max_size)
+    except (ArmorError, LimitError):
+        return "error"
+    if len(blocks) != 1:
+        return "error"
+    return blocks[0].label, blocks[0].headers, blocks[0].data
+
+
+def _streamed(data: bytes, max_size: int, chunk: int, piece: int) -> object:
+    """The same from an ArmorReader reading ``chunk`` octets at once, read ``piece`` at a time."""
+    try:
+        reader = ArmorReader(io.BytesIO(data), max_size=max_size, chunk=chunk)
+        parts = []
+        while part := reader.read(piece):
+            assert len(part) <= piece
+            parts.append(part)
+        assert reader.read(piece) == b""
+    except (ArmorError, LimitError):
+        return "error"
+    return reader.label, reader.headers, b"".join(parts)
+
+
+@st.composite
+def armor_shapes(draw: st.DrawFn) -> bytes:
+    """A block as writers may lay it out (line widths, one long line, CRLF, trailing spaces,
+    headers or not, checksum or not, text or a second block after it), then mutated."""
+    data = draw(st.binary(max_size=300))
+    text = base64.b64encode(data)
+    width = draw(st.sampled_from([1, 3, 4, 63, 64, 76, 10_000]))
+    lines = [text[i : i + width] for i in range(0, len(text), width)]
+    if draw(st.booleans()):
+        lines.append(crc_line(data) if draw(st.integers(0, 4)) else b"=AAAA")
+    headers = [b"Version: x"] if draw(st.booleans()) else []
+    block = make(
+        lines, label=b"PGP MESSAGE", headers=headers, blank=bool(headers) or draw(st.booleans())
+    )
+    if draw(st.booleans()):
+        block = block.replace(b"\n", draw(st.sampled_from([b"\r\n", b" \n", b"\t \r\n"])))
+    block = draw(st.sampled_from([b"", b"\n \n"])) + block
+    block += draw(
+        st.sampled_from([b"", b"junk after\n", b"\n\n", block, b"x\n-----BEGIN X", b"-----END"])
+    )
+    mutated = bytearray(block)
+    alphabet = b"-=:\r\n \tA/+BEGINEND\x00"
+    for _ in range(draw(st.integers(0, 3))):
+        pos = draw(st.integers(0, len(mutated)))
+        op = draw(st.sampled_from(["flip", "insert", "delete"]))
+        if op == "flip" and pos < len(mutated):
+            mutated[pos] = draw(st.sampled_from(alphabet))
+        elif op == "insert":
+            mutated[pos:pos] = bytes([draw(st.sampled_from(alphabet))])
+        else:
+            del mutated[pos : pos + draw(st.integers(1, 8))]
+    return bytes(mutated)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=1500, deadline=None)
+@given(
+    st.one_of(armor_shapes(), mutated_armor()),
+    st.sampled_from([1, 2, 5, 16, 1 << 20]),
+    st.sampled_from([1, 7, 1 << 20]),
+)
+def test_the_reader_decodes_what_decode_all_decodes(data: bytes, chunk: int, piece: int) -> None:
+    for max_size in (len(data), max(len(data) - 1, 0)):
+        assert _streamed(data, max_size, chunk, piece) == _one_block(data, max_size)
+
+
+@pytest.mark.parametrize(
+    ("case", "data"),
+    [(name, data) for name, (data, _, _) in BAD_CASES.items()]
+    + [("good", GOOD), ("crlf", GOOD.replace(b"\n", b"\r\n")), ("empty-payload", make([]))],
+)
+@pytest.mark.parametrize("chunk", [1, 3, 1 << 20])
+def test_the_reader_on_each_decode_rule(case: str, data: bytes, chunk: int) -> None:
+    assert _streamed(data, len(data), chunk, 5) == _one_block(data, len(data)), case
+
+
+def test_the_reader_holds_about_a_chunk_and_checks_the_crc_last() -> None:
+    """1 MiB of data in 64-character lines, or on one line: read in pieces while the armor is
+    read a chunk at a time; a wrong checksum is raised at the end, after the data."""
+    data = os.urandom(1 << 20)
+    for good in (armor.encode("PGP MESSAGE", data), _one_line(data)):
+        source = io.BytesIO(good)
+        reader = ArmorReader(source, chunk=4096)
+        first = reader.read(1000)
+        assert source.tell() <= 3 * 4096 + 2 * 65  # not the whole armor
+        assert first + reader.read() == data
+        bad = good.replace(crc_line(data), b"=AAAA")
+        reader = ArmorReader(io.BytesIO(bad), chunk=4096)
+        assert len(reader.read(len(data) - 10)) > 0
+        with pytest.raises(ArmorError, match="checksum mismatch"):
+            reader.read()
+
+
+def _one_line(data: bytes) -> bytes:
+    return make([b64(data), crc_line(data)], label=b"PGP MESSAGE")
 
 
 # --------------------------------------------------------------------------------------------

@@ -109,3 +109,31 @@ def test_a_limit_reached_mid_stream_stops_the_worker(monkeypatch: pytest.MonkeyP
         run(signed(b"\0" * (8 * MiB)), out.append)
     assert not _threads()
     assert 0 < sum(map(len, out)) <= 5 * MiB
+
+
+def test_no_thread_to_spare_hashes_in_the_callers_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under a thread limit ("can't start new thread"), the data is hashed and written inline:
+    the same verdict and output, no worker, rather than a failed verification."""
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    data = b"line\r\n" * (MiB // 3)
+    out: list[bytes] = []
+    assert run(signed(data, sig_type=g.SIG_TEXT), out.append) == [SigStatus.GOOD]
+    assert b"".join(out) == data
+    assert run(signed(b"data\n", announce=10)) == [SigStatus.MALFORMED]
+    assert not _threads()
+
+
+def test_no_thread_to_spare_still_raises_an_output_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    def failing(chunk: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    with pytest.raises(OSError, match="No space"):
+        run(signed(b"\0" * (3 * MiB)), failing)

@@ -155,16 +155,16 @@ def _poly_mod(a: int) -> int:
     return _mod_small(a)
 
 
-def crc24(data: bytes) -> int:
+def crc24(data: bytes, crc: int = _CRC24_INIT) -> int:
     """Compute the OpenPGP CRC24 checksum of ``data`` (RFC 9580 section 6.1).
 
     Args:
         data: The binary (decoded) data.
+        crc: The checksum of the data before ``data``, when it comes in pieces.
 
     Returns:
         The 24-bit checksum as an integer.
     """
-    crc = _CRC24_INIT
     if len(data) < _CRC24_TABLE_LIMIT:
         table = _CRC24_TABLE
         for byte in data:
@@ -205,7 +205,7 @@ def _check_size(data: bytes, max_size: int) -> None:
         )
 
 
-def _find_line_start(data: bytes, prefix: bytes, pos: int) -> int:
+def _find_line_start(data: bytes | bytearray, prefix: bytes, pos: int) -> int:
     """Offset of the first line at or after ``pos`` (a line start) that begins with ``prefix``."""
     while True:
         i = data.find(prefix, pos)
@@ -219,7 +219,7 @@ def _find_line_start(data: bytes, prefix: bytes, pos: int) -> int:
         pos = eol + 1
 
 
-def _line_end(data: bytes, start: int, limit: int) -> int:
+def _line_end(data: bytes | bytearray, start: int, limit: int) -> int:
     """Offset of the LF ending the line at ``start``, or ``limit`` if there is none before it."""
     eol = data.find(b"\n", start, limit)
     return limit if eol < 0 else eol
@@ -263,13 +263,24 @@ def _bad_base64_line(payload: bytes, first_line: int) -> int:
     return first_line + last
 
 
-def _decode_body(data: bytes, start: int, limit: int, line: int) -> bytes:
+def _decode_body(
+    data: bytes,
+    start: int,
+    limit: int,
+    line: int,
+    *,
+    carry: bytes = b"",
+    crc: int = _CRC24_INIT,
+) -> bytes:
     """Decode the base64 lines (and optional CRC line) in ``data[start:limit]``.
 
-    ``limit`` is the offset of the END line; the section consists of complete lines.
+    ``limit`` is the offset of the END line; the section consists of complete lines. For the last
+    piece of a body decoded in pieces (:class:`ArmorReader`), ``carry`` is the base64 characters
+    of the lines before it not decoded yet (fewer than four) and ``crc`` the CRC24 of the data
+    decoded from them.
     """
     section = data[start:limit]
-    if not section:
+    if not section and not carry:
         return b""
     if b"\r\n" in section:  # the common CRLF case first, at C speed
         section = section.replace(b"\r\n", b"\n")
@@ -292,7 +303,7 @@ def _decode_body(data: bytes, start: int, limit: int, line: int) -> bytes:
             raise ArmorError("malformed armor checksum line", line=crc_line)
         crc_expected = int.from_bytes(binascii.a2b_base64(crc_text), "big")
         payload = payload[: max(last_start - 1, 0)]
-    text = payload.translate(None, b"\n")
+    text = carry + payload.translate(None, b"\n")
     if _BASE64.fullmatch(text) is None:
         raise ArmorError("invalid base64 in armor", line=_bad_base64_line(payload, line))
     if len(text) % 4:
@@ -305,13 +316,26 @@ def _decode_body(data: bytes, start: int, limit: int, line: int) -> bytes:
     except binascii.Error as exc:  # unreachable after the checks above; kept as a safety net
         raise ArmorError(f"invalid base64 in armor: {exc}", line=line) from exc
     if crc_expected is not None:
-        actual = crc24(decoded)
+        actual = crc24(decoded, crc)
         if actual != crc_expected:
             raise ArmorError(
                 f"armor checksum mismatch (line says {crc_expected:06X}, data gives {actual:06X})",
                 line=line + payload.count(b"\n") + (1 if payload else 0),
             )
     return decoded
+
+
+def _check_end_line(line: bytes, label: bytes, number: int) -> None:
+    """Raises ArmorError unless ``line`` (without its LF) is the END line of ``label``."""
+    end_match = _END_LINE.fullmatch(line.rstrip(_LINE_WS))
+    if end_match is None:
+        raise ArmorError("malformed armor END line", line=number)
+    if end_match.group(1) != label:
+        raise ArmorError(
+            f"armor END label {end_match.group(1).decode('ascii')!r} does not match "
+            f"BEGIN label {label.decode('ascii')!r}",
+            line=number,
+        )
 
 
 def _parse_block(data: bytes, begin: int) -> tuple[ArmorBlock, int]:
@@ -332,16 +356,7 @@ def _parse_block(data: bytes, begin: int) -> tuple[ArmorBlock, int]:
     if end < 0:
         raise ArmorError(f"no -----END {label.decode('ascii')}----- line", line=begin_line)
     end_eol = _line_end(data, end, size)
-    end_line = begin_line + data.count(b"\n", begin, end)
-    end_match = _END_LINE.fullmatch(data[end:end_eol].rstrip(_LINE_WS))
-    if end_match is None:
-        raise ArmorError("malformed armor END line", line=end_line)
-    if end_match.group(1) != label:
-        raise ArmorError(
-            f"armor END label {end_match.group(1).decode('ascii')!r} does not match "
-            f"BEGIN label {label.decode('ascii')!r}",
-            line=end_line,
-        )
+    _check_end_line(data[end:end_eol], label, begin_line + data.count(b"\n", begin, end))
     headers: tuple[tuple[str, str], ...] = ()
     data_start, data_line = body, begin_line + 1
     if body < end:

@@ -57,6 +57,7 @@ __all__ = [
     "InlineMessage",
     "LiteralData",
     "OnePass",
+    "Source",
     "Start",
     "inline_signed",
     "literal_packet",
@@ -225,13 +226,15 @@ def inline_signed(
     )
 
 
-class _Stream(Protocol):
+class Source(Protocol):
     """Something to read octets from: ``read(n)`` gives 1 to ``n`` of them, ``b""`` at the end."""
 
-    def read(self, n: int, /) -> bytes: ...
+    def read(self, n: int, /) -> bytes:
+        """Up to ``n`` octets (at least one unless at the end)."""
+        ...
 
 
-def _read_exact(stream: _Stream, n: int) -> bytes:
+def _read_exact(stream: Source, n: int) -> bytes:
     """``n`` octets of ``stream``, fewer only at its end."""
     first = stream.read(n)
     if len(first) == n or not first:
@@ -250,7 +253,7 @@ def _read_exact(stream: _Stream, n: int) -> bytes:
 class _Body:
     """One packet's body, read from the stream around it: definite, partial or indeterminate."""
 
-    def __init__(self, outer: _Stream, length: int | None, partial: bool) -> None:
+    def __init__(self, outer: Source, length: int | None, partial: bool) -> None:
         self._outer = outer
         self._left = length  # None: an old-format indeterminate length, to the end of ``outer``
         self._partial = partial
@@ -467,7 +470,7 @@ class _Grammar:
         )
 
 
-def _walk(stream: _Stream, depth: int, grammar: _Grammar, limit: int) -> None:
+def _walk(stream: Source, depth: int, grammar: _Grammar, limit: int) -> None:
     """Feed the packets of one level to ``grammar``; a Compressed Data packet is a level inside.
 
     A compressed packet must be the only packet of its level (marker and padding packets aside),
@@ -495,7 +498,7 @@ def _walk(stream: _Stream, depth: int, grammar: _Grammar, limit: int) -> None:
 
 
 def read_inline(
-    source: _Stream,
+    source: Source,
     start: Start,
     *,
     limit: int | None = None,

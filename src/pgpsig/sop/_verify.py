@@ -19,6 +19,7 @@ from pgpsig.certs.keyring import Keyring, read_certs
 from pgpsig.errors import FormatError, InputError, LimitError
 from pgpsig.openpgp import armor as _armor
 from pgpsig.openpgp import clearsign, message, packets
+from pgpsig.openpgp.dearmor import ArmorReader
 from pgpsig.openpgp.ids import SignatureType
 from pgpsig.openpgp.packets import Signature
 from pgpsig.report import SignatureResult, SigStatus, iso
@@ -137,21 +138,23 @@ def _sniff(fp: BinaryIO) -> bytes:
         fp.seek(at)
 
 
-def _message_packets(fp: BinaryIO, head: bytes) -> BinaryIO:
+def _message_packets(fp: BinaryIO, head: bytes) -> message.Source:
     """The binary packets of an armored (``PGP MESSAGE``) or binary message read from ``fp``.
 
-    Armor is at most :data:`~pgpsig.openpgp.armor.MAX_ARMOR_BYTES` (read to one octet more, and
-    refused then); binary input is read as it is needed, never whole.
+    Both are read as they are needed, never whole: armor (at most
+    :data:`~pgpsig.openpgp.armor.MAX_ARMOR_BYTES`, the block and what follows it) is decoded a
+    chunk at a time (:class:`~pgpsig.openpgp.dearmor.ArmorReader`), its CRC24 checked and what
+    follows the block read before its end is reported, so a defect of the armor fails the message
+    as a defect of its packets does, before any output is released.
     """
     if not _armor.is_armored(head):
         return fp
-    data = fp.read(_armor.MAX_ARMOR_BYTES + 1)
-    blocks = _armor.decode_all(data)
-    del data  # the armor; the packets go on alone
-    if len(blocks) != 1 or blocks[0].label != "PGP MESSAGE":
-        labels = ", ".join(b.label for b in blocks)
-        raise SopError(SopExit.BAD_DATA, f"expected one PGP MESSAGE armor block, found {labels}")
-    return io.BytesIO(blocks[0].data)
+    reader = ArmorReader(fp)
+    if reader.label != "PGP MESSAGE":
+        raise SopError(
+            SopExit.BAD_DATA, f"expected one PGP MESSAGE armor block, found {reader.label}"
+        )
+    return reader
 
 
 def _lf_text(canonical: bytes) -> bytes:
