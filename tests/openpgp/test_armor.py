@@ -239,6 +239,29 @@ def test_default_limit_is_64_mib() -> None:
     assert armor.MAX_ARMOR_BYTES == 64 * 1024 * 1024
 
 
+def test_header_lines_are_bounded_in_both_decoders() -> None:
+    """256 header lines are read; one more is refused, by the whole-input and streaming readers."""
+    from pgpsig.openpgp.dearmor import ArmorReader
+
+    body = base64.b64encode(PAYLOAD)
+    for n, ok in ((armor.MAX_ARMOR_HEADERS, True), (armor.MAX_ARMOR_HEADERS + 1, False)):
+        block = (
+            b"-----BEGIN PGP MESSAGE-----\n"
+            + b"Comment: x\n" * n
+            + b"\n"
+            + body
+            + b"\n-----END PGP MESSAGE-----\n"
+        )
+        if ok:
+            assert len(armor.decode(block).headers) == n
+            assert len(ArmorReader(io.BytesIO(block)).headers) == n
+        else:
+            with pytest.raises(LimitError, match="armor header lines"):
+                armor.decode(block)
+            with pytest.raises(LimitError, match="armor header lines"):
+                ArmorReader(io.BytesIO(block))
+
+
 # --------------------------------------------------------------------------------------------
 # decode_all
 

@@ -48,6 +48,9 @@ __all__ = [
 ]
 
 MAX_ARMOR_BYTES: int = 64 * 1024 * 1024
+#: Header lines an armor block may have (gpg writes one or two, a ``Comment:`` or ``Version:``):
+#: twelve million of them (the 64 MiB of armor allow it) cost 10 s and 1.1 GB to keep.
+MAX_ARMOR_HEADERS: int = 256
 """Armored input larger than this many bytes is refused with :class:`~pgpsig.errors.LimitError`."""
 
 _LINE_WS = b" \t\r"
@@ -246,6 +249,8 @@ def _parse_headers(
             raise ArmorError(
                 "malformed armor header line (expected 'Key: Value' or a blank line)", line=line
             )
+        if len(headers) >= MAX_ARMOR_HEADERS:
+            raise LimitError(f"more than {MAX_ARMOR_HEADERS} armor header lines (line {line})")
         value = match.group(2) or b""
         headers.append((match.group(1).decode("ascii"), value.decode("utf-8", "replace")))
         line += 1
