@@ -45,6 +45,7 @@ _MASK = 0xFFFFFFFF
 _IV = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0)
 _ROUND_CONSTANTS = (0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6)
 _WORDS = struct.Struct(">16I")
+_BATCH = 1 << 14  # bytes buffered before compressing: one generated-loop call per 256 blocks
 _VECTOR_NAME = re.compile(r"(II?)\((\d+),(\d+)\)")
 
 # The disturbance vectors checked, in the notation of the literature (type I or II, K, b);
@@ -453,40 +454,38 @@ class SHA1DC:
 
     def __init__(self, data: Data = b"", *, reduced_round: bool = False) -> None:
         self._ihv: tuple[int, ...] = _IV
-        self._buffer = b""
-        self._length = 0
+        self._buffer = bytearray()  # not yet compressed: less than _BATCH bytes
+        self._length = 0  # bytes compressed
         self._found = False
         self._reduced_round = reduced_round
         if data:
             self.update(data)
 
     def update(self, data: Data) -> None:
-        """Hash more bytes."""
-        view = memoryview(data).cast("B")
-        self._length += len(view)
-        if self._buffer:
-            need = 64 - len(self._buffer)
-            self._buffer += bytes(view[:need])
-            view = view[need:]
-            if len(self._buffer) < 64:
-                return
-            self._absorb(self._buffer)
-            self._buffer = b""
-        whole = len(view) - len(view) % 64
-        if whole:
-            self._absorb(view[:whole])
-        self._buffer = bytes(view[whole:])
+        """Hash more bytes (buffered: the blocks are compressed :data:`_BATCH` bytes at a time)."""
+        self._buffer += data
+        if len(self._buffer) >= _BATCH:
+            self._absorb()
 
-    def _absorb(self, blocks: Data) -> None:
-        self._ihv, found = _block_function()(
-            self._ihv, _WORDS.iter_unpack(blocks), self._reduced_round
-        )
-        self._found = self._found or found
+    def _absorb(self) -> None:
+        """Compress the whole blocks buffered."""
+        whole = len(self._buffer) & ~63
+        if whole:
+            blocks = bytes(self._buffer[:whole])
+            del self._buffer[:whole]
+            self._length += whole
+            self._ihv, found = _block_function()(
+                self._ihv, _WORDS.iter_unpack(blocks), self._reduced_round
+            )
+            self._found = self._found or found
 
     def _final(self) -> SHA1DC:
         done = self.copy()
-        bits = (self._length * 8) & 0xFFFFFFFFFFFFFFFF
-        done.update(b"\x80" + b"\x00" * ((55 - self._length) % 64) + bits.to_bytes(8, "big"))
+        bits = ((self._length + len(self._buffer)) * 8) & 0xFFFFFFFFFFFFFFFF
+        done._buffer += (
+            b"\x80" + b"\x00" * ((55 - len(self._buffer)) % 64) + bits.to_bytes(8, "big")
+        )
+        done._absorb()
         assert not done._buffer
         return done
 
@@ -510,9 +509,9 @@ class SHA1DC:
 
     def copy(self) -> SHA1DC:
         """An independent copy of the state."""
-        other = SHA1DC.__new__(SHA1DC)
+        other = type(self).__new__(type(self))
         other._ihv = self._ihv
-        other._buffer = self._buffer
+        other._buffer = bytearray(self._buffer)
         other._length = self._length
         other._found = self._found
         other._reduced_round = self._reduced_round
