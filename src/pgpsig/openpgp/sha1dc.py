@@ -22,9 +22,11 @@ concern, the reference's conditions as data.
 The choice pgpsig makes: the reference by default also "safe-hashes" (after a detection it changes
 the state so that the output is no longer the SHA-1 digest). pgpsig does not: :meth:`SHA1DC.digest`
 is always the real SHA-1 digest (equal to :func:`hashlib.sha1`), and the verdict is separate
-(:attr:`SHA1DC.collision`). A signature check must then refuse a detected collision itself, with
-the clear reason "SHA-1 collision attack detected", whatever the policy and whatever the digest
-comparison says; a safe-hash would only turn that into an unexplained digest mismatch.
+(:attr:`SHA1DC.collision`). A signature check refuses a detected collision itself, with the clear
+reason :data:`COLLISION_REASON`, whatever the policy and whatever the digest comparison says: the
+SHA-1 hash objects of signature digests (:func:`pgpsig.openpgp.signature.new_hash`) are
+:class:`SignatureSHA1`, whose ``digest()`` raises :class:`~pgpsig.errors.SignatureError` instead.
+A safe-hash would only turn the attack into an unexplained digest mismatch.
 
 Speed: the compression, message expansion and condition checks are generated once per process
 as one straight-line Python function over local variables (``_block_function``); only a block
@@ -33,20 +35,23 @@ whose conditions hold for some vector (a few percent of random blocks) pays for 
 
 from __future__ import annotations
 
-import re
 import struct
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import NamedTuple
 
-__all__ = ["SHA1DC", "Verdict", "detect"]
+from pgpsig._dataclass import NamedTuple
+from pgpsig.errors import SignatureError
+
+__all__ = ["COLLISION_REASON", "SHA1DC", "SignatureSHA1", "Verdict", "detect"]
+
+#: Why a signature over data carrying a SHA-1 collision attack is bad, whatever the policy.
+COLLISION_REASON = "SHA-1 collision attack detected"
 
 _MASK = 0xFFFFFFFF
 _IV = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0)
 _ROUND_CONSTANTS = (0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6)
 _WORDS = struct.Struct(">16I")
 _BATCH = 1 << 14  # bytes buffered before compressing: one generated-loop call per 256 blocks
-_VECTOR_NAME = re.compile(r"(II?)\((\d+),(\d+)\)")
 
 # The disturbance vectors checked, in the notation of the literature (type I or II, K, b);
 # vector n owns bit n of a condition mask.
@@ -290,9 +295,8 @@ class _Vector(NamedTuple):
 def _vectors() -> tuple[_Vector, ...]:
     vectors = []
     for n, name in enumerate(_VECTOR_NAMES):
-        match = _VECTOR_NAME.fullmatch(name)
-        assert match is not None
-        kind, k, b = match.groups()
+        kind, _, numbers = name.rstrip(")").partition("(")
+        k, b = numbers.split(",")
         test_step = 58 if int(k) < 50 else 65
         difference = _message_difference(len(kind), int(k), int(b))
         vectors.append(_Vector(1 << n, test_step, difference))
@@ -516,6 +520,23 @@ class SHA1DC:
         other._found = self._found
         other._reduced_round = self._reduced_round
         return other
+
+
+class SignatureSHA1(SHA1DC):
+    """SHA-1 for a signature's digest: no digest of data that carries a collision attack."""
+
+    __slots__ = ()
+
+    def digest(self) -> bytes:
+        """The SHA-1 digest.
+
+        Raises:
+            SignatureError: the data carries a SHA-1 collision attack (:data:`COLLISION_REASON`).
+        """
+        verdict = self.verdict()
+        if verdict.collision:
+            raise SignatureError(COLLISION_REASON)
+        return verdict.digest
 
 
 def detect(data: Data) -> Verdict:
