@@ -171,6 +171,18 @@ def _expand(block: tuple[int, ...]) -> list[int]:
     return w
 
 
+@pytest.mark.parametrize("count", [1, 2, 300])
+def test_expansion_of_many_blocks_at_once(count: int) -> None:
+    """The lane-parallel expansion equals the word-by-word one (edges: all-ones, zero blocks)."""
+    rng = random.Random(count)
+    blocks = [b"\xff" * 64, *(rng.randbytes(64) for _ in range(count - 2)), b"\x00" * 64]
+    data = b"".join(blocks[:count])
+    expected = [
+        tuple(_expand(struct.unpack(">16I", data[i : i + 64]))) for i in range(0, len(data), 64)
+    ]
+    assert list(sha1dc._expanded(data)) == expected
+
+
 def _conditions_mask(w: list[int]) -> int:
     mask = MASK
     for x, i, y, j, v, vectors in sha1dc._CONDITIONS:
@@ -204,7 +216,7 @@ def test_generated_condition_checks_match_the_table() -> None:
                 blocks.append(tuple(flipped))
     expected = [(_conditions_mask(_expand(b)), b) for b in blocks]
     expected = [(mask, b) for mask, b in expected if mask]
-    blocks_function(sha1dc._IV, iter(blocks), False)
+    blocks_function(sha1dc._IV, (tuple(_expand(b)) for b in blocks), False)
     assert seen == expected
     assert 50 < len(expected) < len(blocks)
 
