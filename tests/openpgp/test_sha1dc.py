@@ -94,6 +94,19 @@ def test_equals_hashlib_on_10000_random_inputs() -> None:
         assert verdict.collision is False, (n, len(data))
 
 
+def test_long_inputs_across_batches() -> None:
+    """Inputs around and over the batch size, fed whole and in random pieces."""
+    rng = random.Random(1)
+    batch = sha1dc._BATCH
+    for size in (batch - 1, batch, batch + 1, 3 * batch + 100):
+        data = rng.randbytes(size)
+        assert detect(data) == (hashlib.sha1(data).digest(), False)
+        h = SHA1DC()
+        for part in _split(rng, data):
+            h.update(part)
+        assert h.digest() == hashlib.sha1(data).digest()
+
+
 # -- the verdict --------------------------------------------------------------------------------
 
 
@@ -180,7 +193,7 @@ def test_expansion_of_many_blocks_at_once(count: int) -> None:
     expected = [
         tuple(_expand(struct.unpack(">16I", data[i : i + 64]))) for i in range(0, len(data), 64)
     ]
-    assert list(sha1dc._expanded(data)) == expected
+    assert [row[1:] for row in sha1dc._expanded(data)] == expected
 
 
 def _conditions_mask(w: list[int]) -> int:
@@ -191,34 +204,36 @@ def _conditions_mask(w: list[int]) -> int:
     return mask
 
 
-def test_generated_condition_checks_match_the_table() -> None:
-    """The unrolled code calls for recompression exactly when the plain table evaluation says so.
+def test_condition_masks_match_the_table() -> None:
+    """The lane-parallel masks equal a plain evaluation of the table, and the generated loop
+    recompresses exactly the blocks with a mask (with that mask and their expanded words).
 
     Blocks: random ones (a few percent pass some vector's conditions) and the collision blocks of
-    the Shambles pair with random bits of W[30..65] flipped (most pass, in every pattern).
+    the Shambles pair with random bits flipped (most pass, in many patterns).
     """
+    rng = random.Random(7)
+    blocks = [rng.randbytes(64) for _ in range(3000)]
+    for data in (_vector("sha-mbles-1.bin"), _vector("sha-mbles-2.bin")):
+        for near in (data[8 * 64 : 9 * 64], data[9 * 64 :]):
+            for _ in range(300):
+                flipped = bytearray(near)
+                for _ in range(rng.randrange(3)):
+                    flipped[rng.randrange(64)] ^= 1 << rng.randrange(8)
+                blocks.append(bytes(flipped))
+    words = [tuple(_expand(struct.unpack(">16I", b))) for b in blocks]
+    masks = [_conditions_mask(list(w)) for w in words]
+    rows = list(sha1dc._expanded(b"".join(blocks)))
+    assert rows == [(m, *w) for m, w in zip(masks, words, strict=True)]
+    assert 50 < sum(1 for m in masks if m) < len(blocks)
+
     seen: list[tuple[int, tuple[int, ...]]] = []
 
     def record(mask: int, words: tuple[int, ...], *_: object, **__: object) -> bool:
-        seen.append((mask, words[:16]))
+        seen.append((mask, words))
         return False
 
-    blocks_function = sha1dc._compile_blocks(record)
-    rng = random.Random(7)
-    blocks = [tuple(rng.getrandbits(32) for _ in range(16)) for _ in range(3000)]
-    for data in (_vector("sha-mbles-1.bin"), _vector("sha-mbles-2.bin")):
-        for near in (data[8 * 64 : 9 * 64], data[9 * 64 :]):
-            words = struct.unpack(">16I", near)
-            for _ in range(300):
-                flipped = list(words)
-                for _ in range(rng.randrange(3)):
-                    flipped[rng.randrange(16)] ^= 1 << rng.randrange(32)
-                blocks.append(tuple(flipped))
-    expected = [(_conditions_mask(_expand(b)), b) for b in blocks]
-    expected = [(mask, b) for mask, b in expected if mask]
-    blocks_function(sha1dc._IV, (tuple(_expand(b)) for b in blocks), False)
-    assert seen == expected
-    assert 50 < len(expected) < len(blocks)
+    sha1dc._compile_blocks(record)(sha1dc._IV, iter(rows), False)
+    assert seen == [(m, w) for m, w in zip(masks, words, strict=True) if m]
 
 
 def test_disturbance_vector_differences() -> None:

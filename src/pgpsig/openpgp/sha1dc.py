@@ -28,10 +28,11 @@ SHA-1 hash objects of signature digests (:func:`pgpsig.openpgp.signature.new_has
 :class:`SignatureSHA1`, whose ``digest()`` raises :class:`~pgpsig.errors.SignatureError` instead.
 A safe-hash would only turn the attack into an unexplained digest mismatch.
 
-Speed: the message expansion runs on 256 blocks at once, one 32-bit lane of a big integer per
-block (``_expanded``); the 80 steps and the condition checks are generated once per process as
-one straight-line Python function over local variables (``_block_function``); only a block whose
-conditions hold for some vector (a few percent of random blocks) pays for a recompression.
+Speed: the message expansion and the condition checks run on 1,024 blocks at once, one 32-bit
+lane of a big integer per block (``_expanded``); the 80 steps are generated once per process as
+one straight-line Python function over local variables (``_block_function``), and so is the
+recompression (``_recompression``), which only a block whose conditions hold for some vector (a
+few percent of random blocks) pays for.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ COLLISION_REASON = "SHA-1 collision attack detected"
 _MASK = 0xFFFFFFFF
 _IV = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0)
 _ROUND_CONSTANTS = (0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6)
-_BATCH = 1 << 14  # bytes buffered before compressing: one generated-loop call per 256 blocks
+_BATCH = 1 << 16  # bytes buffered before compressing, and compressed at once: 1,024 blocks
 
 # The disturbance vectors checked, in the notation of the literature (type I or II, K, b);
 # vector n owns bit n of a condition mask.
@@ -304,31 +305,39 @@ def _vectors() -> tuple[_Vector, ...]:
     return tuple(vectors)
 
 
-def _f(t: int, b: int, c: int, d: int) -> int:
-    if t < 20:
-        return d ^ (b & (c ^ d))
-    if t < 40 or t >= 60:
-        return b ^ c ^ d
-    return (b & c) | (d & (b | c))
+_Recompress = Callable[[tuple[int, ...], list[int]], tuple[tuple[int, ...], tuple[int, ...]]]
 
 
-def _recompress(state: tuple[int, ...], w: list[int], step: int) -> tuple[list[int], list[int]]:
-    """From the working state before ``step``: the input IHV (run backwards) and the output IHV."""
-    a, b, c, d, e = state
+@cache
+def _recompression(step: int) -> _Recompress:
+    """From the working state before ``step`` and a message: (input IHV, output IHV), unrolled.
+
+    The steps before ``step`` run backwards (undo the rotation of b, subtract from e), the others
+    forwards, as in :func:`_compile_blocks`.
+    """
+    src = ["def recompress(state, w):", "    a, b, c, d, e = state"]
+    roles = ("a", "b", "c", "d", "e")
     for t in range(step - 1, -1, -1):
-        a, b, c, d, e = b, _rol(c, 2), d, e, a
-        e = (e - _rol(a, 5) - _f(t, b, c, d) - _ROUND_CONSTANTS[t // 20] - w[t]) & _MASK
-    ihv_in = [a, b, c, d, e]
-    a, b, c, d, e = state
-    for t in range(step, 80):
-        a, b, c, d, e = (
-            (_rol(a, 5) + _f(t, b, c, d) + e + _ROUND_CONSTANTS[t // 20] + w[t]) & _MASK,
-            a,
-            _rol(b, 30),
-            c,
-            d,
+        roles = (roles[1], roles[2], roles[3], roles[4], roles[0])
+        a, b, c, d, e = roles
+        src.append(f"    {b} = ((({b} >> 30) | ({b} << 2))) & 4294967295")
+        src.append(
+            f"    {e} = ({e} - (({a} << 5) | ({a} >> 27)) - {_f_source(t, b, c, d)}"
+            f" - {_ROUND_CONSTANTS[t // 20]} - w[{t}]) & 4294967295"
         )
-    return ihv_in, [(x + y) & _MASK for x, y in zip(ihv_in, (a, b, c, d, e), strict=True)]
+    src.append("    ihv = (" + ", ".join(roles) + ")")
+    src.append("    a, b, c, d, e = state")
+    roles = ("a", "b", "c", "d", "e")
+    for t in range(step, 80):
+        src.extend(_step_source(t, roles, word=f"w[{t}]"))
+        roles = (roles[4], roles[0], roles[1], roles[2], roles[3])
+    out = [f"(ihv[{n}] + {v}) & 4294967295" for n, v in enumerate(roles)]
+    src.append("    return ihv, (" + ", ".join(out) + ")")
+    namespace: dict[str, object] = {}
+    exec(compile("\n".join(src), f"<sha1dc recompress {step}>", "exec"), namespace)  # noqa: S102 - our own source
+    function = namespace["recompress"]
+    assert callable(function)
+    return function
 
 
 def _collision_block(
@@ -345,8 +354,8 @@ def _collision_block(
         if not mask & vector.bit:
             continue
         other = [x ^ y for x, y in zip(words, vector.difference, strict=True)]
-        back, out = _recompress(states[vector.test_step], other, vector.test_step)
-        if tuple(out) == ihv_out or (reduced_round and tuple(back) == ihv_in):
+        back, out = _recompression(vector.test_step)(states[vector.test_step], other)
+        if out == ihv_out or (reduced_round and back == ihv_in):
             return True
     return False
 
@@ -357,10 +366,11 @@ def _lanes(n: int, word: int) -> int:
 
 
 def _expanded(blocks: bytes) -> Iterable[tuple[int, ...]]:
-    """The 80 expanded message words of each 64-byte block of ``blocks``.
+    """Each 64-byte block of ``blocks`` as (mask, its 80 expanded message words).
 
-    The expansion runs on all blocks at once: word t of every block is one lane of one integer
-    (32 bits a block), so a XOR or rotation of 256 blocks is one operation on a 1 KiB integer.
+    Bit n of the mask is set when the block meets every condition of vector n. Both run on all
+    blocks at once: word t of every block is one lane of one integer (32 bits a block), so a XOR,
+    rotation or condition of 1,024 blocks is one operation on a 4 KiB integer.
     """
     words = array("I", blocks)  # 16 words a block, in the machine's byte order
     if sys.byteorder == "little":
@@ -374,7 +384,27 @@ def _expanded(blocks: bytes) -> Iterable[tuple[int, ...]]:
         x = w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16]
         w.append(((x << 1) & high) | ((x >> 31) & low))
         columns.append(array("I", w[t].to_bytes(4 * n, order)))
-    return zip(*columns, strict=True)
+    # Bit 0 of a lane: whether the block failed a condition of vector d, for each d.
+    failed = [0] * len(_VECTOR_NAMES)
+    for x, i, y, j, v, vectors in _condition_vectors():
+        f = ((w[x] >> i) ^ (w[y] >> j)) & low
+        if v:
+            f ^= low
+        for d in vectors:
+            failed[d] |= f
+    masks = 0  # lane: the block's mask, bit d set when vector d's conditions all hold
+    for d, f in enumerate(failed):
+        masks |= (f ^ low) << d
+    return zip(array("I", masks.to_bytes(4 * n, order)), *columns, strict=True)
+
+
+@cache
+def _condition_vectors() -> tuple[tuple[int, int, int, int, int, tuple[int, ...]], ...]:
+    """:data:`_CONDITIONS` with each mask as the numbers of its vectors."""
+    return tuple(
+        (x, i, y, j, v, tuple(d for d in range(32) if vectors >> d & 1))
+        for x, i, y, j, v, vectors in _CONDITIONS
+    )
 
 
 _BlockFunction = Callable[
@@ -382,19 +412,24 @@ _BlockFunction = Callable[
 ]
 
 
-def _step_source(t: int, r: tuple[str, ...]) -> list[str]:
-    a, b, c, d, e = r
+def _f_source(t: int, b: str, c: str, d: str) -> str:
+    """Step ``t``'s boolean function of b, c, d, as source."""
     if t < 20:
-        f = f"({d} ^ ({b} & ({c} ^ {d})))"
-    elif t < 40 or t >= 60:
-        f = f"({b} ^ {c} ^ {d})"
-    else:
-        f = f"(({b} & {c}) | ({d} & ({b} | {c})))"
+        return f"({d} ^ ({b} & ({c} ^ {d})))"
+    if t < 40 or t >= 60:
+        return f"({b} ^ {c} ^ {d})"
+    return f"(({b} & {c}) | ({d} & ({b} | {c})))"
+
+
+def _step_source(t: int, r: tuple[str, ...], word: str = "") -> list[str]:
+    """Step ``t`` on the variables ``r`` (roles a, b, c, d, e), message word ``word`` (w<t>)."""
+    a, b, c, d, e = r
     k = _ROUND_CONSTANTS[t // 20]
     # e stays below 2**32; a rotated b may carry bits above 31, which no later step shifts down
     # (a value is rotated by 30 once, and only a fresh one by 5) and the sums are reduced.
     return [
-        f"    {e} = ({e} + (({a} << 5) | ({a} >> 27)) + {f} + {k} + w{t}) & 4294967295",
+        f"    {e} = ({e} + (({a} << 5) | ({a} >> 27)) + {_f_source(t, b, c, d)} + {k}"
+        f" + {word or f'w{t}'}) & 4294967295",
         f"    {b} = ({b} << 30) | ({b} >> 2)",
     ]
 
@@ -406,15 +441,15 @@ def _block_function() -> _BlockFunction:
 
 
 def _compile_blocks(on_conditions: Callable[..., bool]) -> _BlockFunction:
-    """Compile the per-block loop: expansion, 80 steps, the condition checks, all unrolled.
+    """Compile the per-block loop over :func:`_expanded`'s rows: the 80 steps, unrolled.
 
-    ``on_conditions`` gets the blocks whose conditions hold for some vector (see
+    ``on_conditions`` gets the blocks whose conditions hold for some vector (a mask not 0; see
     :func:`_collision_block`); tests pass a recorder.
     """
     src = ["def blocks(ihv, blocks, reduced_round):"]
     src.append("    h0, h1, h2, h3, h4 = ihv")
     src.append("    found = False")
-    src.append("    for " + ", ".join(f"w{t}" for t in range(80)) + " in blocks:")
+    src.append("    for mask, " + ", ".join(f"w{t}" for t in range(80)) + " in blocks:")
     body = []
     body.append("    a, b, c, d, e = h0, h1, h2, h3, h4")
     roles = ("a", "b", "c", "d", "e")
@@ -425,23 +460,8 @@ def _compile_blocks(on_conditions: Callable[..., bool]) -> _BlockFunction:
         roles = (roles[4], roles[0], roles[1], roles[2], roles[3])
     out = [f"(h{n} + {v}) & 4294967295" for n, v in enumerate(roles)]
     body.append("    n0, n1, n2, n3, n4 = " + ", ".join(out))
-    body.append("    m = 4294967295")
-    indent = "    "
-    for n, (x, i, y, j, v, vectors) in enumerate(_CONDITIONS):
-        if n and n % 8 == 0:
-            body.append(indent + "if m:")
-            indent += "    "
-        if i == j:
-            bit = f"(w{x} ^ w{y}) & {1 << i}"
-        elif i > j:
-            bit = f"((w{x} >> {i - j}) ^ w{y}) & {1 << j}"
-        else:
-            bit = f"((w{y} >> {j - i}) ^ w{x}) & {1 << i}"
-        test = bit if v == 0 else f"not {bit}"
-        body.append(f"{indent}if {test}:")
-        body.append(f"{indent}    m &= {~vectors & _MASK}")
-    body.append("    if m and collision_block(")
-    body.append("        m, (" + ", ".join(f"w{t}" for t in range(80)) + "),")
+    body.append("    if mask and collision_block(")
+    body.append("        mask, (" + ", ".join(f"w{t}" for t in range(80)) + "),")
     body.append("        {58: s58, 65: s65}, (h0, h1, h2, h3, h4), (n0, n1, n2, n3, n4),")
     body.append("        reduced_round=reduced_round,")
     body.append("    ):")
@@ -496,13 +516,17 @@ class SHA1DC:
             self._absorb()
 
     def _absorb(self) -> None:
-        """Compress the whole blocks buffered."""
+        """Compress the whole blocks buffered, :data:`_BATCH` bytes at a time."""
         whole = len(self._buffer) & ~63
-        if whole:
-            blocks = bytes(self._buffer[:whole])
-            del self._buffer[:whole]
-            self._length += whole
-            self._ihv, found = _block_function()(self._ihv, _expanded(blocks), self._reduced_round)
+        if not whole:
+            return
+        data = bytes(self._buffer[:whole])
+        del self._buffer[:whole]
+        self._length += whole
+        run = _block_function()
+        for start in range(0, whole, _BATCH):
+            batch = _expanded(data[start : start + _BATCH])
+            self._ihv, found = run(self._ihv, batch, self._reduced_round)
             self._found = self._found or found
 
     def _final(self) -> SHA1DC:
