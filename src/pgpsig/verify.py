@@ -35,7 +35,13 @@ from pgpsig.errors import (
 )
 from pgpsig.openpgp import armor, clearsign
 from pgpsig.openpgp.ids import HashAlgorithm, SignatureType
-from pgpsig.openpgp.packets import MAX_SUBPACKETS, Signature, parse_signatures
+from pgpsig.openpgp.packets import (
+    MAX_SUBPACKETS,
+    Signature,
+    SignatureHash,
+    new_hash,
+    parse_signatures,
+)
 from pgpsig.policy import Policy
 from pgpsig.report import SignatureResult, VerifyReport
 
@@ -92,10 +98,10 @@ def _may_count(sig: Signature, keyring: Keyring) -> bool:
 class _Feed:
     """Hash objects fed with the same signed data, keyed by (version, hash id, salt)."""
 
-    hashers: dict[tuple[int, int, bytes], hashlib._Hash] = field(default_factory=dict)
+    hashers: dict[tuple[int, int, bytes], SignatureHash] = field(default_factory=dict)
     #: A SHA-256 of everything fed, for a clear-signed block whose ``Hash:`` header gives no strong
     #: hasher (see :meth:`witness_digest`); None otherwise: no data is hashed twice.
-    witness: hashlib._Hash | None = None
+    witness: SignatureHash | None = None
 
     def want(self, sig: Signature | OnePass) -> None:
         """Hash the data for ``sig`` (or the signature a one-pass packet announces) too.
@@ -120,10 +126,9 @@ class _Feed:
         algo = clearsign.HASH_ALGORITHMS.get(name)
         if algo is None or (4, algo, b"") in self.hashers:
             return
-        hl = {"SHA3-256": "sha3_256", "SHA3-512": "sha3_512"}.get(name, name.lower())
         try:
-            self.hashers[(4, algo, b"")] = hashlib.new(hl)
-        except ValueError:
+            self.hashers[(4, algo, b"")] = new_hash(4, algo)
+        except FormatError:
             return
 
     def update(self, chunk: bytes | memoryview) -> None:
@@ -132,7 +137,7 @@ class _Feed:
         if self.witness is not None:
             self.witness.update(chunk)
 
-    def strong_hasher(self) -> hashlib._Hash | None:
+    def strong_hasher(self) -> SignatureHash | None:
         """The first hasher of a collision-resistant hash (SHA-2 of 256 bits or more, SHA-3)."""
         return next(
             (h for (_v, algo, _s), h in self.hashers.items() if algo in _WITNESS_ALGORITHMS), None

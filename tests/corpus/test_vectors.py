@@ -27,8 +27,9 @@ VECTORS = ROOT / "vectors"
 GENERATOR = VECTORS / "generate.py"
 NOT_GENERATED = {"generate.py", "README.md", "generate_attacks.py", "oracles.py"}  # hand-written
 OTHER_GENERATORS = (
-    "attacks/",
-)  # folders written by generate_attacks.py (tests/corpus/test_attacks.py)
+    "attacks/",  # written by generate_attacks.py (tests/corpus/test_attacks.py)
+    "sha1dc/",  # third-party SHA-1 collision files (tests/openpgp/test_sha1dc.py)
+)
 EXPECTED: list[dict[str, Any]] = json.loads((VECTORS / "expected.json").read_text(encoding="utf-8"))
 BY_NAME = {case["name"]: case for case in EXPECTED}
 IDS = [case["name"] for case in EXPECTED]

@@ -121,6 +121,9 @@ def judge_signature(
         return result(SigStatus.POLICY, str(e))
     except FormatError as e:
         return result(SigStatus.MALFORMED, str(e))
+    except SignatureError as e:  # a SHA-1 collision attack in the data: bad whatever the policy
+        c0, k0 = cands[0]
+        return result(SigStatus.BAD, str(e), **_who(judge, c0, k0, made))
     for cert, key in cands:
         who = _who(judge, cert, key, made)
         if (sig.version == 6) != (key.version == 6):

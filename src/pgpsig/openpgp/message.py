@@ -35,7 +35,6 @@ one chunk (:data:`_CHUNK`) besides.
 from __future__ import annotations
 
 import bz2
-import hashlib
 import io
 import struct
 import zlib
@@ -48,7 +47,13 @@ from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp import cleartext
 from pgpsig.openpgp.framing import MAX_PACKET_BYTES, iter_packets, read_header, read_partial_length
 from pgpsig.openpgp.ids import CompressionAlgorithm, SignatureType, Tag
-from pgpsig.openpgp.signature import MAX_SUBPACKETS, Signature, new_hash, parse_signature
+from pgpsig.openpgp.signature import (
+    MAX_SUBPACKETS,
+    Signature,
+    SignatureHash,
+    new_hash,
+    parse_signature,
+)
 from pgpsig.openpgp.write import packet_header
 
 __all__ = [
@@ -109,7 +114,7 @@ class OnePass:
         """The version of the signature announced: 4 (a version 3 packet) or 6."""
         return 6 if self.version == 6 else 4
 
-    def new_hash(self) -> hashlib._Hash:
+    def new_hash(self) -> SignatureHash:
         """A hash object for the announced signature's digest, as :meth:`Signature.new_hash`.
 
         Raises:

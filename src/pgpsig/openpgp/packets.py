@@ -6,7 +6,8 @@ everything pgpsig verifies. It defines nothing; each concept lives in its own mo
 * :mod:`pgpsig.openpgp.framing`: packet framing (old and new format headers, partial lengths),
   writing a packet header, and the MPI and time fields inside bodies.
 * :mod:`pgpsig.openpgp.signature`: v4 and v6 signature packets and their subpackets (the raw hashed
-  area kept, so a digest can be computed while streaming).
+  area kept, so a digest can be computed while streaming) and the hash objects of their digests
+  (SHA-1 with collision detection).
 * :mod:`pgpsig.openpgp.publickey`: v4 and v6 public-key and public-subkey packets (the public part
   of secret key packets too), fingerprints and key IDs.
 * :mod:`pgpsig.openpgp.cert`: the grouping of packets into transferable public keys (:class:`Cert`).
@@ -31,8 +32,10 @@ from pgpsig.openpgp.signature import (
     MAX_SUBPACKETS,
     Notation,
     Signature,
+    SignatureHash,
     Subpacket,
     _parse_subpackets,  # noqa: F401 - tests/openpgp/test_signing.py reads it through this module
+    new_hash,
     parse_signature,
     parse_signatures,
     signature_identity,
@@ -52,9 +55,11 @@ __all__ = [
     "Packet",
     "PublicKey",
     "Signature",
+    "SignatureHash",
     "Subpacket",
     "Tag",
     "iter_packets",
+    "new_hash",
     "parse_certs",
     "parse_public_key",
     "parse_signature",

@@ -4,7 +4,8 @@ This module owns reading a signature packet (RFC 9580 section 5.2: v4 and v6; v3
 :class:`Signature` that keeps its raw hashed area, so a digest can be computed while streaming; the
 subpackets (section 5.2.3) and what pgpsig reads from them (creation and expiration times, key flags,
 revocation reason, issuer hints, notations, embedded signatures); the trailer and salted hash a
-verifier computes (section 5.2.4); and which signature packets are copies of one signature. It never
+verifier computes (section 5.2.4), SHA-1 with collision detection (:func:`new_hash`); and which
+signature packets are copies of one signature. It never
 decides whether a signature is *valid* (that is :mod:`pgpsig.engine`) and never checks one
 (that is :mod:`pgpsig.openpgp._crypto`).
 
@@ -12,6 +13,11 @@ Everything that matters for validity is read from the hashed area only. A critic
 type not in :data:`~pgpsig.openpgp.ids.KNOWN_SUBPACKETS` makes the signature unusable
 (:meth:`Signature.defect`). Parsing is bounded (:data:`MAX_SUBPACKETS`), and only
 :class:`~pgpsig.errors.PacketError` or :class:`~pgpsig.errors.LimitError` escape.
+
+Every SHA-1 signature digest goes through :mod:`pgpsig.openpgp.sha1dc`: the ``digest()`` of a
+SHA-1 hash object from :func:`new_hash` raises :class:`~pgpsig.errors.SignatureError` ("SHA-1
+collision attack detected") when the hashed data carries a SHA-1 collision attack, so no policy can
+accept a signature over such data, however the digest compares.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from pgpsig._dataclass import dataclass, field
 from pgpsig.errors import LimitError, PacketError
@@ -28,6 +35,7 @@ from pgpsig.openpgp.ids import (
     KNOWN_SUBPACKETS,
     RSA_ALGORITHMS,
     V6_SALT_SIZES,
+    HashAlgorithm,
     SubpacketType,
     Tag,
 )
@@ -38,6 +46,7 @@ __all__ = [
     "MAX_SUBPACKETS",
     "Notation",
     "Signature",
+    "SignatureHash",
     "Subpacket",
     "new_hash",
     "parse_signature",
@@ -69,15 +78,34 @@ class Subpacket:
     body: bytes
 
 
-def new_hash(version: int, hash_algorithm: int, salt: bytes = b"") -> hashlib._Hash:
+class SignatureHash(Protocol):
+    """A hash object of a signature digest: :mod:`hashlib`'s, or SHA-1 with collision detection."""
+
+    def update(self, data: bytes | bytearray | memoryview, /) -> None:
+        """Hash more bytes."""
+
+    def copy(self) -> SignatureHash:
+        """An independent copy."""
+
+    def digest(self) -> bytes:
+        """The digest of everything hashed so far."""
+
+
+def new_hash(version: int, hash_algorithm: int, salt: bytes = b"") -> SignatureHash:
     """A hash object for a version ``version`` signature's digest: v6 ones start with their salt.
 
     The one rule for it: :meth:`Signature.new_hash`, and a one-pass signature packet's
-    announcement of a signature yet to come (:mod:`pgpsig.openpgp.message`).
+    announcement of a signature yet to come (:mod:`pgpsig.openpgp.message`). SHA-1 is
+    :class:`pgpsig.openpgp.sha1dc.SignatureSHA1`, whose ``digest()`` raises
+    :class:`~pgpsig.errors.SignatureError` for data carrying a collision attack.
 
     Raises:
         PacketError: the hash algorithm is unknown or not available.
     """
+    if hash_algorithm == HashAlgorithm.SHA1:
+        from pgpsig.openpgp.sha1dc import SignatureSHA1  # noqa: PLC0415 - only SHA-1 pays its import
+
+        return SignatureSHA1(salt if version == 6 else b"")
     name = HASH_NAMES.get(hash_algorithm)
     hl = {"SHA3-256": "sha3_256", "SHA3-512": "sha3_512"}.get(name or "", (name or "").lower())
     try:
@@ -385,7 +413,7 @@ class Signature:
             return head + b"\x06\xff" + struct.pack(">I", len(head))
         raise PacketError(f"cannot hash a version {self.version} signature")
 
-    def new_hash(self) -> hashlib._Hash:
+    def new_hash(self) -> SignatureHash:
         """A hash object for this signature, salted for v6 (:func:`new_hash`).
 
         Raises:
