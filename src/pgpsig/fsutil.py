@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
@@ -52,8 +53,21 @@ def _fail(path: Path, e: OSError, error: type[InputError]) -> InputError:
     return error(f"cannot write {path}: {e.strerror or e}")
 
 
+def _special(path: Path) -> bool:
+    """Whether ``path`` exists (links followed) and is neither a regular file nor a directory."""
+    try:
+        kind = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(kind) or stat.S_ISDIR(kind))
+
+
 class Staged:
     """A temporary file beside ``path``; ``path`` is replaced only by :meth:`commit`.
+
+    A ``path`` that is a device (``/dev/stdout``, ``/dev/null``), a FIFO or a link to one is
+    never replaced: it is staged in the temporary directory and, at :meth:`commit`, written
+    into (a rename over ``/dev/null`` run as root would put a regular file where the device was).
 
     Args:
         path: The file to create or replace.
@@ -70,9 +84,12 @@ class Staged:
         self.path = path
         self._error = error
         self.directory = path.parent if str(path.parent) else Path()
+        self._in_place = _special(path)
         try:
             fd, tmp = tempfile.mkstemp(
-                prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=self.directory
+                prefix=f".{path.name}.",
+                suffix=TMP_SUFFIX,
+                dir=None if self._in_place else self.directory,
             )
         except OSError as e:
             raise _fail(path, e, error) from e
@@ -141,6 +158,17 @@ class Staged:
                 full); the temporary file is removed.
         """
         self.flush()
+        if self._in_place:
+            import shutil  # noqa: PLC0415 - devices and FIFOs only
+
+            try:
+                with self.tmp.open("rb") as src, self.path.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            except OSError as e:
+                raise _fail(self.path, e, self._error) from e
+            finally:
+                self.discard()
+            return
         try:
             self.tmp.replace(self.path)
         except OSError as e:

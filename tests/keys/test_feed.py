@@ -553,3 +553,46 @@ def test_a_network_failure_is_exit_1_with_a_valid_error_document(
     assert_valid(doc, "error")
     assert doc["error"]["kind"] == "network" and "unchanged" in doc["error"]["message"]
     assert doc["error"]["message"] in r.stderr.decode()
+
+
+def test_a_feed_carrying_its_signers_revocation_is_refused(world: World, tmp_path: Path) -> None:
+    """The host does not hold the root's revocation yet; the feed that delivers it does."""
+    w = world
+    env = _host(w, tmp_path, "h")
+    pub = tmp_path / "pub-self"
+    shutil.copytree(w.pub0, pub)
+    rev = tmp_path / "master-superseded.rev"
+    w.run("key", "revoke", w.tmp / "master.key", "--reason", "superseded", "--out", rev)
+    w.run("key", "import", "--keyring", pub, rev)
+    out = tmp_path / "self.pgp"
+    r = w.run("key", "publish", "--with", w.tmp / "master.key", "--keyring", pub, "--valid", "7d",
+              "--out", out, "--at", iso(NOW + timedelta(seconds=30)))  # fmt: skip
+    assert b"revocation of the master's own key" in r.stderr
+    r = w.run("key", "update", "--from", out, code=1, env=env)
+    assert b"revoked" in r.stderr
+
+
+def test_the_freepbx_preset_keeps_what_feeds_delivered(world: World, tmp_path: Path) -> None:
+    """With a BMO folder (every real install), a revocation a later feed omits still counts."""
+    w = world
+    env = _host(w, tmp_path, "h")
+    web = tmp_path / "web"
+    bmo = web / "admin" / "libraries" / "BMO"
+    bmo.mkdir(parents=True)
+    shutil.copy(w.tmp / "master.asc", bmo / "master.key")
+    shutil.copytree(w.module, web / "admin" / "modules" / "hello")
+    args = ("check", "--freepbx-webroot", web, "--trust-root", w.master.fingerprint, "--json")
+    w.run("key", "update", "--from", _revocation_feed(w, "rev", NOW - timedelta(hours=3)), env=env)
+    assert json.loads(w.run(*args, code=1, env=env).stdout)["modules"][0]["status"] == 64
+    bare = tmp_path / "bare"
+    w.run("key", "import", "--keyring", bare, w.tmp / "master.asc")
+    out = tmp_path / "bare.pgp"
+    w.run("key", "publish", "--with", w.tmp / "master.key", "--keyring", bare, "--valid", "7d",
+          "--out", out, "--at", iso(NOW - timedelta(hours=2)))  # fmt: skip
+    w.run("key", "update", "--from", out, env=env)
+    assert json.loads(w.run(*args, code=1, env=env).stdout)["modules"][0]["status"] == 64
+    # No home and no store variable: the preset's keys alone, no internal error.
+    bare_env = {k: v for k, v in os.environ.items() if k not in ("HOME", "PGPSIG_HOME")}
+    r = subprocess.run([sys.executable, "-m", "pgpsig", *map(str, args)], env=bare_env,
+                       capture_output=True, check=False)  # fmt: skip
+    assert r.returncode in (0, 1) and b"internal error" not in r.stderr, r.stderr

@@ -220,9 +220,9 @@ def read_applied(feeds_dir: Path | None) -> tuple[list[AppliedFeed], list[str]]:
     """
     from pgpsig.openpgp.publickey import normalize_fingerprint  # noqa: PLC0415
 
-    if feeds_dir is None or not feeds_dir.is_dir():
-        return [], []
     try:
+        if feeds_dir is None or not feeds_dir.is_dir():
+            return [], []
         paths = sorted(
             p
             for p in feeds_dir.iterdir()

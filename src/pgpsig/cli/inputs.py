@@ -62,10 +62,32 @@ def now(at: str | None) -> datetime:
 
 
 def store_home() -> Path:
-    """The user's store (the library's rule, over this process's environment)."""
-    from pgpsig.certs.store import store_home as home_of
+    """The user's store (the library's rule, over this process's environment).
 
-    return home_of(os.environ, Path.home)
+    Raises:
+        KeyringError: No variable names it and the user has no home directory (a service
+            with an arbitrary user ID, cron with a stripped environment).
+    """
+    from pgpsig.certs.store import store_home as home_of
+    from pgpsig.errors import KeyringError
+
+    try:
+        return home_of(os.environ, Path.home)
+    except (RuntimeError, KeyError) as e:
+        raise KeyringError(
+            "cannot find the store: no home directory, and neither PGPSIG_HOME nor XDG_DATA_HOME"
+            " is set (set one, or give --keyring)"
+        ) from e
+
+
+def _is_dir(path: Path) -> bool:
+    """Whether ``path`` is a directory; one that cannot be looked at is a KeyringError."""
+    from pgpsig.errors import KeyringError
+
+    try:
+        return path.is_dir()
+    except OSError as e:
+        raise KeyringError(f"cannot use {path}: {e.strerror or e}") from e
 
 
 def policy(name: str) -> Any:
@@ -89,23 +111,28 @@ def keyring(
 
     ``warn=False`` when the caller adds more certificates first (they may resolve pending
     revocations) and prints the warnings itself. ``feeds``, when given, receives the store's
-    applied feeds (:class:`pgpsig.certs.feeds.AppliedFeed`); they join ``paths`` only with
-    ``store_feeds`` (the FreePBX preset's keyring: the platform's store still holds its feeds).
+    applied feeds (:class:`pgpsig.certs.feeds.AppliedFeed`). With ``store_feeds`` (the FreePBX
+    preset's keyring), the platform's store, if it has one, joins ``paths``: its certificates and
+    its feeds (what feeds delivered and later feeds left out is kept in ``certs/``).
     """
     from pgpsig.certs.feeds import FEEDS_DIR, add_applied
     from pgpsig.certs.keyring import Keyring, load_keyring
+    from pgpsig.certs.store import CERTS_DIR
+    from pgpsig.errors import KeyringError
 
     home = None
     if paths:
-        ring = load_keyring(paths)
         if store_feeds:
-            home = store_home()
+            try:
+                home = store_home()
+            except KeyringError:
+                home = None  # no store at all: the preset's keys alone
+        extra = [home / CERTS_DIR] if home is not None and _is_dir(home / CERTS_DIR) else []
+        ring = load_keyring([*paths, *extra])
     else:
-        from pgpsig.certs.store import CERTS_DIR
-
         home = store_home()
         store = home / CERTS_DIR
-        ring = load_keyring([store]) if store.is_dir() else Keyring()
+        ring = load_keyring([store]) if _is_dir(store) else Keyring()
     if home is not None:
         applied = add_applied(ring, home / FEEDS_DIR)
         if feeds is not None:

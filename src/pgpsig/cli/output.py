@@ -264,6 +264,8 @@ _JSON_PIECE = 1 << 16
 def emit(out: Path | None, data: bytes, *, mode: int = 0o644) -> None:
     """Write ``data`` atomically to ``out``, or to stdout when ``out`` is None.
 
+    A device or FIFO is written into, never replaced (:class:`pgpsig.fsutil.Staged`).
+
     Raises:
         InputError: ``out`` cannot be written.
     """

@@ -35,7 +35,7 @@ from pgpsig.certs.keyfile import read_key_file
 from pgpsig.certs.keyring import Keyring, cert_to_bytes, read_certs
 from pgpsig.certs.store import Store
 from pgpsig.errors import CertificateError, FormatError, VerificationError
-from pgpsig.keys._common import _require_aware
+from pgpsig.keys._common import _copy, _require_aware
 from pgpsig.openpgp.ids import CERTIFICATION_TYPES, SignatureType, SubpacketType
 from pgpsig.openpgp.packets import Cert, Signature
 from pgpsig.openpgp.write import packet_header, subpacket
@@ -259,13 +259,15 @@ def verify_feed(
     Steps:
 
     1. Parse it (:func:`pgpsig.certs.feeds.parse_feed`); it must state an expiration time and
-       not be made after ``now`` (no clock skew allowed: a feed from the future would make the
-       true next one look older).
-    2. Verify its signature with ``ring`` as any data signature is (good, not expired, made by a
-       key that could sign then), and its signer's primary key must be one of ``roots``.
+       not be made after ``now`` plus the policy's clock skew; its content must be a readable
+       keyring.
+    2. Verify its signature as any data signature is (good, not expired, made by a key that
+       could sign then), with ``ring`` and the roots' certificates as the feed carries them
+       merged in (a root's own revocation that the feed delivers counts against the feed itself;
+       nothing else of the content is used), and its signer's primary key must be one of
+       ``roots``.
     3. The signing key (and its primary) must still be valid *now*: not revoked for any reason,
        not expired. A retired or lapsed root key must not keep a root "fresh".
-    4. Its content must be a readable keyring.
 
     Raises:
         FormatError: Not a feed (malformed, truncated, its content no keyring).
@@ -284,18 +286,26 @@ def verify_feed(
         raise FeedRefusedError(
             "the feed's signature has no expiration time: a feed must say until when it is valid"
         )
-    if feed.created > now:
+    if feed.created > now + policy.clock_skew:
         raise FeedRefusedError(
             f"the feed was made {iso(feed.created)}, after now ({iso(now)}): check the clocks"
         )
+    try:
+        kf = read_key_file(feed.content)
+    except FormatError as e:
+        raise FormatError(f"the feed's content is not a keyring: {e}") from e
     # (2)
     if not roots:
         raise FeedRefusedError("no trust root in force: a feed can only be verified against one")
-    judge = judge_for(ring, policy, now)
+    seen = Keyring()  # copies: merging must not change the caller's certificates
+    seen.add_all(_copy(c) for c in ring)
+    seen.add_revocations(ring.pending)
+    seen.add_all(_copy(c) for c in kf.certs if c.fingerprint in roots)
+    judge = judge_for(seen, policy, now)
     report = verify_detached(
         feed.content,
         feed.signature_packet,
-        ring,
+        seen,
         policy=policy,
         now=now,
         min_signatures=1,
@@ -310,7 +320,7 @@ def verify_feed(
             f" (roots in force: {', '.join(sorted(roots))})"
         )
     # (3)
-    cert = ring.get(result.primary)
+    cert = seen.get(result.primary)
     assert cert is not None and result.signer is not None
     key = next(
         k
@@ -323,11 +333,6 @@ def verify_feed(
         raise FeedRefusedError(
             f"the feed is signed by {result.signer}, which may no longer sign now: {e}"
         ) from None
-    # (4)
-    try:
-        kf = read_key_file(feed.content)
-    except FormatError as e:
-        raise FormatError(f"the feed's content is not a keyring: {e}") from e
     return VerifiedFeed(
         feed=feed,
         data=data,
