@@ -71,7 +71,7 @@ def add_trust_root(store: Store, ref: str) -> TrustRootInfo:
     """
     with store.locked():
         # (1)
-        ring = store.load()
+        ring = store.load(feeds=False)
         cert = _resolve(ring, ref)
         # (2)
         roots = store.roots()
@@ -106,7 +106,7 @@ def remove_trust_root(store: Store, ref: str) -> str:
         KeyringError: Not a trust root, or the roots file cannot be written.
     """
     with store.locked():
-        ring = store.load()
+        ring = store.load(feeds=False)
         roots = store.roots()
         fpr = normalize_fingerprint(ref)
         if fpr is None or fpr not in roots:
@@ -114,11 +114,11 @@ def remove_trust_root(store: Store, ref: str) -> str:
             fpr = cert.fingerprint if cert is not None else None
         if fpr is None or fpr not in roots:
             raise KeyringError(f"{ref} is not a trust root of this store")
-        store.write_roots((f, _comment(ring, f)) for f in roots if f != fpr)
-        if store.feeds_dir is not None:
+        if store.feeds_dir is not None:  # first: a crash then leaves a root without a feed
             from pgpsig.keys.feeding import retire_feed  # noqa: PLC0415
 
             retire_feed(store, fpr)
+        store.write_roots((f, _comment(ring, f)) for f in roots if f != fpr)
         return fpr
 
 
@@ -128,7 +128,7 @@ def list_trust_roots(store: Store) -> tuple[TrustRootInfo, ...]:
     Raises:
         KeyringError: The store cannot be read.
     """
-    ring = store.load()
+    ring = store.load(feeds=False)
     out = []
     for fpr in store.roots():
         cert = ring.get(fpr)
