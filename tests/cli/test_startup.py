@@ -52,6 +52,8 @@ NOT_LOADED = [
     "pgpsig.readahead",
     "pgpsig.fanout",
     "pgpsig.modules.freepbx",
+    "pgpsig.certs.store",  # a check given --keyring never opens the store
+    "pgpsig.certs.feeds",  # nor reads keyring feeds
     "typer",
     "cryptography.hazmat.primitives.asymmetric.rsa",
     "cryptography.hazmat.primitives.asymmetric.dsa",

@@ -115,18 +115,23 @@ def keyring(
     preset's keyring), the platform's store, if it has one, joins ``paths``: its certificates and
     its feeds (what feeds delivered and later feeds left out is kept in ``certs/``).
     """
-    from pgpsig.certs.feeds import FEEDS_DIR, add_applied
     from pgpsig.certs.keyring import Keyring, load_keyring
-    from pgpsig.certs.store import CERTS_DIR
     from pgpsig.errors import KeyringError
 
-    home = None
+    if paths and not store_feeds:  # a plain check's keyring: the store's modules stay unloaded
+        ring = load_keyring(paths)
+        if warn:
+            ring_warnings(ring)
+        return ring
+    from pgpsig.certs.feeds import FEEDS_DIR, add_applied
+    from pgpsig.certs.store import CERTS_DIR
+
+    home: Path | None = None
     if paths:
-        if store_feeds:
-            try:
-                home = store_home()
-            except KeyringError:
-                home = None  # no store at all: the preset's keys alone
+        try:
+            home = store_home()
+        except KeyringError:
+            home = None  # no store at all: the preset's keys alone
         extra = [home / CERTS_DIR] if home is not None and _is_dir(home / CERTS_DIR) else []
         ring = load_keyring([*paths, *extra])
     else:
@@ -153,6 +158,8 @@ def freshness(
     every applied feed must be in force, and there must be one. Each is a warning, returned (the
     caller reports them).
     """
+    if not applied and not require:
+        return roots, []  # nothing to judge: certs.feeds stays unloaded (a check's start-up)
     from pgpsig.certs.feeds import staleness
 
     if require and roots is not None:

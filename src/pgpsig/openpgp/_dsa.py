@@ -9,10 +9,12 @@ module imports DSA's classes from this one, never from cryptography's ``dsa`` mo
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-__all__ = ["DSAParameterNumbers", "DSAPrivateKey", "DSAPublicKey", "DSAPublicNumbers"]
+__all__ = ["DSAParameterNumbers", "DSAPrivateKey", "DSAPublicKey", "DSAPublicNumbers", "quiet"]
 
 #: The start of the message of cryptography's DSA deprecation warning.
 _MESSAGE = "DSA is deprecated"
@@ -33,3 +35,11 @@ else:
         DSAPrivateKey = _dsa.DSAPrivateKey
         DSAPublicKey = _dsa.DSAPublicKey
         DSAPublicNumbers = _dsa.DSAPublicNumbers
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Run code that may load a DSA key (``load_der_private_key``) without that one warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_MESSAGE)
+        yield

@@ -140,7 +140,8 @@ def unpack(packed: PackedKey) -> SigningKey:
         UnsupportedError: the private key is not of a kind pgpsig signs with.
     """
     primary, fingerprint, key_id, algorithm, bits, der, body, flags = packed
-    private_key = load_der_private_key(der, None)
+    with _dsa.quiet():  # a DSA key (cryptography 51 deprecates DSA; OpenPGP keeps it)
+        private_key = load_der_private_key(der, None)
     if not isinstance(private_key, _PRIVATE_KEY_TYPES):
         raise UnsupportedError(f"cannot sign with a {type(private_key).__name__}")
     return SigningKey(
