@@ -74,11 +74,6 @@ class Feed:
     created: datetime
     expires: datetime | None
 
-    @property
-    def issuer(self) -> str:
-        """Who the signature says made it (a fingerprint or key ID, unverified)."""
-        return self.signature.issuer_hint
-
 
 def parse_feed(data: bytes) -> Feed:
     """Parse a feed (module docstring: format); nothing is verified here.
@@ -172,13 +167,14 @@ def _read_regular(path: Path) -> bytes:
 
     Raises:
         OSError: It cannot be opened or read.
-        LimitError: It is not a regular file, or larger than :data:`MAX_FEED_BYTES`.
+        FormatError: It is not a regular file.
+        LimitError: It is larger than :data:`MAX_FEED_BYTES`.
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise LimitError("not a regular file")
+            raise FormatError("not a regular file")
         with os.fdopen(fd, "rb", closefd=False) as fp:
             data = fp.read(MAX_FEED_BYTES + 1)
     finally:

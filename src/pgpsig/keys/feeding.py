@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from pgpsig._dataclass import dataclass, field
@@ -34,8 +34,9 @@ from pgpsig.certs import feeds
 from pgpsig.certs.keyfile import read_key_file
 from pgpsig.certs.keyring import Keyring, cert_to_bytes, read_certs
 from pgpsig.certs.store import Store
-from pgpsig.errors import CertificateError, FormatError, VerificationError
+from pgpsig.errors import FormatError, VerificationError
 from pgpsig.keys._common import _copy, _require_aware
+from pgpsig.keys.certifying import _signable
 from pgpsig.openpgp.ids import CERTIFICATION_TYPES, SignatureType, SubpacketType
 from pgpsig.openpgp.packets import Cert, Signature
 from pgpsig.openpgp.write import packet_header, subpacket
@@ -170,16 +171,11 @@ def publish_feed(
     _require_aware(now)
     if not MIN_VALIDITY <= valid <= MAX_VALIDITY:
         raise ValueError("a feed's validity window is between 1 minute and 10 years")
-    created = now.astimezone(timezone.utc).replace(microsecond=0)
     # (1)
     keys = load_signing_keys(master_key, passphrase)
     master_cert = read_certs(master_key, source="secret key")[0]
-    signer = choose_signing_key(keys, master_cert, policy=policy, now=created)
-    if created < signer.created:
-        raise CertificateError(
-            f"key {signer.fingerprint} was created {signer.created.isoformat()}, after "
-            f"{created.isoformat()}: check the clock"
-        )
+    signer = choose_signing_key(keys, master_cert, policy=policy, now=now)
+    created = _signable(signer, now)  # whole seconds, not before the key: certify's rule
     # (2)
     own = Keyring()
     own.add(master_cert)
@@ -320,12 +316,9 @@ def verify_feed(
             f" (roots in force: {', '.join(sorted(roots))})"
         )
     # (3)
-    cert = seen.get(result.primary)
-    assert cert is not None and result.signer is not None
-    key = next(
-        k
-        for k in (cert.primary, *(c.key for c in cert.subkeys if c.key is not None))
-        if k.fingerprint == result.signer
+    assert result.signer is not None
+    cert, key = next(
+        (c, k) for c, k in seen.candidates([result.signer], ()) if c.fingerprint == result.primary
     )
     try:
         judge.view(cert).check_signing_key(key, now)
