@@ -449,16 +449,21 @@ def test_a_revocation_a_feed_delivered_outlives_the_next_feed(world: World, tmp_
     assert json.loads(r.stdout)["modules"][0]["status"] == 64
 
 
+def _webroot_check(w: World, tmp: Path, *keys: str) -> tuple[Any, ...]:
+    """A FreePBX webroot holding the module and ``keys`` in BMO; the check of it, as arguments."""
+    web = tmp / "web"
+    bmo = web / "admin" / "libraries" / "BMO"
+    bmo.mkdir(parents=True)
+    for name in keys:
+        shutil.copy(w.tmp / f"{name}.asc", bmo / f"{name}.key")
+    shutil.copytree(w.module, web / "admin" / "modules" / "hello")
+    return ("check", "--freepbx-webroot", web, "--trust-root", w.master.fingerprint, "--json")
+
+
 def test_the_freepbx_preset_uses_the_stores_feeds(world: World, tmp_path: Path) -> None:
     w = world
     env = _host(w, tmp_path, "h")
-    web = tmp_path / "web"
-    bmo = web / "admin" / "libraries" / "BMO"
-    bmo.mkdir(parents=True)
-    shutil.copy(w.tmp / "master.asc", bmo / "master.key")
-    shutil.copy(w.tmp / "jane.asc", bmo / "jane.key")
-    shutil.copytree(w.module, web / "admin" / "modules" / "hello")
-    args = ("check", "--freepbx-webroot", web, "--trust-root", w.master.fingerprint, "--json")
+    args = _webroot_check(w, tmp_path, "master", "jane")
     assert json.loads(w.run(*args, env=env).stdout)["modules"][0]["status"] == 129
     r = w.run(*args, "--require-fresh", code=1, env=env)
     assert json.loads(r.stdout)["modules"][0]["status"] == 4
@@ -576,12 +581,7 @@ def test_the_freepbx_preset_keeps_what_feeds_delivered(world: World, tmp_path: P
     """With a BMO folder (every real install), a revocation a later feed omits still counts."""
     w = world
     env = _host(w, tmp_path, "h")
-    web = tmp_path / "web"
-    bmo = web / "admin" / "libraries" / "BMO"
-    bmo.mkdir(parents=True)
-    shutil.copy(w.tmp / "master.asc", bmo / "master.key")
-    shutil.copytree(w.module, web / "admin" / "modules" / "hello")
-    args = ("check", "--freepbx-webroot", web, "--trust-root", w.master.fingerprint, "--json")
+    args = _webroot_check(w, tmp_path, "master")
     w.run("key", "update", "--from", _revocation_feed(w, "rev", NOW - timedelta(hours=3)), env=env)
     assert json.loads(w.run(*args, code=1, env=env).stdout)["modules"][0]["status"] == 64
     bare = tmp_path / "bare"
@@ -591,8 +591,25 @@ def test_the_freepbx_preset_keeps_what_feeds_delivered(world: World, tmp_path: P
           "--out", out, "--at", iso(NOW - timedelta(hours=2)))  # fmt: skip
     w.run("key", "update", "--from", out, env=env)
     assert json.loads(w.run(*args, code=1, env=env).stdout)["modules"][0]["status"] == 64
-    # No home and no store variable: the preset's keys alone, no internal error.
-    bare_env = {k: v for k, v in os.environ.items() if k not in ("HOME", "PGPSIG_HOME")}
-    r = subprocess.run([sys.executable, "-m", "pgpsig", *map(str, args)], env=bare_env,
-                       capture_output=True, check=False)  # fmt: skip
-    assert r.returncode in (0, 1) and b"internal error" not in r.stderr, r.stderr
+
+
+def test_no_home_is_no_store_for_the_preset_and_an_error_otherwise(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service with no home directory and no store variable (as the CLI's inputs see it)."""
+    from pgpsig.cli import inputs
+    from pgpsig.errors import KeyringError
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("PGPSIG_HOME", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", no_home)
+    with pytest.raises(KeyringError, match="no home directory"):
+        inputs.store_home()
+    with pytest.raises(KeyringError, match="no home directory"):
+        inputs.keyring(None)
+    feeds_found: list[Any] = []
+    ring = inputs.keyring([world.tmp / "master.asc"], feeds=feeds_found, store_feeds=True)
+    assert world.master.fingerprint in ring.certs and feeds_found == []
