@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import pgpsig
-from pgpsig.keys.generate import generate_key
+from pgpsig.keys.generate import GeneratedKey, generate_key
 from pgpsig.openpgp.secretkey import PassphraseError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -283,7 +283,8 @@ def test_sign_module_takes_the_key_as_path_bytes_or_file(
     assert pgpsig.check_module(d, keyring=[MASTER, DEV], roots=MASTER).ok
 
 
-def test_sign_module_with_a_protected_key(tmp_path: Path) -> None:
+def _protected_key_and_module(tmp_path: Path) -> tuple[GeneratedKey, Path]:
+    """A key protected by ``s3cret`` (its secret key in ``p.sec.asc``) and the example module."""
     key = generate_key(
         "Protected <p@example.org>",
         now=datetime.now(timezone.utc) - timedelta(hours=1),
@@ -292,6 +293,11 @@ def test_sign_module_with_a_protected_key(tmp_path: Path) -> None:
     (tmp_path / "p.sec.asc").write_bytes(key.secret_key)
     d = tmp_path / "mod"
     shutil.copytree(EXAMPLES / "module", d)
+    return key, d
+
+
+def test_sign_module_with_a_protected_key(tmp_path: Path) -> None:
+    key, d = _protected_key_and_module(tmp_path)
     with pytest.raises(PassphraseError):
         pgpsig.sign_module(d, tmp_path / "p.sec.asc")
     with pytest.raises(PassphraseError):
@@ -324,14 +330,7 @@ def test_the_secret_key_is_unlocked_apart(tmp_path: Path) -> None:
     """As ``pgpsig sign``, the library unlocks a v4 key in a forked process of its own: PGPy is
     never imported into the caller's process (nor into the workers it forks to sign), and a wrong
     passphrase is still a PassphraseError."""
-    key = generate_key(
-        "Protected <p@example.org>",
-        now=datetime.now(timezone.utc) - timedelta(hours=1),
-        passphrase=b"s3cret",
-    )
-    (tmp_path / "p.sec.asc").write_bytes(key.secret_key)
-    d = tmp_path / "mod"
-    shutil.copytree(EXAMPLES / "module", d)
+    key, d = _protected_key_and_module(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-c", _APART_PROBE, str(d), str(DEV_SECRET), str(tmp_path / "p.sec.asc")],
         capture_output=True,
