@@ -84,6 +84,8 @@ class Tool:
     # was wrong (then its exit code is not what decides)
     validate: Callable[[], str | None] | None = None
     ok_exits: tuple[int, ...] = (0,)  # exit codes of a run that went through (validate judges)
+    # called before every run of the tool, outside the measured time (e.g. an empty cache)
+    before: Callable[[], None] | None = None
 
 
 def gnu_time() -> str | None:
@@ -112,6 +114,8 @@ def measure(tool: Tool, scratch: Path) -> Run:
     """
     err_path = scratch / f"{tool.name}.stderr"
     report = scratch / f"{tool.name}.time"
+    if tool.before is not None:
+        tool.before()
     env = dict(os.environ)
     env.update(tool.env or {})
     argv = tool.argv
@@ -292,6 +296,7 @@ class Context:
     empty_home: Path  # an empty GNUPGHOME / PGPSIG_HOME, so no tool finds a default keyring
     fleet_shape: Path  # freepbx16-fleet-shape.json, for cases (a) and (f)
     anatomy: Path  # webroot-anatomy.json, for case (f)
+    real_manifests: Path  # a stock FreePBX 16 install's module.sig files, to size case (h)'s
     warmup: bool = True  # run every tool once, unmeasured, before the measured runs
     _module_keys: ModuleKeys | None = None
 
@@ -386,7 +391,8 @@ class Context:
 @dataclass(frozen=True)
 class Target:
     """A target of the issue: ``tool``'s wall time over ``peer``'s (a ratio), or, with no peer,
-    ``tool``'s peak RSS in MiB; met when the measured value is at most ``limit``.
+    ``tool``'s peak RSS in MiB; met when the measured value is at most ``limit``. With
+    ``difference``, ``tool``'s wall time minus ``peer``'s, in seconds ("at most 3 s slower").
 
     With ``across``, the peer's row is in another case of the same run (the same key variant):
     ``(its CASES key, its key in the results)``, e.g. ``("a", "a-check")``; the target has no
@@ -400,10 +406,13 @@ class Target:
     stretch: float
     across: tuple[str, str] | None = None
     rss: bool = False
+    difference: bool = False
 
     def describe(self) -> str:
         if self.peer is None:
             return f"RSS <= {self.limit:g} MiB (stretch {self.stretch:g})"
+        if self.difference:
+            return f"<= +{self.limit:g} s (stretch +{self.stretch:g} s)"
         return f"<= {self.limit:g}x (stretch {self.stretch:g}x)"
 
 
@@ -797,11 +806,14 @@ def _latest_build(ctx: Context, stem: str, tag: str) -> Path:
     return base
 
 
-def fleet_install(ctx: Context, key: str, copies: int = 1) -> Install | str:
-    """The install of the fleet shape, ``copies`` times over with distinct module names
+def fleet_tree(
+    ctx: Context, key: str, copies: int = 1
+) -> tuple[Path, list[fleet.ModulePlan], dict[str, Any]] | str:
+    """The unsigned install of the fleet shape, ``copies`` times over with distinct module names
     (``fleet.replicate``), cached under ``{key}-install-{full|quick}-...``; in quick mode every
-    tenth module with a quarter of its files. Signed every run with this run's developer key
-    (``sign_install``: pgpsig's library, one process). Or why there is none ("missing: ...")."""
+    tenth module with a quarter of its files: (its directory, its plan, its description for the
+    results), or why there is none ("missing: ..."). Its ``module.sig`` files are whatever the
+    last run signed."""
     shape = _shape(ctx)
     if isinstance(shape, str):
         return shape
@@ -816,12 +828,6 @@ def fleet_install(ctx: Context, key: str, copies: int = 1) -> Install | str:
         {"origin": origin, "seed": seed, "scale": scale, "every": every, "copies": copies},
         lambda p: fleet.write_install(p, plan, seed),
     )
-    sign_install(ctx, install)
-    run = _run_dir(ctx, key)
-    tampered = run / "tampered"
-    fleet.mirror(install, tampered, with_sig=True)
-    victim = plan[len(plan) // 2]
-    tamper_file(tampered / victim.name / victim.files[len(victim.files) // 2][0])
     described = {
         "shape": origin,
         "copies": copies,
@@ -830,7 +836,33 @@ def fleet_install(ctx: Context, key: str, copies: int = 1) -> Install | str:
         "bytes": sum(m.bytes for m in plan),
         "largest_module": max((len(m.files), m.name) for m in plan)[1],
         "seed": seed,
-        "tampered_module": victim.name,
+    }
+    return install, plan, described
+
+
+def _tamper_copy(src: Path, dst: Path, plan: list[fleet.ModulePlan]) -> str:
+    """A hard-linked copy of the signed install ``src`` at ``dst`` with one file of one module
+    (the middle one of ``plan``) altered; the module's name."""
+    fleet.mirror(src, dst, with_sig=True)
+    victim = plan[len(plan) // 2]
+    tamper_file(dst / victim.name / victim.files[len(victim.files) // 2][0])
+    return victim.name
+
+
+def fleet_install(ctx: Context, key: str, copies: int = 1) -> Install | str:
+    """:func:`fleet_tree`, signed every run with this run's developer key (``sign_install``:
+    pgpsig's library, one process), and a tampered copy. Or why there is none ("missing: ...")."""
+    tree = fleet_tree(ctx, key, copies)
+    if isinstance(tree, str):
+        return tree
+    install, plan, described = tree
+    sign_install(ctx, install)
+    run = _run_dir(ctx, key)
+    tampered = run / "tampered"
+    victim = _tamper_copy(install, tampered, plan)
+    described = {
+        **described,
+        "tampered_module": victim,
         "key": "ed25519 (pgpsig key generate), certified by a root (pgpsig key certify)",
     }
     return Install(install, run, tampered, plan, described)
@@ -1282,6 +1314,224 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
+def _has_verdict_cache(ctx: Context) -> bool:
+    """Whether this pgpsig's ``check`` has the SHA-1 verdict cache (``--cache-dir``,
+    ``--no-cache``)."""
+    r = subprocess.run(
+        [sys.executable, "-m", "pgpsig", "check", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PGPSIG_HOME": str(ctx.empty_home), "COLUMNS": "200"},
+        check=False,
+    )
+    return "--cache-dir" in r.stdout and "--no-cache" in r.stdout
+
+
+def _manifest_sizes(modules_dir: Path) -> dict[str, int]:
+    """The size of each ``module.sig`` directly under the module directories of ``modules_dir``."""
+    out = {}
+    for d in sorted(modules_dir.iterdir()):
+        sig = d / "module.sig"
+        if sig.is_file():
+            out[d.name] = sig.stat().st_size
+    return out
+
+
+def _compare_sizes(mine: dict[str, int], real: dict[str, int]) -> dict[str, Any]:
+    """Case (h)'s manifests next to the real ones: totals, largest, and module for module."""
+
+    def summary(sizes: dict[str, int]) -> dict[str, Any]:
+        largest = max(sizes.items(), key=lambda kv: kv[1])
+        return {"modules": len(sizes), "bytes": sum(sizes.values()), "largest": list(largest)}
+
+    out: dict[str, Any] = {"synthetic": summary(mine)}
+    if real:
+        out["real"] = summary(real)
+        out["bytes_over_real"] = round(out["synthetic"]["bytes"] / out["real"]["bytes"], 3)
+        both = sorted(set(mine) & set(real))
+        if both:
+            ratios = [mine[n] / real[n] for n in both]
+            out["same_modules"] = len(both)
+            out["median_module_over_real"] = round(statistics.median(ratios), 3)
+    return out
+
+
+def build_sha1(ctx: Context, variant: Variant) -> Prepared:
+    """(h) The install of (a) with every ``module.sig`` signed with SHA-1, as FreePBX's mirrors
+    sign (``pgpsig_lib.py sign-sha1``: pgpsig's signing code let to use SHA-1 in that process
+    only), checked with ``--policy freepbx-legacy``: the cost of SHA-1 collision detection
+    (``pgpsig.openpgp.sha1dc``) over manifests of real size, against the check without it
+    (``today``: ``sha1_plain.py``, plain hashlib SHA-1 in the bench's process only), and with the
+    verdict cache empty (``pgpsig``, a fresh ``--cache-dir`` each run), filled by an earlier run
+    (``pgpsig-repeated``) or off (``pgpsig-no-cache``). Before pgpsig has the cache, ``pgpsig``
+    is the check with detection and nothing cached, and the other two rows are missing."""
+    title = "(h) check the install of (a) signed with SHA-1"
+    tree = fleet_tree(ctx, "a")  # (a)'s cached install: the same files, built once for both
+    if isinstance(tree, str):
+        return Prepared(title, {}, [("pgpsig", tree), ("today", tree)])
+    source, plan, described = tree
+    run = _run_dir(ctx, "h")
+    install = run / "install"
+    fleet.mirror(source, install, with_sig=False)
+    keys = anatomy.make_keys(seed="sha1bench")  # fixed seed and clock: the same signatures
+    d = ctx.scratch / "h-keys"
+    d.mkdir(exist_ok=True)
+    dev_secret = _write(d / "dev.sec.asc", keys.dev_secret)
+    dev_cert = _write(d / "dev.asc", keys.dev_cert)
+    root_cert = _write(d / "root.asc", keys.master_cert)
+    signed = _pgpsig_lib(
+        ctx, "sign-sha1", "--key", str(dev_secret), "--at", anatomy.CLOCK.isoformat(), str(install)
+    )
+    if signed.returncode != 0:
+        raise RuntimeError(f"signing with SHA-1 failed: {_first_line(signed.stderr)}")
+    tampered = run / "tampered"
+    victim = _tamper_copy(install, tampered, plan)
+    cache = _has_verdict_cache(ctx)
+    # Every row writes its cache where it is told, or nowhere: never in the user's cache directory
+    # (and, should a default be taken after all, it lands here, which the validation looks at).
+    default_cache = ctx.scratch / "h-xdg-cache"
+    default_cache.mkdir(exist_ok=True)
+    env = {"PGPSIG_HOME": str(ctx.empty_home), "XDG_CACHE_HOME": str(default_cache)}
+    args = ["--keyring", str(dev_cert), "--trust-root", str(root_cert)]
+    args += ["--policy", "freepbx-legacy"]
+    seen: dict[str, tuple[str, str]] = {}
+
+    def fresh(where: Path) -> Callable[[], None]:
+        def empty() -> None:
+            shutil.rmtree(where, ignore_errors=True)
+            where.mkdir(mode=0o700)
+
+        return empty
+
+    def tools(tree: Path, tag: str) -> list[Tool | tuple[str, str]]:
+        check = ["check", "--modules-dir", str(tree), *args]
+        no_cache = ["--no-cache"] if cache else []
+        today = Tool(
+            "today",
+            [sys.executable, str(HERE / "sha1_plain.py"), *check, *no_cache],
+            env=env,
+            timeout=ctx.timeout,
+            rejects_with=1,
+            note="pgpsig check with plain hashlib SHA-1 (sha1_plain.py): no collision detection",
+        )
+        first = ctx.pgpsig(*check)
+        first.env = env
+        out: list[Tool | tuple[str, str]] = [first]
+        if cache:
+            where = ctx.scratch / f"h-cache-first-{tag}"
+            first.argv += ["--cache-dir", str(where)]
+            first.before = fresh(where)
+            first.note = "SHA-1 collision detection, an empty --cache-dir each run"
+            repeated = Tool(
+                "pgpsig-repeated",
+                [*ctx.pgpsig(*check).argv, "--cache-dir", str(ctx.scratch / "h-cache-filled")],
+                env=env,
+                timeout=ctx.timeout,
+                rejects_with=1,
+                note="SHA-1 collision detection, --cache-dir filled by an earlier run",
+            )
+            off = Tool(
+                "pgpsig-no-cache",
+                [*ctx.pgpsig(*check).argv, "--no-cache"],
+                env=env,
+                timeout=ctx.timeout,
+                rejects_with=1,
+                note="SHA-1 collision detection, --no-cache",
+            )
+            out += [repeated, off, today]
+        else:
+            first.note = "SHA-1 collision detection (this pgpsig has no verdict cache)"
+            why = "missing: this pgpsig's check has no --cache-dir (no verdict cache)"
+            out += [("pgpsig-repeated", why), ("pgpsig-no-cache", why), today]
+        return out
+
+    def verdicts(tool: Tool) -> Callable[[], str | None]:
+        """One more run with ``--json``: exit 0, every module good (129) with a SHA-1 signature,
+        the same verdicts as every other row, and nothing in the default cache directory."""
+
+        def judge() -> str | None:
+            if tool.before is not None:
+                tool.before()
+            r = subprocess.run(
+                [*tool.argv, "--json"],
+                capture_output=True,
+                env={**os.environ, **(tool.env or {})},
+                check=False,
+            )
+            if r.returncode != 0:
+                why = _first_line(r.stderr.decode(errors="replace"))
+                return f"exit {r.returncode} with --json: {why}"
+            modules = json.loads(r.stdout)["modules"]
+            bad = [
+                m["module"]
+                for m in modules
+                if m["status"] != 129 or m["signature"]["hash_algorithm"] != "SHA1"
+            ]
+            if len(modules) != len(plan) or bad:
+                return f"{len(modules)} modules, not good or not SHA-1: {', '.join(bad[:3])}"
+            text = json.dumps(modules, sort_keys=True)
+            name, other = seen.setdefault("modules", (tool.name, text))
+            if other != text:
+                return f"verdicts differ from {name}'s"
+            if any(default_cache.iterdir()):
+                return "something was written in the default cache directory"
+            return None
+
+        return judge
+
+    good = tools(install, "good")
+    for t in good:
+        if isinstance(t, Tool):
+            t.validate = verdicts(t)
+    if cache:  # the repeated row's cache, filled by one run on the same input (not measured)
+        fill = next(t for t in good if isinstance(t, Tool) and t.name == "pgpsig-repeated")
+        r = subprocess.run(fill.argv, capture_output=True, env={**os.environ, **env}, check=False)
+        if r.returncode != 0:
+            raise RuntimeError(f"filling the cache failed: {_first_line(r.stderr.decode())}")
+    real = ctx.real_manifests
+    sizes = _compare_sizes(_manifest_sizes(install), _manifest_sizes(real) if real.is_dir() else {})
+    if real.is_dir():
+        sizes["real"]["source"] = real.name
+    mib = sizes["synthetic"]["bytes"] / MiB
+    return Prepared(
+        title=f"{title}: {len(plan)} manifests of {mib:.2f} MiB "
+        f"({sizes.get('bytes_over_real', 0):.0%} of the real ones), {described['files']} files, "
+        f"{_size(described['bytes'])}",
+        input={
+            **described,
+            "manifests": sizes,
+            "signature": "SHA1, clear-signed (pgpsig's signing code, pgpsig_lib.py sign-sha1)",
+            "signed_at": anatomy.CLOCK.isoformat(),
+            "key": "ed25519 developer key certified by a root, from fixed seeds (as in (f))",
+            "policy": "freepbx-legacy",
+            "verdict_cache": cache,
+            "tampered_module": victim,
+        },
+        good=good,
+        bad={t.name: t for t in tools(tampered, "bad") if isinstance(t, Tool)},
+        targets=[
+            Target(
+                "(h) first check, SHA-1 detection, empty cache, minus today",
+                "pgpsig",
+                "today",
+                3.0,
+                3.0,
+                difference=True,
+            ),
+            Target(
+                "(h) repeated check (cache filled) vs today",
+                "pgpsig-repeated",
+                "today",
+                1.05,
+                1.05,
+            ),
+            rss_target("(h) first check"),
+            rss_target("(h) repeated check", "pgpsig-repeated"),
+            rss_target("(h) check --no-cache", "pgpsig-no-cache"),
+        ],
+    )
+
+
 VARIANTS = (Variant("ed25519", "ed25519"), Variant("rsa4096", "rsa4096"))
 ED25519_ONLY = VARIANTS[:1]  # module cases: keys made by `pgpsig key generate` (Ed25519)
 
@@ -1296,6 +1546,12 @@ CASES: dict[str, Case] = {
     "g": Case(
         "issue #16's (f): the install of (a) ten times over",
         build_ten_installs,
+        ED25519_ONLY,
+        full_only=True,
+    ),
+    "h": Case(
+        "the install of (a) signed with SHA-1: the cost of collision detection",
+        build_sha1,
         ED25519_ONLY,
         full_only=True,
     ),
@@ -1412,6 +1668,8 @@ def _judge(
     of ``earlier``; a target whose case was not run has no value ("missing: needs case a")."""
     if target.peer is None:
         measure = "peak RSS MiB"
+    elif target.difference:
+        measure = "wall time difference tool - peer, s"
     else:
         measure = f"{'peak RSS' if target.rss else 'wall time'} ratio tool/peer"
     out: dict[str, Any] = {
@@ -1445,6 +1703,9 @@ def _judge(
         value = tool["maxrss_mib"]
     elif target.rss:
         value = tool["maxrss_mib"] / peer["maxrss_mib"]
+    elif target.difference:
+        value = tool["wall_s"] - peer["wall_s"]
+        out["cpu_difference_s"] = tool["cpu_s"] - peer["cpu_s"]
     else:
         value = tool["wall_s"] / peer["wall_s"]
     out.update(value=value, met=value <= target.limit, stretch_met=value <= target.stretch)
@@ -1459,17 +1720,35 @@ def _rss_measure(t: dict[str, Any]) -> bool:
     return bool(t["measure"].startswith("peak RSS"))
 
 
+def _difference(t: dict[str, Any]) -> bool:
+    """Whether a judged target is a difference of wall times in seconds, not a ratio."""
+    return bool(t["measure"].startswith("wall time difference"))
+
+
+def _limit(t: dict[str, Any], key: str) -> str:
+    """A target's limit (``target`` or ``stretch``) with its unit: "40 MiB", "1.05x", "+3 s"."""
+    if t["peer"] is None:
+        return f"{t[key]:g} MiB"
+    return f"+{t[key]:g} s" if _difference(t) else f"{t[key]:g}x"
+
+
+def _value(t: dict[str, Any]) -> str:
+    """A judged target's value with its unit: "30.4 MiB", "0.31x", "+1.52 s"."""
+    if t["peer"] is None:
+        return f"{t['value']:.1f} MiB"
+    return f"{t['value']:+.2f} s" if _difference(t) else f"{t['value']:.2f}x"
+
+
 def _verdict(t: dict[str, Any]) -> str:
     if t["value"] is None:
         return f"n/a ({t['why_no_value']})" if t.get("why_no_value") else "n/a"
-    unit = " MiB" if t["peer"] is None else "x"
 
     def yes(m: bool) -> str:
         return "met" if m else "not met"
 
     return (
-        f"<= {t['target']:g}{unit} {yes(t['met'])}, "
-        f"stretch {t['stretch']:g}{unit} {yes(t['stretch_met'])}"
+        f"<= {_limit(t, 'target')} {yes(t['met'])}, "
+        f"stretch {_limit(t, 'stretch')} {yes(t['stretch_met'])}"
     )
 
 
@@ -1512,7 +1791,7 @@ def _row_targets(result: dict[str, Any], tool: str) -> str:
             out.append(_verdict(t))
         elif t["peer"] is not None and t["tool"] == tool and (across or tool != "pgpsig"):
             what = "RSS " if _rss_measure(t) else "time " if across else ""
-            value = f"{t['value']:.2f}x " if t["value"] is not None else ""
+            value = f"{_value(t)} " if t["value"] is not None else ""
             of = f"{across}'s {t['peer']}" if across else t["peer"]
             out.append(f"{what}{value}of {of}: {_verdict(t)}")
     return "; ".join(out)
@@ -1568,15 +1847,16 @@ def summary_lines(results: list[dict[str, Any]]) -> list[str]:
             if t["value"] is None:
                 shown, met, smet = f"n/a ({t.get('why_no_value', '')})", "-", "-"
             else:
-                shown = f"{t['value']:.1f} MiB" if t["peer"] is None else f"{t['value']:.2f}x"
+                shown = _value(t)
                 met = "met" if t["met"] else "not met"
                 smet = "met" if t["stretch_met"] else "not met"
-            unit = " MiB" if t["peer"] is None else "x"
             cpu = f"{t['cpu_ratio']:.2f}x" if "cpu_ratio" in t else "-"
+            if "cpu_difference_s" in t:
+                cpu += f" ({t['cpu_difference_s']:+.2f} s)"
             lines.append(
                 f"| {t['label']} | {result.get('variant', '')} | {_cell(mine, rss)} "
                 f"| {peer_cell if t['peer'] else '-'} | {shown} "
-                f"| <= {t['target']:g}{unit} | {met} | <= {t['stretch']:g}{unit} | {smet} | {cpu} |"
+                f"| <= {_limit(t, 'target')} | {met} | <= {_limit(t, 'stretch')} | {smet} | {cpu} |"
             )
     return lines
 
@@ -1710,6 +1990,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the FreePBX webroot anatomy of case (f) (default: ../shared/conformance/freepbx/)",
     )
     ap.add_argument(
+        "--real-manifests",
+        type=Path,
+        default=ROOT.parent / "shared" / "conformance" / "freepbx" / "cases" / "fpbx16-installed",
+        help="a directory of real FreePBX module directories holding module.sig, whose sizes case "
+        "(h) reports next to its own (default: ../shared/conformance/freepbx/cases/fpbx16-installed)",
+    )
+    ap.add_argument(
         "--no-warmup",
         action="store_true",
         help="no unmeasured first run of each tool (the default in quick mode)",
@@ -1776,6 +2063,7 @@ def main(argv: list[str] | None = None) -> int:
             empty_home=empty,
             fleet_shape=args.fleet_shape,
             anatomy=args.anatomy,
+            real_manifests=args.real_manifests,
             warmup=not (args.quick or args.no_warmup),
         )
         try:
