@@ -1328,11 +1328,12 @@ def _has_verdict_cache(ctx: Context) -> bool:
 
 
 def _manifest_sizes(modules_dir: Path) -> dict[str, int]:
-    """The size of each ``module.sig`` directly under the module directories of ``modules_dir``."""
+    """The size of each non-empty ``module.sig`` of the module directories of ``modules_dir`` (a
+    stock install has one empty one, ``iub24``'s, which signs nothing)."""
     out = {}
     for d in sorted(modules_dir.iterdir()):
         sig = d / "module.sig"
-        if sig.is_file():
+        if sig.is_file() and sig.stat().st_size > 0:
             out[d.name] = sig.stat().st_size
     return out
 
