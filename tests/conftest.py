@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import bz2
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +18,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "vectors"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# The tests never touch the user's cache directory (the SHA-1 verdicts of ``check`` and
+# ``verify``): the CLI, in this process or run as a subprocess, gets one of its own for the session.
+_TEST_CACHE = tempfile.mkdtemp(prefix="pgpsig-tests-cache-")
+atexit.register(shutil.rmtree, _TEST_CACHE, True)
+os.environ["XDG_CACHE_HOME"] = _TEST_CACHE
 
 
 def conformance_path() -> Path | None:

@@ -32,6 +32,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "errors": (0, "errors"),
     "schemas": (0, "schemas"),
     "_dataclass": (0, "_dataclass"),
+    "cachedir": (1, "shared-io"),
     "fanout": (1, "shared-io"),
     "fsutil": (1, "shared-io"),
     "hashing": (1, "shared-io"),

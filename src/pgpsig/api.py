@@ -30,6 +30,7 @@ from typing import BinaryIO, cast
 
 from pgpsig import verify as _verify
 from pgpsig._dataclass import replace
+from pgpsig.cachedir import open_cache
 from pgpsig.certs.keyfile import MAX_KEYRING_FILE_BYTES
 from pgpsig.certs.keyring import Keyring, keyring_from_bytes
 from pgpsig.certs.keyring import load_keyring as _load_keyring
@@ -39,6 +40,7 @@ from pgpsig.modules import check as _check
 from pgpsig.modules import sign as _sign
 from pgpsig.modules.check import CheckOptions
 from pgpsig.openpgp.armor import MAX_ARMOR_BYTES
+from pgpsig.openpgp.sha1sig import NAMESPACE
 from pgpsig.openpgp.signingkey import SigningKey
 from pgpsig.pathargs import one_or_many
 from pgpsig.policy import Policy, policy_named
@@ -215,15 +217,19 @@ def check_modules(
     now: datetime | None = None,
     strict: bool = False,
     exclude: str | Iterable[str] = (),
+    cache_dir: StrPath | None = None,
 ) -> list[ModuleReport]:
     """Check module directories, as ``pgpsig check`` does: a report for each, in order.
 
     ``modules`` (one directory or several) come first, then each module directory under
-    ``modules_dir``. A module is named after its directory.
+    ``modules_dir``. A module is named after its directory. ``cache_dir`` keeps the SHA-1
+    collision verdicts of the signatures there (as ``pgpsig check --cache-dir``); without it,
+    nothing is written and the data of SHA-1 signatures is scanned every time.
 
     Raises:
         InputError: A module directory or ``modules_dir`` is not a directory (missing, a file, a
-            dangling link); a keyring or trust root file cannot be read.
+            dangling link); a keyring or trust root file cannot be read; ``cache_dir`` cannot be
+            used (:class:`~pgpsig.cachedir.CacheError`).
         KeyringError: A trust root names no certificate's primary key in the keyring.
         FormatError: A keyring or trust root file is malformed.
         ValueError: ``now`` is naive, ``policy`` names no policy, or there is no module to
@@ -239,6 +245,7 @@ def check_modules(
             now=now,
             strict=strict,
             exclude=exclude,
+            cache_dir=cache_dir,
         )
     )
 
@@ -253,6 +260,7 @@ def iter_check_modules(
     now: datetime | None = None,
     strict: bool = False,
     exclude: str | Iterable[str] = (),
+    cache_dir: StrPath | None = None,
 ) -> Iterator[ModuleReport]:
     """:func:`check_modules`, each report as soon as it is ready (a big install, streamed).
 
@@ -264,7 +272,9 @@ def iter_check_modules(
     )
     if not targets:  # never an empty list that reads as "every module is good"
         raise ValueError("nothing to check: no module directory given or found in modules_dir")
-    opts = _options(keyring, roots, policy=policy, now=now, strict=strict, exclude=exclude)
+    opts = _options(
+        keyring, roots, policy=policy, now=now, strict=strict, exclude=exclude, cache_dir=cache_dir
+    )
     return _check.iter_check_modules(targets, opts)
 
 
@@ -276,6 +286,7 @@ def _options(
     now: datetime | None,
     strict: bool,
     exclude: str | Iterable[str],
+    cache_dir: StrPath | None,
 ) -> CheckOptions:
     """The use case's options from the facade's arguments (keyring first: roots may join it)."""
     ring = _keyring(keyring)
@@ -286,6 +297,7 @@ def _options(
         now=_now(now),
         strict=strict,
         exclude=_patterns(exclude),
+        verdicts=open_cache(Path(cache_dir), NAMESPACE) if cache_dir is not None else None,
     )
 
 
@@ -299,6 +311,7 @@ def check_module(
     strict: bool = False,
     name: str | None = None,
     exclude: str | Iterable[str] = (),
+    cache_dir: StrPath | None = None,
 ) -> ModuleReport:
     """Check one module directory, as ``pgpsig check MODULE_DIR`` does.
 
@@ -309,7 +322,9 @@ def check_module(
         InputError, KeyringError, FormatError, ValueError: as :func:`check_modules`.
     """
     ((found, path),) = _check.module_targets([Path(module_dir)], None)
-    opts = _options(keyring, roots, policy=policy, now=now, strict=strict, exclude=exclude)
+    opts = _options(
+        keyring, roots, policy=policy, now=now, strict=strict, exclude=exclude, cache_dir=cache_dir
+    )
     return _check.check_modules([(name or found, path)], opts)[0]
 
 

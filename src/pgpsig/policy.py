@@ -116,6 +116,14 @@ class Policy:
             )
         return None
 
+    def may_accept(self, algorithm: int, *, kind: SignatureKind) -> bool:
+        """Whether some signature of ``kind`` hashed with ``algorithm`` may pass :meth:`check_hash`."""
+        if (kind, algorithm) in self.warn_hashes:
+            return True
+        return (kind, algorithm) in self.hash_cutoffs and self.hash_cutoffs[
+            (kind, algorithm)
+        ] != _NEVER
+
     def check_key(self, key: PublicKey) -> None:
         """Raise if ``key`` is too weak to be trusted under this policy.
 

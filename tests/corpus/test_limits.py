@@ -38,7 +38,7 @@ from pgpsig import verify
 from pgpsig.certs import keyring
 from pgpsig.errors import LimitError, PgpsigError
 from pgpsig.modules import evidence, manifest, tree
-from pgpsig.openpgp import armor, clearsign, message, packets
+from pgpsig.openpgp import armor, clearsign, message, packets, sha1sig
 from pgpsig.openpgp.dearmor import ArmorReader
 from pgpsig.sop import SopExit
 
@@ -82,6 +82,7 @@ LIMITS: list[tuple[str, str, list[int]]] = [
         "1 MiB",
         [message.MAX_SIGNATURE_BYTES],
     ),
+    ("SHA-1 signed data of one signature", "8 MiB", [sha1sig.MAX_DETECTED]),
 ]
 
 

@@ -23,7 +23,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pgpsig._dataclass import NamedTuple
 from pgpsig.cli import inputs
-from pgpsig.cli.options import Arg, At, Json, Opt, RequireFresh, command
+from pgpsig.cli.options import (
+    Arg,
+    At,
+    CacheDirOption,
+    Json,
+    NoCache,
+    Opt,
+    RequireFresh,
+    command,
+)
 from pgpsig.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
@@ -123,6 +132,8 @@ def check(
         Opt("--progress", help="Plain progress lines on stderr, even when it is no terminal."),
     ] = False,
     require_fresh: RequireFresh = False,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCache = False,
     as_json: Json = False,
 ) -> None:
     """Check modules: signature, signer trust, and every listed file."""
@@ -175,6 +186,7 @@ def check(
         strict=strict,
         unlisted=not no_unlisted,
         freepbx=preset.layout if preset is not None else None,
+        verdicts=inputs.sha1_verdicts(cache_dir, no_cache, pol),
     )
     # The preset judges a stock install as FreePBX does: an empty module.sig is reported, not
     # verified, but does not fail the run (FreePBX 16 ships one); --strict fails it.

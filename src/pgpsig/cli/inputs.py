@@ -30,6 +30,7 @@ __all__ = [
     "policy",
     "read",
     "ring_warnings",
+    "sha1_verdicts",
     "spool",
     "store_home",
     "trust_roots",
@@ -78,6 +79,40 @@ def store_home() -> Path:
             "cannot find the store: no home directory, and neither PGPSIG_HOME nor XDG_DATA_HOME"
             " is set (set one, or give --keyring)"
         ) from e
+
+
+def sha1_verdicts(cache_dir: Path | None, no_cache: bool, pol: Any) -> Any:
+    """Where the SHA-1 collision verdicts of this run are kept: a cache directory, or None.
+
+    None with ``--no-cache``, and when the policy ``pol`` accepts no SHA-1 data signature (the
+    only data worth keeping a verdict for is then never scanned: no directory is made). The
+    default directory (:func:`pgpsig.cachedir.cache_home`) is skipped with a warning when it
+    cannot be used, silently when there is no home directory (a service).
+
+    Raises:
+        CacheError: ``--cache-dir`` cannot be used (see :func:`pgpsig.cachedir.open_cache`).
+    """
+    from pgpsig.openpgp.ids import HashAlgorithm
+    from pgpsig.policy import SignatureKind
+
+    if cache_dir is not None and no_cache:
+        usage("--cache-dir and --no-cache: give one of them")
+    if no_cache or not pol.may_accept(HashAlgorithm.SHA1, kind=SignatureKind.DATA):
+        return None
+    from pgpsig.cachedir import CacheError, cache_home, open_cache
+    from pgpsig.openpgp.sha1sig import NAMESPACE
+
+    if cache_dir is not None:
+        return open_cache(cache_dir, NAMESPACE)
+    try:
+        root = cache_home(os.environ, Path.home)
+    except (RuntimeError, KeyError):
+        return None
+    try:
+        return open_cache(root, NAMESPACE)
+    except CacheError as e:
+        err(f"warning: {e}; SHA-1 signed data is scanned again for collision attacks")
+        return None
 
 
 def _is_dir(path: Path) -> bool:

@@ -536,6 +536,10 @@ def _readable_or_absent(path: str) -> bool:
 # --------------------------------------------------------------------------------------------------
 # Options several commands share (one declaration each)
 
+_CACHE_HELP = (
+    "Keep SHA-1 collision verdicts in DIR (default: $XDG_CACHE_HOME/pgpsig or ~/.cache/pgpsig)."
+)
+
 #: ``--json``.
 Json = Annotated[bool, Opt("--json", help="Print one JSON document on stdout.")]
 #: ``--require-fresh`` of ``check`` and ``verify``.
@@ -547,6 +551,9 @@ RequireFresh = Annotated[
         " without one certifies no one.",
     ),
 ]
+#: ``--cache-dir`` and ``--no-cache`` of ``check`` and ``verify``.
+CacheDirOption = Annotated[Path | None, Opt("--cache-dir", metavar="DIR", help=_CACHE_HELP)]
+NoCache = Annotated[bool, Opt("--no-cache", help="Keep no verdict: scan SHA-1 data every time.")]
 #: ``--at``.
 At = Annotated[
     str | None, Opt("--at", help="Judge as of this ISO 8601 time instead of now.", metavar="TIME")

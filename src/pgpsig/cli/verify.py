@@ -11,7 +11,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pgpsig.cli import inputs
-from pgpsig.cli.options import Arg, At, Json, Keyrings, Opt, PolicyName, RequireFresh, command
+from pgpsig.cli.options import (
+    Arg,
+    At,
+    CacheDirOption,
+    Json,
+    Keyrings,
+    NoCache,
+    Opt,
+    PolicyName,
+    RequireFresh,
+    command,
+)
 from pgpsig.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
@@ -52,9 +63,12 @@ def verify(
         ),
     ] = None,
     require_fresh: RequireFresh = False,
+    cache_dir: CacheDirOption = None,
+    no_cache: NoCache = False,
     as_json: Json = False,
 ) -> None:
     """Verify a clear-signed file, or data against a detached signature."""
+    from pgpsig.openpgp.sha1sig import verdicts
     from pgpsig.verify import TextOutput, verify_clearsigned, verify_detached
 
     if min_signatures < 1:
@@ -71,36 +85,38 @@ def verify(
             "--output is for clear-signed input; the signed data of a detached signature is FILE itself"
         )
     stdin = str(file) == "-"
-    try:
-        if signature is not None:
-            from pgpsig.openpgp.armor import MAX_ARMOR_BYTES
+    store = inputs.sha1_verdicts(cache_dir, no_cache, pol)
+    with verdicts(store):
+        try:
+            if signature is not None:
+                from pgpsig.openpgp.armor import MAX_ARMOR_BYTES
 
-            sig_bytes = inputs.read(signature, limit=MAX_ARMOR_BYTES)
-            data_src: Any = sys.stdin.buffer if stdin else inputs.existing(file)
-            report = verify_detached(
-                data_src, sig_bytes, ring, policy=pol, now=now, min_signatures=min_signatures
-            )
-            out = None
-        else:
-            # stdin is spooled to a temporary file, not memory: it may be re-read (a second pass
-            # for digests the Hash: header did not announce) and may be of any size.
-            src: Any = inputs.spool(sys.stdin.buffer) if stdin else inputs.existing(file)
-            out = TextOutput(output) if output is not None else None
-            try:
-                report = verify_clearsigned(
-                    src,
-                    ring,
-                    policy=pol,
-                    now=now,
-                    min_signatures=min_signatures,
-                    output=out.write_canonical if out is not None else None,
+                sig_bytes = inputs.read(signature, limit=MAX_ARMOR_BYTES)
+                data_src: Any = sys.stdin.buffer if stdin else inputs.existing(file)
+                report = verify_detached(
+                    data_src, sig_bytes, ring, policy=pol, now=now, min_signatures=min_signatures
                 )
-            except BaseException:
-                if out is not None:
-                    out.discard()
-                raise
-    except OSError as e:
-        raise InputError(str(e)) from e
+                out = None
+            else:
+                # stdin is spooled to a temporary file, not memory: it may be re-read (a second pass
+                # for digests the Hash: header did not announce) and may be of any size.
+                src: Any = inputs.spool(sys.stdin.buffer) if stdin else inputs.existing(file)
+                out = TextOutput(output) if output is not None else None
+                try:
+                    report = verify_clearsigned(
+                        src,
+                        ring,
+                        policy=pol,
+                        now=now,
+                        min_signatures=min_signatures,
+                        output=out.write_canonical if out is not None else None,
+                    )
+                except BaseException:
+                    if out is not None:
+                        out.discard()
+                    raise
+        except OSError as e:
+            raise InputError(str(e)) from e
     if feed_warnings:
         from pgpsig._dataclass import replace
 

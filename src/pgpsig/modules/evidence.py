@@ -39,7 +39,9 @@ from pgpsig.modules.verdict import (
     signature_verdict,
     unsigned,
 )
+from pgpsig.openpgp import sha1sig
 from pgpsig.openpgp.packets import Cert
+from pgpsig.openpgp.sha1sig import VerdictStore
 from pgpsig.policy import Policy
 from pgpsig.report import EMPTY_MODULE_SIG, ModuleReport, SignatureResult, SigStatus
 from pgpsig.verify import verify_clearsigned
@@ -64,6 +66,8 @@ class CheckOptions:
     every signature, key and certification of the run is judged by it (one cache for the run).
     ``unlisted=False`` walks only the directories on the way to listed files: no file present but
     not listed is looked for (nor reported); the listed files are judged exactly the same.
+    ``verdicts`` keeps the SHA-1 collision verdicts of the signatures across runs
+    (:func:`pgpsig.openpgp.sha1sig.verdicts`; the CLI's cache directory): None scans every time.
 
     Raises:
         ValueError: ``now`` is naive, or ``strict`` without ``unlisted``.
@@ -77,6 +81,7 @@ class CheckOptions:
     freepbx: FreePBXLayout | None = None
     exclude: Sequence[str] = ()
     unlisted: bool = True
+    verdicts: VerdictStore | None = None
     judge: Judge = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -120,16 +125,22 @@ def _judge_signature(
     def collect(block: int, chunk: bytes) -> None:
         texts.setdefault(block, []).append(chunk)
 
-    try:
-        report = verify_clearsigned(
-            data, opts.keyring, policy=opts.policy, now=opts.now, output=collect, judge=opts.judge
-        )
-    except (FormatError, InputError) as e:
-        return malformed(f"malformed module.sig: {e}", str(e)), None
-    if report.blocks != 1:
-        detail = "malformed module.sig: more than one clear-signed block"
-        return malformed(detail, "more than one signed block"), None
-    verdict = signature_verdict([_judged(s, opts) for s in report.signatures])
+    with sha1sig.verdicts(opts.verdicts):
+        try:
+            report = verify_clearsigned(
+                data,
+                opts.keyring,
+                policy=opts.policy,
+                now=opts.now,
+                output=collect,
+                judge=opts.judge,
+            )
+        except (FormatError, InputError) as e:
+            return malformed(f"malformed module.sig: {e}", str(e)), None
+        if report.blocks != 1:
+            detail = "malformed module.sig: more than one clear-signed block"
+            return malformed(detail, "more than one signed block"), None
+        verdict = signature_verdict([_judged(s, opts) for s in report.signatures])
     return verdict, (texts.pop(0, []) if verdict.use_manifest else None)
 
 

@@ -25,7 +25,8 @@ is always the real SHA-1 digest (equal to :func:`hashlib.sha1`), and the verdict
 (:attr:`SHA1DC.collision`). A signature check refuses a detected collision itself, with the clear
 reason :data:`COLLISION_REASON`, whatever the policy and whatever the digest comparison says: the
 SHA-1 hash objects of signature digests (:func:`pgpsig.openpgp.signature.new_hash`) are
-:class:`SignatureSHA1`, whose ``digest()`` raises :class:`~pgpsig.errors.SignatureError` instead.
+:class:`pgpsig.openpgp.sha1sig.SignatureSHA1`, whose ``digest()`` raises
+:class:`~pgpsig.errors.SignatureError` instead.
 A safe-hash would only turn the attack into an unexplained digest mismatch.
 
 Speed: the message expansion and the condition checks run on 1,024 blocks at once, one 32-bit
@@ -43,9 +44,8 @@ from collections.abc import Callable, Iterable
 from functools import cache
 
 from pgpsig._dataclass import NamedTuple
-from pgpsig.errors import SignatureError
 
-__all__ = ["COLLISION_REASON", "SHA1DC", "SignatureSHA1", "Verdict", "detect"]
+__all__ = ["COLLISION_REASON", "SHA1DC", "Verdict", "detect"]
 
 #: Why a signature over data carrying a SHA-1 collision attack is bad, whatever the policy.
 COLLISION_REASON = "SHA-1 collision attack detected"
@@ -566,23 +566,6 @@ class SHA1DC:
         other._found = self._found
         other._reduced_round = self._reduced_round
         return other
-
-
-class SignatureSHA1(SHA1DC):
-    """SHA-1 for a signature's digest: no digest of data that carries a collision attack."""
-
-    __slots__ = ()
-
-    def digest(self) -> bytes:
-        """The SHA-1 digest.
-
-        Raises:
-            SignatureError: the data carries a SHA-1 collision attack (:data:`COLLISION_REASON`).
-        """
-        verdict = self.verdict()
-        if verdict.collision:
-            raise SignatureError(COLLISION_REASON)
-        return verdict.digest
 
 
 def detect(data: Data) -> Verdict:

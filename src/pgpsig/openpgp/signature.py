@@ -96,14 +96,14 @@ def new_hash(version: int, hash_algorithm: int, salt: bytes = b"") -> SignatureH
 
     The one rule for it: :meth:`Signature.new_hash`, and a one-pass signature packet's
     announcement of a signature yet to come (:mod:`pgpsig.openpgp.message`). SHA-1 is
-    :class:`pgpsig.openpgp.sha1dc.SignatureSHA1`, whose ``digest()`` raises
+    :class:`pgpsig.openpgp.sha1sig.SignatureSHA1`, whose ``digest()`` raises
     :class:`~pgpsig.errors.SignatureError` for data carrying a collision attack.
 
     Raises:
         PacketError: the hash algorithm is unknown or not available.
     """
     if hash_algorithm == HashAlgorithm.SHA1:
-        from pgpsig.openpgp.sha1dc import SignatureSHA1  # noqa: PLC0415 - only SHA-1 pays its import
+        from pgpsig.openpgp.sha1sig import SignatureSHA1  # noqa: PLC0415 - only SHA-1 pays its import
 
         return SignatureSHA1(salt if version == 6 else b"")
     name = HASH_NAMES.get(hash_algorithm)

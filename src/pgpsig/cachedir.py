@@ -1,0 +1,140 @@
+"""The cache directory: small, recomputable verdicts on disk, each keyed by a SHA-256 digest.
+
+This module owns the files of pgpsig's cache directory (``pgpsig check --cache-dir DIR``; by
+default :func:`cache_home`, the user's cache directory): when a directory may be used at all
+(:func:`open_cache`), where an entry lives (``<root>/<namespace>/<2 hex digits>/<62 hex
+digits>``), how it is read (a regular file of at most :data:`MAX_ENTRY` bytes, a link never
+followed) and how it is written (a temporary file beside it, renamed over it: forked workers
+writing one entry at once never leave half of one).
+
+An entry is only ever a result that can be computed again: losing one costs time, never
+correctness. So writes are not fsync'ed (a crash may leave an empty or torn entry: the reader of
+an entry checks its content, see :mod:`pgpsig.openpgp.sha1sig`), and every error reading or
+writing an entry is a miss, never a failure of the command. What an entry must never be is
+*planted*: a directory another user may write to would let them answer in our place. So
+:func:`open_cache` refuses a root or namespace directory that this user does not own, or that its
+group or others may write to, and makes the ones it creates private (``0700``).
+
+Nothing here reads the environment (the CLI passes it to :func:`cache_home`), the clock, or prints.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from pgpsig.errors import InputError
+
+__all__ = ["MAX_ENTRY", "CacheDir", "CacheError", "cache_home", "open_cache"]
+
+#: Largest entry read, in bytes: anything longer is not an entry of ours (a miss).
+MAX_ENTRY = 256
+
+
+class CacheError(InputError):
+    """A cache directory that cannot be used (created, or trusted to hold only our entries)."""
+
+
+def cache_home(environ: Mapping[str, str], home: Callable[[], Path]) -> Path:
+    """The user's cache directory for pgpsig: ``$XDG_CACHE_HOME/pgpsig``, else ``~/.cache/pgpsig``.
+
+    An empty variable counts as unset; ``home`` is called only then (there may be no home at all:
+    it raises ``RuntimeError`` or ``KeyError``, as :meth:`pathlib.Path.home` does).
+    """
+    xdg = environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg) / "pgpsig"
+    return home() / ".cache" / "pgpsig"
+
+
+def _private_directory(path: Path, *, follow: bool) -> None:
+    """Create ``path`` (mode 0700, parents as the umask says) unless it exists; then vouch for it.
+
+    Raises:
+        CacheError: it cannot be created, is not a directory (a link to one, when ``follow`` is
+            false), or is not this user's alone to write.
+    """
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = path.stat() if follow else path.lstat()
+    except OSError as e:
+        raise CacheError(f"cannot use the cache directory {path}: {e.strerror or e}") from e
+    if not stat.S_ISDIR(st.st_mode):
+        raise CacheError(f"cannot use the cache directory {path}: not a directory")
+    if st.st_uid != os.geteuid():
+        raise CacheError(f"cannot use the cache directory {path}: another user owns it")
+    if st.st_mode & 0o022:
+        raise CacheError(
+            f"cannot use the cache directory {path}: its group or others may write to it"
+        )
+
+
+def open_cache(root: Path, namespace: str) -> CacheDir:
+    """The cache of ``namespace`` under ``root``, both created if missing and checked.
+
+    ``root`` may be a link to a directory (``~/.cache`` often is); the namespace directory in it
+    may not be.
+
+    Raises:
+        CacheError: ``root`` or ``root/namespace`` cannot be created, is not a directory, or may
+            be written by another user (see the module's docstring).
+    """
+    _private_directory(root, follow=True)
+    directory = root / namespace
+    _private_directory(directory, follow=False)
+    return CacheDir(directory)
+
+
+class CacheDir:
+    """The entries of one namespace of a cache directory that :func:`open_cache` vouched for."""
+
+    __slots__ = ("directory",)
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _path(self, key: bytes) -> Path:
+        if len(key) != 32:
+            raise ValueError("a cache key is a SHA-256 digest (32 bytes)")
+        name = key.hex()
+        return self.directory / name[:2] / name[2:]
+
+    def get(self, key: bytes) -> bytes | None:
+        """The entry of ``key``, or None (none, not a regular file, too long, unreadable)."""
+        try:
+            fd = os.open(self._path(key), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:
+                return None
+            return os.read(fd, MAX_ENTRY + 1)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def put(self, key: bytes, value: bytes) -> None:
+        """Write ``value`` as the entry of ``key`` (best effort: an error leaves no entry).
+
+        Raises:
+            ValueError: ``value`` is longer than :data:`MAX_ENTRY` (a programming error).
+        """
+        if len(value) > MAX_ENTRY:
+            raise ValueError(f"a cache entry holds at most {MAX_ENTRY} bytes")
+        path = self._path(key)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as fp:
+                fp.write(value)
+            tmp.replace(path)
+        except OSError:
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,163 @@
+"""SHA-1 signature digests: hashlib's digest, refused for data that carries a collision attack.
+
+This module owns :class:`SignatureSHA1`, the hash object :func:`pgpsig.openpgp.signature.new_hash`
+gives for SHA-1, and when the collision detection of :mod:`pgpsig.openpgp.sha1dc` (pure Python,
+about 2.4 MB/s) runs on a signature's data:
+
+* **only when the digest is asked for.** The data is hashed by :mod:`hashlib` and held as it
+  comes; the scan runs at ``digest()``. A data signature's digest is asked for only once its
+  issuer is in the keyring and the policy accepts its hash
+  (:func:`pgpsig.engine.signatures.judge_signature`), so SHA-1 data from unknown keys, or under
+  a policy that refuses SHA-1, is never scanned.
+* **over at most** :data:`MAX_DETECTED` **bytes.** Longer data gets no digest: ``digest()``
+  raises :class:`~pgpsig.errors.SignatureError` (:data:`TOO_LONG_REASON`), so the scan's cost is
+  bounded (3.5 s) and the data held too. The largest real FreePBX ``module.sig`` is 1.4 MB.
+* **once per distinct data, across runs, with a verdict store** (:func:`verdicts`; the CLI's is a
+  :class:`pgpsig.cachedir.CacheDir`): a verdict is kept under the SHA-256 of the exact bytes
+  scanned (the salt, the signed data and the trailer: a collision-resistant key, so no other data
+  can share it), for data of :data:`MIN_STORED` bytes or more. Its entry holds the SHA-1 digest as
+  well, and is used only when that equals the digest just computed; anything else is a miss, and
+  the data is scanned again. A platform re-checking an unchanged install computes a SHA-256 and
+  reads one small file per signature instead of scanning the data.
+
+The store in use is this module's (:func:`verdicts` sets it for a block of code); forked workers
+inherit it. It is the one state here, as a process's cache directory is one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from pgpsig.errors import SignatureError
+
+__all__ = [
+    "MAX_DETECTED",
+    "MIN_STORED",
+    "NAMESPACE",
+    "TOO_LONG_REASON",
+    "SignatureSHA1",
+    "VerdictStore",
+    "verdicts",
+]
+
+#: Most bytes of SHA-1 signed data scanned for a collision attack (and held until then).
+MAX_DETECTED = 8 << 20
+#: Least data whose verdict goes to the store (a scan of less costs about what writing an entry does).
+MIN_STORED = 512
+#: The store's namespace (a directory of the cache): the entry format's version is in it.
+NAMESPACE = "sha1dc-1"
+#: Why a signature over more than :data:`MAX_DETECTED` bytes hashed with SHA-1 is bad.
+TOO_LONG_REASON = (
+    f"SHA-1 signed data of more than {MAX_DETECTED >> 20} MiB: too long to check for a SHA-1 "
+    "collision attack"
+)
+
+_CLEAN = b"clean"
+_COLLISION = b"collision"
+
+
+class VerdictStore(Protocol):
+    """Where verdicts are kept across runs: small values by 32-byte keys (best effort)."""
+
+    def get(self, key: bytes, /) -> bytes | None:
+        """The value stored for ``key``, or None."""
+
+    def put(self, key: bytes, value: bytes, /) -> None:
+        """Keep ``value`` for ``key`` (may silently fail: it is a cache)."""
+
+
+_store: VerdictStore | None = None
+
+
+@contextmanager
+def verdicts(store: VerdictStore | None) -> Iterator[None]:
+    """Keep and reuse collision verdicts in ``store`` (None: none) within the ``with`` block."""
+    global _store  # noqa: PLW0603 - the one state of the module, see its docstring
+    previous, _store = _store, store
+    try:
+        yield
+    finally:
+        _store = previous
+
+
+class SignatureSHA1:
+    """SHA-1 for a signature's digest: no digest of data that carries a collision attack."""
+
+    name = "sha1"
+    digest_size = 20
+
+    __slots__ = ("_held", "_sha1")
+
+    def __init__(self, prefix: bytes = b"") -> None:
+        self._sha1 = hashlib.sha1(prefix)  # noqa: S324 - the digest a SHA-1 signature is over
+        self._held: bytearray | None = bytearray(prefix)  # None: more than MAX_DETECTED
+
+    def update(self, data: bytes | bytearray | memoryview, /) -> None:
+        """Hash more bytes (held for the scan, up to :data:`MAX_DETECTED`)."""
+        self._sha1.update(data)
+        if self._held is not None:
+            if len(self._held) + len(data) > MAX_DETECTED:
+                self._held = None
+            else:
+                self._held += data
+
+    def copy(self) -> SignatureSHA1:
+        """An independent copy."""
+        other = SignatureSHA1.__new__(SignatureSHA1)
+        other._sha1 = self._sha1.copy()
+        other._held = None if self._held is None else bytearray(self._held)
+        return other
+
+    def digest(self) -> bytes:
+        """The SHA-1 digest of the data, once it is known to carry no collision attack.
+
+        Raises:
+            SignatureError: the data carries a SHA-1 collision attack (:data:`COLLISION_REASON`)
+                or is longer than :data:`MAX_DETECTED` (:data:`TOO_LONG_REASON`).
+        """
+        if self._held is None:
+            raise SignatureError(TOO_LONG_REASON)
+        digest = self._sha1.digest()
+        if _collision(self._held, digest):
+            from pgpsig.openpgp.sha1dc import COLLISION_REASON  # noqa: PLC0415 - see _collision
+
+            raise SignatureError(COLLISION_REASON)
+        return digest
+
+
+def _collision(data: bytearray, digest: bytes) -> bool:
+    """Whether ``data`` (whose SHA-1 is ``digest``) carries a collision attack: stored, or scanned."""
+    store = _store if len(data) >= MIN_STORED else None
+    key = b""
+    if store is not None:
+        key = hashlib.sha256(data).digest()
+        known = _read_entry(store.get(key), digest)
+        if known is not None:
+            return known
+    from pgpsig.openpgp.sha1dc import detect  # noqa: PLC0415 - imported when a scan is due
+
+    verdict = detect(data)
+    if verdict.digest != digest:  # two SHA-1s of the same bytes: cannot differ
+        raise AssertionError("SHA-1 collision detection computed another digest than hashlib")
+    if store is not None:
+        store.put(key, _entry(digest, verdict.collision))
+    return verdict.collision
+
+
+def _entry(digest: bytes, collision: bool) -> bytes:
+    """A store entry: the namespace, the data's SHA-1 in hex and the verdict, one line."""
+    verdict = _COLLISION if collision else _CLEAN
+    return b"%s %s %s\n" % (NAMESPACE.encode(), digest.hex().encode(), verdict)
+
+
+def _read_entry(entry: bytes | None, digest: bytes) -> bool | None:
+    """The verdict an entry holds for data of SHA-1 ``digest``, or None (no entry, not ours)."""
+    if entry is None:
+        return None
+    for collision in (False, True):
+        if entry == _entry(digest, collision):
+            return collision
+    return None

@@ -1,0 +1,177 @@
+"""SHA-1 signature digests (:mod:`pgpsig.openpgp.sha1sig`): when the collision scan runs, and its store.
+
+The scan (:func:`pgpsig.openpgp.sha1dc.detect`) is counted by wrapping it: it runs only when a
+digest is asked for, once per distinct data while a store is in use, never on data over the limit;
+a verdict comes from the store only when its entry names the same SHA-1 digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from pgpsig.cachedir import open_cache
+from pgpsig.errors import SignatureError
+from pgpsig.openpgp import sha1dc, sha1sig
+from pgpsig.openpgp.sha1dc import COLLISION_REASON
+from pgpsig.openpgp.sha1sig import MAX_DETECTED, MIN_STORED, NAMESPACE, SignatureSHA1, verdicts
+
+VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "sha1dc"
+CLEAN = bytes(range(256)) * 40  # 10,240 bytes: stored
+TRAILER = b"\x04\x00\xff\x00\x00\x00\x10"
+
+
+class DictStore:
+    def __init__(self) -> None:
+        self.entries: dict[bytes, bytes] = {}
+        self.gets = 0
+
+    def get(self, key: bytes, /) -> bytes | None:
+        self.gets += 1
+        return self.entries.get(key)
+
+    def put(self, key: bytes, value: bytes, /) -> None:
+        self.entries[key] = value
+
+
+@pytest.fixture
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of every data scanned for a collision, in order."""
+    seen: list[int] = []
+    real = sha1dc.detect
+
+    def counted(data: bytes | bytearray | memoryview) -> sha1dc.Verdict:
+        seen.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(sha1dc, "detect", counted)
+    return seen
+
+
+def _digest(data: bytes, *, trailer: bytes = TRAILER) -> bytes:
+    h = SignatureSHA1()
+    h.update(data[:100])
+    h.update(memoryview(data)[100:])
+    copy = h.copy()
+    copy.update(trailer)
+    return copy.digest()
+
+
+def test_digest_is_hashlib_and_scanned_only_when_asked(scans: list[int]) -> None:
+    h = SignatureSHA1(b"salt")
+    h.update(CLEAN)
+    assert scans == []  # hashing is not scanning
+    assert h.digest() == hashlib.sha1(b"salt" + CLEAN).digest()
+    assert scans == [len(CLEAN) + 4]
+
+
+def test_a_store_scans_each_distinct_data_once(scans: list[int]) -> None:
+    store = DictStore()
+    with verdicts(store):
+        first = _digest(CLEAN)
+        again = _digest(CLEAN)
+        other = _digest(CLEAN, trailer=TRAILER + b"x")  # the trailer is part of the key
+    assert first == again == hashlib.sha1(CLEAN + TRAILER).digest()
+    assert other == hashlib.sha1(CLEAN + TRAILER + b"x").digest()
+    assert scans == [len(CLEAN) + len(TRAILER), len(CLEAN) + len(TRAILER) + 1]
+    key = hashlib.sha256(CLEAN + TRAILER).digest()
+    assert store.entries[key] == f"{NAMESPACE} {first.hex()} clean\n".encode()
+    assert len(store.entries) == 2
+
+
+def test_no_store_outside_the_block(scans: list[int]) -> None:
+    store = DictStore()
+    with verdicts(store):
+        pass
+    _digest(CLEAN)
+    _digest(CLEAN)
+    assert len(scans) == 2
+    assert store.entries == {}
+
+
+def test_small_data_is_never_stored(scans: list[int]) -> None:
+    store = DictStore()
+    small = CLEAN[: MIN_STORED - len(TRAILER) - 1]
+    with verdicts(store):
+        _digest(small)
+        _digest(small)
+    assert len(scans) == 2
+    assert store.entries == {} and store.gets == 0
+
+
+def test_a_stored_collision_verdict_is_honoured(scans: list[int]) -> None:
+    store = DictStore()
+    key = hashlib.sha256(CLEAN + TRAILER).digest()
+    digest = hashlib.sha1(CLEAN + TRAILER).digest()
+    store.entries[key] = f"{NAMESPACE} {digest.hex()} collision\n".encode()
+    with verdicts(store), pytest.raises(SignatureError, match=COLLISION_REASON):
+        _digest(CLEAN)
+    assert scans == []
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        b"",  # torn by a crash
+        b"sha1dc-1 " + b"0" * 40 + b" clean\n",  # another data's digest
+        b"sha1dc-0 {digest} clean\n",  # another format
+        b"{digest} clean\n",
+        b"sha1dc-1 {digest} clean",  # no newline
+        b"sha1dc-1 {digest} maybe\n",
+    ],
+)
+def test_an_entry_not_ours_is_a_miss(scans: list[int], entry: bytes) -> None:
+    store = DictStore()
+    key = hashlib.sha256(CLEAN + TRAILER).digest()
+    digest = hashlib.sha1(CLEAN + TRAILER).digest()
+    store.entries[key] = entry.replace(b"{digest}", digest.hex().encode())
+    with verdicts(store):
+        assert _digest(CLEAN) == digest
+    assert len(scans) == 1
+    assert store.entries[key] == f"{NAMESPACE} {digest.hex()} clean\n".encode()  # rewritten
+
+
+def test_collisions_are_refused_and_stored(scans: list[int]) -> None:
+    store = DictStore()
+    data = (VECTORS / "sha-mbles-1.bin").read_bytes() + CLEAN  # long enough to be stored
+    with verdicts(store):
+        for _ in range(2):
+            with pytest.raises(SignatureError, match=COLLISION_REASON):
+                _digest(data)
+    assert len(scans) == 1
+    [entry] = store.entries.values()
+    assert entry.endswith(b" collision\n")
+
+
+def test_too_long_data_gets_no_digest(scans: list[int]) -> None:
+    h = SignatureSHA1()
+    chunk = b"\0" * (1 << 20)
+    for _ in range(MAX_DETECTED >> 20):
+        h.update(chunk)
+    assert h.copy().digest() == hashlib.sha1(chunk * (MAX_DETECTED >> 20)).digest()  # at the limit
+    h.update(b"x")
+    for hasher in (h, h.copy()):
+        with pytest.raises(SignatureError, match="too long to check for a SHA-1 collision"):
+            hasher.digest()
+    assert scans == [MAX_DETECTED]
+
+
+def test_on_disk_store(tmp_path: Path, scans: list[int]) -> None:
+    """The cache directory as the store: the second run reads the verdict the first one wrote."""
+    for _ in range(2):
+        with verdicts(open_cache(tmp_path / "cache", NAMESPACE)):
+            assert _digest(CLEAN) == hashlib.sha1(CLEAN + TRAILER).digest()
+    assert len(scans) == 1
+    [entry] = (tmp_path / "cache" / NAMESPACE).glob("*/*")
+    assert entry.name == hashlib.sha256(CLEAN + TRAILER).hexdigest()[2:]
+
+
+def test_the_store_is_restored_after_the_block() -> None:
+    a, b = DictStore(), DictStore()
+    with verdicts(a):
+        with verdicts(b):
+            assert sha1sig._store is b
+        assert sha1sig._store is a
+    assert sha1sig._store is None
