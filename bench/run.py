@@ -1512,7 +1512,7 @@ def build_sha1(ctx: Context, variant: Variant) -> Prepared:
         bad={t.name: t for t in tools(tampered, "bad") if isinstance(t, Tool)},
         targets=[
             Target(
-                "(h) first check, SHA-1 detection, empty cache, minus today",
+                "(h) = #18: first check, SHA-1 detection, empty cache, minus today",
                 "pgpsig",
                 "today",
                 3.0,
@@ -1520,7 +1520,7 @@ def build_sha1(ctx: Context, variant: Variant) -> Prepared:
                 difference=True,
             ),
             Target(
-                "(h) repeated check (cache filled) vs today",
+                "(h) = #18: repeated check (cache filled) vs today",
                 "pgpsig-repeated",
                 "today",
                 1.05,
