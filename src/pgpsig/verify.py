@@ -84,13 +84,13 @@ MAX_DIGESTS = 16
 # Hash feeding
 
 
-def _may_count(sig: Signature | OnePass, keyring: Keyring) -> bool:
+def _may_count(sig: Signature, keyring: Keyring) -> bool:
     """Whether ``sig``'s digest can matter: its issuer is in ``keyring``.
 
     The judge asks for a digest only once it has found a candidate key
     (:func:`~pgpsig.engine.signatures.judge_signature`, step 3 before step 5), so a signature by
-    an unknown key is never hashed: its salt costs nothing. The same holds for the signature a
-    one-pass packet announces (:mod:`pgpsig.verify_inline`).
+    an unknown key is never hashed: its salt costs nothing (nor the signature a one-pass packet
+    naming an unknown key announces: :mod:`pgpsig.verify_inline`).
     """
     return bool(_named_keys(sig, keyring))
 

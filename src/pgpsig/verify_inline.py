@@ -47,7 +47,7 @@ __all__ = ["MAX_EXTRA_HASHED", "verify_inline"]
 
 #: Most octets hashed, all digests of one message together, beyond those of one digest over all
 #: of its data: with 16 salted one-pass packets of the data and 16 of its text by a key of the
-#: keyring, 1 GiB of expanded data would otherwise be hashed 32 times (46 s of CPU). A signer's
+#: keyring, 1 GiB of expanded data would otherwise be hashed 32 times (47 s of CPU). A signer's
 #: one digest is never limited; a second one of as much as one compressed packet holds is allowed.
 MAX_EXTRA_HASHED = message.MAX_INLINE_BYTES
 
