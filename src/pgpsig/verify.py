@@ -89,9 +89,23 @@ def _may_count(sig: Signature, keyring: Keyring) -> bool:
 
     The judge asks for a digest only once it has found a candidate key
     (:func:`~pgpsig.engine.signatures.judge_signature`, step 3 before step 5), so a signature by
-    an unknown key is never hashed: its salt costs nothing.
+    an unknown key is never hashed: its salt costs nothing (nor the signature a one-pass packet
+    naming an unknown key announces: :mod:`pgpsig.verify_inline`).
     """
-    return bool(keyring.candidates(sig.issuer_fingerprints, sig.issuer_key_ids))
+    return bool(_named_keys(sig, keyring))
+
+
+def _named_keys(sig: Signature | OnePass, keyring: Keyring) -> frozenset[str]:
+    """The fingerprints of the keys of ``keyring`` that ``sig`` (or a one-pass packet) names.
+
+    As :meth:`~pgpsig.certs.keyring.Keyring.candidates` finds them; an issuer of zeros only (a
+    wildcard, "any key") names none.
+    """
+    hints = (*sig.issuer_fingerprints, *sig.issuer_key_ids)
+    if not any(h.strip("0") for h in hints):
+        return frozenset()
+    found = keyring.candidates(sig.issuer_fingerprints, sig.issuer_key_ids)
+    return frozenset(key.fingerprint for _, key in found)
 
 
 @dataclass

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from conftest import require_oracle
-from pgpsig import verify
+from pgpsig import verify, verify_inline
 from pgpsig.certs import keyring
 from pgpsig.errors import LimitError, PgpsigError
 from pgpsig.modules import evidence, manifest, tree
@@ -77,6 +77,11 @@ LIMITS: list[tuple[str, str, list[int]]] = [
     ("module tree", "64 directories deep, 200,000 files", [tree.MAX_DEPTH, tree.MAX_FILES]),
     ("symbolic links on one path", "40 (the kernel's limit)", [40]),
     ("compressed data of an inline-signed message", "1 GiB", [message.MAX_INLINE_BYTES]),
+    (
+        "hashing of an inline-signed message's data beyond one digest",
+        "1 GiB",
+        [verify_inline.MAX_EXTRA_HASHED],
+    ),
     (
         "one-pass and signature packets of an inline-signed message",
         "1 MiB",
