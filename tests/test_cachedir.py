@@ -118,3 +118,22 @@ def test_a_write_that_fails_leaves_nothing_and_raises_nothing(tmp_path: Path) ->
         cache.put(KEY, b"x" * (MAX_ENTRY + 1))
     with pytest.raises(ValueError, match="SHA-256"):
         cache.get(b"short")
+
+
+def test_a_directory_swapped_in_after_the_checks_is_not_read_or_written(tmp_path: Path) -> None:
+    # Whoever may rename entries of the root's parent (a shared directory, a user's home under a
+    # root-owned run) can move the vouched-for root away once open_cache has checked it and put a
+    # directory of theirs, holding an entry, in its place: the cache must keep using the
+    # directory it checked, not whatever the path names later.
+    root = tmp_path / "c"
+    cache = open_cache(root, "ns")
+    cache.put(KEY, b"ours")
+    root.rename(tmp_path / "moved")
+    planted = root / "ns" / KEY.hex()[:2]
+    planted.mkdir(parents=True)
+    (planted / KEY.hex()[2:]).write_bytes(b"planted")
+    other = bytes(32)
+    cache.put(other, b"written")
+    assert cache.get(KEY) == b"ours"
+    assert sorted(p.name for p in (root / "ns").iterdir()) == [KEY.hex()[:2]]
+    assert open_cache(tmp_path / "moved", "ns").get(other) == b"written"
