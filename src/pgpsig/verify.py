@@ -78,6 +78,11 @@ MAX_SIGNATURES_PER_FILE = MAX_SUBPACKETS
 #: ``Hash:`` header names); more is refused (fail closed: a module's ``module.sig`` is then
 #: malformed, status 4).
 MAX_DIGESTS = 16
+#: Most SHA-1 digests over one signed text, among :data:`MAX_DIGESTS`. Each holds the text, up to
+#: 8 MiB, until its collision scan (:mod:`pgpsig.openpgp.sha1sig`), whatever the policy: 16
+#: salted v6 SHA-1 signatures naming a known key (none needs to verify) held 16 copies, 288 MiB
+#: for a detached signature over 8 MB under ``default``. A real input needs one.
+MAX_SHA1_DIGESTS = 2
 
 
 # --------------------------------------------------------------------------------------------------
@@ -107,7 +112,8 @@ class _Feed:
         """Hash the data for ``sig`` (or the signature a one-pass packet announces) too.
 
         Raises:
-            LimitError: that would make more than :data:`MAX_DIGESTS` digests of the data.
+            LimitError: that would make more than :data:`MAX_DIGESTS` digests of the data, or
+                more than :data:`MAX_SHA1_DIGESTS` SHA-1 ones.
         """
         version = sig.version if isinstance(sig, Signature) else sig.signature_version
         k = (version, sig.hash_algorithm, sig.salt)
@@ -116,6 +122,13 @@ class _Feed:
                 raise LimitError(
                     f"more than {MAX_DIGESTS} differently hashed or salted signatures by known keys"
                     " over one text"
+                )
+            if sig.hash_algorithm == HashAlgorithm.SHA1 and (
+                sum(a == HashAlgorithm.SHA1 for _v, a, _s in self.hashers) >= MAX_SHA1_DIGESTS
+            ):
+                raise LimitError(
+                    f"more than {MAX_SHA1_DIGESTS} SHA-1 digests (differently salted signatures"
+                    " by known keys) over one text"
                 )
             try:
                 self.hashers[k] = sig.new_hash()
