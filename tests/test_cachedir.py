@@ -77,10 +77,12 @@ def test_a_root_that_is_a_link_to_a_directory_is_used(tmp_path: Path) -> None:
     assert open_cache(tmp_path / "real", "ns").get(KEY) == b"v"
 
 
-def test_a_file_is_refused(tmp_path: Path) -> None:
+def test_a_file_or_fifo_is_refused_as_not_a_directory(tmp_path: Path) -> None:
     (tmp_path / "f").write_bytes(b"")
-    with pytest.raises(CacheError, match="cannot use the cache directory"):
-        open_cache(tmp_path / "f", "ns")
+    os.mkfifo(tmp_path / "p")
+    for name in ("f", "p"):
+        with pytest.raises(CacheError, match=f"directory {tmp_path / name}: not a directory$"):
+            open_cache(tmp_path / name, "ns")
 
 
 def test_another_users_directory_is_refused(

@@ -69,10 +69,10 @@ def _private_directory(path: Path, *, dir_fd: int | None = None) -> int:
     """
     flags = os.O_RDONLY | os.O_DIRECTORY | (os.O_NOFOLLOW if dir_fd is not None else 0)
     try:
-        if dir_fd is None:
-            path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        else:
-            with contextlib.suppress(FileExistsError):
+        with contextlib.suppress(FileExistsError):  # a file there: opening it says what it is
+            if dir_fd is None:
+                path.mkdir(mode=0o700, parents=True)
+            else:
                 os.mkdir(path.name, 0o700, dir_fd=dir_fd)
         fd = os.open(path.name if dir_fd is not None else path, flags, dir_fd=dir_fd)
     except OSError as e:
