@@ -8,6 +8,7 @@ a verdict comes from the store only when its entry names the same SHA-1 digest.
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,39 @@ def test_the_store_is_restored_after_the_block() -> None:
     a, b = DictStore(), DictStore()
     with verdicts(a):
         with verdicts(b):
-            assert sha1sig._store is b
-        assert sha1sig._store is a
-    assert sha1sig._store is None
+            assert sha1sig._store.get() is b
+        assert sha1sig._store.get() is a
+    assert sha1sig._store.get() is None
+
+
+def test_a_store_applies_only_within_its_block_in_each_thread() -> None:
+    """Two threads' blocks that overlap (check_modules with and without a cache_dir, at once):
+    each thread sees its own store while its block runs, and none is left in use after both (a
+    library call told no cache_dir then wrote to another call's directory)."""
+    first, second = DictStore(), DictStore()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def a() -> None:
+        with verdicts(first):
+            a_in.set()
+            b_in.wait()
+        a_out.set()
+
+    def b() -> None:
+        a_in.wait()
+        with verdicts(second):
+            b_in.set()
+            a_out.wait()
+            _digest(CLEAN)  # A's block has ended: B's store is still B's
+            seen.append(f"first {first.gets} second {second.gets}")
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == ["first 0 second 1"]
+    _digest(CLEAN)  # no block: no store
+    _digest(CLEAN + b"x")
+    assert (first.gets, second.gets) == (0, 1)

@@ -20,8 +20,8 @@ about 2.4 MB/s) runs on a signature's data:
   the data is scanned again. A platform re-checking an unchanged install computes a SHA-256 and
   reads one small file per signature instead of scanning the data.
 
-The store in use is this module's (:func:`verdicts` sets it for a block of code); forked workers
-inherit it. It is the one state here, as a process's cache directory is one.
+The store in use is this module's (:func:`verdicts` sets it for a block of code, in a context
+variable: threads each have their own); forked workers inherit it. It is the one state here.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol
 
 from pgpsig.errors import SignatureError
@@ -69,18 +70,20 @@ class VerdictStore(Protocol):
         """Keep ``value`` for ``key`` (may silently fail: it is a cache)."""
 
 
-_store: VerdictStore | None = None
+_store: ContextVar[VerdictStore | None] = ContextVar("pgpsig_sha1_verdicts", default=None)
 
 
 @contextmanager
 def verdicts(store: VerdictStore | None) -> Iterator[None]:
-    """Keep and reuse collision verdicts in ``store`` (None: none) within the ``with`` block."""
-    global _store  # noqa: PLW0603 - the one state of the module, see its docstring
-    previous, _store = _store, store
+    """Keep and reuse collision verdicts in ``store`` (None: none) within the ``with`` block.
+
+    The store is a context variable: the block of one thread never sets, nor ends, another's.
+    """
+    token = _store.set(store)
     try:
         yield
     finally:
-        _store = previous
+        _store.reset(token)
 
 
 class SignatureSHA1:
@@ -130,7 +133,7 @@ class SignatureSHA1:
 
 def _collision(data: bytearray, digest: bytes) -> bool:
     """Whether ``data`` (whose SHA-1 is ``digest``) carries a collision attack: stored, or scanned."""
-    store = _store if len(data) >= MIN_STORED else None
+    store = _store.get() if len(data) >= MIN_STORED else None
     key = b""
     if store is not None:
         key = hashlib.sha256(data).digest()
