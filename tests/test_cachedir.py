@@ -7,7 +7,9 @@ a write that cannot be made leaves no entry and raises nothing.
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 import stat
 from pathlib import Path
 
@@ -139,3 +141,13 @@ def test_a_directory_swapped_in_after_the_checks_is_not_read_or_written(tmp_path
     assert cache.get(KEY) == b"ours"
     assert sorted(p.name for p in (root / "ns").iterdir()) == [KEY.hex()[:2]]
     assert open_cache(tmp_path / "moved", "ns").get(other) == b"written"
+
+
+def test_a_copy_is_the_same_cache_and_none_is_pickled(tmp_path: Path) -> None:
+    # The cache holds its directory open: a copy holding the same descriptor number would use
+    # whatever the number names once the first closed it (another directory, another file).
+    cache = open_cache(tmp_path / "c", "ns")
+    assert copy.copy(cache) is cache
+    assert copy.deepcopy({"c": cache})["c"] is cache
+    with pytest.raises(TypeError, match="open directory"):
+        pickle.dumps(cache)

@@ -26,6 +26,7 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NoReturn
 
 from pgpsig.errors import InputError
 
@@ -126,6 +127,15 @@ class CacheDir:
     def __del__(self) -> None:
         with contextlib.suppress(OSError, AttributeError):
             os.close(self._fd)
+
+    def __copy__(self) -> CacheDir:
+        return self  # one descriptor, one owner: a copy would close it under the other
+
+    def __deepcopy__(self, memo: object) -> CacheDir:
+        return self
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a CacheDir holds an open directory: it cannot be pickled")
 
     @staticmethod
     def _names(key: bytes) -> tuple[str, str]:
