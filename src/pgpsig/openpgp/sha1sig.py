@@ -48,7 +48,10 @@ __all__ = [
 MAX_DETECTED = 8 << 20
 #: Least data whose verdict goes to the store (a scan of less costs about what writing an entry does).
 MIN_STORED = 512
-#: The store's namespace (a directory of the cache): the entry format's version is in it.
+#: The store's namespace (a directory of the cache): the version of the entry format and of the
+#: detection is in it. Entries never expire: a change to what :mod:`pgpsig.openpgp.sha1dc`
+#: detects (a disturbance vector added, a missed attack fixed) must bump it, or the "clean"
+#: verdicts of the weaker detection are kept and used on every machine that stored them.
 NAMESPACE = "sha1dc-1"
 #: Why a signature over more than :data:`MAX_DETECTED` bytes hashed with SHA-1 is bad.
 TOO_LONG_REASON = (
