@@ -27,6 +27,7 @@ from pgpsig.policy import policy_named
 from pgpsig.report import SigStatus
 from pgpsig.verify import (
     MAX_DIGESTS,
+    MAX_SHA1_BLOCKS,
     MAX_SHA1_DIGESTS,
     MAX_SIGNATURES_PER_FILE,
     read_signature_file,
@@ -137,6 +138,28 @@ def test_at_most_max_sha1_digests_over_one_text(v6: tuple[bytes, bytes]) -> None
         verify_detached(TEXT, packets, ring, policy=policy_named("default"), now=NOW)
     with pytest.raises(LimitError, match=f"more than {MAX_SHA1_DIGESTS} SHA-1"):
         verify_clearsigned(frame, ring, policy=policy_named("freepbx-legacy"), now=NOW)
+
+
+def test_at_most_max_sha1_blocks_in_one_clear_signed_input(v6: tuple[bytes, bytes]) -> None:
+    """Each block whose ``Hash:`` header names SHA1 holds its text (up to 8 MiB) until the
+    signatures are judged, after the last block, whoever signed: 10 blocks of 7 MB by an unknown
+    key held 99 MiB under ``default``, 512 blocks would hold 4 GiB."""
+    _, packets = _resalted(v6[1], 1, hash_id=HashAlgorithm.SHA1)
+    block = (
+        b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA1\n\n"
+        + TEXT
+        + armor.encode("PGP SIGNATURE", packets)
+    )
+    other = generate_key("Other <o@example.org>", now=NOW - timedelta(hours=1), profile="v6")
+    ring = keyring_from_bytes(other.certificate)
+    report = verify_clearsigned(
+        block * MAX_SHA1_BLOCKS, ring, policy=policy_named("default"), now=NOW
+    )
+    assert report.blocks == MAX_SHA1_BLOCKS
+    with pytest.raises(LimitError, match=f"more than {MAX_SHA1_BLOCKS} clear-signed blocks"):
+        verify_clearsigned(
+            block * (MAX_SHA1_BLOCKS + 1), ring, policy=policy_named("default"), now=NOW
+        )
 
 
 def test_signatures_per_file_whatever_the_blocks(v6: tuple[bytes, bytes]) -> None:
