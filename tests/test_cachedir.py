@@ -27,6 +27,9 @@ def test_cache_home() -> None:
 
     assert cache_home({"XDG_CACHE_HOME": "/x"}, no_home) == Path("/x/pgpsig")
     assert cache_home({"XDG_CACHE_HOME": ""}, lambda: Path("/h")) == Path("/h/.cache/pgpsig")
+    # The XDG base directory spec: a relative path is invalid and ignored (else the cache would
+    # be made in whatever directory pgpsig is run from).
+    assert cache_home({"XDG_CACHE_HOME": "c"}, lambda: Path("/h")) == Path("/h/.cache/pgpsig")
     with pytest.raises(RuntimeError):
         cache_home({}, no_home)
 

@@ -43,11 +43,12 @@ class CacheError(InputError):
 def cache_home(environ: Mapping[str, str], home: Callable[[], Path]) -> Path:
     """The user's cache directory for pgpsig: ``$XDG_CACHE_HOME/pgpsig``, else ``~/.cache/pgpsig``.
 
-    An empty variable counts as unset; ``home`` is called only then (there may be no home at all:
-    it raises ``RuntimeError`` or ``KeyError``, as :meth:`pathlib.Path.home` does).
+    An empty or relative variable counts as unset (the XDG base directory specification: a
+    relative path is invalid); ``home`` is called only then (there may be no home at all: it
+    raises ``RuntimeError`` or ``KeyError``, as :meth:`pathlib.Path.home` does).
     """
     xdg = environ.get("XDG_CACHE_HOME")
-    if xdg:
+    if xdg and Path(xdg).is_absolute():
         return Path(xdg) / "pgpsig"
     return home() / ".cache" / "pgpsig"
 
