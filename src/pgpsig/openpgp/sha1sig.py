@@ -12,6 +12,9 @@ about 2.4 MB/s) runs on a signature's data:
 * **over at most** :data:`MAX_DETECTED` **bytes.** Longer data gets no digest: ``digest()``
   raises :class:`~pgpsig.errors.SignatureError` (:data:`TOO_LONG_REASON`), so the scan's cost is
   bounded (3.5 s) and the data held too. The largest real FreePBX ``module.sig`` is 1.4 MB.
+* **once per text in a run.** The signatures over one text are copies of its hash object, each
+  with its trailer (:meth:`SignatureSHA1.copy`): they share the text's bytes and its scan, and
+  scan only their own trailer (:class:`_Held`).
 * **once per distinct data, across runs, with a verdict store** (:func:`verdicts`; the CLI's is a
   :class:`pgpsig.cachedir.CacheDir`): a verdict is kept under the SHA-256 of the exact bytes
   scanned (the salt, the signed data and the trailer: a collision-resistant key, so no other data
