@@ -64,6 +64,8 @@ LIMITS: list[tuple[str, str, list[int]]] = [
     ),
     ("signatures in one input, all its blocks together", "512", [verify.MAX_SIGNATURES_PER_FILE]),
     ("digests of one signed text", "16", [verify.MAX_DIGESTS]),
+    ("SHA-1 digests of one signed text", "2", [verify.MAX_SHA1_DIGESTS]),
+    ("clear-signed blocks hashed with SHA-1 in one input", "4", [verify.MAX_SHA1_BLOCKS]),
     ("keyring file", "256 MiB", [keyring.MAX_KEYRING_FILE_BYTES]),
     ("line of a clear-signed file", "16 MiB", [clearsign.MAX_LINE_BYTES]),
     ("header block of a clear-signed message", "64 KiB", [clearsign._MAX_HEADER_BYTES]),
