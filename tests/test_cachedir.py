@@ -7,7 +7,9 @@ a write that cannot be made leaves no entry and raises nothing.
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 import stat
 from pathlib import Path
 
@@ -25,6 +27,9 @@ def test_cache_home() -> None:
 
     assert cache_home({"XDG_CACHE_HOME": "/x"}, no_home) == Path("/x/pgpsig")
     assert cache_home({"XDG_CACHE_HOME": ""}, lambda: Path("/h")) == Path("/h/.cache/pgpsig")
+    # The XDG base directory spec: a relative path is invalid and ignored (else the cache would
+    # be made in whatever directory pgpsig is run from).
+    assert cache_home({"XDG_CACHE_HOME": "c"}, lambda: Path("/h")) == Path("/h/.cache/pgpsig")
     with pytest.raises(RuntimeError):
         cache_home({}, no_home)
 
@@ -77,10 +82,12 @@ def test_a_root_that_is_a_link_to_a_directory_is_used(tmp_path: Path) -> None:
     assert open_cache(tmp_path / "real", "ns").get(KEY) == b"v"
 
 
-def test_a_file_is_refused(tmp_path: Path) -> None:
+def test_a_file_or_fifo_is_refused_as_not_a_directory(tmp_path: Path) -> None:
     (tmp_path / "f").write_bytes(b"")
-    with pytest.raises(CacheError, match="cannot use the cache directory"):
-        open_cache(tmp_path / "f", "ns")
+    os.mkfifo(tmp_path / "p")
+    for name in ("f", "p"):
+        with pytest.raises(CacheError, match=f"directory {tmp_path / name}: not a directory$"):
+            open_cache(tmp_path / name, "ns")
 
 
 def test_another_users_directory_is_refused(
@@ -118,3 +125,32 @@ def test_a_write_that_fails_leaves_nothing_and_raises_nothing(tmp_path: Path) ->
         cache.put(KEY, b"x" * (MAX_ENTRY + 1))
     with pytest.raises(ValueError, match="SHA-256"):
         cache.get(b"short")
+
+
+def test_a_directory_swapped_in_after_the_checks_is_not_read_or_written(tmp_path: Path) -> None:
+    # Whoever may rename entries of the root's parent (a shared directory, a user's home under a
+    # root-owned run) can move the vouched-for root away once open_cache has checked it and put a
+    # directory of theirs, holding an entry, in its place: the cache must keep using the
+    # directory it checked, not whatever the path names later.
+    root = tmp_path / "c"
+    cache = open_cache(root, "ns")
+    cache.put(KEY, b"ours")
+    root.rename(tmp_path / "moved")
+    planted = root / "ns" / KEY.hex()[:2]
+    planted.mkdir(parents=True)
+    (planted / KEY.hex()[2:]).write_bytes(b"planted")
+    other = bytes(32)
+    cache.put(other, b"written")
+    assert cache.get(KEY) == b"ours"
+    assert sorted(p.name for p in (root / "ns").iterdir()) == [KEY.hex()[:2]]
+    assert open_cache(tmp_path / "moved", "ns").get(other) == b"written"
+
+
+def test_a_copy_is_the_same_cache_and_none_is_pickled(tmp_path: Path) -> None:
+    # The cache holds its directory open: a copy holding the same descriptor number would use
+    # whatever the number names once the first closed it (another directory, another file).
+    cache = open_cache(tmp_path / "c", "ns")
+    assert copy.copy(cache) is cache
+    assert copy.deepcopy({"c": cache})["c"] is cache
+    with pytest.raises(TypeError, match="open directory"):
+        pickle.dumps(cache)

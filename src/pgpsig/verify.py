@@ -78,6 +78,16 @@ MAX_SIGNATURES_PER_FILE = MAX_SUBPACKETS
 #: ``Hash:`` header names); more is refused (fail closed: a module's ``module.sig`` is then
 #: malformed, status 4).
 MAX_DIGESTS = 16
+#: Most SHA-1 digests over one signed text, among :data:`MAX_DIGESTS`. Each holds the text, up to
+#: 8 MiB, until its collision scan (:mod:`pgpsig.openpgp.sha1sig`), whatever the policy: 16
+#: salted v6 SHA-1 signatures naming a known key (none needs to verify) held 16 copies, 288 MiB
+#: for a detached signature over 8 MB under ``default``. A real input needs one.
+MAX_SHA1_DIGESTS = 2
+#: Most blocks of one clear-signed input hashed with SHA-1 (named by their ``Hash:`` header, or by
+#: a signature of a known key). Each holds its text, up to 8 MiB, until the signatures are judged
+#: after the last block, whoever signed: 10 blocks of 7 MB by an unknown key held 99 MiB under
+#: ``default``, and 512 blocks 4 GiB. A real input has one (a ``module.sig``) or a few.
+MAX_SHA1_BLOCKS = 4
 
 
 # --------------------------------------------------------------------------------------------------
@@ -89,9 +99,23 @@ def _may_count(sig: Signature, keyring: Keyring) -> bool:
 
     The judge asks for a digest only once it has found a candidate key
     (:func:`~pgpsig.engine.signatures.judge_signature`, step 3 before step 5), so a signature by
-    an unknown key is never hashed: its salt costs nothing.
+    an unknown key is never hashed: its salt costs nothing (nor the signature a one-pass packet
+    naming an unknown key announces: :mod:`pgpsig.verify_inline`).
     """
-    return bool(keyring.candidates(sig.issuer_fingerprints, sig.issuer_key_ids))
+    return bool(_named_keys(sig, keyring))
+
+
+def _named_keys(sig: Signature | OnePass, keyring: Keyring) -> frozenset[str]:
+    """The fingerprints of the keys of ``keyring`` that ``sig`` (or a one-pass packet) names.
+
+    As :meth:`~pgpsig.certs.keyring.Keyring.candidates` finds them; an issuer of zeros only (a
+    wildcard, "any key") names none.
+    """
+    hints = (*sig.issuer_fingerprints, *sig.issuer_key_ids)
+    if not any(h.strip("0") for h in hints):
+        return frozenset()
+    found = keyring.candidates(sig.issuer_fingerprints, sig.issuer_key_ids)
+    return frozenset(key.fingerprint for _, key in found)
 
 
 @dataclass
@@ -107,7 +131,8 @@ class _Feed:
         """Hash the data for ``sig`` (or the signature a one-pass packet announces) too.
 
         Raises:
-            LimitError: that would make more than :data:`MAX_DIGESTS` digests of the data.
+            LimitError: that would make more than :data:`MAX_DIGESTS` digests of the data, or
+                more than :data:`MAX_SHA1_DIGESTS` SHA-1 ones.
         """
         version = sig.version if isinstance(sig, Signature) else sig.signature_version
         k = (version, sig.hash_algorithm, sig.salt)
@@ -117,10 +142,19 @@ class _Feed:
                     f"more than {MAX_DIGESTS} differently hashed or salted signatures by known keys"
                     " over one text"
                 )
+            if sig.hash_algorithm == HashAlgorithm.SHA1 and self.sha1_count() >= MAX_SHA1_DIGESTS:
+                raise LimitError(
+                    f"more than {MAX_SHA1_DIGESTS} SHA-1 digests (differently salted signatures"
+                    " by known keys) over one text"
+                )
             try:
                 self.hashers[k] = sig.new_hash()
             except FormatError:
                 return
+
+    def sha1_count(self) -> int:
+        """How many SHA-1 hashers the feed has (each holds the data for its collision scan)."""
+        return sum(algo == HashAlgorithm.SHA1 for _v, algo, _s in self.hashers)
 
     def want_name(self, name: str) -> None:
         algo = clearsign.HASH_ALGORITHMS.get(name)
@@ -426,6 +460,14 @@ def _stream_pass(
     return clearsign.decode_stream(fp, start)
 
 
+def _bound_sha1_blocks(feeds: list[_Feed]) -> None:
+    """Raises LimitError past :data:`MAX_SHA1_BLOCKS` blocks hashed with SHA-1 in one input."""
+    if sum(f.sha1_count() > 0 for f in feeds) > MAX_SHA1_BLOCKS:
+        raise LimitError(
+            f"more than {MAX_SHA1_BLOCKS} clear-signed blocks hashed with SHA-1 in one input"
+        )
+
+
 def verify_clearsigned(
     source: BinaryIO | bytes | Path,
     keyring: Keyring,
@@ -446,6 +488,8 @@ def verify_clearsigned(
         ClearsignFormatError: the frame is malformed, or a signature uses a hash the ``Hash:``
             header does not list.
         FormatError: malformed armor or signature packets.
+        LimitError: more than :data:`MAX_SIGNATURES_PER_FILE` signatures, :data:`MAX_DIGESTS`
+            digests of one block or :data:`MAX_SHA1_BLOCKS` blocks hashed with SHA-1.
         InputError: the input cannot be read.
         ValueError: ``now`` is naive, or ``judge`` is for something else.
     """
@@ -463,6 +507,7 @@ def verify_clearsigned(
     def prepare(i: int, hashes: tuple[str, ...]) -> _Feed:
         f = setup(hashes)
         feeds.append(f)
+        _bound_sha1_blocks(feeds)
         return f
 
     opened: BinaryIO | None = None
@@ -506,6 +551,7 @@ def verify_clearsigned(
                     if _may_count(s, keyring):
                         f.want(s)
                 feeds2.append(f)
+                _bound_sha1_blocks(feeds2)
                 return f
 
             infos2 = _stream_pass(fp, prepare2, None)

@@ -9,14 +9,22 @@ size of the data: nothing is held but the signatures, and the data goes to the c
 
 The digests are decided before the data, from what precedes it (RFC 9580 section 5.4: a one-pass
 packet holds "enough information to allow the receiver to begin calculating any hashes needed to
-verify the signature"): each one-pass packet's (its signature type, hash algorithm and, for v6,
-salt), or each signature's placed before the data by a key in the keyring. A signature after the
-data whose digest no one-pass packet announced (another hash algorithm, type or salt than its
-one-pass packet's) is judged malformed, never good: it fails closed, as Sequoia does, rather than
-reading the data twice. When nothing is announced (signatures before the data, by keys not in the
-keyring), no signature can be good: the data is then neither hashed nor written. More than
-:data:`~pgpsig.verify.MAX_DIGESTS` different digests are refused (LimitError), as for the other
-kinds of input.
+verify the signature"), and only for what can be good: each one-pass packet's digest (its
+signature type, hash algorithm and, for v6, salt) when it names a key in the keyring, and each
+signature's placed before the data by a key in the keyring. A signature is told apart from its
+neighbours by its salt only, so without that rule the data would be hashed once per one-pass
+packet whatever key it names: 32 salted one-pass packets naming unknown keys over 1 GiB of
+compressed zeros cost 44 s. A signature after the data is therefore judged malformed, never good,
+when no one-pass packet announced its digest (another hash algorithm, type or salt than its
+one-pass packet's: it fails closed, as Sequoia does, rather than reading the data twice), and
+also when none that names its issuer did (its one-pass packet names an unknown key, a wildcard of
+zeros or another key: Sequoia, which matches by digest only, may call such a signature good).
+When nothing is hashed (no one-pass packet or signature before the data names a key in the
+keyring), no signature can be good: the data is then neither hashed nor written, only read to the
+end of the message to check it. More than :data:`~pgpsig.verify.MAX_DIGESTS` different digests
+are refused (LimitError), as for the other kinds of input, and so is hashing more than
+:data:`MAX_EXTRA_HASHED` octets beyond one digest's, all digests together: the work stays about
+that of two digests of all the data however many signatures by known keys are announced.
 """
 
 from __future__ import annotations
@@ -27,15 +35,21 @@ from datetime import datetime
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.signatures import judge_for, judge_signature
-from pgpsig.errors import PacketError
+from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp import cleartext, message
 from pgpsig.openpgp.ids import SignatureType
 from pgpsig.openpgp.packets import Signature
 from pgpsig.policy import Policy
 from pgpsig.report import SignatureResult
-from pgpsig.verify import MAX_SIGNATURES_PER_FILE, _Feed, _may_count
+from pgpsig.verify import MAX_SIGNATURES_PER_FILE, _Feed, _named_keys
 
-__all__ = ["verify_inline"]
+__all__ = ["MAX_EXTRA_HASHED", "verify_inline"]
+
+#: Most octets hashed, all digests of one message together, beyond those of one digest over all
+#: of its data: with 16 salted one-pass packets of the data and 16 of its text by a key of the
+#: keyring, 1 GiB of expanded data would otherwise be hashed 32 times (47 s of CPU). A signer's
+#: one digest is never limited; a second one of as much as one compressed packet holds is allowed.
+MAX_EXTRA_HASHED = message.MAX_INLINE_BYTES
 
 #: (text signature?, signature version, hash algorithm, salt): what one digest of the data is for.
 _DigestKey = tuple[bool, int, int, bytes]
@@ -62,13 +76,15 @@ def verify_inline(
     Raises:
         PacketError: not an inline-signed message (encrypted, unsigned, malformed packets).
         LimitError: beyond a limit of :func:`~pgpsig.openpgp.message.read_inline`, more than
-            :data:`~pgpsig.verify.MAX_SIGNATURES_PER_FILE` signatures, or more than
-            :data:`~pgpsig.verify.MAX_DIGESTS` digests.
+            :data:`~pgpsig.verify.MAX_SIGNATURES_PER_FILE` signatures, more than
+            :data:`~pgpsig.verify.MAX_DIGESTS` digests, or more than :data:`MAX_EXTRA_HASHED`
+            octets hashed beyond one digest's.
         OSError: ``source`` cannot be read.
     """
     the_judge = judge_for(keyring, policy, now, judge)
     feeds = {False: _Feed(), True: _Feed()}  # binary, text
-    announced: set[_DigestKey] = set()
+    announced: set[_DigestKey] = set()  # by any one-pass packet
+    hashed: dict[_DigestKey, set[str]] = {}  # computed: for these keys (fingerprints)
     canon = cleartext.Canonicalizer(strip_whitespace=False)
 
     def start(
@@ -77,26 +93,36 @@ def verify_inline(
         before: tuple[Signature, ...],
     ) -> Callable[[bytes], object]:
         del literal
-        # Every one-pass packet's digest (its issuer need not be the signature's: only the digest
-        # must match, as Sequoia reads it); a signature before the data only by a known key.
-        announcements: tuple[message.OnePass | Signature, ...] = (
-            *one_pass,
-            *(s for s in before if _may_count(s, keyring)),
-        )
+        # A digest only for an announcement by a key in the keyring: a one-pass packet naming
+        # another key announces a signature that cannot be good (see the module docstring).
+        announcements: tuple[message.OnePass | Signature, ...] = (*one_pass, *before)
         for ann in announcements:
-            is_text = ann.sig_type == SignatureType.TEXT
-            feeds[is_text].want(ann)
-            version = ann.version if isinstance(ann, Signature) else ann.signature_version
-            announced.add((is_text, version, ann.hash_algorithm, ann.salt))
-        if not announced:
+            key = _digest_key(ann)
+            announced.add(key)
+            signers = _named_keys(ann, keyring)
+            if signers:
+                feeds[key[0]].want(ann)
+                hashed.setdefault(key, set()).update(signers)
+        if not hashed:
             return _ignore
         binary, text = feeds[False], feeds[True]
+        extra = 0  # octets hashed beyond one digest's
 
         def sink(chunk: bytes) -> None:
+            nonlocal extra
+            canonical = canon.feed(chunk) if text.hashers else b""
+            sizes = [len(chunk)] * len(binary.hashers) + [len(canonical)] * len(text.hashers)
+            if len(sizes) > 1:
+                extra += sum(sizes) - max(sizes)
+                if extra > MAX_EXTRA_HASHED:
+                    raise LimitError(
+                        f"{len(sizes)} digests of the data: more than {MAX_EXTRA_HASHED} octets "
+                        "hashed beyond one digest's"
+                    )
             if binary.hashers:
                 binary.update(chunk)
-            if text.hashers:
-                text.update(canon.feed(chunk))
+            if canonical:
+                text.update(canonical)
             if output is not None:
                 output(chunk)
 
@@ -114,12 +140,23 @@ def verify_inline(
     feeds[True].update(canon.finish())
 
     def digest(sig: Signature) -> bytes:
-        key = (sig.sig_type == SignatureType.TEXT, sig.version, sig.hash_algorithm, sig.salt)
+        key = _digest_key(sig)
         if key not in announced:
             raise PacketError("no one-pass signature packet announced this signature's digest")
+        if not hashed.get(key, set()) & _named_keys(sig, keyring):
+            raise PacketError(
+                "no one-pass signature packet naming its issuer announced its digest (the data "
+                "is hashed only for one-pass packets that name a key of the keyring)"
+            )
         return feeds[key[0]].digest(sig)
 
     return tuple((s, judge_signature(s, digest, the_judge)) for s in msg.signatures)
+
+
+def _digest_key(ann: message.OnePass | Signature) -> _DigestKey:
+    """What digest of the data a signature, or the one a one-pass packet announces, needs."""
+    version = ann.version if isinstance(ann, Signature) else ann.signature_version
+    return (ann.sig_type == SignatureType.TEXT, version, ann.hash_algorithm, ann.salt)
 
 
 def _ignore(chunk: bytes) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from conftest import require_oracle
-from pgpsig import verify
+from pgpsig import verify, verify_inline
 from pgpsig.certs import keyring
 from pgpsig.errors import LimitError, PgpsigError
 from pgpsig.modules import evidence, manifest, tree
@@ -64,6 +64,8 @@ LIMITS: list[tuple[str, str, list[int]]] = [
     ),
     ("signatures in one input, all its blocks together", "512", [verify.MAX_SIGNATURES_PER_FILE]),
     ("digests of one signed text", "16", [verify.MAX_DIGESTS]),
+    ("SHA-1 digests of one signed text", "2", [verify.MAX_SHA1_DIGESTS]),
+    ("clear-signed blocks hashed with SHA-1 in one input", "4", [verify.MAX_SHA1_BLOCKS]),
     ("keyring file", "256 MiB", [keyring.MAX_KEYRING_FILE_BYTES]),
     ("line of a clear-signed file", "16 MiB", [clearsign.MAX_LINE_BYTES]),
     ("header block of a clear-signed message", "64 KiB", [clearsign._MAX_HEADER_BYTES]),
@@ -77,6 +79,11 @@ LIMITS: list[tuple[str, str, list[int]]] = [
     ("module tree", "64 directories deep, 200,000 files", [tree.MAX_DEPTH, tree.MAX_FILES]),
     ("symbolic links on one path", "40 (the kernel's limit)", [40]),
     ("compressed data of an inline-signed message", "1 GiB", [message.MAX_INLINE_BYTES]),
+    (
+        "hashing of an inline-signed message's data beyond one digest",
+        "1 GiB",
+        [verify_inline.MAX_EXTRA_HASHED],
+    ),
     (
         "one-pass and signature packets of an inline-signed message",
         "1 MiB",

@@ -1,6 +1,6 @@
 """SHA-1 signature digests (:mod:`pgpsig.openpgp.sha1sig`): when the collision scan runs, and its store.
 
-The scan (:func:`pgpsig.openpgp.sha1dc.detect`) is counted by wrapping it: it runs only when a
+The scan (``sha1sig._scan``) is counted by wrapping it: it runs only when a
 digest is asked for, once per distinct data while a store is in use, never on data over the limit;
 a verdict comes from the store only when its entry names the same SHA-1 digest.
 """
@@ -8,6 +8,7 @@ a verdict comes from the store only when its entry names the same SHA-1 digest.
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -38,15 +39,16 @@ class DictStore:
 
 @pytest.fixture
 def scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The length of every data scanned for a collision, in order."""
+    """The length of every data scanned for a collision, in order (a copy's own bytes, the
+    trailer, go on from the scan of the data it shares and are not counted)."""
     seen: list[int] = []
-    real = sha1dc.detect
+    real = sha1sig._scan
 
-    def counted(data: bytes | bytearray | memoryview) -> sha1dc.Verdict:
+    def counted(data: bytes | bytearray) -> sha1dc.SHA1DC:
         seen.append(len(data))
         return real(data)
 
-    monkeypatch.setattr(sha1dc, "detect", counted)
+    monkeypatch.setattr(sha1sig, "_scan", counted)
     return seen
 
 
@@ -75,7 +77,7 @@ def test_a_store_scans_each_distinct_data_once(scans: list[int]) -> None:
         other = _digest(CLEAN, trailer=TRAILER + b"x")  # the trailer is part of the key
     assert first == again == hashlib.sha1(CLEAN + TRAILER).digest()
     assert other == hashlib.sha1(CLEAN + TRAILER + b"x").digest()
-    assert scans == [len(CLEAN) + len(TRAILER), len(CLEAN) + len(TRAILER) + 1]
+    assert scans == [len(CLEAN), len(CLEAN)]  # each copy scanned its trailer on from there
     key = hashlib.sha256(CLEAN + TRAILER).digest()
     assert store.entries[key] == f"{NAMESPACE} {first.hex()} clean\n".encode()
     assert len(store.entries) == 2
@@ -172,6 +174,81 @@ def test_the_store_is_restored_after_the_block() -> None:
     a, b = DictStore(), DictStore()
     with verdicts(a):
         with verdicts(b):
-            assert sha1sig._store is b
-        assert sha1sig._store is a
-    assert sha1sig._store is None
+            assert sha1sig._store.get() is b
+        assert sha1sig._store.get() is a
+    assert sha1sig._store.get() is None
+
+
+def test_a_store_applies_only_within_its_block_in_each_thread() -> None:
+    """Two threads' blocks that overlap (check_modules with and without a cache_dir, at once):
+    each thread sees its own store while its block runs, and none is left in use after both (a
+    library call told no cache_dir then wrote to another call's directory)."""
+    first, second = DictStore(), DictStore()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def a() -> None:
+        with verdicts(first):
+            a_in.set()
+            b_in.wait()
+        a_out.set()
+
+    def b() -> None:
+        a_in.wait()
+        with verdicts(second):
+            b_in.set()
+            a_out.wait()
+            _digest(CLEAN)  # A's block has ended: B's store is still B's
+            seen.append(f"first {first.gets} second {second.gets}")
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == ["first 0 second 1"]
+    _digest(CLEAN)  # no block: no store
+    _digest(CLEAN + b"x")
+    assert (first.gets, second.gets) == (0, 1)
+
+
+def test_signatures_over_one_text_share_its_scan(scans: list[int]) -> None:
+    """Each signature over one text is a copy of the text's hash object with its own trailer: the
+    text is scanned once, not once per signature (512 signatures naming a known key, none valid,
+    each with another creation time, scanned 8 MiB 512 times: half an hour)."""
+    h = SignatureSHA1(b"salt")
+    h.update(CLEAN)
+    digests = []
+    for i in range(3):
+        copy = h.copy()
+        copy.update(TRAILER + bytes([i]))
+        digests.append(copy.digest())
+    assert digests == [
+        hashlib.sha1(b"salt" + CLEAN + TRAILER + bytes([i])).digest() for i in range(3)
+    ]
+    assert scans == [len(CLEAN) + 4]
+    again = copy.copy()  # a copy of a copy: the same text, its own tail
+    again.update(b"more")
+    assert again.digest() == hashlib.sha1(b"salt" + CLEAN + TRAILER + b"\x02more").digest()
+    assert scans == [len(CLEAN) + 4]
+    h.update(b"later")  # the original goes on: the copies' data is unchanged
+    assert copy.digest() == digests[2]
+    assert h.digest() == hashlib.sha1(b"salt" + CLEAN + b"later").digest()
+
+
+def test_a_collision_is_found_in_the_shared_text_or_in_a_copys_own_bytes() -> None:
+    shambles = (VECTORS / "sha-mbles-1.bin").read_bytes()
+    h = SignatureSHA1()
+    h.update(shambles)
+    copy = h.copy()
+    copy.update(TRAILER)
+    with pytest.raises(SignatureError, match=COLLISION_REASON):
+        copy.digest()
+    for cut in (64, 200, len(shambles) - 64):  # the attack's blocks in the copy's own bytes
+        h = SignatureSHA1()
+        h.update(shambles[:cut])
+        copy = h.copy()
+        copy.update(shambles[cut:])
+        with pytest.raises(SignatureError, match=COLLISION_REASON):
+            copy.digest()
+        assert h.copy().digest() == hashlib.sha1(shambles[:cut]).digest()

@@ -1065,11 +1065,31 @@ COMPRESSED_CASES = [
     # Four deep: pgpsig stops at three compressed packets (docs/limits.md); Sequoia reads on.
     ("zlib-in-bzip2-in-zlib-in-zip", 41, 0),
     # RFC 9580 5.4: the one-pass packet says how to hash; a signature of another hash or type
-    # than announced is not good (Sequoia agrees); the issuer it names is not checked (nor there).
+    # than announced is not good (Sequoia agrees). Nor is one whose one-pass packet names another
+    # key than its issuer: pgpsig hashes only for one-pass packets naming a key of the keyring
+    # (docs/limits.md); Sequoia matches by digest only and calls it good.
     ("one-pass-announces-sha256-for-sha512", 3, None),
     ("one-pass-announces-text-for-binary", 3, None),
-    ("one-pass-names-another-key", 0, None),
+    ("one-pass-names-another-key", 3, 0),
 ]
+
+
+@pytest.mark.parametrize("key_id", [None, bytes(8)], ids=["another-key", "wildcard"])
+def test_inline_verify_needs_the_one_pass_packet_to_name_the_signer(
+    keys: Path, tmp_path: Path, key_id: bytes | None
+) -> None:
+    """A good signature whose one-pass packet names another key (one bit of the key ID changed,
+    or the zeros of a wildcard): no acceptable signature (3), nothing written, and why."""
+    ops, lit, sig = _signed_parts(keys, b"data\n")
+    cert = str(keys / "own.cert")
+    assert pgpsig_sop("inline-verify", cert, stdin=ops + lit + sig).returncode == 0
+    body = bytearray(ops[2:])
+    body[4:12] = bytes([body[4] ^ 1, *body[5:12]]) if key_id is None else key_id
+    msg = write.packet_header(4, len(body)) + bytes(body) + lit + sig
+    r = pgpsig_sop("inline-verify", "--verifications-out=v", cert, stdin=msg, cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (3, b"")
+    assert b"no one-pass signature packet naming its issuer" in r.stderr
+    assert not (tmp_path / "v").exists()
 
 
 @pytest.mark.parametrize(("name", "ours", "sqop_code"), COMPRESSED_CASES)

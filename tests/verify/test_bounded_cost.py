@@ -19,7 +19,7 @@ from pgpsig.errors import LimitError
 from pgpsig.keys.generate import generate_key
 from pgpsig.openpgp import armor
 from pgpsig.openpgp.framing import iter_packets
-from pgpsig.openpgp.ids import SignatureType
+from pgpsig.openpgp.ids import HashAlgorithm, SignatureType
 from pgpsig.openpgp.secretkey import load_signing_keys
 from pgpsig.openpgp.signature import Signature
 from pgpsig.openpgp.signing import sign_cleartext
@@ -27,6 +27,8 @@ from pgpsig.policy import policy_named
 from pgpsig.report import SigStatus
 from pgpsig.verify import (
     MAX_DIGESTS,
+    MAX_SHA1_BLOCKS,
+    MAX_SHA1_DIGESTS,
     MAX_SIGNATURES_PER_FILE,
     read_signature_file,
     verify_clearsigned,
@@ -45,8 +47,10 @@ def v6() -> tuple[bytes, bytes]:
     return key.certificate, signed
 
 
-def _resalted(signed: bytes, n: int) -> tuple[bytes, bytes]:
+def _resalted(signed: bytes, n: int, *, hash_id: int | None = None) -> tuple[bytes, bytes]:
     """``signed`` with ``n`` signatures: its own, then copies with other salts (none verifies).
+
+    ``hash_id`` names another hash algorithm for all of them (none then verifies).
 
     Returns the frame and the signature packets alone (for a detached signature file).
     """
@@ -54,6 +58,8 @@ def _resalted(signed: bytes, n: int) -> tuple[bytes, bytes]:
     (block,) = armor.decode_all(b"-----BEGIN PGP SIGNATURE-----" + rest)
     (pkt,) = list(iter_packets(block.data))
     body = bytearray(pkt.body)
+    if hash_id is not None:
+        body[3] = hash_id
     pos = 8 + int.from_bytes(body[4:8], "big")  # version, type, algorithms, hashed area
     pos += 4 + int.from_bytes(body[pos : pos + 4], "big") + 2  # unhashed area, digest prefix
     salt_len, salt_at = body[pos], pos + 1
@@ -118,6 +124,42 @@ def test_detached_signatures_are_bounded_the_same(v6: tuple[bytes, bytes]) -> No
     _, packets = _resalted(v6[1], MAX_DIGESTS + 1)
     with pytest.raises(LimitError, match=f"more than {MAX_DIGESTS} differently"):
         verify_detached(TEXT, packets, ring, policy=policy_named("default"), now=NOW)
+
+
+def test_at_most_max_sha1_digests_over_one_text(v6: tuple[bytes, bytes]) -> None:
+    """A SHA-1 digest holds the text (up to 8 MiB) until its collision scan: 16 salted SHA-1
+    signatures naming a known key (none need verify) held 16 copies of it, under any policy."""
+    ring = keyring_from_bytes(v6[0])
+    _, packets = _resalted(v6[1], MAX_SHA1_DIGESTS, hash_id=HashAlgorithm.SHA1)
+    report = verify_detached(TEXT, packets, ring, policy=policy_named("default"), now=NOW)
+    assert len(report.signatures) == MAX_SHA1_DIGESTS
+    frame, packets = _resalted(v6[1], MAX_SHA1_DIGESTS + 1, hash_id=HashAlgorithm.SHA1)
+    with pytest.raises(LimitError, match=f"more than {MAX_SHA1_DIGESTS} SHA-1"):
+        verify_detached(TEXT, packets, ring, policy=policy_named("default"), now=NOW)
+    with pytest.raises(LimitError, match=f"more than {MAX_SHA1_DIGESTS} SHA-1"):
+        verify_clearsigned(frame, ring, policy=policy_named("freepbx-legacy"), now=NOW)
+
+
+def test_at_most_max_sha1_blocks_in_one_clear_signed_input(v6: tuple[bytes, bytes]) -> None:
+    """Each block whose ``Hash:`` header names SHA1 holds its text (up to 8 MiB) until the
+    signatures are judged, after the last block, whoever signed: 10 blocks of 7 MB by an unknown
+    key held 99 MiB under ``default``, 512 blocks would hold 4 GiB."""
+    _, packets = _resalted(v6[1], 1, hash_id=HashAlgorithm.SHA1)
+    block = (
+        b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA1\n\n"
+        + TEXT
+        + armor.encode("PGP SIGNATURE", packets)
+    )
+    other = generate_key("Other <o@example.org>", now=NOW - timedelta(hours=1), profile="v6")
+    ring = keyring_from_bytes(other.certificate)
+    report = verify_clearsigned(
+        block * MAX_SHA1_BLOCKS, ring, policy=policy_named("default"), now=NOW
+    )
+    assert report.blocks == MAX_SHA1_BLOCKS
+    with pytest.raises(LimitError, match=f"more than {MAX_SHA1_BLOCKS} clear-signed blocks"):
+        verify_clearsigned(
+            block * (MAX_SHA1_BLOCKS + 1), ring, policy=policy_named("default"), now=NOW
+        )
 
 
 def test_signatures_per_file_whatever_the_blocks(v6: tuple[bytes, bytes]) -> None:

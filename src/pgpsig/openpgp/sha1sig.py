@@ -12,6 +12,9 @@ about 2.4 MB/s) runs on a signature's data:
 * **over at most** :data:`MAX_DETECTED` **bytes.** Longer data gets no digest: ``digest()``
   raises :class:`~pgpsig.errors.SignatureError` (:data:`TOO_LONG_REASON`), so the scan's cost is
   bounded (3.5 s) and the data held too. The largest real FreePBX ``module.sig`` is 1.4 MB.
+* **once per text in a run.** The signatures over one text are copies of its hash object, each
+  with its trailer (:meth:`SignatureSHA1.copy`): they share the text's bytes and its scan, and
+  scan only their own trailer (:class:`_Held`).
 * **once per distinct data, across runs, with a verdict store** (:func:`verdicts`; the CLI's is a
   :class:`pgpsig.cachedir.CacheDir`): a verdict is kept under the SHA-256 of the exact bytes
   scanned (the salt, the signed data and the trailer: a collision-resistant key, so no other data
@@ -20,8 +23,8 @@ about 2.4 MB/s) runs on a signature's data:
   the data is scanned again. A platform re-checking an unchanged install computes a SHA-256 and
   reads one small file per signature instead of scanning the data.
 
-The store in use is this module's (:func:`verdicts` sets it for a block of code); forked workers
-inherit it. It is the one state here, as a process's cache directory is one.
+The store in use is this module's (:func:`verdicts` sets it for a block of code, in a context
+variable: threads each have their own); forked workers inherit it. It is the one state here.
 """
 
 from __future__ import annotations
@@ -29,9 +32,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pgpsig.errors import SignatureError
+
+if TYPE_CHECKING:
+    from pgpsig.openpgp.sha1dc import SHA1DC
 
 __all__ = [
     "MAX_DETECTED",
@@ -47,7 +54,10 @@ __all__ = [
 MAX_DETECTED = 8 << 20
 #: Least data whose verdict goes to the store (a scan of less costs about what writing an entry does).
 MIN_STORED = 512
-#: The store's namespace (a directory of the cache): the entry format's version is in it.
+#: The store's namespace (a directory of the cache): the version of the entry format and of the
+#: detection is in it. Entries never expire: a change to what :mod:`pgpsig.openpgp.sha1dc`
+#: detects (a disturbance vector added, a missed attack fixed) must bump it, or the "clean"
+#: verdicts of the weaker detection are kept and used on every machine that stored them.
 NAMESPACE = "sha1dc-1"
 #: Why a signature over more than :data:`MAX_DETECTED` bytes hashed with SHA-1 is bad.
 TOO_LONG_REASON = (
@@ -69,18 +79,61 @@ class VerdictStore(Protocol):
         """Keep ``value`` for ``key`` (may silently fail: it is a cache)."""
 
 
-_store: VerdictStore | None = None
+_store: ContextVar[VerdictStore | None] = ContextVar("pgpsig_sha1_verdicts", default=None)
 
 
 @contextmanager
 def verdicts(store: VerdictStore | None) -> Iterator[None]:
-    """Keep and reuse collision verdicts in ``store`` (None: none) within the ``with`` block."""
-    global _store  # noqa: PLW0603 - the one state of the module, see its docstring
-    previous, _store = _store, store
+    """Keep and reuse collision verdicts in ``store`` (None: none) within the ``with`` block.
+
+    The store is a context variable: the block of one thread never sets, nor ends, another's.
+    """
+    token = _store.set(store)
     try:
         yield
     finally:
-        _store = previous
+        _store.reset(token)
+
+
+class _Held:
+    """Signed data held for its collision scan, shared by a hash object and its copies.
+
+    A copy (a signature's trailer added to the data of all signatures of one text) uses a prefix
+    of the bytes and holds only what it adds: the text is neither copied nor scanned again for
+    each signature. The SHA-256 and scan states of a prefix are computed once, when first asked.
+    Bytes are only ever appended, so a prefix never changes.
+    """
+
+    __slots__ = ("data", "scans", "sha256s")
+
+    def __init__(self, data: bytes | bytearray = b"") -> None:
+        self.data = bytearray(data)
+        self.scans: dict[int, SHA1DC] = {}
+        self.sha256s: dict[int, Any] = {}
+
+    def _prefix(self, n: int) -> bytes | bytearray:
+        return self.data if n == len(self.data) else self.data[:n]
+
+    def sha256(self, n: int) -> Any:
+        """A SHA-256 hash object of the first ``n`` bytes (the caller's own)."""
+        state = self.sha256s.get(n)
+        if state is None:
+            state = self.sha256s[n] = hashlib.sha256(self._prefix(n))
+        return state.copy()
+
+    def scan(self, n: int) -> SHA1DC:
+        """The collision scan of the first ``n`` bytes, as a state to go on with (the caller's)."""
+        state = self.scans.get(n)
+        if state is None:
+            state = self.scans[n] = _scan(self._prefix(n))
+        return state.copy()
+
+
+def _scan(data: bytes | bytearray) -> SHA1DC:
+    """Scan ``data`` for a collision attack: the state after it (the slow step, 2.4 MB/s)."""
+    from pgpsig.openpgp.sha1dc import SHA1DC  # noqa: PLC0415 - imported when a scan is due
+
+    return SHA1DC(data)
 
 
 class SignatureSHA1:
@@ -89,26 +142,36 @@ class SignatureSHA1:
     name = "sha1"
     digest_size = 20
 
-    __slots__ = ("_held", "_sha1")
+    __slots__ = ("_base", "_base_len", "_sha1", "_tail")
 
     def __init__(self, prefix: bytes = b"") -> None:
         self._sha1 = hashlib.sha1(prefix)  # noqa: S324 - the digest a SHA-1 signature is over
-        self._held: bytearray | None = bytearray(prefix)  # None: more than MAX_DETECTED
+        # The data: the first _base_len bytes of _base (that of the object copied), then _tail's.
+        self._base: _Held | None = None
+        self._base_len = 0
+        self._tail: _Held | None = _Held(prefix)  # None: more than MAX_DETECTED
 
     def update(self, data: bytes | bytearray | memoryview, /) -> None:
         """Hash more bytes (held for the scan, up to :data:`MAX_DETECTED`)."""
         self._sha1.update(data)
-        if self._held is not None:
-            if len(self._held) + len(data) > MAX_DETECTED:
-                self._held = None
+        if self._tail is not None:
+            if self._base_len + len(self._tail.data) + memoryview(data).nbytes > MAX_DETECTED:
+                self._base, self._tail = None, None
             else:
-                self._held += data
+                self._tail.data += data
 
     def copy(self) -> SignatureSHA1:
-        """An independent copy."""
+        """An independent copy (sharing the data held so far, which is only ever appended to)."""
         other = SignatureSHA1.__new__(SignatureSHA1)
         other._sha1 = self._sha1.copy()
-        other._held = None if self._held is None else bytearray(self._held)
+        if self._tail is None:
+            other._base, other._base_len, other._tail = None, 0, None
+        elif self._base is None:
+            other._base, other._base_len = self._tail, len(self._tail.data)
+            other._tail = _Held()
+        else:
+            other._base, other._base_len = self._base, self._base_len
+            other._tail = _Held(self._tail.data)
         return other
 
     def digest(self) -> bytes:
@@ -118,33 +181,40 @@ class SignatureSHA1:
             SignatureError: the data carries a SHA-1 collision attack (:data:`COLLISION_REASON`)
                 or is longer than :data:`MAX_DETECTED` (:data:`TOO_LONG_REASON`).
         """
-        if self._held is None:
+        if self._tail is None:
             raise SignatureError(TOO_LONG_REASON)
         digest = self._sha1.digest()
-        if _collision(self._held, digest):
-            from pgpsig.openpgp.sha1dc import COLLISION_REASON  # noqa: PLC0415 - see _collision
+        if self._collision(digest):
+            from pgpsig.openpgp.sha1dc import COLLISION_REASON  # noqa: PLC0415 - see _scan
 
             raise SignatureError(COLLISION_REASON)
         return digest
 
-
-def _collision(data: bytearray, digest: bytes) -> bool:
-    """Whether ``data`` (whose SHA-1 is ``digest``) carries a collision attack: stored, or scanned."""
-    store = _store if len(data) >= MIN_STORED else None
-    key = b""
-    if store is not None:
-        key = hashlib.sha256(data).digest()
-        known = _read_entry(store.get(key), digest)
-        if known is not None:
-            return known
-    from pgpsig.openpgp.sha1dc import detect  # noqa: PLC0415 - imported when a scan is due
-
-    verdict = detect(data)
-    if verdict.digest != digest:  # two SHA-1s of the same bytes: cannot differ
-        raise AssertionError("SHA-1 collision detection computed another digest than hashlib")
-    if store is not None:
-        store.put(key, _entry(digest, verdict.collision))
-    return verdict.collision
+    def _collision(self, digest: bytes) -> bool:
+        """Whether the data (of SHA-1 ``digest``) carries a collision attack: stored, or scanned."""
+        tail = self._tail
+        if tail is None:  # digest() refused it already
+            raise AssertionError("no data held")
+        store = _store.get() if self._base_len + len(tail.data) >= MIN_STORED else None
+        key = b""
+        if store is not None:
+            sha256 = self._base.sha256(self._base_len) if self._base else hashlib.sha256()
+            sha256.update(tail.data)
+            key = sha256.digest()
+            known = _read_entry(store.get(key), digest)
+            if known is not None:
+                return known
+        if self._base is None:
+            state = _scan(tail.data)
+        else:
+            state = self._base.scan(self._base_len)
+            state.update(tail.data)
+        verdict = state.verdict()
+        if verdict.digest != digest:  # two SHA-1s of the same bytes: cannot differ
+            raise AssertionError("SHA-1 collision detection computed another digest than hashlib")
+        if store is not None:
+            store.put(key, _entry(digest, verdict.collision))
+        return verdict.collision
 
 
 def _entry(digest: bytes, collision: bool) -> bytes:
