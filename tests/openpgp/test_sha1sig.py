@@ -2,12 +2,15 @@
 
 The scan (``sha1sig._scan``) is counted by wrapping it: it runs only when a
 digest is asked for, once per distinct data while a store is in use, never on data over the limit;
-a verdict comes from the store only when its entry names the same SHA-1 digest.
+a verdict comes from the store only when its entry names the same SHA-1 digest. The detector's
+work is counted too (``compressed``: the bytes of the blocks it compresses), and a verdict reached
+through copies is checked against a full scan of the same bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 from pathlib import Path
 
@@ -252,3 +255,86 @@ def test_a_collision_is_found_in_the_shared_text_or_in_a_copys_own_bytes() -> No
         with pytest.raises(SignatureError, match=COLLISION_REASON):
             copy.digest()
         assert h.copy().digest() == hashlib.sha1(shambles[:cut]).digest()
+
+
+@pytest.fixture
+def compressed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The bytes of every run of blocks the collision detector compresses (padding included)."""
+    seen: list[int] = []
+    real = sha1dc._expanded
+
+    def counted(blocks: bytes) -> object:
+        seen.append(len(blocks))
+        return real(blocks)
+
+    monkeypatch.setattr(sha1dc, "_expanded", counted)
+    return seen
+
+
+def test_copies_compress_only_their_own_bytes(compressed: list[int]) -> None:
+    """The shared scan holds no buffered data: a copy compresses its last partial block of the
+    shared text, its trailer and the padding, not the text again (up to 64 KiB each before)."""
+    h = SignatureSHA1()
+    h.update(CLEAN + b"0123456789")
+    for i in range(20):
+        copy = h.copy()
+        copy.update(TRAILER + bytes([i]))
+        copy.digest()
+    assert sum(compressed) <= len(CLEAN) + 20 * 128
+
+
+def _verdict(h: SignatureSHA1) -> tuple[bytes, bool]:
+    """What a hash object says: (digest, False), or (b"", True) for a collision."""
+    try:
+        return h.digest(), False
+    except SignatureError as e:
+        assert str(e) == COLLISION_REASON
+        return b"", True
+
+
+def _full_scan(data: bytes) -> tuple[bytes, bool]:
+    """The verdict of one scan of all of ``data``, in the same shape."""
+    verdict = sha1dc.detect(data)
+    return (b"", True) if verdict.collision else (verdict.digest, False)
+
+
+def test_shared_scans_give_the_full_scans_verdict() -> None:
+    """Property: data hashed in random pieces, copied at random points (each copy then hashing
+    more of its own), gives every copy the verdict of a full scan of its data, collision or not."""
+    rng = random.Random(1)
+    shambles = (VECTORS / "sha-mbles-1.bin").read_bytes()
+    for trial in range(150):
+        tail = rng.randbytes(rng.randrange(0, 1500))
+        data = shambles + tail if trial % 3 == 0 else rng.randbytes(rng.randrange(0, 2500))
+        cuts = sorted(rng.randrange(0, len(data) + 1) for _ in range(rng.randrange(1, 6)))
+        h, start, sides = SignatureSHA1(), 0, []
+        for cut in cuts:
+            h.update(data[start:cut])
+            start = cut
+            side = h.copy()  # a signature's copy: goes on with data of its own
+            extra = rng.randbytes(rng.randrange(0, 200))
+            side.update(extra)
+            sides.append((side, data[:cut] + extra))
+            if rng.random() < 0.5:
+                h = h.copy()  # a copy of a copy
+        h.update(data[start:])
+        for hasher, expected in [*sides, (h, data)]:
+            assert _verdict(hasher) == _full_scan(expected), (trial, len(expected))
+
+
+def test_a_signature_check_runs_before_the_scan(scans: list[int]) -> None:
+    data = (VECTORS / "sha-mbles-1.bin").read_bytes()
+    seen: list[bytes] = []
+
+    def forged(digest: bytes) -> None:
+        seen.append(digest)
+        raise SignatureError("bad signature")
+
+    with pytest.raises(SignatureError, match="bad signature"):
+        SignatureSHA1(data).checked_digest(forged)
+    assert seen == [hashlib.sha1(data).digest()] and scans == []  # a forgery costs no scan
+    with pytest.raises(SignatureError, match=COLLISION_REASON):
+        SignatureSHA1(data).checked_digest(seen.append)  # a good signature is scanned all the same
+    assert scans == [len(data)]
+    assert SignatureSHA1(CLEAN).checked_digest(seen.append) == seen[-1]
+    assert seen[-1] == hashlib.sha1(CLEAN).digest()

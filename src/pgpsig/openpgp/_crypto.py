@@ -15,7 +15,7 @@ from pgpsig.errors import PgpsigError, SignatureError, UnsupportedError
 from pgpsig.openpgp.ids import RSA_ALGORITHMS, HashAlgorithm
 from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 from pgpsig.openpgp.publickey import PublicKey
-from pgpsig.openpgp.signature import Signature
+from pgpsig.openpgp.signature import Signature, SignatureHash, new_hash
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
@@ -218,19 +218,44 @@ def check_signature(key: PublicKey, sig: Signature, digest: bytes) -> None:
         raise SignatureError(f"malformed signature values: {e}") from e
 
 
+@lru_cache(maxsize=2)
+def _hashed_prefix(version: int, hash_algorithm: int, salt: bytes, prefix: bytes) -> SignatureHash:
+    """A hash object for a signature's digest that has hashed ``prefix``, for copies to go on from.
+
+    Kept for the last two prefixes (the checks of one component run together): a component may
+    carry 512 signatures over a prefix of up to 16 MiB (a user attribute), each of which would
+    hash it again, and for SHA-1 scan it for a collision attack again (2.4 MB/s). A copy of a
+    :class:`~pgpsig.openpgp.sha1sig.SignatureSHA1` shares the scan of what was hashed before it.
+    This object is only ever copied, never updated.
+
+    Raises:
+        PacketError: the hash algorithm is unknown or not available.
+    """
+    h = new_hash(version, hash_algorithm, salt)
+    h.update(prefix)
+    return h
+
+
 def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
     """Whether ``sig`` by ``signer`` verifies over ``prefix`` (the signed key and component bytes).
 
     The one cryptographic check of a certificate signature: its hash (salted for v6) over
     ``prefix`` and its trailer, then :func:`check_signature`. No other rule is applied; the
     validity engine caches it, and readers that sort a certificate's packets (``key import``,
-    revocation files) call it directly.
+    revocation files) call it directly. The signatures over one prefix (a component's, up to 512)
+    start from one hash of it (:func:`_hashed_prefix`), not one each. A SHA-1 signature is
+    checked before its data is scanned for a collision attack: a forged one costs no scan.
     """
     try:
-        h = sig.new_hash()
-        h.update(prefix)
+        h = _hashed_prefix(sig.version, sig.hash_algorithm, sig.salt, prefix).copy()
         h.update(sig.trailer())
-        check_signature(signer, sig, h.digest())
+        if sig.hash_algorithm == HashAlgorithm.SHA1:
+            from pgpsig.openpgp.sha1sig import SignatureSHA1  # imported for SHA-1 only
+
+            assert isinstance(h, SignatureSHA1)  # checked first, then scanned for a collision
+            h.checked_digest(lambda digest: check_signature(signer, sig, digest))
+        else:
+            check_signature(signer, sig, h.digest())
     except PgpsigError:
         return False
     return True

@@ -513,10 +513,14 @@ class SHA1DC:
         """Hash more bytes (buffered: the blocks are compressed :data:`_BATCH` bytes at a time)."""
         self._buffer += data
         if len(self._buffer) >= _BATCH:
-            self._absorb()
+            self.flush()
 
-    def _absorb(self) -> None:
-        """Compress the whole blocks buffered, :data:`_BATCH` bytes at a time."""
+    def flush(self) -> None:
+        """Compress the whole blocks buffered now, :data:`_BATCH` bytes at a time.
+
+        After data of whole blocks, the state is then the IHV and the verdict so far, with no
+        data: a :meth:`copy` of it goes on from there without scanning those blocks again.
+        """
         whole = len(self._buffer) & ~63
         if not whole:
             return
@@ -535,7 +539,7 @@ class SHA1DC:
         done._buffer += (
             b"\x80" + b"\x00" * ((55 - len(self._buffer)) % 64) + bits.to_bytes(8, "big")
         )
-        done._absorb()
+        done.flush()
         assert not done._buffer
         return done
 

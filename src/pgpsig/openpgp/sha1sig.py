@@ -14,7 +14,11 @@ about 2.4 MB/s) runs on a signature's data:
   bounded (3.5 s) and the data held too. The largest real FreePBX ``module.sig`` is 1.4 MB.
 * **once per text in a run.** The signatures over one text are copies of its hash object, each
   with its trailer (:meth:`SignatureSHA1.copy`): they share the text's bytes and its scan, and
-  scan only their own trailer (:class:`_Held`).
+  scan only their own trailer (:class:`_Held`). So do the signatures over one key and user ID
+  or user attribute (up to 512 in a block): :func:`pgpsig.openpgp._crypto.verifies_over` starts
+  them from copies of one hash object of what they sign.
+* **after the signature's own check, for certificate signatures**
+  (:meth:`SignatureSHA1.checked_digest`): a forged signature costs no scan.
 * **once per distinct data, across runs, with a verdict store** (:func:`verdicts`; the CLI's is a
   :class:`pgpsig.cachedir.CacheDir`): a verdict is kept under the SHA-256 of the exact bytes
   scanned (the salt, the signed data and the trailer: a collision-resistant key, so no other data
@@ -30,7 +34,7 @@ variable: threads each have their own); forked workers inherit it. It is the one
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
@@ -130,10 +134,17 @@ class _Held:
 
 
 def _scan(data: bytes | bytearray) -> SHA1DC:
-    """Scan ``data`` for a collision attack: the state after it (the slow step, 2.4 MB/s)."""
+    """Scan ``data`` for a collision attack: the state after it (the slow step, 2.4 MB/s).
+
+    Every whole block is compressed (:meth:`~pgpsig.openpgp.sha1dc.SHA1DC.flush`): the copies
+    that go on from the state scan only the last partial block again, not up to 64 KiB of
+    buffered data each.
+    """
     from pgpsig.openpgp.sha1dc import SHA1DC  # noqa: PLC0415 - imported when a scan is due
 
-    return SHA1DC(data)
+    state = SHA1DC(data)
+    state.flush()
+    return state
 
 
 class SignatureSHA1:
@@ -181,9 +192,24 @@ class SignatureSHA1:
             SignatureError: the data carries a SHA-1 collision attack (:data:`COLLISION_REASON`)
                 or is longer than :data:`MAX_DETECTED` (:data:`TOO_LONG_REASON`).
         """
+        return self.checked_digest(None)
+
+    def checked_digest(self, check: Callable[[bytes], object] | None) -> bytes:
+        """:meth:`digest`, given to ``check`` before the data is scanned.
+
+        ``check`` is a signature check that raises when the signature does not match the digest
+        (:func:`pgpsig.openpgp._crypto.check_signature`): a signature that does not verify (a
+        forgery: anyone can add those to a certificate) is bad without the scan, and one that
+        does is scanned all the same. The digest is returned only after the scan.
+
+        Raises:
+            SignatureError: as :meth:`digest`, or as ``check``.
+        """
         if self._tail is None:
             raise SignatureError(TOO_LONG_REASON)
         digest = self._sha1.digest()
+        if check is not None:
+            check(digest)
         if self._collision(digest):
             from pgpsig.openpgp.sha1dc import COLLISION_REASON  # noqa: PLC0415 - see _scan
 
