@@ -338,3 +338,30 @@ def test_a_signature_check_runs_before_the_scan(scans: list[int]) -> None:
     assert scans == [len(data)]
     assert SignatureSHA1(CLEAN).checked_digest(seen.append) == seen[-1]
     assert seen[-1] == hashlib.sha1(CLEAN).digest()
+
+
+def test_scans_deferred_until_asked(scans: list[int]) -> None:
+    from pgpsig.openpgp.sha1sig import scans_deferred
+
+    with scans_deferred() as scan:
+        assert _digest(CLEAN) == hashlib.sha1(CLEAN + TRAILER).digest()
+        assert scans == []  # the digest is given, the scan waits
+    scan()
+    assert scans == [len(CLEAN)]
+    scan()  # each put-off scan runs once
+    assert scans == [len(CLEAN)]
+    with scans_deferred():
+        _digest(CLEAN)
+    assert scans == [len(CLEAN)]  # never asked for: never run (the caller took nothing as good)
+    _digest(CLEAN)  # outside the block: scanned at once
+    assert scans == [len(CLEAN)] * 2
+
+
+def test_deferred_collision_is_refused_when_the_scan_runs(scans: list[int]) -> None:
+    from pgpsig.openpgp.sha1sig import scans_deferred
+
+    data = (VECTORS / "sha-mbles-1.bin").read_bytes()
+    with scans_deferred() as scan:
+        _digest(data)
+    with pytest.raises(SignatureError, match=COLLISION_REASON):
+        scan()

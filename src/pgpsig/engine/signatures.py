@@ -17,7 +17,9 @@ Steps of :func:`judge_signature`, for one signature, as of the reference time ``
 4. The policy accepts its hash algorithm for data signatures at its creation time.
 5. The signing key is valid, alive, unrevoked and allowed to sign at the signature's creation time,
    as the run's judge sees it (:meth:`pgpsig.engine.view.CertView.check_signing_key`).
-6. The digest of the signed data (canonical text for 0x01) plus the signature trailer matches.
+6. The digest of the signed data (canonical text for 0x01) plus the signature trailer matches;
+   then, for SHA-1, the data carries no collision attack (:mod:`pgpsig.openpgp.sha1sig`: the
+   scan runs only for a signature a key verifies, so a forgery costs none).
 
 A result that names the signer's certificate also names it by its user ID at the signature's time
 (:meth:`pgpsig.engine.view.CertView.primary_user_id`), whatever the verdict.
@@ -33,6 +35,7 @@ from pgpsig.engine.judge import Judge
 from pgpsig.engine.selfsig import single_creation_time
 from pgpsig.engine.verdicts import KeyExpiredError, KeyRevokedError
 from pgpsig.errors import FormatError, PgpsigError, PolicyError, SignatureError, UnsupportedError
+from pgpsig.openpgp import sha1sig
 from pgpsig.openpgp._crypto import check_signature
 from pgpsig.openpgp.ids import SignatureType
 from pgpsig.openpgp.packets import Cert, PublicKey, Signature
@@ -116,7 +119,8 @@ def judge_signature(
     # (5) + (6) for each candidate key; the first that passes wins, else the most telling failure.
     failures: list[SignatureResult] = []
     try:
-        d = digest(sig)
+        with sha1sig.scans_deferred() as scan:  # a SHA-1 collision scan waits for step (6)
+            d = digest(sig)
     except UnsupportedError as e:
         return result(SigStatus.POLICY, str(e))
     except FormatError as e:
@@ -138,6 +142,10 @@ def judge_signature(
         except SignatureError as e:
             failures.append(result(SigStatus.BAD, str(e), **who))
             continue
+        try:
+            scan()  # the data's SHA-1 collision scan, now that a key verifies the signature
+        except SignatureError as e:  # a collision attack in the data: bad whatever the key
+            return result(SigStatus.BAD, str(e), **who)
         try:
             judge.view(cert).check_signing_key(key, made)
         except KeyRevokedError as e:

@@ -17,8 +17,11 @@ about 2.4 MB/s) runs on a signature's data:
   scan only their own trailer (:class:`_Held`). So do the signatures over one key and user ID
   or user attribute (up to 512 in a block): :func:`pgpsig.openpgp._crypto.verifies_over` starts
   them from copies of one hash object of what they sign.
-* **after the signature's own check, for certificate signatures**
-  (:meth:`SignatureSHA1.checked_digest`): a forged signature costs no scan.
+* **after the signature's own check**: for certificate signatures
+  (:meth:`SignatureSHA1.checked_digest`), and for data signatures, whose digest comes through
+  several readers to :func:`pgpsig.engine.signatures.judge_signature`, which asks for it inside
+  :func:`scans_deferred` and runs the scan once a key verifies the signature. A forged signature
+  (anyone can make one naming a key of the keyring) costs no scan.
 * **once per distinct data, across runs, with a verdict store** (:func:`verdicts`; the CLI's is a
   :class:`pgpsig.cachedir.CacheDir`): a verdict is kept under the SHA-256 of the exact bytes
   scanned (the salt, the signed data and the trailer: a collision-resistant key, so no other data
@@ -51,6 +54,7 @@ __all__ = [
     "TOO_LONG_REASON",
     "SignatureSHA1",
     "VerdictStore",
+    "scans_deferred",
     "verdicts",
 ]
 
@@ -84,6 +88,34 @@ class VerdictStore(Protocol):
 
 
 _store: ContextVar[VerdictStore | None] = ContextVar("pgpsig_sha1_verdicts", default=None)
+#: The scans put off by :func:`scans_deferred` in this context: (hash object, its digest).
+_deferred: ContextVar[list[tuple[SignatureSHA1, bytes]] | None] = ContextVar(
+    "pgpsig_sha1_deferred", default=None
+)
+
+
+@contextmanager
+def scans_deferred() -> Iterator[Callable[[], None]]:
+    """Within the block, a SHA-1 ``digest()`` is given before its collision scan, which waits.
+
+    The block yields the function that runs the scans put off (each at most once), raising
+    :class:`~pgpsig.errors.SignatureError` (:data:`COLLISION_REASON`) for data that carries a
+    collision attack. The caller must call it before it takes a digest given in the block as
+    good: :func:`pgpsig.engine.signatures.judge_signature` does, once a key verifies the
+    signature, so that a forgery costs no scan.
+    """
+    pending: list[tuple[SignatureSHA1, bytes]] = []
+    token = _deferred.set(pending)
+
+    def scan() -> None:
+        while pending:
+            hasher, digest = pending.pop()
+            hasher._refuse_collision(digest)
+
+    try:
+        yield scan
+    finally:
+        _deferred.reset(token)
 
 
 @contextmanager
@@ -210,11 +242,19 @@ class SignatureSHA1:
         digest = self._sha1.digest()
         if check is not None:
             check(digest)
+        pending = _deferred.get()
+        if pending is not None and check is None:
+            pending.append((self, digest))
+            return digest
+        self._refuse_collision(digest)
+        return digest
+
+    def _refuse_collision(self, digest: bytes) -> None:
+        """Raise :class:`~pgpsig.errors.SignatureError` if the data carries a collision attack."""
         if self._collision(digest):
             from pgpsig.openpgp.sha1dc import COLLISION_REASON  # noqa: PLC0415 - see _scan
 
             raise SignatureError(COLLISION_REASON)
-        return digest
 
     def _collision(self, digest: bytes) -> bool:
         """Whether the data (of SHA-1 ``digest``) carries a collision attack: stored, or scanned."""
