@@ -154,3 +154,14 @@ def test_a_copy_is_the_same_cache_and_none_is_pickled(tmp_path: Path) -> None:
     assert copy.deepcopy({"c": cache})["c"] is cache
     with pytest.raises(TypeError, match="open directory"):
         pickle.dumps(cache)
+
+
+def test_a_leftover_temporary_file_never_blocks_an_entry(tmp_path: Path) -> None:
+    """A writer killed before its rename leaves a temporary file: a later one of the same process
+    id still writes the entry."""
+    cache = open_cache(tmp_path / "c", "ns")
+    sub = tmp_path / "c" / "ns" / KEY.hex()[:2]
+    sub.mkdir(mode=0o700)
+    (sub / f".{KEY.hex()[2:]}.{os.getpid()}.tmp").write_bytes(b"")  # a pid-named leftover
+    cache.put(KEY, b"v")
+    assert cache.get(KEY) == b"v"

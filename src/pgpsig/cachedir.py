@@ -174,7 +174,9 @@ class CacheDir:
         if len(value) > MAX_ENTRY:
             raise ValueError(f"a cache entry holds at most {MAX_ENTRY} bytes")
         sub, name = self._names(key)
-        path, tmp = f"{sub}/{name}", f"{sub}/.{name}.{os.getpid()}.tmp"
+        # A name no other writer has, even one whose process id a killed writer had: a leftover
+        # temporary file never blocks an entry.
+        path, tmp = f"{sub}/{name}", f"{sub}/.{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
         try:
             with contextlib.suppress(FileExistsError):
                 os.mkdir(sub, 0o700, dir_fd=self._fd)
