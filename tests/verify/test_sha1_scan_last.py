@@ -64,3 +64,41 @@ def test_a_forged_sha1_signature_costs_no_scan(real: tuple[Path, bytes], scans: 
     assert report.signatures[0].status.value == "bad"
     assert report.signatures[0].reason == "bad signature"
     assert len(scans) == 1  # the forged signature over the same text: no scan at all
+
+
+def test_a_collision_is_refused_whichever_candidate_verifies(
+    conformance: Path, scans: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Keys that do not verify come before and after Bob's (as key ID candidates may): none of
+    them scans the data, and Bob's, which verifies over both SHAttered PDFs, is refused."""
+    from pgpsig.certs.keyring import Keyring
+
+    suite = conformance / "openpgp" / "interop-suite"
+    if not (suite / "shattered" / "shattered-1.pdf.asc").is_file():
+        pytest.skip("the SHAttered signatures are not in the conformance data (interop-suite)")
+    for name in ("alice.pgp", "bob.pgp"):
+        (tmp_path / name).write_bytes((suite / "certificates" / name).read_bytes())
+    real_candidates = Keyring.candidates
+
+    def candidates(self: Keyring, fprs: object, kids: object) -> list[object]:
+        found = real_candidates(self, fprs, kids)  # type: ignore[arg-type]
+        named = {c.fingerprint for c, _ in found}
+        others = [(c, c.primary) for c in self.certs.values() if c.fingerprint not in named]
+        assert others  # Alice's
+        return [*others, *found, *others]
+
+    monkeypatch.setattr(Keyring, "candidates", candidates)
+    folder = suite / "shattered"
+    report = pgpsig.verify_detached(
+        (folder / "shattered-2.pdf").read_bytes(),
+        (folder / "shattered-1.pdf.asc").read_bytes(),
+        keyring=tmp_path,
+        policy="freepbx-legacy",
+        now=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    )
+    assert not report.ok
+    [sig] = report.signatures
+    assert sig.status.value == "bad"
+    assert sig.reason == "SHA-1 collision attack detected"
+    assert sig.signer == "D1A66E1A23B182C9980F788CFBFCC82A015E7330"
+    assert len(scans) == 1  # the PDF once, for Bob's key only
