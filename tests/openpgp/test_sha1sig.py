@@ -323,21 +323,21 @@ def test_shared_scans_give_the_full_scans_verdict() -> None:
 
 
 def test_a_signature_check_runs_before_the_scan(scans: list[int]) -> None:
+    """How both signature checkers use :func:`scans_deferred`: the digest first, the scan only
+    once the signature verifies over it (``judge_signature``, ``verifies_over``)."""
+    from pgpsig.openpgp.sha1sig import scans_deferred
+
     data = (VECTORS / "sha-mbles-1.bin").read_bytes()
-    seen: list[bytes] = []
-
-    def forged(digest: bytes) -> None:
-        seen.append(digest)
-        raise SignatureError("bad signature")
-
-    with pytest.raises(SignatureError, match="bad signature"):
-        SignatureSHA1(data).checked_digest(forged)
-    assert seen == [hashlib.sha1(data).digest()] and scans == []  # a forgery costs no scan
+    with scans_deferred() as scan:
+        digest = SignatureSHA1(data).digest()
+    assert digest == hashlib.sha1(data).digest() and scans == []  # a forgery stops here: no scan
     with pytest.raises(SignatureError, match=COLLISION_REASON):
-        SignatureSHA1(data).checked_digest(seen.append)  # a good signature is scanned all the same
+        scan()  # a signature that verifies is scanned all the same
     assert scans == [len(data)]
-    assert SignatureSHA1(CLEAN).checked_digest(seen.append) == seen[-1]
-    assert seen[-1] == hashlib.sha1(CLEAN).digest()
+    with scans_deferred() as scan:
+        digest = SignatureSHA1(CLEAN).digest()
+    scan()
+    assert digest == hashlib.sha1(CLEAN).digest() and scans == [len(data), len(CLEAN)]
 
 
 def test_scans_deferred_until_asked(scans: list[int]) -> None:
@@ -355,13 +355,3 @@ def test_scans_deferred_until_asked(scans: list[int]) -> None:
     assert scans == [len(CLEAN)]  # never asked for: never run (the caller took nothing as good)
     _digest(CLEAN)  # outside the block: scanned at once
     assert scans == [len(CLEAN)] * 2
-
-
-def test_deferred_collision_is_refused_when_the_scan_runs(scans: list[int]) -> None:
-    from pgpsig.openpgp.sha1sig import scans_deferred
-
-    data = (VECTORS / "sha-mbles-1.bin").read_bytes()
-    with scans_deferred() as scan:
-        _digest(data)
-    with pytest.raises(SignatureError, match=COLLISION_REASON):
-        scan()

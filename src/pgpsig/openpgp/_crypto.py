@@ -15,6 +15,7 @@ from pgpsig.errors import PgpsigError, SignatureError, UnsupportedError
 from pgpsig.openpgp.ids import RSA_ALGORITHMS, HashAlgorithm
 from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 from pgpsig.openpgp.publickey import PublicKey
+from pgpsig.openpgp.sha1sig import scans_deferred
 from pgpsig.openpgp.signature import Signature, SignatureHash, new_hash
 
 if TYPE_CHECKING:
@@ -244,18 +245,17 @@ def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
     validity engine caches it, and readers that sort a certificate's packets (``key import``,
     revocation files) call it directly. The signatures over one prefix (a component's, up to 512)
     start from one hash of it (:func:`_hashed_prefix`), not one each. A SHA-1 signature is
-    checked before its data is scanned for a collision attack: a forged one costs no scan.
+    checked before its data is scanned for a collision attack
+    (:func:`~pgpsig.openpgp.sha1sig.scans_deferred`, as for data signatures): a forged one costs
+    no scan.
     """
     try:
         h = _hashed_prefix(sig.version, sig.hash_algorithm, sig.salt, prefix).copy()
         h.update(sig.trailer())
-        if sig.hash_algorithm == HashAlgorithm.SHA1:
-            from pgpsig.openpgp.sha1sig import SignatureSHA1  # imported for SHA-1 only
-
-            assert isinstance(h, SignatureSHA1)  # checked first, then scanned for a collision
-            h.checked_digest(lambda digest: check_signature(signer, sig, digest))
-        else:
-            check_signature(signer, sig, h.digest())
+        with scans_deferred() as scan:  # a SHA-1 collision scan only for a signature that verifies
+            digest = h.digest()
+        check_signature(signer, sig, digest)
+        scan()
     except PgpsigError:
         return False
     return True

@@ -17,11 +17,11 @@ about 2.4 MB/s) runs on a signature's data:
   scan only their own trailer (:class:`_Held`). So do the signatures over one key and user ID
   or user attribute (up to 512 in a block): :func:`pgpsig.openpgp._crypto.verifies_over` starts
   them from copies of one hash object of what they sign.
-* **after the signature's own check**: for certificate signatures
-  (:meth:`SignatureSHA1.checked_digest`), and for data signatures, whose digest comes through
-  several readers to :func:`pgpsig.engine.signatures.judge_signature`, which asks for it inside
-  :func:`scans_deferred` and runs the scan once a key verifies the signature. A forged signature
-  (anyone can make one naming a key of the keyring) costs no scan.
+* **after the signature's own check.** Both checkers of signatures
+  (:func:`pgpsig.engine.signatures.judge_signature` for data signatures,
+  :func:`pgpsig.openpgp._crypto.verifies_over` for certificate signatures) ask for the digest
+  inside :func:`scans_deferred` and run the scan once a key verifies the signature. A forged
+  signature (anyone can make one naming a key of the keyring) costs no scan.
 * **once per distinct data, across runs, with a verdict store** (:func:`verdicts`; the CLI's is a
   :class:`pgpsig.cachedir.CacheDir`): a verdict is kept under the SHA-256 of the exact bytes
   scanned (the salt, the signed data and the trailer: a collision-resistant key, so no other data
@@ -101,8 +101,9 @@ def scans_deferred() -> Iterator[Callable[[], None]]:
     The block yields the function that runs the scans put off (each at most once), raising
     :class:`~pgpsig.errors.SignatureError` (:data:`COLLISION_REASON`) for data that carries a
     collision attack. The caller must call it before it takes a digest given in the block as
-    good: :func:`pgpsig.engine.signatures.judge_signature` does, once a key verifies the
-    signature, so that a forgery costs no scan.
+    good: :func:`pgpsig.engine.signatures.judge_signature` and
+    :func:`pgpsig.openpgp._crypto.verifies_over` do, once a key verifies the signature, so that
+    a forgery costs no scan.
     """
     pending: list[tuple[SignatureSHA1, bytes]] = []
     token = _deferred.set(pending)
@@ -220,33 +221,21 @@ class SignatureSHA1:
     def digest(self) -> bytes:
         """The SHA-1 digest of the data, once it is known to carry no collision attack.
 
+        Within :func:`scans_deferred`, the digest is given at once and its scan waits for the
+        block's caller (who checks the signature first).
+
         Raises:
             SignatureError: the data carries a SHA-1 collision attack (:data:`COLLISION_REASON`)
                 or is longer than :data:`MAX_DETECTED` (:data:`TOO_LONG_REASON`).
         """
-        return self.checked_digest(None)
-
-    def checked_digest(self, check: Callable[[bytes], object] | None) -> bytes:
-        """:meth:`digest`, given to ``check`` before the data is scanned.
-
-        ``check`` is a signature check that raises when the signature does not match the digest
-        (:func:`pgpsig.openpgp._crypto.check_signature`): a signature that does not verify (a
-        forgery: anyone can add those to a certificate) is bad without the scan, and one that
-        does is scanned all the same. The digest is returned only after the scan.
-
-        Raises:
-            SignatureError: as :meth:`digest`, or as ``check``.
-        """
         if self._tail is None:
             raise SignatureError(TOO_LONG_REASON)
         digest = self._sha1.digest()
-        if check is not None:
-            check(digest)
         pending = _deferred.get()
-        if pending is not None and check is None:
+        if pending is not None:
             pending.append((self, digest))
-            return digest
-        self._refuse_collision(digest)
+        else:
+            self._refuse_collision(digest)
         return digest
 
     def _refuse_collision(self, digest: bytes) -> None:
