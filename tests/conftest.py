@@ -116,3 +116,38 @@ def compressed_body(algorithm: int, inner: bytes) -> bytes:
     else:
         payload = inner
     return bytes([algorithm]) + payload
+
+
+@pytest.fixture
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of every data scanned for a SHA-1 collision attack, in order, counted by
+    wrapping :func:`pgpsig.openpgp.sha1sig._scan` (a copy's own bytes, the trailer, go on from
+    the scan of the data it shares and are not counted)."""
+    from pgpsig.openpgp import sha1sig
+
+    seen: list[int] = []
+    real = sha1sig._scan
+
+    def counted(data: bytes | bytearray) -> object:
+        seen.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(sha1sig, "_scan", counted)
+    return seen
+
+
+@pytest.fixture
+def compressed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The bytes of every run of blocks the SHA-1 collision detector compresses (padding
+    included), counted by wrapping :func:`pgpsig.openpgp.sha1dc._expanded`."""
+    from pgpsig.openpgp import sha1dc
+
+    seen: list[int] = []
+    real = sha1dc._expanded
+
+    def counted(blocks: bytes) -> object:
+        seen.append(len(blocks))
+        return real(blocks)
+
+    monkeypatch.setattr(sha1dc, "_expanded", counted)
+    return seen

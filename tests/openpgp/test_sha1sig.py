@@ -40,21 +40,6 @@ class DictStore:
         self.entries[key] = value
 
 
-@pytest.fixture
-def scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The length of every data scanned for a collision, in order (a copy's own bytes, the
-    trailer, go on from the scan of the data it shares and are not counted)."""
-    seen: list[int] = []
-    real = sha1sig._scan
-
-    def counted(data: bytes | bytearray) -> sha1dc.SHA1DC:
-        seen.append(len(data))
-        return real(data)
-
-    monkeypatch.setattr(sha1sig, "_scan", counted)
-    return seen
-
-
 def _digest(data: bytes, *, trailer: bytes = TRAILER) -> bytes:
     h = SignatureSHA1()
     h.update(data[:100])
@@ -255,20 +240,6 @@ def test_a_collision_is_found_in_the_shared_text_or_in_a_copys_own_bytes() -> No
         with pytest.raises(SignatureError, match=COLLISION_REASON):
             copy.digest()
         assert h.copy().digest() == hashlib.sha1(shambles[:cut]).digest()
-
-
-@pytest.fixture
-def compressed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The bytes of every run of blocks the collision detector compresses (padding included)."""
-    seen: list[int] = []
-    real = sha1dc._expanded
-
-    def counted(blocks: bytes) -> object:
-        seen.append(len(blocks))
-        return real(blocks)
-
-    monkeypatch.setattr(sha1dc, "_expanded", counted)
-    return seen
 
 
 def test_copies_compress_only_their_own_bytes(compressed: list[int]) -> None:

@@ -15,20 +15,7 @@ from pathlib import Path
 import pytest
 
 import pgpsig
-from pgpsig.openpgp import armor, sha1sig
-
-
-@pytest.fixture
-def scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    seen: list[int] = []
-    real = sha1sig._scan
-
-    def counted(data: bytes | bytearray) -> object:
-        seen.append(len(data))
-        return real(data)
-
-    monkeypatch.setattr(sha1sig, "_scan", counted)
-    return seen
+from pgpsig.openpgp import armor
 
 
 @pytest.fixture(scope="module")
