@@ -120,9 +120,7 @@ class Policy:
         """Whether some signature of ``kind`` hashed with ``algorithm`` may pass :meth:`check_hash`."""
         if (kind, algorithm) in self.warn_hashes:
             return True
-        return (kind, algorithm) in self.hash_cutoffs and self.hash_cutoffs[
-            (kind, algorithm)
-        ] != _NEVER
+        return self.hash_cutoffs.get((kind, algorithm), _NEVER) != _NEVER  # None: no cutoff
 
     def check_key(self, key: PublicKey) -> None:
         """Raise if ``key`` is too weak to be trusted under this policy.

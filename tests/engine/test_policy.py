@@ -91,3 +91,29 @@ def test_key_sizes(algo: int, bits: int, ok: bool) -> None:
 def test_unknown_profile() -> None:
     with pytest.raises(ValueError, match="unknown policy"):
         policy_named("lax")
+
+
+@pytest.mark.parametrize(
+    ("profile", "algo", "kind", "may"),
+    [
+        ("default", 8, DATA, True),  # SHA-256: no cutoff
+        ("default", 2, DATA, False),  # SHA-1 data signatures never
+        ("default", 2, SELF, True),  # SHA-1 self-signatures made before the cutoff
+        ("default", 1, SELF, False),  # MD5 never
+        ("default", 99, DATA, False),  # not in the tables at all
+        ("freepbx-legacy", 2, DATA, True),  # accepted with a warning
+    ],
+)
+def test_may_accept(profile: str, algo: int, kind: SignatureKind, may: bool) -> None:
+    """Whether some signature of the kind and hash could pass ``check_hash``: the CLI opens the
+    SHA-1 verdict cache only when a SHA-1 data signature could."""
+    assert policy_named(profile).may_accept(algo, kind=kind) is may
+    times = [datetime(1990, 1, 1, tzinfo=timezone.utc), T2020, T2024]
+    passes = []
+    for at in times:
+        try:
+            policy_named(profile).check_hash(algo, kind=kind, at=at)
+            passes.append(True)
+        except PolicyError:
+            passes.append(False)
+    assert any(passes) is may
