@@ -40,7 +40,7 @@ from pgpsig.modules import check as _check
 from pgpsig.modules import sign as _sign
 from pgpsig.modules.check import CheckOptions
 from pgpsig.openpgp.armor import MAX_ARMOR_BYTES
-from pgpsig.openpgp.sha1sig import NAMESPACE
+from pgpsig.openpgp.sha1sig import NAMESPACE, scan_budget
 from pgpsig.openpgp.signingkey import SigningKey
 from pgpsig.pathargs import one_or_many
 from pgpsig.policy import Policy, policy_named
@@ -463,14 +463,15 @@ def verify_clearsigned(
     )
     out = _verify.TextOutput(to)
     try:
-        report = _verify.verify_clearsigned(
-            src,
-            ring,
-            policy=pol,
-            now=at,
-            min_signatures=min_signatures,
-            output=out.write_canonical,
-        )
+        with scan_budget():
+            report = _verify.verify_clearsigned(
+                src,
+                ring,
+                policy=pol,
+                now=at,
+                min_signatures=min_signatures,
+                output=out.write_canonical,
+            )
     except BaseException:
         out.discard()
         raise
@@ -498,11 +499,12 @@ def verify_detached(
         ValueError: ``now`` is naive, or ``policy`` names no policy.
     """
     ring = _keyring(keyring)
-    return _verify.verify_detached(
-        _source(data, "signed data"),
-        _read(signature, "signature", MAX_ARMOR_BYTES),
-        ring,
-        policy=_policy(policy),
-        now=_now(now),
-        min_signatures=min_signatures,
-    )
+    with scan_budget():
+        return _verify.verify_detached(
+            _source(data, "signed data"),
+            _read(signature, "signature", MAX_ARMOR_BYTES),
+            ring,
+            policy=_policy(policy),
+            now=_now(now),
+            min_signatures=min_signatures,
+        )

@@ -33,7 +33,7 @@ from pgpsig.errors import (
     LimitError,
     UnsupportedError,
 )
-from pgpsig.openpgp import armor, clearsign
+from pgpsig.openpgp import armor, clearsign, sha1sig
 from pgpsig.openpgp.ids import HashAlgorithm, SignatureType
 from pgpsig.openpgp.packets import (
     MAX_SUBPACKETS,
@@ -288,10 +288,13 @@ def verify_detached(
             run(data)
     except OSError as e:
         raise InputError(f"cannot read signed data: {e.strerror or e}") from e
-    results = tuple(
-        judge_signature(s, (text if s.sig_type == SignatureType.TEXT else binary).digest, the_judge)
-        for s in sigs
-    )
+    with sha1sig.input_budget():
+        results = tuple(
+            judge_signature(
+                s, (text if s.sig_type == SignatureType.TEXT else binary).digest, the_judge
+            )
+            for s in sigs
+        )
     return VerifyReport(signatures=results, min_signatures=min_signatures, blocks=1)
 
 
@@ -568,11 +571,12 @@ def verify_clearsigned(
         if opened is not None:
             opened.close()
     results: list[SignatureResult] = []
-    for i, sigs in enumerate(per_block):
-        for s in sigs:
-            results.append(
-                judge_signature(s, feeds[i].digest, the_judge, clearsigned=True, block=i)
-            )
+    with sha1sig.input_budget():
+        for i, sigs in enumerate(per_block):
+            for s in sigs:
+                results.append(
+                    judge_signature(s, feeds[i].digest, the_judge, clearsigned=True, block=i)
+                )
     warnings = []
     for i, info in enumerate(infos):
         if info.leading.strip():

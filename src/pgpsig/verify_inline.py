@@ -36,7 +36,7 @@ from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.signatures import judge_for, judge_signature
 from pgpsig.errors import LimitError, PacketError
-from pgpsig.openpgp import cleartext, message
+from pgpsig.openpgp import cleartext, message, sha1sig
 from pgpsig.openpgp.ids import SignatureType
 from pgpsig.openpgp.packets import Signature
 from pgpsig.policy import Policy
@@ -150,7 +150,8 @@ def verify_inline(
             )
         return feeds[key[0]].digest(sig)
 
-    return tuple((s, judge_signature(s, digest, the_judge)) for s in msg.signatures)
+    with sha1sig.input_budget():
+        return tuple((s, judge_signature(s, digest, the_judge)) for s in msg.signatures)
 
 
 def _digest_key(ann: message.OnePass | Signature) -> _DigestKey:

@@ -92,6 +92,11 @@ LIMITS: list[tuple[str, str, list[int]]] = [
         [message.MAX_SIGNATURE_BYTES],
     ),
     ("SHA-1 signed data of one signature", "8 MiB", [sha1sig.MAX_DETECTED]),
+    (
+        "SHA-1 certificate data scanned in one run",
+        "2 MiB",
+        [sha1sig.MAX_CERT_SCANNED],
+    ),
 ]
 
 
@@ -393,6 +398,127 @@ def test_forged_sha1_self_signatures_cost_no_scan(compressed: list[int]) -> None
     [cert] = packets.parse_certs(cert_bytes)
     assert [comp for _, comp in selfsig.usable_self_signatures(cert, Policy())] == [cert.uids[0]]
     assert compressed == []
+
+
+def uats_cert(sizes: list[int]) -> bytes:
+    """A certificate made in 2022 with a distinct user attribute of each size, each with one
+    genuine SHA-1 self-signature (accepted, so scanned for a collision attack)."""
+    key = g.ALICE.at(g.T_OLD)
+    parts = [g.user_id(key, g.ALICE_UID, created=g.T_OLD)]
+    for n, size in enumerate(sizes):
+        image = b"\x10\x00\x01\x01" + bytes(12) + bytes([n]) * size
+        body = b"\xff" + (1 + len(image)).to_bytes(4, "big") + b"\x01" + image
+        h = hashlib.sha1(key.hashed_form + b"\xd1" + len(body).to_bytes(4, "big") + body)  # noqa: S324 - signing
+        hashed = [g.sp_created(g.T_OLD + 60 + n), g.sp_key_flags(3), g.sp_issuer_fpr(key)]
+        sig = g.sign_hashed(
+            key, 0x13, h, hashed=hashed, unhashed=[g.sp_issuer(key)], hash_name="SHA1"
+        )
+        parts += [bytes([0xC0 | 17]) + g.new_length(len(body)) + body, sig]
+    return g.certificate(key, *parts)
+
+
+def _bound_uats(cert_bytes: bytes) -> int:
+    from pgpsig.openpgp import _crypto
+
+    _crypto._hashed_prefix.cache_clear()  # no scan kept from an earlier judgement
+    [cert] = packets.parse_certs(cert_bytes)
+    usable = selfsig.usable_self_signatures(cert, Policy())
+    return sum(1 for _, comp in usable if any(comp is u for u in cert.uats))
+
+
+def test_sha1_certificate_scans_are_bounded_in_a_run(compressed: list[int]) -> None:
+    """Each distinct user attribute that its owner self-signed with SHA-1 before 2023 is scanned
+    for a collision attack (2.4 MB/s): a certificate of many (up to a keyring file's 256 MiB)
+    cost 3.5 s for each 8 MiB. In a run (:func:`sha1sig.scan_budget`), the scans of certificate
+    signatures compress at most ``MAX_CERT_SCANNED`` bytes: the attributes past it are not bound.
+    Measured (2 cores): ``key list`` of ten such attributes of 1 MiB, 4.4 s before, 0.6 s with
+    the budget; three of 7 MiB, 8.0 s before, 0.3 s."""
+    size = 600 << 10
+    cert = uats_cert([size] * 4)  # 2.3 MiB of distinct SHA-1 signed data
+    assert _bound_uats(cert) == 4  # outside a run: every one scanned
+    assert sum(compressed) > 4 * size
+    compressed.clear()
+    with sha1sig.scan_budget():
+        assert _bound_uats(cert) == sha1sig.MAX_CERT_SCANNED // (size + 4096)  # 3
+    assert sum(compressed) <= sha1sig.MAX_CERT_SCANNED
+    compressed.clear()
+    with sha1sig.scan_budget(3 * size):  # one byte short of the third (keys, trailers)
+        assert _bound_uats(cert) == 2
+
+
+def test_each_command_has_one_budget(compressed: list[int], tmp_path: Path, capsys: Any) -> None:
+    """The CLI runs each command within one budget (``key list`` here, in process)."""
+    from pgpsig.cli.app import dispatch
+    from pgpsig.openpgp import _crypto
+
+    _crypto._hashed_prefix.cache_clear()
+    path = tmp_path / "uats.pgp"
+    path.write_bytes(uats_cert([1 << 20] * 3))  # 3 MiB
+    assert dispatch(["key", "list", "--keyring", str(path), "--at", AT]) == 0
+    assert "Alice" in capsys.readouterr().out
+    assert (1 << 20) < sum(compressed) <= sha1sig.MAX_CERT_SCANNED
+
+
+@pytest.mark.parametrize("call", ["check_module", "verify_detached", "verify_clearsigned"])
+def test_each_library_call_has_a_budget(
+    call: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library's entry points judge within a budget too (one a module for the check)."""
+    import pgpsig
+    from pgpsig import api
+    from pgpsig.errors import FormatError
+
+    seen: list[object] = []
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(sha1sig._budget.get())
+        raise FormatError("stop")
+
+    monkeypatch.setattr(api._verify, call.replace("check_module", "verify_clearsigned"), spy)
+    monkeypatch.setattr(evidence, "verify_clearsigned", spy)
+    ring = g.HERE / "keys/alice.pgp"
+    if call == "check_module":
+        (tmp_path / "module.sig").write_bytes(b"-----BEGIN PGP SIGNED MESSAGE-----\n")
+        pgpsig.check_module(tmp_path, keyring=ring, roots=ring)
+    else:
+        with pytest.raises(FormatError, match="stop"):
+            getattr(pgpsig, call)(b"data", *([b"sig"] if call == "verify_detached" else []), ring)
+    assert seen and seen[0] is not None
+    assert sha1sig._budget.get() is None  # and only for the call
+
+
+def test_sha1_data_scans_of_one_input_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SHA-1 data signatures of one input scan :data:`~pgpsig.openpgp.sha1sig.MAX_DETECTED`
+    bytes in all (here lowered to 1 MiB): a detached signature's binary and text signatures
+    over 600 KiB are two distinct scans, so the second is bad; each input has its own budget.
+    At 8 MiB, a detached signature (two digests) or a clear-signed input (four SHA-1 blocks)
+    could cost up to eight scans of 8 MiB, some 30 s."""
+    from pgpsig.certs.keyring import load_keyring
+    from pgpsig.policy import policy_named
+    from pgpsig.report import SigStatus
+
+    monkeypatch.setattr(sha1sig, "MAX_DETECTED", 1 << 20)
+    data = b"a line of the signed data\n" * ((600 << 10) // 26)  # 600 KiB
+    binary = g.data_sig(g.ALICE, data, hash_name="SHA1")
+    text = g.standard_sign(g.ALICE, g.SIG_TEXT, g.crlf(data), created=g.T2, hash_name="SHA1")
+    ring = load_keyring([g.HERE / "keys" / "alice.pgp"])
+    at = datetime.fromisoformat(AT)
+    legacy = policy_named("freepbx-legacy")
+    report = verify.verify_detached(data, binary + text, ring, policy=legacy, now=at)
+    first, second = report.signatures
+    assert first.status is SigStatus.GOOD, first.reason
+    assert second.status is SigStatus.BAD and second.reason == sha1sig.INPUT_BUDGET_REASON
+    for sig in (binary, text):  # one at a time: each input is scanned
+        (alone,) = verify.verify_detached(data, sig, ring, policy=legacy, now=at).signatures
+        assert alone.status is SigStatus.GOOD, alone.reason
+    # Two SHA-1 blocks of one clear-signed input.
+    texts = [data.decode(), data.decode().replace("signed", "SIGNED")]
+    blocks = "".join(
+        g.clearsigned(t, g.text_sig(g.ALICE, t, hash_name="SHA1"), headers=("Hash: SHA1",))
+        for t in texts
+    )
+    report = verify.verify_clearsigned(blocks.encode(), ring, policy=legacy, now=at)
+    assert [r.reason for r in report.signatures] == [None, sha1sig.INPUT_BUDGET_REASON]
 
 
 def test_flooded_certificate_over_the_limit_is_refused(pgpsig: Run, tmp_path: Path) -> None:

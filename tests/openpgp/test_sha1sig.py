@@ -326,3 +326,76 @@ def test_scans_deferred_until_asked(scans: list[int]) -> None:
     assert scans == [len(CLEAN)]  # never asked for: never run (the caller took nothing as good)
     _digest(CLEAN)  # outside the block: scanned at once
     assert scans == [len(CLEAN)] * 2
+
+
+def _checked(hasher: SignatureSHA1) -> str:
+    """How a certificate signature's check ends once its key verifies it: "good" or the reason."""
+    from pgpsig.openpgp.sha1sig import scans_deferred
+
+    with scans_deferred(certificate=True) as scan:
+        hasher.digest()
+    try:
+        scan()
+    except SignatureError as e:
+        return str(e)
+    return "good"
+
+
+def test_certificate_scans_are_charged_to_the_runs_budget(scans: list[int]) -> None:
+    """Within :func:`scan_budget`, the scans of certificate signatures compress at most its
+    bytes in all: one that would exceed what is left is not run, and its signature is bad."""
+    from pgpsig.openpgp.sha1sig import BUDGET_REASON, scan_budget
+
+    a, b = CLEAN, bytes(reversed(CLEAN))
+    with scan_budget(len(a) + len(b) + 2 * len(TRAILER)):
+        assert _checked(SignatureSHA1(a + TRAILER)) == "good"
+        assert _checked(SignatureSHA1(b + TRAILER)) == "good"
+        assert scans == [len(a + TRAILER), len(b + TRAILER)]
+        assert _checked(SignatureSHA1(b"x" + TRAILER)) == BUDGET_REASON  # 1 byte too many
+        assert scans == [len(a + TRAILER), len(b + TRAILER)]  # and it was not scanned
+        h = SignatureSHA1(b"x" + TRAILER)
+        assert h.digest() == hashlib.sha1(b"x" + TRAILER).digest()  # a data signature: not charged
+    assert _checked(SignatureSHA1(b"x" + TRAILER)) == "good"  # outside the block: no budget
+
+
+def test_signatures_over_one_prefix_are_charged_its_scan_once(scans: list[int]) -> None:
+    """512 signatures over one user attribute cost one scan of it and their trailers: so they
+    are charged (as in ``verifies_over``, copies of one hash object of the prefix)."""
+    from pgpsig.openpgp.sha1sig import scan_budget
+
+    prefix = SignatureSHA1(CLEAN)
+    trailers = [TRAILER + n.to_bytes(2, "big") for n in range(64)]
+    budget = len(CLEAN) + sum(len(t) for t in trailers) + 64  # partial blocks, rounded up
+    with scan_budget(budget):
+        for t in trailers:
+            h = prefix.copy()
+            h.update(t)
+            assert _checked(h) == "good"
+    assert scans == [len(CLEAN)]
+
+
+def test_a_stored_verdict_costs_nothing(scans: list[int]) -> None:
+    from pgpsig.openpgp.sha1sig import scan_budget
+
+    store = DictStore()
+    with verdicts(store):
+        assert _checked(SignatureSHA1(CLEAN + TRAILER)) == "good"
+        with scan_budget(0):
+            assert _checked(SignatureSHA1(CLEAN + TRAILER)) == "good"  # from the store
+    assert scans == [len(CLEAN + TRAILER)]
+
+
+def test_one_budget_a_run() -> None:
+    """A block inside another keeps the outer budget (a library call made by a command), and
+    the budget is a context variable: another thread's block is its own."""
+    from pgpsig.openpgp.sha1sig import BUDGET_REASON, scan_budget
+
+    with scan_budget(len(CLEAN) + len(TRAILER)):
+        with scan_budget():  # nested: the outer one holds
+            assert _checked(SignatureSHA1(CLEAN + TRAILER)) == "good"
+        seen: list[str] = []
+        t = threading.Thread(target=lambda: seen.append(_checked(SignatureSHA1(b"y" + TRAILER))))
+        t.start()
+        t.join()
+        assert seen == ["good"]  # no budget in that thread
+        assert _checked(SignatureSHA1(b"y" + TRAILER)) == BUDGET_REASON  # this run's is spent

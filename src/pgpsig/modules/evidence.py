@@ -125,7 +125,7 @@ def _judge_signature(
     def collect(block: int, chunk: bytes) -> None:
         texts.setdefault(block, []).append(chunk)
 
-    with sha1sig.verdicts(opts.verdicts):
+    with sha1sig.verdicts(opts.verdicts), sha1sig.scan_budget():
         try:
             report = verify_clearsigned(
                 data,

@@ -22,6 +22,17 @@ about 2.4 MB/s) runs on a signature's data:
   :func:`pgpsig.openpgp._crypto.verifies_over` for certificate signatures) ask for the digest
   inside :func:`scans_deferred` and run the scan once a key verifies the signature. A forged
   signature (anyone can make one naming a key of the keyring) costs no scan.
+* **at most** :data:`MAX_CERT_SCANNED` **bytes for certificate signatures in one run**
+  (:func:`scan_budget`, which the CLI sets for each command and the library's entry points for
+  each call, or each module checked): a certificate's signature checks (:func:`pgpsig.openpgp._crypto.verifies_over`)
+  charge the bytes their scans compress, and a scan past the budget is not run: that signature
+  is bad (:data:`BUDGET_REASON`). Real certificates hold a few kB of SHA-1 signed data; without
+  it, a certificate whose owner self-signed many distinct user attributes of 8 MiB with SHA-1
+  (before 2023, so accepted) costs 3.5 s for each, up to the 256 MiB of a keyring file.
+* **at most** :data:`MAX_DETECTED` **bytes for the data signatures of one input**
+  (:func:`input_budget`, which :mod:`pgpsig.verify` and :mod:`pgpsig.verify_inline` set while
+  they judge an input's signatures), charged and refused the same way
+  (:data:`INPUT_BUDGET_REASON`).
 * **once per distinct data, across runs, with a verdict store** (:func:`verdicts`; the CLI's is a
   :class:`pgpsig.cachedir.CacheDir`): a verdict is kept under the SHA-256 of the exact bytes
   scanned (the salt, the signed data and the trailer: a collision-resistant key, so no other data
@@ -30,8 +41,10 @@ about 2.4 MB/s) runs on a signature's data:
   the data is scanned again. A platform re-checking an unchanged install computes a SHA-256 and
   reads one small file per signature instead of scanning the data.
 
-The store in use is this module's (:func:`verdicts` sets it for a block of code, in a context
-variable: threads each have their own); forked workers inherit it. It is the one state here.
+The store and the budgets in use are this module's (:func:`verdicts`, :func:`scan_budget` and
+:func:`input_budget` set them for a block of code, in context variables: threads each have their
+own); forked workers inherit them (each worker then spends a copy of what was left of the run's
+budget). They are the only state here.
 """
 
 from __future__ import annotations
@@ -48,12 +61,17 @@ if TYPE_CHECKING:
     from pgpsig.openpgp.sha1dc import SHA1DC
 
 __all__ = [
+    "BUDGET_REASON",
+    "INPUT_BUDGET_REASON",
+    "MAX_CERT_SCANNED",
     "MAX_DETECTED",
     "MIN_STORED",
     "NAMESPACE",
     "TOO_LONG_REASON",
     "SignatureSHA1",
     "VerdictStore",
+    "input_budget",
+    "scan_budget",
     "scans_deferred",
     "verdicts",
 ]
@@ -73,6 +91,22 @@ TOO_LONG_REASON = (
     "collision attack"
 )
 
+#: Most bytes the collision scans of certificate signatures compress in one run (a command, a call
+#: of the library's API): 0.9 s of scanning. The largest SHA-1 signed certificate data of a real
+#: keyring is a few kB (a key and a user ID; a photo ID of some 10 kB).
+MAX_CERT_SCANNED = 2 << 20
+#: Why a certificate signature whose scan would exceed what is left of the budget is bad.
+BUDGET_REASON = (
+    f"SHA-1 signed certificate data past the {MAX_CERT_SCANNED >> 20} MiB scanned for collision "
+    "attacks in one run"
+)
+#: Why a data signature whose scan would exceed what is left of its input's budget (what one
+#: signature may be over, :data:`MAX_DETECTED`) is bad.
+INPUT_BUDGET_REASON = (
+    f"SHA-1 signed data past the {MAX_DETECTED >> 20} MiB scanned for collision attacks in one "
+    "input"
+)
+
 _CLEAN = b"clean"
 _COLLISION = b"collision"
 
@@ -88,6 +122,22 @@ class VerdictStore(Protocol):
 
 
 _store: ContextVar[VerdictStore | None] = ContextVar("pgpsig_sha1_verdicts", default=None)
+
+
+class _Budget:
+    """Bytes that collision scans may still compress, and why a scan past them is refused."""
+
+    __slots__ = ("left", "reason")
+
+    def __init__(self, left: int, reason: str) -> None:
+        self.left = left
+        self.reason = reason
+
+
+#: The run's budget for certificate signatures (:func:`scan_budget`).
+_budget: ContextVar[_Budget | None] = ContextVar("pgpsig_sha1_budget", default=None)
+#: The input's budget for data signatures (:func:`input_budget`).
+_input_budget: ContextVar[_Budget | None] = ContextVar("pgpsig_sha1_input_budget", default=None)
 #: The scans put off by :func:`scans_deferred` in this context: (hash object, its digest).
 _deferred: ContextVar[list[tuple[SignatureSHA1, bytes]] | None] = ContextVar(
     "pgpsig_sha1_deferred", default=None
@@ -95,7 +145,7 @@ _deferred: ContextVar[list[tuple[SignatureSHA1, bytes]] | None] = ContextVar(
 
 
 @contextmanager
-def scans_deferred() -> Iterator[Callable[[], None]]:
+def scans_deferred(*, certificate: bool = False) -> Iterator[Callable[[], None]]:
     """Within the block, a SHA-1 ``digest()`` is given before its collision scan, which waits.
 
     The block yields the function that runs the scans put off (each at most once), raising
@@ -103,20 +153,62 @@ def scans_deferred() -> Iterator[Callable[[], None]]:
     collision attack. The caller must call it before it takes a digest given in the block as
     good: :func:`pgpsig.engine.signatures.judge_signature` and
     :func:`pgpsig.openpgp._crypto.verifies_over` do, once a key verifies the signature, so that
-    a forgery costs no scan.
+    a forgery costs no scan. The scans are charged to the budget in force, if any: the run's
+    (:func:`scan_budget`) for a ``certificate`` signature, the input's (:func:`input_budget`)
+    for a data signature; one that would exceed it raises
+    :class:`~pgpsig.errors.SignatureError` (:data:`BUDGET_REASON`,
+    :data:`INPUT_BUDGET_REASON`) instead of running.
     """
     pending: list[tuple[SignatureSHA1, bytes]] = []
     token = _deferred.set(pending)
 
     def scan() -> None:
+        budget = (_budget if certificate else _input_budget).get()
         while pending:
             hasher, digest = pending.pop()
-            hasher._refuse_collision(digest)
+            hasher._refuse_collision(digest, budget)
 
     try:
         yield scan
     finally:
         _deferred.reset(token)
+
+
+@contextmanager
+def scan_budget(limit: int = MAX_CERT_SCANNED) -> Iterator[None]:
+    """Within the block, certificate signatures' scans compress at most ``limit`` bytes in all.
+
+    One budget a run: a block inside another's keeps the outer one (a library call made by a
+    command does not start afresh). Outside any block, nothing is charged (each scan is bounded
+    by :data:`MAX_DETECTED` alone).
+    """
+    if _budget.get() is not None:
+        yield
+        return
+    token = _budget.set(_Budget(limit, BUDGET_REASON))
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+@contextmanager
+def input_budget(limit: int | None = None) -> Iterator[None]:
+    """Within the block, data signatures' scans compress at most ``limit`` bytes in all.
+
+    ``limit`` defaults to :data:`MAX_DETECTED`, what one signature may be over.
+
+    The block is the judging of one input's signatures (:mod:`pgpsig.verify`,
+    :mod:`pgpsig.verify_inline`): each input has a budget of its own. Without it, its SHA-1
+    data signatures (a detached signature's binary and text digests, a clear-signed input's four
+    SHA-1 blocks) could cost up to eight scans of 8 MiB.
+    """
+    left = MAX_DETECTED if limit is None else limit
+    token = _input_budget.set(_Budget(left, INPUT_BUDGET_REASON))
+    try:
+        yield
+    finally:
+        _input_budget.reset(token)
 
 
 @contextmanager
@@ -238,15 +330,21 @@ class SignatureSHA1:
             self._refuse_collision(digest)
         return digest
 
-    def _refuse_collision(self, digest: bytes) -> None:
-        """Raise :class:`~pgpsig.errors.SignatureError` if the data carries a collision attack."""
-        if self._collision(digest):
+    def _refuse_collision(self, digest: bytes, budget: _Budget | None = None) -> None:
+        """Raise :class:`~pgpsig.errors.SignatureError` for data that carries a collision attack.
+
+        Also when the scan would compress more than ``budget`` has left (else it is charged).
+        """
+        if self._collision(digest, budget):
             from pgpsig.openpgp.sha1dc import COLLISION_REASON  # noqa: PLC0415 - see _scan
 
             raise SignatureError(COLLISION_REASON)
 
-    def _collision(self, digest: bytes) -> bool:
-        """Whether the data (of SHA-1 ``digest``) carries a collision attack: stored, or scanned."""
+    def _collision(self, digest: bytes, budget: _Budget | None = None) -> bool:
+        """Whether the data (of SHA-1 ``digest``) carries a collision attack: stored, or scanned.
+
+        The bytes a scan compresses are charged to ``budget``, if any (refused past it).
+        """
         tail = self._tail
         if tail is None:  # digest() refused it already
             raise AssertionError("no data held")
@@ -259,6 +357,13 @@ class SignatureSHA1:
             known = _read_entry(store.get(key), digest)
             if known is not None:
                 return known
+        if budget is not None:
+            cost = len(tail.data)
+            if self._base is not None and self._base_len not in self._base.scans:
+                cost += self._base_len
+            if cost > budget.left:
+                raise SignatureError(budget.reason)
+            budget.left -= cost
         if self._base is None:
             state = _scan(tail.data)
         else:
