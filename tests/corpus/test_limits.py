@@ -487,6 +487,57 @@ def test_each_library_call_has_a_budget(
     assert sha1sig._budget.get() is None  # and only for the call
 
 
+def test_a_revocation_past_the_budget_still_counts(tmp_path: Path) -> None:
+    """A revocation that its key verifies counts even when its scan would pass the run's budget:
+    the scan guards what a signature makes good, and a revocation applied is the fail-closed side.
+    Else a thief of a revoked key (revoked with SHA-1) adds user attributes self-signed with SHA-1
+    before 2023 that spend the budget before the revocation is checked (the view binds the key
+    first; ``key import`` checks revocations last), and the key's new signatures are good."""
+    from pgpsig.certs.keyring import load_keyring
+    from pgpsig.keys.material import clean_cert
+    from pgpsig.openpgp import _crypto
+    from pgpsig.report import SigStatus
+
+    key = g.ALICE.at(g.T_OLD)
+    revocation = g.standard_sign(
+        key,
+        0x20,
+        key.hashed_form,
+        created=g.T1,
+        hashed=[g.sp_reason(2, "stolen")],
+        hash_name="SHA1",
+    )
+    data = b"made with the stolen key\n"
+    sig = g.data_sig(key, data)
+    at = datetime.fromisoformat(AT)
+
+    def judged(cert: bytes, limit: int) -> tuple[SigStatus, int]:
+        _crypto._hashed_prefix.cache_clear()
+        path = tmp_path / "ring.pgp"
+        path.write_bytes(cert)
+        ring = load_keyring([path])
+        with sha1sig.scan_budget(limit):
+            (r,) = verify.verify_detached(data, sig, ring, policy=Policy(), now=at).signatures
+            budget = sha1sig._budget.get()
+            assert budget is not None
+            return r.status, limit - budget.left
+
+    uats = uats_cert([600 << 10])
+    status, spent = judged(uats, sha1sig.MAX_CERT_SCANNED)  # the attribute's scan, unrevoked
+    assert status is SigStatus.GOOD
+    assert spent > 600 << 10
+    cert = uats + revocation
+    assert judged(cert, sha1sig.MAX_CERT_SCANNED)[0] is SigStatus.REVOKED  # scanned: revoked
+    assert judged(cert, spent + 40) == (SigStatus.REVOKED, spent)  # not scanned, still revoked
+    # key import (clean_cert) keeps it too: else the stored certificate would lose it for good
+    _crypto._hashed_prefix.cache_clear()
+    [parsed] = packets.parse_certs(cert)
+    with sha1sig.scan_budget(spent + 40):
+        cleaned, notes = clean_cert(parsed)
+    assert cleaned is not None and len(cleaned.uats) == 1, notes
+    assert [s.sig_type for s in cleaned.direct] == [0x20], notes
+
+
 def test_sha1_data_scans_of_one_input_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """The SHA-1 data signatures of one input scan :data:`~pgpsig.openpgp.sha1sig.MAX_DETECTED`
     bytes in all (here lowered to 1 MiB): a detached signature's binary and text signatures

@@ -12,10 +12,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pgpsig.errors import PgpsigError, SignatureError, UnsupportedError
-from pgpsig.openpgp.ids import RSA_ALGORITHMS, HashAlgorithm
+from pgpsig.openpgp.ids import REVOCATION_TYPES, RSA_ALGORITHMS, HashAlgorithm
 from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 from pgpsig.openpgp.publickey import PublicKey
-from pgpsig.openpgp.sha1sig import scans_deferred
+from pgpsig.openpgp.sha1sig import ScanBudgetError, scans_deferred
 from pgpsig.openpgp.signature import Signature, SignatureHash, new_hash
 
 if TYPE_CHECKING:
@@ -247,7 +247,8 @@ def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
     start from one hash of it (:func:`_hashed_prefix`), not one each. A SHA-1 signature is
     checked before its data is scanned for a collision attack
     (:func:`~pgpsig.openpgp.sha1sig.scans_deferred`, as for data signatures): a forged one costs
-    no scan.
+    no scan. One whose scan would pass the run's budget (:func:`~pgpsig.openpgp.sha1sig.scan_budget`)
+    does not verify, unless it is a revocation (0x20, 0x28, 0x30): that one counts unscanned.
     """
     try:
         h = _hashed_prefix(sig.version, sig.hash_algorithm, sig.salt, prefix).copy()
@@ -256,6 +257,11 @@ def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
             digest = h.digest()
         check_signature(signer, sig, digest)
         scan()
+    except ScanBudgetError:
+        # Verified by its key, not scanned (past the run's budget): it makes nothing good, but a
+        # revocation still counts. Dropped, it would leave a revoked key valid: a thief could
+        # spend the budget on self-signatures checked before the revocation.
+        return sig.sig_type in REVOCATION_TYPES
     except PgpsigError:
         return False
     return True

@@ -26,7 +26,7 @@ about 2.4 MB/s) runs on a signature's data:
   (:func:`scan_budget`, which the CLI sets for each command and the library's entry points for
   each call, or each module checked): a certificate's signature checks (:func:`pgpsig.openpgp._crypto.verifies_over`)
   charge the bytes their scans compress, and a scan past the budget is not run: that signature
-  is bad (:data:`BUDGET_REASON`). Real certificates hold a few kB of SHA-1 signed data; without
+  is bad (:data:`BUDGET_REASON`), but a revocation its key verifies still counts. Real certificates hold a few kB of SHA-1 signed data; without
   it, a certificate whose owner self-signed many distinct user attributes of 8 MiB with SHA-1
   (before 2023, so accepted) costs 3.5 s for each, up to the 256 MiB of a keyring file.
 * **at most** :data:`MAX_DETECTED` **bytes for the data signatures of one input**
@@ -68,6 +68,7 @@ __all__ = [
     "MIN_STORED",
     "NAMESPACE",
     "TOO_LONG_REASON",
+    "ScanBudgetError",
     "SignatureSHA1",
     "VerdictStore",
     "input_budget",
@@ -106,6 +107,16 @@ INPUT_BUDGET_REASON = (
     f"SHA-1 signed data past the {MAX_DETECTED >> 20} MiB scanned for collision attacks in one "
     "input"
 )
+
+
+class ScanBudgetError(SignatureError):
+    """A collision scan past its budget, not run: the signature's data is not known to be clean.
+
+    Raised only once a key verifies the signature (:func:`scans_deferred`). Such a signature
+    makes nothing good; :func:`pgpsig.openpgp._crypto.verifies_over` still counts a revocation
+    (revoking is the fail-closed side).
+    """
+
 
 _CLEAN = b"clean"
 _COLLISION = b"collision"
@@ -362,7 +373,7 @@ class SignatureSHA1:
             if self._base is not None and self._base_len not in self._base.scans:
                 cost += self._base_len
             if cost > budget.left:
-                raise SignatureError(budget.reason)
+                raise ScanBudgetError(budget.reason)
             budget.left -= cost
         if self._base is None:
             state = _scan(tail.data)
