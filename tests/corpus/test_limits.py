@@ -459,6 +459,22 @@ def test_each_command_has_one_budget(compressed: list[int], tmp_path: Path, caps
     assert (1 << 20) < sum(compressed) <= sha1sig.MAX_CERT_SCANNED
 
 
+def test_the_sop_entry_point_has_one_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pgpsig-sop`` runs its command within one budget too (``pgpsig sop`` within the run's)."""
+    from pgpsig.cli import app
+
+    seen: list[object] = []
+
+    def sop_app(**kwargs: object) -> int:
+        seen.append(sha1sig._budget.get())
+        return 0
+
+    monkeypatch.setattr(app, "typer_apps", lambda: {"sop": sop_app})
+    assert app.run_sop(["version"]) == 0
+    assert seen and seen[0] is not None
+    assert sha1sig._budget.get() is None  # and only for the command
+
+
 @pytest.mark.parametrize("call", ["check_module", "verify_detached", "verify_clearsigned"])
 def test_each_library_call_has_a_budget(
     call: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -570,6 +586,10 @@ def test_sha1_data_scans_of_one_input_are_bounded(monkeypatch: pytest.MonkeyPatc
     )
     report = verify.verify_clearsigned(blocks.encode(), ring, policy=legacy, now=at)
     assert [r.reason for r in report.signatures] == [None, sha1sig.INPUT_BUDGET_REASON]
+    # The binary and text SHA-1 signatures of one inline-signed message (signatures first).
+    inline = binary + text + g.old_packet(11, b"b\0" + bytes(4) + data)
+    results = verify_inline.verify_inline(io.BytesIO(inline), ring, policy=legacy, now=at)
+    assert [r.reason for _, r in results] == [None, sha1sig.INPUT_BUDGET_REASON]
 
 
 def test_flooded_certificate_over_the_limit_is_refused(pgpsig: Run, tmp_path: Path) -> None:
