@@ -554,6 +554,30 @@ def test_a_revocation_past_the_budget_still_counts(tmp_path: Path) -> None:
     assert [s.sig_type for s in cleaned.direct] == [0x20], notes
 
 
+def test_a_user_attribute_dropped_at_import_is_named_in_a_bounded_note() -> None:
+    """A user attribute whose self-signature does not verify (here: past the run's budget) is
+    "a user attribute" in ``key import``'s notes, not the repr of its image: 3.2 MB printed for
+    three of 800 KiB. A user ID is quoted and bounded."""
+    from pgpsig.keys.material import clean_cert
+    from pgpsig.openpgp import _crypto
+
+    _crypto._hashed_prefix.cache_clear()
+    [parsed] = packets.parse_certs(uats_cert([100 << 10]))
+    with sha1sig.scan_budget(1000):
+        cleaned, notes = clean_cert(parsed)
+    assert cleaned is not None and not cleaned.uats
+    assert notes == [
+        "a self-signature on a user attribute does not verify",
+        "a user attribute has no valid self-signature and was dropped",
+    ]
+    uid = "x" * 1000
+    cert = g.certificate(
+        g.ALICE, g.user_id(g.ALICE, g.ALICE_UID), g.user_id(g.ALICE, uid, corrupt=True)
+    )
+    cleaned, notes = clean_cert(packets.parse_certs(cert)[0])
+    assert all(len(n) < 200 for n in notes) and len(notes) == 2, notes
+
+
 def test_sha1_data_scans_of_one_input_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """The SHA-1 data signatures of one input scan :data:`~pgpsig.openpgp.sha1sig.MAX_DETECTED`
     bytes in all (here lowered to 1 MiB): a detached signature's binary and text signatures

@@ -36,7 +36,7 @@ from pgpsig.engine.selfsig import (
     self_signature_sound,
     single_creation_time,
 )
-from pgpsig.errors import CertificateError, FormatError
+from pgpsig.errors import CertificateError, FormatError, quoted
 from pgpsig.openpgp._crypto import verifies_over
 from pgpsig.openpgp.ids import (
     CERTIFICATION_TYPES,
@@ -220,6 +220,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
     for comps, target in ((cert.uids, out.uids), (cert.uats, out.uats)):
         for comp in comps:
             prefix = p.hash_prefix() + comp.hash_prefix()
+            what = f"user ID {quoted(comp.uid)}" if comp.kind == "uid" else "a user attribute"
             kept: list[Signature] = []
             bound = False
             for sig in comp.signatures:
@@ -243,7 +244,7 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                         bound = True
                         revokers.update(sig.revocation_keys)
                     else:
-                        notes.append(f"a self-signature on user ID {comp.uid!r} does not verify")
+                        notes.append(f"a self-signature on {what} does not verify")
                     continue
                 keep, note = _third_party_ok(cert, sig, prefix, index)
                 if keep:
@@ -264,7 +265,6 @@ def _clean(cert: Cert, index: _Index) -> tuple[Cert | None, list[str]]:
                     if s.sig_type == SignatureType.CERTIFICATION_REVOCATION
                     and not s.may_be_issued_by(p)
                 )
-                what = f"user ID {comp.uid!r}" if comp.kind == "uid" else "a user attribute"
                 notes.append(f"{what} has no valid self-signature and was dropped")
     # Key revocations: by the key itself, or by a designated revoker.
     for sig in direct:
