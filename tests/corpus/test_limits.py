@@ -554,6 +554,41 @@ def test_a_revocation_past_the_budget_still_counts(tmp_path: Path) -> None:
     assert [s.sig_type for s in cleaned.direct] == [0x20], notes
 
 
+def test_replayed_certificate_signatures_cost_nothing(compressed: list[int]) -> None:
+    """Copies of a certificate's genuine SHA-1 self-signed user IDs (up to 20,000 packets) cost
+    what one copy costs, whatever their order: three user IDs repeated 100 times charged 100 times
+    theirs (one hash object of a prefix is kept for the next two), which for an RSA-4096 key
+    (some 600 bytes a copy) spends the run's budget and leaves its subkey unbound."""
+    from pgpsig.engine.judge import Judge
+
+    key = g.ALICE.at(g.T_OLD)
+    uids = [
+        g.user_id(key, f"uid {n} <u{n}@example.org>", created=g.T_OLD, hash_name="SHA1")
+        for n in range(3)
+    ]
+
+    def spent(reps: int) -> int:
+        from pgpsig.openpgp import _crypto
+
+        _crypto._hashed_prefix.cache_clear()
+        ring = keyring.keyring_from_bytes(g.certificate(key, *(uids * reps)))
+        [cert] = list(ring)
+        with sha1sig.scan_budget():
+            assert (
+                len(Judge(Policy(), datetime.fromisoformat(AT), ring).view(cert).self_signatures())
+                == 3 * reps
+            )
+            budget = sha1sig._budget.get()
+            assert budget is not None
+            return sha1sig.MAX_CERT_SCANNED - budget.left
+
+    once = spent(1)
+    scanned = sum(compressed)
+    compressed.clear()
+    assert spent(100) == once
+    assert sum(compressed) == scanned  # nor scanned again
+
+
 def test_a_user_attribute_dropped_at_import_is_named_in_a_bounded_note() -> None:
     """A user attribute whose self-signature does not verify (here: past the run's budget) is
     "a user attribute" in ``key import``'s notes, not the repr of its image: 3.2 MB printed for

@@ -399,3 +399,15 @@ def test_one_budget_a_run() -> None:
         t.join()
         assert seen == ["good"]  # no budget in that thread
         assert _checked(SignatureSHA1(b"y" + TRAILER)) == BUDGET_REASON  # this run's is spent
+
+
+def test_the_same_data_is_charged_once_in_a_run(scans: list[int]) -> None:
+    """A genuine signature replayed (its own hash object each time, as a copy of a component
+    over its own prefix) costs nothing more: else whoever can add packets to a certificate
+    spends the run's budget with its owner's signatures, and those checked later are bad."""
+    from pgpsig.openpgp.sha1sig import scan_budget
+
+    with scan_budget(len(CLEAN + TRAILER)):
+        for _ in range(3):
+            assert _checked(SignatureSHA1(CLEAN + TRAILER)) == "good"
+    assert scans == [len(CLEAN + TRAILER)]

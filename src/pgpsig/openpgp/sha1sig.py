@@ -25,8 +25,9 @@ about 2.4 MB/s) runs on a signature's data:
 * **at most** :data:`MAX_CERT_SCANNED` **bytes for certificate signatures in one run**
   (:func:`scan_budget`, which the CLI sets for each command and the library's entry points for
   each call, or each module checked): a certificate's signature checks (:func:`pgpsig.openpgp._crypto.verifies_over`)
-  charge the bytes their scans compress, and a scan past the budget is not run: that signature
-  is bad (:data:`BUDGET_REASON`), but a revocation its key verifies still counts. Real certificates hold a few kB of SHA-1 signed data; without
+  charge the bytes their scans compress (the same bytes once: a genuine signature replayed costs
+  nothing), and a scan past the budget is not run: that signature is bad
+  (:data:`BUDGET_REASON`), but a revocation its key verifies still counts. Real certificates hold a few kB of SHA-1 signed data; without
   it, a certificate whose owner self-signed many distinct user attributes of 8 MiB with SHA-1
   (before 2023, so accepted) costs 3.5 s for each, up to the 256 MiB of a keyring file.
 * **at most** :data:`MAX_DETECTED` **bytes for the data signatures of one input**
@@ -136,13 +137,18 @@ _store: ContextVar[VerdictStore | None] = ContextVar("pgpsig_sha1_verdicts", def
 
 
 class _Budget:
-    """Bytes that collision scans may still compress, and why a scan past them is refused."""
+    """Bytes that collision scans may still compress, and why a scan past them is refused.
 
-    __slots__ = ("left", "reason")
+    ``seen`` holds the verdict of each data scanned under it, by the SHA-256 of its bytes: the
+    same bytes again (a genuine signature replayed, copies of a component) cost nothing.
+    """
+
+    __slots__ = ("left", "reason", "seen")
 
     def __init__(self, left: int, reason: str) -> None:
         self.left = left
         self.reason = reason
+        self.seen: dict[bytes, bool] = {}
 
 
 #: The run's budget for certificate signatures (:func:`scan_budget`).
@@ -361,14 +367,18 @@ class SignatureSHA1:
             raise AssertionError("no data held")
         store = _store.get() if self._base_len + len(tail.data) >= MIN_STORED else None
         key = b""
-        if store is not None:
+        if store is not None or budget is not None:
             sha256 = self._base.sha256(self._base_len) if self._base else hashlib.sha256()
             sha256.update(tail.data)
             key = sha256.digest()
+        if store is not None:
             known = _read_entry(store.get(key), digest)
             if known is not None:
                 return known
         if budget is not None:
+            known = budget.seen.get(key)
+            if known is not None:
+                return known
             cost = len(tail.data)
             if self._base is not None and self._base_len not in self._base.scans:
                 cost += self._base_len
@@ -385,6 +395,8 @@ class SignatureSHA1:
             raise AssertionError("SHA-1 collision detection computed another digest than hashlib")
         if store is not None:
             store.put(key, _entry(digest, verdict.collision))
+        if budget is not None:
+            budget.seen[key] = verdict.collision
         return verdict.collision
 
 
