@@ -430,7 +430,8 @@ def test_sha1_certificate_scans_are_bounded_in_a_run(compressed: list[int]) -> N
     """Each distinct user attribute that its owner self-signed with SHA-1 before 2023 is scanned
     for a collision attack (2.4 MB/s): a certificate of many (up to a keyring file's 256 MiB)
     cost 3.5 s for each 8 MiB. In a run (:func:`sha1sig.scan_budget`), the scans of certificate
-    signatures compress at most ``MAX_CERT_SCANNED`` bytes: the attributes past it are not bound.
+    signatures compress at most ``MAX_CERT_SCANNED`` bytes; a signature that verifies past it
+    leaves its certificate unjudged (LimitError), since neither counting nor dropping it is safe.
     Measured (2 cores): ``key list`` of ten such attributes of 1 MiB, 4.4 s before, 0.6 s with
     the budget; three of 7 MiB, 8.0 s before, 0.3 s."""
     size = 600 << 10
@@ -438,25 +439,30 @@ def test_sha1_certificate_scans_are_bounded_in_a_run(compressed: list[int]) -> N
     assert _bound_uats(cert) == 4  # outside a run: every one scanned
     assert sum(compressed) > 4 * size
     compressed.clear()
-    with sha1sig.scan_budget():
-        assert _bound_uats(cert) == sha1sig.MAX_CERT_SCANNED // (size + 4096)  # 3
-    assert sum(compressed) <= sha1sig.MAX_CERT_SCANNED
+    with sha1sig.scan_budget(), pytest.raises(LimitError, match="cannot be judged"):
+        _bound_uats(cert)
+    assert 3 * size < sum(compressed) <= sha1sig.MAX_CERT_SCANNED  # three scanned, not the fourth
     compressed.clear()
-    with sha1sig.scan_budget(3 * size):  # one byte short of the third (keys, trailers)
-        assert _bound_uats(cert) == 2
+    with sha1sig.scan_budget(5 * size):
+        assert _bound_uats(cert) == 4
 
 
 def test_each_command_has_one_budget(compressed: list[int], tmp_path: Path, capsys: Any) -> None:
-    """The CLI runs each command within one budget (``key list`` here, in process)."""
+    """The CLI runs each command within one budget (``key list`` here, in process): past it, the
+    command fails in one line (exit 2) instead of listing a certificate it could not judge."""
     from pgpsig.cli.app import dispatch
     from pgpsig.openpgp import _crypto
 
     _crypto._hashed_prefix.cache_clear()
     path = tmp_path / "uats.pgp"
     path.write_bytes(uats_cert([1 << 20] * 3))  # 3 MiB
+    assert dispatch(["key", "list", "--keyring", str(path), "--at", AT]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "cannot be judged" in err and len(err.splitlines()) == 1
+    assert (1 << 20) < sum(compressed) <= sha1sig.MAX_CERT_SCANNED
+    path.write_bytes(uats_cert([1 << 20]))  # 1 MiB: within it
     assert dispatch(["key", "list", "--keyring", str(path), "--at", AT]) == 0
     assert "Alice" in capsys.readouterr().out
-    assert (1 << 20) < sum(compressed) <= sha1sig.MAX_CERT_SCANNED
 
 
 def test_the_sop_entry_point_has_one_budget(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -503,12 +509,13 @@ def test_each_library_call_has_a_budget(
     assert sha1sig._budget.get() is None  # and only for the call
 
 
-def test_a_revocation_past_the_budget_still_counts(tmp_path: Path) -> None:
-    """A revocation that its key verifies counts even when its scan would pass the run's budget:
-    the scan guards what a signature makes good, and a revocation applied is the fail-closed side.
-    Else a thief of a revoked key (revoked with SHA-1) adds user attributes self-signed with SHA-1
-    before 2023 that spend the budget before the revocation is checked (the view binds the key
-    first; ``key import`` checks revocations last), and the key's new signatures are good."""
+def test_a_revocation_past_the_budget_is_never_ignored(tmp_path: Path) -> None:
+    """A certificate signature that its key verifies but whose scan would pass the run's budget
+    leaves its certificate unjudged: counted unscanned, a collision could make it; dropped, a
+    revocation would be lost. (A thief of a key revoked with SHA-1 adds user attributes
+    self-signed with SHA-1 before 2023 that spend the budget before the revocation is checked:
+    when the refused revocation was dropped, the stolen key's new signatures were good, and
+    ``key import`` removed the revocation from the stored certificate.)"""
     from pgpsig.certs.keyring import load_keyring
     from pgpsig.keys.material import clean_cert
     from pgpsig.openpgp import _crypto
@@ -527,31 +534,33 @@ def test_a_revocation_past_the_budget_still_counts(tmp_path: Path) -> None:
     sig = g.data_sig(key, data)
     at = datetime.fromisoformat(AT)
 
-    def judged(cert: bytes, limit: int) -> tuple[SigStatus, int]:
+    def judged(cert: bytes, limit: int) -> tuple[str, int]:
         _crypto._hashed_prefix.cache_clear()
         path = tmp_path / "ring.pgp"
         path.write_bytes(cert)
         ring = load_keyring([path])
         with sha1sig.scan_budget(limit):
-            (r,) = verify.verify_detached(data, sig, ring, policy=Policy(), now=at).signatures
             budget = sha1sig._budget.get()
             assert budget is not None
-            return r.status, limit - budget.left
+            try:
+                (r,) = verify.verify_detached(data, sig, ring, policy=Policy(), now=at).signatures
+            except LimitError as e:
+                return str(e), limit - budget.left
+            return f"{r.status.value}: {r.reason}", limit - budget.left
 
     uats = uats_cert([600 << 10])
     status, spent = judged(uats, sha1sig.MAX_CERT_SCANNED)  # the attribute's scan, unrevoked
-    assert status is SigStatus.GOOD
+    assert status == "good: None"
     assert spent > 600 << 10
     cert = uats + revocation
-    assert judged(cert, sha1sig.MAX_CERT_SCANNED)[0] is SigStatus.REVOKED  # scanned: revoked
-    assert judged(cert, spent + 40) == (SigStatus.REVOKED, spent)  # not scanned, still revoked
-    # key import (clean_cert) keeps it too: else the stored certificate would lose it for good
+    assert judged(cert, sha1sig.MAX_CERT_SCANNED)[0].startswith(SigStatus.REVOKED.value)
+    status, _ = judged(cert, spent + 40)  # the revocation not scanned: the key is not judged
+    assert "cannot be judged" in status and not status.startswith("good"), status
+    # key import (clean_cert) refuses the certificate rather than store it without it
     _crypto._hashed_prefix.cache_clear()
     [parsed] = packets.parse_certs(cert)
-    with sha1sig.scan_budget(spent + 40):
-        cleaned, notes = clean_cert(parsed)
-    assert cleaned is not None and len(cleaned.uats) == 1, notes
-    assert [s.sig_type for s in cleaned.direct] == [0x20], notes
+    with sha1sig.scan_budget(spent + 40), pytest.raises(LimitError, match="cannot be judged"):
+        clean_cert(parsed)
 
 
 def test_replayed_certificate_signatures_cost_nothing(compressed: list[int]) -> None:
@@ -590,16 +599,13 @@ def test_replayed_certificate_signatures_cost_nothing(compressed: list[int]) -> 
 
 
 def test_a_user_attribute_dropped_at_import_is_named_in_a_bounded_note() -> None:
-    """A user attribute whose self-signature does not verify (here: past the run's budget) is
-    "a user attribute" in ``key import``'s notes, not the repr of its image: 3.2 MB printed for
-    three of 800 KiB. A user ID is quoted and bounded."""
+    """A user attribute whose self-signature does not verify (here: forged) is "a user
+    attribute" in ``key import``'s notes, not the repr of its image: 3.2 MB printed for three of
+    800 KiB. A user ID is quoted and bounded."""
     from pgpsig.keys.material import clean_cert
-    from pgpsig.openpgp import _crypto
 
-    _crypto._hashed_prefix.cache_clear()
-    [parsed] = packets.parse_certs(uats_cert([100 << 10]))
-    with sha1sig.scan_budget(1000):
-        cleaned, notes = clean_cert(parsed)
+    [parsed] = packets.parse_certs(uat_cert(1, 100 << 10, forged=True)[0])
+    cleaned, notes = clean_cert(parsed)
     assert cleaned is not None and not cleaned.uats
     assert notes == [
         "a self-signature on a user attribute does not verify",
@@ -649,6 +655,33 @@ def test_sha1_data_scans_of_one_input_are_bounded(monkeypatch: pytest.MonkeyPatc
     inline = binary + text + g.old_packet(11, b"b\0" + bytes(4) + data)
     results = verify_inline.verify_inline(io.BytesIO(inline), ring, policy=legacy, now=at)
     assert [r.reason for _, r in results] == [None, sha1sig.INPUT_BUDGET_REASON]
+
+
+def test_a_signature_by_a_revoked_key_spends_no_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data's collision scan runs last, once the signing key is known to be valid: a SHA-1
+    signature by a revoked key spends nothing of the input's budget, so it cannot make a genuine
+    signature of the same input bad (budget lowered to 1 MiB, data of 600 KiB)."""
+    from pgpsig.certs.keyring import keyring_from_bytes
+    from pgpsig.policy import policy_named
+    from pgpsig.report import SigStatus
+
+    monkeypatch.setattr(sha1sig, "MAX_DETECTED", 1 << 20)
+    revoked = g.ALICE.at(g.T_OLD)
+    revocation = g.standard_sign(
+        revoked, 0x20, revoked.hashed_form, created=g.T1, hashed=[g.sp_reason(2, "stolen")]
+    )
+    ring = keyring_from_bytes(
+        g.certificate(revoked, g.user_id(revoked, g.ALICE_UID, created=g.T_OLD), revocation)
+        + (g.HERE / "keys" / "bob.pgp").read_bytes()
+    )
+    data = b"a line of the signed data\n" * ((600 << 10) // 26)
+    first = g.data_sig(revoked, data, hash_name="SHA1")
+    second = g.standard_sign(g.BOB, g.SIG_TEXT, g.crlf(data), created=g.T2, hash_name="SHA1")
+    legacy, at = policy_named("freepbx-legacy"), datetime.fromisoformat(AT)
+    report = verify.verify_detached(data, first + second, ring, policy=legacy, now=at)
+    assert [r.status for r in report.signatures] == [SigStatus.REVOKED, SigStatus.GOOD], [
+        r.reason for r in report.signatures
+    ]
 
 
 def test_flooded_certificate_over_the_limit_is_refused(pgpsig: Run, tmp_path: Path) -> None:

@@ -19,7 +19,9 @@ Steps of :func:`judge_signature`, for one signature, as of the reference time ``
    as the run's judge sees it (:meth:`pgpsig.engine.view.CertView.check_signing_key`).
 6. The digest of the signed data (canonical text for 0x01) plus the signature trailer matches;
    then, for SHA-1, the data carries no collision attack (:mod:`pgpsig.openpgp.sha1sig`: the
-   scan runs only for a signature a key verifies, so a forgery costs none).
+   scan runs last, only for a signature that a key verifies and that passed step 5, so neither a
+   forgery nor a signature by a revoked or expired key costs one, nor spends the input's scan
+   budget).
 
 A result that names the signer's certificate also names it by its user ID at the signature's time
 (:meth:`pgpsig.engine.view.CertView.primary_user_id`), whatever the verdict.
@@ -119,7 +121,7 @@ def judge_signature(
     # (5) + (6) for each candidate key; the first that passes wins, else the most telling failure.
     failures: list[SignatureResult] = []
     try:
-        with sha1sig.scans_deferred() as scan:  # a SHA-1 collision scan waits for step (6)
+        with sha1sig.scans_deferred() as scan:  # a SHA-1 collision scan waits for the end of (6)
             d = digest(sig)
     except UnsupportedError as e:
         return result(SigStatus.POLICY, str(e))
@@ -143,10 +145,6 @@ def judge_signature(
             failures.append(result(SigStatus.BAD, str(e), **who))
             continue
         try:
-            scan()  # the data's SHA-1 collision scan, now that a key verifies the signature
-        except SignatureError as e:  # a collision attack in the data: bad whatever the key
-            return result(SigStatus.BAD, str(e), **who)
-        try:
             judge.view(cert).check_signing_key(key, made)
         except KeyRevokedError as e:
             failures.append(result(SigStatus.REVOKED, str(e), **who))
@@ -160,6 +158,12 @@ def judge_signature(
         except PgpsigError as e:
             failures.append(result(SigStatus.INVALID_KEY, str(e), **who))
             continue
+        try:
+            # The data's SHA-1 collision scan, last: once a key that may sign verifies the
+            # signature (one by a revoked or expired key spends nothing of the input's budget).
+            scan()
+        except SignatureError as e:  # a collision attack (or past the budget): bad whatever the key
+            return result(SigStatus.BAD, str(e), **who)
         return result(SigStatus.GOOD, None, warnings=warnings, **who)
     # Prefer a cryptographically good signature's key problem over a mismatch with another key.
     non_bad = [f for f in failures if f.status is not SigStatus.BAD]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pgpsig.errors import PgpsigError, SignatureError, UnsupportedError
-from pgpsig.openpgp.ids import REVOCATION_TYPES, RSA_ALGORITHMS, HashAlgorithm
+from pgpsig.errors import LimitError, PgpsigError, SignatureError, UnsupportedError
+from pgpsig.openpgp.ids import RSA_ALGORITHMS, HashAlgorithm
 from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 from pgpsig.openpgp.publickey import PublicKey
 from pgpsig.openpgp.sha1sig import ScanBudgetError, scans_deferred
@@ -247,8 +247,13 @@ def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
     start from one hash of it (:func:`_hashed_prefix`), not one each. A SHA-1 signature is
     checked before its data is scanned for a collision attack
     (:func:`~pgpsig.openpgp.sha1sig.scans_deferred`, as for data signatures): a forged one costs
-    no scan. One whose scan would pass the run's budget (:func:`~pgpsig.openpgp.sha1sig.scan_budget`)
-    does not verify, unless it is a revocation (0x20, 0x28, 0x30): that one counts unscanned.
+    no scan. One that verifies but whose scan would pass the run's budget
+    (:func:`~pgpsig.openpgp.sha1sig.scan_budget`) can be neither counted nor dropped safely (a
+    dropped revocation, designated revoker or expiry would leave a key valid):
+    :class:`~pgpsig.errors.LimitError`, the run cannot judge that certificate.
+
+    Raises:
+        LimitError: a SHA-1 signature that verifies, past the run's scan budget.
     """
     try:
         h = _hashed_prefix(sig.version, sig.hash_algorithm, sig.salt, prefix).copy()
@@ -257,11 +262,11 @@ def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
             digest = h.digest()
         check_signature(signer, sig, digest)
         scan()
-    except ScanBudgetError:
-        # Verified by its key, not scanned (past the run's budget): it makes nothing good, but a
-        # revocation still counts. Dropped, it would leave a revoked key valid: a thief could
-        # spend the budget on self-signatures checked before the revocation.
-        return sig.sig_type in REVOCATION_TYPES
+    except ScanBudgetError as e:
+        # Verified by its key, not scanned: whether it counts is unknown, and each answer can fail
+        # open (a thief spends the budget before a revocation is checked; another certificate
+        # spends it before this one's designated revoker or expiry). Nothing of it is judged.
+        raise LimitError(str(e)) from None
     except PgpsigError:
         return False
     return True

@@ -24,12 +24,15 @@ about 2.4 MB/s) runs on a signature's data:
   signature (anyone can make one naming a key of the keyring) costs no scan.
 * **at most** :data:`MAX_CERT_SCANNED` **bytes for certificate signatures in one run**
   (:func:`scan_budget`, which the CLI sets for each command and the library's entry points for
-  each call, or each module checked): a certificate's signature checks (:func:`pgpsig.openpgp._crypto.verifies_over`)
-  charge the bytes their scans compress (the same bytes once: a genuine signature replayed costs
-  nothing), and a scan past the budget is not run: that signature is bad
-  (:data:`BUDGET_REASON`), but a revocation its key verifies still counts. Real certificates hold a few kB of SHA-1 signed data; without
-  it, a certificate whose owner self-signed many distinct user attributes of 8 MiB with SHA-1
-  (before 2023, so accepted) costs 3.5 s for each, up to the 256 MiB of a keyring file.
+  each call, or each module checked): a certificate's signature checks
+  (:func:`pgpsig.openpgp._crypto.verifies_over`) charge the bytes their scans compress (the same
+  bytes once: a genuine signature replayed costs nothing). A scan past the budget is not run,
+  and the run cannot judge that certificate (:class:`~pgpsig.errors.LimitError`,
+  :data:`BUDGET_REASON`): neither counting the signature nor dropping it is safe (a dropped
+  revocation, designated revoker or expiry would leave a key valid). Real certificates hold a
+  few kB of SHA-1 signed data; without it, a certificate whose owner self-signed many distinct
+  user attributes of 8 MiB with SHA-1 (before 2023, so accepted) cost 3.5 s for each, up to the
+  256 MiB of a keyring file.
 * **at most** :data:`MAX_DETECTED` **bytes for the data signatures of one input**
   (:func:`input_budget`, which :mod:`pgpsig.verify` and :mod:`pgpsig.verify_inline` set while
   they judge an input's signatures), charged and refused the same way
@@ -100,7 +103,7 @@ MAX_CERT_SCANNED = 2 << 20
 #: Why a certificate signature whose scan would exceed what is left of the budget is bad.
 BUDGET_REASON = (
     f"SHA-1 signed certificate data past the {MAX_CERT_SCANNED >> 20} MiB scanned for collision "
-    "attacks in one run"
+    "attacks in one run: the certificate cannot be judged"
 )
 #: Why a data signature whose scan would exceed what is left of its input's budget (what one
 #: signature may be over, :data:`MAX_DETECTED`) is bad.
@@ -113,9 +116,9 @@ INPUT_BUDGET_REASON = (
 class ScanBudgetError(SignatureError):
     """A collision scan past its budget, not run: the signature's data is not known to be clean.
 
-    Raised only once a key verifies the signature (:func:`scans_deferred`). Such a signature
-    makes nothing good; :func:`pgpsig.openpgp._crypto.verifies_over` still counts a revocation
-    (revoking is the fail-closed side).
+    Raised only once a key verifies the signature (:func:`scans_deferred`). A data signature so
+    refused is bad; a certificate signature leaves its certificate unjudged
+    (:func:`pgpsig.openpgp._crypto.verifies_over` raises :class:`~pgpsig.errors.LimitError`).
     """
 
 
