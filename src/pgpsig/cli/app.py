@@ -39,6 +39,7 @@ from pgpsig.cli.output import (
     safe,
     stdout_gone,
     stdout_used,
+    usage,
 )
 from pgpsig.errors import FormatError, InputError, PgpsigError, VerificationError
 
@@ -49,6 +50,7 @@ __all__ = [
     "FAST_PATHS",
     "commands",
     "dispatch",
+    "empty_argument",
     "leave",
     "main",
     "run",
@@ -258,8 +260,30 @@ def _wants_json(argv: list[str]) -> bool:
     return "--json" in options
 
 
+def empty_argument(argv: list[str]) -> str | None:
+    """Why ``argv`` is refused if it holds an empty argument (``""``, ``--keyring=``), else None.
+
+    No option or argument of pgpsig takes an empty value, and both parsers would turn an empty
+    path into ``.``: ``--keyring "$KEYRING"`` with the variable unset would read the current
+    directory as a keyring, ``--cache-dir ""`` write there.
+    """
+    for i, arg in enumerate(argv):
+        if arg == "":
+            after = f" after {argv[i - 1]}" if i and argv[i - 1].startswith("-") else ""
+            return f"an empty argument{after}: no option or argument takes an empty value"
+        if arg.startswith("--") and arg.endswith("=") and len(arg) > 3:
+            return f"an empty value for {arg[:-1]}: no option takes an empty value"
+    return None
+
+
 def dispatch(argv: list[str], *, fast: bool = True) -> int:
-    """Run one command line: through a fast path when it has one (``fast``), else through typer."""
+    """Run one command line: through a fast path when it has one (``fast``), else through typer.
+
+    A line with an empty argument is a usage error (:func:`empty_argument`).
+    """
+    empty = empty_argument(argv)
+    if empty is not None:
+        return run(functools.partial(usage, empty), as_json=_wants_json(argv))
     try:
         parsed = fast_command(argv) if fast else None
     except Exception:  # noqa: BLE001 (whatever the fast parser cannot take, typer judges)
