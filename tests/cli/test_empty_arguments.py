@@ -57,3 +57,9 @@ def test_the_current_directory_is_still_named_as_such(
 def test_json_says_it_too(capsys: pytest.CaptureFixture[str]) -> None:
     assert dispatch(["key", "list", "--keyring", "", "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["kind"] == "usage"
+
+
+def test_sop_keeps_its_own_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    """``pgpsig sop`` answers as ``pgpsig-sop`` does (the SOP draft's exit codes)."""
+    dispatch(["sop", "verify", ""])
+    assert "empty argument" not in capsys.readouterr().err

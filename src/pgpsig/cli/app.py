@@ -265,8 +265,11 @@ def empty_argument(argv: list[str]) -> str | None:
 
     No option or argument of pgpsig takes an empty value, and both parsers would turn an empty
     path into ``.``: ``--keyring "$KEYRING"`` with the variable unset would read the current
-    directory as a keyring, ``--cache-dir ""`` write there.
+    directory as a keyring, ``--cache-dir ""`` write there. ``pgpsig sop`` keeps the SOP
+    draft's rules and exit codes, as ``pgpsig-sop``.
     """
+    if argv[:1] == ["sop"]:
+        return None
     for i, arg in enumerate(argv):
         if arg == "":
             after = f" after {argv[i - 1]}" if i and argv[i - 1].startswith("-") else ""
