@@ -51,6 +51,7 @@ import generate as g  # noqa: E402 - the vectors' independent OpenPGP writer
 Run = Callable[..., subprocess.CompletedProcess[bytes]]
 MiB = 1024 * 1024
 AT = g.AT_ISO
+AT_TIME = datetime.fromisoformat(AT.replace("Z", "+00:00"))  # Python 3.10 reads no Z
 ALICE_FPR = g.ALICE.fingerprint.hex().upper()
 
 #: docs/limits.md table rows: (what, the value as written, the constant(s) it documents).
@@ -532,7 +533,7 @@ def test_a_revocation_past_the_budget_is_never_ignored(tmp_path: Path) -> None:
     )
     data = b"made with the stolen key\n"
     sig = g.data_sig(key, data)
-    at = datetime.fromisoformat(AT)
+    at = AT_TIME
 
     def judged(cert: bytes, limit: int) -> tuple[str, int]:
         _crypto._hashed_prefix.cache_clear()
@@ -583,10 +584,7 @@ def test_replayed_certificate_signatures_cost_nothing(compressed: list[int]) -> 
         ring = keyring.keyring_from_bytes(g.certificate(key, *(uids * reps)))
         [cert] = list(ring)
         with sha1sig.scan_budget():
-            assert (
-                len(Judge(Policy(), datetime.fromisoformat(AT), ring).view(cert).self_signatures())
-                == 3 * reps
-            )
+            assert len(Judge(Policy(), AT_TIME, ring).view(cert).self_signatures()) == 3 * reps
             budget = sha1sig._budget.get()
             assert budget is not None
             return sha1sig.MAX_CERT_SCANNED - budget.left
@@ -634,7 +632,7 @@ def test_sha1_data_scans_of_one_input_are_bounded(monkeypatch: pytest.MonkeyPatc
     binary = g.data_sig(g.ALICE, data, hash_name="SHA1")
     text = g.standard_sign(g.ALICE, g.SIG_TEXT, g.crlf(data), created=g.T2, hash_name="SHA1")
     ring = load_keyring([g.HERE / "keys" / "alice.pgp"])
-    at = datetime.fromisoformat(AT)
+    at = AT_TIME
     legacy = policy_named("freepbx-legacy")
     report = verify.verify_detached(data, binary + text, ring, policy=legacy, now=at)
     first, second = report.signatures
@@ -677,7 +675,7 @@ def test_a_signature_by_a_revoked_key_spends_no_scan(monkeypatch: pytest.MonkeyP
     data = b"a line of the signed data\n" * ((600 << 10) // 26)
     first = g.data_sig(revoked, data, hash_name="SHA1")
     second = g.standard_sign(g.BOB, g.SIG_TEXT, g.crlf(data), created=g.T2, hash_name="SHA1")
-    legacy, at = policy_named("freepbx-legacy"), datetime.fromisoformat(AT)
+    legacy, at = policy_named("freepbx-legacy"), AT_TIME
     report = verify.verify_detached(data, first + second, ring, policy=legacy, now=at)
     assert [r.status for r in report.signatures] == [SigStatus.REVOKED, SigStatus.GOOD], [
         r.reason for r in report.signatures
