@@ -556,7 +556,7 @@ def test_a_revocation_past_the_budget_is_never_ignored(tmp_path: Path) -> None:
     cert = uats + revocation
     assert judged(cert, sha1sig.MAX_CERT_SCANNED)[0].startswith(SigStatus.REVOKED.value)
     status, _ = judged(cert, spent + 40)  # the revocation not scanned: the key is not judged
-    assert "cannot be judged" in status and not status.startswith("good"), status
+    assert status.startswith("invalid-key: ") and "cannot be judged" in status, status
     # key import (clean_cert) refuses the certificate rather than store it without it
     _crypto._hashed_prefix.cache_clear()
     [parsed] = packets.parse_certs(cert)
@@ -653,6 +653,32 @@ def test_sha1_data_scans_of_one_input_are_bounded(monkeypatch: pytest.MonkeyPatc
     inline = binary + text + g.old_packet(11, b"b\0" + bytes(4) + data)
     results = verify_inline.verify_inline(io.BytesIO(inline), ring, policy=legacy, now=at)
     assert [r.reason for _, r in results] == [None, sha1sig.INPUT_BUDGET_REASON]
+
+
+def test_a_signer_past_the_budget_is_an_invalid_key_not_an_error() -> None:
+    """A data signature whose signer's certificate the run cannot judge (its SHA-1 self-signed
+    user ID past the budget) is ``invalid-key`` with the reason, and named without its user ID:
+    the input is not an error (``check`` called its ``module.sig`` malformed)."""
+    from pgpsig.certs.keyring import keyring_from_bytes
+    from pgpsig.openpgp import _crypto
+    from pgpsig.report import SigStatus
+
+    _crypto._hashed_prefix.cache_clear()
+    key = g.ALICE.at(g.T_OLD)
+    ring = keyring_from_bytes(
+        g.certificate(key, g.user_id(key, g.ALICE_UID, created=g.T_OLD, hash_name="SHA1"))
+    )
+    data = b"signed\n"
+    with sha1sig.scan_budget(10):
+        (r,) = verify.verify_detached(
+            data, g.data_sig(key, data), ring, policy=Policy(), now=AT_TIME
+        ).signatures
+    assert r.status is SigStatus.INVALID_KEY and "cannot be judged" in (r.reason or "")
+    assert r.primary == key.fingerprint.hex().upper() and r.user_id is None
+    (r,) = verify.verify_detached(
+        data, g.data_sig(key, data), ring, policy=Policy(), now=AT_TIME
+    ).signatures
+    assert r.status is SigStatus.GOOD and r.user_id == g.ALICE_UID  # no budget: judged
 
 
 def test_a_signature_by_a_revoked_key_spends_no_scan(monkeypatch: pytest.MonkeyPatch) -> None:

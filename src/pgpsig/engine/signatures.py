@@ -36,7 +36,14 @@ from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.selfsig import single_creation_time
 from pgpsig.engine.verdicts import KeyExpiredError, KeyRevokedError
-from pgpsig.errors import FormatError, PgpsigError, PolicyError, SignatureError, UnsupportedError
+from pgpsig.errors import (
+    FormatError,
+    LimitError,
+    PgpsigError,
+    PolicyError,
+    SignatureError,
+    UnsupportedError,
+)
 from pgpsig.openpgp import sha1sig
 from pgpsig.openpgp._crypto import check_signature
 from pgpsig.openpgp.ids import SignatureType
@@ -171,8 +178,15 @@ def judge_signature(
 
 
 def _who(judge: Judge, cert: Cert, key: PublicKey, made: datetime) -> dict[str, object]:
-    """The signer's fields of a result: its key, its certificate, the user ID naming it at ``made``."""
-    uid = judge.view(cert).primary_user_id(made)
+    """The signer's fields of a result: its key, its certificate, the user ID naming it at ``made``.
+
+    No user ID when the run cannot judge the certificate (its SHA-1 scan budget spent): the
+    name is only shown, and step 5 then fails with the reason.
+    """
+    try:
+        uid = judge.view(cert).primary_user_id(made)
+    except LimitError:
+        uid = None
     return {
         "signer": key.fingerprint,
         "primary": cert.fingerprint,
