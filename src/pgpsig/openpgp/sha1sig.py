@@ -57,7 +57,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pgpsig.errors import SignatureError
 
@@ -122,6 +122,8 @@ class ScanBudgetError(SignatureError):
     """
 
 
+_T = TypeVar("_T")
+
 _CLEAN = b"clean"
 _COLLISION = b"collision"
 
@@ -180,7 +182,6 @@ def scans_deferred(*, certificate: bool = False) -> Iterator[Callable[[], None]]
     :data:`INPUT_BUDGET_REASON`) instead of running.
     """
     pending: list[tuple[SignatureSHA1, bytes]] = []
-    token = _deferred.set(pending)
 
     def scan() -> None:
         budget = (_budget if certificate else _input_budget).get()
@@ -188,10 +189,8 @@ def scans_deferred(*, certificate: bool = False) -> Iterator[Callable[[], None]]
             hasher, digest = pending.pop()
             hasher._refuse_collision(digest, budget)
 
-    try:
+    with _set(_deferred, pending):
         yield scan
-    finally:
-        _deferred.reset(token)
 
 
 @contextmanager
@@ -205,11 +204,8 @@ def scan_budget(limit: int = MAX_CERT_SCANNED) -> Iterator[None]:
     if _budget.get() is not None:
         yield
         return
-    token = _budget.set(_Budget(limit, BUDGET_REASON))
-    try:
+    with _set(_budget, _Budget(limit, BUDGET_REASON)):
         yield
-    finally:
-        _budget.reset(token)
 
 
 @contextmanager
@@ -224,11 +220,8 @@ def input_budget(limit: int | None = None) -> Iterator[None]:
     SHA-1 blocks) could cost up to eight scans of 8 MiB.
     """
     left = MAX_DETECTED if limit is None else limit
-    token = _input_budget.set(_Budget(left, INPUT_BUDGET_REASON))
-    try:
+    with _set(_input_budget, _Budget(left, INPUT_BUDGET_REASON)):
         yield
-    finally:
-        _input_budget.reset(token)
 
 
 @contextmanager
@@ -237,11 +230,18 @@ def verdicts(store: VerdictStore | None) -> Iterator[None]:
 
     The store is a context variable: the block of one thread never sets, nor ends, another's.
     """
-    token = _store.set(store)
+    with _set(_store, store):
+        yield
+
+
+@contextmanager
+def _set(var: ContextVar[_T], value: _T) -> Iterator[None]:
+    """``var`` set to ``value`` within the block, restored after it (this context's only)."""
+    token = var.set(value)
     try:
         yield
     finally:
-        _store.reset(token)
+        var.reset(token)
 
 
 class _Held:
