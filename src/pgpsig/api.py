@@ -40,7 +40,8 @@ from pgpsig.modules import check as _check
 from pgpsig.modules import sign as _sign
 from pgpsig.modules.check import CheckOptions
 from pgpsig.openpgp.armor import MAX_ARMOR_BYTES
-from pgpsig.openpgp.sha1sig import NAMESPACE, scan_budget
+from pgpsig.openpgp.runbudget import run_scope
+from pgpsig.openpgp.sha1sig import NAMESPACE
 from pgpsig.openpgp.signingkey import SigningKey
 from pgpsig.pathargs import one_or_many
 from pgpsig.policy import Policy, policy_named
@@ -463,7 +464,7 @@ def verify_clearsigned(
     )
     out = _verify.TextOutput(to)
     try:
-        with scan_budget():
+        with run_scope():
             report = _verify.verify_clearsigned(
                 src,
                 ring,
@@ -499,7 +500,7 @@ def verify_detached(
         ValueError: ``now`` is naive, or ``policy`` names no policy.
     """
     ring = _keyring(keyring)
-    with scan_budget():
+    with run_scope():
         return _verify.verify_detached(
             _source(data, "signed data"),
             _read(signature, "signature", MAX_ARMOR_BYTES),

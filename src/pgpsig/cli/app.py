@@ -181,11 +181,11 @@ def run(command: Callable[[], Any], *, as_json: bool = False) -> int:
     """
     code: int
     failure: tuple[str, str] | None = None
-    from pgpsig.openpgp.sha1sig import scan_budget  # not at import: --help loads no openpgp
+    from pgpsig.openpgp.runbudget import run_scope  # not at import: --help loads no openpgp
 
     stdout_used(reset=True)
     try:
-        with scan_budget():  # one budget of SHA-1 certificate scans for the command
+        with run_scope():  # one run: the budgets of judging certificates for the command
             rv = command()
         code = rv if isinstance(rv, int) else EXIT_OK
     except UsageError as e:
@@ -379,11 +379,11 @@ def _sop_usage_code(e: Exception, argv: list[str], prog: str) -> int | None:
 
 def run_sop(argv: list[str], prog: str = "pgpsig sop") -> int:
     """Run the sop sub-app on ``argv``; return the SOP exit code (never raises, no traceback)."""
-    from pgpsig.openpgp.sha1sig import scan_budget
+    from pgpsig.openpgp.runbudget import run_scope
     from pgpsig.sop import SopError, SopExit
 
     try:
-        with scan_budget():
+        with run_scope():
             rv = typer_apps()["sop"](args=argv, prog_name=prog, standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except Exit as e:

@@ -41,6 +41,7 @@ from pgpsig.modules.verdict import (
 )
 from pgpsig.openpgp import sha1sig
 from pgpsig.openpgp.packets import Cert
+from pgpsig.openpgp.runbudget import run_scope
 from pgpsig.openpgp.sha1sig import VerdictStore
 from pgpsig.policy import Policy
 from pgpsig.report import EMPTY_MODULE_SIG, ModuleReport, SignatureResult, SigStatus
@@ -125,7 +126,7 @@ def _judge_signature(
     def collect(block: int, chunk: bytes) -> None:
         texts.setdefault(block, []).append(chunk)
 
-    with sha1sig.verdicts(opts.verdicts), sha1sig.scan_budget():
+    with sha1sig.verdicts(opts.verdicts), run_scope():
         try:
             report = verify_clearsigned(
                 data,

@@ -15,6 +15,7 @@ from pgpsig.errors import LimitError, PgpsigError, SignatureError, UnsupportedEr
 from pgpsig.openpgp.ids import RSA_ALGORITHMS, HashAlgorithm
 from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 from pgpsig.openpgp.publickey import PublicKey
+from pgpsig.openpgp.runbudget import charge_check
 from pgpsig.openpgp.sha1sig import ScanBudgetError, scans_deferred
 from pgpsig.openpgp.signature import Signature, SignatureHash, new_hash
 
@@ -137,14 +138,20 @@ def _prehashed(sig: Signature) -> Prehashed:
     return Prehashed(algorithm())
 
 
-def check_signature(key: PublicKey, sig: Signature, digest: bytes) -> None:
+def check_signature(
+    key: PublicKey, sig: Signature, digest: bytes, *, certificate: bool = False
+) -> None:
     """Raise unless ``sig`` (made by ``key``) is a correct signature over ``digest``.
 
-    ``digest`` is the finished hash of the signed data plus the signature trailer.
+    ``digest`` is the finished hash of the signed data plus the signature trailer. A
+    ``certificate`` signature's check is charged to the run's budget
+    (:func:`~pgpsig.openpgp.runbudget.charge_check`) once the cheap tests have passed (the digest
+    prefix, the algorithm), before the public-key operation.
 
     Raises:
         SignatureError: the signature does not match, or the key cannot have made it.
         UnsupportedError: an algorithm pgpsig does not implement.
+        LimitError: a ``certificate`` signature's check past the run's budget (not made).
     """
     if sig.left16 != digest[:2]:
         raise SignatureError(
@@ -156,6 +163,8 @@ def check_signature(key: PublicKey, sig: Signature, digest: bytes) -> None:
         raise SignatureError(
             f"signature algorithm {sig.pubkey_algorithm} does not match key algorithm {key.algorithm}"
         )
+    if certificate:
+        charge_check(key)
     pub = _load(key)  # imports the one cryptography module that key needs
     from cryptography.exceptions import InvalidSignature
 
@@ -250,23 +259,27 @@ def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
     no scan. One that verifies but whose scan would pass the run's budget
     (:func:`~pgpsig.openpgp.sha1sig.scan_budget`) can be neither counted nor dropped safely (a
     dropped revocation, designated revoker or expiry would leave a key valid):
-    :class:`~pgpsig.errors.LimitError`, the run cannot judge that certificate.
+    :class:`~pgpsig.errors.LimitError`, the run cannot judge that certificate. So can a check past
+    the run's budget of public-key checks (:mod:`pgpsig.openpgp.runbudget`), for the same reason.
 
     Raises:
-        LimitError: a SHA-1 signature that verifies, past the run's scan budget.
+        LimitError: a SHA-1 signature that verifies, past the run's scan budget; a check past the
+            run's budget of checks.
     """
     try:
         h = _hashed_prefix(sig.version, sig.hash_algorithm, sig.salt, prefix).copy()
         h.update(sig.trailer())
         with scans_deferred(certificate=True) as scan:  # scanned only once a key verifies it
             digest = h.digest()
-        check_signature(signer, sig, digest)
+        check_signature(signer, sig, digest, certificate=True)
         scan()
     except ScanBudgetError as e:
         # Verified by its key, not scanned: whether it counts is unknown, and each answer can fail
         # open (a thief spends the budget before a revocation is checked; another certificate
         # spends it before this one's designated revoker or expiry). Nothing of it is judged.
         raise LimitError(str(e)) from None
+    except LimitError:  # the run's budget of checks is spent (runbudget): judged as above
+        raise
     except PgpsigError:
         return False
     return True

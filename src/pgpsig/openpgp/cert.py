@@ -19,6 +19,7 @@ from pgpsig.errors import LimitError, PacketError
 from pgpsig.openpgp.framing import iter_packets
 from pgpsig.openpgp.ids import SignatureType, Tag
 from pgpsig.openpgp.publickey import PublicKey, parse_public_key
+from pgpsig.openpgp.runbudget import charge_packet
 from pgpsig.openpgp.signature import Signature, parse_signature
 
 __all__ = [
@@ -127,15 +128,19 @@ def parse_certs(data: bytes, *, max_packets: int = MAX_PACKETS_PER_CERT) -> list
     (dropped with the packet, a revocation would be lost without a word and the key would keep
     verifying).
 
+    Each packet is charged to the run's budgets (:func:`~pgpsig.openpgp.runbudget.charge_packet`).
+
     Raises:
         PacketError: malformed framing or key packets, or data that does not start with a key.
-        LimitError: a certificate with more than ``max_packets`` packets.
+        LimitError: a certificate with more than ``max_packets`` packets; a packet past the run's
+            budget.
     """
     certs: list[Cert] = []
     cur: Cert | None = None
     comp: Component | None = None
     count = 0
     for p in iter_packets(data):
+        charge_packet()
         if p.tag in (Tag.PUBLIC_KEY, Tag.SECRET_KEY):
             key = _secret_to_public(p.body, False)
             cur = Cert(primary=key, had_secret=p.tag == Tag.SECRET_KEY)

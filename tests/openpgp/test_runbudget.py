@@ -1,0 +1,133 @@
+"""The run's budgets of certificate packets read and signature checks (pgpsig.openpgp.runbudget).
+
+* Each algorithm's check is charged its measured cost, costlier keys more.
+* Within a run, packets read and checks made are charged; past a budget, LimitError, nothing is
+  charged, and the certificate is never judged with a signature left unchecked.
+* A forgery the cheap tests reject (digest prefix) costs nothing; outside a run nothing is charged;
+  a nested scope keeps the outer budget; each thread has its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from pgpsig.engine import selfsig
+from pgpsig.errors import LimitError
+from pgpsig.openpgp import _crypto, packets, runbudget
+from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
+from pgpsig.policy import Policy
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "vectors"))
+import generate as g  # noqa: E402 - the vectors' independent OpenPGP writer
+
+
+def flooded(n_forged: int) -> bytes:
+    """Alice's certificate with ``n_forged`` forged self-signatures naming her (right digest
+    prefix, bad signature bytes: each one costs a full check)."""
+    payload = g.ALICE.hashed_form + g.uid_hashed_form(g.ALICE_UID)
+    forged = g.standard_sign(
+        g.ALICE, 0x13, payload, created=g.T0 + 60, hashed=[g.sp_key_flags(3)], corrupt=True
+    )
+    return g.certificate(g.ALICE, g.user_id(g.ALICE, g.ALICE_UID) + forged * n_forged)
+
+
+ALICE = packets.parse_certs(g.certificate(g.ALICE, g.user_id(g.ALICE, g.ALICE_UID)))[0].primary
+ROB = packets.parse_certs(g.certificate(g.ROB, g.user_id(g.ROB, g.ROB_UID)))[0].primary
+ERIN = packets.parse_certs(g.certificate(g.ERIN, g.user_id(g.ERIN, g.ERIN_UID)))[0].primary
+
+
+def _judge(cert_bytes: bytes) -> int:
+    """Usable self-signatures of the certificate (every signature naming its key is checked)."""
+    (cert,) = packets.parse_certs(cert_bytes)
+    return len(selfsig.usable_self_signatures(cert, Policy()))
+
+
+def _left() -> tuple[int, int]:
+    budget = runbudget._budget.get()
+    assert budget is not None
+    return budget.work, budget.packets
+
+
+def test_each_algorithm_is_charged_its_cost() -> None:
+    cost = runbudget.check_cost
+    rsa4096 = dataclasses.replace(ROB, bits=4096)
+    rsa16384 = dataclasses.replace(ROB, bits=16384)
+    p521 = dataclasses.replace(ERIN, curve="P-521")
+    bp512 = dataclasses.replace(ERIN, curve="brainpoolP512r1")
+    dsa3072 = dataclasses.replace(ROB, algorithm=Alg.DSA, bits=3072)
+    unknown = dataclasses.replace(ERIN, curve="oid:2a03")
+    assert ROB.bits == 2048 and ALICE.algorithm in (Alg.EDDSA_LEGACY, Alg.ED25519)
+    assert cost(ROB) < cost(ERIN) < cost(ALICE) < cost(p521) < cost(bp512)
+    assert cost(ROB) < cost(rsa4096) < cost(rsa16384) and cost(rsa16384) >= 16 * (cost(ROB) - 30)
+    assert cost(dsa3072) > cost(p521)
+    assert cost(unknown) == cost(bp512)  # an unknown curve: the costliest known
+
+
+def test_checks_are_charged_and_refused_past_the_budget() -> None:
+    """A certificate of 50 forged self-signatures costs its 52 packets read and 50 checks; with
+    less left, the run cannot judge it (LimitError) instead of judging it on what it checked."""
+    data = flooded(50)
+    need = 53 * runbudget.PACKET_COST + 51 * runbudget.check_cost(ALICE)  # + the genuine one
+    _crypto._hashed_prefix.cache_clear()
+    with runbudget.run_scope(work=need):
+        assert _judge(data) == 1
+        assert _left()[0] == 0
+    with (
+        runbudget.run_scope(work=need - 1),
+        pytest.raises(LimitError, match="cannot be judged") as e,
+    ):
+        _judge(data)
+    assert str(e.value) == runbudget.WORK_BUDGET_REASON
+    assert _judge(data) == 1  # outside a run: nothing charged, judged
+
+
+def test_packets_are_charged_and_refused_past_the_budget() -> None:
+    data = flooded(8)  # key, user ID, 1 + 8 signatures: 11 packets
+    with runbudget.run_scope(packets=11):
+        packets.parse_certs(data)
+        assert _left()[1] == 0
+    with runbudget.run_scope(packets=10), pytest.raises(LimitError) as e:
+        packets.parse_certs(data)
+    assert str(e.value) == runbudget.PACKET_BUDGET_REASON
+    with runbudget.run_scope(work=10 * runbudget.PACKET_COST), pytest.raises(LimitError) as e:
+        packets.parse_certs(data)  # reading costs work too
+    assert str(e.value) == runbudget.WORK_BUDGET_REASON
+
+
+def test_a_forgery_the_cheap_tests_reject_costs_nothing() -> None:
+    """A signature whose digest prefix does not match is refused before any public-key check,
+    and is not charged."""
+    (cert,) = packets.parse_certs(flooded(1))
+    uid = cert.uids[0]
+    genuine, forged = uid.signatures
+    prefix = cert.primary.hash_prefix() + uid.hash_prefix()
+    wrong = dataclasses.replace(forged, left16=bytes(b ^ 0xFF for b in forged.left16))
+    with runbudget.run_scope(work=1000):
+        assert not _crypto.verifies_over(wrong, cert.primary, prefix)
+        assert _left()[0] == 1000
+        assert not _crypto.verifies_over(forged, cert.primary, prefix)
+        assert _crypto.verifies_over(genuine, cert.primary, prefix)
+        assert _left()[0] == 1000 - 2 * runbudget.check_cost(cert.primary)
+
+
+def test_one_budget_a_run_and_each_thread_its_own() -> None:
+    assert runbudget._budget.get() is None
+    runbudget.charge_check(ALICE)  # outside a run: nothing to charge, nothing raised
+    with runbudget.run_scope(work=1000, packets=5):
+        outer = runbudget._budget.get()
+        with runbudget.run_scope():  # nested: the outer one holds
+            assert runbudget._budget.get() is outer
+            runbudget.charge_packet()
+        assert _left() == (1000 - runbudget.PACKET_COST, 4)
+        seen: list[object] = []
+        t = threading.Thread(target=lambda: seen.append(runbudget._budget.get()))
+        t.start()
+        t.join()
+        assert seen == [None]
+    assert runbudget._budget.get() is None
