@@ -131,3 +131,28 @@ def test_one_budget_a_run_and_each_thread_its_own() -> None:
         t.join()
         assert seen == [None]
     assert runbudget._budget.get() is None
+
+
+def test_a_spent_budget_never_skips_a_file(tmp_path: Path) -> None:
+    """A file of a keyring directory (or of the store) that cannot be parsed is skipped, so that
+    one corrupt file does not hide the rest; one the run has no budget left to read is not
+    corrupt, and skipping it could hide a revocation that another file's key needs: the load
+    fails instead."""
+    from pgpsig.certs.keyring import load_keyring
+    from pgpsig.certs.store import Store
+    from pgpsig.errors import BudgetError
+
+    ring_dir = tmp_path / "ring"
+    ring_dir.mkdir()
+    (ring_dir / "a.pgp").write_bytes(flooded(3))  # 6 packets
+    (ring_dir / "b.pgp").write_bytes(g.certificate(g.BOB, g.user_id(g.BOB, g.BOB_UID)))
+    (ring_dir / "c.pgp").write_bytes(b"\x99 not a key")  # corrupt: skipped
+    assert len(load_keyring(ring_dir).problems) == 1
+    with runbudget.run_scope(packets=8), pytest.raises(BudgetError):
+        load_keyring(ring_dir)  # b.pgp is past the budget: not skipped
+    store = Store.at(tmp_path / "home")
+    with store.locked():
+        store.write_cert(packets.parse_certs(flooded(3))[0])
+    assert store.load().problems == []
+    with runbudget.run_scope(packets=5), pytest.raises(BudgetError):
+        store.load()

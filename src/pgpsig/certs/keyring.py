@@ -36,7 +36,7 @@ from pgpsig.certs.keyfile import (
     read_key_file,
     signature_identity,
 )
-from pgpsig.errors import FormatError, KeyringError, LimitError
+from pgpsig.errors import BudgetError, FormatError, KeyringError, LimitError
 from pgpsig.openpgp.ids import REVOCATION_TYPES
 from pgpsig.openpgp.packets import Cert, PublicKey
 from pgpsig.pathargs import one_or_many
@@ -358,6 +358,8 @@ def load_keyring(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> 
                     continue
                 try:
                     kf = read_key_file(_read_file(p))
+                except BudgetError:  # says nothing of the file: skipped, it could hide a revocation
+                    raise
                 except (FormatError, KeyringError) as e:
                     if is_rev:
                         raise revocation_file_error(p, e) from e

@@ -67,7 +67,7 @@ from pgpsig.certs.keyring import (
     signature_identity,
 )
 from pgpsig.certs.revocations import LooseRevocation
-from pgpsig.errors import FormatError, KeyringError, LimitError, UnsupportedError
+from pgpsig.errors import BudgetError, FormatError, KeyringError, LimitError, UnsupportedError
 from pgpsig.openpgp import armor
 from pgpsig.openpgp.ids import REVOCATION_TYPES, Tag
 from pgpsig.openpgp.packets import Cert, Signature
@@ -306,6 +306,8 @@ class Store:
         for path in [*self.cert_files(), *self.pending_files()]:
             try:
                 found = self._read_file(path)
+            except BudgetError:  # says nothing of the file: skipped, it could hide a revocation
+                raise
             except (FormatError, KeyringError) as e:
                 if path.suffix.lower() == _PENDING_SUFFIX:
                     if strict_revocations:
@@ -374,6 +376,8 @@ class Store:
         for path in self.pending_files():
             try:
                 found = self._read_file(path)
+            except BudgetError:
+                raise
             except (FormatError, KeyringError):
                 continue  # reported by load()
             sigs = found.signatures
@@ -439,6 +443,8 @@ class Store:
         if path.exists():
             try:
                 self._read_file(path)
+            except BudgetError:  # not corrupt: the run could not read it all
+                raise
             except (FormatError, KeyringError):
                 with contextlib.suppress(OSError):
                     path.replace(path.with_name(path.name + _CORRUPT_SUFFIX))

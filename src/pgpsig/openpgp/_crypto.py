@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pgpsig.errors import LimitError, PgpsigError, SignatureError, UnsupportedError
+from pgpsig.errors import BudgetError, PgpsigError, SignatureError, UnsupportedError
 from pgpsig.openpgp.ids import RSA_ALGORITHMS, HashAlgorithm
 from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 from pgpsig.openpgp.publickey import PublicKey
@@ -151,7 +151,7 @@ def check_signature(
     Raises:
         SignatureError: the signature does not match, or the key cannot have made it.
         UnsupportedError: an algorithm pgpsig does not implement.
-        LimitError: a ``certificate`` signature's check past the run's budget (not made).
+        BudgetError: a ``certificate`` signature's check past the run's budget (not made).
     """
     if sig.left16 != digest[:2]:
         raise SignatureError(
@@ -259,11 +259,11 @@ def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
     no scan. One that verifies but whose scan would pass the run's budget
     (:func:`~pgpsig.openpgp.sha1sig.scan_budget`) can be neither counted nor dropped safely (a
     dropped revocation, designated revoker or expiry would leave a key valid):
-    :class:`~pgpsig.errors.LimitError`, the run cannot judge that certificate. So can a check past
+    :class:`~pgpsig.errors.BudgetError`, the run cannot judge that certificate. So can a check past
     the run's budget of public-key checks (:mod:`pgpsig.openpgp.runbudget`), for the same reason.
 
     Raises:
-        LimitError: a SHA-1 signature that verifies, past the run's scan budget; a check past the
+        BudgetError: a SHA-1 signature that verifies, past the run's scan budget; a check past the
             run's budget of checks.
     """
     try:
@@ -277,8 +277,8 @@ def verifies_over(sig: Signature, signer: PublicKey, prefix: bytes) -> bool:
         # Verified by its key, not scanned: whether it counts is unknown, and each answer can fail
         # open (a thief spends the budget before a revocation is checked; another certificate
         # spends it before this one's designated revoker or expiry). Nothing of it is judged.
-        raise LimitError(str(e)) from None
-    except LimitError:  # the run's budget of checks is spent (runbudget): judged as above
+        raise BudgetError(str(e)) from None
+    except BudgetError:  # the run's budget of checks is spent (runbudget): judged as above
         raise
     except PgpsigError:
         return False

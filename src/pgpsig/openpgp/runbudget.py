@@ -22,7 +22,7 @@ before these bounds (2 cores, idle): ``key list`` of one flooded P-521 certifica
 10.6 s, of one brainpoolP512r1 certificate 20.6 s, of four flooded Ed25519 ones (9.8 MB) 12.4 s
 and of forty (98 MB) 16 s and 1 GB; a keyring file may be 256 MiB.
 
-**Past a bound** the packet is not read, or the check not made: :class:`~pgpsig.errors.LimitError`
+**Past a bound** the packet is not read, or the check not made: :class:`~pgpsig.errors.BudgetError`
 (:data:`PACKET_BUDGET_REASON`, :data:`WORK_BUDGET_REASON`). The keyring cannot be read, or the
 certificate being judged cannot be judged, as for the scan budget and for the same reason:
 neither counting a signature unchecked nor dropping it is safe. Real certificates cost a few
@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from pgpsig.errors import LimitError
+from pgpsig.errors import BudgetError
 from pgpsig.openpgp.ids import RSA_ALGORITHMS
 from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 from pgpsig.openpgp.sha1sig import scan_budget
@@ -141,7 +141,7 @@ _budget: ContextVar[_Budget | None] = ContextVar("pgpsig_run_budget", default=No
 
 def _spend(budget: _Budget, cost: int) -> None:
     if cost > budget.work:
-        raise LimitError(WORK_BUDGET_REASON)
+        raise BudgetError(WORK_BUDGET_REASON)
     budget.work -= cost
 
 
@@ -149,14 +149,14 @@ def charge_packet() -> None:
     """Charge reading one packet of a certificate to the run's budgets, if any.
 
     Raises:
-        LimitError: the run has read :data:`MAX_CERT_PACKETS` packets already
+        BudgetError: the run has read :data:`MAX_CERT_PACKETS` packets already
             (:data:`PACKET_BUDGET_REASON`), or has no work left for it (:data:`WORK_BUDGET_REASON`).
     """
     budget = _budget.get()
     if budget is None:
         return
     if budget.packets <= 0:
-        raise LimitError(PACKET_BUDGET_REASON)
+        raise BudgetError(PACKET_BUDGET_REASON)
     _spend(budget, PACKET_COST)
     budget.packets -= 1
 
@@ -165,7 +165,7 @@ def charge_check(key: PublicKey) -> None:
     """Charge one check of a certificate signature by ``key`` to the run's budget, if any.
 
     Raises:
-        LimitError: the check would pass what is left (:data:`WORK_BUDGET_REASON`); nothing is
+        BudgetError: the check would pass what is left (:data:`WORK_BUDGET_REASON`); nothing is
             charged then.
     """
     budget = _budget.get()
