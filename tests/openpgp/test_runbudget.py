@@ -253,3 +253,21 @@ def test_certification_revocations_are_found_once(monkeypatch: pytest.MonkeyPatc
     alice = g.certificate(g.ALICE, g.user_id(g.ALICE, g.ALICE_UID))
     _listed_cost(alice + _certified(50))
     assert 0 < len(calls) <= 10
+
+
+def test_a_spent_budget_is_no_damaged_feed(tmp_path: Path) -> None:
+    """A feed in force that the run has no budget left to read is not a damaged store (a
+    KeyringError, which callers take for one): the budget's error goes through, as from the
+    store's and a keyring directory's files."""
+    from pgpsig.certs import feeds
+    from pgpsig.certs.keyring import Keyring
+    from pgpsig.errors import BudgetError
+
+    content = g.certificate(g.BOB, g.user_id(g.BOB, g.BOB_UID))
+    body = g.data_sig(g.ALICE, content)[2:]  # an old-format packet: a feed's is new-format
+    signature = b"\xc2" + g.new_length(len(body)) + body
+    (tmp_path / f"{ALICE.fingerprint}.pgp").write_bytes(feeds.feed_message(content, signature))
+    assert len(feeds.add_applied(Keyring(), tmp_path)) == 1
+    with runbudget.run_scope(packets=1), pytest.raises(BudgetError) as e:
+        feeds.add_applied(Keyring(), tmp_path)
+    assert str(e.value) == runbudget.PACKET_BUDGET_REASON
