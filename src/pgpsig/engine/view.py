@@ -139,9 +139,7 @@ class CertView:
         (:func:`~pgpsig.engine.selfsig.placed_anywhere`). Found once per shape: asked once per
         certification, the search of a certificate of 15,000 certifications took 7.9 s.
         """
-        found = self._memoized(
-            ("placed", sig_type), lambda: placed_anywhere(self.cert, (sig_type,))
-        )
+        found = self._memoized(sig_type, lambda: placed_anywhere(self.cert, (sig_type,)))
         assert isinstance(found, list)
         return list(found)
 
