@@ -101,17 +101,20 @@ def load_keyring(source: bytes | BinaryIO | StrPath | Iterable[StrPath]) -> Keyr
     Raises:
         InputError: A path does not exist or cannot be read (``KeyringError``).
         FormatError: A named file or the data holds no certificate or revocation, or is
-            malformed.
+            malformed; ``BudgetError`` past a run's budget (the call is one run, see
+            :mod:`pgpsig.openpgp.runbudget`).
         TypeError: A ``str`` holding a key itself (give its bytes), or something else.
     """
     if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read"):
         data = _read(cast("bytes | BinaryIO", source), "keyring", MAX_KEYRING_FILE_BYTES)
-        return keyring_from_bytes(data)
+        with run_scope():  # one run (within a caller's, its): a file of 256 MiB is bounded
+            return keyring_from_bytes(data)
     paths = one_or_many(source)
     for p in paths:
         if isinstance(p, str) and "-----BEGIN PGP" in p:
             raise TypeError("a str is a path: give a key's armored text as bytes (text.encode())")
-    return _load_keyring(paths)
+    with run_scope():
+        return _load_keyring(paths)
 
 
 def _keyring(keyring: KeyringLike) -> Keyring:
@@ -452,7 +455,6 @@ def verify_clearsigned(
         InputError: The input cannot be read, or ``output`` cannot be written.
         ValueError: ``now`` is naive, or ``policy`` names no policy.
     """
-    ring = _keyring(keyring)
     pol, at = _policy(policy), _now(now)
     src = _source(source, "clear-signed input")
     to = (
@@ -464,10 +466,10 @@ def verify_clearsigned(
     )
     out = _verify.TextOutput(to)
     try:
-        with run_scope():
+        with run_scope():  # reading the keyring and judging: one run
             report = _verify.verify_clearsigned(
                 src,
-                ring,
+                _keyring(keyring),
                 policy=pol,
                 now=at,
                 min_signatures=min_signatures,
@@ -499,12 +501,11 @@ def verify_detached(
         InputError: The data or the signature cannot be read.
         ValueError: ``now`` is naive, or ``policy`` names no policy.
     """
-    ring = _keyring(keyring)
-    with run_scope():
+    with run_scope():  # reading the keyring and judging: one run
         return _verify.verify_detached(
             _source(data, "signed data"),
             _read(signature, "signature", MAX_ARMOR_BYTES),
-            ring,
+            _keyring(keyring),
             policy=_policy(policy),
             now=_now(now),
             min_signatures=min_signatures,

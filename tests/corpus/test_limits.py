@@ -568,6 +568,41 @@ def test_each_library_call_has_a_budget(
     assert sha1sig._budget.get() is None and runbudget._budget.get() is None  # only for it
 
 
+@pytest.mark.parametrize("call", ["load_keyring", "verify_detached", "verify_clearsigned"])
+def test_a_keyring_the_library_reads_is_read_within_a_run(
+    call: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A keyring path given to the library is read within a run too (it was read before the run
+    began: a keyring file of 256 MiB is half a minute of parsing, a certificate of 20,000 key
+    revocations by an RSA key with a long exponent minutes of checks)."""
+    import pgpsig
+    from pgpsig import api
+
+    seen: list[object] = []
+
+    def spy(*args: object, **kwargs: object) -> keyring.Keyring:
+        seen.append(runbudget._budget.get())
+        return keyring.Keyring()
+
+    monkeypatch.setattr(api, "_load_keyring", spy)
+    monkeypatch.setattr(api, "keyring_from_bytes", spy)
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise PgpsigError("stop")
+
+    monkeypatch.setattr(api._verify, "verify_detached", stop)
+    monkeypatch.setattr(api._verify, "verify_clearsigned", stop)
+    ring = g.HERE / "keys/alice.pgp"
+    if call == "load_keyring":
+        pgpsig.load_keyring(ring)
+        pgpsig.load_keyring(ring.read_bytes())
+    else:
+        with pytest.raises(PgpsigError, match="stop"):
+            getattr(pgpsig, call)(b"data", *([b"sig"] if call == "verify_detached" else []), ring)
+    assert seen and None not in seen
+    assert runbudget._budget.get() is None
+
+
 def test_a_revocation_past_the_budget_is_never_ignored(tmp_path: Path) -> None:
     """A certificate signature that its key verifies but whose scan would pass the run's budget
     leaves its certificate unjudged: counted unscanned, a collision could make it; dropped, a

@@ -185,9 +185,9 @@ def test_a_file_of_many_armor_blocks_is_not_decoded_past_the_limit(
     decoded: list[int] = []
     real = armor_module._parse_block
 
-    def counting(data: bytes, begin: int) -> tuple[armor.ArmorBlock, int]:
+    def counting(data: bytes, begin: int, line: int) -> tuple[armor.ArmorBlock, int]:
         decoded.append(1)
-        return real(data, begin)
+        return real(data, begin, line)
 
     monkeypatch.setattr(armor_module, "_parse_block", counting)
     with pytest.raises(LimitError, match="signatures in one file"):

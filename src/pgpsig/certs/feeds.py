@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pgpsig._dataclass import dataclass, field
-from pgpsig.errors import FormatError, KeyringError, LimitError
+from pgpsig.errors import BudgetError, FormatError, KeyringError, LimitError
 from pgpsig.openpgp.ids import SignatureType
 from pgpsig.openpgp.packets import Signature
 
@@ -257,6 +257,8 @@ def add_applied(ring: Keyring, feeds_dir: Path | None) -> list[AppliedFeed]:
     for a in applied:
         try:
             files.append((str(a.path), read_key_file(a.feed.content)))
+        except BudgetError:  # the run's, not a damaged store's
+            raise
         except FormatError as e:
             raise KeyringError(f"{a.path}: the feed's keyring cannot be read: {e}") from e
     if files:

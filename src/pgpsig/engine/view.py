@@ -62,6 +62,7 @@ from pgpsig.errors import PolicyError
 from pgpsig.openpgp._crypto import verifies_over
 from pgpsig.openpgp.ids import KeyFlag, SignatureType
 from pgpsig.openpgp.packets import Cert, Component, PublicKey, Signature
+from pgpsig.openpgp.runbudget import charge_visits
 from pgpsig.policy import SignatureKind
 
 if TYPE_CHECKING:  # the judge makes and caches the views; it is only named here
@@ -135,9 +136,12 @@ class CertView:
         """Signatures of ``sig_type`` wherever they sit in the certificate.
 
         By what they verify over, not where they were found
-        (:func:`~pgpsig.engine.selfsig.placed_anywhere`).
+        (:func:`~pgpsig.engine.selfsig.placed_anywhere`). Found once per shape: asked once per
+        certification, the search of a certificate of 15,000 certifications took 7.9 s.
         """
-        return placed_anywhere(self.cert, (sig_type,))
+        found = self._memoized(sig_type, lambda: placed_anywhere(self.cert, (sig_type,)))
+        assert isinstance(found, list)
+        return list(found)
 
     # -- user IDs -----------------------------------------------------------------------------
 
@@ -188,9 +192,11 @@ class CertView:
         """A usable self-signature binds ``uid`` at ``at`` and its owner has not revoked it."""
         if self.uid_revoked_at(uid, at):
             return False
+        sigs = self.self_signatures()
+        charge_visits(len(sigs))  # asked once per certification: charged each time
         return any(
             comp is uid and sig.created is not None and sig.created <= at and sig.alive_at(at)
-            for sig, comp in self.self_signatures()
+            for sig, comp in sigs
         )
 
     def bound_components(self) -> set[int]:
@@ -203,7 +209,9 @@ class CertView:
         """A verified 0x30 by ``issuer`` over ``uid`` made at or after ``made`` and known at R."""
         prefix = self.cert.primary.hash_prefix() + uid.hash_prefix()
         limit = self.judge.as_of + self.policy.clock_skew
-        for sig in self.placed_anywhere(SignatureType.CERTIFICATION_REVOCATION):
+        revocations = self.placed_anywhere(SignatureType.CERTIFICATION_REVOCATION)
+        charge_visits(len(revocations))  # asked once per certification: charged each time
+        for sig in revocations:
             created = sig.created
             if created is None or created < made or created > limit:
                 continue
@@ -225,7 +233,9 @@ class CertView:
     def _in_force(self, at: datetime) -> dict[int, Signature]:
         """The newest usable self-signature of each component (0 for direct-key) in force at ``at``."""
         best: dict[int, Signature] = {}
-        for sig, comp in self.self_signatures():
+        sigs = self.self_signatures()
+        charge_visits(len(sigs))  # asked at each certification's time (and more): charged each time
+        for sig, comp in sigs:
             created = sig.created
             assert created is not None
             if created > at or not sig.alive_at(at):

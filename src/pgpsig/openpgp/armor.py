@@ -343,14 +343,13 @@ def _check_end_line(line: bytes, label: bytes, number: int) -> None:
         )
 
 
-def _parse_block(data: bytes, begin: int) -> tuple[ArmorBlock, int]:
-    """Decode the block whose BEGIN line starts at ``begin``.
+def _parse_block(data: bytes, begin: int, begin_line: int) -> tuple[ArmorBlock, int]:
+    """Decode the block whose BEGIN line starts at ``begin``, line ``begin_line`` of ``data``.
 
     Returns:
         The block and the offset just after its END line (and that line's LF, if any).
     """
     size = len(data)
-    begin_line = _line_at(data, begin)
     begin_eol = _line_end(data, begin, size)
     begin_match = _BEGIN_LINE.fullmatch(data[begin:begin_eol].rstrip(_LINE_WS))
     if begin_match is None:
@@ -402,7 +401,7 @@ def decode(data: bytes, *, max_size: int = MAX_ARMOR_BYTES) -> ArmorBlock:
         )
     if start and data[start - 1] != _LF:
         raise ArmorError("armor BEGIN line is indented", line=_line_at(data, start))
-    block, after = _parse_block(data, start)
+    block, after = _parse_block(data, start, _line_at(data, start))
     trailing = _LEADING_WS.match(data, after)
     if trailing is None or trailing.end() != len(data):
         stray = trailing.end() if trailing is not None else after
@@ -443,12 +442,15 @@ def iter_blocks(data: bytes, *, max_size: int = MAX_ARMOR_BYTES) -> Iterator[Arm
         ArmorError: A malformed block (when it is reached).
     """
     _check_size(data, max_size)
-    pos = 0
-    while pos < len(data):
+    pos, line = 0, 1  # line: that of ``pos``, counted on (from the start each time: 16,000
+    while pos < len(data):  # blocks of a 1 MB file took 7 s, 64,000 of 4 MB 111 s)
         begin = _find_line_start(data, _BEGIN_PREFIX, pos)
         if begin < 0:
             return
-        block, pos = _parse_block(data, begin)
+        line += data.count(b"\n", pos, begin)
+        block, after = _parse_block(data, begin, line)
+        line += data.count(b"\n", begin, after)
+        pos = after
         yield block
 
 
