@@ -281,3 +281,41 @@ def test_check_and_verify_never_touch_the_network() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False, timeout=60)
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+
+
+def test_a_hostile_answer_spends_only_its_own_budget(tmp_path: Path) -> None:
+    """Each answer a refresh fetched is imported as a run of its own. One server's answer of
+    more than 100,000 packets (16 MiB may come back) spent the whole command's budget: the store
+    could not be read, and the answer carrying a revocation from another server was refused with
+    it, on every refresh. Now that answer alone is rejected, and the revocation applied."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "vectors"))
+    import generate as g
+
+    from pgpsig.openpgp.runbudget import PACKET_BUDGET_REASON
+
+    store = Store.at(tmp_path / "home")
+    bob = g.certificate(g.BOB, g.user_id(g.BOB, g.BOB_UID))
+    assert import_keys(store, [("bob", bob)]).ok
+    revocation = g.standard_sign(
+        g.BOB, 0x20, g.BOB.hashed_form, created=g.T0 + 100, hashed=[g.sp_reason(2, "stolen")]
+    )
+    flood = b""
+    for i in range(6):  # 6 x 20,000 packets, none of them Bob's
+        key = g.ed25519_key(f"refresh flood {i}")
+        uid = f"Flood {i} <f{i}@example.org>"
+        forged = g.standard_sign(
+            key, 0x13, key.hashed_form + g.uid_hashed_form(uid), created=g.T0, corrupt=True
+        )
+        flood += g.certificate(key, g.user_id(key, uid) + forged * 19_998)
+    answers = {"wkd": flood, "ks": bob + revocation}
+
+    def fetch(url: str) -> bytes:
+        return answers["ks" if url.startswith("https://ks.example/") else "wkd"]
+
+    report = refresh(store, fetch=fetch, keyserver="https://ks.example", wkd="example.org")
+    by_status = {i.status: i for i in report.items}
+    assert set(by_status) == {"rejected", "updated"}, report.items
+    assert PACKET_BUDGET_REASON in (by_status["rejected"].detail or "")
+    assert by_status["rejected"].source == "wkd"
+    (stored,) = store.load().certs.values()
+    assert any(s.sig_type == 0x20 for s in stored.direct)  # Bob's revocation applied

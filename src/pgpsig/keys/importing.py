@@ -50,6 +50,7 @@ __all__ = [
     "ImportItem",
     "ImportReport",
     "import_keys",
+    "rejected",
 ]
 
 
@@ -112,7 +113,7 @@ class ImportItem:
         }
 
 
-def _rejected(
+def rejected(
     source: str, details: Sequence[str], fingerprint: str | None = None, user_id: str | None = None
 ) -> ImportItem:
     """An item of the import report for something not stored, and why."""
@@ -244,7 +245,7 @@ def import_keys(
         try:
             parsed.append((name, read_key_material(data, source=name)))
         except (FormatError, LimitError) as e:
-            items.append(_rejected(name, (str(e),)))
+            items.append(rejected(name, (str(e),)))
     # (2)
     with contextlib.nullcontext(store) if locked else store.locked():
         ring = store.load(feeds=False)
@@ -310,7 +311,7 @@ def import_keys(
                 merge_cert(combined, cert)
                 cleaned, notes = _clean(combined, index)
                 if cleaned is None:
-                    items.append(_rejected(name, notes, fpr, _first_user_id(cert)))
+                    items.append(rejected(name, notes, fpr, _first_user_id(cert)))
                     continue
                 commit(name, before, cleaned, [*notes, *extra])
         # (4) after every certificate, so that a revocation may come before its certificate:
@@ -333,7 +334,7 @@ def import_keys(
             ):  # a bare direct-key self-signature, not a revocation
                 target = _attach_direct_key(sig, index, work)
                 if target is None:
-                    items.append(_rejected(name, (f"{_what(sig)}: {_NO_CERT}",)))
+                    items.append(rejected(name, (f"{_what(sig)}: {_NO_CERT}",)))
                     continue
             else:
                 found = resolve(sig, work, targets, place="the store")
@@ -351,7 +352,7 @@ def import_keys(
                     continue
                 if found.outcome is Outcome.UNUSABLE:
                     gone = "; removed from the store" if path is not None else ""
-                    items.append(_rejected(name, (f"{_what(sig)}: {found.reason}{gone}",)))
+                    items.append(rejected(name, (f"{_what(sig)}: {found.reason}{gone}",)))
                     continue
                 assert found.cert is not None
                 if found.outcome is Outcome.PRESENT:
@@ -375,7 +376,7 @@ def import_keys(
                     f"{_what(sig)}: not stored with its certificate; kept in {path.name}",
                 ]
             if cleaned is None:  # cannot happen: the target was clean before
-                items.append(_rejected(name, notes, target.fingerprint))
+                items.append(rejected(name, notes, target.fingerprint))
                 continue
             commit(name, before, cleaned, notes)
         # (5) certificates first: a revocation is removed from its .rev file once it is written.

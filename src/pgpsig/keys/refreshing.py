@@ -27,9 +27,10 @@ from typing import Any
 
 from pgpsig._dataclass import dataclass
 from pgpsig.certs.store import Store
-from pgpsig.errors import InputError, LimitError
-from pgpsig.keys.importing import ImportItem, ImportReport, import_keys
+from pgpsig.errors import BudgetError, InputError, LimitError
+from pgpsig.keys.importing import ImportItem, ImportReport, import_keys, rejected
 from pgpsig.openpgp.packets import Cert
+from pgpsig.openpgp.runbudget import run_scope
 
 __all__ = [
     "MAX_RESPONSE_BYTES",
@@ -323,12 +324,17 @@ def refresh(
             results[(fpr, url)] = RefreshItem(
                 fingerprint=fpr, source=source, url=url, status="error", detail=str(e)
             )
-    # (4)
-    report = (
-        import_keys(store, [(url, data) for (_f, url), data in fetched.items()], only_known=True)
-        if fetched
-        else ImportReport(items=())
-    )
+    # (4) Each answer is a run of its own: one hostile server's answer of 100,000 packets spent
+    # the run's budget, so the store could not be read and an answer carrying a revocation was
+    # refused with it, on every refresh.
+    imported: list[ImportItem] = []
+    for (_f, url), data in fetched.items():
+        try:
+            with run_scope(fresh=True):
+                imported.extend(import_keys(store, [(url, data)], only_known=True).items)
+        except BudgetError as e:  # nothing of that answer was written
+            imported.append(rejected(url, (str(e),)))
+    report = ImportReport(items=tuple(imported))
     by_source: dict[tuple[str, str], list[ImportItem]] = {}
     for item in report.items:
         by_source.setdefault((item.source, item.fingerprint or ""), []).append(item)

@@ -208,15 +208,20 @@ def charge_visits(count: int) -> None:
 
 
 @contextmanager
-def run_scope(work: int = MAX_WORK, packets: int = MAX_CERT_PACKETS) -> Iterator[None]:
+def run_scope(
+    work: int = MAX_WORK, packets: int = MAX_CERT_PACKETS, *, fresh: bool = False
+) -> Iterator[None]:
     """Within the block, one run: its reading and judging of certificates bounded.
 
     ``work`` is the budget of :func:`charge_packet` and :func:`charge_check`, ``packets`` that of
     packets read; the SHA-1 scans have theirs. One scope a run: a block inside another's keeps
-    the outer budgets (a library call made by a command does not start afresh).
+    the outer budgets (a library call made by a command does not start afresh), unless
+    ``fresh``: a run of its own within the command, with budgets of its own (``key refresh``
+    imports each answer it fetched so, that a hostile server cannot spend the budget of the
+    answer that carries a revocation).
     """
-    with scan_budget():
-        if _budget.get() is not None:
+    with scan_budget(fresh=fresh):
+        if _budget.get() is not None and not fresh:
             yield
             return
         token = _budget.set(_Budget(work, packets))

@@ -194,14 +194,15 @@ def scans_deferred(*, certificate: bool = False) -> Iterator[Callable[[], None]]
 
 
 @contextmanager
-def scan_budget(limit: int = MAX_CERT_SCANNED) -> Iterator[None]:
+def scan_budget(limit: int = MAX_CERT_SCANNED, *, fresh: bool = False) -> Iterator[None]:
     """Within the block, certificate signatures' scans compress at most ``limit`` bytes in all.
 
     One budget a run: a block inside another's keeps the outer one (a library call made by a
-    command does not start afresh). Outside any block, nothing is charged (each scan is bounded
+    command does not start afresh), unless ``fresh`` (a run of its own within a command: each
+    answer ``key refresh`` fetched). Outside any block, nothing is charged (each scan is bounded
     by :data:`MAX_DETECTED` alone).
     """
-    if _budget.get() is not None:
+    if _budget.get() is not None and not fresh:
         yield
         return
     with _set(_budget, _Budget(limit, BUDGET_REASON)):
