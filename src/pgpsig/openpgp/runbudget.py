@@ -43,6 +43,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from pgpsig.errors import BudgetError
+from pgpsig.openpgp._scoped import scoped
 from pgpsig.openpgp.ids import RSA_ALGORITHMS
 from pgpsig.openpgp.ids import PublicKeyAlgorithm as Alg
 from pgpsig.openpgp.sha1sig import scan_budget
@@ -220,12 +221,8 @@ def run_scope(
     imports each answer it fetched so, that a hostile server cannot spend the budget of the
     answer that carries a revocation).
     """
-    with scan_budget(fresh=fresh):
-        if _budget.get() is not None and not fresh:
-            yield
-            return
-        token = _budget.set(_Budget(work, packets))
-        try:
-            yield
-        finally:
-            _budget.reset(token)
+    if _budget.get() is not None and not fresh:
+        yield
+        return
+    with scan_budget(fresh=True), scoped(_budget, _Budget(work, packets)):
+        yield

@@ -57,9 +57,10 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pgpsig.errors import SignatureError
+from pgpsig.openpgp._scoped import scoped
 
 if TYPE_CHECKING:
     from pgpsig.openpgp.sha1dc import SHA1DC
@@ -121,8 +122,6 @@ class ScanBudgetError(SignatureError):
     (:func:`pgpsig.openpgp._crypto.verifies_over` raises :class:`~pgpsig.errors.LimitError`).
     """
 
-
-_T = TypeVar("_T")
 
 _CLEAN = b"clean"
 _COLLISION = b"collision"
@@ -189,7 +188,7 @@ def scans_deferred(*, certificate: bool = False) -> Iterator[Callable[[], None]]
             hasher, digest = pending.pop()
             hasher._refuse_collision(digest, budget)
 
-    with _set(_deferred, pending):
+    with scoped(_deferred, pending):
         yield scan
 
 
@@ -205,7 +204,7 @@ def scan_budget(limit: int = MAX_CERT_SCANNED, *, fresh: bool = False) -> Iterat
     if _budget.get() is not None and not fresh:
         yield
         return
-    with _set(_budget, _Budget(limit, BUDGET_REASON)):
+    with scoped(_budget, _Budget(limit, BUDGET_REASON)):
         yield
 
 
@@ -221,7 +220,7 @@ def input_budget(limit: int | None = None) -> Iterator[None]:
     SHA-1 blocks) could cost up to eight scans of 8 MiB.
     """
     left = MAX_DETECTED if limit is None else limit
-    with _set(_input_budget, _Budget(left, INPUT_BUDGET_REASON)):
+    with scoped(_input_budget, _Budget(left, INPUT_BUDGET_REASON)):
         yield
 
 
@@ -231,18 +230,8 @@ def verdicts(store: VerdictStore | None) -> Iterator[None]:
 
     The store is a context variable: the block of one thread never sets, nor ends, another's.
     """
-    with _set(_store, store):
+    with scoped(_store, store):
         yield
-
-
-@contextmanager
-def _set(var: ContextVar[_T], value: _T) -> Iterator[None]:
-    """``var`` set to ``value`` within the block, restored after it (this context's only)."""
-    token = var.set(value)
-    try:
-        yield
-    finally:
-        var.reset(token)
 
 
 class _Held:
