@@ -37,8 +37,8 @@ from pgpsig.engine.judge import Judge
 from pgpsig.engine.selfsig import single_creation_time
 from pgpsig.engine.verdicts import KeyExpiredError, KeyRevokedError
 from pgpsig.errors import (
+    BudgetError,
     FormatError,
-    LimitError,
     PgpsigError,
     PolicyError,
     SignatureError,
@@ -180,12 +180,12 @@ def judge_signature(
 def _who(judge: Judge, cert: Cert, key: PublicKey, made: datetime) -> dict[str, object]:
     """The signer's fields of a result: its key, its certificate, the user ID naming it at ``made``.
 
-    No user ID when the run cannot judge the certificate (its SHA-1 scan budget spent): the
-    name is only shown, and step 5 then fails with the reason.
+    No user ID when the run cannot judge the certificate (a budget of the run spent): the name
+    is only shown, and step 5 then fails with the reason.
     """
     try:
         uid = judge.view(cert).primary_user_id(made)
-    except LimitError:
+    except BudgetError:
         uid = None
     return {
         "signer": key.fingerprint,
