@@ -3,7 +3,7 @@
 The layers, lowest first (docs/development.md, "Layout, layers and rules"); a module imports only from its own
 layer or lower ones, and two packages of one layer never import each other:
 
-    errors | schemas/ | _dataclass < fsutil, hashing, readahead, fanout, workers < openpgp/ < policy, report < certs/ < engine/
+    errors | schemas/ | _dataclass < fsutil, hashing, readahead, mapped, fanout, workers < openpgp/ < policy, report < certs/ < engine/
            < verify, verify_inline < modules/ | keys/ < sop < cli/
 
 (``schemas/`` holds the JSON Schemas of ``--json``: data, and a function that reads it.)
@@ -36,6 +36,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "fanout": (1, "shared-io"),
     "fsutil": (1, "shared-io"),
     "hashing": (1, "shared-io"),
+    "mapped": (1, "shared-io"),
     "pathargs": (1, "shared-io"),
     "readahead": (1, "shared-io"),
     "workers": (1, "shared-io"),

@@ -24,7 +24,9 @@ small files. Forked worker processes help in both cases but cost a few ms to sta
 they are started only once the job is known to be big enough to repay it:
 
 * *sequential*: small jobs, or one worker;
-* *threads*: the bytes are in a few large files and the rest of the job is cheap;
+* *threads*: the bytes are in a few large files and the rest of the job is cheap; where fork is
+  safe, files of :data:`pgpsig.mapped.MAP_MIN` bytes or more go to children that hash them
+  through memory maps (:mod:`pgpsig.mapped`) while this process hashes the rest;
 * *processes* (``fork``, :func:`pgpsig.fanout.run`: plain forks that inherit the paths): much
   per-file work; paths go in contiguous batches of about :data:`_BATCH_WEIGHT` bytes of work each
   (sized by stat'ing while the job's shape is unknown, by the average file seen so far once the
@@ -375,6 +377,11 @@ def _digest_many(
         if strategy == "sequential":  # one file at a time: a big one is read ahead
             return _digest_batch(names, algorithm, ahead=spare_core())
         if strategy == "threads":
+            if fork_ok:
+                from pgpsig import mapped  # noqa: PLC0415 - see the imports
+
+                if max(sizes) >= mapped.MAP_MIN:
+                    return _digest_mapped(names, algorithm, new, workers, sizes)
             return _digest_threads(names, new, min(workers, len(names)), sizes)
         runs.sort(key=lambda run: -run[0])  # heaviest first: a short tail
     return _digest_forked(names, algorithm, workers, [(a, b) for _w, a, b in runs])
@@ -464,6 +471,32 @@ def _digest_threads(
     return cast(list[_Result], results)
 
 
+def _digest_mapped(
+    names: Sequence[str],
+    algorithm: str,
+    new: Callable[[bytes], _Hash],
+    workers: int,
+    sizes: Sequence[int],
+) -> list[_Result]:
+    """Big files through maps in children (:func:`pgpsig.mapped.digest_apart`), the rest here."""
+    from pgpsig import mapped  # noqa: PLC0415 - see the imports
+
+    big = [size >= mapped.MAP_MIN for size in sizes]
+    rest: list[_Result] = []
+    apart = mapped.digest_apart(
+        [name for name, b in zip(names, big, strict=True) if b],
+        new,
+        workers,
+        open_file=_open_regular,
+        read_here=lambda fd, size: _digest_open(fd, size, new, ahead=spare_core()),
+        meanwhile=lambda: rest.extend(
+            _digest_batch([name for name, b in zip(names, big, strict=True) if not b], algorithm)
+        ),
+    )
+    ins, outs = iter(apart), iter(rest)
+    return [next(ins) if b else next(outs) for b in big]
+
+
 # --- per file -------------------------------------------------------------------------------------
 
 
@@ -504,6 +537,26 @@ def _constructor(algorithm: str) -> Callable[[bytes], _Hash]:
     return constructor
 
 
+def _open_regular(name: str) -> tuple[int, int]:
+    """Open ``name`` for reading: (descriptor, size), if it is a regular file.
+
+    Raises:
+        OSError: It cannot be opened, or is not a regular file (:class:`IsADirectoryError` for a
+            directory); nothing is left open.
+    """
+    fd = os.open(name, _OPEN_FLAGS)
+    try:
+        mode = os.fstat(fd)
+        if not stat.S_ISREG(mode.st_mode):
+            if stat.S_ISDIR(mode.st_mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+            raise OSError(errno.EINVAL, "not a regular file", name)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, mode.st_size
+
+
 def _digest_path(
     name: str, new: Callable[[bytes], _Hash], *, ahead: bool = False
 ) -> tuple[int, str]:
@@ -515,29 +568,33 @@ def _digest_path(
     Raises:
         OSError: The file cannot be opened or read, or is not a regular file.
     """
-    fd = os.open(name, _OPEN_FLAGS)
+    fd, size = _open_regular(name)
     try:
-        mode = os.fstat(fd)
-        if not stat.S_ISREG(mode.st_mode):
-            if stat.S_ISDIR(mode.st_mode):
-                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
-            raise OSError(errno.EINVAL, "not a regular file", name)
-        size = mode.st_size
-        if size < CHUNK:
-            # Ask for one byte more than the size: getting exactly the size means end of file.
-            data = os.read(fd, size + 1)
-            h = new(data)
-            total = len(data)
-            if total in (size, 0):
-                return total, h.hexdigest()
-        else:
-            h = new(b"")
-            total = 0
-        from pgpsig import readahead  # noqa: PLC0415 - see the imports
-
-        total += readahead.pump(
-            lambda b: os.readv(fd, [b]), h.update, chunk=CHUNK, ahead=ahead and size >= AHEAD_MIN
-        )
-        return total, h.hexdigest()
+        return _digest_open(fd, size, new, ahead=ahead)
     finally:
         os.close(fd)
+
+
+def _digest_open(
+    fd: int, size: int, new: Callable[[bytes], _Hash], *, ahead: bool = False
+) -> tuple[int, str]:
+    """Hash the regular file open as ``fd`` (``size`` bytes when checked) from its offset to its end.
+
+    ``ahead`` as for :func:`_digest_path`.
+    """
+    if size < CHUNK:
+        # Ask for one byte more than the size: getting exactly the size means end of file.
+        data = os.read(fd, size + 1)
+        h = new(data)
+        total = len(data)
+        if total in (size, 0):
+            return total, h.hexdigest()
+    else:
+        h = new(b"")
+        total = 0
+    from pgpsig import readahead  # noqa: PLC0415 - see the imports
+
+    total += readahead.pump(
+        lambda b: os.readv(fd, [b]), h.update, chunk=CHUNK, ahead=ahead and size >= AHEAD_MIN
+    )
+    return total, h.hexdigest()
