@@ -40,7 +40,15 @@ from typing import Any, TypeVar, cast
 from pgpsig.errors import PgpsigError
 from pgpsig.workers import fork_is_safe, mark_worker, usable_cpus
 
-__all__ = ["GROUPS_PER_WORKER", "plan", "possible", "run", "run_iter", "start_workers"]
+__all__ = [
+    "GROUPS_PER_WORKER",
+    "fork_child",
+    "plan",
+    "possible",
+    "run",
+    "run_iter",
+    "start_workers",
+]
 
 T = TypeVar("T")
 
@@ -292,23 +300,17 @@ def start_workers(
 def _fork_worker(task: Callable[[int], Any], groups: Sequence[Sequence[int]]) -> _Worker:
     """One worker (see :func:`start_workers`); its pipes closed here if it cannot be started."""
     fds: list[int] = []
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         fds.extend(os.pipe())  # commands: read by the worker, written here
         fds.extend(os.pipe())  # results: written by the worker, read here
         cmd_r, cmd_w, res_r, res_w = fds
-        pid = os.fork()
-        if pid == 0:  # the worker: never returns
-            code = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-                for fd in (cmd_w, res_r, *_LIVE_FDS):
-                    os.close(fd)
-                _LIVE_FDS.clear()
-                code = _serve(cmd_r, res_w, task, groups)
-            finally:
-                os._exit(code)
+
+        def serve() -> int:
+            os.close(cmd_w)
+            os.close(res_r)
+            return _serve(cmd_r, res_w, task, groups)
+
+        pid = fork_child(serve)
         os.close(cmd_r)
         os.close(res_w)
         fds = []
@@ -318,6 +320,36 @@ def _fork_worker(task: Callable[[int], Any], groups: Sequence[Sequence[int]]) ->
         for fd in fds:  # the worker was not started
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+def fork_child(body: Callable[[], int]) -> int:
+    """Fork a process that runs ``body`` and ends with what it returns; its pid, here.
+
+    The one way pgpsig forks (the workers of a fanout, :mod:`pgpsig.mapped`'s children). The
+    child never runs a line of this process's code but ``body``: it ends with :func:`os._exit`
+    (exit code 1 if ``body`` raises), so no exit handler, finalizer or buffered output of this
+    process runs twice. Ctrl-C is held off while it is forked and ignored in it (Ctrl-C is this
+    process's to handle: it stops the child). It closes the pipes of the fanouts running here,
+    so that a worker sees the end of its commands when this process closes them, and it is
+    marked a worker (:func:`pgpsig.workers.mark_worker`): it forks no workers of its own.
+    """
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                for fd in _LIVE_FDS:
+                    os.close(fd)
+                _LIVE_FDS.clear()
+                mark_worker()
+                code = body()
+            finally:
+                os._exit(code)
+        return pid
+    finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
@@ -325,7 +357,6 @@ def _serve(
     commands: int, results: int, task: Callable[[int], Any], groups: Sequence[Sequence[int]]
 ) -> int:
     """In a forked worker: run each group asked for, until the parent closes the pipe; exit code."""
-    mark_worker()
     gc.freeze()  # inherited objects: never scanned by this worker's collections, pages not copied
     while (head := _read_exactly(commands, _NUMBER.size)) is not None:
         number = _NUMBER.unpack(head)[0]

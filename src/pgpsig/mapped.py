@@ -24,8 +24,9 @@ A child hashes the descriptor the parent opened and checked, never a path: what 
 file the caller chose. A file that grew while it was hashed is read on to its end, as a read
 would: what a child reports is always every byte it found, in order.
 
-The children are reaped before :func:`digest_apart` returns or raises (an error, Ctrl-C): a child
-still running then is killed first. No thread is started, none may be running (a fork with a
+The children are forked as :func:`pgpsig.fanout.fork_child` forks (Ctrl-C is this process's,
+a child never runs its code), and reaped before :func:`hash_apart` returns or raises (an error,
+Ctrl-C): a child still running then is killed first. No thread is started, none may be running (a fork with a
 thread running can deadlock the child): the caller checks :func:`pgpsig.workers.fork_is_safe`.
 """
 
@@ -164,21 +165,23 @@ def hash_apart(
 
 def _start(fd: int, size: int, new: Callable[[bytes], _Hash]) -> tuple[int, int]:
     """Fork a child that hashes ``fd`` and writes ``"<bytes> <hex>"`` to a pipe: (read end, pid)."""
+    from pgpsig.fanout import fork_child  # noqa: PLC0415 - the fanout's machinery, only to fork
+
     rfd, wfd = os.pipe()
+
+    def child() -> int:
+        os.close(rfd)
+        total, hexdigest = _hash_mapped(fd, size, new)
+        os.write(wfd, f"{total} {hexdigest}".encode())
+        return 0
+
     try:
-        pid = os.fork()
+        pid = fork_child(child)
     except BaseException:
         os.close(rfd)
-        os.close(wfd)
         raise
-    if pid == 0:  # the child: hash, write one line, end without running any of the parent's exits
-        try:
-            os.close(rfd)
-            total, hexdigest = _hash_mapped(fd, size, new)
-            os.write(wfd, f"{total} {hexdigest}".encode())
-        finally:
-            os._exit(0)
-    os.close(wfd)
+    finally:
+        os.close(wfd)
     return rfd, pid
 
 
