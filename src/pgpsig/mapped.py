@@ -22,12 +22,16 @@ dies, of ``SIGBUS`` or of anything else, or fails in any way, it writes nothing,
 itself (:mod:`pgpsig.hashing`), and gets the digest of what the file holds then, or its error.
 A child hashes the descriptor the parent opened and checked, never a path: what it hashes is the
 file the caller chose. A file that grew while it was hashed is read on to its end, as a read
-would: what a child reports is always every byte it found, in order.
+would: what a child reports is always every byte it found, in order. A file cut short inside its
+last mapped page raises no ``SIGBUS`` (the bytes past its new end read as zeros): the child checks
+the size once the maps are hashed, and reports nothing if it shrank.
 
 The children are forked as :func:`pgpsig.fanout.fork_child` forks (Ctrl-C is this process's,
 a child never runs its code), and reaped before :func:`hash_apart` returns or raises (an error,
-Ctrl-C): a child still running then is killed first. No thread is started, none may be running (a fork with a
-thread running can deadlock the child): the caller checks :func:`pgpsig.workers.fork_is_safe`.
+Ctrl-C): a child still running then is killed first. A child that cannot be started (no fork,
+EAGAIN; no pipe, EMFILE) is a file to read here, never an error. No thread is started, none may
+be running (a fork with a thread running can deadlock the child): the caller checks
+:func:`pgpsig.workers.fork_is_safe`.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ WINDOW: int = 4 << 20
 Measured as above: windows of 1 MiB cost twice the system time of 4 MiB; 16 MiB gain nothing.
 """
 
+_OPEN_MAX: int = 16
+"""Most files open at once (their children started, or waiting to be), however many there are."""
+
 _READ: int = 1 << 20
 """Bytes read at a time from a file that grew past its size as first seen."""
 
@@ -79,7 +86,8 @@ def digest_apart(
     Args:
         names: The files.
         new: A hash constructor taking the first data (``hashlib.sha256``).
-        workers: Most children at once (at least 1); the largest files are started first.
+        workers: Most children at once (at least 1); the largest files are started first, of
+            every :data:`_OPEN_MAX` files opened at a time (however many files there are).
         open_file: Opens a file for reading if it is a regular file: (descriptor, size), or
             raises :class:`OSError`.
         read_here: Hashes an open file by reading it, in this process: ``(bytes, hex digest)``.
@@ -91,24 +99,31 @@ def digest_apart(
         of opening or reading it.
     """
     results: list[tuple[int, str] | OSError | None] = [None] * len(names)
-    opened: list[tuple[int, int, int]] = []  # (index, descriptor, size)
-    try:
-        for i, name in enumerate(names):
-            try:
-                fd, size = open_file(name)
-            except OSError as exc:
-                results[i] = exc
-                continue
-            opened.append((i, fd, size))
-        apart = hash_apart([o[1] for o in opened], [o[2] for o in opened], new, workers, meanwhile)
-        for (i, fd, size), got in zip(opened, apart, strict=True):
-            try:  # a file whose child failed is read here
-                results[i] = got if got is not None else read_here(fd, size)
-            except OSError as exc:
-                results[i] = exc
-    finally:
-        for _i, fd, _size in opened:
-            os.close(fd)
+    for start in range(0, len(names), _OPEN_MAX):  # a few descriptors at a time, however many
+        part = range(start, min(start + _OPEN_MAX, len(names)))
+        opened: list[tuple[int, int, int]] = []  # (index, descriptor, size)
+        try:
+            for i in part:
+                try:
+                    fd, size = open_file(names[i])
+                except OSError as exc:
+                    results[i] = exc
+                    continue
+                opened.append((i, fd, size))
+            apart = hash_apart(
+                [o[1] for o in opened], [o[2] for o in opened], new, workers, meanwhile
+            )
+            meanwhile = None
+            for (i, fd, size), got in zip(opened, apart, strict=True):
+                try:  # a file whose child failed is read here
+                    results[i] = got if got is not None else read_here(fd, size)
+                except OSError as exc:
+                    results[i] = exc
+        finally:
+            for _i, fd, _size in opened:
+                os.close(fd)
+    if meanwhile is not None:  # no file at all
+        meanwhile()
     return cast(list[tuple[int, str] | OSError], results)
 
 
@@ -138,20 +153,29 @@ def hash_apart(
     results: list[tuple[int, str] | None] = [None] * len(fds)
     todo = sorted(range(len(fds)), key=lambda i: -sizes[i])
     running: dict[int, tuple[int, int]] = {}  # read end of a child's pipe -> (file, pid)
+    ready = select.poll()  # not select(): it takes no descriptor numbered 1024 or more
     try:
         while todo or running:
             while todo and len(running) < max(1, workers):
                 i = todo.pop(0)
-                rfd, pid = _start(fds[i], sizes[i], new)
+                try:
+                    rfd, pid = _start(fds[i], sizes[i], new)
+                except OSError:  # no pipe or no fork (EMFILE, EAGAIN): the file is read here
+                    continue
                 running[rfd] = (i, pid)
+                ready.register(rfd, select.POLLIN)
             if meanwhile is not None:
                 then = meanwhile
                 meanwhile = None
                 then()
-            ready, _, _ = select.select(list(running), [], [])
-            for rfd in ready:
-                i, pid = running.pop(rfd)
-                results[i] = _collect(rfd, pid)
+            for rfd, _event in ready.poll() if running else ():
+                i, pid = running[rfd]
+                said = _read_all(rfd)
+                ended_well = _reap(pid)
+                del running[rfd]  # reaped: never signalled again (its pid may be reused)
+                ready.unregister(rfd)
+                os.close(rfd)
+                results[i] = _parse(said) if ended_well else None
         if meanwhile is not None:
             meanwhile()
     finally:
@@ -193,6 +217,10 @@ def _hash_mapped(fd: int, size: int, new: Callable[[bytes], _Hash]) -> tuple[int
         n = min(WINDOW, size - offset)
         _window(fd, offset, n, h)
         offset += n
+    if os.fstat(fd).st_size < size:
+        # Cut short while mapped: the bytes past its new end in the last page read as zeros,
+        # never the file's. Nothing is reported; the file is read in the parent.
+        raise OSError("the file was cut short while it was hashed")
     while data := os.pread(fd, _READ, offset):  # it grew: read on, as reading it would have
         h.update(data)
         offset += len(data)
@@ -208,16 +236,16 @@ def _window(fd: int, offset: int, length: int, h: _Hash) -> None:
         h.update(view)
 
 
-def _collect(rfd: int, pid: int) -> tuple[int, str] | None:
-    """What a child wrote, once it is done and reaped; None unless it ended well and said so."""
+def _read_all(rfd: int) -> bytes:
+    """What a child wrote to its pipe, to the end (it has ended, or is about to)."""
     data = b""
-    try:
-        while chunk := os.read(rfd, 256):
-            data += chunk
-    finally:
-        os.close(rfd)
-    if not _reap(pid):
-        return None
+    while chunk := os.read(rfd, 256):
+        data += chunk
+    return data
+
+
+def _parse(data: bytes) -> tuple[int, str] | None:
+    """A child's ``"<bytes> <hex>"``; None unless it said that."""
     total, _, hexdigest = data.decode("ascii", "replace").partition(" ")
     if not total.isdigit() or not hexdigest:
         return None

@@ -7,6 +7,7 @@ while its child hashes it (a real SIGBUS, in the child only).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import mmap
 import os
@@ -20,7 +21,7 @@ from unittest import mock
 
 import pytest
 
-from pgpsig import hashing, mapped, workers
+from pgpsig import fanout, hashing, mapped, workers
 from pgpsig.hashing import FileDigest, digest_files
 
 PAGE = mmap.ALLOCATIONGRANULARITY
@@ -238,3 +239,116 @@ def test_no_child_is_forked_while_another_thread_runs(tmp_path: Path) -> None:
     finally:
         stop.set()
         other.join()
+
+
+def test_many_large_files_hold_few_descriptors_at_once(tmp_path: Path) -> None:
+    """An honest module of more large files than this process may hold open at once (sparse
+    files make such a module cheap to forge): each is hashed, none fails for want of a
+    descriptor (all were opened before the first child was started, and the pipes then failed).
+    """
+    import resource  # noqa: PLC0415 - POSIX only, like fork
+
+    paths = [tmp_path / f"f{i}" for i in range(120)]
+    want = [FileDigest(*digest(write(p, 3 * PAGE + i, i))) for i, p in enumerate(paths)]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    in_use = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 64
+    resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 60, hard))
+    try:
+        with small_maps():
+            results = digest_files(paths, workers=2)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert results == want
+    assert no_children_left()
+
+
+def test_a_pipe_numbered_past_select_s_limit_is_waited_for(tmp_path: Path) -> None:
+    """select() takes no descriptor of 1024 or more (a library caller with many files open, a
+    raised limit): the children's pipes are polled."""
+    import resource  # noqa: PLC0415 - POSIX only, like fork
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("this process may not hold 1100 descriptors")
+    data = write(tmp_path / "f", 5 * PAGE + 1, 3)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held: list[int] = []
+    try:
+        while not held or held[-1] < 1100:
+            held.append(os.open(os.devnull, os.O_RDONLY))
+        with small_maps(), opened([tmp_path / "f"]) as (fds, sizes):
+            assert mapped.hash_apart(fds, sizes, hashlib.sha256, 1) == [digest(data)]
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert no_children_left()
+
+
+def test_a_child_that_cannot_be_forked_leaves_its_file_to_be_read_here(tmp_path: Path) -> None:
+    """fork() failing (EAGAIN: a limit of processes) is no error of the file's: it is read."""
+    paths = [tmp_path / "a", tmp_path / "b"]
+    want = [FileDigest(*digest(write(p, 6 * PAGE + i, i))) for i, p in enumerate(paths)]
+    real = fanout.fork_child
+    calls: list[int] = []
+
+    def failing_once(body: object) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise BlockingIOError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+        return real(body)  # type: ignore[arg-type]
+
+    with small_maps(), mock.patch.object(fanout, "fork_child", failing_once):
+        assert digest_files(paths, workers=2) == want
+    assert len(calls) == 2
+    assert no_children_left()
+
+
+def test_a_file_cut_short_inside_its_last_mapped_page_is_read_here(tmp_path: Path) -> None:
+    """Cut short within the last page mapped, a file raises no SIGBUS: the bytes past its new end
+    read as zeros. The child must not report them as the file's (bytes it never held)."""
+    path = tmp_path / "f"
+    size = 5 * PAGE + 100
+    write(path, size, 4)
+
+    class Cutting:
+        """sha256, but the file is cut by 50 bytes once its last window is mapped."""
+
+        def __init__(self, first: bytes) -> None:
+            self.h = hashlib.sha256(first)
+
+        def update(self, data: memoryview | bytes, /) -> None:
+            if len(data) < 2 * PAGE:  # the last window: mapped, not yet read
+                os.truncate(path, size - 50)
+            self.h.update(data)
+
+        def hexdigest(self) -> str:
+            return self.h.hexdigest()
+
+    with small_maps(), opened([path]) as (fds, sizes):
+        assert mapped.hash_apart(fds, sizes, Cutting, 1) == [None]
+    assert path.stat().st_size == size - 50
+    assert no_children_left()
+
+
+def test_ctrl_c_while_a_child_is_reaped_leaves_no_zombie(tmp_path: Path) -> None:
+    paths = [tmp_path / "a", tmp_path / "b"]
+    for i, p in enumerate(paths):
+        write(p, 4 * PAGE, i)
+    real = mapped._reap
+    calls: list[int] = []
+
+    def interrupted_once(pid: int) -> bool:
+        calls.append(pid)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # before waitpid: the child is left to reap
+        return real(pid)
+
+    with (
+        small_maps(),
+        mock.patch.object(mapped, "_reap", interrupted_once),
+        opened(paths) as (fds, sizes),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        mapped.hash_apart(fds, sizes, hashlib.sha256, 2)
+    assert no_children_left()
