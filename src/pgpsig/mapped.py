@@ -253,12 +253,13 @@ def _parse(data: bytes) -> tuple[int, str] | None:
 
 
 def _reap(pid: int) -> bool:
-    """Wait for child ``pid``; whether it exited with status 0."""
-    while True:
-        try:
-            _, status = os.waitpid(pid, 0)
-        except InterruptedError:  # pragma: no cover - retried by Python itself since 3.5
-            continue
-        except ChildProcessError:
-            return False
-        return os.waitstatus_to_exitcode(status) == 0
+    """Wait for child ``pid`` (EINTR is retried by Python); whether it exited with status 0.
+
+    False too when it was reaped by someone else (a caller's own ``waitpid(-1)``): what it said
+    is then not taken, and its file is read here.
+    """
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return False
+    return os.waitstatus_to_exitcode(status) == 0
