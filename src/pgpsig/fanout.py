@@ -38,11 +38,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar, cast
 
 from pgpsig.errors import PgpsigError
-from pgpsig.workers import fork_is_safe, mark_worker, usable_cpus
+from pgpsig.workers import LIVE_FDS, fork_child, fork_is_safe, usable_cpus
 
 __all__ = [
     "GROUPS_PER_WORKER",
-    "fork_child",
     "plan",
     "possible",
     "run",
@@ -222,9 +221,10 @@ def run_iter(
 _NUMBER = struct.Struct(">I")
 _LENGTH = struct.Struct(">Q")
 
-#: This process's ends of the pipes of every worker alive (of every run going on): a worker
-#: forked later closes them all, so that none is held open by another run's worker.
-_LIVE_FDS: set[int] = set()
+#: This process's ends of the pipes of every worker alive (of every run going on): a process
+#: forked later closes them all (:func:`pgpsig.workers.fork_child`), so that none is held open by
+#: another run's worker.
+_LIVE_FDS = LIVE_FDS
 
 
 class _Worker:
@@ -320,37 +320,6 @@ def _fork_worker(task: Callable[[int], Any], groups: Sequence[Sequence[int]]) ->
         for fd in fds:  # the worker was not started
             with contextlib.suppress(OSError):
                 os.close(fd)
-
-
-def fork_child(body: Callable[[], int]) -> int:
-    """Fork a process that runs ``body`` and ends with what it returns; its pid, here.
-
-    The one way pgpsig forks (the workers of a fanout, :mod:`pgpsig.mapped`'s children). The
-    child never runs a line of this process's code but ``body``: it ends with :func:`os._exit`
-    (exit code 1 if ``body`` raises), so no exit handler, finalizer or buffered output of this
-    process runs twice. Ctrl-C is held off while it is forked and ignored in it (Ctrl-C is this
-    process's to handle: it stops the child). It closes the pipes of the fanouts running here,
-    so that a worker sees the end of its commands when this process closes them, and it is
-    marked a worker (:func:`pgpsig.workers.mark_worker`): it forks no workers of its own.
-    """
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            code = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-                for fd in _LIVE_FDS:
-                    os.close(fd)
-                _LIVE_FDS.clear()
-                mark_worker()
-                code = body()
-            finally:
-                os._exit(code)
-        return pid
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _serve(

@@ -26,7 +26,7 @@ would: what a child reports is always every byte it found, in order. A file cut 
 last mapped page raises no ``SIGBUS`` (the bytes past its new end read as zeros): the child checks
 the size once the maps are hashed, and reports nothing if it shrank.
 
-The children are forked as :func:`pgpsig.fanout.fork_child` forks (Ctrl-C is this process's,
+The children are forked as :func:`pgpsig.workers.fork_child` forks (Ctrl-C is this process's,
 a child never runs its code), and reaped before :func:`hash_apart` returns or raises (an error,
 Ctrl-C): a child still running then is killed first. A child that cannot be started (no fork,
 EAGAIN; no pipe, EMFILE) is a file to read here, never an error. No thread is started, none may
@@ -43,6 +43,8 @@ import select
 import signal
 from collections.abc import Callable, Sequence
 from typing import Protocol, cast
+
+from pgpsig.workers import fork_child
 
 __all__ = ["MAP_MIN", "WINDOW", "digest_apart", "hash_apart"]
 
@@ -189,8 +191,6 @@ def hash_apart(
 
 def _start(fd: int, size: int, new: Callable[[bytes], _Hash]) -> tuple[int, int]:
     """Fork a child that hashes ``fd`` and writes ``"<bytes> <hex>"`` to a pipe: (read end, pid)."""
-    from pgpsig.fanout import fork_child  # noqa: PLC0415 - the fanout's machinery, only to fork
-
     rfd, wfd = os.pipe()
 
     def child() -> int:

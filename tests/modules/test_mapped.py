@@ -13,6 +13,8 @@ import mmap
 import os
 import random
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +23,7 @@ from unittest import mock
 
 import pytest
 
-from pgpsig import fanout, hashing, mapped, workers
+from pgpsig import hashing, mapped, workers
 from pgpsig.hashing import FileDigest, digest_files
 
 PAGE = mmap.ALLOCATIONGRANULARITY
@@ -289,7 +291,7 @@ def test_a_child_that_cannot_be_forked_leaves_its_file_to_be_read_here(tmp_path:
     """fork() failing (EAGAIN: a limit of processes) is no error of the file's: it is read."""
     paths = [tmp_path / "a", tmp_path / "b"]
     want = [FileDigest(*digest(write(p, 6 * PAGE + i, i))) for i, p in enumerate(paths)]
-    real = fanout.fork_child
+    real = mapped.fork_child
     calls: list[int] = []
 
     def failing_once(body: object) -> int:
@@ -298,7 +300,7 @@ def test_a_child_that_cannot_be_forked_leaves_its_file_to_be_read_here(tmp_path:
             raise BlockingIOError(errno.EAGAIN, os.strerror(errno.EAGAIN))
         return real(body)  # type: ignore[arg-type]
 
-    with small_maps(), mock.patch.object(fanout, "fork_child", failing_once):
+    with small_maps(), mock.patch.object(mapped, "fork_child", failing_once):
         assert digest_files(paths, workers=2) == want
     assert len(calls) == 2
     assert no_children_left()
@@ -352,3 +354,26 @@ def test_ctrl_c_while_a_child_is_reaped_leaves_no_zombie(tmp_path: Path) -> None
     ):
         mapped.hash_apart(fds, sizes, hashlib.sha256, 2)
     assert no_children_left()
+
+
+def test_mapping_imports_nothing_of_the_fanout(tmp_path: Path) -> None:
+    """Forking a child costs no import of the fanout's machinery (pickle, heapq: 3 ms, measured
+    before the first fork of a ``check`` of two large files)."""
+    paths = [tmp_path / "a", tmp_path / "b"]
+    for i, p in enumerate(paths):
+        write(p, 9 * PAGE, i)
+    code = f"""
+import sys
+from unittest import mock
+from pgpsig import hashing, mapped
+with mock.patch.object(mapped, "MAP_MIN", {3 * PAGE}), \\
+        mock.patch.object(hashing, "_BIG_FILE", {3 * PAGE}), \\
+        mock.patch.object(hashing, "_PARALLEL_MIN_WEIGHT", 1), \\
+        mock.patch.object(mapped, "_start", wraps=mapped._start) as start:
+    hashing.digest_files({[str(p) for p in paths]!r}, workers=2)
+assert start.call_count == 2, start.call_count
+print(sorted(m for m in ("pgpsig.fanout", "pickle") if m in sys.modules))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
