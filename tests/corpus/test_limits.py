@@ -366,6 +366,39 @@ def test_a_signer_past_the_work_budget_is_an_invalid_key() -> None:
     assert r.status is SigStatus.GOOD  # outside a run: judged
 
 
+def test_a_root_past_the_work_budget_leaves_the_signer_untrusted_not_an_error() -> None:
+    """Deciding whether a good signer is trusted judges the root's certificate: past the run's
+    budget of work there (a root flooded with forged self-signatures), the signer is not trusted,
+    with the reason, and the check of the module goes on (the BudgetError ended the whole
+    ``check``, exit 2, its JSON cut short)."""
+    from pgpsig.certs.keyring import keyring_from_bytes
+    from pgpsig.engine.trust import TrustRoots
+    from pgpsig.openpgp import _crypto
+    from pgpsig.report import SignatureResult, SigStatus
+
+    _crypto._hashed_prefix.cache_clear()
+    root, dev, dev_uid = g.ed25519_key("limits root"), g.ed25519_key("limits dev"), "Dev <d@e.org>"
+    certified = g.certification(root, dev, dev_uid, sig_type=0x13, created=g.T1)
+    data = flooded(400, root, "Root <r@e.org>") + g.certificate(
+        dev, g.user_id(dev, dev_uid), certified
+    )
+    root_fpr, dev_fpr = (k.fingerprint.hex().upper() for k in (root, dev))
+    good = SignatureResult(status=SigStatus.GOOD, signer=dev_fpr, primary=dev_fpr)
+
+    def options() -> evidence.CheckOptions:
+        ring = keyring_from_bytes(data)
+        roots = TrustRoots(frozenset({root_fpr}))
+        return evidence.CheckOptions(keyring=ring, roots=roots, policy=Policy(), now=AT_TIME)
+
+    opts = options()
+    with runbudget.run_scope(work=200 * runbudget.check_cost(opts.keyring.get(root_fpr).primary)):
+        trust = evidence._judged(good, opts).trust
+    assert trust is not None and not trust.trusted
+    assert runbudget.WORK_BUDGET_REASON in (trust.reason or ""), trust.reason
+    trust = evidence._judged(good, options()).trust  # outside a run: judged, and trusted
+    assert trust is not None and trust.trusted, trust
+
+
 def test_forged_user_id_revocations_cost_one_check_each(monkeypatch: pytest.MonkeyPatch) -> None:
     """A third party adds U bare user IDs and N forged user-ID revocations naming the owner (no
     secret key needed). Each forged revocation is tried over the component it sits under and the

@@ -22,8 +22,8 @@ from pgpsig._dataclass import dataclass, field
 from pgpsig.certs.keyring import Keyring
 from pgpsig.engine.judge import Judge
 from pgpsig.engine.signatures import judge_for
-from pgpsig.engine.trust import TrustRoots, decide_trust
-from pgpsig.errors import FormatError, InputError, PgpsigError
+from pgpsig.engine.trust import TrustDecision, TrustRoots, decide_trust
+from pgpsig.errors import BudgetError, FormatError, InputError, PgpsigError
 from pgpsig.hashing import FileDigest
 from pgpsig.modules.manifest import Manifest, is_local_tag, parse_signed
 from pgpsig.modules.tree import Tree, real_base, resolve_inside, walk_module, walk_would_list
@@ -152,8 +152,11 @@ def _judged(s: SignatureResult, opts: CheckOptions) -> JudgedSignature:
     cert = opts.keyring.get(s.primary)
     if cert is None:
         return JudgedSignature(result=s)
-    trust = decide_trust(cert, roots=opts.roots, judge=opts.judge)
-    warnings = _soft_revocation_warnings(s, cert, opts) if s.good else ()
+    try:
+        trust = decide_trust(cert, roots=opts.roots, judge=opts.judge)
+        warnings = _soft_revocation_warnings(s, cert, opts) if s.good else ()
+    except BudgetError as e:  # the run cannot judge a root's certificate: never trusted
+        trust, warnings = TrustDecision(False, (), f"the signer's trust cannot be judged: {e}"), ()
     return JudgedSignature(result=s, trust=trust, warnings=warnings)
 
 
