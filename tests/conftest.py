@@ -103,6 +103,15 @@ def vector() -> Callable[[str], Path]:
     return get
 
 
+def no_child_left() -> bool:
+    """Whether every child process of this one is reaped (none running, none a zombie)."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
 def compressed_body(algorithm: int, inner: bytes) -> bytes:
     """The body of a Compressed Data packet (RFC 9580 5.6) holding ``inner``: algorithm 0
     uncompressed, 1 ZIP (raw deflate), 2 ZLIB, 3 BZip2."""

@@ -40,14 +40,7 @@ from typing import Any, TypeVar, cast
 from pgpsig.errors import PgpsigError
 from pgpsig.workers import LIVE_FDS, fork_child, fork_is_safe, usable_cpus
 
-__all__ = [
-    "GROUPS_PER_WORKER",
-    "plan",
-    "possible",
-    "run",
-    "run_iter",
-    "start_workers",
-]
+__all__ = ["GROUPS_PER_WORKER", "plan", "possible", "run", "run_iter", "start_workers"]
 
 T = TypeVar("T")
 
@@ -221,11 +214,6 @@ def run_iter(
 _NUMBER = struct.Struct(">I")
 _LENGTH = struct.Struct(">Q")
 
-#: This process's ends of the pipes of every worker alive (of every run going on): a process
-#: forked later closes them all (:func:`pgpsig.workers.fork_child`), so that none is held open by
-#: another run's worker.
-_LIVE_FDS = LIVE_FDS
-
 
 class _Worker:
     """The parent's end of one forked worker: its process id and its two pipes."""
@@ -314,7 +302,7 @@ def _fork_worker(task: Callable[[int], Any], groups: Sequence[Sequence[int]]) ->
         os.close(cmd_r)
         os.close(res_w)
         fds = []
-        _LIVE_FDS.update((cmd_w, res_r))
+        LIVE_FDS.update((cmd_w, res_r))
         return _Worker(pid, cmd_w, res_r)
     finally:
         for fd in fds:  # the worker was not started
@@ -373,7 +361,7 @@ def _stop(procs: Sequence[_Worker]) -> None:
             with contextlib.suppress(OSError):
                 os.kill(w.pid, signal.SIGKILL)
         for fd in (w.commands, w.results):
-            _LIVE_FDS.discard(fd)
+            LIVE_FDS.discard(fd)
             with contextlib.suppress(OSError):
                 os.close(fd)
     for w in procs:

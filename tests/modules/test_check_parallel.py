@@ -44,6 +44,7 @@ from pgpsig.modules.tree import resolve_inside
 from pgpsig.openpgp.secretkey import load_signing_keys
 from pgpsig.policy import policy_named
 from pgpsig.report import ModuleReport, Status
+from pgpsig.workers import LIVE_FDS
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 NOW = T0 + timedelta(days=1)
@@ -414,7 +415,7 @@ def test_a_dead_worker_fails_the_check(setup: Setup, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(chk, "_check_one", _die)
     with pytest.raises(PgpsigError, match="worker process checking modules died"):
         chk.check_modules(setup.modules, setup.opts)
-    assert not fanout._LIVE_FDS
+    assert not LIVE_FDS
 
 
 def test_an_error_in_a_worker_reaches_the_caller(
@@ -468,7 +469,7 @@ def test_stopping_early_kills_the_workers_at_once(monkeypatch: pytest.MonkeyPatc
     for pid in started:
         with pytest.raises(ChildProcessError):  # already reaped: no zombie, nothing running
             os.waitpid(pid, os.WNOHANG)
-    assert not fanout._LIVE_FDS
+    assert not LIVE_FDS
 
 
 def _open_fds() -> set[str]:
@@ -509,7 +510,7 @@ def test_runs_at_once_leave_no_descriptor_and_no_process() -> None:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
     assert _open_fds() == before
-    assert not fanout._LIVE_FDS
+    assert not LIVE_FDS
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no child left, not even a zombie
 
@@ -537,7 +538,7 @@ def test_a_fork_that_fails_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch
         list(fanout.run_iter(_square, 3, 2, [[0], [1], [2]], what="testing"))
     monkeypatch.undo()
     assert _open_fds() == before
-    assert not fanout._LIVE_FDS
+    assert not LIVE_FDS
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
 

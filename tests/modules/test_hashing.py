@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import no_child_left
 from pgpsig import fanout, hashing, workers
 from pgpsig.errors import PgpsigError
 from pgpsig.hashing import CHUNK, FileDigest, digest_file, digest_files, feed
@@ -408,15 +409,6 @@ def test_a_worker_never_starts_workers_of_its_own() -> None:
     assert workers.fork_is_safe()
 
 
-def _no_child_left() -> bool:
-    """Whether every child process of this one is reaped (none running, none a zombie)."""
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
-
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_worker_killed_while_hashing_fails_the_job(tmp_path: Path) -> None:
     """A worker that dies (killed, out of memory) is a typed error, never digests missing or in
@@ -439,7 +431,7 @@ def test_a_worker_killed_while_hashing_fails_the_job(tmp_path: Path) -> None:
     ):
         digest_files(paths, workers=2)
     assert run.call_count == 1
-    assert _no_child_left()
+    assert no_child_left()
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -461,7 +453,7 @@ def test_interrupted_while_hashing_leaves_no_worker(tmp_path: Path) -> None:
         pytest.raises(KeyboardInterrupt),
     ):
         digest_files(paths, workers=2)
-    assert _no_child_left()
+    assert no_child_left()
 
 
 # --- reading ahead ------------------------------------------------------------------------------

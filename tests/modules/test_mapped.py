@@ -23,6 +23,7 @@ from unittest import mock
 
 import pytest
 
+from conftest import no_child_left
 from pgpsig import hashing, mapped, workers
 from pgpsig.hashing import FileDigest, digest_files
 
@@ -64,14 +65,6 @@ def opened(paths: list[Path]) -> Iterator[tuple[list[int], list[int]]]:
             os.close(fd)
 
 
-def no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
-
-
 @pytest.fixture(autouse=True)
 def _fork_safe() -> None:
     assert workers.fork_is_safe(), "these tests expect to run without other threads"
@@ -82,7 +75,7 @@ def test_a_child_hashes_the_file_through_windows(tmp_path: Path, size: int) -> N
     data = write(tmp_path / "f", size, size)
     with small_maps(), opened([tmp_path / "f"]) as (fds, sizes):
         assert mapped.hash_apart(fds, sizes, hashlib.sha256, 1) == [digest(data)]
-    assert no_children_left()
+    assert no_child_left()
 
 
 def test_more_files_than_workers_keep_their_order(tmp_path: Path) -> None:
@@ -102,7 +95,7 @@ def test_more_files_than_workers_keep_their_order(tmp_path: Path) -> None:
         with mock.patch.object(mapped, "_start", recording):
             assert mapped.hash_apart(fds, sizes, hashlib.sha256, 2) == want
     assert started == sorted(sizes_wanted, reverse=True)  # the largest first
-    assert no_children_left()
+    assert no_child_left()
 
 
 def test_a_file_cut_short_while_mapped_kills_only_its_child(tmp_path: Path) -> None:
@@ -124,7 +117,7 @@ def test_a_file_cut_short_while_mapped_kills_only_its_child(tmp_path: Path) -> N
     # Each child cut it again before dying; this process read what was left.
     assert results == [FileDigest(*digest(path.read_bytes()))] * 2
     assert path.stat().st_size == 100
-    assert no_children_left()
+    assert no_child_left()
 
 
 def test_a_file_that_grew_is_hashed_to_its_end(tmp_path: Path) -> None:
@@ -164,7 +157,7 @@ def test_a_child_that_fails_gives_none_and_the_file_is_read_here(tmp_path: Path,
         with read_here as fallback:
             assert digest_files(paths, workers=2) == [FileDigest(*w) for w in want]
         assert fallback.call_count == 1
-    assert no_children_left()
+    assert no_child_left()
 
 
 def test_an_error_in_this_process_kills_and_reaps_the_children(tmp_path: Path) -> None:
@@ -196,7 +189,7 @@ def test_an_error_in_this_process_kills_and_reaps_the_children(tmp_path: Path) -
     ):
         mapped.hash_apart(fds, sizes, hashlib.sha256, 2, interrupted)
     assert len(pids) == 2
-    assert no_children_left()
+    assert no_child_left()
 
 
 def test_digest_files_maps_large_files_in_children_and_hashes_the_rest_here(
@@ -223,7 +216,7 @@ def test_digest_files_maps_large_files_in_children_and_hashes_the_rest_here(
     assert isinstance(results[-1], IsADirectoryError)
     assert start.call_count == 3  # the three files of MAP_MIN bytes or more
     assert threads.call_count == 0
-    assert no_children_left()
+    assert no_child_left()
     if fds_before is not None:
         assert set(os.listdir("/proc/self/fd")) == fds_before  # every descriptor closed
 
@@ -261,7 +254,7 @@ def test_many_large_files_hold_few_descriptors_at_once(tmp_path: Path) -> None:
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert results == want
-    assert no_children_left()
+    assert no_child_left()
 
 
 def test_a_pipe_numbered_past_select_s_limit_is_waited_for(tmp_path: Path) -> None:
@@ -284,7 +277,7 @@ def test_a_pipe_numbered_past_select_s_limit_is_waited_for(tmp_path: Path) -> No
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-    assert no_children_left()
+    assert no_child_left()
 
 
 def test_a_child_that_cannot_be_forked_leaves_its_file_to_be_read_here(tmp_path: Path) -> None:
@@ -303,7 +296,7 @@ def test_a_child_that_cannot_be_forked_leaves_its_file_to_be_read_here(tmp_path:
     with small_maps(), mock.patch.object(mapped, "fork_child", failing_once):
         assert digest_files(paths, workers=2) == want
     assert len(calls) == 2
-    assert no_children_left()
+    assert no_child_left()
 
 
 def test_a_file_cut_short_inside_its_last_mapped_page_is_read_here(tmp_path: Path) -> None:
@@ -330,7 +323,7 @@ def test_a_file_cut_short_inside_its_last_mapped_page_is_read_here(tmp_path: Pat
     with small_maps(), opened([path]) as (fds, sizes):
         assert mapped.hash_apart(fds, sizes, Cutting, 1) == [None]
     assert path.stat().st_size == size - 50
-    assert no_children_left()
+    assert no_child_left()
 
 
 def test_ctrl_c_while_a_child_is_reaped_leaves_no_zombie(tmp_path: Path) -> None:
@@ -353,7 +346,7 @@ def test_ctrl_c_while_a_child_is_reaped_leaves_no_zombie(tmp_path: Path) -> None
         pytest.raises(KeyboardInterrupt),
     ):
         mapped.hash_apart(fds, sizes, hashlib.sha256, 2)
-    assert no_children_left()
+    assert no_child_left()
 
 
 def test_mapping_imports_nothing_of_the_fanout(tmp_path: Path) -> None:
