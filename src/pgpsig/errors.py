@@ -84,9 +84,10 @@ class BudgetError(LimitError):
     """A run's budget of work on certificates is spent: what it was on cannot be judged.
 
     Raised by :mod:`pgpsig.openpgp.runbudget` and for the SHA-1 scans'
-    :func:`~pgpsig.openpgp.sha1sig.scan_budget`. It says nothing of the input at hand (another certificate may have spent the budget), so it is
-    never a reason to skip a file or drop a signature as malformed: what is skipped could be the
-    revocation that matters. Whoever skips bad input re-raises it.
+    :func:`~pgpsig.openpgp.sha1sig.scan_budget`. It says nothing of the input at hand (another
+    certificate may have spent the budget), so it is never a reason to skip a file or drop a
+    signature as malformed: what is skipped could be the revocation that matters. Whoever skips
+    bad input re-raises it.
     """
 
 

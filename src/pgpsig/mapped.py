@@ -12,14 +12,16 @@ median of 5): 0.052 s of system time with reads into one reused page-aligned buf
 0.030-0.038 s through windows of 4 MiB; two such files on two cores, 0.388 s with a thread each
 reading, 0.369 s with a map each. Through :func:`pgpsig.hashing.digest_files`, best of 7 in a warm
 process: 0.348 s against 0.361 s with threads; a fresh ``pgpsig check`` of a module of those two
-files, 0.38-0.40 s against 0.41-0.42 s.
+files, median of 15 on a quiet host, 0.395 s against 0.412-0.423 s (an independent run on a busier
+host saw no gain in wall time: its user time rose as much as its system time fell).
 
 Why a child: a file cut short while it is mapped (by anyone who may write it) makes the next
 access to a page past its new end raise ``SIGBUS``, which kills the process that touched it; no
 Python code can catch it. So the map is only ever touched in a child forked for the file: if it
 dies, of ``SIGBUS`` or of anything else, or fails in any way, it writes nothing, and
-:func:`digest_apart` says so (``None`` in the file's place); the caller then reads the file
-itself (:mod:`pgpsig.hashing`), and gets the digest of what the file holds then, or its error.
+:func:`hash_apart` says so (``None`` in the file's place); :func:`digest_apart` then has the
+file read in this process (its ``read_here``), and gives the digest of what the file holds then,
+or its error.
 A child hashes the descriptor the parent opened and checked, never a path: what it hashes is the
 file the caller chose. A file that grew while it was hashed is read on to its end, as a read
 would: what a child reports is always every byte it found, in order. A file cut short inside its
@@ -42,17 +44,21 @@ import os
 import select
 import signal
 from collections.abc import Callable, Sequence
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, cast
 
 from pgpsig.workers import fork_child
+
+if TYPE_CHECKING:
+    from pgpsig.hashing import _Hash  # the hash objects' protocol: hashing's, which calls here
 
 __all__ = ["MAP_MIN", "WINDOW", "digest_apart", "hash_apart"]
 
 MAP_MIN: int = 64 << 20
 """Fewest bytes of a file hashed through a map in a child of its own.
 
-Forking (about 1 ms for a process of 30 MiB) and ending a child costs as much as the map saves
-on about 20 MiB (0.1 ms a MiB); at this size the saving is several times the cost.
+Forking a process of 30 MiB, starting the child and ending it cost about 1 ms; the map saves
+about 0.03 ms a MiB (17 ms of 512 MiB, measured as below): the saving passes the cost from about
+32 MiB, and this size leaves it a margin.
 """
 
 WINDOW: int = 4 << 20
@@ -66,12 +72,6 @@ _OPEN_MAX: int = 16
 
 _READ: int = 1 << 20
 """Bytes read at a time from a file that grew past its size as first seen."""
-
-
-class _Hash(Protocol):
-    def update(self, data: memoryview | bytes, /) -> None: ...
-
-    def hexdigest(self) -> str: ...
 
 
 def digest_apart(

@@ -5,8 +5,8 @@ fork is safe (:func:`fork_is_safe`), whether this process is itself a worker (:f
 :func:`in_worker`: a worker never starts workers of its own), and how a process is forked
 (:func:`fork_child`, the one way pgpsig forks). It is cheap to import (``os``, ``sys``; not even
 ``threading`` or ``signal``): a plain check asks it before hashing, and imports the workers
-themselves (:mod:`pgpsig.fanout`: pickle, heapq, 3 ms) only when it starts them. Nothing here reads the clock,
-prints or looks at the environment.
+themselves (:mod:`pgpsig.fanout`: pickle, heapq, 3 ms) only when it starts them. Nothing here
+reads the clock, prints or looks at the environment.
 """
 
 from __future__ import annotations
@@ -69,10 +69,9 @@ def fork_child(body: Callable[[], int]) -> int:
     """Fork a process that runs ``body`` and ends with what it returns; its pid, here.
 
     The one way pgpsig forks (the workers of :mod:`pgpsig.fanout`, :mod:`pgpsig.mapped`'s
-    children). The
-    child never runs a line of this process's code but ``body``: it ends with :func:`os._exit`
-    (exit code 1 if ``body`` raises), so no exit handler, finalizer or buffered output of this
-    process runs twice. Ctrl-C is held off while it is forked and ignored in it (Ctrl-C is this
+    children). The child never runs a line of this process's code but ``body``: it ends with
+    :func:`os._exit` (exit code 1 if ``body`` raises), so no exit handler, finalizer or buffered
+    output of this process runs twice. Ctrl-C is held off while it is forked and ignored in it (Ctrl-C is this
     process's to handle: it stops the child). It closes :data:`LIVE_FDS`, so that a fanout's
     worker sees the end of its commands when this process closes them, and it is marked a worker
     (:func:`mark_worker`): it forks no workers of its own.
