@@ -272,8 +272,8 @@ def start_workers(
 
     Nothing is imported or pickled to start them: each inherits this process as it is (``task``
     and ``groups`` included), and is sent group numbers on a pipe and sends results back on
-    another (:func:`_serve`). Ctrl-C is held off while a worker is forked, and ignored in it: a
-    worker never runs a line of this process's code.
+    another (:func:`_serve`). As :func:`pgpsig.workers.fork_child` forks: a worker never runs a
+    line of this process's code, its signal handlers included, and ignores Ctrl-C.
     """
     procs: list[_Worker] = []
     try:

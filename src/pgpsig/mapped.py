@@ -29,7 +29,7 @@ last mapped page raises no ``SIGBUS`` (the bytes past its new end read as zeros)
 the size once the maps are hashed, and reports nothing if it shrank.
 
 The children are forked as :func:`pgpsig.workers.fork_child` forks (Ctrl-C is this process's,
-a child never runs its code), and reaped before :func:`hash_apart` returns or raises (an error,
+a child never runs its code, its signal handlers included), and reaped before :func:`hash_apart` returns or raises (an error,
 Ctrl-C): a child still running then is killed first. A child that cannot be started (no fork,
 EAGAIN; no pipe, EMFILE) is a file to read here, never an error. No thread is started, none may
 be running (a fork with a thread running can deadlock the child): the caller checks

@@ -14,6 +14,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 __all__ = ["LIVE_FDS", "fork_child", "fork_is_safe", "in_worker", "mark_worker", "usable_cpus"]
 
@@ -71,19 +75,23 @@ def fork_child(body: Callable[[], int]) -> int:
     The one way pgpsig forks (the workers of :mod:`pgpsig.fanout`, :mod:`pgpsig.mapped`'s
     children). The child never runs a line of this process's code but ``body``: it ends with
     :func:`os._exit` (exit code 1 if ``body`` raises), so no exit handler, finalizer or buffered
-    output of this process runs twice. Ctrl-C is held off while it is forked and ignored in it (Ctrl-C is this
-    process's to handle: it stops the child). It closes :data:`LIVE_FDS`, so that a fanout's
-    worker sees the end of its commands when this process closes them, and it is marked a worker
-    (:func:`mark_worker`): it forks no workers of its own.
+    output of this process runs twice. Nor does a signal handler of this process (a caller's
+    SIGTERM handler that removes its pid file, say): every signal is held off while the child is
+    forked, and in the child each Python handler goes back to the system's default before any
+    signal gets through; Ctrl-C is ignored there (it is this process's to handle: it stops the
+    child). The child closes :data:`LIVE_FDS`, so that a fanout's worker sees the end of its
+    commands when this process closes them, and it is marked a worker (:func:`mark_worker`): it
+    forks no workers of its own.
     """
     import signal  # noqa: PLC0415 - 0.4 ms, for a process that forks: a small check never does
 
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
     try:
         pid = os.fork()
         if pid == 0:  # the child: never returns
             code = 1
             try:
+                _drop_handlers(signal)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 for fd in LIVE_FDS:
@@ -96,3 +104,17 @@ def fork_child(body: Callable[[], int]) -> int:
         return pid
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def _drop_handlers(signal: ModuleType) -> None:
+    """In a forked child: each signal with a Python handler back to the default action.
+
+    The handlers are the parent's code (the interpreter's own for SIGINT, a caller's for the
+    rest); a signal sent to the child does what it would to any process.
+    """
+    for sig in signal.valid_signals():
+        try:
+            if callable(signal.getsignal(sig)):
+                signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):  # not a signal this system lets a handler be set for
+            continue
