@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -79,21 +79,29 @@ def fork_child(body: Callable[[], int]) -> int:
     SIGTERM handler that removes its pid file, say): every signal is held off while the child is
     forked, and in the child each Python handler goes back to the system's default before any
     signal gets through; Ctrl-C is ignored there (it is this process's to handle: it stops the
-    child). The child closes :data:`LIVE_FDS`, so that a fanout's worker sees the end of its
+    child). A handler of this process that raises as the signals come through here again (Ctrl-C
+    while forking) has the mask restored, and the child killed and reaped, before it is raised.
+    The child closes :data:`LIVE_FDS`, so that a fanout's worker sees the end of its
     commands when this process closes them, and it is marked a worker (:func:`mark_worker`): it
     forks no workers of its own.
     """
     import signal  # noqa: PLC0415 - 0.4 ms, for a process that forks: a small check never does
 
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    # The mask as it is, changed by nothing yet: a pending handler that raises here (CPython runs
+    # them as pthread_sigmask returns) leaves it so. One that raises as every signal is blocked,
+    # or as the mask is restored, has it restored and no child left behind.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    everything = signal.valid_signals()
+    pid = -1
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, everything)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             code = 1
             try:
-                _drop_handlers(signal)
+                _drop_handlers(signal, everything)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
                 for fd in LIVE_FDS:
                     os.close(fd)
                 LIVE_FDS.clear()
@@ -101,18 +109,27 @@ def fork_child(body: Callable[[], int]) -> int:
                 code = body()
             finally:
                 os._exit(code)
-        return pid
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        except BaseException:
+            if pid > 0:  # a signal that came in while forking: the child is killed and reaped
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except OSError:
+                    pass
+            raise
+    return pid
 
 
-def _drop_handlers(signal: ModuleType) -> None:
-    """In a forked child: each signal with a Python handler back to the default action.
+def _drop_handlers(signal: ModuleType, signals: Iterable[int]) -> None:
+    """In a forked child: each of ``signals`` with a Python handler back to the default action.
 
     The handlers are the parent's code (the interpreter's own for SIGINT, a caller's for the
     rest); a signal sent to the child does what it would to any process.
     """
-    for sig in signal.valid_signals():
+    for sig in signals:
         try:
             if callable(signal.getsignal(sig)):
                 signal.signal(sig, signal.SIG_DFL)
