@@ -29,16 +29,17 @@ last mapped page raises no ``SIGBUS`` (the bytes past its new end read as zeros)
 the size once the maps are hashed, and reports nothing if it shrank.
 
 The children are forked as :func:`pgpsig.workers.fork_child` forks (Ctrl-C is this process's,
-a child never runs its code, its signal handlers included), and reaped before :func:`hash_apart` returns or raises (an error,
-Ctrl-C): a child still running then is killed first. A child that cannot be started (no fork,
-EAGAIN; no pipe, EMFILE) is a file to read here, never an error. No thread is started, none may
-be running (a fork with a thread running can deadlock the child): the caller checks
-:func:`pgpsig.workers.fork_is_safe`.
+a child never runs its code, its signal handlers included), and reaped before
+:func:`hash_apart` returns or raises (an error, Ctrl-C): a child still running then is killed
+first. A child that cannot be started (no fork, EAGAIN; no pipe, EMFILE) is a file to read here,
+never an error (:data:`_NO_CHILD`). No thread is started, none may be running (a fork with a
+thread running can deadlock the child): the caller checks :func:`pgpsig.workers.fork_is_safe`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import mmap
 import os
 import select
@@ -66,6 +67,11 @@ WINDOW: int = 4 << 20
 
 Measured as above: windows of 1 MiB cost twice the system time of 4 MiB; 16 MiB gain nothing.
 """
+
+_NO_CHILD = frozenset({errno.EAGAIN, errno.ENOMEM, errno.EMFILE, errno.ENFILE})
+"""Why a child could not be started (no process, no memory, no descriptor for its pipe): its
+file is read here. Any other error raised as it was started is raised (an OSError that a caller's
+signal handler raised while the child was forked, a TimeoutError, is the caller's)."""
 
 _OPEN_MAX: int = 16
 """Most files open at once (their children started, or waiting to be), however many there are."""
@@ -162,7 +168,9 @@ def hash_apart(
                 i = todo.pop(0)
                 try:
                     rfd, pid = _start(fds[i], sizes[i], new)
-                except OSError:  # no pipe or no fork (EMFILE, EAGAIN): the file is read here
+                except OSError as e:  # no pipe or no fork (EMFILE, EAGAIN): the file is read here
+                    if e.errno not in _NO_CHILD:  # a caller's handler's (TimeoutError): its own
+                        raise
                     continue
                 running[rfd] = (i, pid)
                 ready.register(rfd, select.POLLIN)

@@ -280,6 +280,37 @@ def test_a_pipe_numbered_past_select_s_limit_is_waited_for(tmp_path: Path) -> No
     assert no_child_left()
 
 
+def test_a_caller_s_signal_handler_raising_an_os_error_while_forking_is_raised(
+    tmp_path: Path,
+) -> None:
+    """A caller's alarm handler raising TimeoutError (an OSError) as a child is forked is the
+    caller's exception, not a fork that failed: it reaches the caller, no child left."""
+    write(tmp_path / "f", 6 * PAGE, 1)
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:  # the parent, every signal held off: the alarm comes as the mask is restored
+            os.kill(os.getpid(), signal.SIGALRM)
+        return pid
+
+    def alarm(signum: int, frame: object) -> None:
+        raise TimeoutError("the caller's time is up")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    try:
+        with (
+            small_maps(),
+            opened([tmp_path / "f"]) as (fds, sizes),
+            mock.patch.object(os, "fork", fork),
+            pytest.raises(TimeoutError, match="time is up"),
+        ):
+            mapped.hash_apart(fds, sizes, hashlib.sha256, 1)
+    finally:
+        signal.signal(signal.SIGALRM, old)
+    assert no_child_left()
+
+
 def test_a_child_that_cannot_be_forked_leaves_its_file_to_be_read_here(tmp_path: Path) -> None:
     """fork() failing (EAGAIN: a limit of processes) is no error of the file's: it is read."""
     paths = [tmp_path / "a", tmp_path / "b"]
