@@ -72,18 +72,19 @@ def fork_is_safe() -> bool:
 def fork_child(body: Callable[[], int]) -> int:
     """Fork a process that runs ``body`` and ends with what it returns; its pid, here.
 
-    The one way pgpsig forks (the workers of :mod:`pgpsig.fanout`, :mod:`pgpsig.mapped`'s
-    children). The child never runs a line of this process's code but ``body``: it ends with
-    :func:`os._exit` (exit code 1 if ``body`` raises), so no exit handler, finalizer or buffered
-    output of this process runs twice. Nor does a signal handler of this process (a caller's
-    SIGTERM handler that removes its pid file, say): every signal is held off while the child is
-    forked, and in the child each Python handler goes back to the system's default before any
-    signal gets through; Ctrl-C is ignored there (it is this process's to handle: it stops the
-    child). A handler of this process that raises as the signals come through here again (Ctrl-C
-    while forking) has the mask restored, and the child killed and reaped, before it is raised.
-    The child closes :data:`LIVE_FDS`, so that a fanout's worker sees the end of its
-    commands when this process closes them, and it is marked a worker (:func:`mark_worker`): it
-    forks no workers of its own.
+    The one way pgpsig forks (the workers of :mod:`pgpsig.fanout`, :mod:`pgpsig.mapped`'s children).
+    The child never runs a line of this process's code but ``body`` (and what was registered with
+    :func:`os.register_at_fork` to run in a child, as any fork runs it, with every signal held off):
+    it ends with :func:`os._exit` (exit code 1 if ``body`` raises), so no exit handler, finalizer or
+    buffered output of this process runs twice. Nor does a signal handler of this process (a
+    caller's SIGTERM handler that removes its pid file, say): every signal is held off while the
+    child is forked, and in the child each Python handler (not one set in C, outside :mod:`signal`)
+    goes back to the system's default before any signal gets through; Ctrl-C is ignored there (it is
+    this process's to handle: it stops the child). A handler of this process that raises as the
+    signals come through here again (Ctrl-C while forking) has the mask restored, and the child
+    killed and reaped, before it is raised. The child closes :data:`LIVE_FDS`, so that a fanout's
+    worker sees the end of its commands when this process closes them, and it is marked a worker
+    (:func:`mark_worker`): it forks no workers of its own.
     """
     import signal  # noqa: PLC0415 - 0.4 ms, for a process that forks: a small check never does
 
