@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from types import ModuleType
+from collections.abc import Callable
 
 __all__ = ["LIVE_FDS", "fork_child", "fork_is_safe", "in_worker", "mark_worker", "usable_cpus"]
 
@@ -72,19 +68,20 @@ def fork_is_safe() -> bool:
 def fork_child(body: Callable[[], int]) -> int:
     """Fork a process that runs ``body`` and ends with what it returns; its pid, here.
 
-    The one way pgpsig forks (the workers of :mod:`pgpsig.fanout`, :mod:`pgpsig.mapped`'s children).
-    The child never runs a line of this process's code but ``body`` (and what was registered with
-    :func:`os.register_at_fork` to run in a child, as any fork runs it, with the signals held off):
-    it ends with :func:`os._exit` (exit code 1 if ``body`` raises), so no exit handler, finalizer or
-    buffered output of this process runs twice. Nor does a signal handler of this process (a
-    caller's SIGTERM handler that removes its pid file, say): every signal with a Python handler
-    (not one set in C, outside :mod:`signal`) is held off while the child is forked, and in the
-    child each such handler goes back to the system's default before any signal gets through; Ctrl-C is ignored there (it is
-    this process's to handle: it stops the child). A handler of this process that raises as the
-    signals come through here again (Ctrl-C while forking) has the mask restored, and the child
-    killed and reaped, before it is raised. The child closes :data:`LIVE_FDS`, so that a fanout's
-    worker sees the end of its commands when this process closes them, and it is marked a worker
-    (:func:`mark_worker`): it forks no workers of its own.
+    The one way pgpsig forks (the workers of :mod:`pgpsig.fanout`, :mod:`pgpsig.mapped`'s
+    children). The child never runs a line of this process's code but ``body`` (and what was
+    registered with :func:`os.register_at_fork` to run in a child, as any fork runs it, with the
+    signals held off): it ends with :func:`os._exit` (exit code 1 if ``body`` raises), so no exit
+    handler, finalizer or buffered output of this process runs twice. Nor does a signal handler
+    of this process (a caller's SIGTERM handler that removes its pid file, say): every signal
+    with a Python handler (not one set in C, outside :mod:`signal`) is held off while the child
+    is forked, and in the child each such handler goes back to the system's default before any
+    signal gets through; Ctrl-C is ignored there (it is this process's to handle: it stops the
+    child). A handler of this process that raises as the signals come through here again (Ctrl-C
+    while forking) has the mask restored, and the child killed and reaped, before it is raised.
+    The child closes :data:`LIVE_FDS`, so that a fanout's worker sees the end of its commands
+    when this process closes them, and it is marked a worker (:func:`mark_worker`): it forks no
+    workers of its own.
     """
     import signal  # noqa: PLC0415 - 0.4 ms, for a process that forks: a small check never does
 
@@ -102,7 +99,8 @@ def fork_child(body: Callable[[], int]) -> int:
         if pid == 0:  # the child: never returns
             code = 1
             try:
-                _drop_handlers(signal, handled)
+                for sig in handled:  # the parent's code: the default action here
+                    signal.signal(sig, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
                 signal.pthread_sigmask(signal.SIG_SETMASK, mask)
                 for fd in LIVE_FDS:
@@ -124,17 +122,3 @@ def fork_child(body: Callable[[], int]) -> int:
                     pass
             raise
     return pid
-
-
-def _drop_handlers(signal: ModuleType, signals: Iterable[int]) -> None:
-    """In a forked child: each of ``signals`` with a Python handler back to the default action.
-
-    The handlers are the parent's code (the interpreter's own for SIGINT, a caller's for the
-    rest); a signal sent to the child does what it would to any process.
-    """
-    for sig in signals:
-        try:
-            if callable(signal.getsignal(sig)):
-                signal.signal(sig, signal.SIG_DFL)
-        except (OSError, ValueError):  # not a signal this system lets a handler be set for
-            continue
